@@ -1,0 +1,39 @@
+# Two commands do all set-up on a fresh machine: `make demo` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+CHROMIUM := $(shell command -v chromium || command -v chromium-browser || command -v google-chrome || true)
+
+.PHONY: demo test test-python test-e2e bench chromium clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.demo: $(BIN)/python setup.cfg pyproject.toml
+	$(BIN)/pip install --quiet -e '.[demo]'
+	touch $@
+
+$(VENV)/.test: $(BIN)/python setup.cfg pyproject.toml
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+# Playwright's own browser download cannot work here: use Debian's Chromium.
+chromium:
+	@if [ -z "$(CHROMIUM)" ]; then \
+	  echo "Installing Chromium from Debian's packages"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; \
+	fi
+
+demo: $(VENV)/.demo
+	$(BIN)/gunicorn --config sample_app/gunicorn.conf.py 'sample_app:create_app()'
+
+test: $(VENV)/.test chromium
+	$(BIN)/python -m pytest -q tests e2e
+
+bench: $(VENV)/.test
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info

@@ -1,0 +1,115 @@
+"""The options of chat_bp(), with Gradio's names and defaults, validated at start-up."""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from .errors import OptionsError
+from .rendering import RenderOptions
+
+
+@dataclass(frozen=True)
+class ChatOptions:
+    """Every option of :func:`flask_chatbot.chat_bp`; docs/options.md describes each."""
+
+    # The page (gr.ChatInterface)
+    title: str | None = None
+    description: str | None = None
+    # The conversation (gr.Chatbot)
+    placeholder: str | None = None
+    render_markdown: bool = True
+    line_breaks: bool = True
+    sanitize_html: bool = True
+    allow_tags: tuple[str, ...] = ()
+    rtl: bool = False
+    autoscroll: bool = True
+    # The input (gr.ChatInterface / gr.Textbox)
+    textbox_placeholder: str = "Type a message…"
+    autofocus: bool = True
+    submit_btn: str | bool = True
+    stop_btn: str | bool = True
+    # Transport and limits (ours)
+    allowed_origins: tuple[str, ...] = ()
+    max_frame_bytes: int = 1024 * 1024
+    max_message_chars: int = 100_000
+    max_history: int = 1000
+    stream_interval: float = 0.03
+    ping_interval: float = 20.0
+    idle_timeout: float | None = 3600.0
+    content_security_policy: str | None = field(
+        default=(
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' https: data:; "
+            "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'self'"
+        )
+    )
+
+    @property
+    def render_options(self) -> RenderOptions:
+        return RenderOptions(
+            render_markdown=self.render_markdown,
+            line_breaks=self.line_breaks,
+            sanitize_html=self.sanitize_html,
+            allow_tags=self.allow_tags,
+        )
+
+    @classmethod
+    def from_kwargs(cls, kwargs: Mapping[str, Any]) -> ChatOptions:
+        """Build and validate the options; OptionsError says what to change."""
+        names = [f.name for f in dataclasses.fields(cls)]
+        for key in kwargs:
+            if key not in names:
+                close = difflib.get_close_matches(key, names, n=1)
+                hint = f"; did you mean {close[0]!r}?" if close else f"; the options are: {', '.join(names)}"
+                raise OptionsError(f"chat_bp() got an unknown option {key!r}{hint}")
+        values = dict(kwargs)
+        for key in ("allow_tags", "allowed_origins"):
+            if key in values:
+                values[key] = _string_tuple(key, values[key])
+        options = cls(**values)
+        options._validate()
+        return options
+
+    def _validate(self) -> None:
+        for name in ("title", "description", "placeholder"):
+            _check(name, getattr(self, name), (str, type(None)), "a string or None")
+        _check("textbox_placeholder", self.textbox_placeholder, str, "a string")
+        for name in ("render_markdown", "line_breaks", "sanitize_html", "rtl", "autoscroll", "autofocus"):
+            _check(name, getattr(self, name), bool, "True or False")
+        for name in ("submit_btn", "stop_btn"):
+            _check(name, getattr(self, name), (str, bool), "True, False or a label string")
+        for name, low in (("max_frame_bytes", 1024), ("max_message_chars", 1), ("max_history", 0)):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                raise OptionsError(f"{name} must be a whole number of at least {low}, not {value!r}")
+        for name, value in (("stream_interval", self.stream_interval), ("ping_interval", self.ping_interval)):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+                raise OptionsError(f"{name} must be a number of seconds >= 0, not {value!r}")
+        if self.idle_timeout is not None and (
+            isinstance(self.idle_timeout, bool) or not isinstance(self.idle_timeout, (int, float)) or self.idle_timeout <= 0
+        ):
+            raise OptionsError(f"idle_timeout must be a number of seconds > 0 or None, not {self.idle_timeout!r}")
+        for origin in self.allowed_origins:
+            parts = urlsplit(origin)
+            if origin != "*" and (parts.scheme not in ("http", "https") or not parts.netloc or parts.path not in ("", "/")):
+                raise OptionsError(
+                    f"allowed_origins entries look like 'https://example.com' or 'http://localhost:5000' (or '*'), not {origin!r}"
+                )
+        _check("content_security_policy", self.content_security_policy, (str, type(None)), "a string or None")
+
+
+def _check(name: str, value: Any, types: type | tuple[type, ...], what: str) -> None:
+    if not isinstance(value, types) or (types in (str, (str, type(None))) and isinstance(value, bool)):
+        raise OptionsError(f"{name} must be {what}, not {value!r}")
+
+
+def _string_tuple(name: str, value: Any) -> tuple[str, ...]:
+    if value is None or value is False:
+        return ()
+    if isinstance(value, str) or not isinstance(value, Sequence) or not all(isinstance(v, str) for v in value):
+        raise OptionsError(f"{name} must be a list of strings, like ['https://example.com'], not {value!r}")
+    return tuple(value)

@@ -1,0 +1,198 @@
+"""The wire protocol: one marshmallow schema per frame type, and the frames the server sends.
+
+Mirrors webcomponent/protocol.js; docs/protocol.md is the reference and
+tests/fixtures/frames.json holds the canonical frames both test suites read.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
+
+from .errors import ProtocolError
+
+PROTOCOL_VERSION = 1
+MESSAGE_ID = r"^[A-Za-z0-9_-]{1,64}$"
+STATUSES = ("streaming", "done", "stopped", "error")
+
+
+class _Frame(Schema):
+    class Meta:
+        unknown = RAISE
+
+    type = fields.String(required=True)
+
+
+def _message_id() -> fields.String:
+    return fields.String(required=True, validate=validate.Regexp(MESSAGE_ID, error="must be 1-64 of A-Z a-z 0-9 _ -"))
+
+
+# -- client -> server ------------------------------------------------------------
+
+
+class HistoryMessageSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    id = _message_id()
+    role = fields.String(required=True, validate=validate.OneOf(["user", "assistant"]))
+    content = fields.String(required=True)
+
+
+class HelloSchema(_Frame):
+    version = fields.Integer(required=True, strict=True)
+    history = fields.List(fields.Nested(HistoryMessageSchema), load_default=list)
+
+
+class SubmitSchema(_Frame):
+    id = _message_id()
+    text = fields.String(required=True)
+
+
+class StopSchema(_Frame):
+    pass
+
+
+CLIENT_SCHEMAS: dict[str, Schema] = {
+    "hello": HelloSchema(),
+    "submit": SubmitSchema(),
+    "stop": StopSchema(),
+}
+
+# -- server -> client (the server builds these; tests validate them) ---------------
+
+
+class WelcomeSchema(_Frame):
+    version = fields.Integer(required=True, strict=True)
+    session = fields.String(required=True)
+
+
+class MessageBodySchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    id = _message_id()
+    role = fields.String(required=True, validate=validate.OneOf(["user", "assistant"]))
+    content = fields.String(required=True)
+    html = fields.String(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(STATUSES))
+    metadata = fields.Dict(keys=fields.String())
+
+
+class MessageSchema(_Frame):
+    message = fields.Nested(MessageBodySchema, required=True)
+
+
+class PatchSchema(_Frame):
+    id = _message_id()
+    keep = fields.Integer(required=True, strict=True, validate=validate.Range(min=0))
+    append = fields.String(required=True)
+    blocks_from = fields.Integer(strict=True, validate=validate.Range(min=0))
+    blocks = fields.List(fields.String())
+    tail = fields.String()
+    tail_text = fields.String()
+
+
+class DoneSchema(_Frame):
+    id = _message_id()
+    content = fields.String(required=True)
+    html = fields.String(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(STATUSES[1:]))
+
+
+class IdleSchema(_Frame):
+    pass
+
+
+class ErrorSchema(_Frame):
+    code = fields.String(required=True)
+    message = fields.String(required=True)
+    id = fields.String()
+
+
+SERVER_SCHEMAS: dict[str, Schema] = {
+    "welcome": WelcomeSchema(),
+    "message": MessageSchema(),
+    "patch": PatchSchema(),
+    "done": DoneSchema(),
+    "idle": IdleSchema(),
+    "error": ErrorSchema(),
+}
+
+
+def _describe(messages: Any, prefix: str) -> list[str]:
+    """marshmallow's nested error dict as 'path: problem' lines."""
+    if isinstance(messages, Mapping):
+        out: list[str] = []
+        for key, value in messages.items():
+            out += _describe(value, f"{prefix}.{key}" if prefix else str(key))
+        return out
+    if isinstance(messages, list) and all(isinstance(m, str) for m in messages):
+        return [f"{prefix}: {' '.join(messages)}"]
+    return [f"{prefix}: {messages}"]
+
+
+def load_frame(data: Mapping[str, Any], schemas: Mapping[str, Schema]) -> dict[str, Any]:
+    """Validate a decoded frame against the schema of its type; ProtocolError if it breaks it."""
+    frame_type = data.get("type")
+    schema = schemas.get(frame_type) if isinstance(frame_type, str) else None
+    if schema is None:
+        known = ", ".join(schemas)
+        raise ProtocolError("bad_frame", f"unknown frame type {frame_type!r}; expected one of {known}")
+    try:
+        return schema.load(data)
+    except ValidationError as err:
+        raise ProtocolError("bad_frame", " ".join(_describe(err.messages, str(frame_type)))) from None
+
+
+def parse_client_frame(raw: str | bytes, max_bytes: int) -> dict[str, Any]:
+    """Decode and validate one frame from the element."""
+    if isinstance(raw, (bytes, bytearray)):
+        raise ProtocolError("bad_json", "frames must be JSON text, not binary")
+    size = len(raw.encode("utf-8", "surrogatepass"))
+    if size > max_bytes:
+        raise ProtocolError("too_large", f"the frame has {size} bytes; the limit is {max_bytes}")
+    try:
+        data = json.loads(raw)
+    except ValueError as err:
+        raise ProtocolError("bad_json", f"the frame is not valid JSON ({err.msg} at position {err.pos})") from None
+    if not isinstance(data, dict):
+        raise ProtocolError("bad_json", "a frame must be a JSON object with a 'type'")
+    return load_frame(data, CLIENT_SCHEMAS)
+
+
+def encode(frame: Mapping[str, Any]) -> str:
+    return json.dumps(frame, ensure_ascii=False, separators=(",", ":"))
+
+
+# -- builders for the frames the server sends ------------------------------------
+
+
+def welcome(session: str) -> dict[str, Any]:
+    return {"type": "welcome", "version": PROTOCOL_VERSION, "session": session}
+
+
+def message(body: Mapping[str, Any]) -> dict[str, Any]:
+    return {"type": "message", "message": dict(body)}
+
+
+def patch(message_id: str, fields_: Mapping[str, Any]) -> dict[str, Any]:
+    return {"type": "patch", "id": message_id, **fields_}
+
+
+def done(message_id: str, content: str, html: str, status: str) -> dict[str, Any]:
+    return {"type": "done", "id": message_id, "content": content, "html": html, "status": status}
+
+
+def idle() -> dict[str, Any]:
+    return {"type": "idle"}
+
+
+def error(code: str, text: str, message_id: str | None = None) -> dict[str, Any]:
+    frame = {"type": "error", "code": code, "message": text}
+    if message_id is not None:
+        frame["id"] = message_id
+    return frame

@@ -1,0 +1,155 @@
+"""One turn of the conversation: fn runs in its own thread, an emitter streams what it yields.
+
+fn never waits for rendering or the network: it drops each value into a slot and
+goes on. The emitter takes the latest value whenever it is ready (at most one
+patch per ``stream_interval``, and no faster than the socket accepts frames), so
+values that come faster than the browser can use them are coalesced.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import protocol
+from .errors import Error
+from .messages import new_message_id, normalize_reply
+from .outbox import Outbox
+from .rendering import Renderer
+from .runner import iterate_reply
+from .streaming import MessageStream
+
+GENERIC_ERROR = "Something went wrong while generating the reply. Please try again."
+_NOTHING = object()
+
+log = logging.getLogger("flask_chatbot")
+
+
+@dataclass
+class _Streamed:
+    id: str
+    stream: MessageStream
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+class Reply:
+    """Runs ``fn(*args)`` and streams its messages through ``outbox``.
+
+    ``on_finish(messages)`` is called with the assistant messages for the history
+    just before the final ``idle`` frame, whether fn returned, failed or was stopped.
+    """
+
+    def __init__(
+        self,
+        fn: Callable[..., Any],
+        args: tuple[Any, ...],
+        *,
+        outbox: Outbox,
+        renderer: Renderer,
+        stream_interval: float,
+        on_finish: Callable[[list[dict[str, Any]]], None],
+    ) -> None:
+        self._fn = fn
+        self._args = args
+        self._outbox = outbox
+        self._render = lambda text: renderer.render(text, from_user=False)
+        self._interval = stream_interval
+        self._on_finish = on_finish
+        self._cond = threading.Condition()
+        self._latest: Any = _NOTHING
+        self._version = 0
+        self._finished = False
+        self._error: str | None = None
+        self._cancel = threading.Event()
+        self._out: list[_Streamed] = []
+
+    def start(self) -> None:
+        threading.Thread(target=self._run, name="flask_chatbot.fn", daemon=True).start()
+        threading.Thread(target=self._emit, name="flask_chatbot.emit", daemon=True).start()
+
+    def stop(self) -> None:
+        """Stop: the generator closes at its next yield; the partial reply is kept."""
+        self._cancel.set()
+        with self._cond:
+            self._cond.notify_all()
+
+    # -- the fn thread -------------------------------------------------------------
+
+    def _run(self) -> None:
+        error: str | None = None
+        try:
+            for value in iterate_reply(self._fn, self._args, self._cancel):
+                with self._cond:
+                    self._latest = value
+                    self._version += 1
+                    self._cond.notify_all()
+        except Error as exc:
+            error = exc.message
+        except Exception:
+            log.exception("fn %r raised", getattr(self._fn, "__name__", self._fn))
+            error = GENERIC_ERROR
+        finally:
+            with self._cond:
+                self._error = error
+                self._finished = True
+                self._cond.notify_all()
+
+    # -- the emitter thread --------------------------------------------------------
+
+    def _emit(self) -> None:
+        seen = 0
+        while True:
+            with self._cond:
+                while self._version == seen and not self._finished and not self._cancel.is_set():
+                    self._cond.wait()
+                value, seen = self._latest, self._version
+                finished, error = self._finished, self._error
+            if value is not _NOTHING and not self._send_value(value):
+                error, finished = GENERIC_ERROR, True
+            if finished or self._cancel.is_set() or self._outbox.closed:
+                break
+            if self._interval:
+                self._cancel.wait(self._interval)
+        self._finish(error)
+
+    def _send_value(self, value: Any) -> bool:
+        try:
+            items = normalize_reply(value)
+        except TypeError as exc:
+            log.error("fn %r gave a value that is not a reply: %s", getattr(self._fn, "__name__", self._fn), exc)
+            return False
+        for index, item in enumerate(items):
+            if index == len(self._out):
+                if not item["content"] and not item["metadata"]:
+                    break  # nothing to show yet: the pending indicator stays
+                streamed = _Streamed(new_message_id(), MessageStream(self._render), item["metadata"])
+                self._out.append(streamed)
+                body = {"id": streamed.id, "role": "assistant", "content": "", "html": "", "status": "streaming"}
+                if streamed.metadata:
+                    body["metadata"] = streamed.metadata
+                self._outbox.send(protocol.message(body))
+            streamed = self._out[index]
+            fields = streamed.stream.update(item["content"])
+            if fields is not None:
+                self._outbox.send(protocol.patch(streamed.id, fields))
+        return True
+
+    def _finish(self, error: str | None) -> None:
+        status = "error" if error else ("stopped" if self._cancel.is_set() else "done")
+        messages = []
+        for streamed in self._out:
+            content = streamed.stream.text
+            self._outbox.send(protocol.done(streamed.id, content, streamed.stream.finish(), status))
+            message = {"id": streamed.id, "role": "assistant", "content": content}
+            if streamed.metadata:
+                message["metadata"] = streamed.metadata
+            messages.append(message)
+        if error:
+            last = self._out[-1].id if self._out else None
+            self._outbox.send(protocol.error("fn_error", error, last))
+        self._cancel.set()  # a generator still running closes at its next yield
+        self._on_finish(messages)
+        self._outbox.send(protocol.idle())

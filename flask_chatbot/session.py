@@ -1,0 +1,132 @@
+"""One WebSocket conversation: the receive loop, dispatch of frames, and the history."""
+
+from __future__ import annotations
+
+import copy
+import logging
+import secrets
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from . import protocol
+from .errors import ProtocolError
+from .options import ChatOptions
+from .outbox import Outbox
+from .rendering import Renderer
+from .reply import Reply
+
+log = logging.getLogger("flask_chatbot")
+IDLE_CLOSE_CODE = 4000
+
+
+@dataclass(frozen=True)
+class Bot:
+    """What every session of one blueprint shares: fn, its options, its renderer."""
+
+    fn: Callable[..., Any]
+    options: ChatOptions
+    renderer: Renderer
+
+
+class ChatSession:
+    """Serves one socket until it closes. The history lives here for the socket's life;
+    the element resends it in ``hello`` on every connection (docs/protocol.md)."""
+
+    def __init__(self, ws: Any, bot: Bot) -> None:
+        self.ws = ws
+        self.bot = bot
+        self.outbox = Outbox(ws)
+        self.id = secrets.token_hex(8)
+        self.history: list[dict[str, Any]] = []
+        self.reply: Reply | None = None
+        self.greeted = False
+        self._lock = threading.Lock()
+
+    def serve(self) -> None:
+        try:
+            while True:
+                raw = self.ws.receive(timeout=self.bot.options.idle_timeout)
+                if raw is None:  # nothing received for idle_timeout seconds
+                    if self.reply is None:
+                        self.ws.close(IDLE_CLOSE_CODE, "idle")
+                        return
+                    continue
+                self.handle(raw)
+        finally:
+            if self.reply is not None:
+                self.reply.stop()
+
+    def handle(self, raw: str | bytes) -> None:
+        try:
+            frame = protocol.parse_client_frame(raw, self.bot.options.max_frame_bytes)
+            if frame["type"] != "hello" and not self.greeted:
+                raise ProtocolError("hello_required", "send a hello frame first")
+            getattr(self, f"_on_{frame['type']}")(frame)
+        except ProtocolError as exc:
+            self.outbox.send(protocol.error(exc.code, exc.message))
+
+    # -- frames ----------------------------------------------------------------------
+
+    def _on_hello(self, frame: dict[str, Any]) -> None:
+        if frame["version"] != protocol.PROTOCOL_VERSION:
+            raise ProtocolError("version", f"this server speaks protocol version {protocol.PROTOCOL_VERSION}")
+        history = frame["history"]
+        limit = self.bot.options.max_history
+        if len(history) > limit:
+            raise ProtocolError("too_large", f"hello.history has {len(history)} messages; the limit is {limit}")
+        ids = [m["id"] for m in history]
+        if len(set(ids)) != len(ids):
+            raise ProtocolError("bad_frame", "hello.history: message ids must be unique")
+        if self.reply is not None:
+            raise ProtocolError("busy", "a reply is being generated; stop it before sending hello again")
+        with self._lock:
+            self.history = [dict(m) for m in history]
+        self.greeted = True
+        self.outbox.send(protocol.welcome(self.id))
+
+    def _on_submit(self, frame: dict[str, Any]) -> None:
+        text, message_id = frame["text"], frame["id"]
+        if self.reply is not None:
+            raise ProtocolError("busy", "a reply is being generated; stop it or wait for it to finish")
+        if not text.strip():
+            raise ProtocolError("bad_frame", "submit.text: the message is empty")
+        limit = self.bot.options.max_message_chars
+        if len(text) > limit:
+            raise ProtocolError("too_large", f"the message has {len(text)} characters; the limit is {limit}")
+        with self._lock:
+            if any(m["id"] == message_id for m in self.history):
+                raise ProtocolError("bad_frame", f"submit.id: {message_id!r} is already the id of a message")
+            history_for_fn = [_for_fn(m) for m in self.history]  # a copy: fn may mutate it freely
+            self.history.append({"id": message_id, "role": "user", "content": text})
+        html = self.bot.renderer.render(text, from_user=True)
+        self.outbox.send(
+            protocol.message({"id": message_id, "role": "user", "content": text, "html": html, "status": "done"})
+        )
+        self.reply = Reply(
+            self.bot.fn,
+            (text, history_for_fn),
+            outbox=self.outbox,
+            renderer=self.bot.renderer,
+            stream_interval=self.bot.options.stream_interval,
+            on_finish=self._reply_finished,
+        )
+        self.reply.start()
+
+    def _on_stop(self, frame: dict[str, Any]) -> None:
+        if self.reply is not None:
+            self.reply.stop()
+
+    def _reply_finished(self, messages: list[dict[str, Any]]) -> None:
+        with self._lock:
+            self.history.extend(messages)
+        self.reply = None
+
+
+def _for_fn(message: dict[str, Any]) -> dict[str, Any]:
+    """A history entry as fn sees it: Gradio's OpenAI-style messages."""
+    entry = {"role": message["role"], "content": message["content"]}
+    if message.get("metadata"):
+        entry["metadata"] = copy.deepcopy(message["metadata"])
+    return entry

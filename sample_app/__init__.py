@@ -1,0 +1,46 @@
+"""The sample app: the demo bot (offline) or an OpenAI-compatible model, behind chat_bp.
+
+Run it with ``make demo`` (gunicorn on http://127.0.0.1:8000), or
+``flask --app 'sample_app:create_app()' run`` for the development server.
+"""
+
+from __future__ import annotations
+
+import os
+
+from flask import Flask, redirect, render_template, url_for
+from werkzeug.wrappers import Response
+
+from flask_chatbot import chat_bp
+
+from .bots import demo_bot, openai_bot
+
+
+def create_app() -> Flask:
+    app = Flask(__name__)
+    if os.environ.get("OPENAI_BASE_URL"):
+        fn, title = openai_bot, f"Chat with {os.environ.get('OPENAI_MODEL', 'gpt-4o-mini')}"
+        description = "Streaming from the OpenAI-compatible server at `OPENAI_BASE_URL`."
+    else:
+        fn, title = demo_bot, "flask-chatbot demo"
+        description = "An offline demo bot that streams Markdown. Set `OPENAI_BASE_URL` to talk to a real model."
+    app.register_blueprint(
+        chat_bp(
+            fn,
+            title=title,
+            description=description,
+            placeholder="**Ask me anything.** The demo bot answers with headings, lists, code and a table.",
+        ),
+        url_prefix="/chat",
+    )
+
+    @app.get("/")
+    def index() -> Response:
+        return redirect(url_for("chat.page"))
+
+    @app.get("/embed")
+    def embed() -> str:
+        """<chat-bot> dropped into an existing page."""
+        return render_template("embed.html")
+
+    return app
