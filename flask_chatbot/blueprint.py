@@ -81,7 +81,7 @@ def chat_bp(fn: Callable[..., Any], *, name: str = "chat", **options: Any) -> Bl
         placeholder = bot.renderer.render(opts.placeholder, from_user=False) if opts.placeholder else None
         return jsonify(
             version=1,
-            socket=url_for(".socket"),
+            socket=url_for(".page") + "socket",  # a path: werkzeug builds websocket rules as ws:// URLs
             placeholder=placeholder,
             textbox_placeholder=opts.textbox_placeholder,
             submit_btn=opts.submit_btn,

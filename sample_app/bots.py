@@ -16,7 +16,7 @@ DEMO_REPLY = """## You said
 
 > {message}
 
-Here is what a streamed reply can hold:
+That makes {count} messages in our conversation. Here is what a streamed reply can hold:
 
 1. **Lists**, *emphasis* and `inline code`
 2. Links such as [Flask](https://flask.palletsprojects.com/)
@@ -45,7 +45,7 @@ def demo_bot(message: str, history: list[dict]) -> Iterator[str]:
     delay = float(os.environ.get("DEMO_DELAY", "0.03"))
     quoted = " ".join(message.split())[:500]
     text = ""
-    for token in re.findall(r"\s*\S+", DEMO_REPLY.format(message=quoted)):
+    for token in re.findall(r"\s*\S+", DEMO_REPLY.format(message=quoted, count=len(history) + 1)):
         text += token
         yield text
         if delay:

@@ -1,0 +1,126 @@
+"""A person chatting with the demo bot: sample_app under gunicorn, Chromium via Playwright."""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections.abc import Iterator
+
+import pytest
+from conftest import ChatController, Gunicorn
+from playwright.sync_api import Page, expect
+
+DEMO_END = "That is all"
+
+
+@pytest.fixture
+def chat(page: Page, sample_app: Gunicorn) -> Iterator[ChatController]:
+    controller = ChatController(page)
+    controller.open(f"{sample_app.url}/chat/")
+    yield controller
+    assert page.problems == []  # type: ignore[attr-defined]
+
+
+def test_page_shows_title_description_and_placeholder(chat: ChatController) -> None:
+    expect(chat.page).to_have_title("flask-chatbot demo")
+    expect(chat.page.locator("h1")).to_have_text("flask-chatbot demo")
+    expect(chat.element.locator("[part~=placeholder]")).to_contain_text("Ask me anything")
+    expect(chat.input).to_be_focused()  # autofocus
+
+
+def test_enter_sends_and_the_reply_streams_in(chat: ChatController) -> None:
+    chat.send("Hello there")
+    expect(chat.user_messages.last).to_have_text("Hello there")
+    expect(chat.input).to_have_value("")
+    expect(chat.stop_button).to_be_visible()  # generating: submit became stop
+    reply = chat.latest_assistant()
+    expect(reply).to_contain_text("You said")  # the first words arrive while it streams
+    expect(reply).to_have_attribute("data-status", "streaming")
+    expect(reply).to_contain_text(DEMO_END, timeout=15_000)
+    expect(reply).to_have_attribute("data-status", "done")
+    chat.expect_idle()
+    expect(reply.locator("table")).to_be_visible()
+    expect(reply.locator("pre code")).to_contain_text("def respond(message, history):")
+    expect(reply.locator("h2")).to_have_text("You said")
+    expect(reply.locator("a[href^='https://flask']")).to_have_attribute("rel", "noopener noreferrer")
+    expect(chat.element.locator("[part~=placeholder]")).to_be_hidden()
+
+
+def test_shift_enter_makes_a_newline(chat: ChatController) -> None:
+    chat.input.type("line one")
+    chat.input.press("Shift+Enter")
+    chat.input.type("line two")
+    expect(chat.input).to_have_value("line one\nline two")
+    expect(chat.user_messages).to_have_count(0)
+    chat.input.press("Enter")
+    expect(chat.user_messages.last.locator("br")).to_have_count(1)
+    expect(chat.user_messages.last).to_contain_text("line one")
+    expect(chat.latest_assistant()).to_contain_text(DEMO_END, timeout=15_000)
+
+
+def test_stop_halts_the_reply_and_the_input_is_usable_again(chat: ChatController) -> None:
+    chat.send("Tell me everything")
+    reply = chat.assistant_messages.nth(0)
+    expect(reply).to_contain_text("Here is")
+    chat.stop_button.click()
+    expect(reply).to_have_attribute("data-status", "stopped")
+    chat.expect_idle()
+    stopped_text = reply.inner_text()
+    assert DEMO_END not in stopped_text
+    chat.send("And now?")
+    second = chat.assistant_messages.nth(1)
+    expect(second).to_contain_text("That makes 3 messages")  # the stopped reply is in the history
+    expect(second).to_contain_text(DEMO_END, timeout=15_000)
+    assert reply.inner_text() == stopped_text  # the partial reply stays as it was
+
+
+def test_reload_and_chat_again(chat: ChatController, sample_app: Gunicorn) -> None:
+    chat.send("before reload")
+    expect(chat.latest_assistant()).to_contain_text(DEMO_END, timeout=15_000)
+    chat.page.reload()
+    expect(chat.element).to_have_attribute("data-connection", "online")
+    expect(chat.messages).to_have_count(0)
+    chat.send("after reload")
+    expect(chat.latest_assistant()).to_contain_text("That makes 1 messages", timeout=15_000)
+
+
+def test_server_restart_mid_conversation_reconnects_and_loses_nothing(page: Page) -> None:
+    server = Gunicorn(DEMO_DELAY="0.02")
+    server.start()
+    chat = ChatController(page)
+    try:
+        chat.open(f"{server.url}/chat/")
+        chat.send("first question")
+        first = chat.assistant_messages.nth(0)
+        expect(first).to_contain_text(DEMO_END, timeout=15_000)
+        chat.send("second question")
+        second = chat.assistant_messages.nth(1)
+        expect(second).to_contain_text("Here is")
+        os.killpg(server.process.pid, signal.SIGKILL)  # the server dies mid-stream
+        server.process.wait(10)
+        expect(chat.element).to_have_attribute("data-connection", "offline")
+        expect(chat.status).to_be_visible()
+        expect(second).to_have_attribute("data-status", "error")  # the cut-off reply keeps its text
+        partial = second.inner_text()
+        server.start()  # the same port again
+        expect(chat.element).to_have_attribute("data-connection", "online", timeout=20_000)
+        expect(chat.status).to_be_hidden()
+        expect(first).to_contain_text(DEMO_END)
+        assert second.inner_text() == partial
+        chat.send("third question")
+        third = chat.assistant_messages.nth(2)
+        # The server got the whole conversation back: 2 exchanges + this question.
+        expect(third).to_contain_text("That makes 5 messages", timeout=15_000)
+        expect(third).to_contain_text(DEMO_END, timeout=15_000)
+    finally:
+        server.stop()
+    # Chromium logs the refused reconnects while the server is down; nothing else may fail.
+    assert [p for p in page.problems if "WebSocket" not in p and "ERR_CONNECTION_REFUSED" not in p] == []  # type: ignore[attr-defined]
+
+
+def test_screenshot_of_a_conversation(chat: ChatController, tmp_path) -> None:
+    chat.send("Show me what you can do")
+    expect(chat.latest_assistant()).to_contain_text(DEMO_END, timeout=15_000)
+    path = tmp_path / "conversation.png"
+    chat.page.screenshot(path=str(path))
+    assert path.stat().st_size > 10_000

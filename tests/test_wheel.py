@@ -1,0 +1,57 @@
+"""Packaging: a wheel built from the tree, installed in a fresh virtualenv, serves the element."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+CHECK = textwrap.dedent(
+    """
+    import json, pathlib, sys
+    import flask_chatbot
+    from flask import Flask
+    from flask_chatbot import chat_bp
+
+    assert "site-packages" in flask_chatbot.__file__, flask_chatbot.__file__
+    app = Flask(__name__)
+    app.register_blueprint(chat_bp(lambda m, h: m, title="Wheel"), url_prefix="/chat")
+    client = app.test_client()
+    page = client.get("/chat/")
+    js = client.get("/chat/static/chat-bot.js")
+    css = client.get("/chat/static/styles.css")
+    config = client.get("/chat/config.json").get_json()
+    print(json.dumps({
+        "page": page.status_code, "title": "<title>Wheel</title>" in page.get_data(as_text=True),
+        "js": js.status_code, "js_body": js.get_data(as_text=True),
+        "css": css.status_code, "socket": config["socket"],
+        "modules": sorted(p.name for p in pathlib.Path(flask_chatbot.__file__).parent.joinpath("webcomponent").glob("*.js")),
+    }))
+    """
+)
+
+
+def test_installed_wheel_serves_the_element(tmp_path):
+    dist = tmp_path / "dist"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", str(dist), str(ROOT)],
+        check=True,
+    )
+    (wheel,) = dist.glob("flask_chatbot-*.whl")
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    python = venv / "bin" / "python"
+    subprocess.run([str(python), "-m", "pip", "install", "--quiet", str(wheel)], check=True)
+    # Run from an empty folder, so nothing of the source tree can be imported by accident.
+    result = subprocess.run([str(python), "-c", CHECK], cwd=tmp_path, capture_output=True, text=True, check=True)
+    import json
+
+    found = json.loads(result.stdout)
+    assert found["page"] == 200 and found["title"]
+    assert found["js"] == 200 and found["js_body"] == (ROOT / "webcomponent" / "chat-bot.js").read_text()
+    assert found["css"] == 200
+    assert found["socket"] == "/chat/socket"
+    assert set(found["modules"]) == {p.name for p in (ROOT / "webcomponent").glob("*.js")}

@@ -1,0 +1,154 @@
+// The WebSocket client of <chat-bot>: connect, say hello, reconnect.
+//
+// The browser holds the conversation (docs/protocol.md), so a reconnect needs nothing
+// from the old connection: every open sends `hello` with the history the element shows
+// now, and any server worker can carry on from there.
+
+import {CLOSE_IDLE, hello, parseFrame} from './protocol.js'
+
+const FIRST_DELAY = 500
+const MAX_DELAY = 10_000
+
+/**
+ * How long to wait before reconnect attempt number `attempt` (0-based): 0.5 s doubling
+ * to 10 s, each spread by ±25 % so that clients dropped together do not return together.
+ */
+export function backoffDelay(attempt, random = Math.random) {
+  const base = Math.min(MAX_DELAY, FIRST_DELAY * 2 ** Math.min(attempt, 16))
+  return Math.round(Math.min(MAX_DELAY, base * (0.75 + random() * 0.5)))
+}
+
+/**
+ * One logical connection to a chat socket, kept open across drops until `destroy()`.
+ *
+ *     const connection = new Connection({
+ *       url: 'wss://example.com/chat/socket',   // or an async function returning it
+ *       history: () => messages,                 // sent in `hello` on every open
+ *       onFrame: frame => ...,                   // every valid server frame
+ *       onState: (state, connection) => ...,     // 'connecting' | 'online' | 'offline'
+ *     })
+ *     connection.send({type: 'stop'})
+ *     connection.destroy()
+ *
+ * A close with code 4000 means the server closed a connection that had been idle: it
+ * is not reopened until `wake()` (the element calls it when the user next acts).
+ */
+export class Connection {
+  #url
+  #resolvedURL = null
+  #history
+  #onFrame
+  #onState
+  #socket = null
+  #state = 'offline'
+  #attempt = 0
+  #timer = 0
+  #idle = false
+  #destroyed = false
+  #generation = 0 // tells a stale asynchronous open apart from the current one
+  #listeners = new AbortController()
+
+  constructor({url, history = () => [], onFrame = () => {}, onState = () => {}}) {
+    this.#url = url
+    this.#history = history
+    this.#onFrame = onFrame
+    this.#onState = onState
+    // Back online after the network came back: no need to wait out the backoff.
+    globalThis.addEventListener?.('online', () => this.reconnect(), {signal: this.#listeners.signal})
+    this.#open()
+  }
+
+  /** 'connecting', 'online' or 'offline'. */
+  get state() {
+    return this.#state
+  }
+
+  /** True while closed for idleness, waiting for `wake()`. */
+  get idle() {
+    return this.#idle
+  }
+
+  /** Send a frame; false when the socket is not open (the frame is dropped). */
+  send(frame) {
+    if (this.#state !== 'online' || !this.#socket) return false
+    this.#socket.send(JSON.stringify(frame))
+    return true
+  }
+
+  /** The user acted: reopen a connection the server closed for idleness. True if it does. */
+  wake() {
+    if (!this.#idle || this.#destroyed) return false
+    this.#idle = false
+    this.#attempt = 0
+    this.#open()
+    return true
+  }
+
+  /** Try now instead of waiting for the backoff timer (no-op when online or idle). */
+  reconnect() {
+    if (this.#destroyed || this.#idle || this.#socket || this.#state !== 'offline') return
+    this.#open()
+  }
+
+  /** Close for good: no more frames, states or reconnects. */
+  destroy() {
+    if (this.#destroyed) return
+    this.#destroyed = true
+    this.#generation++
+    clearTimeout(this.#timer)
+    this.#listeners.abort()
+    const socket = this.#socket
+    this.#socket = null
+    if (socket) socket.close(1000)
+  }
+
+  async #open() {
+    clearTimeout(this.#timer)
+    const generation = ++this.#generation
+    this.#setState('connecting')
+    let socket
+    try {
+      const url = this.#resolvedURL ?? (typeof this.#url === 'function' ? await this.#url() : this.#url)
+      if (generation !== this.#generation) return
+      this.#resolvedURL = url
+      socket = new WebSocket(url)
+    } catch {
+      if (generation === this.#generation) this.#retry()
+      return
+    }
+    this.#socket = socket
+    socket.addEventListener('open', () => {
+      if (this.#socket !== socket) return
+      socket.send(JSON.stringify(hello(this.#history())))
+      this.#setState('online')
+    })
+    socket.addEventListener('message', event => {
+      if (this.#socket !== socket || typeof event.data !== 'string') return
+      this.#attempt = 0 // the server talks to us: the next drop starts the backoff afresh
+      const frame = parseFrame(event.data)
+      if (frame) this.#onFrame(frame)
+    })
+    socket.addEventListener('close', event => {
+      if (this.#socket !== socket) return
+      this.#socket = null
+      if (event.code === CLOSE_IDLE) {
+        this.#idle = true
+        this.#setState('offline')
+      } else {
+        this.#retry()
+      }
+    })
+  }
+
+  #retry() {
+    if (this.#destroyed) return
+    this.#setState('offline')
+    this.#timer = setTimeout(() => this.#open(), backoffDelay(this.#attempt++))
+  }
+
+  #setState(state) {
+    if (this.#destroyed || state === this.#state) return
+    this.#state = state
+    this.#onState(state, this)
+  }
+}

@@ -1,0 +1,92 @@
+// The wire types of <chat-bot>, protocol version 1.
+//
+// Mirror: flask_chatbot/protocol.py holds the same types as marshmallow schemas on the
+// server side. The specification both follow is docs/protocol.md, and both test suites
+// read the canonical frames in tests/fixtures/frames.json, so a change here needs the
+// same change there.
+
+export const PROTOCOL_VERSION = 1
+
+/** Frames the element sends. */
+export const HELLO = 'hello'
+export const SUBMIT = 'submit'
+export const STOP = 'stop'
+
+/** Frames the server sends. */
+export const WELCOME = 'welcome'
+export const MESSAGE = 'message'
+export const PATCH = 'patch'
+export const DONE = 'done'
+export const IDLE = 'idle'
+export const ERROR = 'error'
+
+export const SERVER_TYPES = Object.freeze([WELCOME, MESSAGE, PATCH, DONE, IDLE, ERROR])
+
+/** Message roles and statuses. */
+export const USER = 'user'
+export const ASSISTANT = 'assistant'
+export const STREAMING = 'streaming'
+export const COMPLETE = 'done'
+export const STOPPED = 'stopped'
+export const FAILED = 'error'
+
+/** Error codes of `error` frames. */
+export const ERROR_CODES = Object.freeze([
+  'bad_json',
+  'bad_frame',
+  'too_large',
+  'version',
+  'hello_required',
+  'busy',
+  'fn_error',
+])
+
+/** The close code of a connection the server closed because nothing happened on it. */
+export const CLOSE_IDLE = 4000
+
+/** A message id: 1-64 characters of A-Z a-z 0-9 _ -. */
+export const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/
+
+/**
+ * A fresh id for a user message: 16 hex characters. crypto.getRandomValues, not
+ * crypto.randomUUID, because the latter exists only on secure origins.
+ */
+export function newMessageId() {
+  const bytes = crypto.getRandomValues(new Uint8Array(8))
+  return Array.from(bytes, b => b.toString(16).padStart(2, '0')).join('')
+}
+
+/** `hello`: the history the element shows, as `{id, role, content}` objects. */
+export function hello(history) {
+  return {
+    type: HELLO,
+    version: PROTOCOL_VERSION,
+    history: history.map(({id, role, content}) => ({id, role, content})),
+  }
+}
+
+/** `submit`: the user sends `text` as message `id`. */
+export function submit(id, text) {
+  return {type: SUBMIT, id, text}
+}
+
+/** `stop`: stop the reply being generated. */
+export function stop() {
+  return {type: STOP}
+}
+
+/**
+ * Parse a text frame from the server. Returns the frame object, or null when it is
+ * not JSON, not an object or of a type this version does not know (such frames are
+ * ignored: a newer server may send more than this element understands).
+ */
+export function parseFrame(text) {
+  let frame
+  try {
+    frame = JSON.parse(text)
+  } catch {
+    return null
+  }
+  if (frame === null || typeof frame !== 'object' || Array.isArray(frame)) return null
+  return SERVER_TYPES.includes(frame.type) ? frame : null
+}
