@@ -7,7 +7,7 @@ import signal
 from collections.abc import Iterator
 
 import pytest
-from conftest import ChatController, Gunicorn
+from harness import ChatController, Gunicorn
 from playwright.sync_api import Page, expect
 
 DEMO_END = "That is all"

@@ -115,17 +115,31 @@ def origin_allowed(origin: str | None, host: str, allowed: tuple[str, ...]) -> b
     No Origin header means no browser (browsers always send it on a WebSocket
     handshake), so no ambient credentials are at stake.
     """
-    if origin is None:
+    if origin is None or "*" in allowed:
         return True
-    if "*" in allowed or origin.rstrip("/") in {a.rstrip("/") for a in allowed}:
-        return True
-    parts = urlsplit(origin)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    seen = _origin_key(origin)
+    if seen is None:
         return False
-    default = 443 if parts.scheme == "https" else 80
-    origin_host = f"{parts.hostname}:{parts.port or default}"
-    request_host = host if ":" in host.rsplit("]", 1)[-1] else f"{host}:{default}"
-    return origin_host.lower() == request_host.lower()
+    if seen in {_origin_key(a) for a in allowed}:
+        return True
+    scheme, hostport = seen
+    request = _origin_key(f"{scheme}://{host}")
+    return request is not None and request[1] == hostport
+
+
+def _origin_key(origin: str) -> tuple[str, str] | None:
+    """(scheme, "host:port") as browsers compare origins: lower case, default port made explicit."""
+    try:
+        parts = urlsplit(origin.strip())
+        port = parts.port
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    hostname = parts.hostname.lower()
+    if ":" in hostname:  # IPv6: urlsplit drops the brackets
+        hostname = f"[{hostname}]"
+    return parts.scheme, f"{hostname}:{port or (443 if parts.scheme == 'https' else 80)}"
 
 
 def _init_app(opts: ChatOptions) -> Callable[[BlueprintSetupState], None]:

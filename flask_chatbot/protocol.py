@@ -15,7 +15,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate
 from .errors import ProtocolError
 
 PROTOCOL_VERSION = 1
-MESSAGE_ID = r"^[A-Za-z0-9_-]{1,64}$"
+MESSAGE_ID = r"^[A-Za-z0-9_-]{1,64}\Z"  # \Z: "$" would let a trailing newline through
 STATUSES = ("streaming", "done", "stopped", "error")
 
 
@@ -157,15 +157,22 @@ def parse_client_frame(raw: str | bytes, max_bytes: int) -> dict[str, Any]:
         raise ProtocolError("too_large", f"the frame has {size} bytes; the limit is {max_bytes}")
     try:
         data = json.loads(raw)
-    except ValueError as err:
+    except json.JSONDecodeError as err:
         raise ProtocolError("bad_json", f"the frame is not valid JSON ({err.msg} at position {err.pos})") from None
+    except (ValueError, RecursionError):  # a number too long to convert, nesting too deep
+        raise ProtocolError("bad_json", "the frame is not JSON the server can read (too deep or too long a number)") from None
     if not isinstance(data, dict):
         raise ProtocolError("bad_json", "a frame must be a JSON object with a 'type'")
     return load_frame(data, CLIENT_SCHEMAS)
 
 
 def encode(frame: Mapping[str, Any]) -> str:
-    return json.dumps(frame, ensure_ascii=False, separators=(",", ":"))
+    text = json.dumps(frame, ensure_ascii=False, separators=(",", ":"))
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate (half an emoji): escape it, JSON allows that
+        text = json.dumps(frame, ensure_ascii=True, separators=(",", ":"))
+    return text
 
 
 # -- builders for the frames the server sends ------------------------------------

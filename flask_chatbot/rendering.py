@@ -43,6 +43,9 @@ ALLOWED_ATTRIBUTES: dict[str, list[str] | Callable[[str, str, str], bool]] = {
 }
 
 
+EXTRA_TAG_ATTRIBUTES = ("src", "href", "alt", "title", "width", "height", "controls", "loop", "muted", "poster")
+
+
 @dataclass(frozen=True)
 class RenderOptions:
     """The rendering options of :func:`chat_bp`, with Gradio's names and defaults."""
@@ -85,6 +88,9 @@ class Renderer:
     def __init__(self, options: RenderOptions) -> None:
         self.options = options
         self.tags = ALLOWED_TAGS | frozenset(options.allow_tags)
+        self.attributes = dict(ALLOWED_ATTRIBUTES)
+        for tag in options.allow_tags:  # an allowed <video> needs its src; protocols still apply
+            self.attributes.setdefault(tag, list(EXTRA_TAG_ATTRIBUTES))
         self._local = threading.local()
 
     def render(self, text: str, *, from_user: bool) -> str:
@@ -124,7 +130,7 @@ class Renderer:
         if cleaner is None:
             cleaner = bleach.Cleaner(
                 tags=self.tags,
-                attributes=ALLOWED_ATTRIBUTES,
+                attributes=self.attributes,
                 protocols=ALLOWED_PROTOCOLS,
                 strip=False,  # disallowed tags show as text: nothing the model wrote vanishes
                 strip_comments=True,

@@ -32,7 +32,11 @@ def iterate_reply(fn: Callable[..., Any], args: tuple[Any, ...], cancel: threadi
 
 def _sync_generator(gen: Any, cancel: threading.Event) -> Iterator[Any]:
     try:
-        for value in gen:
+        while not cancel.is_set():  # checked before resuming: no code runs after Stop
+            try:
+                value = next(gen)
+            except StopIteration:
+                return
             if cancel.is_set():
                 return
             yield value

@@ -32,6 +32,9 @@ _LIST_ITEM = re.compile(r"^[ \t]*(?:[-*+]|\d{1,9}[.)])(?:[ \t]|$)")
 _MAYBE_LIST_ITEM = re.compile(r"^(?:[-*+]|\d{1,9}[.)]?)$")
 # A last line of nothing but markers ("-", "1.", "#") would flash as a heading or an empty
 # list item: it waits for its first word.
+_QUOTE = re.compile(r"^ {0,3}>")
+# A partial line confirms a block boundary only once it holds words (not a typing cursor).
+_WORDS = re.compile(r"\w\w")
 _MARKERS_ONLY = re.compile(r"^[ \t]*[-=*+#>|\d.)]+[ \t]*$")
 # Above this many characters the tail is re-rendered only after growing by a quarter.
 BIG_TAIL = 2048
@@ -59,8 +62,8 @@ class MessageStream:
         self._fence: str | None = None  # the open fence, if the scan is inside one
         self._fence_body = 0  # where the open fence's code starts
         self._break: int | None = None  # a blank line ended here; waiting to see the next line
-        self._break_in_list = False  # the block before that blank line ends in a list
-        self._last_line = ""  # the last non-blank line outside fences
+        self._list_block = False  # the open block holds a list item (a later item continues it)
+        self._quote_block = False  # the open block is a quote (a later quote merges into it)
         self._confirmed = 0  # the furthest boundary known to end a block
         self._tail_src = 0  # text[_frozen:_tail_src] was rendered into the tail's HTML
         self._tail_end = 0  # text[_frozen:_tail_end] is what the tail shows
@@ -88,12 +91,14 @@ class MessageStream:
 
     def _rewind(self, text: str) -> int:
         keep = _common_prefix_length(self.text, text)
-        if keep < self._frozen:  # a frozen block changed: start over
+        if keep < self._frozen or (keep == self._frozen and self._blocks):
+            # A frozen block changed, or the text that confirmed the last freeze did: start over.
             self._frozen = self._blocks = self._confirmed = 0
             self._reset_blocks = True
         self._line = self._frozen  # frozen boundaries are never inside a fence
         self._fence = None
         self._break = None
+        self._list_block = self._quote_block = False
         self._confirmed = min(self._confirmed, self._frozen)
         self._tail_src = self._tail_end = self._frozen
         self._tail_fence = None
@@ -110,7 +115,9 @@ class MessageStream:
         self._line = pos
         if self._break is not None and self._fence is None and pos < len(text):
             partial = text[pos:]
-            if not (self._break_in_list and _MAYBE_LIST_ITEM.match(partial)):
+            if self._continues(partial):
+                self._break = None
+            elif _WORDS.search(partial) and not (self._list_block and _MAYBE_LIST_ITEM.match(partial)):
                 self._resolve_break(partial)
 
     def _scan_line(self, line: str, end: int) -> None:
@@ -118,23 +125,35 @@ class MessageStream:
             if line.rstrip(" ") == self._fence:
                 self._fence = None
                 self._confirmed = end  # fenced code is cut out whole: safe to freeze here
+                self._list_block = self._quote_block = False
             return
         if not line.strip():
-            if self.text[self._frozen : end].strip():
+            if self.text[max(self._frozen, self._confirmed) : end].strip():
                 self._break = end
-                self._break_in_list = bool(_LIST_ITEM.match(self._last_line) or _INDENTED.match(self._last_line))
             return
         if self._break is not None:
             self._resolve_break(line)
-        self._last_line = line
+        if _LIST_ITEM.match(line):
+            self._list_block = True
+        if _QUOTE.match(line):
+            self._quote_block = True
         if m := _FENCE_OPEN.match(line):
             self._fence = m.group("fence")
             self._fence_body = end
 
+    def _continues(self, next_line: str) -> bool:
+        """Whether a line after a blank line belongs to the block before it (Python-Markdown
+        merges loose list items, indented continuations and consecutive quotes)."""
+        return bool(
+            _INDENTED.match(next_line)
+            or (self._list_block and _LIST_ITEM.match(next_line))
+            or (self._quote_block and _QUOTE.match(next_line))
+        )
+
     def _resolve_break(self, next_line: str) -> None:
-        continues = _INDENTED.match(next_line) or (self._break_in_list and _LIST_ITEM.match(next_line))
-        if not continues:
+        if not self._continues(next_line):
             self._confirmed = max(self._confirmed, self._break or 0)
+            self._list_block = self._quote_block = False
         self._break = None
 
     def _freeze(self, patch: dict[str, Any]) -> None:

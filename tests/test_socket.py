@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import websocket
-from conftest import Client, final_text, replay_text
+from live import Client, final_text, replay_text
 
 import flask_chatbot
 

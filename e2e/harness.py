@@ -1,0 +1,105 @@
+"""e2e helpers: sample_app under real gunicorn, the Chromium to launch, a page object."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from playwright.sync_api import Page, expect
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+
+
+def chromium_path() -> str:
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        if path := shutil.which(name):
+            return path
+    raise RuntimeError("no Chromium found: `make test` installs Debian's chromium package")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Gunicorn:
+    """sample_app under gunicorn with its own gunicorn.conf.py, on a free port."""
+
+    def __init__(self, **env: str) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {**os.environ, "CHATBOT_BIND": f"127.0.0.1:{self.port}", "CHATBOT_WORKERS": "2", **env}
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        gunicorn = Path(sys.executable).parent / "gunicorn"
+        self.process = subprocess.Popen(
+            [str(gunicorn), "--config", "sample_app/gunicorn.conf.py", "sample_app:create_app()"],
+            cwd=ROOT,
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:  # wait for the condition: the page answers
+            try:
+                with urllib.request.urlopen(f"{self.url}/chat/", timeout=1) as response:
+                    if response.status == 200:
+                        return
+            except OSError:
+                if self.process.poll() is not None:
+                    raise RuntimeError("gunicorn exited at start") from None
+                time.sleep(0.1)
+        raise RuntimeError("gunicorn did not answer within 30 s")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            self.process.wait(10)
+
+
+class ChatController:
+    """A page object for <chat-bot>: what a user does and sees."""
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.element = page.locator("chat-bot")
+        self.input = self.element.locator("textarea")
+        self.log = self.element.locator("[role=log]")
+        self.messages = self.element.locator("[part~=message]")
+        self.user_messages = self.element.locator("[part~=message][data-role=user]")
+        self.assistant_messages = self.element.locator("[part~=message][data-role=assistant]")
+        self.stop_button = self.element.locator("[part~=stop-button]")
+        self.send_button = self.element.locator("[part~=send-button]")
+        self.status = self.element.locator("[part~=status]")
+
+    def open(self, url: str) -> None:
+        self.page.goto(url)
+        expect(self.element).to_have_attribute("data-connection", "online", timeout=10_000)
+
+    def send(self, text: str) -> None:
+        self.input.fill(text)
+        self.input.press("Enter")
+
+    def latest_assistant(self):
+        return self.assistant_messages.last
+
+    def expect_idle(self) -> None:
+        expect(self.send_button).to_be_visible(timeout=15_000)
+        expect(self.stop_button).to_be_hidden()

@@ -1,0 +1,71 @@
+"""Test helpers: a live threaded server and a real WebSocket client."""
+
+from __future__ import annotations
+
+import json
+import threading
+from typing import Any
+
+import websocket
+from flask import Flask
+from werkzeug.serving import make_server
+
+
+class LiveServer:
+    def __init__(self, app: Flask) -> None:
+        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.port = self.server.server_port
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+
+
+class Client:
+    """A real WebSocket client speaking the protocol (docs/protocol.md)."""
+
+    def __init__(self, url: str, **kwargs: Any) -> None:
+        self.ws = websocket.create_connection(url, timeout=10, **kwargs)
+
+    def send(self, frame: dict[str, Any] | str) -> None:
+        self.ws.send(frame if isinstance(frame, str) else json.dumps(frame, ensure_ascii=False))
+
+    def recv(self) -> dict[str, Any]:
+        return json.loads(self.ws.recv())
+
+    def recv_until(self, frame_type: str) -> list[dict[str, Any]]:
+        """Frames up to and including the first of ``frame_type``."""
+        frames = []
+        while True:
+            frame = self.recv()
+            frames.append(frame)
+            if frame["type"] == frame_type:
+                return frames
+
+    def hello(self, history: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+        self.send({"type": "hello", "version": 1, "history": history or []})
+        return self.recv()
+
+    def turn(self, text: str, message_id: str = "u1") -> list[dict[str, Any]]:
+        """Submit and collect every frame of the turn, up to ``idle``."""
+        self.send({"type": "submit", "id": message_id, "text": text})
+        return self.recv_until("idle")
+
+    def close(self) -> None:
+        self.ws.close()
+
+
+def final_text(frames: list[dict[str, Any]]) -> dict[str, str]:
+    """The content each message ended with, by id, from its done frame."""
+    return {f["id"]: f["content"] for f in frames if f["type"] == "done"}
+
+
+def replay_text(frames: list[dict[str, Any]], message_id: str) -> str:
+    """What the element's copy of the raw text is after applying the patches."""
+    text = ""
+    for f in frames:
+        if f["type"] == "patch" and f["id"] == message_id:
+            text = text[: f["keep"]] + f["append"]
+    return text
