@@ -107,7 +107,8 @@ class Reply:
                     self._cond.wait()
                 value, seen = self._latest, self._version
                 finished, error = self._finished, self._error
-            if value is not _NOTHING and not self._send_value(value):
+            # Once fn has finished, skip the patch: done renders the whole text once anyway.
+            if value is not _NOTHING and not self._send_value(value, final=finished):
                 error, finished = GENERIC_ERROR, True
             if finished or self._cancel.is_set() or self._outbox.closed:
                 break
@@ -115,7 +116,7 @@ class Reply:
                 self._cancel.wait(self._interval)
         self._finish(error)
 
-    def _send_value(self, value: Any) -> bool:
+    def _send_value(self, value: Any, *, final: bool = False) -> bool:
         try:
             items = normalize_reply(value)
         except TypeError as exc:
@@ -132,6 +133,9 @@ class Reply:
                     body["metadata"] = streamed.metadata
                 self._outbox.send(protocol.message(body))
             streamed = self._out[index]
+            if final:
+                streamed.stream.text = item["content"]  # finish() renders it, in the done frame
+                continue
             fields = streamed.stream.update(item["content"])
             if fields is not None:
                 self._outbox.send(protocol.patch(streamed.id, fields))

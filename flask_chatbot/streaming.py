@@ -84,7 +84,9 @@ class MessageStream:
         return patch
 
     def finish(self) -> str:
-        """The HTML of the whole message, rendered once from the complete text."""
+        """The HTML of the whole message, rendered once from the complete text.
+
+        ``text`` may be set directly before it when no patch is wanted any more."""
         return self._render(self.text) if self.text else ""
 
     # -- changes that are not appends -------------------------------------------

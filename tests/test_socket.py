@@ -36,21 +36,42 @@ def assistant_done(frames):
 
 
 def test_streamed_reply_arrives_as_patches_and_ends_exact(connect):
-    client = connect(words, stream_interval=0)
-    frames = client.turn("hi")
+    halfway = threading.Event()
+    yielded = []
+
+    def fn(message, history):
+        for value in words(message, history):
+            yielded.append(value)
+            yield value
+        halfway.wait(10)  # the rest comes once the client has seen a patch
+        for value in words(message + " again", history):
+            yielded.append(value)
+            yield value
+
+    client = connect(fn, stream_interval=0)
+    client.send({"type": "submit", "id": "u1", "text": "hi"})
+    frames = client.recv_until("patch")
+    halfway.set()
+    frames += client.recv_until("idle")
     assert frames[0]["type"] == "message" and frames[0]["message"]["role"] == "user"
     start = frames[1]
     assert start["type"] == "message" and start["message"]["status"] == "streaming"
     reply_id = start["message"]["id"]
     patches = [f for f in frames if f["type"] == "patch"]
-    assert patches, "the reply is streamed"
     (done,) = assistant_done(frames)
     assert done["status"] == "done" and done["id"] == reply_id
-    assert replay_text(frames, reply_id) == done["content"]
-    assert "<strong>hi</strong>" in done["html"] and "<li>two</li>" in done["html"]
+    assert done["content"].startswith("You said **hi again**")
+    assert replay_text(frames, reply_id) in yielded  # the patches rebuild a value fn gave
+    assert "<strong>hi again</strong>" in done["html"] and "<li>two</li>" in done["html"]
     assert frames[-1] == {"type": "idle"}
-    # No patch carries the whole message again: each sends only what is new.
-    assert all(len(p["append"]) < len(done["content"]) for p in patches[1:])
+    # No patch carries the whole message again: each sends only what is new or rewritten.
+    assert patches[0]["append"].startswith("You said") and len(patches[0]["append"]) < len(done["content"])
+
+
+def test_a_finished_reply_is_rendered_once_without_a_patch(connect):
+    frames = connect(lambda m, h: f"**{m}**", stream_interval=0).turn("once")
+    assert [f["type"] for f in frames] == ["message", "message", "done", "idle"]
+    assert frames[2]["html"] == "<p><strong>once</strong></p>"
 
 
 @pytest.mark.parametrize("kind", ["function", "generator", "async function", "async generator"])
