@@ -120,8 +120,8 @@ def breakdown_table(r: dict[str, Any]) -> str:
                 ms(t.fn_cpu),
                 ms(t.emit_cpu - t.render_cpu),
                 ms(t.cpu - t.fn_cpu - t.emit_cpu),
-                f"{(t.cpu - t.fn_cpu) / t.patches * 1e6:,.0f} µs",
-                f"{(t.emit_cpu - t.render_cpu) / t.patches * 1e6:,.0f} µs",
+                (f"{(t.cpu - t.fn_cpu) / t.patches * 1e6:,.0f} µs" if t.patches else "–"),
+                (f"{(t.emit_cpu - t.render_cpu) / t.patches * 1e6:,.0f} µs" if t.patches else "–"),
                 f"{t.wall:,.2f} s",
             ]
         )
@@ -277,7 +277,7 @@ def history_table(r: dict[str, Any]) -> str:
                 ms(t.cpu),
                 f"{ms(t.extra['cpu_min'])}–{ms(t.extra['cpu_max'])}",
                 f"{t.patches:,}",
-                f"{(t.cpu - t.fn_cpu) / t.patches * 1e6:,.0f} µs",
+                (f"{(t.cpu - t.fn_cpu) / t.patches * 1e6:,.0f} µs" if t.patches else "–"),
                 f"{t.cpu / words * 1e6:,.0f} µs",
             ]
         )
@@ -589,7 +589,7 @@ def reading(r: dict[str, Any]) -> str:
 **Is the 3× target met?** Only when `fn` yields faster than the emitter sends.
 
 - **Unpaced** (`fn` yields faster than the browser can use): **{times(unp.cpu / base)}**, {_met(unp.cpu / base)}
-  ({times(unp_d.cpu / base)} with permessage-deflate). Coalescing works: {unp.patches:,} patch for 2,000 yields.
+  ({times(unp_d.cpu / base)} with permessage-deflate). Coalescing works: {unp.patches:,} patches for 2,000 yields (a reply whose fn has finished goes straight to `done`).
   Of the {ms(unp.cpu)}, rendering is {ms(unp.render_cpu)}: the whole text twice ({unp.render_calls} render
   calls), once for that one patch and once for `done`.
 - **100 words/s** (a fast LLM, default `stream_interval`): **{times(paced.cpu / base)}**, {_met(paced.cpu / base)}
