@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 CHROMIUM := $(shell command -v chromium || command -v chromium-browser || command -v google-chrome || true)
 
-.PHONY: demo test test-python test-e2e bench chromium clean
+.PHONY: demo test bench chromium clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)

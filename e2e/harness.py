@@ -8,9 +8,10 @@ import signal
 import socket
 import subprocess
 import sys
-import time
+import threading
 import urllib.request
 from pathlib import Path
+from typing import IO
 
 from playwright.sync_api import Page, expect
 
@@ -47,26 +48,37 @@ class Gunicorn:
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
+        """Start gunicorn and return once it serves the chat page.
+
+        gunicorn logs "Listening at" once its socket is bound; a request made after
+        that waits in the listen backlog until a worker has booted and answers it.
+        """
         gunicorn = Path(sys.executable).parent / "gunicorn"
         self.process = subprocess.Popen(
             [str(gunicorn), "--config", "sample_app/gunicorn.conf.py", "sample_app:create_app()"],
             cwd=ROOT,
             env=self.env,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
             start_new_session=True,
         )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:  # wait for the condition: the page answers
-            try:
-                with urllib.request.urlopen(f"{self.url}/chat/", timeout=1) as response:
-                    if response.status == 200:
-                        return
-            except OSError:
-                if self.process.poll() is not None:
-                    raise RuntimeError("gunicorn exited at start") from None
-                time.sleep(0.1)
-        raise RuntimeError("gunicorn did not answer within 30 s")
+        assert self.process.stderr is not None
+        log: list[str] = []
+        for raw in self.process.stderr:  # ends only if gunicorn exits
+            log.append(raw.decode(errors="replace"))
+            if "Listening at:" in log[-1]:
+                break
+        else:
+            raise RuntimeError("gunicorn exited at start:\n" + "".join(log))
+        # Keep draining the log so a full pipe never blocks the server.
+        threading.Thread(target=self._drain, args=(self.process.stderr,), daemon=True).start()
+        with urllib.request.urlopen(f"{self.url}/chat/", timeout=30) as response:
+            assert response.status == 200
+
+    @staticmethod
+    def _drain(stream: IO[bytes]) -> None:
+        for _ in stream:
+            pass
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 import re
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import bleach
@@ -139,7 +139,3 @@ class Renderer:
             self._local.cleaner = cleaner
         return cleaner
 
-
-def render_all(renderer: Renderer, texts: Iterable[str], *, from_user: bool) -> list[str]:
-    """Render several texts with one renderer (a convenience for history and tests)."""
-    return [renderer.render(t, from_user=from_user) for t in texts]
