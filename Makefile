@@ -29,8 +29,13 @@ chromium:
 demo: $(VENV)/.demo
 	$(BIN)/gunicorn --config sample_app/gunicorn.conf.py 'sample_app:create_app()'
 
+# The socket suites run twice: under threads, and under gevent's monkey-patching (the
+# recommended gunicorn worker's model, docs/deployment.md).
+GEVENT_SUITES := tests/test_socket.py tests/test_limits.py tests/test_runner.py
+
 test: $(VENV)/.test chromium
 	$(BIN)/python -m pytest -q tests e2e
+	$(BIN)/python tests/gevent_pytest.py -q -p no:cacheprovider $(GEVENT_SUITES)
 
 bench: $(VENV)/.test
 	$(BIN)/python -m bench

@@ -39,11 +39,17 @@ def free_port() -> int:
 
 
 class Gunicorn:
-    """sample_app under gunicorn with its own gunicorn.conf.py, on a free port."""
+    """An app under gunicorn with sample_app/gunicorn.conf.py, on a free port.
 
-    def __init__(self, **env: str) -> None:
+    ``app`` is gunicorn's app spec, looked up from the repository and e2e/; ``env``
+    goes to the server (``CHATBOT_WORKER_CLASS=gthread`` picks the threaded worker).
+    """
+
+    def __init__(self, app: str = "sample_app:create_app()", ready_path: str = "/chat/", **env: str) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        self.app = app
+        self.ready_path = ready_path
         self.env = {**os.environ, "CHATBOT_BIND": f"127.0.0.1:{self.port}", "CHATBOT_WORKERS": "2", **env}
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -55,7 +61,7 @@ class Gunicorn:
         """
         gunicorn = Path(sys.executable).parent / "gunicorn"
         self.process = subprocess.Popen(
-            [str(gunicorn), "--config", "sample_app/gunicorn.conf.py", "sample_app:create_app()"],
+            [str(gunicorn), "--config", "sample_app/gunicorn.conf.py", "--pythonpath", "e2e", self.app],
             cwd=ROOT,
             env=self.env,
             stdout=subprocess.DEVNULL,
@@ -72,7 +78,7 @@ class Gunicorn:
             raise RuntimeError("gunicorn exited at start:\n" + "".join(log))
         # Keep draining the log so a full pipe never blocks the server.
         threading.Thread(target=self._drain, args=(self.process.stderr,), daemon=True).start()
-        with urllib.request.urlopen(f"{self.url}/chat/", timeout=30) as response:
+        with urllib.request.urlopen(f"{self.url}{self.ready_path}", timeout=30) as response:
             assert response.status == 200
 
     @staticmethod

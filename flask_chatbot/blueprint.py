@@ -2,23 +2,32 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import inspect
-from collections.abc import Callable
+import ipaddress
+import logging
+from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, abort, jsonify, render_template, request, send_from_directory, url_for
+from flask import Blueprint, Response, current_app, jsonify, render_template, request, send_from_directory, url_for
 from flask.sansio.blueprints import BlueprintSetupState
 from flask_sock import Sock
+from werkzeug.sansio.utils import host_is_trusted
 
 from .errors import OptionsError
+from .inbox import InboxEvent
 from .options import ChatOptions
 from .rendering import Renderer
 from .session import Bot, ChatSession
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
+log = logging.getLogger("flask_chatbot")
+
+# Sent on every response of the blueprint unless the view or app already set the header.
+SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
 
 
 def webcomponent_dir() -> Path:
@@ -53,6 +62,9 @@ def chat_bp(fn: Callable[..., Any], *, name: str = "chat", **options: Any) -> Bl
     _check_signature(fn)
     opts = ChatOptions.from_kwargs(options)
     bot = Bot(fn=fn, options=opts, renderer=Renderer(opts.render_options))
+    # The developer's own text (description, placeholder) is sanitized even when
+    # sanitize_html=False trusts the replies of fn.
+    page_renderer = Renderer(dataclasses.replace(opts.render_options, sanitize_html=True))
     static_dir = webcomponent_dir()
     bp = Blueprint(
         name,
@@ -65,7 +77,7 @@ def chat_bp(fn: Callable[..., Any], *, name: str = "chat", **options: Any) -> Bl
 
     @bp.get("/")
     def page() -> Response:
-        description = bot.renderer.render(opts.description, from_user=False) if opts.description else None
+        description = page_renderer.render(opts.description, from_user=False) if opts.description else None
         html = render_template("flask_chatbot/page.html", options=opts, description_html=description)
         response = Response(html, mimetype="text/html")
         if opts.content_security_policy:
@@ -78,7 +90,7 @@ def chat_bp(fn: Callable[..., Any], *, name: str = "chat", **options: Any) -> Bl
 
     @bp.get("/config.json")
     def config() -> Response:
-        placeholder = bot.renderer.render(opts.placeholder, from_user=False) if opts.placeholder else None
+        placeholder = page_renderer.render(opts.placeholder, from_user=False) if opts.placeholder else None
         return jsonify(
             version=1,
             socket=url_for(".page") + "socket",  # a path: werkzeug builds websocket rules as ws:// URLs
@@ -92,13 +104,32 @@ def chat_bp(fn: Callable[..., Any], *, name: str = "chat", **options: Any) -> Bl
         )
 
     @bp.before_request
-    def check_origin() -> None:
+    def check_origin() -> Response | None:
         # Browsers apply no CORS to WebSockets, and neither flask-sock nor simple-websocket
         # checks Origin: without this any site could open a socket with the user's cookies.
-        if request.endpoint == f"{request.blueprint}.socket" and not origin_allowed(
-            request.headers.get("Origin"), request.host, opts.allowed_origins
-        ):
-            abort(403, description="This WebSocket does not accept connections from that origin.")
+        if request.endpoint != f"{request.blueprint}.socket":
+            return None
+        origin = request.headers.get("Origin")
+        reason = origin_refusal(
+            origin,
+            scheme=request.scheme,
+            host=request.host,
+            allowed=opts.allowed_origins,
+            trusted_hosts=app_trusted_hosts(current_app.config),
+            local_address=local_address(request.environ),
+        )
+        if reason is None:
+            return None
+        # %r: the Origin and Host are the client's text; repr keeps them on one line.
+        log.warning("Refused the WebSocket handshake at %s from Origin %r (Host %r): %s",
+                    request.path, origin, request.host, reason)
+        return Response("This WebSocket does not accept connections from that origin.\n", 403, mimetype="text/plain")
+
+    @bp.after_request
+    def security_headers(response: Response) -> Response:
+        for header, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(header, value)
+        return response
 
     sock = Sock()
 
@@ -109,22 +140,125 @@ def chat_bp(fn: Callable[..., Any], *, name: str = "chat", **options: Any) -> Bl
     return bp
 
 
-def origin_allowed(origin: str | None, host: str, allowed: tuple[str, ...]) -> bool:
-    """Same host as the request (any scheme, default ports folded), or listed in ``allowed``.
+def origin_allowed(
+    origin: str | None,
+    host: str,
+    allowed: tuple[str, ...],
+    *,
+    scheme: str,
+    trusted_hosts: Collection[str] = (),
+    local_address: str | None = None,
+) -> bool:
+    """Whether a WebSocket handshake with this ``Origin`` may proceed; see :func:`origin_refusal`."""
+    return origin_refusal(
+        origin, scheme=scheme, host=host, allowed=allowed, trusted_hosts=trusted_hosts, local_address=local_address
+    ) is None
 
-    No Origin header means no browser (browsers always send it on a WebSocket
-    handshake), so no ambient credentials are at stake.
+
+def origin_refusal(
+    origin: str | None,
+    *,
+    scheme: str,
+    host: str,
+    allowed: tuple[str, ...],
+    trusted_hosts: Collection[str] = (),
+    local_address: str | None = None,
+) -> str | None:
+    """``None`` if the handshake may proceed, else why not and what to configure (docs/security.md).
+
+    Allowed: no Origin (browsers always send it on a WebSocket handshake, so no ambient
+    credentials are at stake), an origin listed in ``allowed`` (or ``"*"``), or the request's
+    own origin: same scheme (``scheme``, the request's), host and port (``host``, the Host
+    header; default ports folded). The Host header is the client's word, so a page of a
+    hostile domain resolving to this server (DNS rebinding) is its own "same" origin; hence
+    a same origin that is a DNS name (not localhost, not an IP address) must also be one of
+    ``trusted_hosts`` (the app's TRUSTED_HOSTS and SERVER_NAME) when there are any, and
+    without them must not have reached this server on a loopback address (``local_address``,
+    the connection's own end): the attack on a development server.
     """
     if origin is None or "*" in allowed:
-        return True
+        return None
     seen = _origin_key(origin)
     if seen is None:
-        return False
+        return "not an http(s) origin (a sandboxed iframe or a file: page?)"
     if seen in {_origin_key(a) for a in allowed}:
+        return None
+    own = _origin_key(f"{scheme}://{host}")
+    if own is None:
+        return "the request has no usable Host"
+    if seen != own:
+        if seen[1] == own[1] or _origin_key(f"{seen[0]}://{host}") == seen:
+            return (
+                f"the page is {seen[0]} but the request arrived as {scheme}; if TLS ends at a proxy, wrap the "
+                "app in werkzeug.middleware.proxy_fix.ProxyFix(app.wsgi_app, x_proto=1) so the request knows"
+            )
+        return "another site; list its origin in allowed_origins to let it open the socket"
+    hostname = seen[1].rpartition(":")[0]
+    if _is_loopback_name(hostname) or _is_ip(hostname):
+        return None  # no attacker's page has such an origin: a rebinding page keeps its domain
+    if trusted_hosts:
+        if host_is_trusted(seen[1], list(trusted_hosts)):
+            return None
+        return f"{hostname} is not in the app's TRUSTED_HOSTS or SERVER_NAME; add it there if it is this app's name"
+    if not _is_loopback_address(local_address):
+        return None
+    return (
+        f"a page of {hostname} reached this server on a loopback address, which is how DNS rebinding "
+        f"attacks a development server; if {hostname} is this app's name, set the app's TRUSTED_HOSTS "
+        f"(e.g. app.config['TRUSTED_HOSTS'] = [{hostname!r}])"
+    )
+
+
+def app_trusted_hosts(config: Mapping[str, Any]) -> list[str]:
+    """The host names the app says it serves: TRUSTED_HOSTS (Flask 3.1+) and SERVER_NAME."""
+    trusted = config.get("TRUSTED_HOSTS") or []
+    hosts = [trusted] if isinstance(trusted, str) else list(trusted)
+    if config.get("SERVER_NAME"):
+        hosts.append(config["SERVER_NAME"])
+    return hosts
+
+
+def local_address(environ: Mapping[str, Any]) -> str | None:
+    """The address the client reached: the connection's local end (werkzeug's dev server and
+    gunicorn put the socket in the environ, flask-sock needs it too), else SERVER_NAME (the
+    bound address in both). ``None`` when unknown, e.g. a unix socket behind a proxy."""
+    for key in ("werkzeug.socket", "gunicorn.socket"):
+        sock = environ.get(key)
+        if sock is None:
+            continue
+        try:
+            name = sock.getsockname()
+        except (AttributeError, OSError):
+            return None
+        return str(name[0]) if isinstance(name, tuple) and name else None
+    server_name = environ.get("SERVER_NAME")
+    return str(server_name) if server_name else None
+
+
+def _is_loopback_name(hostname: str) -> bool:
+    return hostname == "localhost" or hostname.endswith(".localhost")
+
+
+def _ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(text.strip("[]").partition("%")[0])
+    except ValueError:
+        return None
+
+
+def _is_ip(hostname: str) -> bool:
+    return _ip(hostname) is not None
+
+
+def _is_loopback_address(address: str | None) -> bool:
+    if address is None:
+        return False
+    if _is_loopback_name(address.lower()):
         return True
-    scheme, hostport = seen
-    request = _origin_key(f"{scheme}://{host}")
-    return request is not None and request[1] == hostport
+    ip = _ip(address)
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip is not None and ip.is_loopback
 
 
 def _origin_key(origin: str) -> tuple[str, str] | None:
@@ -148,10 +282,12 @@ def _init_app(opts: ChatOptions) -> Callable[[BlueprintSetupState], None]:
         # The WebSocket layer's own cap protects memory: past it the connection closes
         # (1009). Below it, frames over max_frame_bytes get an error frame and the
         # connection stays (docs/protocol.md). An app's own setting wins.
-        app.config.setdefault(
+        sock_options = app.config.setdefault(
             "SOCK_SERVER_OPTIONS",
             {"ping_interval": opts.ping_interval or None, "max_message_size": 4 * opts.max_frame_bytes},
         )
+        # Backpressure (inbox.py) also when the app brought its own options.
+        sock_options.setdefault("event_class", InboxEvent)
         app.extensions.setdefault("flask_chatbot", {"blueprints": []})["blueprints"].append(state.name)
 
     return init
@@ -170,4 +306,4 @@ def _check_signature(fn: Callable[..., Any]) -> None:
         ) from None
 
 
-__all__ = ["chat_bp", "origin_allowed", "webcomponent_dir"]
+__all__ = ["chat_bp", "origin_allowed", "origin_refusal", "webcomponent_dir"]

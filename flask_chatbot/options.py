@@ -4,13 +4,43 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 from .errors import OptionsError
-from .rendering import RenderOptions
+from .rendering import ALLOWED_TAGS, RenderOptions
+
+# Tags `allow_tags` may add to rendering.ALLOWED_TAGS: media and formatting only. Each gets
+# the attributes of rendering.EXTRA_TAG_ATTRIBUTES (URLs still limited to http, https, mailto).
+SAFE_EXTRA_TAGS: frozenset[str] = frozenset(
+    """audio bdi bdo cite col colgroup data dfn figcaption figure mark picture rp rt ruby source
+    summary details time track video wbr""".split()
+)
+# Tags refused with the reason spelled out: each can run script, load a document or a
+# stylesheet, submit or capture input, or change how the page resolves URLs.
+UNSAFE_TAGS: frozenset[str] = frozenset(
+    """applet base basefont body button embed form frame frameset head html iframe input isindex
+    keygen link math meta noembed noframes noscript object option optgroup param plaintext portal
+    script select slot style svg template textarea title xmp""".split()
+)
+_HOST_NAME = re.compile(r"^(?=.{1,253}\Z)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*\Z")
+_DEFAULT = "\x00default"  # content_security_policy not given: built from image_hosts
+
+
+def default_content_security_policy(image_hosts: Sequence[str] = ()) -> str:
+    """The strict policy of the chat page; images only from the page's origin, data: URLs
+    and ``image_hosts`` (``"*"``: any https host)."""
+    if "*" in image_hosts:
+        images = " https:"
+    else:
+        images = "".join(f" https://{host}" for host in image_hosts)
+    return (
+        f"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:{images}; "
+        "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'self'"
+    )
 
 
 @dataclass(frozen=True)
@@ -26,6 +56,7 @@ class ChatOptions:
     line_breaks: bool = True
     sanitize_html: bool = True
     allow_tags: tuple[str, ...] = ()
+    image_hosts: tuple[str, ...] = ()
     rtl: bool = False
     autoscroll: bool = True
     # The input (gr.ChatInterface / gr.Textbox)
@@ -41,12 +72,15 @@ class ChatOptions:
     stream_interval: float = 0.03
     ping_interval: float = 20.0
     idle_timeout: float | None = 3600.0
-    content_security_policy: str | None = field(
-        default=(
-            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' https: data:; "
-            "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'self'"
-        )
-    )
+    hello_timeout: float = 5.0
+    max_frames_per_second: float = 10.0
+    # Left at its default, the policy is default_content_security_policy(image_hosts).
+    content_security_policy: str | None = _DEFAULT
+
+    def __post_init__(self) -> None:
+        if self.content_security_policy == _DEFAULT:
+            hosts = self.image_hosts if isinstance(self.image_hosts, tuple) else ()
+            object.__setattr__(self, "content_security_policy", default_content_security_policy(hosts))
 
     @property
     def render_options(self) -> RenderOptions:
@@ -55,6 +89,7 @@ class ChatOptions:
             line_breaks=self.line_breaks,
             sanitize_html=self.sanitize_html,
             allow_tags=self.allow_tags,
+            image_hosts=self.image_hosts,
         )
 
     @classmethod
@@ -67,9 +102,12 @@ class ChatOptions:
                 hint = f"; did you mean {close[0]!r}?" if close else f"; the options are: {', '.join(names)}"
                 raise OptionsError(f"chat_bp() got an unknown option {key!r}{hint}")
         values = dict(kwargs)
-        for key in ("allow_tags", "allowed_origins"):
+        for key in ("allow_tags", "allowed_origins", "image_hosts"):
             if key in values:
                 values[key] = _string_tuple(key, values[key])
+        for key in ("allow_tags", "image_hosts"):  # HTML tag names and host names ignore case
+            if key in values:
+                values[key] = tuple(v.lower() for v in values[key])
         options = cls(**values)
         options._validate()
         return options
@@ -93,6 +131,26 @@ class ChatOptions:
             isinstance(self.idle_timeout, bool) or not isinstance(self.idle_timeout, (int, float)) or self.idle_timeout <= 0
         ):
             raise OptionsError(f"idle_timeout must be a number of seconds > 0 or None, not {self.idle_timeout!r}")
+        for name, what in (("hello_timeout", "a number of seconds > 0"), ("max_frames_per_second", "a number > 0")):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < float("inf"):
+                raise OptionsError(f"{name} must be {what}, not {value!r}")
+        for tag in self.allow_tags:
+            if tag in ALLOWED_TAGS or tag in SAFE_EXTRA_TAGS:
+                continue
+            why = (
+                "it would let a reply run script or change the page"
+                if tag in UNSAFE_TAGS
+                else "it is not one of the tags known to be safe in a reply"
+            )
+            accepted = ", ".join(sorted(SAFE_EXTRA_TAGS - ALLOWED_TAGS))
+            raise OptionsError(f"allow_tags cannot include {tag!r}: {why}. Besides the default tags it accepts: {accepted}")
+        for host in self.image_hosts:
+            if host != "*" and not _HOST_NAME.match(host):
+                raise OptionsError(
+                    f"image_hosts entries are host names like 'images.example.com' (or '*' for any https host), "
+                    f"without a scheme, port, path or wildcard, not {host!r}"
+                )
         for origin in self.allowed_origins:
             parts = urlsplit(origin)
             if origin != "*" and (parts.scheme not in ("http", "https") or not parts.netloc or parts.path not in ("", "/")):

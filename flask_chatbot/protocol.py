@@ -148,6 +148,20 @@ def load_frame(data: Mapping[str, Any], schemas: Mapping[str, Schema]) -> dict[s
         raise ProtocolError("bad_frame", " ".join(_describe(err.messages, str(frame_type)))) from None
 
 
+def _object_without_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """json's object_pairs_hook: a key given twice is refused, not silently the last one
+    (`{"type": "stop", "type": "hello"}` must not mean what one reader of it thinks)."""
+    obj = dict(pairs)
+    if len(obj) != len(pairs):  # only then look for the key: one pass, linear either way
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                shown = key if len(key) <= 40 else key[:40] + "…"
+                raise ProtocolError("bad_json", f"the frame has a duplicate key {shown!r}")
+            seen.add(key)
+    return obj
+
+
 def parse_client_frame(raw: str | bytes, max_bytes: int) -> dict[str, Any]:
     """Decode and validate one frame from the element."""
     if isinstance(raw, (bytes, bytearray)):
@@ -156,7 +170,7 @@ def parse_client_frame(raw: str | bytes, max_bytes: int) -> dict[str, Any]:
     if size > max_bytes:
         raise ProtocolError("too_large", f"the frame has {size} bytes; the limit is {max_bytes}")
     try:
-        data = json.loads(raw)
+        data = json.loads(raw, object_pairs_hook=_object_without_duplicate_keys)
     except json.JSONDecodeError as err:
         raise ProtocolError("bad_json", f"the frame is not valid JSON ({err.msg} at position {err.pos})") from None
     except (ValueError, RecursionError):  # a number too long to convert, nesting too deep

@@ -54,6 +54,7 @@ class RenderOptions:
     line_breaks: bool = True
     sanitize_html: bool = True
     allow_tags: tuple[str, ...] = ()
+    image_hosts: tuple[str, ...] = ()
 
 
 class _RawHtmlAsText(Extension):

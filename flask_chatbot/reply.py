@@ -4,6 +4,11 @@ fn never waits for rendering or the network: it drops each value into a slot and
 goes on. The emitter takes the latest value whenever it is ready (at most one
 patch per ``stream_interval``, and no faster than the socket accepts frames), so
 values that come faster than the browser can use them are coalesced.
+
+Stop ends the turn for the user at once (the partial reply stays, the input is free),
+but fn itself ends only at its next yield, or when a plain function returns. The
+conversation's :class:`FnGate` makes the next turn's fn wait for that: one fn at a
+time per conversation, however fast submit and stop alternate.
 """
 
 from __future__ import annotations
@@ -18,14 +23,41 @@ from . import protocol
 from .errors import Error
 from .messages import new_message_id, normalize_reply
 from .outbox import Outbox
-from .rendering import Renderer
-from .runner import iterate_reply
+from .runner import Cancel, run_fn
 from .streaming import MessageStream
 
 GENERIC_ERROR = "Something went wrong while generating the reply. Please try again."
 _NOTHING = object()
 
 log = logging.getLogger("flask_chatbot")
+
+
+class FnGate:
+    """One fn at a time per conversation; a waiting turn that is stopped stops waiting."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._busy = False
+
+    def enter(self, cancel: Cancel) -> bool:
+        """Wait until no fn of this conversation runs; False if cancelled first."""
+        with self._cond:
+            cancel.add_callback(self._wake)
+            while self._busy and not cancel.is_set():
+                self._cond.wait()
+            if cancel.is_set():
+                return False
+            self._busy = True
+            return True
+
+    def leave(self) -> None:
+        with self._cond:
+            self._busy = False
+            self._cond.notify_all()
+
+    def _wake(self) -> None:
+        with self._cond:
+            self._cond.notify_all()
 
 
 @dataclass
@@ -48,22 +80,24 @@ class Reply:
         args: tuple[Any, ...],
         *,
         outbox: Outbox,
-        renderer: Renderer,
+        render: Callable[[str], str],
         stream_interval: float,
         on_finish: Callable[[list[dict[str, Any]]], None],
+        gate: FnGate,
     ) -> None:
         self._fn = fn
         self._args = args
         self._outbox = outbox
-        self._render = lambda text: renderer.render(text, from_user=False)
+        self._render = render
         self._interval = stream_interval
         self._on_finish = on_finish
+        self._gate = gate
         self._cond = threading.Condition()
         self._latest: Any = _NOTHING
         self._version = 0
         self._finished = False
         self._error: str | None = None
-        self._cancel = threading.Event()
+        self._cancel = Cancel()
         self._out: list[_Streamed] = []
 
     def start(self) -> None:
@@ -79,23 +113,37 @@ class Reply:
     # -- the fn thread -------------------------------------------------------------
 
     def _run(self) -> None:
+        if not self._gate.enter(self._cancel):
+            self._end(None)  # stopped while the previous turn's fn was still ending
+            return
+        try:
+            self._call_fn()
+        finally:
+            self._gate.leave()
+
+    def _offer(self, value: Any) -> None:
+        with self._cond:
+            self._latest = value
+            self._version += 1
+            self._cond.notify_all()
+
+    def _call_fn(self) -> None:
         error: str | None = None
         try:
-            for value in iterate_reply(self._fn, self._args, self._cancel):
-                with self._cond:
-                    self._latest = value
-                    self._version += 1
-                    self._cond.notify_all()
+            run_fn(self._fn, self._args, self._cancel, self._offer)
         except Error as exc:
             error = exc.message
         except Exception:
             log.exception("fn %r raised", getattr(self._fn, "__name__", self._fn))
             error = GENERIC_ERROR
         finally:
-            with self._cond:
-                self._error = error
-                self._finished = True
-                self._cond.notify_all()
+            self._end(error)
+
+    def _end(self, error: str | None) -> None:
+        with self._cond:
+            self._error = error
+            self._finished = True
+            self._cond.notify_all()
 
     # -- the emitter thread --------------------------------------------------------
 

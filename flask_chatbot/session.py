@@ -6,19 +6,27 @@ import copy
 import logging
 import secrets
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from . import protocol
+from .concurrency import offload
 from .errors import ProtocolError
+from .inbox import FrameBudget, InboxEvent
 from .options import ChatOptions
 from .outbox import Outbox
 from .rendering import Renderer
-from .reply import Reply
+from .reply import FnGate, Reply
 
 log = logging.getLogger("flask_chatbot")
 IDLE_CLOSE_CODE = 4000
+HELLO_TIMEOUT_CLOSE_CODE = 4001
+# Frames and texts above these sizes are parsed or rendered off the gevent hub
+# (concurrency.offload); below them the hand-off would cost more than the work.
+OFFLOAD_FRAME_BYTES = 64 * 1024
+OFFLOAD_RENDER_CHARS = 2000
 
 
 @dataclass(frozen=True)
@@ -43,11 +51,19 @@ class ChatSession:
         self.reply: Reply | None = None
         self.greeted = False
         self._lock = threading.Lock()
+        self._gate = FnGate()
+        self._budget = FrameBudget(bot.options.max_frames_per_second)
+        self._inbox = ws.event if isinstance(getattr(ws, "event", None), InboxEvent) else None
+        if self._inbox is not None:
+            self._inbox.bind(ws.input_buffer)
 
     def serve(self) -> None:
+        opts = self.bot.options
         try:
+            if not self._receive_hello(opts.hello_timeout):
+                return
             while True:
-                raw = self.ws.receive(timeout=self.bot.options.idle_timeout)
+                raw = self._receive(opts.idle_timeout)
                 if raw is None:  # nothing received for idle_timeout seconds
                     if self.reply is None:
                         self.ws.close(IDLE_CLOSE_CODE, "idle")
@@ -55,12 +71,40 @@ class ChatSession:
                     continue
                 self.handle(raw)
         finally:
+            if self._inbox is not None:
+                self._inbox.release()
             if self.reply is not None:
                 self.reply.stop()
 
+    def _receive_hello(self, timeout: float) -> bool:
+        """A socket that has not said hello within ``timeout`` seconds is closed (4001):
+        a handshake alone must not hold a connection for long."""
+        deadline = time.monotonic() + timeout
+        while not self.greeted:
+            raw = self._receive(max(deadline - time.monotonic(), 0.001))
+            if raw is None:
+                self.ws.close(HELLO_TIMEOUT_CLOSE_CODE, "hello timeout")
+                return False
+            self.handle(raw)
+        return True
+
+    def _receive(self, timeout: float | None) -> str | bytes | None:
+        raw = self.ws.receive(timeout=timeout)
+        if self._inbox is not None:
+            self._inbox.taken()
+        if raw is not None:
+            wait = self._budget.delay(len(raw))
+            if wait:  # over its rate: this socket is not read meanwhile (backpressure)
+                time.sleep(wait)
+        return raw
+
     def handle(self, raw: str | bytes) -> None:
         try:
-            frame = protocol.parse_client_frame(raw, self.bot.options.max_frame_bytes)
+            max_bytes = self.bot.options.max_frame_bytes
+            if len(raw) > OFFLOAD_FRAME_BYTES:
+                frame = offload(protocol.parse_client_frame, raw, max_bytes)
+            else:
+                frame = protocol.parse_client_frame(raw, max_bytes)
             if frame["type"] != "hello" and not self.greeted:
                 raise ProtocolError("hello_required", "send a hello frame first")
             getattr(self, f"_on_{frame['type']}")(frame)
@@ -99,8 +143,8 @@ class ChatSession:
             if any(m["id"] == message_id for m in self.history):
                 raise ProtocolError("bad_frame", f"submit.id: {message_id!r} is already the id of a message")
             history_for_fn = [_for_fn(m) for m in self.history]  # a copy: fn may mutate it freely
-            self.history.append({"id": message_id, "role": "user", "content": text})
-        html = self.bot.renderer.render(text, from_user=True)
+            self._remember([{"id": message_id, "role": "user", "content": text}])
+        html = render(self.bot.renderer, text, from_user=True)
         self.outbox.send(
             protocol.message({"id": message_id, "role": "user", "content": text, "html": html, "status": "done"})
         )
@@ -108,9 +152,10 @@ class ChatSession:
             self.bot.fn,
             (text, history_for_fn),
             outbox=self.outbox,
-            renderer=self.bot.renderer,
+            render=lambda markdown: render(self.bot.renderer, markdown, from_user=False),
             stream_interval=self.bot.options.stream_interval,
             on_finish=self._reply_finished,
+            gate=self._gate,
         )
         self.reply.start()
 
@@ -120,8 +165,22 @@ class ChatSession:
 
     def _reply_finished(self, messages: list[dict[str, Any]]) -> None:
         with self._lock:
-            self.history.extend(messages)
+            self._remember(messages)
         self.reply = None
+
+    def _remember(self, messages: list[dict[str, Any]]) -> None:
+        """Append to the history, dropping the oldest beyond ``max_history`` (call with the lock)."""
+        self.history.extend(messages)
+        excess = len(self.history) - self.bot.options.max_history
+        if excess > 0:
+            del self.history[:excess]
+
+
+def render(renderer: Renderer, text: str, *, from_user: bool) -> str:
+    """Render ``text``; a long one off the gevent hub, so other sockets are not stalled."""
+    if len(text) > OFFLOAD_RENDER_CHARS:
+        return offload(renderer.render, text, from_user=from_user)
+    return renderer.render(text, from_user=from_user)
 
 
 def _for_fn(message: dict[str, Any]) -> dict[str, Any]:

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import os
 
-from flask import Flask, redirect, render_template, url_for
+from flask import Flask, make_response, redirect, render_template, url_for
 from werkzeug.wrappers import Response
 
 from flask_chatbot import chat_bp
+from flask_chatbot.options import default_content_security_policy
 
 from .bots import demo_bot, openai_bot
 
@@ -38,9 +39,17 @@ def create_app() -> Flask:
     def index() -> Response:
         return redirect(url_for("chat.page"))
 
+    # The embed page holds the same element, so it gets the chat page's strict policy:
+    # embed.html loads chat-bot.js from a file and has no inline script or style.
+    embed_csp = default_content_security_policy()
+
     @app.get("/embed")
-    def embed() -> str:
+    def embed() -> Response:
         """<chat-bot> dropped into an existing page."""
-        return render_template("embed.html")
+        response = make_response(render_template("embed.html"))
+        response.headers["Content-Security-Policy"] = embed_csp
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "no-referrer"
+        return response
 
     return app

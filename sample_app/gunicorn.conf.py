@@ -1,16 +1,18 @@
-"""gunicorn settings for the sample app: threads serve WebSockets well.
+"""gunicorn settings for the sample app: the gevent worker (docs/deployment.md).
 
-Each open WebSocket holds one thread for its life, so the gthread worker with
-many threads is the simple, robust choice; gevent (``-k gevent``) also works and
-holds more idle sockets per process. See docs/deployment.md.
+Each open WebSocket is a greenlet, not a thread, so one worker holds thousands of
+conversations; flask-chatbot keeps CPU-heavy work (big renders) off the event loop and
+runs async fns on one asyncio loop per worker. ``CHATBOT_WORKER_CLASS=gthread`` runs
+the threaded worker instead (``CHATBOT_THREADS`` threads each; a socket holds a thread).
 """
 
 import os
 
 bind = os.environ.get("CHATBOT_BIND", "127.0.0.1:8000")
-worker_class = "gthread"
+worker_class = os.environ.get("CHATBOT_WORKER_CLASS", "gevent")
 workers = int(os.environ.get("CHATBOT_WORKERS", "2"))
-threads = int(os.environ.get("CHATBOT_THREADS", "64"))
+worker_connections = int(os.environ.get("CHATBOT_CONNECTIONS", "4000"))  # gevent: sockets per worker
+threads = int(os.environ.get("CHATBOT_THREADS", "64"))  # gthread only
 # A socket open for an hour is normal: the worker's heartbeat, not the request, is timed.
 timeout = 60
 graceful_timeout = 5

@@ -77,6 +77,16 @@ def test_options_error_is_a_value_error() -> None:
         ("allow_tags", "iframe", "a list of strings"),
         ("allow_tags", ["iframe", 3], "a list of strings"),
         ("allowed_origins", "https://example.com", "a list of strings"),
+        ("image_hosts", "images.example.com", "a list of strings"),
+        ("hello_timeout", 0, "seconds > 0"),
+        ("hello_timeout", -1.5, "seconds > 0"),
+        ("hello_timeout", None, "seconds > 0"),
+        ("hello_timeout", True, "seconds > 0"),
+        ("hello_timeout", "5", "seconds > 0"),
+        ("max_frames_per_second", 0, "a number > 0"),
+        ("max_frames_per_second", float("inf"), "a number > 0"),
+        ("max_frames_per_second", False, "a number > 0"),
+        ("max_frames_per_second", None, "a number > 0"),
     ],
 )
 def test_a_wrong_type_names_the_option_and_what_it_accepts(name: str, value: Any, accepts: str) -> None:
@@ -94,6 +104,76 @@ def test_bad_allowed_origins_entries_are_refused(origin: str) -> None:
     message = options_error(allowed_origins=[origin])
     assert repr(origin) in message
     assert "'https://example.com'" in message  # shows what an entry looks like
+
+
+# Each of these in a reply could run script, load another document or stylesheet, submit
+# or capture input, or change how the page resolves its URLs.
+UNSAFE_TAGS = """script style iframe base link embed form object meta frame frameset input button textarea
+select option template svg math noscript applet param title slot xmp plaintext noembed""".split()
+
+
+@pytest.mark.parametrize("tag", UNSAFE_TAGS + ["SCRIPT", "IFrame"])
+def test_allow_tags_refuses_tags_that_would_let_a_reply_run_script_or_change_the_page(tag: str) -> None:
+    message = options_error(allow_tags=["video", tag])
+    assert message.startswith("allow_tags cannot include")
+    assert repr(tag.lower()) in message
+    assert "would let a reply run script or change the page" in message
+    assert "video" in message  # and says what it accepts
+
+
+@pytest.mark.parametrize("tag", ["blink", "marquee", "dialog", "canvas", "area", "x-widget", "video ", ""])
+def test_allow_tags_refuses_tags_outside_its_allowlist(tag: str) -> None:
+    message = options_error(allow_tags=[tag])
+    assert message.startswith(f"allow_tags cannot include {tag.lower()!r}")
+    assert "known to be safe" in message
+
+
+@pytest.mark.parametrize(
+    "tags",
+    [
+        ["video", "audio", "source", "track", "picture"],
+        ["figure", "figcaption", "details", "summary", "mark", "cite", "time", "ruby", "rt", "rp", "wbr"],
+        ["img", "table", "kbd"],  # already allowed: harmless to name
+        ["Video", "AUDIO"],
+    ],
+)
+def test_allow_tags_accepts_media_and_formatting_tags(tags: list[str]) -> None:
+    options = ChatOptions.from_kwargs({"allow_tags": tags})
+    assert options.allow_tags == tuple(t.lower() for t in tags)
+    assert options.render_options.allow_tags == options.allow_tags
+
+
+@pytest.mark.parametrize(
+    "host",
+    ["https://images.example.com", "images.example.com/cats", "*.example.com", "images.example.com:8443", "",
+     "exa mple.com", "'self'", "example.com; script-src *", "-bad.example.com", "images..example.com", "bilder.例え.jp"],
+)
+def test_image_hosts_entries_must_be_host_names(host: str) -> None:
+    message = options_error(image_hosts=[host])
+    assert message.startswith("image_hosts entries are host names like 'images.example.com'")
+    assert repr(host.lower()) in message
+
+
+def test_image_hosts_are_kept_lower_case_and_passed_to_rendering() -> None:
+    options = ChatOptions.from_kwargs({"image_hosts": ["Images.Example.com", "cdn.example.org", "*"]})
+    assert options.image_hosts == ("images.example.com", "cdn.example.org", "*")
+    assert options.render_options.image_hosts == options.image_hosts
+    assert ChatOptions.from_kwargs({}).render_options.image_hosts == ()
+
+
+def test_the_default_policy_follows_image_hosts() -> None:
+    assert "img-src 'self' data:;" in ChatOptions.from_kwargs({}).content_security_policy
+    listed = ChatOptions.from_kwargs({"image_hosts": ["images.example.com"]}).content_security_policy
+    assert "img-src 'self' data: https://images.example.com;" in listed
+    assert "img-src 'self' data: https:;" in ChatOptions.from_kwargs({"image_hosts": ["*"]}).content_security_policy
+    explicit = ChatOptions.from_kwargs({"image_hosts": ["*"], "content_security_policy": "img-src 'none'"})
+    assert explicit.content_security_policy == "img-src 'none'"
+    assert ChatOptions.from_kwargs({"image_hosts": ["*"], "content_security_policy": None}).content_security_policy is None
+
+
+def test_the_connection_limits_have_their_documented_defaults() -> None:
+    options = ChatOptions.from_kwargs({})
+    assert (options.hello_timeout, options.max_frames_per_second) == (5.0, 10.0)
 
 
 def test_valid_options_are_accepted_and_kept() -> None:
@@ -115,9 +195,14 @@ def test_valid_options_are_accepted_and_kept() -> None:
             "stream_interval": 0,
             "ping_interval": 5,
             "idle_timeout": None,
+            "hello_timeout": 0.5,
+            "max_frames_per_second": 100,
+            "image_hosts": ["images.example.com"],
             "content_security_policy": None,
         }
     )
+    assert (options.hello_timeout, options.max_frames_per_second) == (0.5, 100)
+    assert options.image_hosts == ("images.example.com",)
     assert options.allow_tags == ("video", "audio")
     assert options.allowed_origins == ("https://example.com", "http://localhost:5000/", "*")
     assert options.submit_btn == "Send" and options.stop_btn is False
@@ -256,35 +341,39 @@ def test_config_json_carries_the_element_options() -> None:
 # -- the Origin check of the socket handshake ---------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("origin", "host"),
-    [
-        ("http://example.com", "example.com"),
-        ("https://example.com", "example.com"),  # TLS ended at a proxy: the host has no port
-        ("https://example.com:443", "example.com"),
-        ("https://example.com", "example.com:443"),
-        ("http://example.com", "example.com:80"),
-        ("http://localhost:5000", "localhost:5000"),
-        ("https://localhost:5000", "localhost:5000"),
-        ("http://Example.COM", "example.com"),
-        ("http://example.com/", "example.com"),
-    ],
-)
-def test_the_page_s_own_host_is_allowed(origin: str, host: str) -> None:
-    assert origin_allowed(origin, host, ())
+# A server reached on a public address; the DNS rebinding rules are in tests/test_security.py.
+PUBLIC = {"local_address": "203.0.113.7"}
 
 
 @pytest.mark.parametrize(
-    ("origin", "host"),
+    ("origin", "scheme", "host"),
     [
-        ("http://[::1]:5000", "[::1]:5000"),
-        ("http://[::1]", "[::1]"),
-        ("https://[2001:db8::1]", "[2001:db8::1]:443"),
+        ("http://example.com", "http", "example.com"),
+        ("https://example.com", "https", "example.com"),  # TLS ended at a proxy, and ProxyFix says so
+        ("https://example.com:443", "https", "example.com"),
+        ("https://example.com", "https", "example.com:443"),
+        ("http://example.com", "http", "example.com:80"),
+        ("http://localhost:5000", "http", "localhost:5000"),
+        ("https://localhost:5000", "https", "localhost:5000"),
+        ("http://Example.COM", "http", "example.com"),
+        ("http://example.com/", "http", "example.com"),
     ],
 )
-def test_the_page_s_own_ipv6_host_is_allowed(origin: str, host: str) -> None:
+def test_the_page_s_own_host_is_allowed(origin: str, scheme: str, host: str) -> None:
+    assert origin_allowed(origin, host, (), scheme=scheme, **PUBLIC)
+
+
+@pytest.mark.parametrize(
+    ("origin", "scheme", "host"),
+    [
+        ("http://[::1]:5000", "http", "[::1]:5000"),
+        ("http://[::1]", "http", "[::1]"),
+        ("https://[2001:db8::1]", "https", "[2001:db8::1]:443"),
+    ],
+)
+def test_the_page_s_own_ipv6_host_is_allowed(origin: str, scheme: str, host: str) -> None:
     # `flask run --host ::` and a browser at http://[::1]:5000 must be able to open the socket.
-    assert origin_allowed(origin, host, ())
+    assert origin_allowed(origin, host, (), scheme=scheme, local_address="::1")
 
 
 @pytest.mark.parametrize(
@@ -301,15 +390,15 @@ def test_the_page_s_own_ipv6_host_is_allowed(origin: str, host: str) -> None:
     ],
 )
 def test_other_origins_are_refused(origin: str, host: str) -> None:
-    assert not origin_allowed(origin, host, ())
+    assert not origin_allowed(origin, host, (), scheme="http", **PUBLIC)
 
 
 def test_listed_origins_are_allowed_and_only_those() -> None:
     allowed = ("https://app.example.com", "http://localhost:3000/")
-    assert origin_allowed("https://app.example.com", "api.example.com", allowed)
-    assert origin_allowed("http://localhost:3000", "api.example.com", allowed)
-    assert not origin_allowed("https://other.example.com", "api.example.com", allowed)
-    assert not origin_allowed("http://app.example.com", "api.example.com", allowed)  # scheme matters here
+    assert origin_allowed("https://app.example.com", "api.example.com", allowed, scheme="https")
+    assert origin_allowed("http://localhost:3000", "api.example.com", allowed, scheme="https")
+    assert not origin_allowed("https://other.example.com", "api.example.com", allowed, scheme="https")
+    assert not origin_allowed("http://app.example.com", "api.example.com", allowed, scheme="https")  # scheme matters
 
 
 @pytest.mark.parametrize("entry", ["https://App.Example.com", "https://app.example.com:443"])
@@ -317,14 +406,14 @@ def test_listed_origins_match_what_browsers_send(entry: str) -> None:
     # Browsers send the origin with a lower-case host and without a default port; an entry
     # that the options accept must match that, or the page it names is refused.
     ChatOptions.from_kwargs({"allowed_origins": [entry]})
-    assert origin_allowed("https://app.example.com", "api.example.com", (entry,))
+    assert origin_allowed("https://app.example.com", "api.example.com", (entry,), scheme="https")
 
 
 def test_a_star_allows_every_origin() -> None:
-    assert origin_allowed("https://anyone.example", "example.com", ("*",))
-    assert origin_allowed("null", "example.com", ("*",))
+    assert origin_allowed("https://anyone.example", "example.com", ("*",), scheme="http", local_address="127.0.0.1")
+    assert origin_allowed("null", "example.com", ("*",), scheme="http")
 
 
 def test_no_origin_header_is_allowed() -> None:
     # Only browsers send Origin, and only browsers attach cookies on their own.
-    assert origin_allowed(None, "example.com", ())
+    assert origin_allowed(None, "example.com", (), scheme="http", local_address="127.0.0.1")

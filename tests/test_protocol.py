@@ -59,6 +59,40 @@ def test_json_that_is_not_an_object_is_bad_json(raw: str) -> None:
     assert refusal(raw).code == "bad_json"
 
 
+@pytest.mark.parametrize(
+    ("raw", "key"),
+    [
+        ('{"type": "stop", "type": "hello"}', "type"),  # one reader sees stop, another hello
+        ('{"type": "submit", "id": "u1", "text": "a", "text": "b"}', "text"),
+        ('{"type": "hello", "version": 1, "history": [{"id": "u1", "id": "u2", "role": "user", "content": "x"}]}', "id"),
+        ('{"type": "stop", "\\u0074ype": "hello"}', "type"),  # the same key, escaped
+    ],
+)
+def test_a_duplicate_key_is_bad_json(raw: str, key: str) -> None:
+    error = refusal(raw)
+    assert error.code == "bad_json"
+    assert f"duplicate key {key!r}" in error.message
+
+
+def test_keys_that_differ_only_in_case_are_not_duplicates() -> None:
+    error = refusal('{"type": "stop", "Type": "hello"}')
+    assert error.code == "bad_frame"  # an unknown key, not a duplicate one
+
+
+def test_a_duplicate_key_is_named_briefly() -> None:
+    long_key = "k" * 5000
+    error = refusal(json.dumps({"type": "stop"})[:-1] + f', "{long_key}": 1, "{long_key}": 2}}')
+    assert error.code == "bad_json"
+    assert len(error.message) < 200
+
+
+def test_a_duplicate_among_many_keys_is_found() -> None:
+    # The check is a dict and, only when the dict came out short, one pass with a set.
+    pairs = ", ".join(f'"k{i}": 0' for i in range(50_000))
+    error = refusal('{"type": "stop", ' + pairs + ', "k5": 1}')
+    assert error.code == "bad_json" and error.message.endswith("'k5'")
+
+
 def test_a_frame_type_that_is_not_a_string_is_a_bad_frame() -> None:
     error = refusal('{"type": 5}')
     assert error.code == "bad_frame"

@@ -9,13 +9,23 @@ from typing import Any
 
 import pytest
 
-from flask_chatbot.runner import iterate_reply
+from flask_chatbot.runner import Cancel, run_fn
 
 HISTORY: list[dict[str, Any]] = [{"role": "user", "content": "earlier"}]
 
 
-def run(fn: Callable[..., Any], cancel: threading.Event | None = None) -> list[Any]:
-    return list(iterate_reply(fn, ("hi", HISTORY), cancel or threading.Event()))
+def run(fn: Callable[..., Any], cancel: Cancel | None = None, *, stop_after: int | None = None) -> list[Any]:
+    """What fn gave; with ``stop_after`` the user presses stop once that many values arrived."""
+    cancel = cancel or Cancel()
+    values: list[Any] = []
+
+    def emit(value: Any) -> None:
+        values.append(value)
+        if stop_after is not None and len(values) >= stop_after:
+            cancel.set()
+
+    run_fn(fn, ("hi", HISTORY), cancel, emit)
+    return values
 
 
 def plain(message: str, history: list[dict[str, Any]]) -> str:
@@ -83,11 +93,7 @@ def test_stopping_a_generator_runs_its_finally_and_gives_nothing_more() -> None:
         finally:
             cleaned_up.set()
 
-    cancel = threading.Event()
-    values = iterate_reply(reply, ("hi", []), cancel)
-    assert next(values) == "part 0"
-    cancel.set()
-    assert list(values) == []
+    assert run(reply, stop_after=1) == ["part 0"]
     assert cleaned_up.is_set()
 
 
@@ -105,18 +111,55 @@ def test_stopping_an_async_generator_runs_its_finally_and_gives_nothing_more() -
             closed_in_async_code.append(True)
             cleaned_up.set()
 
-    cancel = threading.Event()
-    values = iterate_reply(reply, ("hi", []), cancel)
-    assert next(values) == "part 0"
-    cancel.set()
-    assert list(values) == []
+    assert run(reply, stop_after=1) == ["part 0"]
     assert cleaned_up.is_set()
     assert closed_in_async_code == [True]
 
 
+def test_stopping_an_async_fn_cancels_it_at_its_current_await() -> None:
+    started, cancelled = threading.Event(), threading.Event()
+    cancel = Cancel()
+
+    async def slow(message: str, history: list[dict[str, Any]]) -> AsyncIterator[str]:
+        try:
+            yield "thinking"
+            started.set()
+            await asyncio.sleep(3600)  # an upstream request that would take an hour
+            yield "never"
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+
+    threading.Thread(target=lambda: started.wait(10) and cancel.set(), daemon=True).start()
+    assert run(slow, cancel) == ["thinking"]
+    assert cancelled.is_set()
+
+
+def test_async_fns_share_one_loop_and_overlap() -> None:
+    """Two replies at once on the worker's one loop, and a client bound to that loop
+    (made by the first call) still works in the second: a loop per reply breaks both."""
+    loops: list[asyncio.AbstractEventLoop] = []
+    both_running = threading.Barrier(2, timeout=10)
+
+    async def reply(message: str, history: list[dict[str, Any]]) -> AsyncIterator[str]:
+        loops.append(asyncio.get_running_loop())
+        yield message
+        await asyncio.get_running_loop().run_in_executor(None, both_running.wait)
+        yield f"{message} done"
+
+    results: list[list[Any]] = []
+    threads = [threading.Thread(target=lambda: results.append(run(reply))) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert results == [["hi", "hi done"], ["hi", "hi done"]]
+    assert loops[0] is loops[1]
+
+
 @pytest.mark.parametrize("fn", [plain, coroutine], ids=["plain", "async"])
 def test_a_function_stopped_while_it_runs_gives_nothing(fn: Callable[..., Any]) -> None:
-    cancel = threading.Event()
+    cancel = Cancel()
 
     def stopped_while_running(message: str, history: list[dict[str, Any]]) -> Any:
         cancel.set()  # the user presses stop while fn is still working
@@ -182,8 +225,7 @@ async def raises_async_generator(message: str, history: list[dict[str, Any]]) ->
 def test_exceptions_from_fn_propagate(fn: Callable[..., Any], before: list[str], message: str) -> None:
     got: list[Any] = []
     with pytest.raises(Boom, match=f"^{message}$"):
-        for value in iterate_reply(fn, ("hi", []), threading.Event()):
-            got.append(value)
+        run_fn(fn, ("hi", []), Cancel(), got.append)
     assert got == before
 
 
@@ -194,6 +236,8 @@ def test_the_arguments_are_passed_as_given() -> None:
         seen.append((message, history))
         return "ok"
 
-    assert list(iterate_reply(reply, ("question", HISTORY), threading.Event())) == ["ok"]
+    got: list[Any] = []
+    run_fn(reply, ("question", HISTORY), Cancel(), got.append)
+    assert got == ["ok"]
     assert seen == [("question", HISTORY)]
     assert seen[0][1] is HISTORY

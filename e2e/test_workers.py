@@ -1,0 +1,70 @@
+"""Real gunicorn workers: every kind of fn, many conversations at once, on one worker.
+
+gevent is what sample_app/gunicorn.conf.py and docs/deployment.md recommend; gthread
+must keep working. The load figures themselves come from ``python -m bench.load``.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+
+import pytest
+import websocket
+from harness import Gunicorn
+
+CONVERSATIONS_PER_KIND = 12
+WORDS = 30
+
+
+@pytest.fixture(scope="module", params=["gevent", "gthread"])
+def server(request: pytest.FixtureRequest) -> Iterator[Gunicorn]:
+    gunicorn = Gunicorn(
+        "workers_app:create_app()", ready_path="/echo/", CHATBOT_WORKERS="1", CHATBOT_WORKER_CLASS=request.param
+    )
+    gunicorn.start()
+    yield gunicorn
+    gunicorn.stop()
+
+
+def converse(url: str, text: str) -> list[dict]:
+    ws = websocket.create_connection(url, timeout=30)
+    try:
+        ws.send(json.dumps({"type": "hello", "version": 1, "history": []}))
+        assert json.loads(ws.recv())["type"] == "welcome"
+        ws.send(json.dumps({"type": "submit", "id": "u1", "text": text}))
+        frames = []
+        while not frames or frames[-1]["type"] != "idle":
+            frames.append(json.loads(ws.recv()))
+        return frames
+    finally:
+        ws.close()
+
+
+def test_every_kind_of_fn_streams_to_many_conversations_at_once(server: Gunicorn) -> None:
+    results: dict[str, list[dict]] = {}
+    failures: list[str] = []
+
+    def one(kind: str, i: int) -> None:
+        try:
+            results[f"{kind}{i}"] = converse(f"ws://127.0.0.1:{server.port}/{kind}/socket", str(WORDS))
+        except Exception as exc:  # reported below with the kind that failed
+            failures.append(f"{kind}{i}: {exc!r}")
+
+    threads = [
+        threading.Thread(target=one, args=(kind, i))
+        for kind in ("gen", "agen", "fn", "afn")
+        for i in range(CONVERSATIONS_PER_KIND)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert failures == []
+    expected = " ".join(f"w{i}" for i in range(WORDS))
+    for name, frames in results.items():
+        done = [f for f in frames if f["type"] == "done"]
+        errors = [f for f in frames if f["type"] == "error"]
+        assert errors == [] and [d["content"] for d in done] == [expected], name
+    assert len(results) == 4 * CONVERSATIONS_PER_KIND

@@ -1,0 +1,161 @@
+"""What one connection may cost: backpressure, rate, hello timeout, one fn, history cap.
+
+These run under threads (``make test``'s first pytest run) and again under gevent's
+monkey-patching (tests/gevent_pytest.py), the recommended deployment's model.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import resource
+import threading
+from typing import Any
+
+import websocket
+from live import Client, final_text
+
+
+def close_code(client: Client) -> int:
+    opcode, data = client.ws.recv_data(control_frame=True)
+    assert opcode == websocket.ABNF.OPCODE_CLOSE
+    return int.from_bytes(data[:2], "big")
+
+
+def rss_mb() -> float:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def test_a_socket_that_never_says_hello_is_closed(serve):
+    server = serve(lambda m, h: "ok", hello_timeout=0.3)
+    silent = Client(f"ws://127.0.0.1:{server.port}/chat/socket")
+    assert close_code(silent) == 4001
+    silent.close()
+
+
+def test_a_flood_is_pushed_back_on_its_sender_and_memory_stays_bounded(serve):
+    """A client sends 96 MB of frames as fast as it can. The server reads a few frames at
+    its rate limit and then stops reading, so the sender's writes block: what it got to
+    send is bounded by the kernel's socket buffers, not by the server's memory."""
+    server = serve(lambda m, h: f"echo {m}", max_frames_per_second=2)
+    url = f"ws://127.0.0.1:{server.port}/chat/socket"
+    flooder = Client(url)
+    assert flooder.hello()["type"] == "welcome"
+    before = rss_mb()
+    frame = json.dumps({"type": "stop", "pad": "x" * 65_000})  # bad_frame: unknown key
+    flooder.ws.sock.settimeout(2)  # a write that waits this long is being pushed back
+    sent = 0
+    try:
+        while sent < 96 * 1024 * 1024:
+            flooder.ws.send(frame)
+            sent += len(frame)
+    except websocket.WebSocketTimeoutException:
+        pass
+    assert sent < 48 * 1024 * 1024, f"the server read {sent / 2**20:.0f} MB without pushing back"
+    assert rss_mb() - before < 40, "the server buffered the flood in memory"
+
+    other = Client(url)  # every other session carries on meanwhile
+    other.hello()
+    assert list(final_text(other.turn("still fine")).values()) == ["echo still fine"]
+    other.close()
+    flooder.ws.sock.settimeout(10)
+    assert flooder.recv()["code"] == "bad_frame"  # the flooder's own frames are answered, in turn
+    flooder.ws.abort()
+
+
+def test_frames_beyond_the_rate_wait_their_turn_and_are_all_answered(connect):
+    client = connect(lambda m, h: "ok", max_frames_per_second=20)
+    for _ in range(100):  # 4 seconds' worth of burst is 80 frames: the rest wait
+        client.send("{")
+    answers = [client.recv() for _ in range(100)]
+    assert {a["code"] for a in answers} == {"bad_json"}
+    assert list(final_text(client.turn("after")).values()) == ["ok"]
+
+
+def test_submit_and_stop_in_a_loop_never_runs_fn_twice_at_once(connect):
+    """The first fn blocks (an upstream that hangs) and is stopped; every later submit
+    waits for it to end, and one stopped while waiting never calls fn at all."""
+    release = threading.Event()
+    lock = threading.Lock()
+    running: list[str] = []
+    overlaps: list[list[str]] = []
+    started: list[str] = []
+    seen_history: dict[str, list[dict[str, Any]]] = {}
+
+    def fn(message, history):
+        with lock:
+            started.append(message)
+            running.append(message)
+            if len(running) > 1:
+                overlaps.append(list(running))
+        seen_history[message] = history
+        try:
+            yield f"{message}: thinking"
+            if message == "first":
+                release.wait(10)
+                yield "first: more"
+            yield f"{message}: done"
+        finally:
+            with lock:
+                running.remove(message)
+
+    client = connect(fn, stream_interval=0)
+    client.send({"type": "submit", "id": "u0", "text": "first"})
+    client.recv_until("patch")
+    client.send({"type": "stop"})
+    client.recv_until("idle")
+    for i in range(1, 11):  # submit and stop while the first fn still hangs
+        client.send({"type": "submit", "id": f"u{i}", "text": f"waiting {i}"})
+        client.send({"type": "stop"})
+        client.recv_until("idle")
+    client.send({"type": "submit", "id": "u11", "text": "last"})
+    assert client.recv()["message"]["id"] == "u11"  # the echo: the submit was accepted
+    release.set()
+    frames = client.recv_until("idle")
+    assert list(final_text(frames).values()) == ["last: done"]
+    assert overlaps == []
+    assert started == ["first", "last"]
+    assert seen_history["last"][:2] == [{"role": "user", "content": "first"}, {"role": "assistant", "content": "first: thinking"}]
+
+
+def test_the_server_keeps_at_most_max_history_messages(connect):
+    seen: list[list[dict[str, Any]]] = []
+
+    def fn(message, history):
+        seen.append(history)
+        return f"re {message}"
+
+    client = connect(fn, max_history=4)
+    for i in range(4):
+        client.turn(f"q{i}", f"u{i}")
+    assert [len(h) for h in seen] == [0, 2, 4, 4]
+    assert seen[-1][0] == {"role": "user", "content": "q1"}  # the oldest went first
+
+
+def test_many_async_fns_overlap_on_one_worker(serve):
+    """Twenty conversations whose async fns are all mid-reply at once (under gevent
+    each reply once ran its own loop on the one OS thread, and all but one failed)."""
+    all_waiting = asyncio.Event()
+    count = 0
+
+    async def fn(message, history):
+        nonlocal count
+        yield "thinking"
+        count += 1
+        if count == 20:
+            all_waiting.set()
+        await asyncio.wait_for(all_waiting.wait(), 10)
+        yield f"echo {message}"
+
+    server = serve(fn, stream_interval=0)
+    clients = [Client(f"ws://127.0.0.1:{server.port}/chat/socket") for _ in range(20)]
+    for i, client in enumerate(clients):
+        client.hello()
+        client.send({"type": "submit", "id": "u1", "text": f"c{i}"})
+    for i, client in enumerate(clients):
+        assert list(final_text(client.recv_until("idle")).values()) == [f"echo c{i}"]
+        client.close()
