@@ -72,6 +72,7 @@ class ChatOptions:
     stream_interval: float = 0.03
     ping_interval: float = 20.0
     idle_timeout: float | None = 3600.0
+    websocket_compression: bool = False
     hello_timeout: float = 5.0
     max_frames_per_second: float = 10.0
     # Left at its default, the policy is default_content_security_policy(image_hosts).
@@ -116,7 +117,9 @@ class ChatOptions:
         for name in ("title", "description", "placeholder"):
             _check(name, getattr(self, name), (str, type(None)), "a string or None")
         _check("textbox_placeholder", self.textbox_placeholder, str, "a string")
-        for name in ("render_markdown", "line_breaks", "sanitize_html", "rtl", "autoscroll", "autofocus"):
+        for name in (
+            "render_markdown", "line_breaks", "sanitize_html", "rtl", "autoscroll", "autofocus", "websocket_compression"
+        ):
             _check(name, getattr(self, name), bool, "True or False")
         for name in ("submit_btn", "stop_btn"):
             _check(name, getattr(self, name), (str, bool), "True, False or a label string")

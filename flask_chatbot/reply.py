@@ -28,6 +28,27 @@ from .streaming import MessageStream
 
 GENERIC_ERROR = "Something went wrong while generating the reply. Please try again."
 _NOTHING = object()
+# Replies that stream at the full rate of ``stream_interval`` in one worker process. With
+# more at once, every emitter waits proportionally longer between patches: a worker's CPU
+# (a patch costs 100-300 µs: render, JSON, send) is shared instead of exhausted, so fn
+# keeps running at its own pace and each reply still shows progress. docs/performance.md.
+FULL_RATE_REPLIES = 50
+
+
+class _Load:
+    """How many replies this worker process is streaming."""
+
+    lock = threading.Lock()
+    streaming = 0
+
+    @classmethod
+    def add(cls, n: int) -> None:
+        with cls.lock:
+            cls.streaming += n
+
+    @classmethod
+    def interval(cls, base: float) -> float:
+        return base * max(1.0, cls.streaming / FULL_RATE_REPLIES)
 
 log = logging.getLogger("flask_chatbot")
 
@@ -95,6 +116,7 @@ class Reply:
         self._cond = threading.Condition()
         self._latest: Any = _NOTHING
         self._version = 0
+        self._emitter_waiting = False
         self._finished = False
         self._error: str | None = None
         self._cancel = Cancel()
@@ -122,10 +144,14 @@ class Reply:
             self._gate.leave()
 
     def _offer(self, value: Any) -> None:
-        with self._cond:
-            self._latest = value
-            self._version += 1
-            self._cond.notify_all()
+        # Called at every yield: no lock unless the emitter waits for a value. Only this
+        # thread writes _latest and _version; the emitter sets _emitter_waiting before it
+        # checks _version, so either it sees the new version or this sees it waiting.
+        self._latest = value
+        self._version += 1
+        if self._emitter_waiting:
+            with self._cond:
+                self._cond.notify_all()
 
     def _call_fn(self) -> None:
         error: str | None = None
@@ -148,20 +174,32 @@ class Reply:
     # -- the emitter thread --------------------------------------------------------
 
     def _emit(self) -> None:
+        _Load.add(1)
+        try:
+            self._stream()
+        finally:
+            _Load.add(-1)
+
+    def _stream(self) -> None:
         seen = 0
         while True:
             with self._cond:
+                self._emitter_waiting = True
                 while self._version == seen and not self._finished and not self._cancel.is_set():
                     self._cond.wait()
-                value, seen = self._latest, self._version
+                self._emitter_waiting = False
+                # In this order: fn offers its last value before it finishes, and sets
+                # _latest before _version, so the value read is never older than either.
                 finished, error = self._finished, self._error
+                seen = self._version
+                value = self._latest
             # Once fn has finished, skip the patch: done renders the whole text once anyway.
             if value is not _NOTHING and not self._send_value(value, final=finished):
                 error, finished = GENERIC_ERROR, True
             if finished or self._cancel.is_set() or self._outbox.closed:
                 break
             if self._interval:
-                self._cancel.wait(self._interval)
+                self._cancel.wait(_Load.interval(self._interval))
         self._finish(error)
 
     def _send_value(self, value: Any, *, final: bool = False) -> bool:

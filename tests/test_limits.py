@@ -159,3 +159,13 @@ def test_many_async_fns_overlap_on_one_worker(serve):
     for i, client in enumerate(clients):
         assert list(final_text(client.recv_until("idle")).values()) == [f"echo c{i}"]
         client.close()
+
+
+def test_permessage_deflate_is_declined_unless_asked_for(serve):
+    """A browser always offers compression; accepting it costs a zlib context per socket."""
+    offer = ["Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits"]
+    for compression, accepted in ((False, False), (True, True)):
+        server = serve(lambda m, h: "ok", websocket_compression=compression)
+        client = Client(f"ws://127.0.0.1:{server.port}/chat/socket", header=offer)
+        assert ("sec-websocket-extensions" in client.ws.getheaders()) is accepted
+        client.close()
