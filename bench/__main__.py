@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from . import inprocess, live, report
+from . import doc_sections, inprocess, live, report
 from .text import reply
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "performance.md"
@@ -172,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
     print(report.tables(results))
     if args.write:
         DOC.parent.mkdir(exist_ok=True)
-        DOC.write_text(report.document(results), encoding="utf-8")
+        DOC.write_text(doc_sections.keep_sections(report.document(results), DOC), encoding="utf-8")
         log(f"wrote {DOC}")
     log(f"done in {results['duration']:.0f} s")
     return 0

@@ -35,7 +35,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any, Callable
 
-from . import load_client
+from . import doc_sections, load_client
 
 ROOT = Path(__file__).resolve().parent.parent
 KINDS = ("gen", "agen", "fn", "afn")
@@ -514,6 +514,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="offer permessage-deflate as browsers do (default), or not")  # fmt: skip
     parser.add_argument("--idle", type=int, default=0, help="also open this many idle sockets and measure memory per socket")
     parser.add_argument("--json", help="write the results to this file")
+    parser.add_argument("--write", metavar="SECTION",
+                        help="also put the table in docs/performance.md, as its section SECTION (bench/doc_sections.py)")  # fmt: skip
+    parser.add_argument("--title", default="Many conversations on one worker", help="the heading of that section")
     args = parser.parse_args(argv)
     kinds = tuple(k.strip() for k in args.kind.split(",") if k.strip())
     for k in kinds:
@@ -525,6 +528,10 @@ def main(argv: list[str] | None = None) -> int:
     print(markdown(out))
     if args.json:
         Path(args.json).write_text(json.dumps(out, indent=2) + "\n")
+    if args.write:
+        command = "python -m bench.load " + " ".join(argv if argv is not None else sys.argv[1:])
+        doc_sections.write_section(args.write, f"### {args.title}\n\n`{command}`\n\n{markdown(out)}\n")
+        log(f"wrote section {args.write} of {doc_sections.DOC}")
     return 0
 
 
