@@ -79,8 +79,8 @@ def render_cost(runs: int) -> dict[str, Any]:
         entry[0] += 1
         entry[1] += len(block)
         entry[2] += median_cpu(lambda: render(block), runs)  # noqa: B023 (called at once)
-    md = _renderer._markdown(False)
-    cleaner = _renderer._cleaner()
+    md = _renderer.build_markdown(False)
+    cleaner = _renderer.build_cleaner()
     html = md.reset().convert(text)
     markdown_cpu = median_cpu(lambda: md.reset().convert(text), runs)
     bleach_cpu = median_cpu(lambda: cleaner.clean(html), runs)

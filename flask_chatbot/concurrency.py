@@ -2,9 +2,10 @@
 
 Under gunicorn's gevent worker every socket, reply and emitter is a greenlet on one OS
 thread: anything that holds the CPU for long stalls every other socket of the worker.
-:func:`offload` moves such work (big renders, big frames) to a native thread, where the
-GIL hands the CPU back to the hub every switch interval (1 ms here). Under threads the work
-stays where it is: the GIL already time-slices it.
+:func:`offload` moves such work (slow renders, big frames) to a native thread, where the
+GIL hands the CPU back to the hub every switch interval (1 ms here); :func:`render` keeps
+quick renders inline. Under threads the work stays where it is: the GIL already
+time-slices it.
 """
 
 from __future__ import annotations
@@ -16,6 +17,13 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 T = TypeVar("T")
+
+# Under gevent a render runs inline on the hub only while it stays this quick (CPU);
+# anything slower stops there and is rendered again on the offload thread. Ordinary
+# Markdown costs 1-5 µs a character, so replies and messages of up to about a thousand
+# characters, most of a stream's renders, never leave the hub.
+INLINE_RENDER_CPU = 0.005
+INLINE_RENDER_CHARS = 5000  # longer text would miss the limit anyway: straight to the thread
 
 # Native threads for offloaded work, per worker. One on purpose: the GIL lets only one
 # thread render at a time anyway, and the hub then competes with a single busy thread,
@@ -55,3 +63,19 @@ def _offload_pool() -> Any:
             _pool, _pool_pid = ThreadPool(OFFLOAD_THREADS), os.getpid()
             sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL))
         return _pool
+
+
+def render(renderer: Any, text: str, *, from_user: bool) -> str:
+    """``renderer.render(text)`` without stalling the other sockets of a gevent worker.
+
+    Under gevent, quick renders happen inline (a hand-off to a thread costs more than
+    they do) and a render that passes :data:`INLINE_RENDER_CPU` is redone off the hub,
+    so the hub is never held for longer than that. Under threads it just renders.
+    """
+    if not gevent_active():
+        return renderer.render(text, from_user=from_user)  # type: ignore[no-any-return]
+    if len(text) <= INLINE_RENDER_CHARS:
+        html = renderer.try_render(text, from_user=from_user, cpu_limit=INLINE_RENDER_CPU)
+        if html is not None:
+            return html  # type: ignore[no-any-return]
+    return offload(renderer.render, text, from_user=from_user)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import protocol
-from .concurrency import offload
+from .concurrency import offload, render
 from .errors import ProtocolError
 from .inbox import FrameBudget, InboxEvent
 from .options import ChatOptions
@@ -23,10 +23,9 @@ from .reply import FnGate, Reply
 log = logging.getLogger("flask_chatbot")
 IDLE_CLOSE_CODE = 4000
 HELLO_TIMEOUT_CLOSE_CODE = 4001
-# Frames and texts above these sizes are parsed or rendered off the gevent hub
-# (concurrency.offload); below them the hand-off would cost more than the work.
+# Frames above this size are parsed off the gevent hub (concurrency.offload); below it
+# the hand-off would cost more than the work.
 OFFLOAD_FRAME_BYTES = 64 * 1024
-OFFLOAD_RENDER_CHARS = 2000
 
 
 @dataclass(frozen=True)
@@ -174,13 +173,6 @@ class ChatSession:
         excess = len(self.history) - self.bot.options.max_history
         if excess > 0:
             del self.history[:excess]
-
-
-def render(renderer: Renderer, text: str, *, from_user: bool) -> str:
-    """Render ``text``; a long one off the gevent hub, so other sockets are not stalled."""
-    if len(text) > OFFLOAD_RENDER_CHARS:
-        return offload(renderer.render, text, from_user=from_user)
-    return renderer.render(text, from_user=from_user)
 
 
 def _for_fn(message: dict[str, Any]) -> dict[str, Any]:

@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import resource
+import select
 import threading
 from typing import Any
 
 import websocket
 from live import Client, final_text
+
+from flask_chatbot.rendering import Renderer
 
 
 def close_code(client: Client) -> int:
@@ -169,3 +173,36 @@ def test_permessage_deflate_is_declined_unless_asked_for(serve):
         client = Client(f"ws://127.0.0.1:{server.port}/chat/socket", header=offer)
         assert ("sec-websocket-extensions" in client.ws.getheaders()) is accepted
         client.close()
+
+
+def test_a_costly_message_does_not_hold_up_other_conversations(serve, monkeypatch):
+    """One socket sends 60,000 characters that take over a second to render; once that
+    render has started, another conversation holds ten turns, and all of them end before
+    the costly message is echoed. Under gevent (tests/gevent_pytest.py) this is what keeps
+    a render off the hub; a render on the hub would hold every turn until it ended."""
+    costly_text = "*a" * 30_000
+    started_r, started_w = os.pipe()  # a pipe: the render may run on another OS thread
+    original = Renderer.render
+
+    def render(self, text, *, from_user):
+        if text == costly_text:
+            os.write(started_w, b"!")
+        return original(self, text, from_user=from_user)
+
+    monkeypatch.setattr(Renderer, "render", render)
+    server = serve(lambda m, h: "ok")
+    url = f"ws://127.0.0.1:{server.port}/chat/socket"
+    costly, other = Client(url), Client(url)
+    costly.hello()
+    other.hello()
+    costly.send({"type": "submit", "id": "u1", "text": costly_text})
+    assert select.select([started_r], [], [], 30)[0], "the costly render did not start"
+    for i in range(10):
+        assert list(final_text(other.turn("quick", f"q{i}")).values()) == ["ok"]
+    readable, _, _ = select.select([costly.ws.sock], [], [], 0)
+    assert not readable, "the costly message was echoed before the other conversation's turns ended"
+    assert costly.recv()["message"]["id"] == "u1"
+    costly.close()
+    other.close()
+    os.close(started_r)
+    os.close(started_w)

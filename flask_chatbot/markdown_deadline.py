@@ -1,0 +1,53 @@
+"""The CPU deadline: a per-thread CPU budget that the Markdown steps check as they go."""
+
+from __future__ import annotations
+
+import functools
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+# -- the CPU deadline ----------------------------------------------------------------
+
+
+class BudgetExceeded(Exception):
+    """A render used more CPU than its budget (raised inside Markdown or bleach)."""
+
+
+_local = threading.local()
+
+
+@contextmanager
+def cpu_deadline(seconds: float) -> Iterator[None]:
+    """Within the block, :func:`check_deadline` raises once this thread used ``seconds`` of CPU."""
+    previous = getattr(_local, "deadline", None)
+    _local.deadline = time.thread_time() + seconds
+    try:
+        yield
+    finally:
+        _local.deadline = previous
+
+
+def check_deadline() -> None:
+    """Raise :class:`BudgetExceeded` if the current :func:`cpu_deadline` has passed.
+
+    CPU time of this thread, not wall time: a loaded machine or a gevent hub
+    switching greenlets does not make an honest render look slow. About 0.4 µs.
+    """
+    deadline = getattr(_local, "deadline", None)
+    if deadline is not None and time.thread_time() > deadline:
+        raise BudgetExceeded
+
+
+
+def checking_deadline(method: Callable[..., Any]) -> Callable[..., Any]:
+    """``method``, calling :func:`check_deadline` first."""
+
+    @functools.wraps(method)
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        check_deadline()
+        return method(*args, **kwargs)
+
+    return checked
