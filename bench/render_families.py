@@ -19,9 +19,11 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+
 from flask_chatbot import rendering
 from flask_chatbot.rendering import Renderer, RenderOptions
 
+from . import doc_sections
 from .text import _code, _table, reply
 
 
@@ -182,10 +184,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--sizes", default="1000,10000,100000", help="comma-separated lengths in characters")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--family", action="append", help="only this family (repeatable); see FAMILIES")
+    parser.add_argument("--write", metavar="SECTION", help="also put the table in docs/performance.md as SECTION")
     args = parser.parse_args(argv)
     sizes = tuple(int(s) for s in args.sizes.split(","))
-    print(table(run(sizes, args.runs, args.family)))
+    result = table(run(sizes, args.runs, args.family))
+    print(result)
     sys.stdout.flush()
+    if args.write:
+        command = "python -m bench.render_families " + " ".join(argv if argv is not None else sys.argv[1:])
+        doc_sections.write_section(
+            args.write, f"### Rendering time for hostile Markdown\n\n`{command}`\n\n{result}\n"
+        )
 
 
 if __name__ == "__main__":

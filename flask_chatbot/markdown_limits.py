@@ -17,8 +17,8 @@ the cost changes.
 
 Everything else, including families nobody has found yet, is bounded by
 :func:`cpu_deadline`: the block parser, the inline processor, the raw HTML parser and
-the patterns below call :func:`check_deadline`, which raises :class:`BudgetExceeded`
-once the thread has used its CPU budget.
+the patterns of markdown_inline.py and markdown_blocks.py call :func:`check_deadline`,
+which raises :class:`BudgetExceeded` once the thread has used its CPU budget.
 """
 
 from __future__ import annotations

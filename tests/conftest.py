@@ -13,13 +13,11 @@ from flask_chatbot import chat_bp
 
 
 @pytest.fixture
-def serve() -> Iterator[Callable[..., LiveServer]]:
-    """serve(fn, **options) -> a live server with chat_bp(fn, **options) at /chat."""
+def serve_app() -> Iterator[Callable[[Flask], LiveServer]]:
+    """serve_app(app) -> a live server for an app the test configured itself."""
     servers: list[LiveServer] = []
 
-    def start(fn: Callable[..., Any], **options: Any) -> LiveServer:
-        app = Flask(__name__)
-        app.register_blueprint(chat_bp(fn, **options), url_prefix="/chat")
+    def start(app: Flask) -> LiveServer:
         server = LiveServer(app)
         servers.append(server)
         return server
@@ -27,6 +25,18 @@ def serve() -> Iterator[Callable[..., LiveServer]]:
     yield start
     for server in servers:
         server.stop()
+
+
+@pytest.fixture
+def serve(serve_app: Callable[[Flask], LiveServer]) -> Callable[..., LiveServer]:
+    """serve(fn, **options) -> a live server with chat_bp(fn, **options) at /chat."""
+
+    def start(fn: Callable[..., Any], **options: Any) -> LiveServer:
+        app = Flask(__name__)
+        app.register_blueprint(chat_bp(fn, **options), url_prefix="/chat")
+        return serve_app(app)
+
+    return start
 
 
 @pytest.fixture

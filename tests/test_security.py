@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Iterator
+
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -29,21 +29,6 @@ def refused(url: str, **kwargs: Any) -> websocket.WebSocketBadStatusException:
     with pytest.raises(websocket.WebSocketBadStatusException) as info:
         Client(url, **kwargs)
     return info.value
-
-
-@pytest.fixture
-def serve_app() -> Iterator[Callable[[Flask], LiveServer]]:
-    """serve_app(app) -> a live server for an app the test configured itself."""
-    servers: list[LiveServer] = []
-
-    def start(app: Flask) -> LiveServer:
-        server = LiveServer(app)
-        servers.append(server)
-        return server
-
-    yield start
-    for server in servers:
-        server.stop()
 
 
 def chat_app(**config: Any) -> Flask:
