@@ -3,7 +3,8 @@
 fn never waits for rendering or the network: it drops each value into a slot and
 goes on. The emitter takes the latest value whenever it is ready (at most one
 patch per ``stream_interval``, and no faster than the socket accepts frames), so
-values that come faster than the browser can use them are coalesced.
+values that come faster than the browser can use them are coalesced. With more than
+``FULL_RATE_REPLIES`` replies streaming in the process, the interval grows with them.
 
 Stop ends the turn for the user at once (the partial reply stays, the input is free),
 but fn itself ends only at its next yield, or when a plain function returns. The
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,6 +27,8 @@ from .messages import new_message_id, normalize_reply
 from .outbox import Outbox
 from .runner import Cancel, run_fn
 from .streaming import MessageStream
+
+log = logging.getLogger("flask_chatbot")
 
 GENERIC_ERROR = "Something went wrong while generating the reply. Please try again."
 _NOTHING = object()
@@ -49,8 +53,6 @@ class _Load:
     @classmethod
     def interval(cls, base: float) -> float:
         return base * max(1.0, cls.streaming / FULL_RATE_REPLIES)
-
-log = logging.getLogger("flask_chatbot")
 
 
 class FnGate:
@@ -199,8 +201,18 @@ class Reply:
             if finished or self._cancel.is_set() or self._outbox.closed:
                 break
             if self._interval:
-                self._cancel.wait(_Load.interval(self._interval))
+                self._pause(_Load.interval(self._interval))
         self._finish(error)
+
+    def _pause(self, seconds: float) -> None:
+        """Wait between two patches; new values do not end the wait, fn ending or stop does."""
+        deadline = time.monotonic() + seconds
+        with self._cond:
+            while not self._finished and not self._cancel.is_set():
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return
+                self._cond.wait(remaining)
 
     def _send_value(self, value: Any, *, final: bool = False) -> bool:
         try:

@@ -12,11 +12,13 @@ import os
 import resource
 import select
 import threading
+import time
 from typing import Any
 
 import websocket
 from live import Client, final_text
 
+import flask_chatbot.reply as reply_module
 from flask_chatbot.rendering import Renderer
 
 
@@ -206,3 +208,24 @@ def test_a_costly_message_does_not_hold_up_other_conversations(serve, monkeypatc
     other.close()
     os.close(started_r)
     os.close(started_w)
+
+
+def test_patches_are_spread_out_when_many_replies_stream(connect, monkeypatch):
+    """Past FULL_RATE_REPLIES replies at once, each waits longer between patches, so a
+    worker's CPU is shared rather than exhausted; the end of a reply never waits."""
+
+    def fn(message, history):
+        text = ""
+        for i in range(20):
+            text += f"w{i} "
+            yield text
+            time.sleep(0.01)  # the pace of a fast model, not synchronisation
+
+    def patches(client, message_id):
+        return [f for f in client.turn("go", message_id) if f["type"] == "patch"]
+
+    client = connect(fn, stream_interval=0.02)
+    normal = patches(client, "u1")
+    monkeypatch.setattr(reply_module, "FULL_RATE_REPLIES", 1e-6)  # one reply is a crowd: an hour apart
+    crowded = patches(client, "u2")
+    assert len(crowded) == 1 < 3 <= len(normal)
