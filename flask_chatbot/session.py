@@ -116,16 +116,16 @@ class ChatSession:
         if frame["version"] != protocol.PROTOCOL_VERSION:
             raise ProtocolError("version", f"this server speaks protocol version {protocol.PROTOCOL_VERSION}")
         history = frame["history"]
-        limit = self.bot.options.max_history
-        if len(history) > limit:
-            raise ProtocolError("too_large", f"hello.history has {len(history)} messages; the limit is {limit}")
         ids = [m["id"] for m in history]
         if len(set(ids)) != len(ids):
             raise ProtocolError("bad_frame", "hello.history: message ids must be unique")
         if self.reply is not None:
             raise ProtocolError("busy", "a reply is being generated; stop it before sending hello again")
         with self._lock:
-            self.history = [dict(m) for m in history]
+            # The element resends all it shows; past max_history the oldest are dropped, as
+            # after a turn, so a long conversation can always reconnect.
+            self.history = []
+            self._remember([dict(m) for m in history])
         self.greeted = True
         self.outbox.send(protocol.welcome(self.id))
 

@@ -141,6 +141,12 @@ def test_the_server_keeps_at_most_max_history_messages(connect):
     assert [len(h) for h in seen] == [0, 2, 4, 4]
     assert seen[-1][0] == {"role": "user", "content": "q1"}  # the oldest went first
 
+    # A reconnect resends all the element shows: the server keeps the newest, and goes on.
+    shown = [{"id": f"m{i}", "role": "user" if i % 2 == 0 else "assistant", "content": f"c{i}"} for i in range(10)]
+    assert client.hello(shown)["type"] == "welcome"
+    client.turn("after", "u9")
+    assert seen[-1] == [{"role": m["role"], "content": m["content"]} for m in shown[-4:]]
+
 
 def test_many_async_fns_overlap_on_one_worker(serve):
     """Twenty conversations whose async fns are all mid-reply at once (under gevent
