@@ -11,11 +11,13 @@ from gevent import monkey
 
 monkey.patch_all()
 
-import os  # noqa: E402
 import sys  # noqa: E402
 
 import pytest  # noqa: E402
 
+from flask_chatbot.concurrency import gevent_active  # noqa: E402
+
 if __name__ == "__main__":
-    os.environ["CHATBOT_TEST_GEVENT"] = "1"
+    if not gevent_active():  # a run that silently fell back to threads would prove nothing
+        sys.exit("gevent_pytest: monkey-patching did not take; the library would run on threads")
     sys.exit(pytest.main(sys.argv[1:]))
