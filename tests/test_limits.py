@@ -12,7 +12,6 @@ import os
 import resource
 import select
 import threading
-import time
 from typing import Any
 
 import websocket
@@ -219,19 +218,35 @@ def test_a_costly_message_does_not_hold_up_other_conversations(serve, monkeypatc
 def test_patches_are_spread_out_when_many_replies_stream(connect, monkeypatch):
     """Past FULL_RATE_REPLIES replies at once, each waits longer between patches, so a
     worker's CPU is shared rather than exhausted; the end of a reply never waits."""
+    go_on = threading.Event()
 
     def fn(message, history):
-        text = ""
-        for i in range(20):
-            text += f"w{i} "
-            yield text
-            time.sleep(0.01)  # the pace of a fast model, not synchronisation
+        yield f"{message}: first"
+        go_on.wait(10)  # until the client has seen the first patch
+        yield f"{message}: first and last"
 
-    def patches(client, message_id):
-        return [f for f in client.turn("go", message_id) if f["type"] == "patch"]
+    pauses: list[float] = []
+    original = reply_module.Reply._pause
 
+    def pause(self, seconds):
+        pauses.append(seconds)
+        original(self, seconds)
+
+    monkeypatch.setattr(reply_module.Reply, "_pause", pause)
     client = connect(fn, stream_interval=0.02)
-    normal = patches(client, "u1")
+
+    def turn(text, message_id):
+        go_on.clear()
+        pauses.clear()
+        client.send({"type": "submit", "id": message_id, "text": text})
+        frames = client.recv_until("patch")
+        go_on.set()
+        return frames + client.recv_until("idle"), list(pauses)
+
+    frames, normal = turn("alone", "u1")
+    assert normal[0] == 0.02 and list(final_text(frames).values()) == ["alone: first and last"]
     monkeypatch.setattr(reply_module, "FULL_RATE_REPLIES", 1e-6)  # one reply is a crowd: an hour apart
-    crowded = patches(client, "u2")
-    assert len(crowded) == 1 < 3 <= len(normal)
+    frames, crowded = turn("crowd", "u2")
+    assert crowded[0] >= 3600
+    # The hour is not waited out: fn's end ends the pause and the reply is complete.
+    assert list(final_text(frames).values()) == ["crowd: first and last"]
