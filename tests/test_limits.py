@@ -45,8 +45,11 @@ def test_a_socket_that_never_says_hello_is_closed(serve):
 def test_a_flood_is_pushed_back_on_its_sender_and_memory_stays_bounded(serve):
     """A client sends 96 MB of frames as fast as it can. The server reads a few frames at
     its rate limit and then stops reading, so the sender's writes block: what it got to
-    send is bounded by the kernel's socket buffers, not by the server's memory."""
-    server = serve(lambda m, h: f"echo {m}", max_frames_per_second=2)
+    send is bounded by the kernel's socket buffers (here up to about 36 MB), not by the
+    server's memory."""
+    # One frame every 10 s: slower than the sender's 2 s of patience, so once the buffers
+    # are full a write waits (at a faster rate it would trickle on and never time out).
+    server = serve(lambda m, h: f"echo {m}", max_frames_per_second=0.1)
     url = f"ws://127.0.0.1:{server.port}/chat/socket"
     flooder = Client(url)
     assert flooder.hello()["type"] == "welcome"
