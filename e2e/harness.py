@@ -108,6 +108,9 @@ class ChatController:
         self.status = self.element.locator("[part~=status]")
 
     def open(self, url: str) -> None:
+        # The page a user looks at: focus() in a page that is not in front does not take, and
+        # a new page is not always in front while the last test's context is closing.
+        self.page.bring_to_front()
         self.page.goto(url)
         expect(self.element).to_have_attribute("data-connection", "online", timeout=10_000)
 
