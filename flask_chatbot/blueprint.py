@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import importlib.util
 import inspect
 import ipaddress
@@ -19,6 +20,8 @@ from werkzeug.sansio.utils import host_is_trusted
 
 from .errors import OptionsError
 from .inbox import InboxEvent
+from .initial_value import initial_messages
+from .messages import normalize_reply
 from .options import ChatOptions
 from .rendering import Renderer
 from .session import Bot, ChatSession
@@ -61,7 +64,12 @@ def chat_bp(fn: Callable[..., Any], *, name: str = "chat", **options: Any) -> Bl
         raise OptionsError(f"chat_bp() needs a function fn(message, history), not {fn!r}")
     _check_signature(fn)
     opts = ChatOptions.from_kwargs(options)
-    bot = Bot(fn=fn, options=opts, renderer=Renderer(opts.render_options))
+    bot = Bot(
+        fn=fn,
+        options=opts,
+        renderer=Renderer(opts.render_options),
+        normalize=functools.partial(normalize_reply, reasoning_tags=opts.reasoning_tags),
+    )
     # The developer's own text (description, placeholder) is sanitized even when
     # sanitize_html=False trusts the replies of fn.
     page_renderer = Renderer(dataclasses.replace(opts.render_options, sanitize_html=True))
@@ -101,6 +109,8 @@ def chat_bp(fn: Callable[..., Any], *, name: str = "chat", **options: Any) -> Bl
             autofocus=opts.autofocus,
             autoscroll=opts.autoscroll,
             rtl=opts.rtl,
+            **display_config(opts),
+            value=initial_messages(opts.value, renderer=bot.renderer, render_content=bot.render_content),
         )
 
     @bp.before_request
@@ -142,6 +152,31 @@ def chat_bp(fn: Callable[..., Any], *, name: str = "chat", **options: Any) -> Bl
         ChatSession(ws, bot).serve()
 
     return bp
+
+
+def display_config(opts: ChatOptions) -> dict[str, Any]:
+    """The gr.Chatbot display options the element applies (docs/element.md, config)."""
+
+    def css(size: int | str | None) -> str | None:
+        return f"{size}px" if isinstance(size, int) else size
+
+    return {
+        "label": opts.label,
+        "show_label": opts.show_label,
+        "height": css(opts.height),
+        "min_height": css(opts.min_height),
+        "max_height": css(opts.max_height),
+        "resizable": opts.resizable,
+        "elem_id": opts.elem_id,
+        "elem_classes": list(opts.elem_classes),
+        "layout": opts.layout,
+        "group_consecutive_messages": opts.group_consecutive_messages,
+        "buttons": list(opts.buttons),
+        "watermark": opts.watermark,
+        "allow_file_downloads": opts.allow_file_downloads,
+        "max_message_chars": opts.max_message_chars,
+        "max_history": opts.max_history,
+    }
 
 
 def origin_allowed(

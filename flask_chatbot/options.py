@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from .chatbot import merge_chatbot
 from .errors import OptionsError
 from .rendering import ALLOWED_TAGS, RenderOptions
 
@@ -27,6 +28,10 @@ UNSAFE_TAGS: frozenset[str] = frozenset(
     script select slot style svg template textarea title xmp""".split()
 )
 _HOST_NAME = re.compile(r"^(?=.{1,253}\Z)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*\Z")
+_CSS_SIZE = re.compile(r"^\d{1,5}(?:\.\d{1,3})?(?:px|em|rem|vh|vw|dvh|svh|lvh|%)\Z")
+_TOKEN = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]{0,63}\Z")
+LAYOUTS = ("bubble", "panel")
+BUTTONS = ("copy", "copy_all")
 _DEFAULT = "\x00default"  # content_security_policy not given: built from image_hosts
 
 
@@ -59,6 +64,22 @@ class ChatOptions:
     image_hosts: tuple[str, ...] = ()
     rtl: bool = False
     autoscroll: bool = True
+    value: Any = None  # the conversation a page starts with: a list of messages, or a callable
+    label: str | None = None
+    show_label: bool = False
+    height: int | str | None = None
+    min_height: int | str | None = None
+    max_height: int | str | None = None
+    resizable: bool = False
+    elem_id: str | None = None
+    elem_classes: tuple[str, ...] = ()
+    avatar_images: tuple[str | None, str | None] = (None, None)
+    layout: str = "bubble"
+    group_consecutive_messages: bool = True
+    reasoning_tags: tuple[tuple[str, str], ...] = ()
+    buttons: tuple[str, ...] = ("copy",)
+    watermark: str | None = None
+    allow_file_downloads: bool = True
     # The input (gr.ChatInterface / gr.Textbox)
     textbox_placeholder: str = "Type a message…"
     autofocus: bool = True
@@ -96,6 +117,7 @@ class ChatOptions:
     @classmethod
     def from_kwargs(cls, kwargs: Mapping[str, Any]) -> ChatOptions:
         """Build and validate the options; OptionsError says what to change."""
+        kwargs = merge_chatbot(kwargs)
         names = [f.name for f in dataclasses.fields(cls)]
         for key in kwargs:
             if key not in names:
@@ -103,12 +125,18 @@ class ChatOptions:
                 hint = f"; did you mean {close[0]!r}?" if close else f"; the options are: {', '.join(names)}"
                 raise OptionsError(f"chat_bp() got an unknown option {key!r}{hint}")
         values = dict(kwargs)
-        for key in ("allow_tags", "allowed_origins", "image_hosts"):
+        for key in ("allow_tags", "allowed_origins", "image_hosts", "elem_classes", "buttons"):
+            if isinstance(values.get(key), str) and key in ("elem_classes",):
+                values[key] = values[key].split()
             if key in values:
                 values[key] = _string_tuple(key, values[key])
         for key in ("allow_tags", "image_hosts"):  # HTML tag names and host names ignore case
             if key in values:
                 values[key] = tuple(v.lower() for v in values[key])
+        if "reasoning_tags" in values:
+            values["reasoning_tags"] = _tag_pairs(values["reasoning_tags"])
+        if "avatar_images" in values:
+            values["avatar_images"] = _avatar_pair(values["avatar_images"])
         options = cls(**values)
         options._validate()
         return options
@@ -161,11 +189,61 @@ class ChatOptions:
                     f"allowed_origins entries look like 'https://example.com' or 'http://localhost:5000' (or '*'), not {origin!r}"
                 )
         _check("content_security_policy", self.content_security_policy, (str, type(None)), "a string or None")
+        self._validate_display()
+
+    def _validate_display(self) -> None:
+        for name in ("label", "watermark", "elem_id"):
+            _check(name, getattr(self, name), (str, type(None)), "a string or None")
+        for name in ("show_label", "resizable", "group_consecutive_messages", "allow_file_downloads"):
+            _check(name, getattr(self, name), bool, "True or False")
+        for name in ("height", "min_height", "max_height"):
+            value = getattr(self, name)
+            if value is None or (isinstance(value, int) and not isinstance(value, bool) and 0 < value < 100_000):
+                continue
+            if not isinstance(value, str) or not _CSS_SIZE.match(value):
+                raise OptionsError(f"{name} must be pixels (an int) or a CSS length like '80vh' or '30rem', not {value!r}")
+        if self.layout not in LAYOUTS:
+            raise OptionsError(f"layout must be 'bubble' or 'panel', not {self.layout!r}")
+        for name, tokens in (("elem_classes", self.elem_classes), ("elem_id", (self.elem_id,) if self.elem_id else ())):
+            for token in tokens:
+                if not _TOKEN.match(token):
+                    raise OptionsError(f"{name} takes CSS names like 'my-chat' (letters, digits, - and _), not {token!r}")
+        for button in self.buttons:
+            if button not in BUTTONS:
+                raise OptionsError(f"buttons may hold {', '.join(map(repr, BUTTONS))}, not {button!r}")
+        if self.value is not None and not callable(self.value) and not isinstance(self.value, (list, tuple)):
+            raise OptionsError(f"value must be a list of messages or a function returning one, not {self.value!r}")
 
 
 def _check(name: str, value: Any, types: type | tuple[type, ...], what: str) -> None:
     if not isinstance(value, types) or (types in (str, (str, type(None))) and isinstance(value, bool)):
         raise OptionsError(f"{name} must be {what}, not {value!r}")
+
+
+def _tag_pairs(value: Any) -> tuple[tuple[str, str], ...]:
+    if not value:
+        return ()
+    pairs = []
+    for pair in value if isinstance(value, Sequence) and not isinstance(value, str) else [value]:
+        if not (isinstance(pair, Sequence) and len(pair) == 2 and all(isinstance(t, str) and t for t in pair)):
+            raise OptionsError(
+                f"reasoning_tags must be a list of (opening, closing) pairs like [('<thinking>', '</thinking>')], not {value!r}"
+            )
+        pairs.append((pair[0], pair[1]))
+    return tuple(pairs)
+
+
+def _avatar_pair(value: Any) -> tuple[str | None, str | None]:
+    if value is None:
+        return (None, None)
+    if (
+        isinstance(value, (str, bytes))
+        or not isinstance(value, Sequence)
+        or len(value) != 2
+        or not all(v is None or isinstance(v, str) for v in value)
+    ):
+        raise OptionsError(f"avatar_images must be (user, bot): each a file path, an https URL or None, not {value!r}")
+    return (value[0], value[1])
 
 
 def _string_tuple(name: str, value: Any) -> tuple[str, ...]:

@@ -17,6 +17,7 @@ from .errors import ProtocolError
 PROTOCOL_VERSION = 1
 MESSAGE_ID = r"^[A-Za-z0-9_-]{1,64}\Z"  # \Z: "$" would let a trailing newline through
 STATUSES = ("streaming", "done", "stopped", "error")
+ROLES = ("user", "assistant", "system")
 
 
 class _Frame(Schema):
@@ -30,6 +31,55 @@ def _message_id() -> fields.String:
     return fields.String(required=True, validate=validate.Regexp(MESSAGE_ID, error="must be 1-64 of A-Z a-z 0-9 _ -"))
 
 
+class _IntOrString(fields.Field):
+    """A thought's ``id`` / ``parent_id``: Gradio allows a str or an int."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        if isinstance(value, bool) or not isinstance(value, (int, str)):
+            raise ValidationError("must be a string or an integer")
+        return value
+
+
+class Content(fields.Field):
+    """A message's content: Markdown text, or a file or component as an object whose
+    ``component`` names its kind (docs/protocol.md; checked in full by components.from_wire)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        if isinstance(value, str):
+            return value
+        if isinstance(value, dict) and isinstance(value.get("component"), str):
+            return value
+        raise ValidationError("must be a string, or an object with a 'component'")
+
+
+class MetadataSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    title = fields.String()
+    log = fields.String()
+    duration = fields.Float(validate=validate.Range(min=0), allow_nan=False)
+    status = fields.String(validate=validate.OneOf(["pending", "done"]))
+    id = _IntOrString()
+    parent_id = _IntOrString()
+
+
+class OptionSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    value = fields.String(required=True)
+    label = fields.String()
+
+
+def _metadata() -> fields.Nested:
+    return fields.Nested(MetadataSchema)
+
+
+def _options() -> fields.List:
+    return fields.List(fields.Nested(OptionSchema))
+
+
 # -- client -> server ------------------------------------------------------------
 
 
@@ -38,8 +88,10 @@ class HistoryMessageSchema(Schema):
         unknown = RAISE
 
     id = _message_id()
-    role = fields.String(required=True, validate=validate.OneOf(["user", "assistant"]))
-    content = fields.String(required=True)
+    role = fields.String(required=True, validate=validate.OneOf(ROLES))
+    content = Content(required=True)
+    metadata = _metadata()
+    options = _options()
 
 
 class HelloSchema(_Frame):
@@ -75,11 +127,12 @@ class MessageBodySchema(Schema):
         unknown = RAISE
 
     id = _message_id()
-    role = fields.String(required=True, validate=validate.OneOf(["user", "assistant"]))
-    content = fields.String(required=True)
+    role = fields.String(required=True, validate=validate.OneOf(ROLES))
+    content = Content(required=True)
     html = fields.String(required=True)
     status = fields.String(required=True, validate=validate.OneOf(STATUSES))
-    metadata = fields.Dict(keys=fields.String())
+    metadata = _metadata()
+    options = _options()
 
 
 class MessageSchema(_Frame):
@@ -94,6 +147,8 @@ class PatchSchema(_Frame):
     blocks = fields.List(fields.String())
     tail = fields.String()
     tail_text = fields.String()
+    metadata = _metadata()
+    options = _options()
 
 
 class DoneSchema(_Frame):
@@ -101,6 +156,8 @@ class DoneSchema(_Frame):
     content = fields.String(required=True)
     html = fields.String(required=True)
     status = fields.String(required=True, validate=validate.OneOf(STATUSES[1:]))
+    metadata = _metadata()
+    options = _options()
 
 
 class IdleSchema(_Frame):
@@ -204,8 +261,11 @@ def patch(message_id: str, fields_: Mapping[str, Any]) -> dict[str, Any]:
     return {"type": "patch", "id": message_id, **fields_}
 
 
-def done(message_id: str, content: str, html: str, status: str) -> dict[str, Any]:
-    return {"type": "done", "id": message_id, "content": content, "html": html, "status": status}
+def done(message_id: str, content: Any, html: str, status: str, **extra: Any) -> dict[str, Any]:
+    """``extra``: the message's final ``metadata`` and ``options`` (left out when empty)."""
+    frame = {"type": "done", "id": message_id, "content": content, "html": html, "status": status}
+    frame.update((key, value) for key, value in extra.items() if value)
+    return frame
 
 
 def idle() -> dict[str, Any]:

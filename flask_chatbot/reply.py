@@ -85,9 +85,26 @@ class FnGate:
 
 @dataclass
 class _Streamed:
+    """One assistant message of the reply, as the element shows it so far."""
+
     id: str
-    stream: MessageStream
+    stream: MessageStream  # its text, when it is text
     metadata: dict[str, Any] = field(default_factory=dict)
+    options: list[dict[str, str]] = field(default_factory=list)
+    component: dict[str, Any] | None = None  # its wire content, when it is a file or component
+    component_html: str = ""
+
+    def content(self) -> Any:
+        return self.component if self.component is not None else self.stream.text
+
+    def extras(self) -> dict[str, Any]:
+        """``metadata`` and ``options`` for a frame, each left out when empty."""
+        out: dict[str, Any] = {}
+        if self.metadata:
+            out["metadata"] = self.metadata
+        if self.options:
+            out["options"] = self.options
+        return out
 
 
 class Reply:
@@ -107,6 +124,8 @@ class Reply:
         stream_interval: float,
         on_finish: Callable[[list[dict[str, Any]]], None],
         gate: FnGate,
+        normalize: Callable[[Any], list[dict[str, Any]]] = normalize_reply,
+        render_content: Callable[[dict[str, Any]], str] | None = None,
     ) -> None:
         self._fn = fn
         self._args = args
@@ -115,6 +134,8 @@ class Reply:
         self._interval = stream_interval
         self._on_finish = on_finish
         self._gate = gate
+        self._normalize = normalize
+        self._render_content = render_content
         self._cond = threading.Condition()
         self._latest: Any = _NOTHING
         self._version = 0
@@ -216,39 +237,72 @@ class Reply:
 
     def _send_value(self, value: Any, *, final: bool = False) -> bool:
         try:
-            items = normalize_reply(value)
-        except TypeError as exc:
+            items = self._normalize(value)
+        except (TypeError, ValueError) as exc:
             log.error("fn %r gave a value that is not a reply: %s", getattr(self._fn, "__name__", self._fn), exc)
             return False
         for index, item in enumerate(items):
             if index == len(self._out):
                 if not item["content"] and not item["metadata"]:
                     break  # nothing to show yet: the pending indicator stays
-                streamed = _Streamed(new_message_id(), MessageStream(self._render), item["metadata"])
-                self._out.append(streamed)
-                body = {"id": streamed.id, "role": "assistant", "content": "", "html": "", "status": "streaming"}
-                if streamed.metadata:
-                    body["metadata"] = streamed.metadata
-                self._outbox.send(protocol.message(body))
+                self._out.append(_Streamed(new_message_id(), MessageStream(self._render)))
+                self._show(self._out[index], item)
             streamed = self._out[index]
+            content = item["content"]
+            if isinstance(content, dict) or streamed.component is not None:
+                if content != streamed.content():  # a new file or component: shown anew, once
+                    self._show(streamed, item)
+                if isinstance(content, dict):
+                    continue
+            changed = self._take_extras(streamed, item)
             if final:
-                streamed.stream.text = item["content"]  # finish() renders it, in the done frame
+                streamed.stream.text = content  # finish() renders it, in the done frame (with the extras)
                 continue
-            fields = streamed.stream.update(item["content"])
+            fields = streamed.stream.update(content)
+            if fields is None and changed:  # metadata or options changed, the text did not
+                fields = {"keep": len(streamed.stream.text), "append": ""}
             if fields is not None:
+                fields.update({key: getattr(streamed, key) for key in changed})
                 self._outbox.send(protocol.patch(streamed.id, fields))
         return True
+
+    def _take_extras(self, streamed: _Streamed, item: dict[str, Any]) -> list[str]:
+        """Take the item's metadata and options; the names of those that changed."""
+        changed = []
+        if item["metadata"] != streamed.metadata:
+            streamed.metadata = item["metadata"]
+            changed.append("metadata")
+        options = item.get("options", [])
+        if options != streamed.options:
+            streamed.options = options
+            changed.append("options")
+        return changed
+
+    def _show(self, streamed: _Streamed, item: dict[str, Any]) -> None:
+        """Send the whole message (its first appearance, or a new file or component)."""
+        self._take_extras(streamed, item)
+        content = item["content"]
+        body: dict[str, Any] = {"id": streamed.id, "role": "assistant", "content": "", "html": "", "status": "streaming"}
+        if isinstance(content, dict):
+            streamed.component = content
+            streamed.component_html = self._render_content(content) if self._render_content else ""
+            streamed.stream = MessageStream(self._render)
+            body.update(content=content, html=streamed.component_html)
+        else:  # text: the message starts empty and its text follows as patches
+            streamed.component = None
+            streamed.stream = MessageStream(self._render)
+        body.update(streamed.extras())
+        self._outbox.send(protocol.message(body))
 
     def _finish(self, error: str | None) -> None:
         status = "error" if error else ("stopped" if self._cancel.is_set() else "done")
         messages = []
         for streamed in self._out:
-            content = streamed.stream.text
-            self._outbox.send(protocol.done(streamed.id, content, streamed.stream.finish(), status))
-            message = {"id": streamed.id, "role": "assistant", "content": content}
-            if streamed.metadata:
-                message["metadata"] = streamed.metadata
-            messages.append(message)
+            content = streamed.content()
+            html = streamed.component_html if streamed.component is not None else streamed.stream.finish()
+            extras = streamed.extras()
+            self._outbox.send(protocol.done(streamed.id, content, html, status, **extras))
+            messages.append({"id": streamed.id, "role": "assistant", "content": content, **extras})
         if error:
             last = self._out[-1].id if self._out else None
             self._outbox.send(protocol.error("fn_error", error, last))

@@ -18,6 +18,7 @@ from .inbox import FrameBudget, InboxEvent
 from .options import ChatOptions
 from .outbox import Outbox
 from .rendering import Renderer
+from .messages import normalize_reply
 from .reply import FnGate, Reply
 
 log = logging.getLogger("flask_chatbot")
@@ -28,13 +29,24 @@ HELLO_TIMEOUT_CLOSE_CODE = 4001
 OFFLOAD_FRAME_BYTES = 64 * 1024
 
 
+def _text_only(content: dict[str, Any]) -> Any:
+    raise ProtocolError("bad_frame", "this chat shows no files or components")
+
+
 @dataclass(frozen=True)
 class Bot:
-    """What every session of one blueprint shares: fn, its options, its renderer."""
+    """What every session of one blueprint shares: fn, its options, its renderer, and how
+    files and components become wire content, HTML and what fn sees (components.py)."""
 
     fn: Callable[..., Any]
     options: ChatOptions
     renderer: Renderer
+    normalize: Callable[[Any], list[dict[str, Any]]] = normalize_reply
+    render_content: Callable[[dict[str, Any]], str] | None = None
+    # Content a browser sent back in hello, checked and with the server's facts restored;
+    # raises ProtocolError (or ValueError) when it is not content this server gave.
+    content_from_wire: Callable[[dict[str, Any]], dict[str, Any]] = _text_only
+    content_for_fn: Callable[[dict[str, Any]], Any] = dict
 
 
 class ChatSession:
@@ -121,13 +133,25 @@ class ChatSession:
             raise ProtocolError("bad_frame", "hello.history: message ids must be unique")
         if self.reply is not None:
             raise ProtocolError("busy", "a reply is being generated; stop it before sending hello again")
+        messages = [self._from_hello(m) for m in history]
         with self._lock:
             # The element resends all it shows; past max_history the oldest are dropped, as
             # after a turn, so a long conversation can always reconnect.
             self.history = []
-            self._remember([dict(m) for m in history])
+            self._remember(messages)
         self.greeted = True
         self.outbox.send(protocol.welcome(self.id))
+
+    def _from_hello(self, message: dict[str, Any]) -> dict[str, Any]:
+        """A message of hello's history as the server keeps it: a file or component the
+        browser sent back is checked against what this server gave (never a path)."""
+        message = dict(message)
+        if isinstance(message["content"], dict):
+            try:
+                message["content"] = self.bot.content_from_wire(message["content"])
+            except (TypeError, ValueError) as exc:
+                raise ProtocolError("bad_frame", f"hello.history: message {message['id']!r}: {exc}") from None
+        return message
 
     def _on_submit(self, frame: dict[str, Any]) -> None:
         text, message_id = frame["text"], frame["id"]
@@ -141,7 +165,7 @@ class ChatSession:
         with self._lock:
             if any(m["id"] == message_id for m in self.history):
                 raise ProtocolError("bad_frame", f"submit.id: {message_id!r} is already the id of a message")
-            history_for_fn = [_for_fn(m) for m in self.history]  # a copy: fn may mutate it freely
+            history_for_fn = [self._for_fn(m) for m in self.history]  # a copy: fn may mutate it freely
             self._remember([{"id": message_id, "role": "user", "content": text}])
         html = render(self.bot.renderer, text, from_user=True)
         self.outbox.send(
@@ -155,6 +179,8 @@ class ChatSession:
             stream_interval=self.bot.options.stream_interval,
             on_finish=self._reply_finished,
             gate=self._gate,
+            normalize=self.bot.normalize,
+            render_content=self.bot.render_content,
         )
         self.reply.start()
 
@@ -167,17 +193,18 @@ class ChatSession:
             self._remember(messages)
         self.reply = None
 
+    def _for_fn(self, message: dict[str, Any]) -> dict[str, Any]:
+        """A history entry as fn sees it: Gradio's OpenAI-style messages (a fresh copy)."""
+        content = message["content"]
+        entry = {"role": message["role"], "content": self.bot.content_for_fn(content) if isinstance(content, dict) else content}
+        for key in ("metadata", "options"):
+            if message.get(key):
+                entry[key] = copy.deepcopy(message[key])
+        return entry
+
     def _remember(self, messages: list[dict[str, Any]]) -> None:
         """Append to the history, dropping the oldest beyond ``max_history`` (call with the lock)."""
         self.history.extend(messages)
         excess = len(self.history) - self.bot.options.max_history
         if excess > 0:
             del self.history[:excess]
-
-
-def _for_fn(message: dict[str, Any]) -> dict[str, Any]:
-    """A history entry as fn sees it: Gradio's OpenAI-style messages."""
-    entry = {"role": message["role"], "content": message["content"]}
-    if message.get("metadata"):
-        entry["metadata"] = copy.deepcopy(message["metadata"])
-    return entry

@@ -111,7 +111,7 @@ def test_other_types_raise_a_type_error_that_says_what_to_return(value: Any, nam
         normalize_reply(value)
     message = str(info.value)
     assert f"fn returned a {names}" in message
-    assert "a str, a dict with 'content', a flask_chatbot.ChatMessage, or a list of those" in message
+    assert "a str, a dict with 'content', a flask_chatbot.ChatMessage, a file or component, or a list of those" in message
 
 
 def test_a_dict_without_content_says_which_key_is_missing() -> None:
@@ -121,10 +121,10 @@ def test_a_dict_without_content_says_which_key_is_missing() -> None:
 
 @pytest.mark.parametrize(
     "value",
-    [{"content": ["a", "b"]}, {"content": 5}, ChatMessage(content={"path": "cat.png"})],
-    ids=["list", "int", "file"],
+    [{"content": ["a", "b"]}, ChatMessage(content={"path": "cat.png"})],
+    ids=["list", "file"],
 )
-def test_content_that_is_not_text_raises_a_type_error(value: Any) -> None:
+def test_content_that_is_not_text_raises_a_type_error_without_a_file_store(value: Any) -> None:
     with pytest.raises(TypeError, match="message content must be a str"):
         normalize_reply(value)
 

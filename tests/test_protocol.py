@@ -245,7 +245,7 @@ def test_server_schemas_reject_unknown_keys(frame_type: str, path: tuple[str, ..
         ("patch", ("blocks",), "<p>not a list</p>"),
         ("done", ("status",), "streaming"),  # done is final
         ("message", ("message", "status"), "thinking"),
-        ("message", ("message", "role"), "system"),
+        ("message", ("message", "role"), "tool"),
         ("message", ("message", "id"), "no spaces please"),
         ("welcome", ("version",), "1"),
     ],

@@ -1,0 +1,60 @@
+"""``Chatbot(value=...)``: the conversation a page starts with, as message frames' bodies.
+
+Gradio takes a list of message dicts or ChatMessages (or a function returning one, run on
+every page load). Each becomes what a ``message`` frame carries, rendered once per page
+load; the element shows them and sends them back in ``hello`` like any other message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from .errors import OptionsError
+from .messages import ChatMessage, ToContent, new_message_id, normalize_reply
+from .rendering import Renderer
+
+ROLES = ("user", "assistant", "system")
+
+
+def initial_messages(
+    value: Any,
+    *,
+    renderer: Renderer,
+    to_content: ToContent | None = None,
+    render_content: Callable[[dict[str, Any]], str] | None = None,
+) -> list[dict[str, Any]]:
+    """The bodies of the messages ``value`` describes (``value()`` if it is callable)."""
+    if callable(value):
+        value = value()
+    if value is None:
+        return []
+    if not isinstance(value, (list, tuple)):
+        raise OptionsError(f"the chatbot's value must be a list of messages, not {type(value).__name__}")
+    bodies = []
+    for entry in value:
+        role = _role(entry)
+        [item] = normalize_reply([entry], to_content=to_content)[:1] or [{"content": "", "metadata": {}}]
+        content = item["content"]
+        if isinstance(content, dict):
+            html = render_content(content) if render_content else ""
+        elif role == "system":
+            html = ""  # never displayed
+        else:
+            html = renderer.render(content, from_user=role == "user")
+        body: dict[str, Any] = {"id": new_message_id(), "role": role, "content": content, "html": html, "status": "done"}
+        if item["metadata"]:
+            body["metadata"] = item["metadata"]
+        if item.get("options"):
+            body["options"] = item["options"]
+        bodies.append(body)
+    return bodies
+
+
+def _role(entry: Any) -> str:
+    role = entry.role if isinstance(entry, ChatMessage) else entry.get("role") if isinstance(entry, Mapping) else None
+    if role not in ROLES:
+        raise OptionsError(
+            f"each message of the chatbot's value needs a role of 'user', 'assistant' or 'system', not {entry!r}"
+        )
+    return str(role)
