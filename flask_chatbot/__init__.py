@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .blueprint import chat_bp as chat_bp
+from .chatbot import Chatbot as Chatbot
 from .errors import ChatbotError as ChatbotError
 from .errors import Error as Error
 from .errors import OptionsError as OptionsError

@@ -65,15 +65,23 @@ def merge_chatbot(kwargs: Mapping[str, Any]) -> dict[str, Any]:
         options = dict(chatbot.options)
     else:
         raise OptionsError(f"chatbot must be a flask_chatbot.Chatbot(...), not {chatbot!r}")
-    # Gradio 5's spellings of the copy buttons.
-    buttons = list(options.pop("buttons", None) or merged.pop("buttons", None) or [])
-    explicit = bool(buttons) or "buttons" in (chatbot.options if isinstance(chatbot, Chatbot) else {})
+    # Gradio 5's spellings of the copy buttons adjust the default ("copy") or the given list.
+    given = options.pop("buttons", None)
+    if given is None:
+        given = merged.pop("buttons", None)
+    buttons = ["copy"] if given is None else list(given)
+    spelled = False
     for old, button in (("show_copy_button", "copy"), ("show_copy_all_button", "copy_all")):
         for source in (options, merged):
-            if source.pop(old, False) and button not in buttons:
-                buttons.append(button)
-                explicit = True
-    if explicit:
+            if old not in source:
+                continue
+            spelled = True
+            if source.pop(old):
+                if button not in buttons:
+                    buttons.append(button)
+            elif button in buttons:
+                buttons.remove(button)
+    if given is not None or spelled:
         merged["buttons"] = tuple(buttons)
     for name, value in options.items():
         if name in merged:

@@ -417,3 +417,44 @@ def test_a_star_allows_every_origin() -> None:
 def test_no_origin_header_is_allowed() -> None:
     # Only browsers send Origin, and only browsers attach cookies on their own.
     assert origin_allowed(None, "example.com", (), scheme="http", local_address="127.0.0.1")
+
+
+# -- Chatbot(...) (issue 6, item 9) ----------------------------------------------------
+
+
+def test_chatbot_options_merge_into_chat_bp_options() -> None:
+    from flask_chatbot import Chatbot
+
+    opts = ChatOptions.from_kwargs({"chatbot": Chatbot(height=500, layout="panel", scale=2), "title": "T"})
+    assert (opts.height, opts.layout, opts.title) == (500, "panel", "T")
+
+
+def test_gradio_5_copy_button_spellings_adjust_the_default() -> None:
+    from flask_chatbot import Chatbot
+
+    assert ChatOptions.from_kwargs({}).buttons == ("copy",)
+    assert ChatOptions.from_kwargs({"chatbot": Chatbot(show_copy_all_button=True)}).buttons == ("copy", "copy_all")
+    assert ChatOptions.from_kwargs({"chatbot": Chatbot(show_copy_button=False)}).buttons == ()
+    assert ChatOptions.from_kwargs({"buttons": ["copy_all"]}).buttons == ("copy_all",)
+
+
+@pytest.mark.parametrize(
+    "kwargs, problem",
+    [({"layout": "cards"}, "layout must be"), ({"height": "100px; color: red"}, "height must be"),
+     ({"buttons": ["share"]}, "buttons may hold"), ({"elem_classes": ["a b"]}, "elem_classes"),
+     ({"reasoning_tags": ["<think>"]}, "reasoning_tags must be"), ({"avatar_images": "me.png"}, "avatar_images")],
+)
+def test_bad_display_options_say_what_to_change(kwargs: dict, problem: str) -> None:
+    with pytest.raises(OptionsError, match=problem):
+        ChatOptions.from_kwargs(kwargs)
+
+
+def test_an_option_given_twice_or_unknown_to_chatbot_is_refused() -> None:
+    from flask_chatbot import Chatbot
+
+    with pytest.raises(OptionsError, match="given both"):
+        ChatOptions.from_kwargs({"chatbot": Chatbot(rtl=True), "rtl": False})
+    with pytest.raises(OptionsError, match="did you mean 'height'"):
+        Chatbot(heigth=3)
+    with pytest.raises(OptionsError, match="tuples"):
+        Chatbot(type="tuples")
