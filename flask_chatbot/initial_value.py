@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from .errors import OptionsError
-from .messages import ChatMessage, ToContent, new_message_id, normalize_reply
+from .messages import ChatMessage, ToContent, new_message_id, normalize_reply, render_title
 from .rendering import Renderer
 
 ROLES = ("user", "assistant", "system")
@@ -45,6 +45,9 @@ def initial_messages(
         body: dict[str, Any] = {"id": new_message_id(), "role": role, "content": content, "html": html, "status": "done"}
         if item["metadata"]:
             body["metadata"] = item["metadata"]
+            title = render_title(lambda text: renderer.render(text, from_user=False), item["metadata"].get("title"))
+            if title:
+                body["title_html"] = title
         if item.get("options"):
             body["options"] = item["options"]
         bodies.append(body)

@@ -203,6 +203,17 @@ def _content(content: Any, to_content: ToContent | None) -> str | dict[str, Any]
     return to_content(content)
 
 
+def render_title(render: Callable[[str], str], title: str | None) -> str:
+    """A thought's title as inline HTML: Markdown like ``_Thinking_`` rendered, without the
+    paragraph around it. Empty for no title."""
+    if not title:
+        return ""
+    html = render(title).strip()
+    if html.startswith("<p>") and html.endswith("</p>") and html.count("<p>") == 1:
+        html = html[3:-4]
+    return html
+
+
 def split_reasoning(message: dict[str, Any], tags: Sequence[tuple[str, str]]) -> list[dict[str, Any]]:
     """Split a text message at reasoning tags into text and "Reasoning" thoughts.
 

@@ -132,6 +132,7 @@ class MessageBodySchema(Schema):
     html = fields.String(required=True)
     status = fields.String(required=True, validate=validate.OneOf(STATUSES))
     metadata = _metadata()
+    title_html = fields.String()
     options = _options()
 
 
@@ -148,6 +149,7 @@ class PatchSchema(_Frame):
     tail = fields.String()
     tail_text = fields.String()
     metadata = _metadata()
+    title_html = fields.String()
     options = _options()
 
 
@@ -157,6 +159,7 @@ class DoneSchema(_Frame):
     html = fields.String(required=True)
     status = fields.String(required=True, validate=validate.OneOf(STATUSES[1:]))
     metadata = _metadata()
+    title_html = fields.String()
     options = _options()
 
 

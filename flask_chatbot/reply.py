@@ -23,7 +23,7 @@ from typing import Any
 
 from . import protocol
 from .errors import Error
-from .messages import new_message_id, normalize_reply
+from .messages import new_message_id, normalize_reply, render_title
 from .outbox import Outbox
 from .runner import Cancel, run_fn
 from .streaming import MessageStream
@@ -93,6 +93,7 @@ class _Streamed:
     options: list[dict[str, str]] = field(default_factory=list)
     component: dict[str, Any] | None = None  # its wire content, when it is a file or component
     component_html: str = ""
+    title_html: str = ""  # metadata.title rendered (inline Markdown: "_Thinking_")
 
     def content(self) -> Any:
         return self.component if self.component is not None else self.stream.text
@@ -102,6 +103,8 @@ class _Streamed:
         out: dict[str, Any] = {}
         if self.metadata:
             out["metadata"] = self.metadata
+        if self.title_html:
+            out["title_html"] = self.title_html
         if self.options:
             out["options"] = self.options
         return out
@@ -270,6 +273,10 @@ class Reply:
         """Take the item's metadata and options; the names of those that changed."""
         changed = []
         if item["metadata"] != streamed.metadata:
+            title = item["metadata"].get("title")
+            if title != streamed.metadata.get("title"):
+                streamed.title_html = render_title(self._render, title)
+                changed.append("title_html")
             streamed.metadata = item["metadata"]
             changed.append("metadata")
         options = item.get("options", [])

@@ -212,3 +212,15 @@ def test_reasoning_tags_stream_a_pending_thought_that_ends_done(connect) -> None
     done = [f for f in client.recv_until("idle") if f["type"] == "done"]
     assert [(d["content"], d.get("metadata")) for d in done] == [
         ("Let me count.", {"title": "Reasoning", "status": "done"}), ("Three.", None)]
+
+
+def test_a_thought_title_travels_rendered_as_inline_html(connect) -> None:
+    def fn(message, history):
+        return ChatMessage(content="hmm", metadata={"title": "_Thinking_ <script>x</script>"})
+
+    frames = connect(fn).turn("go")
+    [start] = [f["message"] for f in frames if f["type"] == "message" and f["message"]["role"] == "assistant"]
+    assert start["title_html"].startswith("<em>Thinking</em> ") and "<script" not in start["title_html"]
+    assert start["metadata"]["title"].startswith("_Thinking_")
+    [done] = [f for f in frames if f["type"] == "done"]
+    assert done["title_html"] == start["title_html"]
