@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
-import functools
 import importlib.util
 import inspect
 import ipaddress
 import logging
+import os
+import tempfile
 from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
 from typing import Any
@@ -18,10 +19,12 @@ from flask.sansio.blueprints import BlueprintSetupState
 from flask_sock import Sock
 from werkzeug.sansio.utils import host_is_trusted
 
+from . import code_highlight, rendering
+from .content_hooks import ContentHooks
 from .errors import OptionsError
+from .files import FileStore
 from .inbox import InboxEvent
 from .initial_value import initial_messages
-from .messages import normalize_reply
 from .options import ChatOptions
 from .rendering import Renderer
 from .session import Bot, ChatSession
@@ -64,12 +67,8 @@ def chat_bp(fn: Callable[..., Any], *, name: str = "chat", **options: Any) -> Bl
         raise OptionsError(f"chat_bp() needs a function fn(message, history), not {fn!r}")
     _check_signature(fn)
     opts = ChatOptions.from_kwargs(options)
-    bot = Bot(
-        fn=fn,
-        options=opts,
-        renderer=Renderer(opts.render_options),
-        normalize=functools.partial(normalize_reply, reasoning_tags=opts.reasoning_tags),
-    )
+    renderer = Renderer(opts.render_options)
+    bot = Bot(fn=fn, options=opts, renderer=renderer, content=_content_hooks(opts, renderer))
     # The developer's own text (description, placeholder) is sanitized even when
     # sanitize_html=False trusts the replies of fn.
     page_renderer = Renderer(dataclasses.replace(opts.render_options, sanitize_html=True))
@@ -110,7 +109,12 @@ def chat_bp(fn: Callable[..., Any], *, name: str = "chat", **options: Any) -> Bl
             autoscroll=opts.autoscroll,
             rtl=opts.rtl,
             **display_config(opts),
-            value=initial_messages(opts.value, renderer=bot.renderer, render_content=bot.render_content),
+            value=initial_messages(
+                opts.value,
+                renderer=bot.renderer,
+                to_content=bot.content.to_content if bot.content else None,
+                render_content=bot.content.renderer(files_base()) if bot.content else None,
+            ),
         )
 
     @bp.before_request
@@ -149,9 +153,34 @@ def chat_bp(fn: Callable[..., Any], *, name: str = "chat", **options: Any) -> Bl
 
     @sock.route("/socket", bp=bp)
     def socket(ws: Any) -> None:
-        ChatSession(ws, bot).serve()
+        ChatSession(ws, bot, files_base=files_base()).serve()
+
+    @bp.get("/files/<file_id>")
+    def files(file_id: str) -> Response:
+        assert bot.content is not None
+        return bot.content.store.response(file_id, download=request.args.get("download") in ("1", "true"))
 
     return bp
+
+
+def files_base() -> str:
+    """The path under which the current request's blueprint serves its files."""
+    return url_for(".page") + "files/"
+
+
+def _content_hooks(opts: ChatOptions, renderer: Renderer) -> ContentHooks:
+    """The blueprint's file store, and how its files and components render."""
+    allowed = (os.getcwd(), tempfile.gettempdir(), *opts.allowed_paths)
+    store = FileStore(os.environ.get("CHATBOT_UPLOAD_DIR") or None, allowed_paths=allowed)
+    hosts = frozenset(opts.image_hosts)
+    return ContentHooks(
+        store=store,
+        allow_downloads=opts.allow_file_downloads,
+        clean_html=getattr(rendering, "clean_html_component", lambda html: renderer.render(html, from_user=False)),
+        highlight=code_highlight.code_block_html,
+        # A player or image at an outside URL loads only from image_hosts, like an <img>.
+        remote_allowed=lambda url: "*" in hosts or (urlsplit(url).hostname or "").lower() in hosts,
+    )
 
 
 def display_config(opts: ChatOptions) -> dict[str, Any]:

@@ -80,6 +80,8 @@ class ChatOptions:
     buttons: tuple[str, ...] = ("copy",)
     watermark: str | None = None
     allow_file_downloads: bool = True
+    # Where files fn returns by path may be copied from, besides the working and temp dirs.
+    allowed_paths: tuple[str, ...] = ()
     # The input (gr.ChatInterface / gr.Textbox)
     textbox_placeholder: str = "Type a message…"
     autofocus: bool = True
@@ -125,7 +127,7 @@ class ChatOptions:
                 hint = f"; did you mean {close[0]!r}?" if close else f"; the options are: {', '.join(names)}"
                 raise OptionsError(f"chat_bp() got an unknown option {key!r}{hint}")
         values = dict(kwargs)
-        for key in ("allow_tags", "allowed_origins", "image_hosts", "elem_classes", "buttons"):
+        for key in ("allow_tags", "allowed_origins", "image_hosts", "elem_classes", "buttons", "allowed_paths"):
             if isinstance(values.get(key), str) and key in ("elem_classes",):
                 values[key] = values[key].split()
             if key in values:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import functools
 import logging
 import secrets
 import threading
@@ -18,6 +19,7 @@ from .inbox import FrameBudget, InboxEvent
 from .options import ChatOptions
 from .outbox import Outbox
 from .rendering import Renderer
+from .content_hooks import ContentHooks
 from .messages import normalize_reply
 from .reply import FnGate, Reply
 
@@ -29,33 +31,31 @@ HELLO_TIMEOUT_CLOSE_CODE = 4001
 OFFLOAD_FRAME_BYTES = 64 * 1024
 
 
-def _text_only(content: dict[str, Any]) -> Any:
-    raise ProtocolError("bad_frame", "this chat shows no files or components")
-
-
 @dataclass(frozen=True)
 class Bot:
-    """What every session of one blueprint shares: fn, its options, its renderer, and how
-    files and components become wire content, HTML and what fn sees (components.py)."""
+    """What every session of one blueprint shares: fn, its options, its renderer, and what
+    it does with files and components (None: a chat of text only)."""
 
     fn: Callable[..., Any]
     options: ChatOptions
     renderer: Renderer
-    normalize: Callable[[Any], list[dict[str, Any]]] = normalize_reply
-    render_content: Callable[[dict[str, Any]], str] | None = None
-    # Content a browser sent back in hello, checked and with the server's facts restored;
-    # raises ProtocolError (or ValueError) when it is not content this server gave.
-    content_from_wire: Callable[[dict[str, Any]], dict[str, Any]] = _text_only
-    content_for_fn: Callable[[dict[str, Any]], Any] = dict
+    content: ContentHooks | None = None
 
 
 class ChatSession:
     """Serves one socket until it closes. The history lives here for the socket's life;
     the element resends it in ``hello`` on every connection (docs/protocol.md)."""
 
-    def __init__(self, ws: Any, bot: Bot) -> None:
+    def __init__(self, ws: Any, bot: Bot, files_base: str = "/files/") -> None:
         self.ws = ws
         self.bot = bot
+        hooks = bot.content
+        self._normalize = functools.partial(
+            normalize_reply,
+            to_content=hooks.to_content if hooks else None,
+            reasoning_tags=bot.options.reasoning_tags,
+        )
+        self._render_content = hooks.renderer(files_base) if hooks else None
         self.outbox = Outbox(ws)
         self.id = secrets.token_hex(8)
         self.history: list[dict[str, Any]] = []
@@ -147,8 +147,10 @@ class ChatSession:
         browser sent back is checked against what this server gave (never a path)."""
         message = dict(message)
         if isinstance(message["content"], dict):
+            if self.bot.content is None:
+                raise ProtocolError("bad_frame", "hello.history: this chat shows no files or components")
             try:
-                message["content"] = self.bot.content_from_wire(message["content"])
+                message["content"] = self.bot.content.from_wire(message["content"])
             except (TypeError, ValueError) as exc:
                 raise ProtocolError("bad_frame", f"hello.history: message {message['id']!r}: {exc}") from None
         return message
@@ -179,8 +181,8 @@ class ChatSession:
             stream_interval=self.bot.options.stream_interval,
             on_finish=self._reply_finished,
             gate=self._gate,
-            normalize=self.bot.normalize,
-            render_content=self.bot.render_content,
+            normalize=self._normalize,
+            render_content=self._render_content,
         )
         self.reply.start()
 
@@ -196,7 +198,9 @@ class ChatSession:
     def _for_fn(self, message: dict[str, Any]) -> dict[str, Any]:
         """A history entry as fn sees it: Gradio's OpenAI-style messages (a fresh copy)."""
         content = message["content"]
-        entry = {"role": message["role"], "content": self.bot.content_for_fn(content) if isinstance(content, dict) else content}
+        if isinstance(content, dict) and self.bot.content is not None:
+            content = self.bot.content.for_fn(content)
+        entry = {"role": message["role"], "content": content}
         for key in ("metadata", "options"):
             if message.get(key):
                 entry[key] = copy.deepcopy(message[key])

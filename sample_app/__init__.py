@@ -15,6 +15,7 @@ from flask_chatbot import chat_bp
 from flask_chatbot.options import default_content_security_policy
 
 from .bots import demo_bot, openai_bot
+from .kitchen_sink import kitchen_sink, kitchen_sink_chatbot
 
 
 def create_app() -> Flask:
@@ -33,6 +34,12 @@ def create_app() -> Flask:
             placeholder="**Ask me anything.** The demo bot answers with headings, lists, code and a table.",
         ),
         url_prefix="/chat",
+    )
+
+    # Every kind of message the chat can show, on its own page.
+    app.register_blueprint(
+        chat_bp(kitchen_sink, name="sink", title="Kitchen sink", chatbot=kitchen_sink_chatbot()),
+        url_prefix="/sink",
     )
 
     @app.get("/")

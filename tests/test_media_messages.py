@@ -1,0 +1,117 @@
+"""Files and components in replies, end to end over a real socket and HTTP (issue 6, item 5)."""
+
+from __future__ import annotations
+
+import threading
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import pytest
+from live import final_text
+
+from flask_chatbot import ChatMessage
+from flask_chatbot.components import Code, Image
+
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
+)
+
+
+def fetch(url: str) -> tuple[int, dict[str, str], bytes]:
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return response.status, dict(response.headers), response.read()
+
+
+def assistant(frames: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
+    return [f for f in frames if f["type"] == kind and (kind != "message" or f["message"]["role"] == "assistant")]
+
+
+def test_text_then_a_file_path_gives_two_messages_and_the_file_is_served_by_id(serve, tmp_path: Path) -> None:
+    from live import Client
+
+    chart = tmp_path / "chart.png"
+    chart.write_bytes(PNG)
+
+    def fn(message, history):
+        return ["Here is the chart:", {"path": str(chart), "alt_text": "Sales by month"}]
+
+    server = serve(fn)
+    client = Client(f"ws://127.0.0.1:{server.port}/chat/socket")
+    client.hello()
+    frames = client.turn("chart")
+    done = assistant(frames, "done")
+    assert [d["status"] for d in done] == ["done", "done"] and done[0]["content"] == "Here is the chart:"
+    image = done[1]["content"]
+    assert image["component"] == "image" and image["alt_text"] == "Sales by month"
+    assert str(chart) not in done[1]["html"] and f'/chat/files/{image["file"]["id"]}' in done[1]["html"]
+    assert 'alt="Sales by month"' in done[1]["html"]
+    status, headers, body = fetch(f"http://127.0.0.1:{server.port}/chat/files/{image['file']['id']}")
+    assert (status, headers["Content-Type"], body) == (200, "image/png", PNG)
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    client.close()
+
+
+def test_fn_gets_gradio_s_file_dict_in_the_next_history_and_hello_round_trips_it(connect, tmp_path: Path) -> None:
+    song = tmp_path / "song.mp3"
+    song.write_bytes(b"ID3" + bytes(100))
+    seen: list[list[dict[str, Any]]] = []
+
+    def fn(message, history):
+        seen.append(history)
+        return ChatMessage(content={"path": str(song)}) if message == "play" else "ok"
+
+    client = connect(fn)
+    frames = client.turn("play", "u1")
+    [done] = assistant(frames, "done")
+    assert done["content"]["component"] == "audio" and "<audio controls" in done["html"]
+    client.turn("again", "u2")
+    entry = seen[1][1]["content"]
+    assert entry["orig_name"] == "song.mp3" and entry["mime_type"] == "audio/mpeg" and Path(entry["path"]).is_file()
+    # The browser sends the conversation back after a reconnect: the file is named by id only.
+    client.hello([{"id": "u1", "role": "user", "content": "play"},
+                  {"id": done["id"], "role": "assistant", "content": done["content"]}])
+    client.turn("third", "u3")
+    assert seen[2][1]["content"]["path"] == entry["path"]
+
+
+def test_hello_naming_a_file_the_server_never_gave_gets_an_error_and_loses_nothing(connect) -> None:
+    client = connect(lambda message, history: "ok")
+    client.turn("first", "u1")
+    forged = {"component": "file", "file": {"id": "A" * 24, "name": "passwd", "size": 1, "mime_type": "text/plain"}}
+    client.send({"type": "hello", "version": 1, "history": [{"id": "x", "role": "assistant", "content": forged}]})
+    error = client.recv_until("error")[-1]
+    assert error["code"] == "bad_frame" and "x" in error["message"]
+    assert list(final_text(client.turn("still works", "u2")).values()) == ["ok"]
+
+
+def test_a_streaming_image_is_sent_once_while_text_around_it_streams(connect, tmp_path: Path) -> None:
+    picture = tmp_path / "cat.png"
+    picture.write_bytes(PNG)
+    shown = threading.Event()
+
+    def fn(message, history):
+        text = ""
+        for word in ("A", "cat", "picture", "for", "you."):
+            text += word + " "
+            yield [Image(str(picture), alt_text="A cat"), text]
+            shown.wait(10)
+
+    client = connect(fn, stream_interval=0)
+    client.send({"type": "submit", "id": "u1", "text": "cat"})
+    frames = client.recv_until("patch")
+    shown.set()
+    frames += client.recv_until("idle")
+    image_frames = [f for f in frames if f["type"] == "message" and isinstance(f["message"]["content"], dict)]
+    text_id = [f["message"]["id"] for f in assistant(frames, "message") if f["message"]["content"] == ""][0]
+    assert len(image_frames) == 1  # created once, never re-sent while the text streams
+    assert [d["content"] for d in assistant(frames, "done") if d["id"] == text_id] == ["A cat picture for you. "]
+
+
+@pytest.mark.parametrize("value, marker", [(Code("print(1)", language="python"), "code-block"),
+                                           ({"component": "html", "value": "<b>bold</b>"}, "<b>bold</b>")])
+def test_components_render_on_the_server(connect, value: Any, marker: str) -> None:
+    frames = connect(lambda message, history: ChatMessage(content=value)).turn("go")
+    [done] = assistant(frames, "done")
+    assert marker in done["html"]
