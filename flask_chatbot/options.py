@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 from .chatbot import merge_chatbot
 from .errors import OptionsError
+from .math_render import DEFAULT_LATEX_DELIMITERS, LatexDelimiter, parse_latex_delimiters
 from .rendering import ALLOWED_TAGS, RenderOptions
 
 # Tags `allow_tags` may add to rendering.ALLOWED_TAGS: media and formatting only. Each gets
@@ -43,7 +44,7 @@ def default_content_security_policy(image_hosts: Sequence[str] = ()) -> str:
     else:
         images = "".join(f" https://{host}" for host in image_hosts)
     return (
-        f"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:{images}; media-src 'self'{images}; "
+        f"default-src 'self'; script-src 'self'; style-src 'self'; style-src-attr 'unsafe-inline'; img-src 'self' data:{images}; media-src 'self'{images}; "
         "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'self'"
     )
 
@@ -77,6 +78,7 @@ class ChatOptions:
     layout: str = "bubble"
     group_consecutive_messages: bool = True
     reasoning_tags: tuple[tuple[str, str], ...] = ()
+    latex_delimiters: tuple[LatexDelimiter, ...] = DEFAULT_LATEX_DELIMITERS
     buttons: tuple[str, ...] = ("copy",)
     watermark: str | None = None
     allow_file_downloads: bool = True
@@ -114,6 +116,7 @@ class ChatOptions:
             sanitize_html=self.sanitize_html,
             allow_tags=self.allow_tags,
             image_hosts=self.image_hosts,
+            latex_delimiters=self.latex_delimiters,
         )
 
     @classmethod
@@ -135,6 +138,11 @@ class ChatOptions:
         for key in ("allow_tags", "image_hosts"):  # HTML tag names and host names ignore case
             if key in values:
                 values[key] = tuple(v.lower() for v in values[key])
+        if "latex_delimiters" in values:
+            try:
+                values["latex_delimiters"] = parse_latex_delimiters(values["latex_delimiters"])
+            except ValueError as exc:
+                raise OptionsError(str(exc)) from None
         if "reasoning_tags" in values:
             values["reasoning_tags"] = _tag_pairs(values["reasoning_tags"])
         if "avatar_images" in values:

@@ -1,5 +1,13 @@
 """Markdown to safe HTML: Python-Markdown, then bleach with an explicit allowlist.
 
+Fenced code is highlighted (:mod:`flask_chatbot.code_highlight`) and LaTeX drawn as
+MathML (:mod:`flask_chatbot.math_render`); that HTML, built here from escaped text, is
+kept out of bleach and put back after it (:class:`_Fragments`). The allowlist and the
+bleach machinery are :mod:`flask_chatbot.sanitize`: a tag outside the allowlist is
+removed and its text kept; ``<script>``, ``<style>`` and the like go with their content.
+A user's text is never HTML. ``HTML`` components are cleaned by
+:mod:`flask_chatbot.html_component`, with this module's budget.
+
 Pure functions of their input and options: no Flask globals, no I/O. Markdown and
 bleach objects are costly to build (about 0.5 ms) and not thread-safe, so a render
 takes a set of them from a free list and gives it back when done.
@@ -17,11 +25,10 @@ import functools
 import html
 import logging
 import re
+import secrets
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
-from urllib.parse import urlsplit
 
 import bleach
 import markdown
@@ -29,8 +36,21 @@ from bleach import html5lib_shim
 from bleach.html5lib_shim import Filter
 from markdown.extensions import Extension
 from markdown.extensions.tables import TableExtension
+from markdown.inlinepatterns import ENTITY_RE
+from markdown.postprocessors import Postprocessor
 
-from .markdown_limits import BudgetExceeded, LinearMarkdown, check_deadline, checking_deadline, cpu_deadline
+from .code_highlight import HighlightedCode
+from .html_component import COMPONENT_CSS_PROPERTIES as COMPONENT_CSS_PROPERTIES
+from .html_component import clean_html_component as clean_html_component
+from .markdown_limits import BudgetExceeded, LinearMarkdown, cpu_deadline
+from .math_render import DEFAULT_LATEX_DELIMITERS, MATHML_TAGS, LatexDelimiter, MathExtension, split_math
+from .sanitize import ALLOWED_ATTRIBUTES as ALLOWED_ATTRIBUTES
+from .sanitize import ALLOWED_PROTOCOLS as ALLOWED_PROTOCOLS
+from .sanitize import ALLOWED_TAGS as ALLOWED_TAGS
+from .sanitize import EXTRA_TAG_ATTRIBUTES as EXTRA_TAG_ATTRIBUTES
+from .sanitize import HIDDEN_ELEMENTS as HIDDEN_ELEMENTS
+from .sanitize import ExternalLinks, LinearWalker, QuietMedia, RemoteImages, check_deadline_while_parsing, new_cleaner
+from .sanitize import drop_hidden_elements as _drop_hidden_elements  # the name tests import
 
 log = logging.getLogger("flask_chatbot")
 
@@ -43,32 +63,6 @@ log = logging.getLogger("flask_chatbot")
 # covers a garbage collection landing in a short render.
 RENDER_BUDGET_FLOOR = 0.25
 RENDER_BUDGET_PER_CHAR = 50e-6
-
-ALLOWED_TAGS: frozenset[str] = frozenset(
-    """a abbr b blockquote br caption code dd del details div dl dt em figcaption figure
-    h1 h2 h3 h4 h5 h6 hr i img ins kbd li mark ol p pre q s samp small span strong sub
-    summary sup table tbody td tfoot th thead tr u ul var""".split()
-)
-ALLOWED_PROTOCOLS: frozenset[str] = frozenset({"http", "https", "mailto"})
-_LANGUAGE_CLASS = re.compile(r"^language-[A-Za-z0-9_+#.-]{1,40}$")
-
-
-def _code_class(tag: str, name: str, value: str) -> bool:
-    return name == "class" and all(_LANGUAGE_CLASS.match(c) for c in value.split())
-
-
-ALLOWED_ATTRIBUTES: dict[str, list[str] | Callable[[str, str, str], bool]] = {
-    "a": ["href", "title"],
-    "abbr": ["title"],
-    "img": ["src", "alt", "title", "width", "height"],
-    "code": _code_class,
-    "ol": ["start"],
-    "td": ["align", "colspan", "rowspan"],
-    "th": ["align", "colspan", "rowspan"],
-}
-
-
-EXTRA_TAG_ATTRIBUTES = ("src", "href", "alt", "title", "width", "height", "controls", "loop", "muted", "poster")
 
 
 @dataclass(frozen=True)
@@ -83,109 +77,92 @@ class RenderOptions:
     # absolute http(s) images become links, so that a reply cannot send data to a server
     # through an image URL without the user clicking.
     image_hosts: tuple[str, ...] = ()
+    # Gradio's latex_delimiters (math_render.parse_latex_delimiters reads its list of dicts); () disables math.
+    latex_delimiters: tuple[LatexDelimiter, ...] = DEFAULT_LATEX_DELIMITERS
 
 
 class _RawHtmlAsText(Extension):
-    """Treat raw HTML in Markdown as text: user messages are never interpreted as HTML."""
+    """Treat raw HTML in Markdown as text: user messages are never interpreted as HTML.
+
+    An entity the user typed (``&amp;``) shows as typed too: Markdown stashes entities
+    as raw HTML, and :class:`_TypedEntities` escapes their ``&`` before they are put back.
+    """
 
     def extendMarkdown(self, md: markdown.Markdown) -> None:  # noqa: N802 (Markdown's API)
         md.preprocessors.deregister("html_block")
         md.inlinePatterns.deregister("html")
+        md.postprocessors.register(_TypedEntities(md), "typed_entities", 35)  # before raw_html (30)
 
 
-class _ExternalLinks(Filter):  # type: ignore[misc]
-    """Every link opens in a new tab and gives the opened page no handle on ours."""
-
-    def __iter__(self) -> Iterator[dict]:
-        for count, token in enumerate(super().__iter__()):
-            if count % 64 == 0:
-                check_deadline()
-            if token["type"] in ("StartTag", "EmptyTag") and token["name"] == "a":
-                attrs = dict(token["data"])
-                if (None, "href") in attrs:
-                    attrs[(None, "target")] = "_blank"
-                    attrs[(None, "rel")] = "noopener noreferrer"
-                    token["data"] = attrs
-            yield token
+_ENTITY = re.compile(ENTITY_RE)
 
 
-# Browsers strip these from the ends of a URL, drop tabs and newlines inside it, and read
-# a backslash as "/" in http(s) URLs: "/\evil.example/x.png" loads from evil.example.
-_URL_ENDS = "".join(chr(c) for c in range(0x21))
-_URL_DROPPED = re.compile(r"[\t\n\r]")
+class _TypedEntities(Postprocessor):
+    def run(self, text: str) -> str:
+        blocks = self.md.htmlStash.rawHtmlBlocks
+        for i, block in enumerate(blocks):
+            if isinstance(block, str) and _ENTITY.fullmatch(block):
+                blocks[i] = "&amp;" + block[1:]
+        return text
 
 
-def _remote_host(src: str) -> str | None:
-    """The host ``src`` loads from if it is an absolute http(s) (or scheme-relative) URL, else None."""
-    url = _URL_DROPPED.sub("", html.unescape(src).strip(_URL_ENDS)).replace("\\", "/")
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname or ""
-    except ValueError:  # a malformed host ("http://[x"): not an allowed one
-        return ""
-    if parts.scheme in ("http", "https") or (not parts.scheme and url.startswith("//")):
-        return host
-    return None
+class _Fragments:
+    """HTML built here from escaped text and fixed tags (highlighted code, MathML), kept
+    out of the sanitizer: Markdown and bleach see a marker, the HTML is put back after.
 
-
-class _RemoteImages(Filter):  # type: ignore[misc]
-    """An <img> from a host not in ``hosts`` becomes a link to it: nothing loads until a click."""
-
-    def __init__(self, source: Any, hosts: frozenset[str]) -> None:
-        super().__init__(source)
-        self.hosts = hosts
-
-    def __iter__(self) -> Iterator[dict]:
-        for token in super().__iter__():
-            if token["type"] in ("StartTag", "EmptyTag") and token["name"] == "img":
-                attrs = token["data"]
-                src = attrs.get((None, "src"))
-                host = _remote_host(src) if src else None
-                if host is not None and "*" not in self.hosts and host not in self.hosts:
-                    yield {"type": "StartTag", "name": "a", "namespace": token.get("namespace"), "data": {(None, "href"): src}}
-                    # Attribute values keep their entities; text is escaped again when written.
-                    yield {"type": "Characters", "data": html.unescape(attrs.get((None, "alt")) or "") or "image"}
-                    yield {"type": "EndTag", "name": "a", "namespace": token.get("namespace"), "data": {}}
-                    continue
-            yield token
-
-
-class _LinearWalker(html5lib_shim.getTreeWalker("etree")):  # type: ignore[misc]
-    """html5lib's etree walker, without its cost quadratic in the number of siblings.
-
-    Going back up to a parent, html5lib finds the parent's position among its own
-    siblings with ``list(grandparent).index(parent)``: 10,000 empty fenced code blocks
-    in a row cost 10,000 scans of 10,000. Positions are computed once per grandparent.
+    Parsing it again would cost as much as the rest of a code- or math-heavy render. A
+    marker is put back only where it is text: :class:`_NoMarkersInAttributes` removes
+    the marker characters from attribute values first. The nonce, new for each render,
+    keeps markers a message types from matching.
     """
 
-    def __init__(self, tree: Any) -> None:
-        super().__init__(tree)
-        self._positions: dict[int, dict[int, int]] = {}
+    _MARKER = re.compile("\ue000([0-9a-f]{12})([0-9]+)\ue001")
 
-    def getParentNode(self, node: Any) -> Any:  # noqa: N802 (html5lib's API)
-        if not isinstance(node, tuple) or node[3] == "text":
-            return super().getParentNode(node)
-        element, key, parents, flag = node
-        parent = parents.pop()
-        if not parents:
-            return parent
-        grandparent = parents[-1]
-        positions = self._positions.get(id(grandparent))
-        if positions is None:
-            positions = self._positions[id(grandparent)] = {id(child): i for i, child in enumerate(grandparent)}
-        return parent, positions[id(parent)], parents, None
+    def __init__(self) -> None:
+        self.items: list[str] = []
+        self.nonce = secrets.token_hex(6)
+
+    def reset(self) -> None:
+        self.items.clear()
+        self.nonce = secrets.token_hex(6)
+
+    def store(self, fragment: str) -> str:
+        self.items.append(fragment)
+        return f"\ue000{self.nonce}{len(self.items) - 1}\ue001"
+
+    def restore(self, text: str) -> str:
+        if not self.items:
+            return text
+
+        def fragment(m: re.Match[str]) -> str:
+            i = int(m.group(2))
+            return self.items[i] if m.group(1) == self.nonce and i < len(self.items) else m.group()
+
+        return self._MARKER.sub(fragment, text)
+
+
+_ANY_MARKER = re.compile("\ue000[0-9a-f]*[0-9]*\ue001?")
+
+
+class _NoMarkersInAttributes(Filter):  # type: ignore[misc]
+    def __iter__(self) -> Iterator[dict]:
+        for token in super().__iter__():
+            data = token.get("data")
+            if token["type"] in ("StartTag", "EmptyTag") and data and any("\ue000" in v for v in data.values()):
+                token["data"] = {k: _ANY_MARKER.sub("", v) for k, v in data.items()}
+            yield token
 
 
 class Renderer:
     """Renders message text to sanitized HTML with one set of :class:`RenderOptions`.
 
-    >>> Renderer(RenderOptions()).render("**hi** <script>x</script>", from_user=False)
-    '<p><strong>hi</strong> &lt;script&gt;x&lt;/script&gt;</p>'
+    >>> Renderer(RenderOptions()).render("**hi** <blink>there</blink><script>x</script>", from_user=False)
+    '<p><strong>hi</strong> there</p>'
     """
 
     def __init__(self, options: RenderOptions) -> None:
         self.options = options
-        self.tags = ALLOWED_TAGS | frozenset(options.allow_tags)
+        self.tags = ALLOWED_TAGS | MATHML_TAGS | frozenset(options.allow_tags)
         self.attributes = dict(ALLOWED_ATTRIBUTES)
         for tag in options.allow_tags:  # an allowed <video> needs its src; protocols still apply
             self.attributes.setdefault(tag, list(EXTRA_TAG_ATTRIBUTES))
@@ -227,23 +204,33 @@ class Renderer:
 
     def _render(self, text: str, from_user: bool, budget: float) -> str:
         if not self.options.render_markdown:
-            return self._plain(text)
+            with cpu_deadline(budget):
+                return self._plain(text, math=True)
         kit = self._kits.pop() if self._kits else _Kit(self)
+        kit.fragments.reset()
         with cpu_deadline(budget):
             out = kit.markdown(from_user).reset().convert(text)
             if from_user or self.options.sanitize_html:
-                out = kit.cleaner.clean(out)
+                out = kit.cleaner.clean(_drop_hidden_elements(out))
+            else:
+                out = kit.relinker.render(out)
+            out = kit.fragments.restore(out)
         # Only a kit that finished goes back: one stopped halfway keeps state (open lists,
         # a half-built tree) and is dropped.
         self._kits.append(kit)
         return out
 
-    def _plain(self, text: str) -> str:
+    def _plain(self, text: str, math: bool = False) -> str:
+        """``text`` as typed; with ``math``, its formulas as MathML (Gradio draws math
+        even with render_markdown=False)."""
         if not text:
             return ""
-        return "<p>" + html.escape(text, quote=False).replace("\n", "<br>\n") + "</p>"
+        parts = split_math(text, self.options.latex_delimiters, markdown=False) if math else [(text, False)]
+        body = "".join(piece if is_html else html.escape(piece, quote=False) for piece, is_html in parts)
+        return "<p>" + body.replace("\n", "<br>\n") + "</p>"
 
-    def build_markdown(self, from_user: bool) -> markdown.Markdown:
+    def build_markdown(self, from_user: bool, store: Callable[[str], str] | None = None) -> markdown.Markdown:
+        """The converter; ``store`` keeps generated HTML out of the sanitizer (_Fragments)."""
         extensions: list[str | Extension] = [
             "fenced_code",
             TableExtension(use_align_attribute=True),  # align="", not style="": strict CSP
@@ -253,25 +240,45 @@ class Renderer:
             extensions.append("nl2br")
         if from_user:
             extensions.append(_RawHtmlAsText())
-        extensions.append(LinearMarkdown())  # last: it replaces processors the others registered
+        extensions.append(LinearMarkdown())  # it replaces processors the others registered
+        extensions.append(HighlightedCode(store))  # after LinearMarkdown: replaces the fenced code it set
+        if self.options.latex_delimiters:
+            extensions.append(MathExtension(self.options.latex_delimiters, store))
         return markdown.Markdown(extensions=extensions, output_format="html")
 
     def build_cleaner(self) -> bleach.Cleaner:
-        cleaner = bleach.Cleaner(
-            tags=self.tags,
-            attributes=self.attributes,
-            protocols=ALLOWED_PROTOCOLS,
-            strip=False,  # disallowed tags show as text: nothing the model wrote vanishes
-            strip_comments=True,
-            filters=[functools.partial(_RemoteImages, hosts=self.image_hosts), _ExternalLinks],
+        return new_cleaner(
+            self.tags,
+            self.attributes,
+            filters=[
+                functools.partial(RemoteImages, hosts=self.image_hosts),
+                functools.partial(QuietMedia, hosts=self.image_hosts),
+                ExternalLinks,
+                _NoMarkersInAttributes,
+            ],
         )
-        cleaner.walker = _LinearWalker
-        # html5lib's tree builder is quadratic in the depth of unclosed tags (each <div>
-        # looks through all the open ones): it checks the deadline as it goes.
-        tree = cleaner.parser.tree
-        tree.elementInScope = checking_deadline(tree.elementInScope)
-        tree.insertText = checking_deadline(tree.insertText)
-        return cleaner
+
+
+class _Relinker:
+    """HTML parsed and written back with only ExternalLinks applied (sanitize_html=False)."""
+
+    def __init__(self) -> None:
+        self.parser = html5lib_shim.BleachHTMLParser(
+            tags=None, strip=False, consume_entities=True, namespaceHTMLElements=False
+        )
+        check_deadline_while_parsing(self.parser)
+        self.serializer = html5lib_shim.BleachHTMLSerializer(
+            quote_attr_values="always",
+            omit_optional_tags=False,
+            escape_lt_in_attrs=True,
+            resolve_entities=False,
+            sanitize=False,
+            alphabetical_attributes=False,
+        )
+
+    def render(self, text: str) -> str:
+        walker = LinearWalker(self.parser.parseFragment(text))
+        return self.serializer.render(_NoMarkersInAttributes(ExternalLinks(walker)))
 
 
 class _Kit:
@@ -281,11 +288,13 @@ class _Kit:
         self._renderer = renderer
         self._markdown: dict[bool, markdown.Markdown] = {}
         self._cleaner: bleach.Cleaner | None = None
+        self._relinker: _Relinker | None = None
+        self.fragments = _Fragments()
 
     def markdown(self, from_user: bool) -> markdown.Markdown:
         md = self._markdown.get(from_user)
         if md is None:
-            md = self._markdown[from_user] = self._renderer.build_markdown(from_user)
+            md = self._markdown[from_user] = self._renderer.build_markdown(from_user, self.fragments.store)
         return md
 
     @property
@@ -293,3 +302,9 @@ class _Kit:
         if self._cleaner is None:
             self._cleaner = self._renderer.build_cleaner()
         return self._cleaner
+
+    @property
+    def relinker(self) -> _Relinker:
+        if self._relinker is None:
+            self._relinker = _Relinker()
+        return self._relinker

@@ -114,11 +114,11 @@ select option template svg math noscript applet param title slot xmp plaintext n
 
 @pytest.mark.parametrize("tag", UNSAFE_TAGS + ["SCRIPT", "IFrame"])
 def test_allow_tags_refuses_tags_that_would_let_a_reply_run_script_or_change_the_page(tag: str) -> None:
-    message = options_error(allow_tags=["video", tag])
+    message = options_error(allow_tags=["picture", tag])
     assert message.startswith("allow_tags cannot include")
     assert repr(tag.lower()) in message
     assert "would let a reply run script or change the page" in message
-    assert "video" in message  # and says what it accepts
+    assert "picture" in message  # and says what it accepts
 
 
 @pytest.mark.parametrize("tag", ["blink", "marquee", "dialog", "canvas", "area", "x-widget", "video ", ""])
@@ -312,7 +312,7 @@ def test_the_page_has_a_csp_the_title_and_the_rendered_description() -> None:
     csp = page.headers["Content-Security-Policy"]
     assert "script-src 'self'" in csp and "object-src 'none'" in csp
     assert "<title>Helper &lt;bot&gt;</title>" in page.text
-    assert "<p>Ask me <strong>anything</strong>. &lt;script&gt;alert(1)&lt;/script&gt;</p>" in page.text
+    assert "<p>Ask me <strong>anything</strong>. </p>" in page.text and "alert" not in page.text
     assert "<script>alert(1)" not in page.text
 
 

@@ -7,6 +7,8 @@ from html.parser import HTMLParser
 
 import pytest
 
+from flask_chatbot.math_render import MATHML_TAGS
+
 from flask_chatbot.rendering import ALLOWED_TAGS, Renderer, RenderOptions
 
 BOT = Renderer(RenderOptions())
@@ -57,12 +59,15 @@ def assert_safe(html: str, tags: frozenset[str] = ALLOWED_TAGS) -> None:
 
 def test_fenced_code_is_a_code_block_with_its_language_class() -> None:
     html = bot("Look:\n\n```python\nif x < 2:\n    print(x)\n```")
-    assert '<pre><code class="language-python">if x &lt; 2:\n    print(x)\n</code></pre>' in html
+    assert '<div class="code-block" data-language="python"><div class="code-header">' in html
+    assert '<pre><code class="language-python"><span class="k">if</span> x <span class="o">&lt;</span>' in html
 
 
 def test_tilde_fences_and_fences_without_language_are_code_blocks_too() -> None:
-    assert bot("~~~js\nlet a = 1\n~~~") == '<pre><code class="language-js">let a = 1\n</code></pre>'
-    assert bot("```\n**not bold**\n```") == "<pre><code>**not bold**\n</code></pre>"
+    assert '<pre><code class="language-js"><span class="k">let</span> a' in bot("~~~js\nlet a = 1\n~~~")
+    assert bot("```\n**not bold**\n```") == (
+        '<div class="code-block" data-language=""><div class="code-header"></div><pre><code>**not bold**\n</code></pre></div>'
+    )
 
 
 def test_tables_align_columns_with_align_attributes_never_style() -> None:
@@ -141,7 +146,7 @@ HOSTILE = [
 
 @pytest.mark.parametrize("text", HOSTILE)
 def test_assistant_html_is_neutralised(text: str) -> None:
-    assert_safe(bot(text))
+    assert_safe(bot(text), ALLOWED_TAGS | MATHML_TAGS)
 
 
 @pytest.mark.parametrize("text", HOSTILE)
@@ -149,9 +154,9 @@ def test_user_html_is_neutralised(text: str) -> None:
     assert_safe(user(text))
 
 
-def test_a_disallowed_tag_stays_visible_as_text() -> None:
-    # strip=False: nothing the model wrote silently vanishes.
-    assert bot("<script>alert(1)</script>") == "&lt;script&gt;alert(1)&lt;/script&gt;"
+def test_a_disallowed_tag_is_removed_and_its_text_kept_but_script_goes_whole() -> None:
+    # As a browser would show it: unknown tags vanish, their words stay; script never shows.
+    assert bot("<marquee>keep</marquee> and <script>alert(1)</script>") == "<p>keep and </p>"
 
 
 def test_allowed_html_in_assistant_text_is_kept_without_its_dangerous_attributes() -> None:
@@ -197,12 +202,12 @@ def test_code_elements_keep_only_language_classes() -> None:
 
 
 def test_allow_tags_extends_the_allowlist_for_assistant_text() -> None:
-    text = '<video onplay="alert(1)">clip</video>'
-    assert bot(text) == "&lt;video onplay=\"alert(1)\"&gt;clip&lt;/video&gt;"
-    renderer = Renderer(RenderOptions(allow_tags=("video",)))
-    assert renderer.render(text, from_user=False) == "<video>clip</video>"
+    text = '<ruby onclick="alert(1)">漢<rt>kan</rt></ruby>'
+    assert bot(text) == "<p>漢kan</p>"
+    renderer = Renderer(RenderOptions(allow_tags=("ruby", "rt")))
+    assert renderer.render(text, from_user=False) == "<p><ruby>漢<rt>kan</rt></ruby></p>"
     # Still neither event handlers nor raw HTML from the user.
-    assert renderer.render(text, from_user=True) == "<p>&lt;video onplay=\"alert(1)\"&gt;clip&lt;/video&gt;</p>"
+    assert renderer.render(text, from_user=True) == "<p>&lt;ruby onclick=\"alert(1)\"&gt;漢&lt;rt&gt;kan&lt;/rt&gt;&lt;/ruby&gt;</p>"
     assert_safe(renderer.render('<script>x</script><iframe src="https://e"></iframe>', from_user=False))
 
 

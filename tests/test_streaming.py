@@ -18,6 +18,8 @@ from typing import Any
 
 import pytest
 
+from flask_chatbot.code_highlight import code_block_html
+
 from flask_chatbot.rendering import Renderer, RenderOptions
 from flask_chatbot.streaming import BIG_TAIL, MessageStream
 
@@ -260,7 +262,7 @@ def test_plain_text_sent_as_tail_text_renders_as_itself() -> None:
         for patch in run.patches:
             client.apply(patch)
             piece = (patch or {}).get("tail_text", "")
-            in_code = client.tail.endswith("</code></pre>")
+            in_code = client.tail.endswith("</code></pre></div>")
             assert in_code or not SYNTAX.search(piece), f"seed {run.seed}: {piece!r} after {client.tail!r}"
 
 
@@ -435,11 +437,11 @@ def test_a_partial_closing_fence_is_not_shown_as_code() -> None:
         client.apply(patch)
         code_text += (patch or {}).get("tail_text", "")
         assert "`" not in code_text, f"after {value!r} the code shows {code_text!r}"
-    assert client.tail == '<pre><code class="language-py"></code></pre>'
+    assert client.tail == code_block_html("", "py")
     assert code_text == "x = 1\n"
     patch = message.update("```py\nx = 1\n```\n")
     assert patch is not None
-    assert patch["blocks"] == ['<pre><code class="language-py">x = 1\n</code></pre>']
+    assert patch["blocks"] == [code_block_html("x = 1\n", "py")]
 
 
 def test_backticks_that_turn_out_not_to_be_a_fence_are_shown() -> None:
@@ -459,7 +461,7 @@ def test_a_shorter_fence_inside_a_longer_one_is_code() -> None:
         client.apply(patch)
         code_text += (patch or {}).get("tail_text", "")
     assert code_text == "```\ninner\n```\n"
-    assert client.blocks == ['<pre><code class="language-md">```\ninner\n```\n</code></pre>']
+    assert client.blocks == [code_block_html("```\ninner\n```\n", "md")]
 
 
 # -- what the element shows while streaming stays what `done` will show -------------------
@@ -486,7 +488,7 @@ def test_blank_lines_after_a_code_block_do_not_freeze_an_empty_block() -> None:
     tokens = re.findall(r"\s+|\S+", "```py\nx = 1\n```\n\n\nNext paragraph.\n\nMore")
     _, client, _ = stream(["".join(tokens[: i + 1]) for i in range(len(tokens))])
     assert "" not in client.blocks, client.blocks
-    assert client.blocks == ['<pre><code class="language-py">x = 1\n</code></pre>', "<p>Next paragraph.</p>"]
+    assert client.blocks == [code_block_html("x = 1\n", "py"), "<p>Next paragraph.</p>"]
 
 
 def test_a_typing_cursor_does_not_change_how_blocks_are_frozen() -> None:
