@@ -4,6 +4,16 @@ from __future__ import annotations
 
 from .blueprint import chat_bp as chat_bp
 from .chatbot import Chatbot as Chatbot
+from .components import HTML as HTML
+from .components import Audio as Audio
+from .components import Code as Code
+from .components import Dataframe as Dataframe
+from .components import File as File
+from .components import FileData as FileData
+from .components import Gallery as Gallery
+from .components import Image as Image
+from .components import Plot as Plot
+from .components import Video as Video
 from .errors import ChatbotError as ChatbotError
 from .errors import Error as Error
 from .errors import OptionsError as OptionsError
