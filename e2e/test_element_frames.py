@@ -237,7 +237,8 @@ def open_page(element_browser: Browser, static_server: str) -> Iterator[Any]:
 # -- helpers ------------------------------------------------------------------------
 
 
-FENCE_LINE = re.compile(r"^(`{3,}|~{3,})[^\n]*\n", re.M)
+# A fence line shows no info string, even before its newline (an empty code block opens).
+FENCE_LINE = re.compile(r"^(`{3,}|~{3,})[^\n]*(?:\n|\Z)", re.M)
 MARKERS_ONLY = re.compile(r"^[ \t]*[-=*+#>|\d.)]+[ \t]*$")
 
 
@@ -282,7 +283,10 @@ def test_fixture_stream_renders_patch_by_patch(open_page, fixture_frames, name):
             const message = bot.messages.find(m => m.id === id)
             // Text outside any element: tail_text that missed the open block's insertion point.
             const loose = [...content.childNodes].filter(n => n.nodeType === Node.TEXT_NODE).map(n => n.data).join('')
-            return {text: content.textContent, html: content.innerHTML, loose: loose.trim(), message}
+            // A code block's header (language, copy button) is chrome, not the message's words.
+            const words = content.cloneNode(true)
+            for (const header of words.querySelectorAll('.code-header')) header.remove()
+            return {text: words.textContent, html: content.innerHTML, loose: loose.trim(), message}
           })
         }""",
         [stream["frames"], message_id],

@@ -14,12 +14,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, current_app, jsonify, render_template, request, send_from_directory, url_for
+from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
 from flask.sansio.blueprints import BlueprintSetupState
 from flask_sock import Sock
 from werkzeug.sansio.utils import host_is_trusted
 
-from . import code_highlight, rendering
+from . import code_highlight
+from .html_component import clean_html_component
+from .assets import ENTRY, STYLESHEET, element_asset, file_asset, gzip_response
 from .content_hooks import ContentHooks
 from .errors import OptionsError
 from .files import FileStore
@@ -89,11 +91,23 @@ def chat_bp(fn: Callable[..., Any], *, name: str = "chat", **options: Any) -> Bl
         response = Response(html, mimetype="text/html")
         if opts.content_security_policy:
             response.headers["Content-Security-Policy"] = opts.content_security_policy
-        return response
+        return gzip_response(response, request)
 
     @bp.get("/page.css")
     def page_css() -> Response:
-        return send_from_directory(_PACKAGE_DIR / "static", "page.css")
+        page_css = file_asset(_PACKAGE_DIR / "static" / "page.css", "text/css", check_changes=current_app.debug)
+        return page_css.response(request)
+
+    # The element in two requests (assets.py): its entry module with every module it imports,
+    # and its stylesheet with its @imports inlined, at the raw files' URLs so that pages need
+    # no change. The static route still serves every file of the folder as it is.
+    @bp.get(f"/static/{ENTRY}")
+    def element_module() -> Response:
+        return element_asset(static_dir, ENTRY, check_changes=current_app.debug).response(request)
+
+    @bp.get(f"/static/{STYLESHEET}")
+    def element_stylesheet() -> Response:
+        return element_asset(static_dir, STYLESHEET, check_changes=current_app.debug).response(request)
 
     @bp.get("/config.json")
     def config() -> Response:
@@ -176,7 +190,7 @@ def _content_hooks(opts: ChatOptions, renderer: Renderer) -> ContentHooks:
     return ContentHooks(
         store=store,
         allow_downloads=opts.allow_file_downloads,
-        clean_html=getattr(rendering, "clean_html_component", lambda html: renderer.render(html, from_user=False)),
+        clean_html=clean_html_component,
         highlight=code_highlight.code_block_html,
         # A player or image at an outside URL loads only from image_hosts, like an <img>.
         remote_allowed=lambda url: "*" in hosts or (urlsplit(url).hostname or "").lower() in hosts,

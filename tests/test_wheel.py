@@ -7,6 +7,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+from flask_chatbot.assets import bundle_modules
+
 ROOT = Path(__file__).resolve().parent.parent
 
 CHECK = textwrap.dedent(
@@ -51,7 +53,8 @@ def test_installed_wheel_serves_the_element(tmp_path):
 
     found = json.loads(result.stdout)
     assert found["page"] == 200 and found["title"]
-    assert found["js"] == 200 and found["js_body"] == (ROOT / "webcomponent" / "chat-bot.js").read_text()
+    # The blueprint serves the element bundled (assets.py), built from the installed files.
+    assert found["js"] == 200 and found["js_body"] == bundle_modules(ROOT / "webcomponent")
     assert found["css"] == 200
     assert found["socket"] == "/chat/socket"
     assert set(found["modules"]) == {p.name for p in (ROOT / "webcomponent").glob("*.js")}

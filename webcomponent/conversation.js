@@ -1,0 +1,211 @@
+// The conversation: the messages on screen (one MessageView each, in the log) and the
+// turn in progress, from the user's submit to the server's `idle`. It applies the server
+// frames that change them; the element decides what else follows (controls, scrolling).
+
+import {emit} from './events.js'
+import {createAlert} from './parts.js'
+import * as protocol from './protocol.js'
+import {MessageView, normalizeMessage} from './render.js'
+
+/**
+ * The messages of one element and the state of its turn. Events (`chat-bot-submit`,
+ * `-message`, `-error`) are dispatched on `element`.
+ *
+ *     const conversation = new Conversation(element, parts, {
+ *       send: frame => ...,                          // to the server, if there is one
+ *       canSend: () => true,                         // false: submit() refuses
+ *       shown: () => ...,                            // a new message or conversation: follow it
+ *       turnEnded: () => ...,                        // generating is over
+ *     })
+ *     conversation.submit('Hello')
+ *     conversation.apply(frame)                      // true when it showed something
+ */
+export class Conversation {
+  #element
+  #views = new Map()
+  #log
+  #pending
+  #placeholder
+  #host
+  #generating = false
+  #awaitingEcho = null // id of a submitted user message the server has not echoed yet
+  #resyncOnIdle = false
+
+  constructor(element, {log, pending, placeholder}, host) {
+    this.#element = element
+    this.#log = log
+    this.#pending = pending
+    this.#placeholder = placeholder
+    this.#host = host
+    this.#changed()
+  }
+
+  /** True from a submit (or a streaming `message`) until the `idle` frame. */
+  get generating() {
+    return this.#generating
+  }
+
+  /** Plain copies of the messages shown. */
+  get messages() {
+    return Array.from(this.#views.values(), view => view.toJSON())
+  }
+
+  /**
+   * Show `list` instead of the conversation (and its alerts), and tell the server the new
+   * history: it keeps the one it was told (after the running reply, whose end would
+   * otherwise land in the new history).
+   */
+  replace(list) {
+    for (const view of this.#views.values()) view.element.remove()
+    for (const alert of this.#log.querySelectorAll('.error')) alert.remove()
+    this.#views.clear()
+    this.#awaitingEcho = null
+    for (const item of Array.isArray(list) ? list : []) {
+      const message = normalizeMessage(item, protocol.newMessageId)
+      this.#views.get(message.id)?.element.remove()
+      this.#insert(new MessageView(message))
+    }
+    this.#pending.hidden = true
+    this.#changed()
+    this.#host.shown()
+    if (this.#generating) this.#resyncOnIdle = true
+    else this.#host.send(protocol.hello(this.history()))
+  }
+
+  // What `hello` carries: everything shown, except assistant messages with no text yet and
+  // user messages the server never took (rejected, or cut off before its echo): a message
+  // rejected as too large must not come back in every hello and be rejected again.
+  history() {
+    const history = []
+    for (const view of this.#views.values()) {
+      if (view.role !== protocol.USER && view.role !== protocol.ASSISTANT) continue
+      if (view.role === protocol.ASSISTANT && !view.content) continue
+      if (view.role === protocol.USER && view.status === protocol.FAILED) continue
+      history.push({id: view.id, role: view.role, content: view.content})
+    }
+    return history
+  }
+
+  /** The id of the message being streamed, or null. */
+  streamingId() {
+    for (const view of this.#views.values()) if (view.status === protocol.STREAMING) return view.id
+    return null
+  }
+
+  /**
+   * Show the user's `text`, start a turn and send it (unless a `chat-bot-submit` listener
+   * prevents it: that page sends the text its own way). The new message's id, or null when
+   * it cannot be sent now (empty, generating, the host cannot send).
+   */
+  submit(text) {
+    if (!text.trim() || this.#generating || !this.#host.canSend()) return null
+    const id = protocol.newMessageId()
+    this.#insert(new MessageView({id, role: protocol.USER, content: text, status: protocol.COMPLETE}))
+    this.#awaitingEcho = id
+    this.#generating = true
+    this.#pending.hidden = false
+    this.#changed()
+    this.#host.shown()
+    const event = emit(this.#element, 'submit', {id, text}, true)
+    if (!event.defaultPrevented) this.#host.send(protocol.submit(id, text))
+    return id
+  }
+
+  /** Apply a server frame; false for `welcome` and types this version does not know. */
+  apply(frame) {
+    switch (frame.type) {
+      case protocol.MESSAGE:
+        this.#showMessage(frame.message)
+        return true
+      case protocol.PATCH:
+        this.#views.get(frame.id)?.patch(frame)
+        return true
+      case protocol.DONE:
+        this.#finishMessage(frame)
+        return true
+      case protocol.IDLE:
+        this.#endTurn()
+        return true
+      case protocol.ERROR:
+        this.#showError(frame)
+        return true
+      default:
+        return false
+    }
+  }
+
+  // The socket went away mid-turn: nothing will finish this turn any more.
+  interrupt() {
+    for (const view of this.#views.values()) {
+      if (view.status === protocol.STREAMING) view.setStatus(protocol.FAILED)
+    }
+    if (this.#awaitingEcho) this.#views.get(this.#awaitingEcho)?.setStatus(protocol.FAILED)
+    if (this.#generating) this.#endTurn()
+    this.#resyncOnIdle = false
+  }
+
+  #insert(view) {
+    this.#views.set(view.id, view)
+    this.#log.insertBefore(view.element, this.#pending)
+  }
+
+  #showMessage(message) {
+    if (!message || typeof message !== 'object' || !protocol.ID_PATTERN.test(message.id ?? '')) return
+    let view = this.#views.get(message.id)
+    if (view) view.update(message)
+    else this.#insert((view = new MessageView(message)))
+    if (message.id === this.#awaitingEcho) this.#awaitingEcho = null
+    if (message.role !== protocol.USER) {
+      this.#awaitingEcho = null
+      this.#pending.hidden = true
+    }
+    if (view.status === protocol.STREAMING) this.#generating = true
+    else emit(this.#element, 'message', {message: view.toJSON()})
+    this.#changed()
+  }
+
+  #finishMessage(frame) {
+    const view = this.#views.get(frame.id)
+    if (!view) return
+    view.done(frame)
+    emit(this.#element, 'message', {message: view.toJSON()})
+  }
+
+  #endTurn() {
+    this.#generating = false
+    this.#awaitingEcho = null
+    this.#pending.hidden = true
+    this.#host.turnEnded()
+    if (this.#resyncOnIdle) {
+      this.#resyncOnIdle = false
+      this.#host.send(protocol.hello(this.history()))
+    }
+  }
+
+  #showError(frame) {
+    const id = typeof frame.id === 'string' ? frame.id : null
+    const code = typeof frame.code === 'string' ? frame.code : 'error'
+    const text = typeof frame.message === 'string' && frame.message ? frame.message : code
+    const alert = createAlert(code, text)
+    const view = id ? this.#views.get(id) : null
+    if (view) {
+      let after = view.element
+      while (after.nextElementSibling?.classList.contains('error')) after = after.nextElementSibling
+      after.after(alert)
+    } else {
+      this.#log.insertBefore(alert, this.#pending)
+    }
+    // An error before the server took the submitted message (bad frame, too large, busy...)
+    // means no reply and no `idle` will come for it. fn_error is followed by `idle`.
+    if (this.#generating && this.#awaitingEcho && code !== 'fn_error') {
+      this.#views.get(this.#awaitingEcho)?.setStatus(protocol.FAILED)
+      this.#endTurn()
+    }
+    emit(this.#element, 'error', {code, message: text, id})
+  }
+
+  // The placeholder shows only while the conversation is empty.
+  #changed() {
+    this.#placeholder.hidden = this.#views.size > 0
+  }
+}

@@ -1,0 +1,116 @@
+// The element's own parts: the frame, status line, log, placeholder, pending dots, the
+// form with its buttons, and error alerts. Built with DOM calls, never from markup
+// strings, so nothing here needs a CSP exception or a Trusted Types policy. Messages are
+// render.js's job.
+
+/** Every text the element shows or announces itself. */
+export const TEXT = Object.freeze({
+  conversation: 'Conversation',
+  message: 'Message',
+  send: 'Send',
+  stop: 'Stop',
+  generating: 'Generating',
+  scroll: 'Scroll to latest',
+  placeholder: 'No messages yet. Send one to start the conversation.',
+  offline: 'Offline. Reconnecting…',
+})
+
+const SVG = 'http://www.w3.org/2000/svg'
+const ICONS = {
+  send: [['path', {d: 'M12 19V5M5.5 11.5 12 5l6.5 6.5'}]],
+  stop: [['rect', {x: '6.5', y: '6.5', width: '11', height: '11', rx: '2', class: 'filled'}]],
+  down: [['path', {d: 'M12 5v14M5.5 12.5 12 19l6.5-6.5'}]],
+}
+
+function element(tag, attributes = {}, children = []) {
+  const node = document.createElement(tag)
+  for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, value)
+  node.append(...children)
+  return node
+}
+
+// Icons built with DOM calls: no markup strings, nothing for a CSP or Trusted Types to block.
+function icon(name) {
+  const svg = document.createElementNS(SVG, 'svg')
+  svg.setAttribute('viewBox', '0 0 24 24')
+  svg.setAttribute('aria-hidden', 'true')
+  svg.setAttribute('focusable', 'false')
+  svg.setAttribute('class', 'icon')
+  for (const [tag, attributes] of ICONS[name]) {
+    const shape = document.createElementNS(SVG, tag)
+    for (const [key, value] of Object.entries(attributes)) shape.setAttribute(key, value)
+    svg.append(shape)
+  }
+  return svg
+}
+
+/**
+ * The element's shadow content, built once. `frame` stays hidden until styles.css has
+ * loaded, so a page never shows a flash of unstyled parts; `shown` settles then.
+ */
+export function createParts() {
+  // Beside this module: the raw files, or the bundle the blueprint serves from the same
+  // folder (flask_chatbot/assets.py), find the stylesheet the same way.
+  const stylesheet = element('link', {rel: 'stylesheet', href: new URL('./styles.css', import.meta.url).href})
+  const frame = element('div', {class: 'frame', hidden: ''})
+  // Settles once the frame is shown: until then nothing in it can take focus.
+  const shown = new Promise(resolve => {
+    const reveal = () => {
+      frame.hidden = false
+      resolve()
+    }
+    stylesheet.addEventListener('load', reveal, {once: true})
+    stylesheet.addEventListener('error', reveal, {once: true})
+  })
+  const parts = {stylesheet, frame, shown}
+  parts.status = element('div', {class: 'status', part: 'status', role: 'status'})
+  parts.placeholderFallback = element('div', {class: 'placeholder-default'}, [TEXT.placeholder])
+  parts.placeholder = element('div', {class: 'placeholder', part: 'placeholder'}, [
+    element('slot', {name: 'placeholder'}, [parts.placeholderFallback]),
+  ])
+  const dots = [0, 1, 2].map(() => element('span', {class: 'dot'}))
+  parts.pending = element('div', {class: 'pending', part: 'pending', role: 'img', 'aria-label': TEXT.generating, hidden: ''}, dots)
+  // The pending dots stay the log's last child: messages and alerts go in before them.
+  parts.log = element('div', {class: 'log', part: 'log', role: 'log', 'aria-label': TEXT.conversation, tabindex: '0'}, [parts.pending])
+  parts.scrollButton = element(
+    'button',
+    {class: 'scroll-button', part: 'scroll-button', type: 'button', 'aria-label': TEXT.scroll, title: TEXT.scroll, hidden: ''},
+    [icon('down')],
+  )
+  parts.textarea = element('textarea', {class: 'input', part: 'input', rows: '1', 'aria-label': TEXT.message, enterkeyhint: 'send'})
+  parts.sendButton = element('button', {class: 'send-button', part: 'send-button', type: 'submit'})
+  parts.stopButton = element('button', {class: 'stop-button', part: 'stop-button', type: 'button', hidden: ''})
+  parts.form = element('form', {class: 'form', part: 'form'}, [
+    element('div', {class: 'composer'}, [parts.textarea, parts.sendButton, parts.stopButton]),
+  ])
+  frame.append(
+    parts.status,
+    element('div', {class: 'log-wrap'}, [parts.log, parts.placeholder, parts.scrollButton]),
+    parts.form,
+  )
+  return parts
+}
+
+/**
+ * Configure a send or stop button from config.json's `submit_btn` / `stop_btn`: `true`
+ * is an icon button labelled `label`, a string a button with that text, false none.
+ */
+export function setButton(button, option, label, iconName) {
+  button.classList.toggle('absent', option === false || option === null)
+  if (typeof option === 'string' && option) {
+    button.replaceChildren(option)
+    button.classList.remove('icon-button')
+    button.removeAttribute('aria-label')
+    button.removeAttribute('title')
+  } else {
+    button.replaceChildren(icon(iconName))
+    button.classList.add('icon-button')
+    button.setAttribute('aria-label', label)
+    button.setAttribute('title', label)
+  }
+}
+
+/** An error alert for the log: the text goes in as text. */
+export function createAlert(code, text) {
+  return element('div', {class: 'error', part: 'error', role: 'alert', 'data-code': code}, [text])
+}

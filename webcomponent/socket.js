@@ -1,0 +1,150 @@
+// The element's server link: config.json, then a Connection (connection.js) to the socket
+// named there, and the part of its state the user sees: a socket the server closed for
+// idleness reopens when the user acts, and a message sent meanwhile goes out once it is back.
+
+import {Connection} from './connection.js'
+import {emit} from './events.js'
+import {TEXT} from './parts.js'
+
+/**
+ * One element's link to a blueprint mounted at `src`, shown in `statusLine` and in the
+ * element's `data-connection`. It feeds the element as a page would: config.json's options
+ * go to `element.config`, server frames to `element.applyFrame()`; it emits
+ * `chat-bot-connection`.
+ *
+ *     const socket = new ChatSocket(element, statusLine, {
+ *       history: () => [...],                   // sent in `hello` on every open
+ *       stateChanged: status => ...,            // a status(): show it
+ *       interrupted: () => ...,                 // dropped or closed: no reply will end
+ *       sendHeld: () => ...,                    // back online: send what the user sent
+ *     })
+ *     socket.open('/chat')
+ */
+export class ChatSocket {
+  #element
+  #statusLine
+  #host
+  #controller = null // one per socket (src), aborted by close()
+  #connection = null
+  #waking = false // reconnecting after an idle close because the user acted
+  #sendWhenOnline = false // the user pressed Enter during that reconnect
+  #dropped = false
+
+  constructor(element, statusLine, host) {
+    this.#element = element
+    this.#statusLine = statusLine
+    this.#host = host
+  }
+
+  /** 'connecting', 'online', 'offline', or null when closed. */
+  get state() {
+    return this.#connection ? this.#connection.state : null
+  }
+
+  /** False only while a socket is open but not online: nothing can be sent now. */
+  get canSend() {
+    return !this.#connection || this.#connection.state === 'online'
+  }
+
+  /**
+   * What the controls show: `offline` disables sending (not while the socket is idle or
+   * waking), `lost` shows the offline status line.
+   */
+  status(connection = this.#connection) {
+    const state = connection ? connection.state : null
+    const idle = connection?.idle ?? false
+    const offline = connection !== null && state !== 'online' && !idle && !this.#waking
+    return {state, offline, lost: offline && (state === 'offline' || this.#dropped)}
+  }
+
+  /** Show a `status()`: the status line while the socket is lost, the state on the element. */
+  show({state, lost}) {
+    const text = lost ? TEXT.offline : ''
+    if (this.#statusLine.textContent !== text) this.#statusLine.textContent = text
+    // Reflected on the element so pages (and tests) can style or wait on it.
+    const element = this.#element
+    if (state) {
+      if (element.dataset.connection !== state) element.dataset.connection = state
+    } else if (element.hasAttribute('data-connection')) {
+      element.removeAttribute('data-connection')
+    }
+  }
+
+  open(src) {
+    this.#controller = new AbortController()
+    const {signal} = this.#controller
+    const base = src.replace(/\/+$/, '')
+    const configURL = new URL(`${base}/config.json`, document.baseURI)
+    const url = async () => {
+      const response = await fetch(configURL, {signal, credentials: 'same-origin', headers: {Accept: 'application/json'}})
+      if (!response.ok) throw new Error(`${configURL}: HTTP ${response.status}`)
+      const config = await response.json()
+      if (signal.aborted) throw signal.reason
+      this.#element.config = config
+      // The socket path is relative to config.json's origin: same-origin pages get
+      // ws(s)://<this host>/..., a page embedding another origin's bot gets that origin.
+      const socket = new URL(config.socket ?? `${base}/socket`, configURL)
+      socket.protocol = socket.protocol === 'https:' ? 'wss:' : 'ws:'
+      return socket.href
+    }
+    this.#connection = new Connection({
+      url,
+      history: () => this.#host.history(),
+      onFrame: frame => this.#element.applyFrame(frame),
+      onState: (state, connection) => this.#stateChanged(state, connection),
+    })
+    signal.addEventListener('abort', () => this.#connection?.destroy())
+  }
+
+  /** Close for good (until the next open): a reply still running will not end. */
+  close() {
+    this.#controller?.abort()
+    this.#controller = null
+    this.#connection = null
+    this.#waking = this.#sendWhenOnline = this.#dropped = false
+    this.#host.interrupted()
+  }
+
+  /** Send a frame; false when there is no socket or it is not online. */
+  send(frame) {
+    return this.#connection?.send(frame) ?? false
+  }
+
+  /** The user acted: reopen a socket the server closed for idleness. */
+  wake() {
+    if (this.#connection?.wake()) this.#waking = true
+  }
+
+  /**
+   * The user sends while the socket is not online: wake it if idle, and send once it is
+   * back if it is waking. True when the message must wait (false: send it now).
+   */
+  holdSubmit() {
+    const connection = this.#connection
+    if (!connection || connection.state === 'online') return false
+    if (connection.idle) this.wake()
+    if (this.#waking) this.#sendWhenOnline = true
+    return true
+  }
+
+  // `connection` is passed in: its first state arrives while it is being constructed.
+  #stateChanged(state, connection) {
+    if (state === 'offline') {
+      this.#waking = false
+      if (!connection.idle) {
+        this.#dropped = true
+        this.#sendWhenOnline = false
+      }
+      this.#host.interrupted()
+    } else if (state === 'online') {
+      this.#waking = false
+      this.#dropped = false
+    }
+    this.#host.stateChanged(this.status(connection))
+    emit(this.#element, 'connection', {state, idle: connection.idle})
+    if (state === 'online' && this.#sendWhenOnline) {
+      this.#sendWhenOnline = false
+      this.#host.sendHeld()
+    }
+  }
+}
