@@ -66,6 +66,8 @@ def merge_chatbot(kwargs: Mapping[str, Any]) -> dict[str, Any]:
     else:
         raise OptionsError(f"chatbot must be a flask_chatbot.Chatbot(...), not {chatbot!r}")
     # Gradio 5's spellings of the copy buttons adjust the default ("copy") or the given list.
+    if "buttons" in options and "buttons" in merged:
+        raise OptionsError("'buttons' is given both to chat_bp() and to Chatbot(); give it once")
     given = options.pop("buttons", None)
     if given is None:
         given = merged.pop("buttons", None)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -130,6 +131,8 @@ class ChatOptions:
                 hint = f"; did you mean {close[0]!r}?" if close else f"; the options are: {', '.join(names)}"
                 raise OptionsError(f"chat_bp() got an unknown option {key!r}{hint}")
         values = dict(kwargs)
+        if isinstance(values.get("allowed_paths"), (list, tuple)):  # pathlib.Path entries too
+            values["allowed_paths"] = [os.fspath(p) if isinstance(p, os.PathLike) else p for p in values["allowed_paths"]]
         for key in ("allow_tags", "allowed_origins", "image_hosts", "elem_classes", "buttons", "allowed_paths"):
             if isinstance(values.get(key), str) and key in ("elem_classes",):
                 values[key] = values[key].split()
@@ -256,9 +259,14 @@ def _avatar_pair(value: Any) -> tuple[str | None, str | None]:
     return (value[0], value[1])
 
 
+_EXAMPLES = {"allowed_paths": "'/srv/app/outputs'", "allow_tags": "'ruby'", "image_hosts": "'images.example.com'",
+             "elem_classes": "'my-chat'", "buttons": "'copy', 'copy_all'"}
+
+
 def _string_tuple(name: str, value: Any) -> tuple[str, ...]:
     if value is None or value is False:
         return ()
     if isinstance(value, str) or not isinstance(value, Sequence) or not all(isinstance(v, str) for v in value):
-        raise OptionsError(f"{name} must be a list of strings, like ['https://example.com'], not {value!r}")
+        example = _EXAMPLES.get(name, "'https://example.com'")
+        raise OptionsError(f"{name} must be a list of strings, like [{example}], not {value!r}")
     return tuple(value)

@@ -155,7 +155,7 @@ class PatchSchema(_Frame):
 
 class DoneSchema(_Frame):
     id = _message_id()
-    content = fields.String(required=True)
+    content = Content(required=True)
     html = fields.String(required=True)
     status = fields.String(required=True, validate=validate.OneOf(STATUSES[1:]))
     metadata = _metadata()

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import protocol
-from .errors import Error
+from .errors import ChatbotError, Error
 from .messages import new_message_id, normalize_reply, render_title
 from .outbox import Outbox
 from .runner import Cancel, run_fn
@@ -241,7 +241,7 @@ class Reply:
     def _send_value(self, value: Any, *, final: bool = False) -> bool:
         try:
             items = self._normalize(value)
-        except (TypeError, ValueError) as exc:
+        except (TypeError, ValueError, OSError, ChatbotError) as exc:  # ChatbotError: a file refused, too large
             log.error("fn %r gave a value that is not a reply: %s", getattr(self._fn, "__name__", self._fn), exc)
             return False
         for index, item in enumerate(items):

@@ -29,6 +29,8 @@ HELLO_TIMEOUT_CLOSE_CODE = 4001
 # Frames above this size are parsed off the gevent hub (concurrency.offload); below it
 # the hand-off would cost more than the work.
 OFFLOAD_FRAME_BYTES = 64 * 1024
+# What a message that showed a file no longer in the store becomes in the history.
+MISSING_FILE = "[a file that is no longer available]"
 
 
 @dataclass(frozen=True)
@@ -149,11 +151,22 @@ class ChatSession:
         if isinstance(message["content"], dict):
             if self.bot.content is None:
                 raise ProtocolError("bad_frame", "hello.history: this chat shows no files or components")
+            if self._names_missing_files(message["content"]):
+                # Cleaned away since (delete_cache) or from another deployment: the
+                # conversation goes on without it rather than not at all.
+                message["content"] = MISSING_FILE
+                return message
             try:
                 message["content"] = self.bot.content.from_wire(message["content"])
             except (TypeError, ValueError) as exc:
                 raise ProtocolError("bad_frame", f"hello.history: message {message['id']!r}: {exc}") from None
         return message
+
+    def _names_missing_files(self, content: dict[str, Any]) -> bool:
+        assert self.bot.content is not None
+        entries = [content, *(f for f in content.get("files", ()) if isinstance(f, dict))]
+        ids = [e["file"]["id"] for e in entries if isinstance(e.get("file"), dict) and isinstance(e["file"].get("id"), str)]
+        return any(self.bot.content.store.get(file_id) is None for file_id in ids)
 
     def _on_submit(self, frame: dict[str, Any]) -> None:
         text, message_id = frame["text"], frame["id"]

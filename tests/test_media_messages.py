@@ -76,13 +76,26 @@ def test_fn_gets_gradio_s_file_dict_in_the_next_history_and_hello_round_trips_it
     assert seen[2][1]["content"]["path"] == entry["path"]
 
 
-def test_hello_naming_a_file_the_server_never_gave_gets_an_error_and_loses_nothing(connect) -> None:
-    client = connect(lambda message, history: "ok")
-    client.turn("first", "u1")
+def test_hello_naming_a_file_the_store_does_not_have_keeps_the_conversation_without_it(connect) -> None:
+    seen: list[list[dict[str, Any]]] = []
+
+    def fn(message, history):
+        seen.append(history)
+        return "ok"
+
+    client = connect(fn)
     forged = {"component": "file", "file": {"id": "A" * 24, "name": "passwd", "size": 1, "mime_type": "text/plain"}}
-    client.send({"type": "hello", "version": 1, "history": [{"id": "x", "role": "assistant", "content": forged}]})
+    assert client.hello([{"id": "x", "role": "assistant", "content": forged}])["type"] == "welcome"
+    assert list(final_text(client.turn("still works", "u2")).values()) == ["ok"]
+    assert seen[0] == [{"role": "assistant", "content": "[a file that is no longer available]"}]
+
+
+def test_hello_with_content_of_a_bad_shape_gets_an_error_and_the_socket_carries_on(connect) -> None:
+    client = connect(lambda message, history: "ok")
+    client.send({"type": "hello", "version": 1, "history": [
+        {"id": "x", "role": "assistant", "content": {"component": "image", "file": "/etc/passwd"}}]})
     error = client.recv_until("error")[-1]
-    assert error["code"] == "bad_frame" and "x" in error["message"]
+    assert error["code"] == "bad_frame" and "'x'" in error["message"]
     assert list(final_text(client.turn("still works", "u2")).values()) == ["ok"]
 
 
@@ -107,6 +120,16 @@ def test_a_streaming_image_is_sent_once_while_text_around_it_streams(connect, tm
     text_id = [f["message"]["id"] for f in assistant(frames, "message") if f["message"]["content"] == ""][0]
     assert len(image_frames) == 1  # created once, never re-sent while the text streams
     assert [d["content"] for d in assistant(frames, "done") if d["id"] == text_id] == ["A cat picture for you. "]
+
+
+def test_a_refused_path_ends_the_turn_with_an_error_that_does_not_echo_the_path(connect) -> None:
+    def fn(message, history):
+        return ["Here is the key:", {"path": "/root/.ssh/id_rsa"}]
+
+    frames = connect(fn).turn("go")
+    assert frames[-1]["type"] == "idle"
+    [error] = [f for f in frames if f["type"] == "error"]
+    assert error["code"] == "fn_error" and "ssh" not in error["message"]
 
 
 @pytest.mark.parametrize("value, marker", [(Code("print(1)", language="python"), "code-block"),
