@@ -23,7 +23,7 @@ from . import code_highlight
 from .html_component import clean_html_component
 from .assets import ENTRY, STYLESHEET, element_asset, file_asset, gzip_response
 from .content_hooks import ContentHooks
-from .errors import OptionsError
+from .errors import ChatbotError, OptionsError
 from .files import FileStore
 from .inbox import InboxEvent
 from .initial_value import initial_messages
@@ -71,6 +71,7 @@ def chat_bp(fn: Callable[..., Any], *, name: str = "chat", **options: Any) -> Bl
     opts = ChatOptions.from_kwargs(options)
     renderer = Renderer(opts.render_options)
     bot = Bot(fn=fn, options=opts, renderer=renderer, content=_content_hooks(opts, renderer))
+    avatars = _store_avatars(opts, bot.content.store)
     # The developer's own text (description, placeholder) is sanitized even when
     # sanitize_html=False trusts the replies of fn.
     page_renderer = Renderer(dataclasses.replace(opts.render_options, sanitize_html=True))
@@ -123,6 +124,7 @@ def chat_bp(fn: Callable[..., Any], *, name: str = "chat", **options: Any) -> Bl
             autoscroll=opts.autoscroll,
             rtl=opts.rtl,
             **display_config(opts),
+            avatar_images=[files_base() + a if a and "/" not in a else a for a in avatars],
             value=initial_messages(
                 opts.value,
                 renderer=bot.renderer,
@@ -195,6 +197,21 @@ def _content_hooks(opts: ChatOptions, renderer: Renderer) -> ContentHooks:
         # A player or image at an outside URL loads only from image_hosts, like an <img>.
         remote_allowed=lambda url: "*" in hosts or (urlsplit(url).hostname or "").lower() in hosts,
     )
+
+
+def _store_avatars(opts: ChatOptions, store: FileStore) -> list[str | None]:
+    """avatar_images as the element gets them: a file's store id (served under files/), or
+    an https URL as given. Files are copied at start-up, so a wrong path fails at once."""
+    out: list[str | None] = []
+    for avatar in opts.avatar_images:
+        if avatar is None or avatar.startswith(("https://", "http://")):
+            out.append(avatar)
+            continue
+        try:
+            out.append(store.add_path(avatar).id)
+        except (OSError, ChatbotError) as exc:
+            raise OptionsError(f"avatar_images: cannot use {avatar!r}: {exc}") from None
+    return out
 
 
 def display_config(opts: ChatOptions) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from flask_chatbot import chat_bp
 from flask_chatbot.options import default_content_security_policy
 
 from .bots import demo_bot, openai_bot
-from .kitchen_sink import kitchen_sink, kitchen_sink_chatbot
+from .kitchen_sink import kitchen_sink_chatbot, sink_bot
 
 
 def create_app() -> Flask:
@@ -38,7 +38,7 @@ def create_app() -> Flask:
 
     # Every kind of message the chat can show, on its own page.
     app.register_blueprint(
-        chat_bp(kitchen_sink, name="sink", title="Kitchen sink", chatbot=kitchen_sink_chatbot()),
+        chat_bp(sink_bot, name="sink", title="Kitchen sink", chatbot=kitchen_sink_chatbot()),
         url_prefix="/sink",
     )
 

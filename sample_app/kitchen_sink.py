@@ -6,12 +6,18 @@ Mounted at /sink by create_app(). Type one of the words it offers ("thoughts", "
 
 from __future__ import annotations
 
+import math
+import struct
+import tempfile
 import time
+import wave
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
-from flask_chatbot import Chatbot, ChatMessage
+from flask_chatbot import HTML, Audio, Chatbot, ChatMessage, Code, Dataframe, File, Gallery, Image
 
+STATIC = Path(__file__).resolve().parent / "static"
 TOPICS = ("thoughts", "nested", "reasoning", "options", "code", "math", "html", "media", "table")
 
 MENU = [{"value": topic, "label": topic.capitalize()} for topic in TOPICS]
@@ -44,7 +50,7 @@ $$x = \frac{-b \pm \sqrt{b^2 - 4ac}}{2a}$$
 
 Prices stay prices: it costs $3,000 and $4,000 with tax."""
 
-HTML = """<center><b>Centered</b> text, <kbd>Ctrl</kbd>+<kbd>C</kbd>, H<sub>2</sub>O, x<sup>2</sup>,
+HTML_TEXT = """<center><b>Centered</b> text, <kbd>Ctrl</kbd>+<kbd>C</kbd>, H<sub>2</sub>O, x<sup>2</sup>,
 <mark>marked</mark>, <u>underlined</u>, <s>struck</s>, <del>deleted</del> <ins>inserted</ins>.</center>
 
 <details><summary>Click to expand</summary>Hidden until opened.</details>
@@ -58,7 +64,7 @@ TABLE = """| Model | Speed | Notes |
 """
 
 
-def kitchen_sink(message: str, history: list[dict[str, Any]]) -> Iterator[Any]:
+def sink_bot(message: str, history: list[dict[str, Any]]) -> Iterator[Any]:
     topic = message.strip().lower()
     if topic == "thoughts":
         yield from _thoughts()
@@ -72,8 +78,10 @@ def kitchen_sink(message: str, history: list[dict[str, Any]]) -> Iterator[Any]:
             yield text
     elif topic == "options":
         yield ChatMessage(content="Which one next?", options=MENU)
+    elif topic == "media":
+        yield _media()
     else:
-        text = {"code": CODE, "math": MATH, "html": HTML, "table": TABLE}.get(topic)
+        text = {"code": CODE, "math": MATH, "html": HTML_TEXT, "table": TABLE}.get(topic)
         if text is None:
             yield ChatMessage(content="Pick something to see. Everything here is rendered on the server.", options=MENU)
             return
@@ -82,6 +90,34 @@ def kitchen_sink(message: str, history: list[dict[str, Any]]) -> Iterator[Any]:
             shown += line
             time.sleep(0.02)
             yield shown
+
+
+def _media() -> list[Any]:
+    return [
+        "An image, a gallery, a sound, a file, a table, code and styled HTML, each a message:",
+        Image(str(STATIC / "bot.png"), alt_text="The bot's avatar: a blue circle"),
+        Gallery([str(STATIC / "user.png"), str(STATIC / "bot.png")]),
+        Audio(str(_tone())),
+        File(__file__),
+        Dataframe([["small", 120], ["large", 35]], headers=["model", "tokens/s"]),
+        Code("SELECT name FROM users WHERE active;", language="sql"),
+        HTML('<p style="color: #b45309; font-weight: 600">Styled HTML, cleaned on the server.</p>'),
+    ]
+
+
+def _tone() -> Path:
+    """A one-second 440 Hz tone, written once (the standard library makes WAV files)."""
+    path = Path(tempfile.gettempdir()) / "flask-chatbot-demo-tone.wav"
+    if not path.exists():
+        frames = b"".join(
+            struct.pack("<h", int(12000 * math.sin(2 * math.pi * 440 * i / 16000))) for i in range(16000)
+        )
+        with wave.open(str(path), "wb") as out:
+            out.setnchannels(1)
+            out.setsampwidth(2)
+            out.setframerate(16000)
+            out.writeframes(frames)
+    return path
 
 
 def _thoughts() -> Iterator[list[ChatMessage]]:
@@ -125,4 +161,5 @@ def kitchen_sink_chatbot() -> Chatbot:
         reasoning_tags=[("<thinking>", "</thinking>")],
         buttons=["copy", "copy_all"],
         watermark="Made with flask-chatbot",
+        avatar_images=(str(STATIC / "user.png"), str(STATIC / "bot.png")),
     )

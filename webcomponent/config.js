@@ -2,7 +2,7 @@
 // `src`, and what each option changes in the parts (parts.js).
 
 import {TEXT, setButton} from './parts.js'
-import {parseHTML} from './render.js'
+import {parseHTML} from './html.js'
 
 export const DEFAULT_CONFIG = Object.freeze({
   placeholder: null,
@@ -12,15 +12,36 @@ export const DEFAULT_CONFIG = Object.freeze({
   autofocus: false,
   autoscroll: true,
   rtl: false,
+  layout: 'bubble',
+  buttons: ['copy'],
+  group_consecutive_messages: true,
+  label: null,
+  show_label: false,
+  height: null,
+  min_height: null,
+  max_height: null,
+  resizable: false,
+  elem_id: null,
+  elem_classes: [],
+  watermark: null,
+  avatar_images: [null, null],
 })
+
+// Sizes reach the element as CSS lengths ("500px", "80vh"), set as custom properties: the
+// CSSOM is not inline style, so a strict CSP allows it.
+const SIZES = {height: '--chat-bot-height', min_height: '--chat-bot-min-height', max_height: '--chat-bot-max-height'}
+const CSS_SIZE = /^\d{1,5}(\.\d{1,3})?(px|em|rem|vh|vw|dvh|svh|lvh|%)$/
 
 /** `value`'s options over the defaults; anything but an object gives the defaults. */
 export function withDefaults(value) {
   return {...DEFAULT_CONFIG, ...(value && typeof value === 'object' ? value : {})}
 }
 
-/** Show `config` in `parts`: placeholder, message box text, buttons, direction. */
-export function applyConfig(parts, config) {
+/**
+ * Show `config` in `parts` (placeholder, message box text, buttons, direction, layout,
+ * label, copy buttons) and on `host` (sizes, elem_id, elem_classes: gr.Chatbot's).
+ */
+export function applyConfig(parts, config, host) {
   parts.placeholderFallback.replaceChildren(
     typeof config.placeholder === 'string' && config.placeholder ? parseHTML(config.placeholder) : TEXT.placeholder,
   )
@@ -29,4 +50,30 @@ export function applyConfig(parts, config) {
   setButton(parts.stopButton, config.stop_btn, TEXT.stop, 'stop')
   if (config.rtl) parts.frame.setAttribute('dir', 'rtl')
   else parts.frame.removeAttribute('dir')
+  const frame = parts.frame
+  frame.dataset.layout = config.layout === 'panel' ? 'panel' : 'bubble'
+  const buttons = Array.isArray(config.buttons) ? config.buttons : []
+  frame.toggleAttribute('data-copy', buttons.includes('copy'))
+  frame.toggleAttribute('data-grouped', config.group_consecutive_messages !== false)
+  frame.toggleAttribute('data-resizable', config.resizable === true)
+  const label = config.show_label && typeof config.label === 'string' ? config.label : ''
+  parts.label.textContent = label
+  parts.label.hidden = !label
+  parts.copyAllButton.hidden = !buttons.includes('copy_all')
+  parts.header.hidden = !label && parts.copyAllButton.hidden
+  for (const [option, property] of Object.entries(SIZES)) {
+    const size = config[option]
+    if (typeof size === 'string' && CSS_SIZE.test(size)) host.style.setProperty(property, size)
+    else host.style.removeProperty(property)
+  }
+  if (typeof config.elem_id === 'string' && config.elem_id && !host.id) host.id = config.elem_id
+  for (const name of Array.isArray(config.elem_classes) ? config.elem_classes : []) {
+    if (typeof name === 'string' && /^[A-Za-z_][\w-]{0,63}$/.test(name)) host.classList.add(name)
+  }
+}
+
+/** `{user, assistant}` avatar URLs from config.avatar_images (`[user, bot]`). */
+export function avatars(config) {
+  const [user, assistant] = Array.isArray(config.avatar_images) ? config.avatar_images : []
+  return {user: typeof user === 'string' ? user : null, assistant: typeof assistant === 'string' ? assistant : null}
 }

@@ -30,6 +30,9 @@ export class Conversation {
   #generating = false
   #awaitingEcho = null // id of a submitted user message the server has not echoed yet
   #resyncOnIdle = false
+  #thoughts = new Map() // metadata.id -> the latest view with it: where its children go
+  #latest = null // the last message: the only one whose preset replies show
+  #avatars = {}
 
   constructor(element, {log, pending, placeholder}, host) {
     this.#element = element
@@ -59,6 +62,8 @@ export class Conversation {
     for (const view of this.#views.values()) view.element.remove()
     for (const alert of this.#log.querySelectorAll('.error')) alert.remove()
     this.#views.clear()
+    this.#thoughts.clear()
+    this.#latest = null
     this.#awaitingEcho = null
     for (const item of Array.isArray(list) ? list : []) {
       const message = normalizeMessage(item, protocol.newMessageId)
@@ -78,10 +83,10 @@ export class Conversation {
   history() {
     const history = []
     for (const view of this.#views.values()) {
-      if (view.role !== protocol.USER && view.role !== protocol.ASSISTANT) continue
-      if (view.role === protocol.ASSISTANT && !view.content) continue
+      if (![protocol.USER, protocol.ASSISTANT, protocol.SYSTEM].includes(view.role)) continue
+      if (view.role === protocol.ASSISTANT && !view.content && !view.toHistory().metadata) continue
       if (view.role === protocol.USER && view.status === protocol.FAILED) continue
-      history.push({id: view.id, role: view.role, content: view.content})
+      history.push(view.toHistory())
     }
     return history
   }
@@ -117,9 +122,12 @@ export class Conversation {
       case protocol.MESSAGE:
         this.#showMessage(frame.message)
         return true
-      case protocol.PATCH:
-        this.#views.get(frame.id)?.patch(frame)
+      case protocol.PATCH: {
+        const view = this.#views.get(frame.id)
+        view?.patch(frame)
+        if (view && frame.metadata) this.#place(view) // a thought may have found its parent
         return true
+      }
       case protocol.DONE:
         this.#finishMessage(frame)
         return true
@@ -144,16 +152,67 @@ export class Conversation {
     this.#resyncOnIdle = false
   }
 
+  /** Show `avatars` (`{user, assistant}`: image URLs or null) beside every message. */
+  setAvatars(avatars) {
+    this.#avatars = avatars
+    for (const view of this.#views.values()) view.setAvatar(avatars[view.role] ?? null)
+  }
+
+  /** The text a message's copy button copies (`element`: its `.message`). */
+  copyTextOf(element) {
+    return this.#views.get(element?.dataset.id)?.copyText ?? ''
+  }
+
+  /** The conversation as text, `role: content` per message (system messages left out). */
+  transcript() {
+    const lines = []
+    for (const view of this.#views.values()) {
+      if (view.role === protocol.SYSTEM || view.element.hidden) continue
+      lines.push(`${view.role}: ${view.copyText}`)
+    }
+    return lines.join('\n\n')
+  }
+
   #insert(view) {
     this.#views.set(view.id, view)
-    this.#log.insertBefore(view.element, this.#pending)
+    view.setAvatar(this.#avatars[view.role] ?? null)
+    this.#place(view)
+    this.#setLatest(view)
+  }
+
+  // A message with a parent_id goes inside the thought whose metadata.id it names (to any
+  // depth); any other into the log. A message continuing its author's run is marked, so
+  // that grouping can show one avatar for the run.
+  #place(view) {
+    const id = view.thoughtId
+    if (id !== null) this.#thoughts.set(id, view)
+    const parent = view.parentId !== null ? this.#thoughts.get(view.parentId) : null
+    const container = parent && parent !== view && !view.element.contains(parent.element) ? parent.childrenElement : null
+    if (container) {
+      if (view.element.parentNode !== container) container.append(view.element)
+    } else if (view.element.parentNode !== this.#log) {
+      this.#log.insertBefore(view.element, this.#pending)
+    }
+    const before = view.element.previousElementSibling
+    view.element.classList.toggle('continued', before?.dataset.role === view.element.dataset.role && !before.hidden)
+  }
+
+  #setLatest(view) {
+    if (this.#latest === view) return
+    this.#latest?.element.removeAttribute('data-latest')
+    this.#latest = view
+    view.element.setAttribute('data-latest', '')
   }
 
   #showMessage(message) {
     if (!message || typeof message !== 'object' || !protocol.ID_PATTERN.test(message.id ?? '')) return
     let view = this.#views.get(message.id)
-    if (view) view.update(message)
-    else this.#insert((view = new MessageView(message)))
+    if (view) {
+      view.update(message)
+      this.#place(view)
+    } else {
+      this.#insert((view = new MessageView(message)))
+    }
     if (message.id === this.#awaitingEcho) this.#awaitingEcho = null
     if (message.role !== protocol.USER) {
       this.#awaitingEcho = null
@@ -168,6 +227,7 @@ export class Conversation {
     const view = this.#views.get(frame.id)
     if (!view) return
     view.done(frame)
+    if (frame.metadata) this.#place(view)
     emit(this.#element, 'message', {message: view.toJSON()})
   }
 

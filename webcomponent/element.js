@@ -3,12 +3,13 @@
 // the server link (socket.js) and the options (config.js), over the parts of parts.js.
 
 import {Composer} from './composer.js'
-import {DEFAULT_CONFIG, applyConfig, withDefaults} from './config.js'
+import {DEFAULT_CONFIG, applyConfig, avatars, withDefaults} from './config.js'
 import {Conversation} from './conversation.js'
 import {emit} from './events.js'
+import {connectMessageActions, copy} from './message-actions.js'
 import {createParts} from './parts.js'
 import * as protocol from './protocol.js'
-import {setTrustedTypesPolicy} from './render.js'
+import {setTrustedTypesPolicy} from './html.js'
 import {LogScroller} from './scroll.js'
 import {ChatSocket} from './socket.js'
 
@@ -45,7 +46,16 @@ import {ChatSocket} from './socket.js'
  * @csspart log - The scrolling conversation (role="log").
  * @csspart message - Each message; also `user` or `assistant` (e.g. `::part(message user)`).
  * @csspart bubble - The box around a message's content.
- * @csspart title - A message's metadata title (thoughts, tool use).
+ * @csspart thought-toggle - The button that opens and closes a thought (metadata.title).
+ * @csspart thought-title - A thought's title.
+ * @csspart thought-duration - A thought's duration.
+ * @csspart thought-log - A thought's log (metadata.log).
+ * @csspart thought-body - A thought's content and the thoughts nested in it.
+ * @csspart options - The preset replies under the last message; each button is part `option`.
+ * @csspart copy-message - A message's copy button (config.buttons holds "copy").
+ * @csspart copy-code - A code block's copy button.
+ * @csspart avatar - A message's avatar (config.avatar_images).
+ * @csspart header - Above the log: the label and the copy-all button (part `copy-all`).
  * @csspart content - A message's rendered content.
  * @csspart input - The textarea.
  * @csspart send-button - The submit button.
@@ -120,6 +130,11 @@ export class ChatBotElement extends HTMLElement {
     const send = text => !this.generating && !this.#socket.holdSubmit() && this.#conversation.submit(text)
     this.#composer.connect(signal, {send, stop: () => this.stop(), activity: () => this.#socket.wake()})
     this.#scroller.connect(signal)
+    connectMessageActions(this.#parts.log, {
+      option: value => send(value),
+      messageText: element => this.#conversation.copyTextOf(element),
+    }, signal)
+    this.#parts.copyAllButton.addEventListener('click', () => this.#copyAll(), {signal})
     this.#openSocket()
     this.#autofocus()
   }
@@ -252,9 +267,22 @@ export class ChatBotElement extends HTMLElement {
   }
 
   #applyConfig() {
-    applyConfig(this.#parts, this.#config)
+    const config = this.#config
+    applyConfig(this.#parts, config, this)
+    this.#conversation.setAvatars(avatars(config))
+    // The conversation a new page starts with (Chatbot(value=...)), unless it shows one.
+    if (Array.isArray(config.value) && config.value.length && !this.#conversation.messages.length) {
+      this.#conversation.replace(config.value)
+    }
     this.#updateControls()
     this.#autofocus()
+  }
+
+  // Copy the whole conversation, `role: content` per message, with the watermark after it.
+  #copyAll() {
+    const watermark = typeof this.#config.watermark === 'string' ? this.#config.watermark : ''
+    const text = this.#conversation.transcript()
+    copy(this.#parts.copyAllButton, watermark ? `${text}\n\n${watermark}` : text)
   }
 
   // Once per element, when the config asks for it: later configs must not steal focus. The

@@ -13,6 +13,8 @@ export const TEXT = Object.freeze({
   scroll: 'Scroll to latest',
   placeholder: 'No messages yet. Send one to start the conversation.',
   offline: 'Offline. Reconnecting…',
+  copy: 'Copy',
+  copyAll: 'Copy conversation',
 })
 
 const SVG = 'http://www.w3.org/2000/svg'
@@ -83,11 +85,16 @@ export function createParts() {
   parts.form = element('form', {class: 'form', part: 'form'}, [
     element('div', {class: 'composer'}, [parts.textarea, parts.sendButton, parts.stopButton]),
   ])
-  frame.append(
-    parts.status,
-    element('div', {class: 'log-wrap'}, [parts.log, parts.placeholder, parts.scrollButton]),
-    parts.form,
+  // Above the log, shown when config asks: the chat's label and "copy conversation".
+  parts.label = element('span', {class: 'label', part: 'label'})
+  parts.copyAllButton = element(
+    'button',
+    {class: 'copy copy-all', part: 'copy-all', type: 'button', 'aria-label': TEXT.copyAll, title: TEXT.copyAll},
+    [element('span', {class: 'copy-label'}, [TEXT.copyAll])],
   )
+  parts.header = element('div', {class: 'header', part: 'header', hidden: ''}, [parts.label, parts.copyAllButton])
+  parts.logWrap = element('div', {class: 'log-wrap'}, [parts.log, parts.placeholder, parts.scrollButton])
+  frame.append(parts.status, parts.header, parts.logWrap, parts.form)
   return parts
 }
 

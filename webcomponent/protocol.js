@@ -25,6 +25,7 @@ export const SERVER_TYPES = Object.freeze([WELCOME, MESSAGE, PATCH, DONE, IDLE, 
 /** Message roles and statuses. */
 export const USER = 'user'
 export const ASSISTANT = 'assistant'
+export const SYSTEM = 'system'
 export const STREAMING = 'streaming'
 export const COMPLETE = 'done'
 export const STOPPED = 'stopped'
@@ -56,12 +57,20 @@ export function newMessageId() {
   return Array.from(bytes, b => b.toString(16).padStart(2, '0')).join('')
 }
 
-/** `hello`: the history the element shows, as `{id, role, content}` objects. */
+/**
+ * `hello`: the history the element holds, as `{id, role, content, metadata?, options?}`
+ * (`content` a string, or the object of a file or component the server sent).
+ */
 export function hello(history) {
   return {
     type: HELLO,
     version: PROTOCOL_VERSION,
-    history: history.map(({id, role, content}) => ({id, role, content})),
+    history: history.map(({id, role, content, metadata, options}) => {
+      const entry = {id, role, content}
+      if (metadata) entry.metadata = metadata
+      if (options?.length) entry.options = options
+      return entry
+    }),
   }
 }
 

@@ -12,32 +12,11 @@
 // (through the page's Trusted Types policy when one is set). Everything else (the user's
 // text before the server's echo, `tail_text`) goes in as Text nodes.
 
-import {ASSISTANT, COMPLETE, ID_PATTERN, USER} from './protocol.js'
-
-let trustedTypesPolicy = null
-
-/**
- * Route every server HTML string through `policy.createHTML` (for pages that enforce
- * Trusted Types). `policy` may be a policy, a promise of one, or null to stop using one.
- */
-export function setTrustedTypesPolicy(policy) {
-  if (policy && typeof policy.then === 'function') {
-    policy.then(resolved => {
-      trustedTypesPolicy = resolved
-    })
-  } else {
-    trustedTypesPolicy = policy || null
-  }
-}
-
-/** Parse sanitized server HTML into a DocumentFragment (inert: scripts never run). */
-export function parseHTML(html) {
-  const template = document.createElement('template')
-  template.innerHTML = trustedTypesPolicy ? trustedTypesPolicy.createHTML(html) : html
-  return template.content
-}
-
-// -- messages ------------------------------------------------------------------------
+import {parseHTML} from './html.js'
+import {createCopyButton, createOptions, decorateCodeBlocks} from './message-actions.js'
+import {morphChildren, morphNodes} from './morph.js'
+import {ASSISTANT, COMPLETE, ID_PATTERN, STREAMING, USER} from './protocol.js'
+import {ThoughtView} from './thoughts.js'
 
 // Elements the tail's insertion point descends into (docs/protocol.md, `patch`).
 const ENTERED = new Set([
@@ -71,15 +50,21 @@ function roleToken(role) {
   return /^[a-z]{1,20}$/.test(role) ? role : ASSISTANT
 }
 
+// Accessible names of messages, by role: a screen reader says who speaks.
+const ROLE_LABELS = {user: 'You', assistant: 'Assistant', system: 'System'}
+
 /**
  * One message on screen. `data` is the message as the protocol describes it:
- * `{id, role, content, html, status, metadata?}`.
+ * `{id, role, content, html, status, metadata?, title_html?, options?}`; `content` is
+ * Markdown text, or the object of a file or component (its `html` shows it).
  */
 export class MessageView {
   /** The message's outer element: part="message <role>". */
   element
+  #bubble
   #content
-  #title
+  #thought = null
+  #options = null
   #data
   #blocks = [] // frozen blocks, each the list of top-level nodes its HTML produced
   #tail = [] // top-level nodes of the open block, including text appended at the top level
@@ -89,20 +74,27 @@ export class MessageView {
     this.element = document.createElement('div')
     this.element.className = `message ${role}`
     this.element.setAttribute('part', `message ${role}`)
+    this.element.setAttribute('role', 'article')
+    this.element.setAttribute('aria-label', ROLE_LABELS[role] ?? role)
     this.element.dataset.id = message.id
     this.element.dataset.role = role
-    const bubble = document.createElement('div')
-    bubble.className = 'bubble'
-    bubble.setAttribute('part', 'bubble')
-    this.#title = document.createElement('div')
-    this.#title.className = 'title'
-    this.#title.setAttribute('part', 'title')
-    this.#title.hidden = true
+    // System messages reach fn in the history; they are never shown.
+    this.element.hidden = role === 'system'
+    this.#bubble = document.createElement('div')
+    this.#bubble.className = 'bubble'
+    this.#bubble.setAttribute('part', 'bubble')
     this.#content = document.createElement('div')
     this.#content.className = 'content'
     this.#content.setAttribute('part', 'content')
-    bubble.append(this.#title, this.#content)
-    this.element.append(bubble)
+    this.#bubble.append(this.#content)
+    this.element.append(this.#bubble)
+    if (role === ASSISTANT) {
+      const actions = document.createElement('div')
+      actions.className = 'message-actions'
+      actions.setAttribute('part', 'actions')
+      actions.append(createCopyButton())
+      this.element.append(actions)
+    }
     this.#data = {id: message.id, role: message.role, content: '', html: '', status: COMPLETE}
     this.update(message)
   }
@@ -123,43 +115,96 @@ export class MessageView {
     return this.#data.content
   }
 
-  /** A plain copy: `{id, role, content, html, status}` (and `metadata` when there is one). */
+  /** `metadata.id`, by which thoughts nest (null without one). */
+  get thoughtId() {
+    const id = this.#data.metadata?.id
+    return typeof id === 'string' || typeof id === 'number' ? String(id) : null
+  }
+
+  /** `metadata.parent_id`: the thought this message goes inside (null: the log). */
+  get parentId() {
+    const id = this.#data.metadata?.parent_id
+    return typeof id === 'string' || typeof id === 'number' ? String(id) : null
+  }
+
+  /** Where messages nested in this one go (null when it is not a thought). */
+  get childrenElement() {
+    return this.#thought?.children ?? null
+  }
+
+  /** True if this message shows preset replies. */
+  get hasOptions() {
+    return this.#options !== null
+  }
+
+  /** The text its copy button copies: the Markdown, or what a file or component shows. */
+  get copyText() {
+    return typeof this.#data.content === 'string' ? this.#data.content : this.#content.textContent.trim()
+  }
+
+  /** Show the avatar at `url` before the message (null: none). Decorative: the label names the role. */
+  setAvatar(url) {
+    let avatar = this.element.querySelector(':scope > .avatar')
+    if (!url) {
+      avatar?.remove()
+      return
+    }
+    if (!avatar) {
+      avatar = document.createElement('img')
+      avatar.className = 'avatar'
+      avatar.setAttribute('part', 'avatar')
+      avatar.alt = ''
+      avatar.decoding = 'async'
+      this.element.prepend(avatar)
+    }
+    if (avatar.getAttribute('src') !== url) avatar.src = url
+  }
+
+  /** A plain copy: `{id, role, content, html, status}` and `metadata`, `options` when set. */
   toJSON() {
     const copy = {...this.#data}
     // Text shown as text has no HTML; a streaming message's HTML is what it shows now.
     if (copy.html === null && !this.#content.classList.contains('plain')) copy.html = this.#content.innerHTML
-    if (copy.metadata) copy.metadata = structuredClone(copy.metadata)
+    for (const key of ['metadata', 'options', 'content']) {
+      if (copy[key] && typeof copy[key] === 'object') copy[key] = structuredClone(copy[key])
+    }
     return copy
+  }
+
+  /** What `hello` sends back of this message: `{id, role, content, metadata?, options?}`. */
+  toHistory() {
+    const entry = {id: this.#data.id, role: this.#data.role, content: this.#data.content}
+    if (this.#data.metadata) entry.metadata = this.#data.metadata
+    if (this.#data.options) entry.options = this.#data.options
+    return entry
   }
 
   /**
    * Show `message` (a `message` frame's message, or a message set by the page). Without
    * `html` the content is shown as text. A streaming message's HTML is its open block.
+   * HTML already shown is morphed, not rebuilt: a file or player sent again stays as it is.
    */
   update(message) {
     const data = this.#data
-    data.content = typeof message.content === 'string' ? message.content : ''
+    data.content = typeof message.content === 'string' || isObject(message.content) ? message.content : ''
     data.status = typeof message.status === 'string' ? message.status : COMPLETE
-    if (message.metadata && typeof message.metadata === 'object') data.metadata = {...message.metadata}
-    else delete data.metadata
     this.#blocks = []
     this.#tail = []
     if (typeof message.html === 'string') {
       this.#content.classList.remove('plain')
-      this.#content.replaceChildren(parseHTML(message.html))
+      morphChildren(this.#content, parseHTML(message.html))
       data.html = message.html
       if (data.status !== COMPLETE) {
         this.#tail = [...this.#content.childNodes]
         data.html = null // follows the DOM while patches arrive
       }
     } else {
-      this.#showText(data.content)
+      this.#showText(typeof data.content === 'string' ? data.content : '')
       data.html = null
     }
-    const title = data.metadata?.title
-    this.#title.textContent = typeof title === 'string' ? title : ''
-    this.#title.hidden = !this.#title.textContent
     this.#setStatus(data.status)
+    this.#setExtras(message, true)
+    if (data.status === COMPLETE || data.status === 'done') decorateCodeBlocks(this.#content)
   }
 
   /** Apply a `patch` frame: content, then blocks, then tail, then tail_text. */
@@ -186,10 +231,9 @@ export class MessageView {
       }
     }
     if (typeof frame.tail === 'string') {
-      for (const node of this.#tail) node.remove()
-      const fragment = parseHTML(frame.tail)
-      this.#tail = [...fragment.childNodes]
-      this.#content.append(fragment)
+      const fresh = [...parseHTML(frame.tail).childNodes]
+      if (this.#tail.length) this.#tail = morphNodes(this.#content, this.#tail, fresh)
+      else this.#content.append(...(this.#tail = fresh))
     }
     if (typeof frame.tail_text === 'string' && frame.tail_text) {
       const text = document.createTextNode(frame.tail_text)
@@ -201,15 +245,16 @@ export class MessageView {
         this.#tail.push(text)
       }
     }
+    this.#setExtras(frame, false)
   }
 
-  /** Apply a `done` frame: the final HTML replaces blocks and tail. */
+  /** Apply a `done` frame: the final HTML takes the place of blocks and tail (morphed in). */
   done(frame) {
     const data = this.#data
-    if (typeof frame.content === 'string') data.content = frame.content
+    if (typeof frame.content === 'string' || isObject(frame.content)) data.content = frame.content
     if (typeof frame.html === 'string') {
       this.#content.classList.remove('plain')
-      this.#content.replaceChildren(parseHTML(frame.html))
+      morphChildren(this.#content, parseHTML(frame.html))
       data.html = frame.html
     } else {
       data.html = null
@@ -217,6 +262,8 @@ export class MessageView {
     this.#blocks = []
     this.#tail = []
     this.#setStatus(typeof frame.status === 'string' ? frame.status : COMPLETE)
+    this.#setExtras(frame, true)
+    decorateCodeBlocks(this.#content)
   }
 
   /** Change the status only (e.g. `error` for a reply cut off by a lost connection). */
@@ -227,6 +274,54 @@ export class MessageView {
   #setStatus(status) {
     this.#data.status = status
     this.element.dataset.status = status
+    // Read once complete, not token by token (the log is a live region).
+    if (status === STREAMING) this.element.setAttribute('aria-busy', 'true')
+    else this.element.removeAttribute('aria-busy')
+    this.#thought?.update(this.#data.metadata ?? {}, this.#data.title_html, status === STREAMING)
+  }
+
+  // metadata, title_html and options of a frame. `whole`: the frame states them all (a
+  // message or done: absent means none); a patch carries only those that changed.
+  #setExtras(frame, whole) {
+    const data = this.#data
+    if (isObject(frame.metadata)) data.metadata = {...frame.metadata}
+    else if (whole) delete data.metadata
+    if (typeof frame.title_html === 'string') data.title_html = frame.title_html
+    else if (whole) delete data.title_html
+    if (Array.isArray(frame.options)) data.options = frame.options.filter(isObject)
+    else if (whole) delete data.options
+    this.#showThought()
+    this.#showOptions()
+  }
+
+  #showThought() {
+    const data = this.#data
+    const title = data.metadata?.title
+    if (typeof title === 'string' && title) {
+      if (!this.#thought) {
+        this.#thought = new ThoughtView(this.#bubble, this.#content)
+        this.element.classList.add('thought')
+        this.element.setAttribute('aria-label', 'Thought')
+      }
+      this.#thought.update(data.metadata, data.title_html, data.status === STREAMING)
+    } else if (this.#thought) {
+      this.#thought.remove(this.#bubble, this.#content)
+      this.#thought = null
+      this.element.classList.remove('thought')
+      this.element.setAttribute('aria-label', ROLE_LABELS[roleToken(data.role)] ?? data.role)
+    }
+  }
+
+  #showOptions() {
+    const options = this.#data.options
+    const key = options?.length ? JSON.stringify(options) : null
+    if (this.#options?.dataset.key === key) return
+    this.#options?.remove()
+    this.#options = null
+    if (!key) return
+    this.#options = createOptions(options)
+    this.#options.dataset.key = key
+    this.element.append(this.#options)
   }
 
   #showText(text) {
@@ -253,13 +348,18 @@ export class MessageView {
 export function normalizeMessage(message, newId) {
   const id = typeof message?.id === 'string' && ID_PATTERN.test(message.id) ? message.id : newId()
   const role = message?.role === USER ? USER : typeof message?.role === 'string' ? message.role : ASSISTANT
+  const content = message?.content
   const normalized = {
     id,
     role,
-    content: typeof message?.content === 'string' ? message.content : String(message?.content ?? ''),
+    content: typeof content === 'string' || isObject(content) ? content : String(content ?? ''),
     html: typeof message?.html === 'string' ? message.html : null,
     status: typeof message?.status === 'string' ? message.status : COMPLETE,
   }
-  if (message?.metadata && typeof message.metadata === 'object') normalized.metadata = message.metadata
+  for (const key of ['metadata', 'options', 'title_html']) if (message?.[key] != null) normalized[key] = message[key]
   return normalized
+}
+
+function isObject(value) {
+  return value !== null && typeof value === 'object' && !Array.isArray(value)
 }
