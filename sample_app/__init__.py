@@ -15,6 +15,7 @@ from flask_chatbot import chat_bp
 from flask_chatbot.options import default_content_security_policy
 
 from .bots import demo_bot, openai_bot
+from .gradio_demos import multimodal_echo, nested_thoughts, options, reasoning_tags, thoughts
 from .kitchen_sink import kitchen_sink_chatbot, sink_bot
 
 
@@ -41,6 +42,11 @@ def create_app() -> Flask:
         chat_bp(sink_bot, name="sink", title="Kitchen sink", chatbot=kitchen_sink_chatbot()),
         url_prefix="/sink",
     )
+
+    # Gradio's own chat demos, ported by changing imports (sample_app/gradio_demos/).
+    for demo in (thoughts, nested_thoughts, options, reasoning_tags, multimodal_echo):
+        bp = demo.blueprint()
+        app.register_blueprint(bp, url_prefix=f"/demos/{bp.name}")
 
     @app.get("/")
     def index() -> Response:

@@ -6,11 +6,7 @@ Mounted at /sink by create_app(). Type one of the words it offers ("thoughts", "
 
 from __future__ import annotations
 
-import math
-import struct
-import tempfile
 import time
-import wave
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -97,27 +93,12 @@ def _media() -> list[Any]:
         "An image, a gallery, a sound, a file, a table, code and styled HTML, each a message:",
         Image(str(STATIC / "bot.png"), alt_text="The bot's avatar: a blue circle"),
         Gallery([str(STATIC / "user.png"), str(STATIC / "bot.png")]),
-        Audio(str(_tone())),
+        Audio(str(STATIC / "tone.wav")),
         File(__file__),
         Dataframe([["small", 120], ["large", 35]], headers=["model", "tokens/s"]),
         Code("SELECT name FROM users WHERE active;", language="sql"),
         HTML('<p style="color: #b45309; font-weight: 600">Styled HTML, cleaned on the server.</p>'),
     ]
-
-
-def _tone() -> Path:
-    """A one-second 440 Hz tone, written once (the standard library makes WAV files)."""
-    path = Path(tempfile.gettempdir()) / "flask-chatbot-demo-tone.wav"
-    if not path.exists():
-        frames = b"".join(
-            struct.pack("<h", int(12000 * math.sin(2 * math.pi * 440 * i / 16000))) for i in range(16000)
-        )
-        with wave.open(str(path), "wb") as out:
-            out.setnchannels(1)
-            out.setsampwidth(2)
-            out.setframerate(16000)
-            out.writeframes(frames)
-    return path
 
 
 def _thoughts() -> Iterator[list[ChatMessage]]:

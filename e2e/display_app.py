@@ -1,0 +1,101 @@
+"""An app for e2e/test_display.py: bots whose replies show each kind of message, paced by
+the test through gates (run it with one worker: a gate lives in its process).
+
+``POST /gate/<name>`` opens the gate ``name``; a reply waiting at it goes on. The message
+sent selects what the bot shows ("thought", "nested", "options", "image", "audio", "code",
+"math", "history").
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from flask_chatbot import Audio, Chatbot, ChatMessage, Image, chat_bp
+
+STATIC = Path(__file__).resolve().parent.parent / "sample_app" / "static"
+_gates: dict[str, threading.Event] = {}
+_lock = threading.Lock()
+
+
+def gate(name: str) -> threading.Event:
+    with _lock:
+        return _gates.setdefault(name, threading.Event())
+
+
+def wait(name: str) -> None:
+    gate(name).wait(30)
+    with _lock:
+        _gates.pop(name, None)  # the next turn waits anew
+
+
+def bot(message: str, history: list[dict[str, Any]]) -> Iterator[Any]:
+    if message == "thought":
+        thought = ChatMessage(content="Looking", metadata={"title": "_Thinking_", "status": "pending", "log": "3 sources"})
+        yield [thought]
+        wait("more")
+        thought.content = "Looking it up"
+        yield [thought]
+        wait("done")
+        thought.metadata = {"title": "_Thought_", "status": "done", "duration": 2.5, "log": "3 sources"}
+        yield [thought, "It will be sunny."]
+    elif message == "nested":
+        yield [
+            ChatMessage(content="plan", metadata={"title": "Plan", "id": "plan"}),
+            ChatMessage(content="search", metadata={"title": "Search", "id": "search", "parent_id": "plan"}),
+            ChatMessage(content="fetch", metadata={"title": "Fetch", "parent_id": "search"}),
+            "Answer.",
+        ]
+    elif message == "options":
+        yield ChatMessage(content="Pick a colour.", options=[{"value": "blue", "label": "Blue"}, {"value": "red"}])
+    elif message in ("blue", "red"):
+        yield f"You picked {message}."
+    elif message == "image":
+        text = ""
+        for word in "A picture streamed beside words that keep coming".split():
+            text += word + " "
+            time.sleep(0.02)
+            yield [Image(str(STATIC / "bot.png"), alt_text="The bot"), text]
+    elif message == "audio":
+        yield Audio(str(STATIC / "tone.wav"))
+    elif message == "code":
+        yield "Here:\n\n```python\nprint('hi')\nx = 1 < 2\n```\n"
+    elif message == "math":
+        yield "Euler: $$e^{i\\pi} + 1 = 0$$ and it costs $3,000 and $4,000."
+    elif message == "history":
+        yield ",".join(m["role"] for m in history)
+    else:
+        yield f"echo {message}"
+
+
+def create_app() -> Flask:
+    app = Flask(__name__)
+    app.register_blueprint(chat_bp(bot, buttons=["copy", "copy_all"], watermark="— via test"), url_prefix="/chat")
+    app.register_blueprint(
+        chat_bp(
+            bot,
+            name="panel",
+            chatbot=Chatbot(
+                layout="panel",
+                avatar_images=(str(STATIC / "user.png"), str(STATIC / "bot.png")),
+                value=[{"role": "system", "content": "Be brief."}, {"role": "assistant", "content": "Hello!"}],
+                label="Helper",
+                show_label=True,
+                height=500,
+            ),
+        ),
+        url_prefix="/panel",
+    )
+    app.register_blueprint(chat_bp(bot, name="rtl", rtl=True), url_prefix="/rtl")
+
+    @app.post("/gate/<name>")
+    def open_gate(name: str) -> str:
+        gate(name).set()
+        return "open"
+
+    return app

@@ -1,0 +1,73 @@
+"""Gradio's chat demos that display thoughts, nested thoughts, reasoning, options and files,
+ported by changing imports (sample_app/gradio_demos/), run over a real socket."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from flask import Flask
+from live import Client
+
+from sample_app.gradio_demos import multimodal_echo, nested_thoughts, options, reasoning_tags, thoughts
+
+
+@pytest.fixture
+def demo(serve_app: Callable[[Flask], Any], monkeypatch: pytest.MonkeyPatch) -> Callable[[Any], Client]:
+    def open_(module: Any) -> Client:
+        for name in ("sleep_time", "long_sleep_time"):  # the demos pace themselves for people
+            if hasattr(module, name):
+                monkeypatch.setattr(module, name, 0)
+        app = Flask(__name__)
+        app.register_blueprint(module.blueprint(), url_prefix="/demo")
+        server = serve_app(app)
+        client = Client(f"ws://127.0.0.1:{server.port}/demo/socket")
+        assert client.hello()["type"] == "welcome"
+        return client
+
+    return open_
+
+
+def finals(frames: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [f for f in frames if f["type"] == "done"]
+
+
+def test_thoughts_demo_ends_with_a_done_thought_with_its_duration_then_the_answer(demo) -> None:
+    done = finals(demo(thoughts).turn("Why?"))
+    assert [d["status"] for d in done] == ["done", "done"]
+    meta = done[0]["metadata"]
+    assert meta["title"] == "_Thinking_ step-by-step" and meta["status"] == "done" and meta["duration"] >= 0
+    assert done[0]["title_html"] == "<em>Thinking</em> step-by-step"
+    assert done[0]["content"].startswith("- First, I need") and done[1]["content"].startswith("Based on my thoughts")
+
+
+def test_nested_thoughts_demo_keeps_ids_parents_and_final_statuses(demo) -> None:
+    done = finals(demo(nested_thoughts).turn("weather?"))
+    metas = [d.get("metadata", {}) for d in done]
+    assert [(m.get("id"), m.get("parent_id")) for m in metas] == [(None, None), (1, None), (2, 1), (3, 1), (4, 3), (None, None)]
+    assert metas[1]["status"] == "done" and metas[3]["status"] == "done"
+    assert done[-1]["content"].startswith("Based on the data only from weather.com")
+
+
+def test_options_demo_offers_choices_and_a_choice_runs_fn(demo) -> None:
+    client = demo(options)
+    [first] = finals(client.turn("hi", "u1"))
+    assert first["options"] == [{"value": "Python", "label": "🐍 Python"}, {"value": "JavaScript", "label": "JavaScript"}]
+    [second] = finals(client.turn("Python", "u2"))  # what clicking the option sends
+    assert second["content"] == "Python it is. Good choice!"
+
+
+def test_reasoning_tags_demo_shows_a_reasoning_thought_then_the_answer(demo) -> None:
+    done = finals(demo(reasoning_tags).turn("hello"))
+    assert [(d["content"].strip(), d.get("metadata")) for d in done] == [
+        ("The user greets me. A short, friendly answer fits.", {"title": "Reasoning", "status": "done"}),
+        ("Hello! How can I help you today?", None),
+    ]
+
+
+def test_multimodal_echo_demo_gives_text_then_an_image_and_an_audio_message(demo) -> None:
+    done = finals(demo(multimodal_echo).turn("hi"))
+    assert done[0]["content"] == "You said: hi. Here are 2 files:"
+    assert [d["content"]["component"] for d in done[1:]] == ["image", "audio"]
+    assert "<img" in done[1]["html"] and "<audio controls" in done[2]["html"]
