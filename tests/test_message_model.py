@@ -224,3 +224,25 @@ def test_a_thought_title_travels_rendered_as_inline_html(connect) -> None:
     assert start["metadata"]["title"].startswith("_Thinking_")
     [done] = [f for f in frames if f["type"] == "done"]
     assert done["title_html"] == start["title_html"]
+
+
+def test_chatbot_value_is_the_starting_conversation_and_a_callable_runs_per_page_load() -> None:
+    from flask import Flask
+
+    from flask_chatbot import Chatbot, chat_bp
+
+    loads = []
+
+    def value() -> list[dict[str, Any]]:
+        loads.append(1)
+        return [{"role": "system", "content": "Be brief."},
+                ChatMessage(role="assistant", content=f"Welcome, visitor {len(loads)}", metadata={"title": "_Hi_"})]
+
+    app = Flask(__name__)
+    app.register_blueprint(chat_bp(lambda m, h: "ok", chatbot=Chatbot(value=value)), url_prefix="/chat")
+    client = app.test_client()
+    first = client.get("/chat/config.json").json["value"]
+    second = client.get("/chat/config.json").json["value"]
+    assert [m["role"] for m in first] == ["system", "assistant"] and first[0]["html"] == ""
+    assert first[1]["html"] == "<p>Welcome, visitor 1</p>" and first[1]["title_html"] == "<em>Hi</em>"
+    assert second[1]["content"] == "Welcome, visitor 2"
