@@ -38,14 +38,15 @@ _DEFAULT = "\x00default"  # content_security_policy not given: built from image_
 
 
 def default_content_security_policy(image_hosts: Sequence[str] = ()) -> str:
-    """The strict policy of the chat page; images, audio and video only from the page's
-    origin (and images from data: URLs) and ``image_hosts`` (``"*"``: any https host)."""
+    """The strict policy of the chat page; images only from the page's origin, data: URLs
+    and ``image_hosts`` (``"*"``: any https host). Audio and video may play from any https
+    host: players of other hosts load nothing until the reader presses play (preload="none")."""
     if "*" in image_hosts:
         images = " https:"
     else:
         images = "".join(f" https://{host}" for host in image_hosts)
     return (
-        f"default-src 'self'; script-src 'self'; style-src 'self'; style-src-attr 'unsafe-inline'; img-src 'self' data:{images}; media-src 'self'{images}; "
+        f"default-src 'self'; script-src 'self'; style-src 'self'; style-src-attr 'unsafe-inline'; img-src 'self' data:{images}; media-src 'self' https:; "
         "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'self'"
     )
 

@@ -138,3 +138,21 @@ def test_components_render_on_the_server(connect, value: Any, marker: str) -> No
     frames = connect(lambda message, history: ChatMessage(content=value)).turn("go")
     [done] = assistant(frames, "done")
     assert marker in done["html"]
+
+
+def test_audio_at_an_https_url_plays_on_click_and_an_image_from_an_unlisted_host_is_a_link(connect) -> None:
+    from flask_chatbot import Audio
+
+    def fn(message, history):
+        return [Audio("https://media.example.org/song.mp3"), Image("https://img.example.org/cat.png", alt_text="cat")]
+
+    done = assistant(connect(fn).turn("go"), "done")
+    assert '<audio controls preload="none"' in done[0]["html"] and "https://media.example.org/song.mp3" in done[0]["html"]
+    assert "<img" not in done[1]["html"] and 'href="https://img.example.org/cat.png"' in done[1]["html"]
+
+
+def test_the_page_csp_lets_https_media_play_and_keeps_images_to_listed_hosts(serve) -> None:
+    server = serve(lambda m, h: "ok")
+    status, headers, _ = fetch(f"http://127.0.0.1:{server.port}/chat/")
+    policy = dict(d.strip().split(" ", 1) for d in headers["Content-Security-Policy"].split(";") if d.strip())
+    assert policy["media-src"] == "'self' https:" and policy["img-src"] == "'self' data:"
