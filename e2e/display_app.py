@@ -87,6 +87,8 @@ def create_app() -> Flask:
                 label="Helper",
                 show_label=True,
                 height=500,
+                elem_id="helper-chat",
+                elem_classes=["support", "wide"],
             ),
         ),
         url_prefix="/panel",
