@@ -25,11 +25,8 @@ def sample_app() -> Iterator[Gunicorn]:
     server.stop()
 
 
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    """A fresh browser context; any console error or CSP violation fails the test."""
-    context = browser.new_context(viewport={"width": 1000, "height": 800})
-    page = context.new_page()
+def watch_problems(page: Page) -> list[str]:
+    """The console errors (CSP violations included) and uncaught errors of ``page``, as they come."""
     problems: list[str] = []
 
     def on_console(message: ConsoleMessage) -> None:
@@ -38,6 +35,14 @@ def page(browser: Browser) -> Iterator[Page]:
 
     page.on("console", on_console)
     page.on("pageerror", lambda error: problems.append(str(error)))
-    page.problems = problems  # type: ignore[attr-defined]
+    return problems
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    """A fresh browser context; any console error or CSP violation fails the test."""
+    context = browser.new_context(viewport={"width": 1000, "height": 800})
+    page = context.new_page()
+    page.problems = watch_problems(page)  # type: ignore[attr-defined]
     yield page
     context.close()

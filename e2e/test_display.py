@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pytest
 from harness import ChatController, Gunicorn
-from playwright.sync_api import Browser, ConsoleMessage, Locator, Page, expect
+from conftest import watch_problems
+from playwright.sync_api import Browser, Locator, Page, expect
 
 SHOTS = Path("/tmp/shots")
 VIEWPORT = {"width": 1000, "height": 800}
@@ -54,14 +55,7 @@ def clipboard_chat(browser: Browser, server: Gunicorn) -> Iterator[ChatControlle
     """/chat/ in a context that may read and write the clipboard (the page fixture's checks)."""
     context = browser.new_context(viewport=VIEWPORT, permissions=["clipboard-read", "clipboard-write"])
     page = context.new_page()
-    problems: list[str] = []
-
-    def on_console(message: ConsoleMessage) -> None:
-        if message.type == "error":
-            problems.append(message.text)
-
-    page.on("console", on_console)
-    page.on("pageerror", lambda error: problems.append(str(error)))
+    problems = watch_problems(page)
     try:
         chat = ChatController(page)
         chat.open(f"{server.url}/chat/")

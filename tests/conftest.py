@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -10,6 +11,7 @@ from flask import Flask
 from live import Client, LiveServer
 
 from flask_chatbot import chat_bp
+from flask_chatbot.files import FileStore
 
 
 @pytest.fixture
@@ -54,3 +56,9 @@ def connect(serve: Callable[..., LiveServer]) -> Iterator[Callable[..., Client]]
     yield open_
     for client in clients:
         client.close()
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> FileStore:
+    """A file store of its own in a temporary folder."""
+    return FileStore(tmp_path / "store")

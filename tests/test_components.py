@@ -45,11 +45,6 @@ from flask_chatbot.files import FileStore, file_view
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> FileStore:
-    return FileStore(tmp_path / "store")
-
-
-@pytest.fixture
 def files(tmp_path: Path) -> Path:
     folder = tmp_path / "outputs"
     folder.mkdir()

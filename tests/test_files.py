@@ -28,11 +28,6 @@ from flask_chatbot.files import (
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> FileStore:
-    return FileStore(tmp_path / "store")
-
-
-@pytest.fixture
 def client(store: FileStore) -> FlaskClient:
     app = Flask(__name__)
     app.add_url_rule("/files/<file_id>", view_func=file_view(store))

@@ -1,0 +1,153 @@
+"""Whether a WebSocket handshake's Origin may open a socket (docs/security.md).
+
+Browsers apply no CORS to WebSockets and neither flask-sock nor simple-websocket checks
+the Origin, so the blueprint asks :func:`origin_refusal` before every handshake.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Collection, Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+from werkzeug.sansio.utils import host_is_trusted
+
+
+def origin_allowed(
+    origin: str | None,
+    host: str,
+    allowed: tuple[str, ...],
+    *,
+    scheme: str,
+    trusted_hosts: Collection[str] = (),
+    local_address: str | None = None,
+) -> bool:
+    """Whether a WebSocket handshake with this ``Origin`` may proceed; see :func:`origin_refusal`."""
+    return origin_refusal(
+        origin, scheme=scheme, host=host, allowed=allowed, trusted_hosts=trusted_hosts, local_address=local_address
+    ) is None
+
+
+def origin_refusal(
+    origin: str | None,
+    *,
+    scheme: str,
+    host: str,
+    allowed: tuple[str, ...],
+    trusted_hosts: Collection[str] = (),
+    local_address: str | None = None,
+) -> str | None:
+    """``None`` if the handshake may proceed, else why not and what to configure (docs/security.md).
+
+    Allowed: no Origin (browsers always send it on a WebSocket handshake, so no ambient
+    credentials are at stake), an origin listed in ``allowed`` (or ``"*"``), or the request's
+    own origin: same scheme (``scheme``, the request's), host and port (``host``, the Host
+    header; default ports folded). The Host header is the client's word, so a page of a
+    hostile domain resolving to this server (DNS rebinding) is its own "same" origin; hence
+    a same origin that is a DNS name (not localhost, not an IP address) must also be one of
+    ``trusted_hosts`` (the app's TRUSTED_HOSTS and SERVER_NAME) when there are any, and
+    without them must not have reached this server on a loopback address (``local_address``,
+    the connection's own end): the attack on a development server.
+    """
+    if origin is None or "*" in allowed:
+        return None
+    seen = _origin_key(origin)
+    if seen is None:
+        return "not an http(s) origin (a sandboxed iframe or a file: page?)"
+    if seen in {_origin_key(a) for a in allowed}:
+        return None
+    own = _origin_key(f"{scheme}://{host}")
+    if own is None:
+        return "the request has no usable Host"
+    if seen != own:
+        if seen[1] == own[1] or _origin_key(f"{seen[0]}://{host}") == seen:
+            return (
+                f"the page is {seen[0]} but the request arrived as {scheme}; if TLS ends at a proxy, wrap the "
+                "app in werkzeug.middleware.proxy_fix.ProxyFix(app.wsgi_app, x_proto=1) so the request knows"
+            )
+        return "another site; list its origin in allowed_origins to let it open the socket"
+    hostname = seen[1].rpartition(":")[0]
+    if _is_loopback_name(hostname) or _is_ip(hostname):
+        return None  # no attacker's page has such an origin: a rebinding page keeps its domain
+    if trusted_hosts:
+        if host_is_trusted(seen[1], list(trusted_hosts)):
+            return None
+        return f"{hostname} is not in the app's TRUSTED_HOSTS or SERVER_NAME; add it there if it is this app's name"
+    if not _is_loopback_address(local_address):
+        return None
+    return (
+        f"a page of {hostname} reached this server on a loopback address, which is how DNS rebinding "
+        f"attacks a development server; if {hostname} is this app's name, set the app's TRUSTED_HOSTS "
+        f"(e.g. app.config['TRUSTED_HOSTS'] = [{hostname!r}])"
+    )
+
+
+def app_trusted_hosts(config: Mapping[str, Any]) -> list[str]:
+    """The host names the app says it serves: TRUSTED_HOSTS (Flask 3.1+) and SERVER_NAME."""
+    trusted = config.get("TRUSTED_HOSTS") or []
+    hosts = [trusted] if isinstance(trusted, str) else list(trusted)
+    if config.get("SERVER_NAME"):
+        hosts.append(config["SERVER_NAME"])
+    return hosts
+
+
+def local_address(environ: Mapping[str, Any]) -> str | None:
+    """The address the client reached: the connection's local end (werkzeug's dev server and
+    gunicorn put the socket in the environ, flask-sock needs it too), else SERVER_NAME (the
+    bound address in both). ``None`` when unknown, e.g. a unix socket behind a proxy."""
+    for key in ("werkzeug.socket", "gunicorn.socket"):
+        sock = environ.get(key)
+        if sock is None:
+            continue
+        try:
+            name = sock.getsockname()
+        except (AttributeError, OSError):
+            return None
+        return str(name[0]) if isinstance(name, tuple) and name else None
+    server_name = environ.get("SERVER_NAME")
+    return str(server_name) if server_name else None
+
+
+def _is_loopback_name(hostname: str) -> bool:
+    return hostname == "localhost" or hostname.endswith(".localhost")
+
+
+def _ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(text.strip("[]").partition("%")[0])
+    except ValueError:
+        return None
+
+
+def _is_ip(hostname: str) -> bool:
+    return _ip(hostname) is not None
+
+
+def _is_loopback_address(address: str | None) -> bool:
+    if address is None:
+        return False
+    if _is_loopback_name(address.lower()):
+        return True
+    ip = _ip(address)
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip is not None and ip.is_loopback
+
+
+def _origin_key(origin: str) -> tuple[str, str] | None:
+    """(scheme, "host:port") as browsers compare origins: lower case, default port made explicit."""
+    try:
+        parts = urlsplit(origin.strip())
+        port = parts.port
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    hostname = parts.hostname.lower()
+    if ":" in hostname:  # IPv6: urlsplit drops the brackets
+        hostname = f"[{hostname}]"
+    return parts.scheme, f"{hostname}:{port or (443 if parts.scheme == 'https' else 80)}"
+
+
+__all__ = ["app_trusted_hosts", "local_address", "origin_allowed", "origin_refusal"]
