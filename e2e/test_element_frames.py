@@ -286,7 +286,10 @@ def test_fixture_stream_renders_patch_by_patch(open_page, fixture_frames, name):
             // A code block's header (language, copy button) is chrome, not the message's words.
             const words = content.cloneNode(true)
             for (const header of words.querySelectorAll('.code-header')) header.remove()
-            return {text: words.textContent, html: content.innerHTML, loose: loose.trim(), message}
+            // The server's HTML, without the copy buttons the element adds to code blocks.
+            const shown = content.cloneNode(true)
+            for (const button of shown.querySelectorAll('.copy-code')) button.remove()
+            return {text: words.textContent, html: shown.innerHTML, loose: loose.trim(), message}
           })
         }""",
         [stream["frames"], message_id],
