@@ -65,11 +65,20 @@ export class Conversation {
     this.#thoughts.clear()
     this.#latest = null
     this.#awaitingEcho = null
-    for (const item of Array.isArray(list) ? list : []) {
-      const message = normalizeMessage(item, protocol.newMessageId)
-      this.#views.get(message.id)?.element.remove()
-      this.#insert(new MessageView(message))
+    // Built detached and added at once: one insertion into the live log, not one per message.
+    const detached = document.createDocumentFragment()
+    const log = this.#log
+    this.#log = detached
+    try {
+      for (const item of Array.isArray(list) ? list : []) {
+        const message = normalizeMessage(item, protocol.newMessageId)
+        this.#views.get(message.id)?.element.remove()
+        this.#insert(new MessageView(message))
+      }
+    } finally {
+      this.#log = log
     }
+    log.insertBefore(detached, this.#pending)
     this.#pending.hidden = true
     this.#changed()
     this.#host.shown()
@@ -191,7 +200,8 @@ export class Conversation {
     if (container) {
       if (view.element.parentNode !== container) container.append(view.element)
     } else if (view.element.parentNode !== this.#log) {
-      this.#log.insertBefore(view.element, this.#pending)
+      // Before the pending dots, the log's last child (replace() builds in a fragment first).
+      this.#log.insertBefore(view.element, this.#pending.parentNode === this.#log ? this.#pending : null)
     }
     const before = view.element.previousElementSibling
     view.element.classList.toggle('continued', before?.dataset.role === view.element.dataset.role && !before.hidden)

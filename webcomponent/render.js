@@ -192,7 +192,9 @@ export class MessageView {
     this.#tail = []
     if (typeof message.html === 'string') {
       this.#content.classList.remove('plain')
-      morphChildren(this.#content, parseHTML(message.html))
+      // A message shown again (a file or component re-sent) keeps what did not change.
+      if (this.#content.firstChild) morphChildren(this.#content, parseHTML(message.html))
+      else this.#content.append(parseHTML(message.html))
       data.html = message.html
       if (data.status !== COMPLETE) {
         this.#tail = [...this.#content.childNodes]
