@@ -65,6 +65,7 @@ export class MessageView {
   #content
   #thought = null
   #options = null
+  #avatar = null
   #data
   #blocks = [] // frozen blocks, each the list of top-level nodes its HTML produced
   #tail = [] // top-level nodes of the open block, including text appended at the top level
@@ -144,20 +145,20 @@ export class MessageView {
 
   /** Show the avatar at `url` before the message (null: none). Decorative: the label names the role. */
   setAvatar(url) {
-    let avatar = this.element.querySelector(':scope > .avatar')
     if (!url) {
-      avatar?.remove()
+      this.#avatar?.remove()
+      this.#avatar = null
       return
     }
-    if (!avatar) {
-      avatar = document.createElement('img')
-      avatar.className = 'avatar'
-      avatar.setAttribute('part', 'avatar')
-      avatar.alt = ''
-      avatar.decoding = 'async'
-      this.element.prepend(avatar)
+    if (!this.#avatar) {
+      this.#avatar = document.createElement('img')
+      this.#avatar.className = 'avatar'
+      this.#avatar.setAttribute('part', 'avatar')
+      this.#avatar.alt = ''
+      this.#avatar.decoding = 'async'
+      this.element.prepend(this.#avatar)
     }
-    if (avatar.getAttribute('src') !== url) avatar.src = url
+    if (this.#avatar.getAttribute('src') !== url) this.#avatar.src = url
   }
 
   /** A plain copy: `{id, role, content, html, status}` and `metadata`, `options` when set. */
