@@ -37,14 +37,15 @@ test: $(VENV)/.test chromium
 	$(BIN)/python -m pytest -q tests e2e
 	$(BIN)/python tests/gevent_pytest.py -q -p no:cacheprovider $(GEVENT_SUITES)
 
-# About 15 minutes: streaming cost, then load on one worker, stalls, hostile rendering.
-bench: $(VENV)/.test
+# About 16 minutes: streaming cost, then load on one worker, stalls, hostile rendering, the element in Chromium.
+bench: $(VENV)/.test chromium
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.load --worker gevent --kind gen,agen
 	$(BIN)/python -m bench.load --worker gthread --sizes 10,100,1000
 	$(BIN)/python -m bench.load --worker gevent --sizes "" --idle 3000
 	$(BIN)/python -m bench.stall
 	$(BIN)/python -m bench.render_families
+	$(BIN)/python -m bench.browser
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info
