@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .components import for_fn, from_wire, render_content, to_content
+from .concurrency import offload
 from .files import FileStore
 
 
@@ -25,8 +26,11 @@ class ContentHooks:
     remote_allowed: Callable[[str], bool] | None = None
 
     def to_content(self, value: Any) -> dict[str, Any]:
-        """A file or component fn gave, as wire content (files copied into the store)."""
-        return to_content(value, self.store)
+        """A file or component fn gave, as wire content (files copied into the store).
+
+        Copying a file or drawing a figure (``Plot``: tens of ms) would hold the gevent hub
+        and every socket of the worker: under gevent it runs on a native thread."""
+        return offload(to_content, value, self.store)
 
     def from_wire(self, content: dict[str, Any]) -> dict[str, Any]:
         """Content a browser sent back, checked against the store (raises ValueError)."""
