@@ -55,7 +55,7 @@ export function applyConfig(parts, config, host) {
   const buttons = Array.isArray(config.buttons) ? config.buttons : []
   frame.toggleAttribute('data-copy', buttons.includes('copy'))
   frame.toggleAttribute('data-grouped', config.group_consecutive_messages !== false)
-  frame.toggleAttribute('data-resizable', config.resizable === true)
+  host.toggleAttribute('data-resizable', config.resizable === true)
   frame.toggleAttribute('data-avatars', Object.values(avatars(config)).some(Boolean))
   const label = config.show_label && typeof config.label === 'string' ? config.label : ''
   parts.label.textContent = label
