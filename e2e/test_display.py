@@ -327,12 +327,11 @@ def test_the_panel_page_shows_label_avatar_and_initial_value(open_chat: Callable
     avatar = welcome.locator("[part~=avatar]")
     expect(avatar).to_be_visible()
     expect_loaded(avatar)
-    system = chat.element.locator("[part~=message][data-role=system]")
-    expect(system).to_have_count(1)
-    expect(system).to_be_hidden()
+    # The system prompt stays on the server: it never reaches the page.
+    expect(chat.element.locator("[part~=message][data-role=system]")).to_have_count(0)
     screenshot(chat.page, "panel")
-    # fn's history: the initial value (its system message too, sent back by hello), then the
-    # turns before this one; the message being answered is fn's `message`, as in Gradio.
+    # fn's history: the server's system message, the initial value, then the turns before
+    # this one; the message being answered is fn's `message`, as in Gradio.
     chat.send("history")
     expect(content(chat.assistant_messages.last)).to_have_text("system,assistant")
     chat.expect_idle()

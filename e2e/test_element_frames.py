@@ -750,3 +750,53 @@ def test_rejected_message_is_not_resent_in_hello(open_page):
     expect(bot.status).to_have_text("Offline. Reconnecting…")
     expect(bot.status).to_have_text("")
     assert server.received[1][0] == {"type": "hello", "version": 1, "history": []}
+
+
+# -- thoughts nesting and removal (issue 6) ------------------------------------------------------
+
+
+def thought_message(message_id: str, title: str, thought_id: str | None = None, parent: str | None = None) -> dict[str, Any]:
+    metadata: dict[str, Any] = {"title": title}
+    if thought_id:
+        metadata["id"] = thought_id
+    if parent:
+        metadata["parent_id"] = parent
+    return {"id": message_id, "role": "assistant", "content": title.lower(), "html": f"<p>{title.lower()}</p>",
+            "status": "done", "metadata": metadata}
+
+
+def parent_title(bot: ChatBot, message_id: str) -> str | None:
+    """The title of the thought a message sits in, or None when it is at the top of the log."""
+    return bot.page.evaluate(
+        """id => {
+          const el = document.querySelector('chat-bot').shadowRoot.querySelector(`[data-id="${id}"]`)
+          const parent = el.parentElement.closest('.message')
+          return parent ? parent.querySelector('.thought-title').textContent : null
+        }""",
+        message_id,
+    )
+
+
+def test_a_thought_listed_before_its_parent_still_nests_inside_it(open_page):
+    bot = open_page()
+    bot.set_messages([thought_message("c", "Child", parent="p"), thought_message("p", "Parent", thought_id="p")])
+    assert parent_title(bot, "c") == "Parent"
+
+
+def test_remove_drops_a_message_and_its_nested_thoughts_stay_shown(open_page):
+    bot = open_page()
+    bot.apply(
+        {"type": "message", "message": thought_message("p", "Parent", thought_id="p")},
+        {"type": "message", "message": thought_message("c", "Child", parent="p")},
+        {"type": "message", "message": thought_message("x", "Extra")},
+    )
+    assert parent_title(bot, "c") == "Parent"
+    bot.apply({"type": "remove", "id": "x"})
+    assert [m["id"] for m in bot.messages()] == ["p", "c"]
+    expect(bot.host.locator('[data-id="x"]')).to_have_count(0)
+    # A parent losing its title (no longer a thought) lets its children out, still shown.
+    bot.apply({"type": "patch", "id": "p", "keep": 6, "append": "", "metadata": {"id": "p"}})
+    assert parent_title(bot, "c") is None
+    expect(bot.host.locator('[data-id="c"]')).to_be_visible()
+    bot.apply({"type": "remove", "id": "p"})
+    assert [m["id"] for m in bot.messages()] == ["c"]

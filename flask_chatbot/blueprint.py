@@ -19,12 +19,13 @@ from flask_sock import Sock
 
 from . import code_highlight
 from .assets import ENTRY, STYLESHEET, element_asset, file_asset, gzip_response
+from .concurrency import offload
 from .content_hooks import ContentHooks
 from .errors import ChatbotError, OptionsError
 from .files import FileStore
 from .html_component import clean_html_component
 from .inbox import InboxEvent
-from .initial_value import initial_messages
+from .initial_value import initial_messages, system_messages
 from .options import ChatOptions
 from .origin import app_trusted_hosts, local_address, origin_allowed, origin_refusal
 from .rendering import Renderer
@@ -69,7 +70,13 @@ def chat_bp(fn: Callable[..., Any], *, name: str = "chat", **options: Any) -> Bl
     _check_signature(fn)
     opts = ChatOptions.from_kwargs(options)
     renderer = Renderer(opts.render_options)
-    bot = Bot(fn=fn, options=opts, renderer=renderer, content=_content_hooks(opts, renderer))
+    bot = Bot(
+        fn=fn,
+        options=opts,
+        renderer=renderer,
+        content=_content_hooks(opts, renderer),
+        system=lambda: _or_log(system_messages, opts.value),
+    )
     avatars = _store_avatars(opts, bot.content.store)
     # The developer's own text (description, placeholder) is sanitized even when
     # sanitize_html=False trusts the replies of fn.
@@ -124,7 +131,10 @@ def chat_bp(fn: Callable[..., Any], *, name: str = "chat", **options: Any) -> Bl
             rtl=opts.rtl,
             **display_config(opts),
             avatar_images=[files_base() + a if a and "/" not in a else a for a in avatars],
-            value=initial_messages(
+            # Off the gevent hub: rendering a long starting conversation takes a while.
+            value=_or_log(
+                offload,
+                initial_messages,
                 opts.value,
                 renderer=bot.renderer,
                 to_content=bot.content.to_content if bot.content else None,
@@ -176,6 +186,16 @@ def chat_bp(fn: Callable[..., Any], *, name: str = "chat", **options: Any) -> Bl
         return bot.content.store.response(file_id, download=request.args.get("download") in ("1", "true"))
 
     return bp
+
+
+def _or_log(func: Callable[..., list[Any]], *args: Any, **kwargs: Any) -> list[Any]:
+    """``func(...)``, or an empty list when it raises (logged): a ``value`` function that fails
+    must not keep every page from connecting."""
+    try:
+        return func(*args, **kwargs)
+    except Exception:
+        log.exception("The chatbot's value could not be built; starting with an empty conversation")
+        return []
 
 
 def files_base() -> str:

@@ -9,6 +9,8 @@ budget (:data:`flask_chatbot.rendering.RENDER_BUDGET_FLOOR` and ``_PER_CHAR``).
 
 from __future__ import annotations
 
+import functools
+
 import html
 import logging
 from collections.abc import Callable
@@ -18,7 +20,7 @@ import bleach
 
 from .markdown_limits import BudgetExceeded, check_deadline, cpu_deadline
 from .math_render import MATHML_TAGS
-from .sanitize import ALLOWED_ATTRIBUTES, ALLOWED_TAGS, ExternalLinks, drop_hidden_elements, new_cleaner
+from .sanitize import ALLOWED_ATTRIBUTES, ALLOWED_TAGS, ExternalLinks, QuietMedia, drop_hidden_elements, new_cleaner
 
 log = logging.getLogger("flask_chatbot")
 
@@ -118,7 +120,11 @@ def clean_html_component(html: str) -> str:  # noqa: A002 (the name callers use)
     budget = rendering.RENDER_BUDGET_FLOOR + rendering.RENDER_BUDGET_PER_CHAR * len(html)
     try:
         cleaner = _component_cleaners.pop() if _component_cleaners else new_cleaner(
-            ALLOWED_TAGS | MATHML_TAGS, _component_attributes(), [ExternalLinks], css_sanitizer=_contained_css()
+            ALLOWED_TAGS | MATHML_TAGS,
+            _component_attributes(),
+            # Players load nothing before a click (the page's CSP lets media play from any https host).
+            [ExternalLinks, functools.partial(QuietMedia, hosts=frozenset())],
+            css_sanitizer=_contained_css(),
         )
         with cpu_deadline(budget):
             out = cleaner.clean(drop_hidden_elements(html))

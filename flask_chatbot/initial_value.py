@@ -1,8 +1,10 @@
 """``Chatbot(value=...)``: the conversation a page starts with, as message frames' bodies.
 
 Gradio takes a list of message dicts or ChatMessages (or a function returning one, run on
-every page load). Each becomes what a ``message`` frame carries, rendered once per page
-load; the element shows them and sends them back in ``hello`` like any other message.
+every page load). Each user or assistant message becomes what a ``message`` frame carries,
+rendered once per page load; the element shows them and sends them back in ``hello`` like
+any other message. System messages stay on the server (:func:`system_messages`): a system
+prompt is the developer's, never shown to a visitor nor taken from one.
 """
 
 from __future__ import annotations
@@ -34,12 +36,12 @@ def initial_messages(
     bodies = []
     for entry in value:
         role = _role(entry)
+        if role == "system":
+            continue
         [item] = normalize_reply([entry], to_content=to_content)[:1] or [{"content": "", "metadata": {}}]
         content = item["content"]
         if isinstance(content, dict):
             html = render_content(content) if render_content else ""
-        elif role == "system":
-            html = ""  # never displayed
         else:
             html = renderer.render(content, from_user=role == "user")
         body: dict[str, Any] = {"id": new_message_id(), "role": role, "content": content, "html": html, "status": "done"}
@@ -61,3 +63,16 @@ def _role(entry: Any) -> str:
             f"each message of the chatbot's value needs a role of 'user', 'assistant' or 'system', not {entry!r}"
         )
     return str(role)
+
+
+def system_messages(value: Any) -> list[dict[str, Any]]:
+    """The system messages of ``value`` (``value()`` if it is callable), as fn gets them first
+    in its history: ``{"role": "system", "content": str}``."""
+    if callable(value):
+        value = value()
+    out = []
+    for entry in value or []:
+        if _role(entry) == "system":
+            [item] = normalize_reply([entry])
+            out.append({"role": "system", "content": item["content"]})
+    return out

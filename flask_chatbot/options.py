@@ -257,6 +257,9 @@ def _avatar_pair(value: Any) -> tuple[str | None, str | None]:
         or not all(v is None or isinstance(v, str) for v in value)
     ):
         raise OptionsError(f"avatar_images must be (user, bot): each a file path, an https URL or None, not {value!r}")
+    for avatar in value:
+        if isinstance(avatar, str) and avatar.startswith("http://"):
+            raise OptionsError(f"avatar_images: {avatar!r} is plain http, which the page cannot load; use https or a file")
     return (value[0], value[1])
 
 

@@ -17,7 +17,8 @@ from .errors import ProtocolError
 PROTOCOL_VERSION = 1
 MESSAGE_ID = r"^[A-Za-z0-9_-]{1,64}\Z"  # \Z: "$" would let a trailing newline through
 STATUSES = ("streaming", "done", "stopped", "error")
-ROLES = ("user", "assistant", "system")
+# Roles a message on the wire may have. System messages stay on the server (initial_value.py).
+ROLES = ("user", "assistant")
 
 
 class _Frame(Schema):
@@ -163,6 +164,10 @@ class DoneSchema(_Frame):
     options = _options()
 
 
+class RemoveSchema(_Frame):
+    id = _message_id()
+
+
 class IdleSchema(_Frame):
     pass
 
@@ -178,6 +183,7 @@ SERVER_SCHEMAS: dict[str, Schema] = {
     "message": MessageSchema(),
     "patch": PatchSchema(),
     "done": DoneSchema(),
+    "remove": RemoveSchema(),
     "idle": IdleSchema(),
     "error": ErrorSchema(),
 }
@@ -269,6 +275,11 @@ def done(message_id: str, content: Any, html: str, status: str, **extra: Any) ->
     frame = {"type": "done", "id": message_id, "content": content, "html": html, "status": status}
     frame.update((key, value) for key, value in extra.items() if value)
     return frame
+
+
+def remove(message_id: str) -> dict[str, Any]:
+    """A streaming message fn no longer yields (its list got shorter): it goes."""
+    return {"type": "remove", "id": message_id}
 
 
 def idle() -> dict[str, Any]:

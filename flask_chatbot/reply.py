@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import protocol
+from .concurrency import offload
 from .errors import ChatbotError, Error
 from .messages import new_message_id, normalize_reply, render_title
 from .outbox import Outbox
@@ -250,24 +251,35 @@ class Reply:
                     break  # nothing to show yet: the pending indicator stays
                 self._out.append(_Streamed(new_message_id(), MessageStream(self._render)))
                 self._show(self._out[index], item)
-            streamed = self._out[index]
-            content = item["content"]
-            if isinstance(content, dict) or streamed.component is not None:
-                if content != streamed.content():  # a new file or component: shown anew, once
-                    self._show(streamed, item)
-                if isinstance(content, dict):
-                    continue
-            changed = self._take_extras(streamed, item)
-            if final:
-                streamed.stream.text = content  # finish() renders it, in the done frame (with the extras)
-                continue
-            fields = streamed.stream.update(content)
-            if fields is None and changed:  # metadata or options changed, the text did not
-                fields = {"keep": len(streamed.stream.text), "append": ""}
-            if fields is not None:
-                fields.update({key: getattr(streamed, key) for key in changed})
-                self._outbox.send(protocol.patch(streamed.id, fields))
+            self._update(self._out[index], item, final)
+        else:
+            # fn's list got shorter (it dropped a message): the browser and the history drop it too.
+            for streamed in self._out[len(items):]:
+                self._outbox.send(protocol.remove(streamed.id))
+            del self._out[len(items):]
         return True
+
+    def _update(self, streamed: _Streamed, item: dict[str, Any], final: bool) -> None:
+        """Bring one shown message to ``item``: a patch of what changed (none when ``final``:
+        the done frame carries the whole message)."""
+        content = item["content"]
+        if (isinstance(content, dict) or streamed.component is not None) and content != streamed.content():
+            self._show(streamed, item)  # a new file or component (or text again): shown anew, once
+        changed = self._take_extras(streamed, item)
+        if isinstance(content, dict):
+            if changed and not final:
+                fields = {"keep": 0, "append": "", **{key: getattr(streamed, key) for key in changed}}
+                self._outbox.send(protocol.patch(streamed.id, fields))
+            return
+        if final:
+            streamed.stream.text = content  # finish() renders it, in the done frame (with the extras)
+            return
+        fields = streamed.stream.update(content)
+        if fields is None and changed:  # metadata or options changed, the text did not
+            fields = {"keep": len(streamed.stream.text), "append": ""}
+        if fields is not None:
+            fields.update({key: getattr(streamed, key) for key in changed})
+            self._outbox.send(protocol.patch(streamed.id, fields))
 
     def _take_extras(self, streamed: _Streamed, item: dict[str, Any]) -> list[str]:
         """Take the item's metadata and options; the names of those that changed."""
@@ -292,7 +304,8 @@ class Reply:
         body: dict[str, Any] = {"id": streamed.id, "role": "assistant", "content": "", "html": "", "status": "streaming"}
         if isinstance(content, dict):
             streamed.component = content
-            streamed.component_html = self._render_content(content) if self._render_content else ""
+            # A large HTML component or table is costly to clean: never on the gevent hub.
+            streamed.component_html = offload(self._render_content, content) if self._render_content else ""
             streamed.stream = MessageStream(self._render)
             body.update(content=content, html=streamed.component_html)
         else:  # text: the message starts empty and its text follows as patches

@@ -42,6 +42,8 @@ class Bot:
     options: ChatOptions
     renderer: Renderer
     content: ContentHooks | None = None
+    # The system messages fn gets before the conversation (Chatbot(value=...)'s), per session.
+    system: Callable[[], list[dict[str, Any]]] = list
 
 
 class ChatSession:
@@ -61,6 +63,7 @@ class ChatSession:
         self.outbox = Outbox(ws)
         self.id = secrets.token_hex(8)
         self.history: list[dict[str, Any]] = []
+        self._system: list[dict[str, Any]] = []
         self.reply: Reply | None = None
         self.greeted = False
         self._lock = threading.Lock()
@@ -135,7 +138,13 @@ class ChatSession:
             raise ProtocolError("bad_frame", "hello.history: message ids must be unique")
         if self.reply is not None:
             raise ProtocolError("busy", "a reply is being generated; stop it before sending hello again")
-        messages = [self._from_hello(m) for m in history]
+        if any(isinstance(m["content"], dict) for m in history):
+            # Files are checked against the store on disk: not on the gevent hub.
+            messages = offload(lambda: [self._from_hello(m) for m in history])
+        else:
+            messages = [self._from_hello(m) for m in history]
+        if not self.greeted:
+            self._system = self.bot.system()
         with self._lock:
             # The element resends all it shows; past max_history the oldest are dropped, as
             # after a turn, so a long conversation can always reconnect.
@@ -180,7 +189,8 @@ class ChatSession:
         with self._lock:
             if any(m["id"] == message_id for m in self.history):
                 raise ProtocolError("bad_frame", f"submit.id: {message_id!r} is already the id of a message")
-            history_for_fn = [self._for_fn(m) for m in self.history]  # a copy: fn may mutate it freely
+            # A copy: fn may mutate it freely. System messages first, never trimmed by max_history.
+            history_for_fn = [dict(m) for m in self._system] + [self._for_fn(m) for m in self.history]
             self._remember([{"id": message_id, "role": "user", "content": text}])
         html = render(self.bot.renderer, text, from_user=True)
         self.outbox.send(

