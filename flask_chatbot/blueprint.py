@@ -19,9 +19,11 @@ from flask_sock import Sock
 
 from . import code_highlight
 from .assets import ENTRY, STYLESHEET, element_asset, file_asset, gzip_response
+from .chatbot import Chatbot
 from .concurrency import offload
 from .content_hooks import ContentHooks
 from .errors import ChatbotError, OptionsError
+from .feedback import FlagLog
 from .files import FileStore
 from .html_component import clean_html_component
 from .inbox import InboxEvent
@@ -68,6 +70,8 @@ def chat_bp(fn: Callable[..., Any], *, name: str = "chat", **options: Any) -> Bl
     if not callable(fn):
         raise OptionsError(f"chat_bp() needs a function fn(message, history), not {fn!r}")
     _check_signature(fn)
+    chatbot = options.get("chatbot")
+    listeners = chatbot.listeners if isinstance(chatbot, Chatbot) else {}
     opts = ChatOptions.from_kwargs(options)
     renderer = Renderer(opts.render_options)
     bot = Bot(
@@ -76,6 +80,8 @@ def chat_bp(fn: Callable[..., Any], *, name: str = "chat", **options: Any) -> Bl
         renderer=renderer,
         content=_content_hooks(opts, renderer),
         system=lambda: _or_log(system_messages, opts.value),
+        listeners=listeners,
+        flag_log=FlagLog(opts.flagging_dir) if opts.flagging_mode == "manual" else None,
     )
     avatars = _store_avatars(opts, bot.content.store)
     # The developer's own text (description, placeholder) is sanitized even when
@@ -130,6 +136,8 @@ def chat_bp(fn: Callable[..., Any], *, name: str = "chat", **options: Any) -> Bl
             autoscroll=opts.autoscroll,
             rtl=opts.rtl,
             **display_config(opts),
+            # Thumbs show when something listens to them, or flags are logged (as in Gradio).
+            likeable=bool(listeners.get("like")) or opts.flagging_mode == "manual",
             avatar_images=[files_base() + a if a and "/" not in a else a for a in avatars],
             # Off the gevent hub: rendering a long starting conversation takes a while.
             value=_or_log(
@@ -253,6 +261,11 @@ def display_config(opts: ChatOptions) -> dict[str, Any]:
         "buttons": list(opts.buttons),
         "watermark": opts.watermark,
         "allow_file_downloads": opts.allow_file_downloads,
+        "feedback_options": list(opts.feedback_options),
+        "like_user_message": opts.like_user_message,
+        "retry_btn": opts.retry_btn,
+        "undo_btn": opts.undo_btn,
+        "clear_btn": opts.clear_btn,
         "max_message_chars": opts.max_message_chars,
         "max_history": opts.max_history,
     }

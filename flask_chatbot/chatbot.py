@@ -8,17 +8,19 @@ beside chat_bp's own, where they are validated; docs/options.md lists them all.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from .errors import OptionsError
+from .event_data import EVENTS
 
 # gr.Chatbot's parameters that flask-chatbot implements (names as in Gradio).
 CHATBOT_OPTIONS: frozenset[str] = frozenset(
     """value type label show_label height min_height max_height resizable elem_id elem_classes
     placeholder avatar_images layout group_consecutive_messages rtl autoscroll render_markdown
     sanitize_html allow_tags line_breaks latex_delimiters reasoning_tags buttons
-    show_copy_button show_copy_all_button watermark allow_file_downloads""".split()
+    show_copy_button show_copy_all_button watermark allow_file_downloads like_user_message
+    feedback_options""".split()
 )
 # Gradio parameters with nothing to do outside a Gradio app: accepted and ignored, so a
 # port does not have to delete them.
@@ -49,9 +51,58 @@ class Chatbot:
         self.options: dict[str, Any] = {k: v for k, v in options.items() if k in CHATBOT_OPTIONS and k != "type"}
         if value is not None:
             self.options["value"] = value
+        self.listeners: dict[str, list[Callable[..., Any]]] = {event: [] for event in EVENTS}
 
     def __repr__(self) -> str:
         return f"Chatbot({', '.join(f'{k}={v!r}' for k, v in self.options.items())})"
+
+    def _listen(self, event: str, fn: Callable[..., Any] | None) -> Any:
+        def register(listener: Callable[..., Any]) -> Callable[..., Any]:
+            if not callable(listener):
+                raise OptionsError(f"Chatbot.{event}() needs a function, not {listener!r}")
+            self.listeners[event].append(listener)
+            return listener
+
+        return register if fn is None else register(fn)
+
+    # Gradio's listeners: chatbot.like(fn, inputs, outputs) or @chatbot.like. inputs and
+    # outputs have no meaning outside a Gradio app: fn gets the event data (and the history
+    # when it takes two arguments) and may return nothing.
+    def like(self, fn: Callable[..., Any] | None = None, *args: Any, **kwargs: Any) -> Any:
+        """Thumbs up or down (or another feedback option) on a message: ``fn(LikeData)``."""
+        return self._listen("like", fn)
+
+    def retry(self, fn: Callable[..., Any] | None = None, *args: Any, **kwargs: Any) -> Any:
+        """The last reply is generated again: ``fn(RetryData)``."""
+        return self._listen("retry", fn)
+
+    def undo(self, fn: Callable[..., Any] | None = None, *args: Any, **kwargs: Any) -> Any:
+        """The last exchange is taken back: ``fn(UndoData)``."""
+        return self._listen("undo", fn)
+
+    def edit(self, fn: Callable[..., Any] | None = None, *args: Any, **kwargs: Any) -> Any:
+        """A past message was edited: ``fn(EditData)``."""
+        return self._listen("edit", fn)
+
+    def clear(self, fn: Callable[..., Any] | None = None, *args: Any, **kwargs: Any) -> Any:
+        """The conversation was cleared: ``fn()``."""
+        return self._listen("clear", fn)
+
+    def copy(self, fn: Callable[..., Any] | None = None, *args: Any, **kwargs: Any) -> Any:
+        """A message was copied: ``fn(CopyData)``."""
+        return self._listen("copy", fn)
+
+    def select(self, fn: Callable[..., Any] | None = None, *args: Any, **kwargs: Any) -> Any:
+        """A message was selected: ``fn(SelectData)``."""
+        return self._listen("select", fn)
+
+    def option_select(self, fn: Callable[..., Any] | None = None, *args: Any, **kwargs: Any) -> Any:
+        """A preset reply was clicked: ``fn(SelectData)`` (``value``: the option's value)."""
+        return self._listen("option_select", fn)
+
+    def example_select(self, fn: Callable[..., Any] | None = None, *args: Any, **kwargs: Any) -> Any:
+        """An example was clicked: ``fn(SelectData)``."""
+        return self._listen("example_select", fn)
 
 
 def merge_chatbot(kwargs: Mapping[str, Any]) -> dict[str, Any]:

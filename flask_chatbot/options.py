@@ -86,6 +86,14 @@ class ChatOptions:
     allow_file_downloads: bool = True
     # Where files fn returns by path may be copied from, besides the working and temp dirs.
     allowed_paths: tuple[str, ...] = ()
+    # Conversation actions (gr.ChatInterface / gr.Chatbot)
+    flagging_mode: str = "never"
+    feedback_options: tuple[str, ...] = ("Like", "Dislike")
+    flagging_dir: str = ".gradio/flagged"
+    like_user_message: bool = False
+    retry_btn: str | bool = True
+    undo_btn: str | bool = True
+    clear_btn: str | bool = True
     # The input (gr.ChatInterface / gr.Textbox)
     textbox_placeholder: str = "Type a message…"
     autofocus: bool = True
@@ -125,6 +133,10 @@ class ChatOptions:
     def from_kwargs(cls, kwargs: Mapping[str, Any]) -> ChatOptions:
         """Build and validate the options; OptionsError says what to change."""
         kwargs = merge_chatbot(kwargs)
+        if "flagging_options" in kwargs:  # gr.ChatInterface's name for the chatbot's feedback_options
+            if "feedback_options" in kwargs:
+                raise OptionsError("give flagging_options or feedback_options, not both: they are the same list")
+            kwargs["feedback_options"] = kwargs.pop("flagging_options")
         names = [f.name for f in dataclasses.fields(cls)]
         for key in kwargs:
             if key not in names:
@@ -134,7 +146,7 @@ class ChatOptions:
         values = dict(kwargs)
         if isinstance(values.get("allowed_paths"), (list, tuple)):  # pathlib.Path entries too
             values["allowed_paths"] = [os.fspath(p) if isinstance(p, os.PathLike) else p for p in values["allowed_paths"]]
-        for key in ("allow_tags", "allowed_origins", "image_hosts", "elem_classes", "buttons", "allowed_paths"):
+        for key in ("allow_tags", "allowed_origins", "image_hosts", "elem_classes", "buttons", "allowed_paths", "feedback_options"):
             if isinstance(values.get(key), str) and key in ("elem_classes",):
                 values[key] = values[key].split()
             if key in values:
@@ -225,6 +237,12 @@ class ChatOptions:
         for button in self.buttons:
             if button not in BUTTONS:
                 raise OptionsError(f"buttons may hold {', '.join(map(repr, BUTTONS))}, not {button!r}")
+        if self.flagging_mode not in ("never", "manual"):
+            raise OptionsError(f"flagging_mode must be 'never' or 'manual', not {self.flagging_mode!r}")
+        _check("flagging_dir", self.flagging_dir, str, "a folder path")
+        _check("like_user_message", self.like_user_message, bool, "True or False")
+        for name in ("retry_btn", "undo_btn", "clear_btn"):
+            _check(name, getattr(self, name), (str, bool), "True, False or a label string")
         if self.value is not None and not callable(self.value) and not isinstance(self.value, (list, tuple)):
             raise OptionsError(f"value must be a list of messages or a function returning one, not {self.value!r}")
 

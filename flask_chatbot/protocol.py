@@ -28,8 +28,8 @@ class _Frame(Schema):
     type = fields.String(required=True)
 
 
-def _message_id() -> fields.String:
-    return fields.String(required=True, validate=validate.Regexp(MESSAGE_ID, error="must be 1-64 of A-Z a-z 0-9 _ -"))
+def _message_id(required: bool = True) -> fields.String:
+    return fields.String(required=required, validate=validate.Regexp(MESSAGE_ID, error="must be 1-64 of A-Z a-z 0-9 _ -"))
 
 
 class _IntOrString(fields.Field):
@@ -93,6 +93,7 @@ class HistoryMessageSchema(Schema):
     content = Content(required=True)
     metadata = _metadata()
     options = _options()
+    feedback = fields.String(allow_none=True)  # the reader's like, dislike or flag
 
 
 class HelloSchema(_Frame):
@@ -103,6 +104,28 @@ class HelloSchema(_Frame):
 class SubmitSchema(_Frame):
     id = _message_id()
     text = fields.String(required=True)
+    option_of = _message_id(required=False)  # the message whose preset reply was clicked
+
+
+class LikeSchema(_Frame):
+    id = _message_id()
+    value = fields.String(required=True, allow_none=True)  # a feedback option, or null to take it back
+
+
+class CopySchema(_Frame):
+    id = _message_id()
+
+
+class RetrySchema(_Frame):
+    pass
+
+
+class UndoSchema(_Frame):
+    pass
+
+
+class ClearSchema(_Frame):
+    pass
 
 
 class StopSchema(_Frame):
@@ -113,6 +136,11 @@ CLIENT_SCHEMAS: dict[str, Schema] = {
     "hello": HelloSchema(),
     "submit": SubmitSchema(),
     "stop": StopSchema(),
+    "like": LikeSchema(),
+    "retry": RetrySchema(),
+    "undo": UndoSchema(),
+    "clear": ClearSchema(),
+    "copy": CopySchema(),
 }
 
 # -- server -> client (the server builds these; tests validate them) ---------------

@@ -8,8 +8,8 @@ import logging
 import secrets
 import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from . import protocol
@@ -19,6 +19,7 @@ from .inbox import FrameBudget, InboxEvent
 from .options import ChatOptions
 from .outbox import Outbox
 from .rendering import Renderer
+from .actions import Actions
 from .content_hooks import ContentHooks
 from .messages import normalize_reply
 from .reply import FnGate, Reply
@@ -44,6 +45,9 @@ class Bot:
     content: ContentHooks | None = None
     # The system messages fn gets before the conversation (Chatbot(value=...)'s), per session.
     system: Callable[[], list[dict[str, Any]]] = list
+    # The developer's listeners (chatbot.like(fn) ...), by event, and the flag log if flagging is on.
+    listeners: Mapping[str, list[Callable[..., Any]]] = field(default_factory=dict)
+    flag_log: Any = None  # feedback.FlagLog
 
 
 class ChatSession:
@@ -64,9 +68,10 @@ class ChatSession:
         self.id = secrets.token_hex(8)
         self.history: list[dict[str, Any]] = []
         self._system: list[dict[str, Any]] = []
+        self.actions = Actions(self)
         self.reply: Reply | None = None
         self.greeted = False
-        self._lock = threading.Lock()
+        self.lock = threading.Lock()
         self._gate = FnGate()
         self._budget = FrameBudget(bot.options.max_frames_per_second)
         self._inbox = ws.event if isinstance(getattr(ws, "event", None), InboxEvent) else None
@@ -145,7 +150,7 @@ class ChatSession:
             messages = [self._from_hello(m) for m in history]
         if not self.greeted:
             self._system = self.bot.system()
-        with self._lock:
+        with self.lock:
             # The element resends all it shows; past max_history the oldest are dropped, as
             # after a turn, so a long conversation can always reconnect.
             self.history = []
@@ -186,16 +191,26 @@ class ChatSession:
         limit = self.bot.options.max_message_chars
         if len(text) > limit:
             raise ProtocolError("too_large", f"the message has {len(text)} characters; the limit is {limit}")
-        with self._lock:
+        if "option_of" in frame:  # a preset reply of that message was clicked
+            self.actions.option_selected(frame["option_of"], text)
+        with self.lock:
             if any(m["id"] == message_id for m in self.history):
                 raise ProtocolError("bad_frame", f"submit.id: {message_id!r} is already the id of a message")
-            # A copy: fn may mutate it freely. System messages first, never trimmed by max_history.
-            history_for_fn = [dict(m) for m in self._system] + [self._for_fn(m) for m in self.history]
+            history_for_fn = self.history_for_fn(self.history)
             self._remember([{"id": message_id, "role": "user", "content": text}])
         html = render(self.bot.renderer, text, from_user=True)
         self.outbox.send(
             protocol.message({"id": message_id, "role": "user", "content": text, "html": html, "status": "done"})
         )
+        self.start_reply(text, history_for_fn)
+
+    def history_for_fn(self, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """``messages`` as fn gets them: a copy it may mutate freely, the system messages first
+        (never trimmed by max_history). Call with the lock."""
+        return [dict(m) for m in self._system] + [self.for_fn(m) for m in messages]
+
+    def start_reply(self, text: str, history_for_fn: list[dict[str, Any]]) -> None:
+        """Run fn on ``text`` and stream its reply (the user's message is already shown)."""
         self.reply = Reply(
             self.bot.fn,
             (text, history_for_fn),
@@ -209,16 +224,31 @@ class ChatSession:
         )
         self.reply.start()
 
+    def _on_like(self, frame: dict[str, Any]) -> None:
+        self.actions.like(frame)
+
+    def _on_retry(self, frame: dict[str, Any]) -> None:
+        self.actions.retry(frame)
+
+    def _on_undo(self, frame: dict[str, Any]) -> None:
+        self.actions.undo(frame)
+
+    def _on_clear(self, frame: dict[str, Any]) -> None:
+        self.actions.clear(frame)
+
+    def _on_copy(self, frame: dict[str, Any]) -> None:
+        self.actions.copy(frame)
+
     def _on_stop(self, frame: dict[str, Any]) -> None:
         if self.reply is not None:
             self.reply.stop()
 
     def _reply_finished(self, messages: list[dict[str, Any]]) -> None:
-        with self._lock:
+        with self.lock:
             self._remember(messages)
         self.reply = None
 
-    def _for_fn(self, message: dict[str, Any]) -> dict[str, Any]:
+    def for_fn(self, message: dict[str, Any]) -> dict[str, Any]:
         """A history entry as fn sees it: Gradio's OpenAI-style messages (a fresh copy)."""
         content = message["content"]
         if isinstance(content, dict) and self.bot.content is not None:

@@ -1,0 +1,97 @@
+"""What the reader did, for the developer's callbacks: Gradio's event data classes.
+
+``chatbot.like(fn)`` and the other listeners of :class:`~flask_chatbot.Chatbot` call ``fn``
+with one of these, in the app's context, from the socket that received the action::
+
+    @chatbot.like
+    def vote(data: LikeData) -> None:
+        print("up" if data.liked else "down", data.index, data.value)
+
+``index`` is the message's position in the conversation the server holds (the one fn gets
+as history, system messages left out); ``value`` its content.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+log = logging.getLogger("flask_chatbot")
+
+
+@dataclass(frozen=True)
+class EventData:
+    """The message an action concerns: its ``index`` and ``value`` (content)."""
+
+    index: int
+    value: Any
+
+
+@dataclass(frozen=True)
+class LikeData(EventData):
+    """``liked`` is True for "Like", False for "Dislike", or another feedback option's text;
+    ``None`` when the reader took their feedback back."""
+
+    liked: bool | str | None = None
+
+
+@dataclass(frozen=True)
+class RetryData(EventData):
+    """The user message whose reply is generated again."""
+
+
+@dataclass(frozen=True)
+class UndoData(EventData):
+    """The user message taken back (with the replies after it)."""
+
+
+@dataclass(frozen=True)
+class EditData(EventData):
+    """An edited message: ``value`` is the new text, ``previous_value`` the old."""
+
+    previous_value: Any = None
+
+
+@dataclass(frozen=True)
+class CopyData(EventData):
+    """A message the reader copied."""
+
+
+@dataclass(frozen=True)
+class SelectData(EventData):
+    """A preset reply (``option_select``: ``value`` is the option's value) or an example chosen."""
+
+    selected: bool = True
+
+
+# The listeners of Chatbot, with the event data each receives (clear receives none).
+EVENTS: dict[str, type[EventData] | None] = {
+    "like": LikeData,
+    "retry": RetryData,
+    "undo": UndoData,
+    "edit": EditData,
+    "clear": None,
+    "copy": CopyData,
+    "select": SelectData,
+    "option_select": SelectData,
+    "example_select": SelectData,
+}
+
+
+def call_listener(listener: Callable[..., Any], data: EventData | None, history: list[dict[str, Any]]) -> Any:
+    """Call ``listener`` as Gradio would: with the event data where its signature asks for it
+    (a parameter annotated with an EventData class, or the only parameter), and the history
+    for a parameter before it (``fn(history, data)``). Returns what the listener returns."""
+    try:
+        params = list(inspect.signature(listener).parameters.values())
+    except (TypeError, ValueError):
+        params = []
+    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    if not positional:
+        return listener()
+    if len(positional) == 1:
+        return listener(data if data is not None else history)
+    return listener(history, data, *[None] * (len(positional) - 2))

@@ -1,0 +1,153 @@
+"""Conversation actions over a real socket (issue 7): like, retry, undo, clear, copy and
+preset replies, what the listeners receive, what the conversation becomes, the flag log."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Any
+
+from live import final_text
+
+from flask_chatbot import Chatbot
+from flask_chatbot.event_data import CopyData, LikeData, RetryData, SelectData, UndoData
+
+
+def counting_bot():
+    turns: list[tuple[str, list[dict[str, Any]]]] = []
+
+    def fn(message, history):
+        turns.append((message, history))
+        return f"reply {len(turns)} to {message}"
+
+    return fn, turns
+
+
+def assistant_id(frames: list[dict[str, Any]]) -> str:
+    return [f["id"] for f in frames if f["type"] == "done"][-1]
+
+
+def test_like_and_dislike_reach_the_listener_with_gradio_s_data(connect) -> None:
+    chatbot, seen = Chatbot(), []
+    chatbot.like(lambda data: seen.append(data))
+    fn, _ = counting_bot()
+    client = connect(fn, chatbot=chatbot)
+    reply = assistant_id(client.turn("hi", "u1"))
+    client.send({"type": "like", "id": reply, "value": "Like"})
+    client.send({"type": "like", "id": reply, "value": "Dislike"})
+    client.send({"type": "like", "id": reply, "value": None})
+    client.send({"type": "copy", "id": reply})  # a frame after them: all are handled once it is
+    client.turn("again", "u2")
+    assert seen == [LikeData(1, "reply 1 to hi", True), LikeData(1, "reply 1 to hi", False), LikeData(1, "reply 1 to hi", None)]
+
+
+def test_feedback_travels_back_in_hello_and_a_bad_like_gets_an_error(connect) -> None:
+    fn, _ = counting_bot()
+    client = connect(fn, chatbot=Chatbot(), flagging_mode="manual", flagging_dir="/tmp/unused-flags")
+    reply = assistant_id(client.turn("hi", "u1"))
+    client.send({"type": "like", "id": reply, "value": "Awesome"})
+    assert client.recv()["code"] == "bad_frame"
+    client.send({"type": "like", "id": "nope", "value": "Like"})
+    assert client.recv()["code"] == "unknown_message"
+    client.send({"type": "like", "id": "u1", "value": "Like"})  # like_user_message is off
+    assert client.recv()["code"] == "bad_frame"
+    assert client.hello([{"id": "u1", "role": "user", "content": "hi"},
+                         {"id": reply, "role": "assistant", "content": "x", "feedback": "Like"}])["type"] == "welcome"
+
+
+def test_retry_regenerates_the_last_reply_and_removes_the_old_one(connect) -> None:
+    chatbot, seen = Chatbot(), []
+    chatbot.retry(lambda data: seen.append(data))
+    fn, turns = counting_bot()
+    client = connect(fn, chatbot=chatbot)
+    client.turn("one", "u1")
+    old = assistant_id(client.turn("two", "u2"))
+    client.send({"type": "retry"})
+    frames = client.recv_until("idle")
+    assert frames[0] == {"type": "remove", "id": old}
+    assert list(final_text(frames).values()) == ["reply 3 to two"]
+    assert turns[2] == ("two", [{"role": "user", "content": "one"}, {"role": "assistant", "content": "reply 1 to one"}])
+    assert seen == [RetryData(2, "two")]
+    client.turn("three", "u3")
+    assert [m["content"] for m in turns[3][1]] == ["one", "reply 1 to one", "two", "reply 3 to two"]
+
+
+def test_undo_removes_the_last_exchange(connect) -> None:
+    chatbot, seen = Chatbot(), []
+    chatbot.undo(lambda data: seen.append(data))
+    fn, turns = counting_bot()
+    client = connect(fn, chatbot=chatbot)
+    client.turn("one", "u1")
+    reply = assistant_id(client.turn("two", "u2"))
+    client.send({"type": "undo"})
+    assert [client.recv(), client.recv()] == [{"type": "remove", "id": "u2"}, {"type": "remove", "id": reply}]
+    client.turn("three", "u3")
+    assert [m["content"] for m in turns[2][1]] == ["one", "reply 1 to one"]
+    assert seen == [UndoData(2, "two")]
+
+
+def test_clear_empties_the_conversation_and_tells_the_listener(connect) -> None:
+    chatbot, cleared = Chatbot(), []
+    chatbot.clear(lambda: cleared.append(True))
+    fn, turns = counting_bot()
+    client = connect(fn, chatbot=chatbot)
+    client.turn("one", "u1")
+    client.send({"type": "clear"})
+    client.turn("fresh", "u2")
+    assert turns[1][1] == [] and cleared == [True]
+
+
+def test_copy_and_a_preset_reply_reach_their_listeners(connect) -> None:
+    chatbot, copies, picks = Chatbot(), [], []
+    chatbot.copy(lambda data: copies.append(data))
+    chatbot.option_select(lambda data: picks.append(data))
+
+    def fn(message, history):
+        return {"content": "Pick", "options": [{"value": "blue"}]} if message == "go" else f"you chose {message}"
+
+    client = connect(fn, chatbot=chatbot)
+    reply = assistant_id(client.turn("go", "u1"))
+    client.send({"type": "copy", "id": reply})
+    client.send({"type": "submit", "id": "u2", "text": "blue", "option_of": reply})
+    assert list(final_text(client.recv_until("idle")).values()) == ["you chose blue"]
+    assert copies == [CopyData(1, "Pick")] and picks == [SelectData(1, "blue")]
+
+
+def test_retry_and_undo_while_generating_or_with_nothing_to_act_on_get_errors(connect) -> None:
+    fn, _ = counting_bot()
+    client = connect(fn)
+    client.send({"type": "retry"})
+    assert client.recv()["code"] == "bad_frame"
+    client.send({"type": "undo"})
+    assert client.recv()["code"] == "bad_frame"
+    assert list(final_text(client.turn("still fine", "u1")).values()) == ["reply 1 to still fine"]
+
+
+def test_a_listener_that_raises_is_logged_and_the_chat_goes_on(connect, caplog) -> None:
+    chatbot = Chatbot()
+
+    @chatbot.like
+    def broken(data: LikeData) -> None:
+        raise RuntimeError("secret detail")
+
+    fn, _ = counting_bot()
+    client = connect(fn, chatbot=chatbot)
+    reply = assistant_id(client.turn("hi", "u1"))
+    client.send({"type": "like", "id": reply, "value": "Like"})
+    error = client.recv()
+    assert error["code"] == "listener_error" and "secret" not in error["message"]
+    assert "secret detail" in caplog.text
+    assert list(final_text(client.turn("more", "u2")).values()) == ["reply 2 to more"]
+
+
+def test_flags_go_to_the_csv_with_a_header_that_matches_the_rows(connect, tmp_path: Path) -> None:
+    fn, _ = counting_bot()
+    client = connect(fn, flagging_mode="manual", flagging_options=["Like", "Dislike", "Spam"],
+                     flagging_dir=str(tmp_path / "flags"))
+    reply = assistant_id(client.turn("=HYPERLINK(\"http://x\")", "u1"))
+    client.send({"type": "like", "id": reply, "value": "Spam"})
+    client.turn("flush", "u2")
+    with open(tmp_path / "flags" / "flags.csv", encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.reader(f))
+    assert rows[0] == ["conversation", "index", "message", "flag", "timestamp", "user"]
+    assert len(rows) == 2 and len(rows[1]) == 6 and rows[1][1:4] == ["1", 'reply 1 to =HYPERLINK("http://x")', "Spam"]
