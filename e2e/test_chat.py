@@ -93,6 +93,7 @@ def test_server_restart_mid_conversation_reconnects_and_loses_nothing(page: Page
         chat.send("first question")
         first = chat.assistant_messages.nth(0)
         expect(first).to_contain_text(DEMO_END, timeout=15_000)
+        chat.expect_idle()  # the last words can show before the turn's end: Enter sends only after it
         chat.send("second question")
         second = chat.assistant_messages.nth(1)
         expect(second).to_contain_text("Here is")

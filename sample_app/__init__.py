@@ -39,7 +39,15 @@ def create_app() -> Flask:
 
     # Every kind of message the chat can show, on its own page.
     app.register_blueprint(
-        chat_bp(sink_bot, name="sink", title="Kitchen sink", chatbot=kitchen_sink_chatbot()),
+        chat_bp(
+            sink_bot,
+            name="sink",
+            title="Kitchen sink",
+            chatbot=kitchen_sink_chatbot(),
+            flagging_mode="manual",
+            flagging_options=["Like", "Dislike", "Inaccurate", "Offensive"],
+            flagging_dir=os.environ.get("CHATBOT_FLAGGING_DIR", ".gradio/flagged"),
+        ),
         url_prefix="/sink",
     )
 

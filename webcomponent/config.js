@@ -25,6 +25,12 @@ export const DEFAULT_CONFIG = Object.freeze({
   elem_classes: [],
   watermark: null,
   avatar_images: [null, null],
+  likeable: false,
+  feedback_options: ['Like', 'Dislike'],
+  like_user_message: false,
+  retry_btn: true,
+  undo_btn: true,
+  clear_btn: true,
 })
 
 // Sizes reach the element as CSS lengths ("500px", "80vh"), set as custom properties: the
@@ -61,7 +67,10 @@ export function applyConfig(parts, config, host) {
   parts.label.textContent = label
   parts.label.hidden = !label
   parts.copyAllButton.hidden = !buttons.includes('copy_all')
-  parts.header.hidden = !label && parts.copyAllButton.hidden
+  parts.clearButton.hidden = config.clear_btn === false
+  parts.header.hidden = !label && parts.copyAllButton.hidden && parts.clearButton.hidden
+  frame.toggleAttribute('data-no-retry', config.retry_btn === false)
+  frame.toggleAttribute('data-no-undo', config.undo_btn === false)
   for (const [option, property] of Object.entries(SIZES)) {
     const size = config[option]
     if (typeof size === 'string' && CSS_SIZE.test(size)) host.style.setProperty(property, size)

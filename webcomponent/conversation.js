@@ -3,6 +3,7 @@
 // frames that change them; the element decides what else follows (controls, scrolling).
 
 import {emit} from './events.js'
+import {createTurnButtons} from './message-actions.js'
 import {createAlert} from './parts.js'
 import * as protocol from './protocol.js'
 import {MessageView, normalizeMessage} from './render.js'
@@ -34,6 +35,8 @@ export class Conversation {
   #orphans = new Map() // a parent_id not shown yet -> the views waiting for it
   #latest = null // the last message: the only one whose preset replies show
   #avatars = {}
+  #feedback = {options: null, user: false} // config.likeable's buttons, and for user messages too?
+  #turnButtons = createTurnButtons() // retry and undo: one pair, under the last reply
 
   constructor(element, {log, pending, placeholder}, host) {
     this.#element = element
@@ -59,7 +62,7 @@ export class Conversation {
    * history: it keeps the one it was told (after the running reply, whose end would
    * otherwise land in the new history).
    */
-  replace(list) {
+  replace(list, frame = null) {
     for (const view of this.#views.values()) view.element.remove()
     for (const alert of this.#log.querySelectorAll('.error')) alert.remove()
     this.#views.clear()
@@ -84,8 +87,66 @@ export class Conversation {
     this.#pending.hidden = true
     this.#changed()
     this.#host.shown()
-    if (this.#generating) this.#resyncOnIdle = true
+    // `frame` (e.g. `clear`) tells the server instead of a new `hello`.
+    if (frame) this.#host.send(frame)
+    else if (this.#generating) this.#resyncOnIdle = true
     else this.#host.send(protocol.hello(this.history()))
+  }
+
+  /** Offer feedback buttons: `options` (config.feedback_options when likeable) or null; `user`: on user messages too. */
+  setFeedback(options, user) {
+    this.#feedback = {options: options?.length ? options : null, user}
+    for (const view of this.#views.values()) this.#offerFeedback(view)
+  }
+
+  /** The reader gave `value` (or took it back: null) on the message `element`. */
+  feedback(element, value) {
+    const view = this.#views.get(element?.dataset.id)
+    if (!view) return
+    const event = emit(this.#element, 'like', {id: view.id, value, message: view.toJSON()}, true)
+    if (event.defaultPrevented) return
+    view.setFeedback(value)
+    this.#host.send(protocol.like(view.id, value))
+  }
+
+  /** Generate the last reply again. False when it cannot be now (generating, offline, nothing to retry). */
+  retry() {
+    if (this.#generating || !this.#host.canSend() || !this.#lastUserView()) return false
+    if (emit(this.#element, 'retry', {}, true).defaultPrevented) return false
+    this.#generating = true
+    this.#pending.hidden = false
+    this.#host.send(protocol.retry())
+    this.#host.shown()
+    return true
+  }
+
+  /** Take the last exchange back; returns the user's text (for the message box), or null. */
+  undo() {
+    const last = this.#lastUserView()
+    if (this.#generating || !this.#host.canSend() || !last) return null
+    if (emit(this.#element, 'undo', {id: last.id, text: last.content}, true).defaultPrevented) return null
+    this.#host.send(protocol.undo()) // the server answers with `remove` frames
+    return typeof last.content === 'string' ? last.content : ''
+  }
+
+  /** The reader copied the message `element`. */
+  copied(element) {
+    const view = this.#views.get(element?.dataset.id)
+    if (!view) return
+    emit(this.#element, 'copy', {id: view.id, message: view.toJSON()})
+    this.#host.send(protocol.copy(view.id))
+  }
+
+  #lastUserView() {
+    const views = [...this.#views.values()]
+    for (let i = views.length - 1; i >= 0; i--) if (views[i].role === protocol.USER) return views[i]
+    return null
+  }
+
+  #offerFeedback(view) {
+    const {options, user} = this.#feedback
+    const offered = view.role === protocol.ASSISTANT || (user && view.role === protocol.USER)
+    view.offerFeedback(offered && !view.element.classList.contains('thought') ? options : null)
   }
 
   // What `hello` carries: everything shown, except assistant messages with no text yet and
@@ -113,7 +174,7 @@ export class Conversation {
    * prevents it: that page sends the text its own way). The new message's id, or null when
    * it cannot be sent now (empty, generating, the host cannot send).
    */
-  submit(text) {
+  submit(text, optionOf = null) {
     if (!text.trim() || this.#generating || !this.#host.canSend()) return null
     const id = protocol.newMessageId()
     this.#insert(new MessageView({id, role: protocol.USER, content: text, status: protocol.COMPLETE}))
@@ -123,7 +184,7 @@ export class Conversation {
     this.#changed()
     this.#host.shown()
     const event = emit(this.#element, 'submit', {id, text}, true)
-    if (!event.defaultPrevented) this.#host.send(protocol.submit(id, text))
+    if (!event.defaultPrevented) this.#host.send(protocol.submit(id, text, optionOf))
     return id
   }
 
@@ -190,6 +251,7 @@ export class Conversation {
   #insert(view) {
     this.#views.set(view.id, view)
     view.setAvatar(this.#avatars[view.role] ?? null)
+    if (this.#feedback.options) this.#offerFeedback(view)
     this.#place(view)
     if (view.role !== protocol.SYSTEM) this.#setLatest(view) // a hidden message hides no options
   }
@@ -227,6 +289,8 @@ export class Conversation {
     this.#latest?.element.removeAttribute('data-latest')
     this.#latest = view
     view.element.setAttribute('data-latest', '')
+    // Retry and undo act on the last exchange: their one pair of buttons follows the last reply.
+    if (view.role === protocol.ASSISTANT) view.actions.append(...this.#turnButtons)
   }
 
   #showMessage(message) {

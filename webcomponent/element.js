@@ -130,11 +130,20 @@ export class ChatBotElement extends HTMLElement {
     const send = text => !this.generating && !this.#socket.holdSubmit() && this.#conversation.submit(text)
     this.#composer.connect(signal, {send, stop: () => this.stop(), activity: () => this.#socket.wake()})
     this.#scroller.connect(signal)
+    const conversation = this.#conversation
     connectMessageActions(this.#parts.log, {
-      option: value => send(value),
-      messageText: element => this.#conversation.copyTextOf(element),
+      option: (value, element) => !this.generating && !this.#socket.holdSubmit() && conversation.submit(value, element?.dataset.id),
+      messageText: element => conversation.copyTextOf(element),
+      copied: element => conversation.copied(element),
+      feedback: (element, value) => conversation.feedback(element, value),
+      retry: () => conversation.retry() && this.#composer.focus(),
+      undo: () => {
+        const text = conversation.undo()
+        if (text !== null) this.#composer.restore(text)
+      },
     }, signal)
     this.#parts.copyAllButton.addEventListener('click', () => this.#copyAll(), {signal})
+    this.#parts.clearButton.addEventListener('click', () => this.clear(), {signal})
     this.#openSocket()
     this.#autofocus()
   }
@@ -216,13 +225,21 @@ export class ChatBotElement extends HTMLElement {
     if (event.defaultPrevented) return false
     this.#socket.send(protocol.stop())
     this.#composer.stopping = true // until the `idle` frame
+    this.#composer.focus() // the stop button is going: focus must not fall to <body>
     return true
   }
 
-  /** Empty the conversation (stopping a reply being generated). */
+  /**
+   * Empty the conversation (stopping a reply being generated) and tell the server
+   * (`clear`). Fires a cancelable `chat-bot-clear`; false if it was prevented.
+   */
   clear() {
+    this.#build()
+    if (emit(this, 'clear', {}, true).defaultPrevented) return false
     if (this.generating) this.stop()
-    this.messages = []
+    this.#conversation.replace([], protocol.clear())
+    this.#composer.focus()
+    return true
   }
 
   /** Focus the message box. */
@@ -270,6 +287,7 @@ export class ChatBotElement extends HTMLElement {
     const config = this.#config
     applyConfig(this.#parts, config, this)
     this.#conversation.setAvatars(avatars(config))
+    this.#conversation.setFeedback(config.likeable ? config.feedback_options : null, config.like_user_message === true)
     // The conversation a new page starts with (Chatbot(value=...)), unless it shows one.
     if (Array.isArray(config.value) && config.value.length && !this.#conversation.messages.length) {
       this.#conversation.replace(config.value)

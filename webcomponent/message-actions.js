@@ -2,9 +2,16 @@
 // a code block, copying the whole conversation. The buttons are built here; one delegated
 // listener on the log handles them all, so a message costs no listener of its own.
 
+import {icon} from './parts.js'
+
 const COPIED_FOR_MS = 1500
 
 export const ACTION_TEXT = Object.freeze({
+  like: 'Like',
+  dislike: 'Dislike',
+  flag: 'Flag',
+  retry: 'Retry',
+  undo: 'Undo',
   copy: 'Copy',
   copied: 'Copied',
   copyMessage: 'Copy message',
@@ -38,6 +45,58 @@ export function createCopyButton() {
   return copyButton('copy-message', ACTION_TEXT.copyMessage)
 }
 
+/** Retry and undo, shown under the last reply only (CSS) while nothing is generated. */
+export function createTurnButtons() {
+  return [actionButton('retry', ACTION_TEXT.retry), actionButton('undo', ACTION_TEXT.undo)]
+}
+
+/**
+ * The feedback controls for `options` (config.feedback_options): "Like" and "Dislike" are
+ * thumbs, any other option goes in a "Flag" menu. `aria-pressed` shows the reader's choice.
+ */
+export function createFeedback(options) {
+  const group = document.createElement('span')
+  group.className = 'feedback'
+  group.setAttribute('role', 'group')
+  group.setAttribute('aria-label', 'Feedback')
+  const flags = []
+  for (const option of options) {
+    if (option === 'Like' || option === 'Dislike') {
+      const button = actionButton(`feedback ${option.toLowerCase()}`, ACTION_TEXT[option.toLowerCase()])
+      button.dataset.value = option
+      button.setAttribute('aria-pressed', 'false')
+      group.append(button)
+    } else if (typeof option === 'string') {
+      flags.push(option)
+    }
+  }
+  if (flags.length) {
+    const menu = document.createElement('details')
+    menu.className = 'flag-menu'
+    const summary = document.createElement('summary')
+    summary.className = 'action'
+    summary.setAttribute('part', 'flag')
+    summary.textContent = ACTION_TEXT.flag
+    menu.append(summary)
+    for (const flag of flags) {
+      const button = actionButton('feedback flag', flag)
+      button.dataset.value = flag
+      button.setAttribute('aria-pressed', 'false')
+      button.textContent = flag
+      menu.append(button)
+    }
+    group.append(menu)
+  }
+  return group
+}
+
+/** Show `value` (or none) as the chosen feedback in `group` (made by createFeedback). */
+export function showFeedback(group, value) {
+  for (const button of group.querySelectorAll('.feedback[data-value]')) {
+    button.setAttribute('aria-pressed', String(button.dataset.value === value))
+  }
+}
+
 /** Give every code block in `root` a copy button in its header (once). */
 export function decorateCodeBlocks(root) {
   for (const header of root.querySelectorAll('.code-block > .code-header')) {
@@ -46,8 +105,10 @@ export function decorateCodeBlocks(root) {
 }
 
 /**
- * Handle clicks on the log's action buttons. `host.option(value)` sends a preset reply,
- * `host.messageText(messageElement)` is the text a message's copy button copies.
+ * Handle clicks on the log's action buttons. `host.option(value, messageElement)` sends a
+ * preset reply, `host.messageText(messageElement)` is the text a copy button copies and
+ * `host.copied(messageElement)` says it was; `host.feedback(messageElement, value)`,
+ * `host.retry()` and `host.undo()` do the rest.
  */
 export function connectMessageActions(log, host, signal) {
   log.addEventListener(
@@ -55,13 +116,24 @@ export function connectMessageActions(log, host, signal) {
     event => {
       const button = event.target instanceof Element ? event.target.closest('button') : null
       if (!button || !log.contains(button) || button.disabled) return
+      const message = button.closest('.message')
       if (button.classList.contains('option')) {
-        host.option(button.dataset.value ?? '')
+        host.option(button.dataset.value ?? '', message)
       } else if (button.classList.contains('copy-code')) {
         const code = button.closest('.code-block')?.querySelector('pre code, pre')
         copy(button, code?.textContent ?? '')
       } else if (button.classList.contains('copy-message')) {
-        copy(button, host.messageText(button.closest('.message')))
+        copy(button, host.messageText(message))
+        host.copied(message)
+      } else if (button.classList.contains('feedback')) {
+        // Clicking the chosen feedback again takes it back.
+        const value = button.getAttribute('aria-pressed') === 'true' ? null : button.dataset.value
+        button.closest('details')?.removeAttribute('open')
+        host.feedback(message, value)
+      } else if (button.classList.contains('retry')) {
+        host.retry()
+      } else if (button.classList.contains('undo')) {
+        host.undo()
       }
     },
     {signal},
@@ -90,6 +162,22 @@ export async function copy(button, text) {
     shown.textContent = original
   }, COPIED_FOR_MS)
 }
+
+function actionButton(className, label) {
+  const button = document.createElement('button')
+  button.type = 'button'
+  button.className = `action ${className}`
+  button.setAttribute('part', className.split(' ').pop())
+  button.setAttribute('aria-label', label)
+  button.title = label
+  const name = ICONS[label]
+  if (name) button.append(icon(name))
+  else button.textContent = label
+  return button
+}
+
+// The actions shown as icons (parts.js draws them with DOM calls: nothing for a CSP to block).
+const ICONS = {Like: 'like', Dislike: 'dislike', Retry: 'retry', Undo: 'undo'}
 
 function copyButton(className, label) {
   const button = document.createElement('button')

@@ -15,6 +15,7 @@ export const TEXT = Object.freeze({
   offline: 'Offline. Reconnecting…',
   copy: 'Copy',
   copyAll: 'Copy conversation',
+  clear: 'Clear conversation',
 })
 
 const SVG = 'http://www.w3.org/2000/svg'
@@ -22,6 +23,11 @@ const ICONS = {
   send: [['path', {d: 'M12 19V5M5.5 11.5 12 5l6.5 6.5'}]],
   stop: [['rect', {x: '6.5', y: '6.5', width: '11', height: '11', rx: '2', class: 'filled'}]],
   down: [['path', {d: 'M12 5v14M5.5 12.5 12 19l6.5-6.5'}]],
+  like: [['path', {d: 'M7 10v10H4V10h3zm0 0 4-7c1.5 0 2.5 1 2.5 2.5L13 9h5.5a2 2 0 0 1 2 2.3l-1.2 7A2 2 0 0 1 17.3 20H7'}]],
+  dislike: [['path', {d: 'M17 14V4h3v10h-3zm0 0-4 7c-1.5 0-2.5-1-2.5-2.5L11 15H5.5a2 2 0 0 1-2-2.3l1.2-7A2 2 0 0 1 6.7 4H17'}]],
+  retry: [['path', {d: 'M20 12a8 8 0 1 1-2.34-5.66M20 4v5h-5'}]],
+  undo: [['path', {d: 'M9 14 4 9l5-5M4 9h10.5a5.5 5.5 0 0 1 0 11H11'}]],
+  trash: [['path', {d: 'M4 7h16M10 11v6M14 11v6M6 7l1 13h10l1-13M9 7V4h6v3'}]],
 }
 
 function element(tag, attributes = {}, children = []) {
@@ -32,7 +38,7 @@ function element(tag, attributes = {}, children = []) {
 }
 
 // Icons built with DOM calls: no markup strings, nothing for a CSP or Trusted Types to block.
-function icon(name) {
+export function icon(name) {
   const svg = document.createElementNS(SVG, 'svg')
   svg.setAttribute('viewBox', '0 0 24 24')
   svg.setAttribute('aria-hidden', 'true')
@@ -92,7 +98,12 @@ export function createParts() {
     {class: 'copy copy-all', part: 'copy-all', type: 'button', 'aria-label': TEXT.copyAll, title: TEXT.copyAll},
     [element('span', {class: 'copy-label'}, [TEXT.copyAll])],
   )
-  parts.header = element('div', {class: 'header', part: 'header', hidden: ''}, [parts.label, parts.copyAllButton])
+  parts.clearButton = element(
+    'button',
+    {class: 'action clear', part: 'clear-button', type: 'button', 'aria-label': TEXT.clear, title: TEXT.clear},
+    [icon('trash')],
+  )
+  parts.header = element('div', {class: 'header', part: 'header', hidden: ''}, [parts.label, parts.copyAllButton, parts.clearButton])
   parts.logWrap = element('div', {class: 'log-wrap'}, [parts.log, parts.placeholder, parts.scrollButton])
   frame.append(parts.status, parts.header, parts.logWrap, parts.form)
   return parts

@@ -11,6 +11,11 @@ export const PROTOCOL_VERSION = 1
 export const HELLO = 'hello'
 export const SUBMIT = 'submit'
 export const STOP = 'stop'
+export const LIKE = 'like'
+export const RETRY = 'retry'
+export const UNDO = 'undo'
+export const CLEAR = 'clear'
+export const COPY = 'copy'
 
 /** Frames the server sends. */
 export const WELCOME = 'welcome'
@@ -41,6 +46,8 @@ export const ERROR_CODES = Object.freeze([
   'hello_required',
   'busy',
   'fn_error',
+  'unknown_message',
+  'listener_error',
 ])
 
 /** The close code of a connection the server closed because nothing happened on it. */
@@ -66,18 +73,42 @@ export function hello(history) {
   return {
     type: HELLO,
     version: PROTOCOL_VERSION,
-    history: history.map(({id, role, content, metadata, options}) => {
+    history: history.map(({id, role, content, metadata, options, feedback}) => {
       const entry = {id, role, content}
       if (metadata) entry.metadata = metadata
       if (options?.length) entry.options = options
+      if (feedback) entry.feedback = feedback
       return entry
     }),
   }
 }
 
-/** `submit`: the user sends `text` as message `id`. */
-export function submit(id, text) {
-  return {type: SUBMIT, id, text}
+/** `submit`: the user sends `text` as message `id` (`optionOf`: the message whose preset reply it is). */
+export function submit(id, text, optionOf = null) {
+  return optionOf ? {type: SUBMIT, id, text, option_of: optionOf} : {type: SUBMIT, id, text}
+}
+
+/** `like`: the reader's feedback on message `id` ("Like", "Dislike", a flag), or null to take it back. */
+export function like(id, value) {
+  return {type: LIKE, id, value}
+}
+
+/** `retry`, `undo`, `clear`: generate the last reply again, take the last exchange back, start over. */
+export function retry() {
+  return {type: RETRY}
+}
+
+export function undo() {
+  return {type: UNDO}
+}
+
+export function clear() {
+  return {type: CLEAR}
+}
+
+/** `copy`: the reader copied message `id`. */
+export function copy(id) {
+  return {type: COPY, id}
 }
 
 /** `stop`: stop the reply being generated. */

@@ -13,7 +13,7 @@
 // text before the server's echo, `tail_text`) goes in as Text nodes.
 
 import {parseHTML} from './html.js'
-import {createCopyButton, createOptions, decorateCodeBlocks} from './message-actions.js'
+import {createCopyButton, createFeedback, createOptions, decorateCodeBlocks, showFeedback} from './message-actions.js'
 import {morphChildren, morphNodes} from './morph.js'
 import {ASSISTANT, COMPLETE, ID_PATTERN, STREAMING, USER} from './protocol.js'
 import {ThoughtView} from './thoughts.js'
@@ -66,6 +66,8 @@ export class MessageView {
   #thought = null
   #options = null
   #avatar = null
+  #actions = null
+  #feedback = null
   #data
   #blocks = [] // frozen blocks, each the list of top-level nodes its HTML produced
   #tail = [] // top-level nodes of the open block, including text appended at the top level
@@ -89,15 +91,43 @@ export class MessageView {
     this.#content.setAttribute('part', 'content')
     this.#bubble.append(this.#content)
     this.element.append(this.#bubble)
-    if (role === ASSISTANT) {
-      const actions = document.createElement('div')
-      actions.className = 'message-actions'
-      actions.setAttribute('part', 'actions')
-      actions.append(createCopyButton())
-      this.element.append(actions)
-    }
+    if (role === ASSISTANT) this.actions.append(createCopyButton())
     this.#data = {id: message.id, role: message.role, content: '', html: '', status: COMPLETE}
+    if (typeof message.feedback === 'string') this.#data.feedback = message.feedback
     this.update(message)
+  }
+
+  /** The row of buttons under the message (copy, feedback, retry, undo), made when first needed. */
+  get actions() {
+    if (!this.#actions) {
+      this.#actions = document.createElement('div')
+      this.#actions.className = 'message-actions'
+      this.#actions.setAttribute('part', 'actions')
+      this.element.insertBefore(this.#actions, this.#options)
+    }
+    return this.#actions
+  }
+
+  /** The reader's feedback ("Like", "Dislike", a flag) or null. */
+  get feedback() {
+    return this.#data.feedback ?? null
+  }
+
+  /** Offer feedback buttons for `options` (config.feedback_options), or none (null). */
+  offerFeedback(options) {
+    this.#feedback?.remove()
+    this.#feedback = options?.length ? createFeedback(options) : null
+    if (this.#feedback) {
+      this.actions.append(this.#feedback)
+      showFeedback(this.#feedback, this.feedback)
+    }
+  }
+
+  /** Record and show the reader's feedback (null: none). */
+  setFeedback(value) {
+    if (value) this.#data.feedback = value
+    else delete this.#data.feedback
+    if (this.#feedback) showFeedback(this.#feedback, this.feedback)
   }
 
   get id() {
@@ -177,6 +207,7 @@ export class MessageView {
     const entry = {id: this.#data.id, role: this.#data.role, content: this.#data.content}
     if (this.#data.metadata) entry.metadata = this.#data.metadata
     if (this.#data.options) entry.options = this.#data.options
+    if (this.#data.feedback) entry.feedback = this.#data.feedback
     return entry
   }
 
@@ -363,7 +394,7 @@ export function normalizeMessage(message, newId) {
     html: typeof message?.html === 'string' ? message.html : null,
     status: typeof message?.status === 'string' ? message.status : COMPLETE,
   }
-  for (const key of ['metadata', 'options', 'title_html']) if (message?.[key] != null) normalized[key] = message[key]
+  for (const key of ['metadata', 'options', 'title_html', 'feedback']) if (message?.[key] != null) normalized[key] = message[key]
   return normalized
 }
 
