@@ -14,6 +14,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import json
+import os
+import tempfile
+
 from flask import Flask
 
 from flask_chatbot import Audio, Chatbot, ChatMessage, Image, chat_bp
@@ -69,6 +73,10 @@ def bot(message: str, history: list[dict[str, Any]]) -> Iterator[Any]:
         yield "Euler: $$e^{i\\pi} + 1 = 0$$ and it costs $3,000 and $4,000."
     elif message == "history":
         yield ",".join(m["role"] for m in history)
+    elif message == "slow":
+        yield "Working"
+        wait("slow")
+        yield "Working… done."
     else:
         yield f"echo {message}"
 
@@ -94,6 +102,11 @@ def create_app() -> Flask:
         url_prefix="/panel",
     )
     app.register_blueprint(chat_bp(bot, name="rtl", rtl=True), url_prefix="/rtl")
+    app.register_blueprint(actions_blueprint(), url_prefix="/actions")
+
+    @app.get("/events")
+    def events() -> str:
+        return json.dumps(_events)
 
     @app.post("/gate/<name>")
     def open_gate(name: str) -> str:
@@ -101,3 +114,25 @@ def create_app() -> Flask:
         return "open"
 
     return app
+
+
+# What the listeners of /actions received, in order, for the test to read (GET /events).
+_events: list[list[Any]] = []
+FLAGGING_DIR = os.environ.get("CHATBOT_FLAGGING_DIR") or tempfile.mkdtemp(prefix="flags-")
+_turns = {"n": 0}
+
+
+def numbered(message: str, history: list[dict[str, Any]]) -> str:
+    if message == "slow":
+        wait("slow")
+    _turns["n"] += 1
+    return f"reply {_turns['n']} to {message}"
+
+
+def actions_blueprint() -> Any:
+    chatbot = Chatbot()
+    for event in ("like", "retry", "undo", "copy"):
+        getattr(chatbot, event)(lambda data, event=event: _events.append([event, data.index, data.value, getattr(data, "liked", None)]))
+    chatbot.clear(lambda: _events.append(["clear"]))
+    return chat_bp(numbered, name="actions", chatbot=chatbot, flagging_mode="manual",
+                   flagging_options=["Like", "Dislike", "Spam"], flagging_dir=FLAGGING_DIR)

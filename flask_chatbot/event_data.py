@@ -82,16 +82,17 @@ EVENTS: dict[str, type[EventData] | None] = {
 
 
 def call_listener(listener: Callable[..., Any], data: EventData | None, history: list[dict[str, Any]]) -> Any:
-    """Call ``listener`` as Gradio would: with the event data where its signature asks for it
-    (a parameter annotated with an EventData class, or the only parameter), and the history
-    for a parameter before it (``fn(history, data)``). Returns what the listener returns."""
+    """Call ``listener`` as Gradio would: with the event data (``fn(data)``), or with the
+    history before it when it needs two arguments (``fn(history, data)``), or with nothing
+    when it takes none (``clear``'s listeners). Returns what the listener returns."""
     try:
         params = list(inspect.signature(listener).parameters.values())
     except (TypeError, ValueError):
         params = []
     positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    required = [p for p in positional if p.default is p.empty]
     if not positional:
         return listener()
-    if len(positional) == 1:
-        return listener(data if data is not None else history)
-    return listener(history, data, *[None] * (len(positional) - 2))
+    if len(required) >= 2:
+        return listener(history, data)
+    return listener(data if data is not None else history)

@@ -151,3 +151,13 @@ def test_flags_go_to_the_csv_with_a_header_that_matches_the_rows(connect, tmp_pa
         rows = list(csv.reader(f))
     assert rows[0] == ["conversation", "index", "message", "flag", "timestamp", "user"]
     assert len(rows) == 2 and len(rows[1]) == 6 and rows[1][1:4] == ["1", 'reply 1 to =HYPERLINK("http://x")', "Spam"]
+
+
+def test_listeners_are_called_as_gradio_calls_them() -> None:
+    from flask_chatbot.event_data import call_listener
+
+    data, history = LikeData(0, "hi", True), [{"role": "user", "content": "hi"}]
+    assert call_listener(lambda d: d, data, history) is data
+    assert call_listener(lambda h, d: (h, d), data, history) == (history, data)
+    assert call_listener(lambda d, tag="x": (d, tag), data, history) == (data, "x")
+    assert call_listener(lambda: "none", None, history) == "none"

@@ -79,7 +79,7 @@ export function createFeedback(options) {
     summary.textContent = ACTION_TEXT.flag
     menu.append(summary)
     for (const flag of flags) {
-      const button = actionButton('feedback flag', flag)
+      const button = actionButton('feedback flag-option', flag)
       button.dataset.value = flag
       button.setAttribute('aria-pressed', 'false')
       button.textContent = flag
