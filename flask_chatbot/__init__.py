@@ -18,6 +18,12 @@ from .errors import ChatbotError as ChatbotError
 from .errors import Error as Error
 from .errors import OptionsError as OptionsError
 from .errors import ProtocolError as ProtocolError
+from .event_data import CopyData as CopyData
+from .event_data import EditData as EditData
+from .event_data import LikeData as LikeData
+from .event_data import RetryData as RetryData
+from .event_data import SelectData as SelectData
+from .event_data import UndoData as UndoData
 from .messages import ChatMessage as ChatMessage
 from .messages import Metadata as Metadata
 from .options import ChatOptions as ChatOptions
