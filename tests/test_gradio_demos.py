@@ -10,7 +10,7 @@ import pytest
 from flask import Flask
 from live import Client
 
-from sample_app.gradio_demos import multimodal_echo, nested_thoughts, options, reasoning_tags, thoughts
+from sample_app.gradio_demos import like, multimodal_echo, nested_thoughts, options, reasoning_tags, thoughts
 
 
 @pytest.fixture
@@ -71,3 +71,13 @@ def test_multimodal_echo_demo_gives_text_then_an_image_and_an_audio_message(demo
     assert done[0]["content"] == "You said: hi. Here are 2 files:"
     assert [d["content"]["component"] for d in done[1:]] == ["image", "audio"]
     assert "<img" in done[1]["html"] and "<audio controls" in done[2]["html"]
+
+
+def test_like_demo_reports_votes_to_its_listener(demo, monkeypatch) -> None:
+    monkeypatch.setattr(like, "votes", [])
+    client = demo(like)
+    [reply] = finals(client.turn("hi", "u1"))
+    client.send({"type": "like", "id": reply["id"], "value": "Like"})
+    client.send({"type": "like", "id": reply["id"], "value": "Dislike"})
+    client.turn("bye", "u2")  # the likes before it are handled once this turn is over
+    assert like.votes == ["You upvoted this response: You said: hi", "You downvoted this response: You said: hi"]
