@@ -16,7 +16,7 @@ from flask import g
 
 from . import protocol
 from .errors import ProtocolError
-from .event_data import CopyData, EventData, LikeData, RetryData, SelectData, UndoData, call_listener
+from .event_data import CopyData, EventData, LikeData, RetryData, SelectData, UndoData, call_listener, event_value
 
 if TYPE_CHECKING:
     from .session import ChatSession
@@ -48,15 +48,19 @@ class Actions:
                 message["feedback"] = value
         liked = {"Like": True, "Dislike": False}.get(value, value) if value is not None else None
         if value is not None and session.bot.flag_log is not None:
-            session.bot.flag_log.write(
-                conversation=session.id, index=index, message=_text(message["content"]), flag=value, user=_user()
-            )
-        self._notify("like", LikeData(index, session.for_fn(message)["content"], liked))
+            try:
+                session.bot.flag_log.write(
+                    conversation=session.id, index=index, message=_text(message["content"]), flag=value, user=_user()
+                )
+            except (OSError, ValueError):  # a full disk, a folder it cannot write: the chat goes on
+                log.exception("Could not write the flag log %s", session.bot.flag_log.path)
+                session.outbox.send(protocol.error("flag_error", "Your feedback could not be saved. Please try again later."))
+        self._notify("like", LikeData(index, event_value(session.for_fn(message)["content"]), liked))
 
     def retry(self, frame: dict[str, Any]) -> None:
         index, message = self._last_user_message("retry")
         self._drop_from(index + 1)
-        self._notify("retry", RetryData(index, message["content"]))
+        self._notify("retry", RetryData(index, event_value(message["content"])))
         with self.session.lock:
             history_for_fn = self.session.history_for_fn(self.session.history[:index])
         self.session.start_reply(message["content"], history_for_fn)
@@ -64,11 +68,12 @@ class Actions:
     def undo(self, frame: dict[str, Any]) -> None:
         index, message = self._last_user_message("undo")
         self._drop_from(index)
-        self._notify("undo", UndoData(index, message["content"]))
+        self._notify("undo", UndoData(index, event_value(message["content"])))
 
     def clear(self, frame: dict[str, Any]) -> None:
         session = self.session
         if session.reply is not None:
+            session.discard_reply = True  # its end must not bring the cleared conversation back
             session.reply.stop()
         with session.lock:
             session.history.clear()
@@ -76,12 +81,12 @@ class Actions:
 
     def copy(self, frame: dict[str, Any]) -> None:
         index, message = self._find(frame["id"], "copy")
-        self._notify("copy", CopyData(index, self.session.for_fn(message)["content"]))
+        self._notify("copy", CopyData(index, event_value(self.session.for_fn(message)["content"])))
 
     def option_selected(self, source_id: str, value: str) -> None:
         """A submit that came from a preset reply of message ``source_id``."""
         index, _ = self._find(source_id, "submit.option_of")
-        self._notify("option_select", SelectData(index, value))
+        self._notify("option_select", SelectData(index, event_value(value)))
 
     # -- helpers --------------------------------------------------------------------------
 

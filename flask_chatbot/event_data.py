@@ -22,6 +22,23 @@ from typing import Any
 log = logging.getLogger("flask_chatbot")
 
 
+class MessageValue(str):
+    """A text message's content as event data: a ``str`` (Gradio 4's ``data.value``) that also
+    answers Gradio 5's ``data.value["value"]``, so demos written for either port unchanged."""
+
+    def __getitem__(self, key: Any) -> Any:
+        if key == "value":
+            return str(self)
+        if key == "type":
+            return "text"
+        return super().__getitem__(key)
+
+
+def event_value(content: Any) -> Any:
+    """``content`` (as fn sees it) as an event's ``value``."""
+    return MessageValue(content) if isinstance(content, str) else content
+
+
 @dataclass(frozen=True)
 class EventData:
     """The message an action concerns: its ``index`` and ``value`` (content)."""
@@ -92,7 +109,18 @@ def call_listener(listener: Callable[..., Any], data: EventData | None, history:
     positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
     required = [p for p in positional if p.default is p.empty]
     if not positional:
-        return listener()
-    if len(required) >= 2:
-        return listener(history, data)
-    return listener(data if data is not None else history)
+        result = listener()
+    elif len(required) >= 2:
+        result = listener(history, data)
+    else:
+        result = listener(data if data is not None else history)
+    if inspect.isawaitable(result):  # an async def listener runs on the worker's event loop
+        from .event_loop import shared_loop
+        from .runner import Cancel
+
+        result = shared_loop.run(_awaited(result), Cancel())
+    return result
+
+
+async def _awaited(awaitable: Any) -> Any:
+    return await awaitable

@@ -133,6 +133,12 @@ class ChatOptions:
     def from_kwargs(cls, kwargs: Mapping[str, Any]) -> ChatOptions:
         """Build and validate the options; OptionsError says what to change."""
         kwargs = merge_chatbot(kwargs)
+        kwargs = {**kwargs}
+        if kwargs.get("flagging_mode", "") is None:  # Gradio's default: no flagging
+            kwargs["flagging_mode"] = "never"
+        for name in ("retry_btn", "undo_btn", "clear_btn"):  # Gradio 4: None hides the button
+            if name in kwargs and kwargs[name] is None:
+                kwargs[name] = False
         if "flagging_options" in kwargs:  # gr.ChatInterface's name for the chatbot's feedback_options
             if "feedback_options" in kwargs:
                 raise OptionsError("give flagging_options or feedback_options, not both: they are the same list")

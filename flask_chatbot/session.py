@@ -70,6 +70,7 @@ class ChatSession:
         self._system: list[dict[str, Any]] = []
         self.actions = Actions(self)
         self.reply: Reply | None = None
+        self.discard_reply = False  # set by clear: the running reply ends out of the history
         self.greeted = False
         self.lock = threading.Lock()
         self._gate = FnGate()
@@ -245,7 +246,9 @@ class ChatSession:
 
     def _reply_finished(self, messages: list[dict[str, Any]]) -> None:
         with self.lock:
-            self._remember(messages)
+            if not self.discard_reply:
+                self._remember(messages)
+            self.discard_reply = False
         self.reply = None
 
     def for_fn(self, message: dict[str, Any]) -> dict[str, Any]:

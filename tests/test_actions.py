@@ -161,3 +161,53 @@ def test_listeners_are_called_as_gradio_calls_them() -> None:
     assert call_listener(lambda h, d: (h, d), data, history) == (history, data)
     assert call_listener(lambda d, tag="x": (d, tag), data, history) == (data, "x")
     assert call_listener(lambda: "none", None, history) == "none"
+
+
+def test_clear_during_a_reply_leaves_nothing_of_it_in_the_next_history(connect) -> None:
+    import threading
+
+    release, seen = threading.Event(), []
+
+    def fn(message, history):
+        seen.append(history)
+        if message == "slow":
+            yield "partial"
+            release.wait(10)
+            yield "partial and more"
+        else:
+            yield "ok"
+
+    client = connect(fn, stream_interval=0)
+    client.send({"type": "submit", "id": "u1", "text": "slow"})
+    client.recv_until("patch")
+    client.send({"type": "clear"})
+    release.set()
+    client.recv_until("idle")
+    client.turn("fresh", "u2")
+    assert seen[1] == []
+
+
+def test_an_async_listener_runs(connect) -> None:
+    chatbot, seen = Chatbot(), []
+
+    @chatbot.copy
+    async def copied(data: CopyData) -> None:
+        seen.append(data.value)
+
+    fn, _ = counting_bot()
+    client = connect(fn, chatbot=chatbot)
+    reply = assistant_id(client.turn("hi", "u1"))
+    client.send({"type": "copy", "id": reply})
+    client.turn("again", "u2")
+    assert seen == ["reply 1 to hi"]
+
+
+def test_a_flag_log_that_cannot_be_written_leaves_the_socket_up(connect, tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the folder should be")
+    fn, _ = counting_bot()
+    client = connect(fn, flagging_mode="manual", flagging_dir=str(blocker))
+    reply = assistant_id(client.turn("hi", "u1"))
+    client.send({"type": "like", "id": reply, "value": "Like"})
+    assert client.recv()["code"] == "flag_error"
+    assert list(final_text(client.turn("still here", "u2")).values()) == ["reply 2 to still here"]

@@ -81,3 +81,16 @@ def test_like_demo_reports_votes_to_its_listener(demo, monkeypatch) -> None:
     client.send({"type": "like", "id": reply["id"], "value": "Dislike"})
     client.turn("bye", "u2")  # the likes before it are handled once this turn is over
     assert like.votes == ["You upvoted this response: You said: hi", "You downvoted this response: You said: hi"]
+
+
+def test_gradio_5_s_like_demo_reading_value_value_ports_unchanged(demo, monkeypatch) -> None:
+    def vote(data):  # as written for Gradio 5
+        like.votes.append(("up" if data.liked else "down") + ": " + data.value["value"])
+
+    monkeypatch.setattr(like, "votes", [])
+    monkeypatch.setattr(like, "vote", vote)
+    client = demo(like)
+    [reply] = finals(client.turn("hi", "u1"))
+    client.send({"type": "like", "id": reply["id"], "value": "Like"})
+    client.turn("bye", "u2")
+    assert like.votes == ["up: You said: hi"]

@@ -30,6 +30,7 @@ export class Conversation {
   #host
   #generating = false
   #awaitingEcho = null // id of a submitted user message the server has not echoed yet
+  #awaitingRetry = false // a retry was sent and nothing of its reply came yet
   #resyncOnIdle = false
   #thoughts = new Map() // metadata.id -> the latest view with it: where its children go
   #orphans = new Map() // a parent_id not shown yet -> the views waiting for it
@@ -114,6 +115,7 @@ export class Conversation {
     if (this.#generating || !this.#host.canSend() || !this.#lastUserView()) return false
     if (emit(this.#element, 'retry', {}, true).defaultPrevented) return false
     this.#generating = true
+    this.#awaitingRetry = true
     this.#pending.hidden = false
     this.#host.send(protocol.retry())
     this.#host.shown()
@@ -305,6 +307,7 @@ export class Conversation {
     if (message.id === this.#awaitingEcho) this.#awaitingEcho = null
     if (message.role !== protocol.USER) {
       this.#awaitingEcho = null
+      this.#awaitingRetry = false
       this.#pending.hidden = true
     }
     if (view.status === protocol.STREAMING) this.#generating = true
@@ -340,6 +343,7 @@ export class Conversation {
   #endTurn() {
     this.#generating = false
     this.#awaitingEcho = null
+    this.#awaitingRetry = false
     this.#pending.hidden = true
     this.#host.turnEnded()
     if (this.#resyncOnIdle) {
@@ -363,8 +367,8 @@ export class Conversation {
     }
     // An error before the server took the submitted message (bad frame, too large, busy...)
     // means no reply and no `idle` will come for it. fn_error is followed by `idle`.
-    if (this.#generating && this.#awaitingEcho && code !== 'fn_error') {
-      this.#views.get(this.#awaitingEcho)?.setStatus(protocol.FAILED)
+    if (this.#generating && (this.#awaitingEcho || this.#awaitingRetry) && code !== 'fn_error') {
+      if (this.#awaitingEcho) this.#views.get(this.#awaitingEcho)?.setStatus(protocol.FAILED)
       this.#endTurn()
     }
     emit(this.#element, 'error', {code, message: text, id})

@@ -48,6 +48,7 @@ export const ERROR_CODES = Object.freeze([
   'fn_error',
   'unknown_message',
   'listener_error',
+  'flag_error',
 ])
 
 /** The close code of a connection the server closed because nothing happened on it. */
