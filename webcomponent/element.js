@@ -39,6 +39,11 @@ import {ChatSocket} from './socket.js'
  * @fires chat-bot-message - A message got its final form. detail `{message}`.
  * @fires chat-bot-connection - The socket's state changed. detail `{state, idle}`.
  * @fires chat-bot-error - An `error` frame arrived. detail `{code, message, id}`.
+ * @fires chat-bot-like - Cancelable. The reader gave feedback. detail `{id, value, message}` (value null: taken back).
+ * @fires chat-bot-retry - Cancelable. The reader asked for the last reply again. detail `{}`.
+ * @fires chat-bot-undo - Cancelable. The reader took the last exchange back. detail `{id, text}`.
+ * @fires chat-bot-clear - Cancelable. The conversation is being cleared. detail `{}`.
+ * @fires chat-bot-copy - The reader copied a message. detail `{id, message}`.
  *
  * @slot placeholder - Shown while the conversation is empty (instead of config.placeholder).
  *
@@ -55,7 +60,9 @@ import {ChatSocket} from './socket.js'
  * @csspart copy-message - A message's copy button (config.buttons holds "copy").
  * @csspart copy-code - A code block's copy button.
  * @csspart avatar - A message's avatar (config.avatar_images).
- * @csspart header - Above the log: the label and the copy-all button (part `copy-all`).
+ * @csspart header - Above the log: the label, the copy-all button (part `copy-all`) and the clear button (`clear-button`).
+ * @csspart like - A reply's thumbs-up; `dislike` its thumbs-down; `flag` the flag menu, `flag-option` its choices.
+ * @csspart retry - "Retry" under the last reply; `undo` "Undo" beside it.
  * @csspart content - A message's rendered content.
  * @csspart input - The textarea.
  * @csspart send-button - The submit button.
