@@ -147,6 +147,7 @@ def chat_bp(fn: Callable[..., Any], *, name: str = "chat", **options: Any) -> Bl
                 renderer=bot.renderer,
                 to_content=bot.content.to_content if bot.content else None,
                 render_content=bot.content.renderer(files_base()) if bot.content else None,
+                feedback=opts.feedback_value,
             ),
         )
 

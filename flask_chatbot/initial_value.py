@@ -9,7 +9,7 @@ prompt is the developer's, never shown to a visitor nor taken from one.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from .errors import OptionsError
@@ -25,8 +25,10 @@ def initial_messages(
     renderer: Renderer,
     to_content: ToContent | None = None,
     render_content: Callable[[dict[str, Any]], str] | None = None,
+    feedback: Sequence[str | None] = (),
 ) -> list[dict[str, Any]]:
-    """The bodies of the messages ``value`` describes (``value()`` if it is callable)."""
+    """The bodies of the messages ``value`` describes (``value()`` if it is callable), with
+    ``feedback[i]`` (gr.Chatbot's ``feedback_value``) on the i-th message shown."""
     if callable(value):
         value = value()
     if value is None:
@@ -52,6 +54,8 @@ def initial_messages(
                 body["title_html"] = title
         if item.get("options"):
             body["options"] = item["options"]
+        if len(bodies) < len(feedback) and feedback[len(bodies)] is not None:
+            body["feedback"] = feedback[len(bodies)]
         bodies.append(body)
     return bodies
 

@@ -89,6 +89,7 @@ class ChatOptions:
     # Conversation actions (gr.ChatInterface / gr.Chatbot)
     flagging_mode: str = "never"
     feedback_options: tuple[str, ...] = ("Like", "Dislike")
+    feedback_value: tuple[str | None, ...] = ()  # the feedback already given on value's messages, in order
     flagging_dir: str = ".gradio/flagged"
     like_user_message: bool = False
     retry_btn: str | bool = True
@@ -167,6 +168,14 @@ class ChatOptions:
                 raise OptionsError(str(exc)) from None
         if "reasoning_tags" in values:
             values["reasoning_tags"] = _tag_pairs(values["reasoning_tags"])
+        if "feedback_value" in values:
+            given = values["feedback_value"]
+            if given is None or isinstance(given, str) or not isinstance(given, Sequence):
+                values["feedback_value"] = () if given is None else given  # a str is refused below
+            else:
+                values["feedback_value"] = tuple(given)
+            if isinstance(values["feedback_value"], str):
+                raise OptionsError(f"feedback_value must be a list like ['Like', None], not {given!r}")
         if "avatar_images" in values:
             values["avatar_images"] = _avatar_pair(values["avatar_images"])
         options = cls(**values)
@@ -243,6 +252,9 @@ class ChatOptions:
         for button in self.buttons:
             if button not in BUTTONS:
                 raise OptionsError(f"buttons may hold {', '.join(map(repr, BUTTONS))}, not {button!r}")
+        for given in self.feedback_value:
+            if given is not None and given not in self.feedback_options:
+                raise OptionsError(f"feedback_value holds {given!r}, which is not one of feedback_options {list(self.feedback_options)}")
         if self.flagging_mode not in ("never", "manual"):
             raise OptionsError(f"flagging_mode must be 'never' or 'manual', not {self.flagging_mode!r}")
         _check("flagging_dir", self.flagging_dir, str, "a folder path")

@@ -163,6 +163,7 @@ class MessageBodySchema(Schema):
     metadata = _metadata()
     title_html = fields.String()
     options = _options()
+    feedback = fields.String()  # feedback_value's, on a message of the starting conversation
 
 
 class MessageSchema(_Frame):

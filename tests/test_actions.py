@@ -211,3 +211,26 @@ def test_a_flag_log_that_cannot_be_written_leaves_the_socket_up(connect, tmp_pat
     client.send({"type": "like", "id": reply, "value": "Like"})
     assert client.recv()["code"] == "flag_error"
     assert list(final_text(client.turn("still here", "u2")).values()) == ["reply 2 to still here"]
+
+
+def test_feedback_value_presets_the_starting_conversation_s_feedback() -> None:
+    from flask import Flask
+
+    from flask_chatbot import chat_bp
+
+    value = [{"role": "system", "content": "be nice"}, {"role": "assistant", "content": "Hi!"},
+             {"role": "user", "content": "yo"}, {"role": "assistant", "content": "Hello again"}]
+    app = Flask(__name__)
+    app.register_blueprint(chat_bp(lambda m, h: "ok", chatbot=Chatbot(value=value, feedback_value=["Like", None, "Dislike"])),
+                           url_prefix="/chat")
+    shown = app.test_client().get("/chat/config.json").json["value"]
+    assert [m.get("feedback") for m in shown] == ["Like", None, "Dislike"]
+
+
+def test_feedback_value_must_name_feedback_options() -> None:
+    import pytest
+
+    from flask_chatbot import ChatOptions, OptionsError
+
+    with pytest.raises(OptionsError, match="not one of feedback_options"):
+        ChatOptions.from_kwargs({"feedback_value": ["Love"]})
