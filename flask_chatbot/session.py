@@ -26,6 +26,7 @@ from .reply import FnGate, Reply
 
 log = logging.getLogger("flask_chatbot")
 IDLE_CLOSE_CODE = 4000
+CLOSE_WAIT = 2.0  # seconds a closing socket waits for the peer's close reply
 HELLO_TIMEOUT_CLOSE_CODE = 4001
 # Frames above this size are parsed off the gevent hub (concurrency.offload); below it
 # the hand-off would cost more than the work.
@@ -88,7 +89,7 @@ class ChatSession:
                 raw = self._receive(opts.idle_timeout)
                 if raw is None:  # nothing received for idle_timeout seconds
                     if self.reply is None:
-                        self.ws.close(IDLE_CLOSE_CODE, "idle")
+                        self._close(IDLE_CLOSE_CODE, "idle")
                         return
                     continue
                 self.handle(raw)
@@ -105,10 +106,19 @@ class ChatSession:
         while not self.greeted:
             raw = self._receive(max(deadline - time.monotonic(), 0.001))
             if raw is None:
-                self.ws.close(HELLO_TIMEOUT_CLOSE_CODE, "hello timeout")
+                self._close(HELLO_TIMEOUT_CLOSE_CODE, "hello timeout")
                 return False
             self.handle(raw)
         return True
+
+    def _close(self, code: int, reason: str) -> None:
+        """Close the socket and give the peer a moment to answer. simple-websocket's reader
+        is still reading the socket; returning while it does lets the server's connection
+        handler read the same socket (under gevent, two greenlets on one socket fail)."""
+        self.ws.close(code, reason)
+        reader = getattr(self.ws, "thread", None)
+        if reader is not None:
+            reader.join(CLOSE_WAIT)
 
     def _receive(self, timeout: float | None) -> str | bytes | None:
         raw = self.ws.receive(timeout=timeout)
