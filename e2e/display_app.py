@@ -103,6 +103,9 @@ def create_app() -> Flask:
     )
     app.register_blueprint(chat_bp(bot, name="rtl", rtl=True), url_prefix="/rtl")
     app.register_blueprint(actions_blueprint(), url_prefix="/actions")
+    # Gradio 4's labelled buttons.
+    app.register_blueprint(chat_bp(numbered, name="labels", retry_btn="🔄 Retry", undo_btn="↩️ Undo",
+                                   clear_btn="🗑️ Clear"), url_prefix="/labels")
 
     @app.get("/events")
     def events() -> str:

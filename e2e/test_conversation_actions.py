@@ -138,3 +138,14 @@ def test_after_stop_focus_is_in_the_message_box_not_lost(chat: ChatController, s
     chat.expect_idle()
     expect(chat.input).to_be_focused()
     urllib.request.urlopen(urllib.request.Request(f"{server.url}/gate/slow", method="POST"), timeout=10).close()
+
+
+def test_gradio_4_button_labels_show_as_text(page: Page, server: Gunicorn) -> None:
+    chat = ChatController(page)
+    chat.open(f"{server.url}/labels/")
+    chat.send("hi")
+    chat.expect_idle()
+    expect(chat.latest_assistant().locator("[part~=retry]")).to_have_text("🔄 Retry")
+    expect(chat.latest_assistant().locator("[part~=undo]")).to_have_accessible_name("↩️ Undo")
+    expect(chat.element.locator("[part~=clear-button]")).to_have_text("🗑️ Clear")
+    assert page.problems == []  # type: ignore[attr-defined]

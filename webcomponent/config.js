@@ -1,6 +1,7 @@
 // The options of config.json as the element uses them: the defaults of an element without
 // `src`, and what each option changes in the parts (parts.js).
 
+import {labelAction} from './message-actions.js'
 import {TEXT, setButton} from './parts.js'
 import {parseHTML} from './html.js'
 
@@ -68,6 +69,7 @@ export function applyConfig(parts, config, host) {
   parts.label.hidden = !label
   parts.copyAllButton.hidden = !buttons.includes('copy_all')
   parts.clearButton.hidden = config.clear_btn === false
+  labelAction(parts.clearButton, config.clear_btn, TEXT.clear, 'trash')
   parts.header.hidden = !label && parts.copyAllButton.hidden && parts.clearButton.hidden
   frame.toggleAttribute('data-no-retry', config.retry_btn === false)
   frame.toggleAttribute('data-no-undo', config.undo_btn === false)

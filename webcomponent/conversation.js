@@ -3,7 +3,7 @@
 // frames that change them; the element decides what else follows (controls, scrolling).
 
 import {emit} from './events.js'
-import {createTurnButtons} from './message-actions.js'
+import {ACTION_TEXT, createTurnButtons, labelAction} from './message-actions.js'
 import {createAlert} from './parts.js'
 import * as protocol from './protocol.js'
 import {MessageView, normalizeMessage} from './render.js'
@@ -92,6 +92,13 @@ export class Conversation {
     if (frame) this.#host.send(frame)
     else if (this.#generating) this.#resyncOnIdle = true
     else this.#host.send(protocol.hello(this.history()))
+  }
+
+  /** Label retry and undo as config says (`retry_btn`, `undo_btn`: true for the icon, or a text). */
+  labelTurnButtons(retry, undo) {
+    const [retryButton, undoButton] = this.#turnButtons
+    labelAction(retryButton, retry, ACTION_TEXT.retry, 'retry')
+    labelAction(undoButton, undo, ACTION_TEXT.undo, 'undo')
   }
 
   /** Offer feedback buttons: `options` (config.feedback_options when likeable) or null; `user`: on user messages too. */

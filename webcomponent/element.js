@@ -295,6 +295,7 @@ export class ChatBotElement extends HTMLElement {
     applyConfig(this.#parts, config, this)
     this.#conversation.setAvatars(avatars(config))
     this.#conversation.setFeedback(config.likeable ? config.feedback_options : null, config.like_user_message === true)
+    this.#conversation.labelTurnButtons(config.retry_btn, config.undo_btn)
     // The conversation a new page starts with (Chatbot(value=...)), unless it shows one.
     if (Array.isArray(config.value) && config.value.length && !this.#conversation.messages.length) {
       this.#conversation.replace(config.value)

@@ -90,6 +90,18 @@ export function createFeedback(options) {
   return group
 }
 
+/**
+ * Show an action button as config says (Gradio 4's `retry_btn`, `undo_btn`, `clear_btn`): a
+ * string is its text label, anything else its icon with `label` as its accessible name.
+ */
+export function labelAction(button, option, label, iconName) {
+  const text = typeof option === 'string' && option.trim() ? option : null
+  button.replaceChildren(text ?? icon(iconName))
+  button.setAttribute('aria-label', text ?? label)
+  button.title = text ?? label
+  button.classList.toggle('labelled', text !== null)
+}
+
 /** Show `value` (or none) as the chosen feedback in `group` (made by createFeedback). */
 export function showFeedback(group, value) {
   for (const button of group.querySelectorAll('.feedback[data-value]')) {
