@@ -16,35 +16,8 @@ import {parseHTML} from './html.js'
 import {createCopyButton, createFeedback, createOptions, decorateCodeBlocks, showFeedback} from './message-actions.js'
 import {morphChildren, morphNodes} from './morph.js'
 import {ASSISTANT, COMPLETE, ID_PATTERN, STREAMING, USER} from './protocol.js'
+import {insertionPoint} from './tail.js'
 import {ThoughtView} from './thoughts.js'
-
-// Elements the tail's insertion point descends into (docs/protocol.md, `patch`).
-const ENTERED = new Set([
-  'P', 'LI', 'UL', 'OL', 'BLOCKQUOTE', 'H1', 'H2', 'H3', 'H4', 'H5', 'H6',
-  'TABLE', 'THEAD', 'TBODY', 'TR', 'TH', 'TD', 'PRE',
-])
-
-function isBlank(node) {
-  return node.nodeType === Node.TEXT_NODE && /^[ \t\n\f\r]*$/.test(node.data)
-}
-
-function isEntered(node) {
-  if (!node || node.nodeType !== Node.ELEMENT_NODE) return false
-  if (ENTERED.has(node.nodeName)) return true
-  if (node.nodeName === 'DIV') return node.classList.contains('code-block') // -> its PRE -> CODE
-  return node.nodeName === 'CODE' && node.parentNode?.nodeName === 'PRE'
-}
-
-function lastMeaningful(nodes) {
-  for (let i = nodes.length - 1; i >= 0; i--) if (!isBlank(nodes[i])) return nodes[i]
-  return null
-}
-
-function lastMeaningfulChild(element) {
-  let node = element.lastChild
-  while (node && isBlank(node)) node = node.previousSibling
-  return node
-}
 
 function roleToken(role) {
   return /^[a-z]{1,20}$/.test(role) ? role : ASSISTANT
@@ -369,16 +342,8 @@ export class MessageView {
     this.#content.replaceChildren(paragraph)
   }
 
-  // The tail's insertion point (docs/protocol.md): from the tail container, descend into
-  // the last meaningful child while it is one of ENTERED. null means the container itself.
   #insertionPoint() {
-    let point = null
-    let node = lastMeaningful(this.#tail)
-    while (isEntered(node)) {
-      point = node
-      node = lastMeaningfulChild(node)
-    }
-    return point
+    return insertionPoint(this.#tail)
   }
 }
 
