@@ -56,13 +56,14 @@ log = logging.getLogger("flask_chatbot")
 
 # The CPU budget of one render, in seconds of time.thread_time(): FLOOR + PER_CHAR * len(text).
 # Measured (bench/render_families.py, a 2-core machine under load): ordinary replies
-# (bench.text.reply) cost 1-2 µs a character, code- and table-heavy text up to 5 µs, so
-# 50 µs leaves them at least 10x headroom; the densest linear pathological text (a table
-# of one-letter cells, runs of emphasis, a line break per character) costs 20-45 µs.
-# Anything worse stops within 50 ms a KB: 5 s for a 100,000-character message. The floor
-# covers a garbage collection landing in a short render.
+# (bench.text.reply) cost 1-3 µs a character (up to 6 µs on a loaded CI machine, with code
+# highlighted), so 80 µs leaves them at least 10x headroom; the densest linear
+# pathological text (table separators between headings, a table of one-letter cells, a
+# line break per character) costs 20-65 µs: at 50 µs the densest of them was cut off on a
+# slow machine though it is linear. Anything worse stops within 80 ms a KB: 8 s for a
+# 100,000-character message. The floor covers a garbage collection landing in a short render.
 RENDER_BUDGET_FLOOR = 0.25
-RENDER_BUDGET_PER_CHAR = 50e-6
+RENDER_BUDGET_PER_CHAR = 80e-6
 
 
 @dataclass(frozen=True)
