@@ -103,6 +103,8 @@ def create_app() -> Flask:
     )
     app.register_blueprint(chat_bp(bot, name="rtl", rtl=True), url_prefix="/rtl")
     app.register_blueprint(actions_blueprint(), url_prefix="/actions")
+    app.register_blueprint(edits_blueprint("edits", "user"), url_prefix="/edits")
+    app.register_blueprint(edits_blueprint("edits_all", "all"), url_prefix="/edits-all")
     # Gradio 4's labelled buttons.
     app.register_blueprint(chat_bp(numbered, name="labels", retry_btn="🔄 Retry", undo_btn="↩️ Undo",
                                    clear_btn="🗑️ Clear"), url_prefix="/labels")
@@ -139,3 +141,18 @@ def actions_blueprint() -> Any:
     chatbot.clear(lambda: _events.append(["clear"]))
     return chat_bp(numbered, name="actions", chatbot=chatbot, flagging_mode="manual",
                    flagging_options=["Like", "Dislike", "Spam"], flagging_dir=FLAGGING_DIR)
+
+
+def recall(message: str, history: list[dict[str, Any]]) -> str:
+    """Says which of the reader's messages fn got in its history: the version on screen."""
+    if message == "slow":
+        wait("slow")
+    said = [m["content"] for m in history if m["role"] == "user"]
+    return f"re {message} after [{', '.join(said)}]"
+
+
+def edits_blueprint(name: str, editable: str) -> Any:
+    chatbot = Chatbot(editable=editable)
+    chatbot.edit(lambda data: _events.append(["edit", data.index, data.value, data.previous_value]))
+    chatbot.select(lambda data: _events.append(["select", data.index, data.value, data.selected]))
+    return chat_bp(recall, name=name, chatbot=chatbot)

@@ -1,4 +1,5 @@
-"""What the reader does to the conversation besides sending: like, retry, undo, clear, copy.
+"""What the reader does to the conversation besides sending: like, retry, undo, edit, branch,
+clear, copy, select.
 
 Each action is a client frame (docs/protocol.md) handled by :class:`Actions` for one
 session: it changes the conversation the server holds, tells the element what went
@@ -16,7 +17,20 @@ from flask import g
 
 from . import protocol
 from .errors import ProtocolError
-from .event_data import CopyData, EventData, LikeData, RetryData, SelectData, UndoData, call_listener, event_value
+from .concurrency import offload, render
+from .errors import OptionsError
+from .event_data import (
+    CopyData,
+    EditData,
+    EventData,
+    LikeData,
+    RetryData,
+    SelectData,
+    UndoData,
+    call_listener,
+    event_value,
+)
+from .initial_value import initial_messages
 
 if TYPE_CHECKING:
     from .session import ChatSession
@@ -60,7 +74,9 @@ class Actions:
     def retry(self, frame: dict[str, Any]) -> None:
         index, message = self._last_user_message("retry")
         self._drop_from(index + 1)
-        self._notify("retry", RetryData(index, event_value(message["content"])))
+        if self._notify("retry", RetryData(index, event_value(message["content"]))):
+            self.session.outbox.send(protocol.idle())  # a listener said what the conversation is: no fn
+            return
         with self.session.lock:
             history_for_fn = self.session.history_for_fn(self.session.history[:index])
         self.session.start_reply(message["content"], history_for_fn)
@@ -83,10 +99,79 @@ class Actions:
         index, message = self._find(frame["id"], "copy")
         self._notify("copy", CopyData(index, event_value(self.session.for_fn(message)["content"])))
 
-    def option_selected(self, source_id: str, value: str) -> None:
-        """A submit that came from a preset reply of message ``source_id``."""
+    def select(self, frame: dict[str, Any]) -> None:
+        index, message = self._find(frame["id"], "select")
+        self._notify("select", SelectData(index, event_value(self.session.for_fn(message)["content"])))
+
+    def option_selected(self, source_id: str, value: str) -> bool:
+        """A submit that came from a preset reply of message ``source_id``; True when a
+        listener replaced the conversation (the submit then goes no further)."""
         index, _ = self._find(source_id, "submit.option_of")
-        self._notify("option_select", SelectData(index, event_value(value)))
+        return self._notify("option_select", SelectData(index, event_value(value)))
+
+    def edit(self, frame: dict[str, Any]) -> None:
+        """The reader edited a message. One of theirs starts a new version of that turn: the
+        messages from it on leave the conversation (the element keeps them as the turn's
+        other version) and fn answers the new text. An assistant message (editable="all")
+        changes in place."""
+        session, editable = self.session, self.session.bot.options.editable
+        if editable is None:
+            raise ProtocolError("bad_frame", "edit: messages cannot be edited here (editable is off)")
+        if session.reply is not None:
+            raise ProtocolError("busy", "edit: a reply is being generated; stop it first")
+        index, message = self._find(frame["id"], "edit")
+        if message["role"] != "user" and editable != "all":
+            raise ProtocolError("bad_frame", "edit.id: only your own messages can be edited (editable='user')")
+        if not isinstance(message["content"], str):
+            raise ProtocolError("bad_frame", "edit.id: only text messages can be edited")
+        text, previous = frame["text"], message["content"]
+        session.check_text(text, "edit.text")
+        data = EditData(index, event_value(text), event_value(previous))
+        if message["role"] != "user":
+            self._edit_in_place(index, message, text)
+            self._notify("edit", data)
+            return
+        new_id = frame.get("new_id")
+        if new_id is None:
+            raise ProtocolError("bad_frame", "edit.new_id: an edited message of yours needs a new id")
+        with session.lock:
+            if any(m["id"] == new_id for m in session.history[:index]):
+                raise ProtocolError("bad_frame", f"edit.new_id: {new_id!r} is already the id of a message")
+            del session.history[index:]
+            history_for_fn = session.history_for_fn(session.history)
+            session.history.append({"id": new_id, "role": "user", "content": text})
+        session.show_user_message(new_id, text)
+        if self._notify("edit", data):
+            session.outbox.send(protocol.idle())
+            return
+        session.start_reply(text, history_for_fn)
+
+    def branch(self, frame: dict[str, Any]) -> None:
+        """The reader switched the version of a turn: from message ``from`` on, the
+        conversation is the version the element now shows."""
+        session = self.session
+        if session.reply is not None:
+            raise ProtocolError("busy", "branch: a reply is being generated; stop it first")
+        index, message = self._find(frame["from"], "branch.from")
+        if message["role"] != "user" or frame["messages"][0]["role"] != "user":
+            raise ProtocolError("bad_frame", "branch: a version of a turn starts with a message of yours")
+        messages = session.from_client(frame["messages"])
+        with session.lock:
+            ids = [m["id"] for m in session.history[:index]] + [m["id"] for m in messages]
+            if len(set(ids)) != len(ids):
+                raise ProtocolError("bad_frame", "branch.messages: message ids must be unique in the conversation")
+            del session.history[index:]
+            session.remember(messages)
+
+    def _edit_in_place(self, index: int, message: dict[str, Any], text: str) -> None:
+        session = self.session
+        edited = {**message, "content": text}
+        with session.lock:
+            session.history[index] = edited
+        body = {"id": edited["id"], "role": edited["role"], "content": text, "status": "done"}
+        body["html"] = render(session.bot.renderer, text, from_user=edited["role"] == "user")
+        body.update((key, edited[key]) for key in ("metadata", "options", "feedback") if edited.get(key))
+        session.outbox.send(protocol.message(body))
 
     # -- helpers --------------------------------------------------------------------------
 
@@ -115,20 +200,55 @@ class Actions:
         for message in dropped:
             self.session.outbox.send(protocol.remove(message["id"]))
 
-    def _notify(self, event: str, data: EventData | None) -> None:
+    def _notify(self, event: str, data: EventData | None) -> bool:
         """Call the developer's listeners of ``event``; one that raises is logged and the
-        reader told something went wrong, and the conversation goes on."""
+        reader told something went wrong, and the conversation goes on. A listener may
+        return a new conversation (Gradio's ``return history``): it replaces the one shown,
+        and True tells the action to go no further (no fn for retry or edit)."""
         listeners = self.session.bot.listeners.get(event, ())
         if not listeners:
-            return
+            return False
         with self.session.lock:
             history = [self.session.for_fn(m) for m in self.session.history]
+        replaced = False
         for listener in listeners:
+            name = getattr(listener, "__name__", listener)
             try:
-                call_listener(listener, data, history)
+                conversation = returned_conversation(call_listener(listener, data, history))
+                if conversation is not None and conversation != history:
+                    self._replace(conversation)
+                    history, replaced = conversation, True
             except Exception:
-                log.exception("The %s listener %r raised", event, getattr(listener, "__name__", listener))
+                log.exception("The %s listener %r raised", event, name)
                 self.session.outbox.send(protocol.error("listener_error", LISTENER_ERROR))
+        return replaced
+
+    def _replace(self, conversation: list[Any]) -> None:
+        """Show ``conversation`` (a listener's) instead, and make it the history fn gets."""
+        session = self.session
+        try:
+            bodies = offload(
+                initial_messages,
+                conversation,
+                renderer=session.bot.renderer,
+                to_content=session.bot.content.to_content if session.bot.content else None,
+                render_content=session._render_content,
+            )
+        except OptionsError as exc:
+            raise ValueError(f"the listener returned a conversation flask-chatbot cannot show: {exc}") from None
+        kept = [{k: v for k, v in body.items() if k not in ("html", "status", "title_html")} for body in bodies]
+        with session.lock:
+            session.history = []
+            session.remember(kept)
+        session.outbox.send(protocol.conversation(bodies))
+
+
+def returned_conversation(result: Any) -> list[Any] | None:
+    """What a listener returned, as a conversation: a list of messages, or the first item of
+    a tuple (a Gradio listener returning ``history, textbox_value``). Anything else is not one."""
+    if isinstance(result, tuple) and result:
+        result = result[0]
+    return list(result) if isinstance(result, list) else None
 
 
 def _text(content: Any) -> str:

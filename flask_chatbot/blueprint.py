@@ -138,6 +138,8 @@ def chat_bp(fn: Callable[..., Any], *, name: str = "chat", **options: Any) -> Bl
             **display_config(opts),
             # Thumbs show when something listens to them, or flags are logged (as in Gradio).
             likeable=bool(listeners.get("like")) or opts.flagging_mode == "manual",
+            # Messages are clickable only when something listens (Gradio's chatbot.select).
+            selectable=bool(listeners.get("select")),
             avatar_images=[files_base() + a if a and "/" not in a else a for a in avatars],
             # Off the gevent hub: rendering a long starting conversation takes a while.
             value=_or_log(
@@ -267,6 +269,7 @@ def display_config(opts: ChatOptions) -> dict[str, Any]:
         "retry_btn": opts.retry_btn,
         "undo_btn": opts.undo_btn,
         "clear_btn": opts.clear_btn,
+        "editable": opts.editable,
         "max_message_chars": opts.max_message_chars,
         "max_history": opts.max_history,
     }

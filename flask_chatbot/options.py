@@ -95,6 +95,7 @@ class ChatOptions:
     retry_btn: str | bool = True
     undo_btn: str | bool = True
     clear_btn: str | bool = True
+    editable: str | None = None  # None, "user" (True) or "all": which past messages the reader may edit
     # The input (gr.ChatInterface / gr.Textbox)
     textbox_placeholder: str = "Type a message…"
     autofocus: bool = True
@@ -140,6 +141,10 @@ class ChatOptions:
         for name in ("retry_btn", "undo_btn", "clear_btn"):  # Gradio 4: None hides the button
             if name in kwargs and kwargs[name] is None:
                 kwargs[name] = False
+        if kwargs.get("editable") is True:  # gr.ChatInterface's bool: the user's own messages
+            kwargs["editable"] = "user"
+        elif kwargs.get("editable") is False:
+            kwargs["editable"] = None
         if "flagging_options" in kwargs:  # gr.ChatInterface's name for the chatbot's feedback_options
             if "feedback_options" in kwargs:
                 raise OptionsError("give flagging_options or feedback_options, not both: they are the same list")
@@ -261,6 +266,8 @@ class ChatOptions:
         _check("like_user_message", self.like_user_message, bool, "True or False")
         for name in ("retry_btn", "undo_btn", "clear_btn"):
             _check(name, getattr(self, name), (str, bool), "True, False or a label string")
+        if self.editable not in (None, "user", "all"):
+            raise OptionsError(f"editable must be True, False, 'user' or 'all', not {self.editable!r}")
         if self.value is not None and not callable(self.value) and not isinstance(self.value, (list, tuple)):
             raise OptionsError(f"value must be a list of messages or a function returning one, not {self.value!r}")
 

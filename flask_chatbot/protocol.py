@@ -16,6 +16,7 @@ from .errors import ProtocolError
 
 PROTOCOL_VERSION = 1
 MESSAGE_ID = r"^[A-Za-z0-9_-]{1,64}\Z"  # \Z: "$" would let a trailing newline through
+SESSION_ID = r"^[0-9a-f]{16}\Z"
 STATUSES = ("streaming", "done", "stopped", "error")
 # Roles a message on the wire may have. System messages stay on the server (initial_value.py).
 ROLES = ("user", "assistant")
@@ -99,6 +100,8 @@ class HistoryMessageSchema(Schema):
 class HelloSchema(_Frame):
     version = fields.Integer(required=True, strict=True)
     history = fields.List(fields.Nested(HistoryMessageSchema), load_default=list)
+    # The `session` of an earlier welcome: a reconnect or a reload keeps the conversation's id.
+    session = fields.String(validate=validate.Regexp(SESSION_ID, error="must be 16 of 0-9 a-f"))
 
 
 class SubmitSchema(_Frame):
@@ -114,6 +117,30 @@ class LikeSchema(_Frame):
 
 class CopySchema(_Frame):
     id = _message_id()
+
+
+class SelectSchema(_Frame):
+    id = _message_id()
+
+
+class EditSchema(_Frame):
+    id = _message_id()  # the message edited
+    text = fields.String(required=True)
+    # A user message edited becomes a new message (the old one stays in the element's other
+    # version of that turn); an assistant message is edited in place and takes none.
+    new_id = _message_id(required=False)
+
+
+# The reader switched versions of a turn: the conversation from message "from" on is now
+# "messages" (the version the element shows; it keeps the others). "from" is a Python
+# keyword, hence a schema built from a dict.
+BranchSchema = _Frame.from_dict(
+    {
+        "from": _message_id(),
+        "messages": fields.List(fields.Nested(HistoryMessageSchema), required=True, validate=validate.Length(min=1)),
+    },
+    name="BranchSchema",
+)
 
 
 class RetrySchema(_Frame):
@@ -141,6 +168,9 @@ CLIENT_SCHEMAS: dict[str, Schema] = {
     "undo": UndoSchema(),
     "clear": ClearSchema(),
     "copy": CopySchema(),
+    "select": SelectSchema(),
+    "edit": EditSchema(),
+    "branch": BranchSchema(),
 }
 
 # -- server -> client (the server builds these; tests validate them) ---------------
@@ -201,6 +231,12 @@ class IdleSchema(_Frame):
     pass
 
 
+class ConversationSchema(_Frame):
+    """A listener returned a new conversation: the element shows it instead."""
+
+    messages = fields.List(fields.Nested(MessageBodySchema), required=True)
+
+
 class ErrorSchema(_Frame):
     code = fields.String(required=True)
     message = fields.String(required=True)
@@ -213,6 +249,7 @@ SERVER_SCHEMAS: dict[str, Schema] = {
     "patch": PatchSchema(),
     "done": DoneSchema(),
     "remove": RemoveSchema(),
+    "conversation": ConversationSchema(),
     "idle": IdleSchema(),
     "error": ErrorSchema(),
 }
@@ -309,6 +346,10 @@ def done(message_id: str, content: Any, html: str, status: str, **extra: Any) ->
 def remove(message_id: str) -> dict[str, Any]:
     """A streaming message fn no longer yields (its list got shorter): it goes."""
     return {"type": "remove", "id": message_id}
+
+
+def conversation(bodies: list[Mapping[str, Any]]) -> dict[str, Any]:
+    return {"type": "conversation", "messages": [dict(b) for b in bodies]}
 
 
 def idle() -> dict[str, Any]:

@@ -154,18 +154,17 @@ class ChatSession:
             raise ProtocolError("bad_frame", "hello.history: message ids must be unique")
         if self.reply is not None:
             raise ProtocolError("busy", "a reply is being generated; stop it before sending hello again")
-        if any(isinstance(m["content"], dict) for m in history):
-            # Files are checked against the store on disk: not on the gevent hub.
-            messages = offload(lambda: [self._from_hello(m) for m in history])
-        else:
-            messages = [self._from_hello(m) for m in history]
+        messages = self.from_client(history)
         if not self.greeted:
             self._system = self.bot.system()
+            # The id an earlier socket of this conversation was given (the flag log's
+            # conversation column); a label the client chose, never a key to anything.
+            self.id = frame.get("session", self.id)
         with self.lock:
             # The element resends all it shows; past max_history the oldest are dropped, as
             # after a turn, so a long conversation can always reconnect.
             self.history = []
-            self._remember(messages)
+            self.remember(messages)
         self.greeted = True
         self.outbox.send(protocol.welcome(self.id))
 
@@ -193,26 +192,42 @@ class ChatSession:
         ids = [e["file"]["id"] for e in entries if isinstance(e.get("file"), dict) and isinstance(e["file"].get("id"), str)]
         return any(self.bot.content.store.get(file_id) is None for file_id in ids)
 
-    def _on_submit(self, frame: dict[str, Any]) -> None:
-        text, message_id = frame["text"], frame["id"]
-        if self.reply is not None:
-            raise ProtocolError("busy", "a reply is being generated; stop it or wait for it to finish")
+    def from_client(self, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Messages the element sent (hello, branch) as the server keeps them."""
+        if any(isinstance(m["content"], dict) for m in messages):
+            # Files are checked against the store on disk: not on the gevent hub.
+            return offload(lambda: [self._from_hello(m) for m in messages])
+        return [self._from_hello(m) for m in messages]
+
+    def check_text(self, text: str, what: str) -> None:
+        """A message the reader typed (submit, edit): not empty, not over max_message_chars."""
         if not text.strip():
-            raise ProtocolError("bad_frame", "submit.text: the message is empty")
+            raise ProtocolError("bad_frame", f"{what}: the message is empty")
         limit = self.bot.options.max_message_chars
         if len(text) > limit:
             raise ProtocolError("too_large", f"the message has {len(text)} characters; the limit is {limit}")
-        if "option_of" in frame:  # a preset reply of that message was clicked
-            self.actions.option_selected(frame["option_of"], text)
-        with self.lock:
-            if any(m["id"] == message_id for m in self.history):
-                raise ProtocolError("bad_frame", f"submit.id: {message_id!r} is already the id of a message")
-            history_for_fn = self.history_for_fn(self.history)
-            self._remember([{"id": message_id, "role": "user", "content": text}])
+
+    def show_user_message(self, message_id: str, text: str) -> None:
+        """Echo a message the reader sent, rendered: the element shows it as the server took it."""
         html = render(self.bot.renderer, text, from_user=True)
         self.outbox.send(
             protocol.message({"id": message_id, "role": "user", "content": text, "html": html, "status": "done"})
         )
+
+    def _on_submit(self, frame: dict[str, Any]) -> None:
+        text, message_id = frame["text"], frame["id"]
+        if self.reply is not None:
+            raise ProtocolError("busy", "a reply is being generated; stop it or wait for it to finish")
+        self.check_text(text, "submit.text")
+        if "option_of" in frame and self.actions.option_selected(frame["option_of"], text):
+            self.outbox.send(protocol.idle())  # its listener returned the conversation: no fn
+            return
+        with self.lock:
+            if any(m["id"] == message_id for m in self.history):
+                raise ProtocolError("bad_frame", f"submit.id: {message_id!r} is already the id of a message")
+            history_for_fn = self.history_for_fn(self.history)
+            self.remember([{"id": message_id, "role": "user", "content": text}])
+        self.show_user_message(message_id, text)
         self.start_reply(text, history_for_fn)
 
     def history_for_fn(self, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -250,6 +265,15 @@ class ChatSession:
     def _on_copy(self, frame: dict[str, Any]) -> None:
         self.actions.copy(frame)
 
+    def _on_select(self, frame: dict[str, Any]) -> None:
+        self.actions.select(frame)
+
+    def _on_edit(self, frame: dict[str, Any]) -> None:
+        self.actions.edit(frame)
+
+    def _on_branch(self, frame: dict[str, Any]) -> None:
+        self.actions.branch(frame)
+
     def _on_stop(self, frame: dict[str, Any]) -> None:
         if self.reply is not None:
             self.reply.stop()
@@ -257,7 +281,7 @@ class ChatSession:
     def _reply_finished(self, messages: list[dict[str, Any]]) -> None:
         with self.lock:
             if not self.discard_reply:
-                self._remember(messages)
+                self.remember(messages)
             self.discard_reply = False
         self.reply = None
 
@@ -272,7 +296,7 @@ class ChatSession:
                 entry[key] = copy.deepcopy(message[key])
         return entry
 
-    def _remember(self, messages: list[dict[str, Any]]) -> None:
+    def remember(self, messages: list[dict[str, Any]]) -> None:
         """Append to the history, dropping the oldest beyond ``max_history`` (call with the lock)."""
         self.history.extend(messages)
         excess = len(self.history) - self.bot.options.max_history

@@ -32,6 +32,8 @@ export const DEFAULT_CONFIG = Object.freeze({
   retry_btn: true,
   undo_btn: true,
   clear_btn: true,
+  editable: null,
+  selectable: false,
 })
 
 // Sizes reach the element as CSS lengths ("500px", "80vh"), set as custom properties: the

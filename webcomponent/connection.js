@@ -23,7 +23,7 @@ export function backoffDelay(attempt, random = Math.random) {
  *
  *     const connection = new Connection({
  *       url: 'wss://example.com/chat/socket',   // or an async function returning it
- *       history: () => messages,                 // sent in `hello` on every open
+ *       hello: () => frame,                      // the `hello` sent on every open (its history)
  *       onFrame: frame => ...,                   // every valid server frame
  *       onState: (state, connection) => ...,     // 'connecting' | 'online' | 'offline'
  *     })
@@ -36,7 +36,7 @@ export function backoffDelay(attempt, random = Math.random) {
 export class Connection {
   #url
   #resolvedURL = null
-  #history
+  #hello
   #onFrame
   #onState
   #socket = null
@@ -48,9 +48,9 @@ export class Connection {
   #generation = 0 // tells a stale asynchronous open apart from the current one
   #listeners = new AbortController()
 
-  constructor({url, history = () => [], onFrame = () => {}, onState = () => {}}) {
+  constructor({url, hello: helloFrame = () => hello([]), onFrame = () => {}, onState = () => {}}) {
     this.#url = url
-    this.#history = history
+    this.#hello = helloFrame
     this.#onFrame = onFrame
     this.#onState = onState
     // Back online after the network came back: no need to wait out the backoff.
@@ -119,7 +119,7 @@ export class Connection {
     this.#socket = socket
     socket.addEventListener('open', () => {
       if (this.#socket !== socket) return
-      socket.send(JSON.stringify(hello(this.#history())))
+      socket.send(JSON.stringify(this.#hello()))
       this.#setState('online')
     })
     socket.addEventListener('message', event => {

@@ -10,6 +10,7 @@ import {connectMessageActions, copy} from './message-actions.js'
 import {createParts} from './parts.js'
 import * as protocol from './protocol.js'
 import {setTrustedTypesPolicy} from './html.js'
+import {SavedConversation} from './persist.js'
 import {LogScroller} from './scroll.js'
 import {ChatSocket} from './socket.js'
 
@@ -115,6 +116,7 @@ export class ChatBotElement extends HTMLElement {
 
   #controller = null // one per connectedCallback, aborted in disconnectedCallback
   #config = {...DEFAULT_CONFIG}
+  #saved = null // SavedConversation: what a reload restores (with `src`, unless persist="none")
   #autofocused = false
 
   // Created once in #build(): the shadow DOM parts and the features that drive them.
@@ -140,15 +142,31 @@ export class ChatBotElement extends HTMLElement {
     const conversation = this.#conversation
     connectMessageActions(this.#parts.log, {
       option: (value, element) => !this.generating && !this.#socket.holdSubmit() && conversation.submit(value, element?.dataset.id),
-      messageText: element => conversation.copyTextOf(element),
+      messageText: element => conversation.list.copyTextOf(element),
       copied: element => conversation.copied(element),
-      feedback: (element, value) => conversation.feedback(element, value),
+      feedback: (element, value) => {
+        conversation.feedback(element, value)
+        this.#saveSoon()
+      },
       retry: () => conversation.retry() && this.#composer.focus(),
       undo: () => {
         const text = conversation.undo()
         if (text !== null) this.#composer.restore(text)
       },
+      edit: element => conversation.edits.begin(element),
+      version: (element, step) => {
+        const turn = conversation.list.viewOf(element)?.turn
+        const shown = turn ? conversation.edits.showVersion(element, turn.shown + step) : null
+        // Focus stays on the switcher of the version now shown (the old one left the page).
+        const nav = shown?.element.querySelector(step < 0 ? '.version-prev' : '.version-next')
+        if (nav) (nav.disabled ? shown.element.querySelector('.versions button:not(:disabled)') : nav)?.focus()
+        if (shown) this.#saveSoon()
+      },
+      selectable: () => this.#config.selectable === true,
+      select: element => conversation.selected(element),
     }, signal)
+    // The conversation is saved for a reload when the page goes away, even mid-reply.
+    addEventListener('pagehide', () => this.#saved?.save(), {signal})
     this.#parts.copyAllButton.addEventListener('click', () => this.#copyAll(), {signal})
     this.#parts.clearButton.addEventListener('click', () => this.clear(), {signal})
     this.#openSocket()
@@ -228,7 +246,7 @@ export class ChatBotElement extends HTMLElement {
   /** Ask to stop the reply being generated. True if a stop was requested. */
   stop() {
     if (!this.generating || this.#composer.stopping) return false
-    const event = emit(this, 'stop', {id: this.#conversation.streamingId()}, true)
+    const event = emit(this, 'stop', {id: this.#conversation.list.streamingId()}, true)
     if (event.defaultPrevented) return false
     this.#socket.send(protocol.stop())
     this.#composer.stopping = true // until the `idle` frame
@@ -246,6 +264,7 @@ export class ChatBotElement extends HTMLElement {
     if (this.generating) this.stop()
     this.#conversation.replace([], protocol.clear())
     this.#composer.focus()
+    this.#saveSoon()
     return true
   }
 
@@ -276,12 +295,13 @@ export class ChatBotElement extends HTMLElement {
       turnEnded: () => {
         this.#composer.stopping = false
         this.#updateControls()
+        this.#saveSoon()
       },
     })
     this.#composer = new Composer(parts)
     this.#scroller = new LogScroller(parts.log, parts.scrollButton, () => this.#config.autoscroll !== false)
     this.#socket = new ChatSocket(this, parts.status, {
-      history: () => this.#conversation.history(),
+      hello: () => this.#conversation.hello(),
       stateChanged: status => this.#updateControls(status),
       interrupted: () => this.#conversation.interrupt(),
       sendHeld: () => this.#composer.submit(),
@@ -293,9 +313,13 @@ export class ChatBotElement extends HTMLElement {
   #applyConfig() {
     const config = this.#config
     applyConfig(this.#parts, config, this)
-    this.#conversation.setAvatars(avatars(config))
-    this.#conversation.setFeedback(config.likeable ? config.feedback_options : null, config.like_user_message === true)
-    this.#conversation.labelTurnButtons(config.retry_btn, config.undo_btn)
+    const list = this.#conversation.list
+    list.setAvatars(avatars(config))
+    list.setFeedback(config.likeable ? config.feedback_options : null, config.like_user_message === true)
+    list.labelTurnButtons(config.retry_btn, config.undo_btn)
+    list.setEditable(config.editable)
+    list.setSelectable(config.selectable === true)
+    this.#parts.frame.toggleAttribute('data-selectable', config.selectable === true)
     // The conversation a new page starts with (Chatbot(value=...)), unless it shows one.
     if (Array.isArray(config.value) && config.value.length && !this.#conversation.messages.length) {
       this.#conversation.replace(config.value)
@@ -307,7 +331,7 @@ export class ChatBotElement extends HTMLElement {
   // Copy the whole conversation, `role: content` per message, with the watermark after it.
   #copyAll() {
     const watermark = typeof this.#config.watermark === 'string' ? this.#config.watermark : ''
-    const text = this.#conversation.transcript()
+    const text = this.#conversation.list.transcript()
     copy(this.#parts.copyAllButton, watermark ? `${text}\n\n${watermark}` : text)
   }
 
@@ -322,19 +346,41 @@ export class ChatBotElement extends HTMLElement {
   }
 
   #openSocket() {
-    if (this.src) this.#socket.open(this.src)
-    else this.#updateControls()
+    if (!this.src) return this.#updateControls()
+    this.#restore()
+    this.#socket.open(this.src)
   }
 
   #closeSocket() {
     if (!this.#built) return
+    this.#saved?.save()
+    this.#saved = null
     this.#socket.close()
     this.#updateControls()
+  }
+
+  // Show the conversation a reload left (persist.js); the socket's `hello` resends it.
+  #restore() {
+    if (this.getAttribute('persist') === 'none') return
+    const conversation = this.#conversation
+    const key = SavedConversation.keyFor(new URL(this.src, document.baseURI).href, this.id)
+    this.#saved = new SavedConversation(key, () => ({session: conversation.session, messages: conversation.messages}))
+    const restored = this.#saved.load()
+    if (!restored || conversation.messages.length) return
+    conversation.session = restored.session
+    conversation.replace(restored.messages, false)
+  }
+
+  // Something the reader would want back after a reload changed; a reply being generated
+  // is saved when it ends.
+  #saveSoon() {
+    if (!this.generating) this.#saved?.schedule()
   }
 
   #contentChanged() {
     this.#updateControls()
     this.#scroller.schedule()
+    this.#saveSoon()
   }
 
   // `status`: the socket's, passed in while a connection reports its first state.

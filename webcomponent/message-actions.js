@@ -120,14 +120,22 @@ export function decorateCodeBlocks(root) {
  * Handle clicks on the log's action buttons. `host.option(value, messageElement)` sends a
  * preset reply, `host.messageText(messageElement)` is the text a copy button copies and
  * `host.copied(messageElement)` says it was; `host.feedback(messageElement, value)`,
- * `host.retry()` and `host.undo()` do the rest.
+ * `host.retry()`, `host.undo()`, `host.edit(messageElement)` and
+ * `host.version(messageElement, step)` (‹ is -1, › is +1) do the rest. With
+ * `host.selectable()`, a click on a message elsewhere than on a control (or Enter or Space
+ * on a focused message) is `host.select(messageElement)`.
  */
 export function connectMessageActions(log, host, signal) {
   log.addEventListener(
     'click',
     event => {
-      const button = event.target instanceof Element ? event.target.closest('button') : null
-      if (!button || !log.contains(button) || button.disabled) return
+      const target = event.target instanceof Element ? event.target : null
+      const button = target?.closest('button')
+      if (!button || !log.contains(button)) {
+        if (target && host.selectable()) selectFrom(target, log, host)
+        return
+      }
+      if (button.disabled) return
       const message = button.closest('.message')
       if (button.classList.contains('option')) {
         host.option(button.dataset.value ?? '', message)
@@ -146,10 +154,35 @@ export function connectMessageActions(log, host, signal) {
         host.retry()
       } else if (button.classList.contains('undo')) {
         host.undo()
+      } else if (button.classList.contains('edit')) {
+        host.edit(message)
+      } else if (button.classList.contains('version-prev') || button.classList.contains('version-next')) {
+        host.version(message, button.classList.contains('version-prev') ? -1 : 1)
       }
     },
     {signal},
   )
+  log.addEventListener(
+    'keydown',
+    event => {
+      const target = event.target
+      if ((event.key !== 'Enter' && event.key !== ' ') || !(target instanceof Element) || !target.matches('.message')) return
+      if (!host.selectable()) return
+      event.preventDefault()
+      host.select(target)
+    },
+    {signal},
+  )
+}
+
+// A click on a message's content selects it, unless it was on a link, a control, or the
+// end of selecting text.
+function selectFrom(target, log, host) {
+  const message = target.closest('.message')
+  if (!message || !log.contains(message) || target.closest('a, summary, textarea, input, select, audio, video, form')) return
+  const selection = log.getRootNode().getSelection?.() ?? document.getSelection()
+  if (selection && !selection.isCollapsed) return
+  host.select(message)
 }
 
 /** Put `text` on the clipboard and say so on `button` for a moment. */

@@ -28,6 +28,9 @@ const ICONS = {
   retry: [['path', {d: 'M20 12a8 8 0 1 1-2.34-5.66M20 4v5h-5'}]],
   undo: [['path', {d: 'M9 14 4 9l5-5M4 9h10.5a5.5 5.5 0 0 1 0 11H11'}]],
   trash: [['path', {d: 'M4 7h16M10 11v6M14 11v6M6 7l1 13h10l1-13M9 7V4h6v3'}]],
+  edit: [['path', {d: 'M4 20h4L19 9l-4-4L4 16v4zM13.5 6.5l4 4'}]],
+  previous: [['path', {d: 'M14.5 6 8.5 12l6 6'}]],
+  next: [['path', {d: 'M9.5 6l6 6-6 6'}]],
 }
 
 function element(tag, attributes = {}, children = []) {

@@ -16,6 +16,9 @@ export const RETRY = 'retry'
 export const UNDO = 'undo'
 export const CLEAR = 'clear'
 export const COPY = 'copy'
+export const SELECT = 'select'
+export const EDIT = 'edit'
+export const BRANCH = 'branch'
 
 /** Frames the server sends. */
 export const WELCOME = 'welcome'
@@ -23,10 +26,11 @@ export const MESSAGE = 'message'
 export const PATCH = 'patch'
 export const DONE = 'done'
 export const REMOVE = 'remove'
+export const CONVERSATION = 'conversation'
 export const IDLE = 'idle'
 export const ERROR = 'error'
 
-export const SERVER_TYPES = Object.freeze([WELCOME, MESSAGE, PATCH, DONE, REMOVE, IDLE, ERROR])
+export const SERVER_TYPES = Object.freeze([WELCOME, MESSAGE, PATCH, DONE, REMOVE, CONVERSATION, IDLE, ERROR])
 
 /** Message roles and statuses. */
 export const USER = 'user'
@@ -57,6 +61,9 @@ export const CLOSE_IDLE = 4000
 /** A message id: 1-64 characters of A-Z a-z 0-9 _ -. */
 export const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/
 
+/** The id of a conversation (a `welcome`'s `session`), which `hello` sends back. */
+export const SESSION_PATTERN = /^[0-9a-f]{16}$/
+
 /**
  * A fresh id for a user message: 16 hex characters. crypto.getRandomValues, not
  * crypto.randomUUID, because the latter exists only on secure origins.
@@ -68,20 +75,23 @@ export function newMessageId() {
 
 /**
  * `hello`: the history the element holds, as `{id, role, content, metadata?, options?}`
- * (`content` a string, or the object of a file or component the server sent).
+ * (`content` a string, or the object of a file or component the server sent), and the
+ * `session` an earlier `welcome` gave this conversation (null: none yet).
  */
-export function hello(history) {
-  return {
-    type: HELLO,
-    version: PROTOCOL_VERSION,
-    history: history.map(({id, role, content, metadata, options, feedback}) => {
-      const entry = {id, role, content}
-      if (metadata) entry.metadata = metadata
-      if (options?.length) entry.options = options
-      if (feedback) entry.feedback = feedback
-      return entry
-    }),
-  }
+export function hello(history, session = null) {
+  const frame = {type: HELLO, version: PROTOCOL_VERSION, history: historyEntries(history)}
+  if (typeof session === 'string' && SESSION_PATTERN.test(session)) frame.session = session
+  return frame
+}
+
+function historyEntries(history) {
+  return history.map(({id, role, content, metadata, options, feedback}) => {
+    const entry = {id, role, content}
+    if (metadata) entry.metadata = metadata
+    if (options?.length) entry.options = options
+    if (feedback) entry.feedback = feedback
+    return entry
+  })
 }
 
 /** `submit`: the user sends `text` as message `id` (`optionOf`: the message whose preset reply it is). */
@@ -110,6 +120,24 @@ export function clear() {
 /** `copy`: the reader copied message `id`. */
 export function copy(id) {
   return {type: COPY, id}
+}
+
+/** `select`: the reader clicked message `id` (sent only when the server listens: config.selectable). */
+export function select(id) {
+  return {type: SELECT, id}
+}
+
+/**
+ * `edit`: the reader changed message `id` to `text`. One of their own becomes the new message
+ * `newId` (a new version of the turn); an assistant message changes in place (no `newId`).
+ */
+export function edit(id, text, newId = null) {
+  return newId ? {type: EDIT, id, text, new_id: newId} : {type: EDIT, id, text}
+}
+
+/** `branch`: from message `from` on, the conversation is now `messages` (another version of that turn). */
+export function branch(from, messages) {
+  return {type: BRANCH, from, messages: historyEntries(messages)}
 }
 
 /** `stop`: stop the reply being generated. */

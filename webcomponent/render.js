@@ -34,6 +34,8 @@ const ROLE_LABELS = {user: 'You', assistant: 'Assistant', system: 'System'}
 export class MessageView {
   /** The message's outer element: part="message <role>". */
   element
+  /** The other versions of the turn this message starts (versions.js `{others, shown}`), or null. */
+  turn = null
   #bubble
   #content
   #thought = null
@@ -164,13 +166,20 @@ export class MessageView {
     if (this.#avatar.getAttribute('src') !== url) this.#avatar.src = url
   }
 
-  /** A plain copy: `{id, role, content, html, status}` and `metadata`, `options` when set. */
+  /**
+   * A plain copy: `{id, role, content, html, status}` and `metadata`, `options`, `feedback`
+   * when set; the first message of an edited turn adds `versions` and `version`.
+   */
   toJSON() {
     const copy = {...this.#data}
     // Text shown as text has no HTML; a streaming message's HTML is what it shows now.
     if (copy.html === null && !this.#content.classList.contains('plain')) copy.html = this.#content.innerHTML
     for (const key of ['metadata', 'options', 'content']) {
       if (copy[key] && typeof copy[key] === 'object') copy[key] = structuredClone(copy[key])
+    }
+    if (this.turn) {
+      copy.versions = structuredClone(this.turn.others)
+      copy.version = this.turn.shown
     }
     return copy
   }

@@ -13,7 +13,7 @@ import {TEXT} from './parts.js'
  * `chat-bot-connection`.
  *
  *     const socket = new ChatSocket(element, statusLine, {
- *       history: () => [...],                   // sent in `hello` on every open
+ *       hello: () => frame,                     // the `hello` sent on every open
  *       stateChanged: status => ...,            // a status(): show it
  *       interrupted: () => ...,                 // dropped or closed: no reply will end
  *       sendHeld: () => ...,                    // back online: send what the user sent
@@ -89,7 +89,7 @@ export class ChatSocket {
     }
     this.#connection = new Connection({
       url,
-      history: () => this.#host.history(),
+      hello: () => this.#host.hello(),
       onFrame: frame => this.#element.applyFrame(frame),
       onState: (state, connection) => this.#stateChanged(state, connection),
     })

@@ -1,0 +1,239 @@
+// The messages on screen: one MessageView each, in the log, in conversation order, with
+// the buttons each offers (feedback, edit, versions, retry and undo under the last reply).
+// conversation.js decides when messages come and go; this module keeps them in place.
+
+import {ACTION_TEXT, createTurnButtons, labelAction} from './message-actions.js'
+import {Nesting} from './nesting.js'
+import * as protocol from './protocol.js'
+import {MessageView, normalizeMessage} from './render.js'
+import {readTurn, showTurnControls} from './versions.js'
+
+/**
+ * The views of one conversation, by id, in the order they were shown.
+ *
+ *     const list = new MessageList({log, pending, placeholder})
+ *     list.insertMessage({role: 'user', content: 'Hi'})
+ *     list.history()    // what `hello` carries
+ */
+export class MessageList {
+  #views = new Map()
+  #log
+  #pending
+  #placeholder
+  #nesting
+  #latest = null // the last message: the only one whose preset replies, retry and undo show
+  #avatars = {}
+  #feedback = {options: null, user: false} // config.likeable's buttons, and for user messages too?
+  #editable = null // config.editable: null, 'user' or 'all'
+  #selectable = false // config.selectable: messages take focus and clicks
+  #turnButtons = createTurnButtons() // retry and undo: one pair, under the last reply
+
+  constructor({log, pending, placeholder}) {
+    this.#log = log
+    this.#pending = pending
+    this.#placeholder = placeholder
+    this.#nesting = new Nesting(() => this.#log, () => this.#pending)
+    this.changed()
+  }
+
+  get size() {
+    return this.#views.size
+  }
+
+  /** The view of message `id`, or of the `.message` element `element` (undefined: none). */
+  get(id) {
+    return this.#views.get(id)
+  }
+
+  viewOf(element) {
+    return this.#views.get(element?.dataset.id)
+  }
+
+  values() {
+    return this.#views.values()
+  }
+
+  /** `view` and every message after it. */
+  tailFrom(view) {
+    const views = [...this.#views.values()]
+    return views.slice(views.indexOf(view))
+  }
+
+  lastUserView() {
+    const views = [...this.#views.values()]
+    for (let i = views.length - 1; i >= 0; i--) if (views[i].role === protocol.USER) return views[i]
+    return null
+  }
+
+  /** The id of the message being streamed, or null. */
+  streamingId() {
+    for (const view of this.#views.values()) if (view.status === protocol.STREAMING) return view.id
+    return null
+  }
+
+  /** Show `view` at the end (or inside the thought it names). */
+  insert(view) {
+    this.#views.set(view.id, view)
+    if (this.#selectable) view.element.tabIndex = 0
+    view.setAvatar(this.#avatars[view.role] ?? null)
+    if (this.#feedback.options) this.#offerFeedback(view)
+    this.#showTurn(view)
+    this.place(view)
+    if (view.role !== protocol.SYSTEM) this.#setLatest(view) // a hidden message hides no options
+    return view
+  }
+
+  /**
+   * Show a plain message (the page's, a reload's, another version's) at the end; `turn`:
+   * the versions of the turn it starts (versions.js), read from its `versions` by default.
+   */
+  insertMessage(item, turn = readTurn(item)) {
+    const view = new MessageView(normalizeMessage(item, protocol.newMessageId))
+    this.#views.get(view.id)?.element.remove()
+    view.turn = turn
+    return this.insert(view)
+  }
+
+  /** Put `view` where it belongs: a thought may have found its parent. */
+  place(view) {
+    this.#nesting.place(view, this.#views)
+  }
+
+  /** Remove every message and alert; `build()` then shows new ones, inserted into the log at once. */
+  rebuild(build) {
+    for (const view of this.#views.values()) view.element.remove()
+    for (const alert of this.#log.querySelectorAll('.error')) alert.remove()
+    this.#views.clear()
+    this.#nesting.clear()
+    this.#latest = null
+    // Built detached and added at once: one insertion into the live log, not one per message.
+    const detached = document.createDocumentFragment()
+    const log = this.#log
+    this.#log = detached
+    try {
+      build()
+    } finally {
+      this.#log = log
+    }
+    log.insertBefore(detached, this.#pending)
+    this.changed()
+  }
+
+  /** fn dropped a message from its list: it goes, and the thoughts nested in it move out. */
+  remove(id) {
+    const view = this.#views.get(id)
+    if (!view) return
+    const children = view.childrenElement
+    if (children) view.element.after(...children.childNodes)
+    this.removeViews([view])
+  }
+
+  /** Take `views` off the screen (another version of a turn is shown instead, or fn dropped them). */
+  removeViews(views) {
+    for (const view of views) {
+      view.element.remove()
+      this.#views.delete(view.id)
+      this.#nesting.forget(view)
+      if (this.#latest === view) this.#latest = null
+    }
+    const last = [...this.#views.values()].pop()
+    if (last && !this.#latest) this.#setLatest(last)
+    this.changed()
+  }
+
+  /** Show `avatars` (`{user, assistant}`: image URLs or null) beside every message. */
+  setAvatars(avatars) {
+    this.#avatars = avatars
+    for (const view of this.#views.values()) view.setAvatar(avatars[view.role] ?? null)
+  }
+
+  /** Offer feedback buttons: `options` (config.feedback_options when likeable) or null; `user`: on user messages too. */
+  setFeedback(options, user) {
+    this.#feedback = {options: options?.length ? options : null, user}
+    for (const view of this.#views.values()) this.#offerFeedback(view)
+  }
+
+  /** Which messages the reader may edit: config.editable (null, 'user' or 'all'). */
+  setEditable(editable) {
+    this.#editable = editable === 'user' || editable === 'all' ? editable : null
+    for (const view of this.#views.values()) this.#showTurn(view)
+  }
+
+  /** Make messages focusable (Enter or a click selects one) while something listens to `select`. */
+  setSelectable(selectable) {
+    if (selectable === this.#selectable) return
+    this.#selectable = selectable
+    for (const view of this.#views.values()) {
+      if (selectable) view.element.tabIndex = 0
+      else view.element.removeAttribute('tabindex')
+    }
+  }
+
+  canEdit(view) {
+    if (typeof view.content !== 'string' || view.element.classList.contains('thought')) return false
+    return view.role === protocol.USER ? this.#editable !== null : view.role === protocol.ASSISTANT && this.#editable === 'all'
+  }
+
+  /** Label retry and undo as config says (`retry_btn`, `undo_btn`: true for the icon, or a text). */
+  labelTurnButtons(retry, undo) {
+    const [retryButton, undoButton] = this.#turnButtons
+    labelAction(retryButton, retry, ACTION_TEXT.retry, 'retry')
+    labelAction(undoButton, undo, ACTION_TEXT.undo, 'undo')
+  }
+
+  /**
+   * What `hello` carries of `views` (all by default): everything shown, except assistant
+   * messages with no text yet and user messages the server never took (rejected, or cut
+   * off before its echo): a message rejected as too large must not come back in every
+   * hello and be rejected again.
+   */
+  history(views = this.#views.values()) {
+    const history = []
+    for (const view of views) {
+      if (![protocol.USER, protocol.ASSISTANT, protocol.SYSTEM].includes(view.role)) continue
+      if (view.role === protocol.ASSISTANT && !view.content && !view.toHistory().metadata) continue
+      if (view.role === protocol.USER && view.status === protocol.FAILED) continue
+      history.push(view.toHistory())
+    }
+    return history
+  }
+
+  /** The text a message's copy button copies (`element`: its `.message`). */
+  copyTextOf(element) {
+    return this.viewOf(element)?.copyText ?? ''
+  }
+
+  /** The conversation as text, `role: content` per message (system messages left out). */
+  transcript() {
+    const lines = []
+    for (const view of this.#views.values()) {
+      if (view.role === protocol.SYSTEM || view.element.hidden) continue
+      lines.push(`${view.role}: ${view.copyText}`)
+    }
+    return lines.join('\n\n')
+  }
+
+  /** The placeholder shows only while the conversation is empty. */
+  changed() {
+    this.#placeholder.hidden = this.#views.size > 0
+  }
+
+  #offerFeedback(view) {
+    const {options, user} = this.#feedback
+    const offered = view.role === protocol.ASSISTANT || (user && view.role === protocol.USER)
+    view.offerFeedback(offered && !view.element.classList.contains('thought') ? options : null)
+  }
+
+  #showTurn(view) {
+    if (view.turn || view.role === protocol.USER || view.role === protocol.ASSISTANT) showTurnControls(view, this.canEdit(view))
+  }
+
+  #setLatest(view) {
+    if (this.#latest === view) return
+    this.#latest?.element.removeAttribute('data-latest')
+    this.#latest = view
+    view.element.setAttribute('data-latest', '')
+    // Retry and undo act on the last exchange: their one pair of buttons follows the last reply.
+    if (view.role === protocol.ASSISTANT) view.actions.append(...this.#turnButtons)
+  }
+}

@@ -1,0 +1,69 @@
+// The open conversation survives a reload of the page: an element with `src` keeps it in
+// the tab's sessionStorage (this tab only, never sent anywhere) and shows it again on load,
+// then resends it in `hello` as on any reconnect. Versions of edited turns and the reader's
+// feedback come back with it. `persist="none"` turns this off.
+
+const PREFIX = 'chat-bot:'
+const FORMAT = 1
+const SAVE_DELAY_MS = 300
+
+/**
+ * One element's saved conversation.
+ *
+ *     const saved = new SavedConversation(key, () => ({session, messages}))
+ *     const restored = saved.load()   // {session, messages} or null
+ *     saved.schedule()                // something changed: save soon
+ */
+export class SavedConversation {
+  #key
+  #snapshot
+  #timer = 0
+
+  /** The storage key of an element showing the blueprint at `src` (an absolute URL), `id` its id. */
+  static keyFor(src, id) {
+    return `${PREFIX}${src}${id ? `#${id}` : ''}`
+  }
+
+  constructor(key, snapshot) {
+    this.#key = key
+    this.#snapshot = snapshot
+  }
+
+  /** What was saved: `{session, messages}`, or null (nothing, unreadable, no storage). */
+  load() {
+    try {
+      const data = JSON.parse(sessionStorage.getItem(this.#key) ?? 'null')
+      if (data?.format !== FORMAT || !Array.isArray(data.messages)) return null
+      // A reply cut off by the reload ends where it was: nothing will finish it.
+      for (const message of data.messages) if (message?.status === 'streaming') message.status = 'stopped'
+      return {session: typeof data.session === 'string' ? data.session : null, messages: data.messages}
+    } catch {
+      return null
+    }
+  }
+
+  /** Save soon: changes arriving together are saved once. */
+  schedule() {
+    if (!this.#timer) this.#timer = setTimeout(() => this.save(), SAVE_DELAY_MS)
+  }
+
+  /** Save now (the page is going away). */
+  save() {
+    clearTimeout(this.#timer)
+    this.#timer = 0
+    const {session, messages} = this.#snapshot()
+    try {
+      if (messages.length) sessionStorage.setItem(this.#key, JSON.stringify({format: FORMAT, session, messages}))
+      else sessionStorage.removeItem(this.#key)
+    } catch {
+      // Storage full or refused (private mode, a sandboxed frame): the conversation lives on
+      // screen; a reload will not bring it back. Nothing to tell the reader mid-chat.
+    }
+  }
+
+  /** Stop saving (the element shows another blueprint, or left the page). */
+  cancel() {
+    clearTimeout(this.#timer)
+    this.#timer = 0
+  }
+}
