@@ -155,4 +155,4 @@ def edits_blueprint(name: str, editable: str) -> Any:
     chatbot = Chatbot(editable=editable)
     chatbot.edit(lambda data: _events.append(["edit", data.index, data.value, data.previous_value]))
     chatbot.select(lambda data: _events.append(["select", data.index, data.value, data.selected]))
-    return chat_bp(recall, name=name, chatbot=chatbot)
+    return chat_bp(recall, name=name, chatbot=chatbot, max_message_chars=500)

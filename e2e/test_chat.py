@@ -74,14 +74,17 @@ def test_stop_halts_the_reply_and_the_input_is_usable_again(chat: ChatController
     assert reply.inner_text() == stopped_text  # the partial reply stays as it was
 
 
-def test_reload_and_chat_again(chat: ChatController, sample_app: Gunicorn) -> None:
+def test_a_reload_keeps_the_conversation_and_chat_goes_on(chat: ChatController, sample_app: Gunicorn) -> None:
     chat.send("before reload")
     expect(chat.latest_assistant()).to_contain_text(DEMO_END, timeout=15_000)
+    chat.expect_idle()
     chat.page.reload()
     expect(chat.element).to_have_attribute("data-connection", "online")
-    expect(chat.messages).to_have_count(0)
+    expect(chat.messages).to_have_count(2)
+    expect(chat.user_messages.first).to_have_text("before reload")
     chat.send("after reload")
-    expect(chat.latest_assistant()).to_contain_text("That makes 1 messages", timeout=15_000)
+    # The server got the conversation back in hello: 1 exchange + this question.
+    expect(chat.latest_assistant()).to_contain_text("That makes 3 messages", timeout=15_000)
 
 
 def test_server_restart_mid_conversation_reconnects_and_loses_nothing(page: Page) -> None:

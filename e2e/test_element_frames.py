@@ -319,7 +319,9 @@ def test_fixture_stream_renders_patch_by_patch(open_page, fixture_frames, name):
 def test_fixture_server_frames_are_all_understood(open_page, fixture_frames):
     bot = open_page()
     bot.apply(streaming("a7", "Hello ", "<p>Hello </p>"))
-    bot.apply(*fixture_frames["server_valid"])
+    *frames, conversation = fixture_frames["server_valid"]
+    assert conversation["type"] == "conversation"
+    bot.apply(*frames)
     expect(bot.content("u2")).to_have_text("What is Flask?")
     expect(bot.content("a7")).to_have_text("Hello world")
     expect(bot.message("a7")).to_have_attribute("data-status", "done")
@@ -328,6 +330,14 @@ def test_fixture_server_frames_are_all_understood(open_page, fixture_frames):
     assert bot.page.evaluate(
         "document.querySelector('chat-bot').shadowRoot.querySelector('[data-id=a7]').nextElementSibling.textContent"
     ) == "The model is overloaded."
+    # A listener's new conversation takes the place of all of it, alerts included.
+    bot.apply(conversation)
+    expect(bot.content("c1")).to_have_text("Hi")
+    expect(bot.content("c2")).to_have_text("Hello")
+    expect(bot.message("u2")).to_have_count(0)
+    expect(bot.errors).to_have_count(0)
+    assert [(m["id"], m.get("feedback")) for m in bot.page.evaluate("document.querySelector('chat-bot').messages")] == [
+        ("c1", None), ("c2", "Like")]
 
 
 def test_tail_text_lands_at_the_insertion_point(open_page):

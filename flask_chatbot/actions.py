@@ -61,6 +61,7 @@ class Actions:
             else:
                 message["feedback"] = value
         liked = {"Like": True, "Dislike": False}.get(value, value) if value is not None else None
+        before = self._snapshot("like")
         if value is not None and session.bot.flag_log is not None:
             try:
                 session.bot.flag_log.write(
@@ -69,12 +70,13 @@ class Actions:
             except (OSError, ValueError):  # a full disk, a folder it cannot write: the chat goes on
                 log.exception("Could not write the flag log %s", session.bot.flag_log.path)
                 session.outbox.send(protocol.error("flag_error", "Your feedback could not be saved. Please try again later."))
-        self._notify("like", LikeData(index, event_value(session.for_fn(message)["content"]), liked))
+        self._notify("like", LikeData(index, event_value(session.for_fn(message)["content"]), liked), before)
 
     def retry(self, frame: dict[str, Any]) -> None:
         index, message = self._last_user_message("retry")
+        before = self._snapshot("retry")
         self._drop_from(index + 1)
-        if self._notify("retry", RetryData(index, event_value(message["content"]))):
+        if self._notify("retry", RetryData(index, event_value(message["content"])), before):
             self.session.outbox.send(protocol.idle())  # a listener said what the conversation is: no fn
             return
         with self.session.lock:
@@ -83,31 +85,33 @@ class Actions:
 
     def undo(self, frame: dict[str, Any]) -> None:
         index, message = self._last_user_message("undo")
+        before = self._snapshot("undo")
         self._drop_from(index)
-        self._notify("undo", UndoData(index, event_value(message["content"])))
+        self._notify("undo", UndoData(index, event_value(message["content"])), before)
 
     def clear(self, frame: dict[str, Any]) -> None:
         session = self.session
         if session.reply is not None:
             session.discard_reply = True  # its end must not bring the cleared conversation back
             session.reply.stop()
+        before = self._snapshot("clear")
         with session.lock:
             session.history.clear()
-        self._notify("clear", None)
+        self._notify("clear", None, before)
 
     def copy(self, frame: dict[str, Any]) -> None:
         index, message = self._find(frame["id"], "copy")
-        self._notify("copy", CopyData(index, event_value(self.session.for_fn(message)["content"])))
+        self._notify("copy", CopyData(index, event_value(self.session.for_fn(message)["content"])), self._snapshot("copy"))
 
     def select(self, frame: dict[str, Any]) -> None:
         index, message = self._find(frame["id"], "select")
-        self._notify("select", SelectData(index, event_value(self.session.for_fn(message)["content"])))
+        self._notify("select", SelectData(index, event_value(self.session.for_fn(message)["content"])), self._snapshot("select"))
 
     def option_selected(self, source_id: str, value: str) -> bool:
         """A submit that came from a preset reply of message ``source_id``; True when a
         listener replaced the conversation (the submit then goes no further)."""
         index, _ = self._find(source_id, "submit.option_of")
-        return self._notify("option_select", SelectData(index, event_value(value)))
+        return self._notify("option_select", SelectData(index, event_value(value)), self._snapshot("option_select"))
 
     def edit(self, frame: dict[str, Any]) -> None:
         """The reader edited a message. One of theirs starts a new version of that turn: the
@@ -127,9 +131,10 @@ class Actions:
         text, previous = frame["text"], message["content"]
         session.check_text(text, "edit.text")
         data = EditData(index, event_value(text), event_value(previous))
+        before = self._snapshot("edit")
         if message["role"] != "user":
             self._edit_in_place(index, message, text)
-            self._notify("edit", data)
+            self._notify("edit", data, before)
             return
         new_id = frame.get("new_id")
         if new_id is None:
@@ -141,7 +146,7 @@ class Actions:
             history_for_fn = session.history_for_fn(session.history)
             session.history.append({"id": new_id, "role": "user", "content": text})
         session.show_user_message(new_id, text)
-        if self._notify("edit", data):
+        if self._notify("edit", data, before):
             session.outbox.send(protocol.idle())
             return
         session.start_reply(text, history_for_fn)
@@ -200,24 +205,34 @@ class Actions:
         for message in dropped:
             self.session.outbox.send(protocol.remove(message["id"]))
 
-    def _notify(self, event: str, data: EventData | None) -> bool:
-        """Call the developer's listeners of ``event``; one that raises is logged and the
-        reader told something went wrong, and the conversation goes on. A listener may
-        return a new conversation (Gradio's ``return history``): it replaces the one shown,
-        and True tells the action to go no further (no fn for retry or edit)."""
+    def _snapshot(self, event: str) -> list[dict[str, Any]] | None:
+        """The conversation as fn sees it, when the reader acted: what a two-argument listener
+        gets, as Gradio's listeners get the chatbot's value (None: no listener would read it)."""
+        if not self.session.bot.listeners.get(event):
+            return None
+        with self.session.lock:
+            return [self.session.for_fn(m) for m in self.session.history]
+
+    def _notify(self, event: str, data: EventData | None, history: list[dict[str, Any]] | None) -> bool:
+        """Call the developer's listeners of ``event`` with ``data`` and ``history`` (the
+        conversation when the reader acted); one that raises is logged and the reader told
+        something went wrong, and the conversation goes on. A listener may return a new
+        conversation (Gradio's ``return history``): unless it is the conversation as the
+        action left it, it replaces the one shown, and True tells the action to go no further
+        (no fn for retry or edit)."""
         listeners = self.session.bot.listeners.get(event, ())
         if not listeners:
             return False
         with self.session.lock:
-            history = [self.session.for_fn(m) for m in self.session.history]
+            now = [self.session.for_fn(m) for m in self.session.history]
         replaced = False
         for listener in listeners:
             name = getattr(listener, "__name__", listener)
             try:
-                conversation = returned_conversation(call_listener(listener, data, history))
-                if conversation is not None and conversation != history:
+                conversation = returned_conversation(call_listener(listener, data, list(history or [])))
+                if conversation is not None and conversation != now:
                     self._replace(conversation)
-                    history, replaced = conversation, True
+                    now, replaced = conversation, True
             except Exception:
                 log.exception("The %s listener %r raised", event, name)
                 self.session.outbox.send(protocol.error("listener_error", LISTENER_ERROR))

@@ -10,7 +10,16 @@ import pytest
 from flask import Flask
 from live import Client
 
-from sample_app.gradio_demos import like, multimodal_echo, nested_thoughts, options, reasoning_tags, thoughts
+from sample_app.gradio_demos import (
+    editable,
+    like,
+    multimodal_echo,
+    nested_thoughts,
+    options,
+    reasoning_tags,
+    retry_undo_like,
+    thoughts,
+)
 
 
 @pytest.fixture
@@ -94,3 +103,35 @@ def test_gradio_5_s_like_demo_reading_value_value_ports_unchanged(demo, monkeypa
     client.send({"type": "like", "id": reply["id"], "value": "Like"})
     client.turn("bye", "u2")
     assert like.votes == ["up: You said: hi"]
+
+
+def test_retry_undo_like_demo_s_own_listeners_leave_retry_and_undo_to_chat_bp(demo, monkeypatch) -> None:
+    monkeypatch.setattr(retry_undo_like, "printed", [])
+    monkeypatch.setattr(retry_undo_like, "answers", {"n": 0})
+    client = demo(retry_undo_like)
+    client.turn("first", "u1")
+    [reply] = finals(client.turn("second", "u2"))
+    client.send({"type": "like", "id": reply["id"], "value": "Like"})
+    client.send({"type": "retry"})
+    frames = client.recv_until("idle")
+    # handle_retry is a generator: no conversation of its own; chat_bp answered again.
+    assert [f["type"] for f in frames if f["type"] in ("conversation", "error")] == []
+    assert finals(frames)[-1]["content"] == "Answer 3: you asked 'second' after 2 messages."
+    client.send({"type": "undo"})
+    frames = client.recv_until("remove") + [client.recv()]
+    # handle_undo returns what undo left, and the prompt: nothing more changes.
+    assert [f["type"] for f in frames] == ["remove", "remove"]
+    [again] = finals(client.turn("third", "u3"))
+    assert again["content"] == "Answer 4: you asked 'third' after 2 messages."
+    assert retry_undo_like.printed == ["You upvoted this response: Answer 2: you asked 'second' after 2 messages."]
+
+
+def test_editable_demo_reports_each_edit_and_regenerates(demo, monkeypatch) -> None:
+    monkeypatch.setattr(editable, "edited_messages", [])
+    client = demo(editable)
+    client.turn("I'm a user", "u1")
+    client.send({"type": "edit", "id": "u1", "text": "I'm an editor", "new_id": "u1b"})
+    frames = client.recv_until("idle")
+    assert frames[0]["message"]["content"] == "I'm an editor"
+    assert [f["content"] for f in finals(frames)] == ["I'm a bot"]
+    assert editable.edited_messages == ["from I'm a user to I'm an editor at 0"]

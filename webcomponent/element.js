@@ -27,6 +27,7 @@ import {ChatSocket} from './socket.js'
  *
  * @attr src - Mount URL of the blueprint, e.g. `/chat`. Absent: no connection.
  * @attr theme - `light` or `dark` forces a colour scheme; absent follows the system.
+ * @attr persist - `none`: a reload starts afresh. Absent: with `src`, the conversation comes back after a reload (sessionStorage).
  * @attr data-connection - Set by the element (with `src`): 'connecting', 'online' or 'offline'.
  *
  * @prop {string} src - Reflects the `src` attribute.
@@ -45,6 +46,9 @@ import {ChatSocket} from './socket.js'
  * @fires chat-bot-undo - Cancelable. The reader took the last exchange back. detail `{id, text}`.
  * @fires chat-bot-clear - Cancelable. The conversation is being cleared. detail `{}`.
  * @fires chat-bot-copy - The reader copied a message. detail `{id, message}`.
+ * @fires chat-bot-edit - Cancelable. The reader saved an edit. detail `{id, text, previous}`.
+ * @fires chat-bot-version - Cancelable. The reader switched a turn's version. detail `{id, version, count}`.
+ * @fires chat-bot-select - The reader clicked a message (config.selectable). detail `{id, message}`.
  *
  * @slot placeholder - Shown while the conversation is empty (instead of config.placeholder).
  *
@@ -64,6 +68,9 @@ import {ChatSocket} from './socket.js'
  * @csspart header - Above the log: the label, the copy-all button (part `copy-all`) and the clear button (`clear-button`).
  * @csspart like - A reply's thumbs-up; `dislike` its thumbs-down; `flag` the flag menu, `flag-option` its choices.
  * @csspart retry - "Retry" under the last reply; `undo` "Undo" beside it.
+ * @csspart edit - A message's edit button (config.editable).
+ * @csspart editor - The editor in place of a message: `editor-input`, `editor-cancel`, `editor-save`.
+ * @csspart versions - The switcher of an edited turn's versions: `version-prev`, `version-next`.
  * @csspart content - A message's rendered content.
  * @csspart input - The textarea.
  * @csspart send-button - The submit button.
