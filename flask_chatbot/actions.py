@@ -132,6 +132,8 @@ class Actions:
         session.check_text(text, "edit.text")
         data = EditData(index, event_value(text), event_value(previous))
         before = self._snapshot("edit")
+        if message["role"] != "user" and "new_id" in frame:
+            raise ProtocolError("bad_frame", "edit.new_id: a reply is edited in place and takes no new id")
         if message["role"] != "user":
             self._edit_in_place(index, message, text)
             self._notify("edit", data, before)
@@ -140,7 +142,8 @@ class Actions:
         if new_id is None:
             raise ProtocolError("bad_frame", "edit.new_id: an edited message of yours needs a new id")
         with session.lock:
-            if any(m["id"] == new_id for m in session.history[:index]):
+            # Not even an id of the version it replaces: the element keeps that one.
+            if any(m["id"] == new_id for m in session.history):
                 raise ProtocolError("bad_frame", f"edit.new_id: {new_id!r} is already the id of a message")
             del session.history[index:]
             history_for_fn = session.history_for_fn(session.history)
@@ -155,6 +158,8 @@ class Actions:
         """The reader switched the version of a turn: from message ``from`` on, the
         conversation is the version the element now shows."""
         session = self.session
+        if session.bot.options.editable is None:
+            raise ProtocolError("bad_frame", "branch: a turn has versions only when messages can be edited (editable)")
         if session.reply is not None:
             raise ProtocolError("busy", "branch: a reply is being generated; stop it first")
         index, message = self._find(frame["from"], "branch.from")

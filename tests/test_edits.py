@@ -229,7 +229,7 @@ BRANCH_REFUSALS: dict[str, tuple[dict[str, Any], str]] = {
 def test_a_refused_branch_gets_an_error_and_changes_nothing(connect, case: str) -> None:
     branch, code = BRANCH_REFUSALS[case]
     fn, turns = counting_bot()
-    client = connect(fn)
+    client = connect(fn, editable="user")
     _, reply = two_exchanges(client)
     assert error_code(client, {"type": "branch", **branch, "from": reply if branch["from"] == "REPLY" else branch["from"]}) == code
     client.turn("three", "u3")
@@ -237,6 +237,15 @@ def test_a_refused_branch_gets_an_error_and_changes_nothing(connect, case: str) 
     client.send({"type": "branch", "from": "u3", "messages": [{"id": "v3", "role": "user", "content": "3"}]})
     client.turn("four", "u4")  # a good branch is still taken
     assert contents(turns[3][1]) == [*TWO_EXCHANGES, "3"]
+
+
+def test_without_editing_a_turn_has_no_versions_to_switch(connect) -> None:
+    fn, turns = counting_bot()
+    client = connect(fn)
+    two_exchanges(client)
+    assert error_code(client, {"type": "branch", "from": "u2", "messages": [V2]}) == "bad_frame"
+    client.turn("three", "u3")
+    assert contents(turns[2][1]) == TWO_EXCHANGES
 
 
 # -- select ------------------------------------------------------------------------------
