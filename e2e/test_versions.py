@@ -235,3 +235,27 @@ def test_feedback_survives_a_reload(page: Page, server: Gunicorn) -> None:
     expect(chat.element).to_have_attribute("data-connection", "online")
     expect(chat.latest_assistant().locator("[part~=like]")).to_have_attribute("aria-pressed", "true")
     assert page.problems == []  # type: ignore[attr-defined]
+
+
+def test_persist_none_keeps_nothing_for_a_reload(page: Page, server: Gunicorn) -> None:
+    chat = ChatController(page)
+    chat.open(f"{server.url}/edits/")
+    # The same chat on this page, asked to keep nothing (a shared kiosk, say).
+    page.evaluate("""() => {
+        const old = document.querySelector('chat-bot')
+        const bot = document.createElement('chat-bot')
+        bot.setAttribute('src', old.getAttribute('src'))
+        bot.setAttribute('persist', 'none')
+        old.replaceWith(bot)
+    }""")
+    expect(chat.element).to_have_attribute("data-connection", "online")
+    say(chat, "forget me", "re forget me after []")
+    page.reload()
+    expect(chat.element).to_have_attribute("data-connection", "online")
+    expect(chat.messages).to_have_count(0)
+    # The page's own element (no persist attribute) keeps its conversation.
+    say(chat, "keep me", "re keep me after []")
+    page.reload()
+    expect(chat.element).to_have_attribute("data-connection", "online")
+    expect(chat.user_messages).to_have_text(["keep me"])
+    assert page.problems == []  # type: ignore[attr-defined]

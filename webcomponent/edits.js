@@ -108,9 +108,11 @@ export class Edits {
     const {view, editor} = this.#open
     if (this.#host.generating() || !this.#host.canSend()) return
     if (text === view.content) return this.close(true)
-    if (emit(this.#element, 'edit', {id: view.id, text, previous: view.content}, true).defaultPrevented) return
     const user = view.role === protocol.USER
-    const pending = user ? protocol.newMessageId() : view.id
+    const newId = user ? protocol.newMessageId() : null
+    // A page with its own backend answers with a `message` frame of `newId` (or of `id`).
+    if (emit(this.#element, 'edit', {id: view.id, text, previous: view.content, newId}, true).defaultPrevented) return
+    const pending = newId ?? view.id
     this.#open.pending = pending
     editor.busy = true
     if (user) this.#host.expectEcho(pending) // the reply to the new text follows

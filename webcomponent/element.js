@@ -46,7 +46,7 @@ import {ChatSocket} from './socket.js'
  * @fires chat-bot-undo - Cancelable. The reader took the last exchange back. detail `{id, text}`.
  * @fires chat-bot-clear - Cancelable. The conversation is being cleared. detail `{}`.
  * @fires chat-bot-copy - The reader copied a message. detail `{id, message}`.
- * @fires chat-bot-edit - Cancelable. The reader saved an edit. detail `{id, text, previous}`.
+ * @fires chat-bot-edit - Cancelable. The reader saved an edit. detail `{id, text, previous, newId}`.
  * @fires chat-bot-version - Cancelable. The reader switched a turn's version. detail `{id, version, count}`.
  * @fires chat-bot-select - The reader clicked a message (config.selectable). detail `{id, message}`.
  *
