@@ -80,6 +80,19 @@ export class Edits {
   }
 
   /**
+   * Show the version before (`step` -1) or after (+1) the one shown of the turn the message
+   * `element` starts, keeping focus on its switcher (the old one left the page). The new
+   * first message, or null.
+   */
+  step(element, step) {
+    const turn = this.#list.viewOf(element)?.turn
+    const shown = turn ? this.showVersion(element, turn.shown + step) : null
+    const button = shown?.element.querySelector(step < 0 ? '.version-prev' : '.version-next')
+    if (button) (button.disabled ? shown.element.querySelector('.versions button:not(:disabled)') : button)?.focus()
+    return shown
+  }
+
+  /**
    * A `message` frame is about to be shown: the server's answer to an edit? One of the
    * reader's messages then starts a new version of the turn from it on; the version shown
    * until now is kept. An assistant message is simply updated.

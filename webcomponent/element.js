@@ -153,7 +153,7 @@ export class ChatBotElement extends HTMLElement {
       copied: element => conversation.copied(element),
       feedback: (element, value) => {
         conversation.feedback(element, value)
-        this.#saveSoon()
+        this.#saved?.schedule()
       },
       retry: () => conversation.retry() && this.#composer.focus(),
       undo: () => {
@@ -161,14 +161,7 @@ export class ChatBotElement extends HTMLElement {
         if (text !== null) this.#composer.restore(text)
       },
       edit: element => conversation.edits.begin(element),
-      version: (element, step) => {
-        const turn = conversation.list.viewOf(element)?.turn
-        const shown = turn ? conversation.edits.showVersion(element, turn.shown + step) : null
-        // Focus stays on the switcher of the version now shown (the old one left the page).
-        const nav = shown?.element.querySelector(step < 0 ? '.version-prev' : '.version-next')
-        if (nav) (nav.disabled ? shown.element.querySelector('.versions button:not(:disabled)') : nav)?.focus()
-        if (shown) this.#saveSoon()
-      },
+      version: (element, step) => conversation.edits.step(element, step) && this.#saved?.schedule(),
       selectable: () => this.#config.selectable === true,
       select: element => conversation.selected(element),
     }, signal)
@@ -271,7 +264,7 @@ export class ChatBotElement extends HTMLElement {
     if (this.generating) this.stop()
     this.#conversation.replace([], protocol.clear())
     this.#composer.focus()
-    this.#saveSoon()
+    this.#saved?.schedule()
     return true
   }
 
@@ -302,7 +295,7 @@ export class ChatBotElement extends HTMLElement {
       turnEnded: () => {
         this.#composer.stopping = false
         this.#updateControls()
-        this.#saveSoon()
+        this.#saved?.schedule()
       },
     })
     this.#composer = new Composer(parts)
@@ -354,7 +347,7 @@ export class ChatBotElement extends HTMLElement {
 
   #openSocket() {
     if (!this.src) return this.#updateControls()
-    this.#restore()
+    this.#saved = SavedConversation.open(this, this.#conversation)
     this.#socket.open(this.src)
   }
 
@@ -366,28 +359,10 @@ export class ChatBotElement extends HTMLElement {
     this.#updateControls()
   }
 
-  // Show the conversation a reload left (persist.js); the socket's `hello` resends it.
-  #restore() {
-    if (this.getAttribute('persist') === 'none') return
-    const conversation = this.#conversation
-    const key = SavedConversation.keyFor(new URL(this.src, document.baseURI).href, this.id)
-    this.#saved = new SavedConversation(key, () => ({session: conversation.session, messages: conversation.messages}))
-    const restored = this.#saved.load()
-    if (!restored || conversation.messages.length) return
-    conversation.session = restored.session
-    conversation.replace(restored.messages, false)
-  }
-
-  // Something the reader would want back after a reload changed; a reply being generated
-  // is saved when it ends.
-  #saveSoon() {
-    if (!this.generating) this.#saved?.schedule()
-  }
-
   #contentChanged() {
     this.#updateControls()
     this.#scroller.schedule()
-    this.#saveSoon()
+    this.#saved?.schedule()
   }
 
   // `status`: the socket's, passed in while a connection reports its first state.

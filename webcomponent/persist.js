@@ -10,13 +10,12 @@ const SAVE_DELAY_MS = 300
 /**
  * One element's saved conversation.
  *
- *     const saved = new SavedConversation(key, () => ({session, messages}))
- *     const restored = saved.load()   // {session, messages} or null
- *     saved.schedule()                // something changed: save soon
+ *     const saved = SavedConversation.open(element, conversation)   // null: persist="none"
+ *     saved?.schedule()               // something changed: save soon
  */
 export class SavedConversation {
   #key
-  #snapshot
+  #conversation
   #timer = 0
 
   /** The storage key of an element showing the blueprint at `src` (an absolute URL), `id` its id. */
@@ -24,9 +23,25 @@ export class SavedConversation {
     return `${PREFIX}${src}${id ? `#${id}` : ''}`
   }
 
-  constructor(key, snapshot) {
+  /**
+   * Keep `conversation` (conversation.js) of `element` for a reload, and show what a reload
+   * left if it shows nothing yet (the socket's `hello` then resends it). Null with
+   * `persist="none"`.
+   */
+  static open(element, conversation) {
+    if (element.getAttribute('persist') === 'none') return null
+    const saved = new SavedConversation(this.keyFor(new URL(element.src, document.baseURI).href, element.id), conversation)
+    const restored = saved.load()
+    if (restored && !conversation.messages.length) {
+      conversation.session = restored.session
+      conversation.replace(restored.messages, false)
+    }
+    return saved
+  }
+
+  constructor(key, conversation) {
     this.#key = key
-    this.#snapshot = snapshot
+    this.#conversation = conversation
   }
 
   /** What was saved: `{session, messages}`, or null (nothing, unreadable, no storage). */
@@ -42,16 +57,19 @@ export class SavedConversation {
     }
   }
 
-  /** Save soon: changes arriving together are saved once. */
+  /**
+   * Save soon: changes arriving together are saved once. Not while a reply is generated
+   * (its end schedules a save): a stream must not cost a save per frame.
+   */
   schedule() {
-    if (!this.#timer) this.#timer = setTimeout(() => this.save(), SAVE_DELAY_MS)
+    if (!this.#timer && !this.#conversation.generating) this.#timer = setTimeout(() => this.save(), SAVE_DELAY_MS)
   }
 
   /** Save now (the page is going away). */
   save() {
     clearTimeout(this.#timer)
     this.#timer = 0
-    const {session, messages} = this.#snapshot()
+    const {session, messages} = this.#conversation
     try {
       if (messages.length) sessionStorage.setItem(this.#key, JSON.stringify({format: FORMAT, session, messages}))
       else sessionStorage.removeItem(this.#key)
