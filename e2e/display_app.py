@@ -105,6 +105,8 @@ def create_app() -> Flask:
     app.register_blueprint(actions_blueprint(), url_prefix="/actions")
     app.register_blueprint(edits_blueprint("edits", "user"), url_prefix="/edits")
     app.register_blueprint(edits_blueprint("edits_all", "all"), url_prefix="/edits-all")
+    app.register_blueprint(examples_blueprint("examples", True), url_prefix="/examples")
+    app.register_blueprint(examples_blueprint("examples_fill", False), url_prefix="/examples-fill")
     # Gradio 4's labelled buttons.
     app.register_blueprint(chat_bp(numbered, name="labels", retry_btn="🔄 Retry", undo_btn="↩️ Undo",
                                    clear_btn="🗑️ Clear"), url_prefix="/labels")
@@ -156,3 +158,17 @@ def edits_blueprint(name: str, editable: str) -> Any:
     chatbot.edit(lambda data: _events.append(["edit", data.index, data.value, data.previous_value]))
     chatbot.select(lambda data: _events.append(["select", data.index, data.value, data.selected]))
     return chat_bp(recall, name=name, chatbot=chatbot, max_message_chars=500)
+
+
+def examples_blueprint(name: str, run: bool) -> Any:
+    chatbot = Chatbot()
+    chatbot.example_select(lambda data: _events.append(["example_select", data.index, data.value, data.selected]))
+    return chat_bp(
+        recall,
+        name=name,
+        chatbot=chatbot,
+        examples=["What is Flask?", "Write a haiku about **tea**"],
+        example_labels=["Flask, briefly", None],
+        example_icons=[str(STATIC / "bot.png"), None],
+        run_examples_on_click=run,
+    )

@@ -107,6 +107,14 @@ class Actions:
         index, message = self._find(frame["id"], "select")
         self._notify("select", SelectData(index, event_value(self.session.for_fn(message)["content"])), self._snapshot("select"))
 
+    def example(self, frame: dict[str, Any]) -> None:
+        """The reader clicked an example (its text, sent or put in the message box, follows
+        as a `submit` of its own)."""
+        examples, index = self.session.bot.options.examples, frame["index"]
+        if index >= len(examples):
+            raise ProtocolError("bad_frame", f"example.index: there are {len(examples)} examples, not {index + 1}")
+        self._notify("example_select", SelectData(index, examples[index].value()), self._snapshot("example_select"))
+
     def option_selected(self, source_id: str, value: str) -> bool:
         """A submit that came from a preset reply of message ``source_id``; True when a
         listener replaced the conversation (the submit then goes no further)."""

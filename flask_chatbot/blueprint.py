@@ -8,7 +8,7 @@ import inspect
 import logging
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -83,7 +83,8 @@ def chat_bp(fn: Callable[..., Any], *, name: str = "chat", **options: Any) -> Bl
         listeners=listeners,
         flag_log=FlagLog(opts.flagging_dir) if opts.flagging_mode == "manual" else None,
     )
-    avatars = _store_avatars(opts, bot.content.store)
+    avatars = _store_images("avatar_images", opts.avatar_images, bot.content.store)
+    icons = _store_images("example_icons", [e.icon for e in opts.examples], bot.content.store)
     # The developer's own text (description, placeholder) is sanitized even when
     # sanitize_html=False trusts the replies of fn.
     page_renderer = Renderer(dataclasses.replace(opts.render_options, sanitize_html=True))
@@ -141,6 +142,11 @@ def chat_bp(fn: Callable[..., Any], *, name: str = "chat", **options: Any) -> Bl
             # Messages are clickable only when something listens (Gradio's chatbot.select).
             selectable=bool(listeners.get("select")),
             avatar_images=[files_base() + a if a and "/" not in a else a for a in avatars],
+            examples=[
+                {"text": e.text, "label": e.label, "icon": files_base() + i if i and "/" not in i else i}
+                for e, i in zip(opts.examples, icons)
+            ],
+            run_examples_on_click=opts.run_examples_on_click,
             # Off the gevent hub: rendering a long starting conversation takes a while.
             value=_or_log(
                 offload,
@@ -229,18 +235,19 @@ def _content_hooks(opts: ChatOptions, renderer: Renderer) -> ContentHooks:
     )
 
 
-def _store_avatars(opts: ChatOptions, store: FileStore) -> list[str | None]:
-    """avatar_images as the element gets them: a file's store id (served under files/), or
-    an https URL as given. Files are copied at start-up, so a wrong path fails at once."""
+def _store_images(option: str, images: Sequence[str | None], store: FileStore) -> list[str | None]:
+    """Images of the options (avatar_images, example icons) as the element gets them: a
+    file's store id (served under files/), or an https URL as given. Files are copied at
+    start-up, so a wrong path fails at once."""
     out: list[str | None] = []
-    for avatar in opts.avatar_images:
-        if avatar is None or avatar.startswith(("https://", "http://")):
-            out.append(avatar)
+    for image in images:
+        if image is None or image.startswith(("https://", "http://")):
+            out.append(image)
             continue
         try:
-            out.append(store.add_path(avatar).id)
+            out.append(store.add_path(image).id)
         except (OSError, ChatbotError) as exc:
-            raise OptionsError(f"avatar_images: cannot use {avatar!r}: {exc}") from None
+            raise OptionsError(f"{option}: cannot use {image!r}: {exc}") from None
     return out
 
 

@@ -20,7 +20,7 @@ CHATBOT_OPTIONS: frozenset[str] = frozenset(
     placeholder avatar_images layout group_consecutive_messages rtl autoscroll render_markdown
     sanitize_html allow_tags line_breaks latex_delimiters reasoning_tags buttons
     show_copy_button show_copy_all_button watermark allow_file_downloads like_user_message
-    feedback_options feedback_value editable""".split()
+    feedback_options feedback_value editable examples""".split()
 )
 # Gradio parameters with nothing to do outside a Gradio app: accepted and ignored, so a
 # port does not have to delete them.

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 from .chatbot import merge_chatbot
 from .errors import OptionsError
+from .examples import Example, parse_examples
 from .math_render import DEFAULT_LATEX_DELIMITERS, LatexDelimiter, parse_latex_delimiters
 from .rendering import ALLOWED_TAGS, RenderOptions
 
@@ -96,6 +97,9 @@ class ChatOptions:
     undo_btn: str | bool = True
     clear_btn: str | bool = True
     editable: str | None = None  # None, "user" (True) or "all": which past messages the reader may edit
+    # Cards in the empty chat (gr.ChatInterface's examples, example_labels, example_icons).
+    examples: tuple[Example, ...] = ()
+    run_examples_on_click: bool = True
     # The input (gr.ChatInterface / gr.Textbox)
     textbox_placeholder: str = "Type a message…"
     autofocus: bool = True
@@ -149,7 +153,7 @@ class ChatOptions:
             if "feedback_options" in kwargs:
                 raise OptionsError("give flagging_options or feedback_options, not both: they are the same list")
             kwargs["feedback_options"] = kwargs.pop("flagging_options")
-        names = [f.name for f in dataclasses.fields(cls)]
+        names = [f.name for f in dataclasses.fields(cls)] + ["example_labels", "example_icons"]
         for key in kwargs:
             if key not in names:
                 close = difflib.get_close_matches(key, names, n=1)
@@ -183,6 +187,9 @@ class ChatOptions:
                 raise OptionsError(f"feedback_value must be a list like ['Like', None], not {given!r}")
         if "avatar_images" in values:
             values["avatar_images"] = _avatar_pair(values["avatar_images"])
+        labels, icons = values.pop("example_labels", None), values.pop("example_icons", None)
+        if "examples" in values or labels is not None or icons is not None:
+            values["examples"] = parse_examples(values.get("examples"), labels, icons)
         options = cls(**values)
         options._validate()
         return options
@@ -264,6 +271,7 @@ class ChatOptions:
             raise OptionsError(f"flagging_mode must be 'never' or 'manual', not {self.flagging_mode!r}")
         _check("flagging_dir", self.flagging_dir, str, "a folder path")
         _check("like_user_message", self.like_user_message, bool, "True or False")
+        _check("run_examples_on_click", self.run_examples_on_click, bool, "True or False")
         for name in ("retry_btn", "undo_btn", "clear_btn"):
             _check(name, getattr(self, name), (str, bool), "True, False or a label string")
         if self.editable not in (None, "user", "all"):

@@ -123,6 +123,12 @@ class SelectSchema(_Frame):
     id = _message_id()
 
 
+class ExampleSchema(_Frame):
+    """The reader clicked example ``index`` (config.json's ``examples``)."""
+
+    index = fields.Integer(required=True, strict=True, validate=validate.Range(min=0))
+
+
 class EditSchema(_Frame):
     id = _message_id()  # the message edited
     text = fields.String(required=True)
@@ -169,6 +175,7 @@ CLIENT_SCHEMAS: dict[str, Schema] = {
     "clear": ClearSchema(),
     "copy": CopySchema(),
     "select": SelectSchema(),
+    "example": ExampleSchema(),
     "edit": EditSchema(),
     "branch": BranchSchema(),
 }

@@ -268,6 +268,9 @@ class ChatSession:
     def _on_select(self, frame: dict[str, Any]) -> None:
         self.actions.select(frame)
 
+    def _on_example(self, frame: dict[str, Any]) -> None:
+        self.actions.example(frame)
+
     def _on_edit(self, frame: dict[str, Any]) -> None:
         self.actions.edit(frame)
 

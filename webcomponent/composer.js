@@ -45,13 +45,13 @@ export class Composer {
     this.#stopButton.addEventListener('click', () => stop(), {signal})
   }
 
-  /** Send the text in the message box, if any; the box empties once it went. */
   /** Put `text` in the message box (undo gives the user's message back) and focus it. */
   restore(text) {
     this.#input.value = text
     this.focus()
   }
 
+  /** Send the text in the message box, if any; the box empties once it went. */
   submit() {
     const text = this.#input.value
     if (text.trim() && this.#send(text)) this.#input.clear()

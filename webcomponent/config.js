@@ -34,6 +34,8 @@ export const DEFAULT_CONFIG = Object.freeze({
   clear_btn: true,
   editable: null,
   selectable: false,
+  examples: [],
+  run_examples_on_click: true,
 })
 
 // Sizes reach the element as CSS lengths ("500px", "80vh"), set as custom properties: the

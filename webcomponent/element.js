@@ -6,6 +6,7 @@ import {Composer} from './composer.js'
 import {DEFAULT_CONFIG, applyConfig, avatars, withDefaults} from './config.js'
 import {Conversation} from './conversation.js'
 import {emit} from './events.js'
+import {connectExamples, showExamples} from './examples.js'
 import {connectMessageActions, copy} from './message-actions.js'
 import {createParts} from './parts.js'
 import * as protocol from './protocol.js'
@@ -49,6 +50,7 @@ import {ChatSocket} from './socket.js'
  * @fires chat-bot-edit - Cancelable. The reader saved an edit. detail `{id, text, previous, newId}`.
  * @fires chat-bot-version - Cancelable. The reader switched a turn's version. detail `{id, version, count}`.
  * @fires chat-bot-select - The reader clicked a message (config.selectable). detail `{id, message}`.
+ * @fires chat-bot-example - Cancelable. The reader clicked an example card. detail `{index, text}`.
  *
  * @slot placeholder - Shown while the conversation is empty (instead of config.placeholder).
  *
@@ -71,6 +73,7 @@ import {ChatSocket} from './socket.js'
  * @csspart edit - A message's edit button (config.editable).
  * @csspart editor - The editor in place of a message: `editor-input`, `editor-cancel`, `editor-save`.
  * @csspart versions - The switcher of an edited turn's versions: `version-prev`, `version-next`.
+ * @csspart examples - The example cards in the empty chat; each `example`, its icon `example-icon`.
  * @csspart content - A message's rendered content.
  * @csspart input - The textarea.
  * @csspart send-button - The submit button.
@@ -169,6 +172,7 @@ export class ChatBotElement extends HTMLElement {
     addEventListener('pagehide', () => this.#saved?.save(), {signal})
     this.#parts.copyAllButton.addEventListener('click', () => this.#copyAll(), {signal})
     this.#parts.clearButton.addEventListener('click', () => this.clear(), {signal})
+    connectExamples(this.#parts.examples, (index, text) => this.#pickExample(index, text), signal)
     this.#openSocket()
     this.#autofocus()
   }
@@ -319,6 +323,7 @@ export class ChatBotElement extends HTMLElement {
     list.labelTurnButtons(config.retry_btn, config.undo_btn)
     list.setEditable(config.editable)
     list.setSelectable(config.selectable === true)
+    showExamples(this.#parts.examples, config.examples)
     this.#parts.frame.toggleAttribute('data-selectable', config.selectable === true)
     // The conversation a new page starts with (Chatbot(value=...)), unless it shows one.
     if (Array.isArray(config.value) && config.value.length && !this.#conversation.messages.length) {
@@ -326,6 +331,16 @@ export class ChatBotElement extends HTMLElement {
     }
     this.#updateControls()
     this.#autofocus()
+  }
+
+  // An example card: the server's example_select listeners hear of it, then its text goes in
+  // the message box and, with run_examples_on_click, is sent from there (as if typed: an idle
+  // socket wakes and the text goes once it is back).
+  #pickExample(index, text) {
+    if (emit(this, 'example', {index, text}, true).defaultPrevented) return
+    this.#socket.send(protocol.example(index))
+    this.#composer.restore(text)
+    if (this.#config.run_examples_on_click !== false) this.#composer.submit()
   }
 
   // Copy the whole conversation, `role: content` per message, with the watermark after it.

@@ -16,6 +16,7 @@ export const TEXT = Object.freeze({
   copy: 'Copy',
   copyAll: 'Copy conversation',
   clear: 'Clear conversation',
+  examples: 'Examples',
 })
 
 const SVG = 'http://www.w3.org/2000/svg'
@@ -76,8 +77,11 @@ export function createParts() {
   const parts = {stylesheet, frame, shown}
   parts.status = element('div', {class: 'status', part: 'status', role: 'status'})
   parts.placeholderFallback = element('div', {class: 'placeholder-default'}, [TEXT.placeholder])
+  // Example cards (examples.js) show with the placeholder: only in an empty conversation.
+  parts.examples = element('div', {class: 'examples', part: 'examples', role: 'group', 'aria-label': TEXT.examples, hidden: ''})
   parts.placeholder = element('div', {class: 'placeholder', part: 'placeholder'}, [
     element('slot', {name: 'placeholder'}, [parts.placeholderFallback]),
+    parts.examples,
   ])
   const dots = [0, 1, 2].map(() => element('span', {class: 'dot'}))
   parts.pending = element('div', {class: 'pending', part: 'pending', role: 'img', 'aria-label': TEXT.generating, hidden: ''}, dots)

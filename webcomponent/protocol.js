@@ -17,6 +17,7 @@ export const UNDO = 'undo'
 export const CLEAR = 'clear'
 export const COPY = 'copy'
 export const SELECT = 'select'
+export const EXAMPLE = 'example'
 export const EDIT = 'edit'
 export const BRANCH = 'branch'
 
@@ -125,6 +126,11 @@ export function copy(id) {
 /** `select`: the reader clicked message `id` (sent only when the server listens: config.selectable). */
 export function select(id) {
   return {type: SELECT, id}
+}
+
+/** `example`: the reader clicked example `index` of config.examples (its text follows as a `submit`, or goes in the message box). */
+export function example(index) {
+  return {type: EXAMPLE, index}
 }
 
 /**

@@ -1,0 +1,89 @@
+"""Examples: messages a reader can start the conversation with, shown as cards in the empty chat.
+
+gr.ChatInterface takes ``examples`` (a list of strings, or of ``{"text", "files"}`` dicts),
+``example_labels`` and ``example_icons``; gr.Chatbot takes ``examples`` as dicts with ``text``,
+``display_text``, ``icon`` and ``files``. Both come down to :class:`Example`. Clicking one fires
+``chatbot.example_select`` with ``SelectData(index, {"text": ..., "files": []})`` and, with
+``run_examples_on_click`` (the default), sends its text; otherwise the text goes into the
+message box. Examples with files, with values for additional inputs, and cached replies come
+with multimodal input (docs/parity.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import OptionsError
+
+MAX_EXAMPLES = 100  # cards in an empty chat: more is a mistake, not a design
+
+
+@dataclass(frozen=True)
+class Example:
+    """One example: the ``text`` it sends, the ``label`` its card shows instead (None: the
+    text), and an ``icon`` above it (a file path or an https URL, None: none)."""
+
+    text: str
+    label: str | None = None
+    icon: str | None = None
+
+    def value(self) -> dict[str, Any]:
+        """What ``example_select`` listeners get as ``SelectData.value``, as in Gradio."""
+        return {"text": self.text, "files": []}
+
+
+def parse_examples(examples: Any, labels: Any = None, icons: Any = None) -> tuple[Example, ...]:
+    """``examples`` in any of Gradio's forms, with ``example_labels`` and ``example_icons``
+    (each a list as long as the examples, or None), as Examples; OptionsError says what is wrong."""
+    if examples is None:
+        examples = []
+    if isinstance(examples, (str, Mapping)) or not isinstance(examples, Sequence):
+        raise OptionsError(f"examples must be a list, like ['Hello', 'What can you do?'], not {examples!r}")
+    if len(examples) > MAX_EXAMPLES:
+        raise OptionsError(f"examples has {len(examples)} entries; at most {MAX_EXAMPLES} show in a chat")
+    labels = _per_example("example_labels", labels, len(examples))
+    icons = _per_example("example_icons", icons, len(examples))
+    out = []
+    for i, entry in enumerate(examples):
+        example = _one(entry)
+        out.append(Example(example.text, labels[i] or example.label, icons[i] or example.icon))
+    return tuple(out)
+
+
+def _one(entry: Any) -> Example:
+    if isinstance(entry, str):
+        return Example(entry)
+    if isinstance(entry, Mapping):
+        text = entry.get("text", "")
+        unknown = set(entry) - {"text", "files", "display_text", "icon"}
+        if unknown or not isinstance(text, str):
+            raise OptionsError(
+                f"an example is a string or a dict with 'text' (and 'display_text', 'icon'), not {dict(entry)!r}"
+            )
+        if entry.get("files"):
+            raise OptionsError(f"example {text!r} has files: examples with files are not supported yet (multimodal)")
+        label, icon = entry.get("display_text"), entry.get("icon")
+        for name, value in (("display_text", label), ("icon", icon)):
+            if value is not None and not isinstance(value, str):
+                raise OptionsError(f"an example's {name} must be a string, not {value!r}")
+        if not text.strip():
+            raise OptionsError(f"an example needs a text to send, not {dict(entry)!r}")
+        return Example(text, label or None, icon or None)
+    if isinstance(entry, (list, tuple)):
+        raise OptionsError(
+            "examples as lists (a message and values for additional_inputs) are not supported yet; "
+            f"give the message alone, not {entry!r}"
+        )
+    raise OptionsError(f"an example is a string or a dict with 'text', not {entry!r}")
+
+
+def _per_example(name: str, values: Any, count: int) -> list[str | None]:
+    if values is None:
+        return [None] * count
+    if isinstance(values, str) or not isinstance(values, Sequence) or not all(isinstance(v, (str, type(None))) for v in values):
+        raise OptionsError(f"{name} must be a list of strings, one per example, not {values!r}")
+    if len(values) != count:
+        raise OptionsError(f"{name} has {len(values)} entries for {count} examples: give one per example")
+    return list(values)

@@ -1,0 +1,47 @@
+// Examples (config.examples): cards in the empty chat that start the conversation. Shown
+// with the placeholder, so only while the conversation is empty.
+
+/** Show `examples` (`[{text, label, icon}]`) as cards in `container`; none hides it. */
+export function showExamples(container, examples) {
+  const list = Array.isArray(examples) ? examples : []
+  const cards = []
+  list.forEach((example, index) => {
+    if (example && typeof example.text === 'string') cards.push(card(example, index))
+  })
+  container.replaceChildren(...cards)
+  container.hidden = !cards.length
+}
+
+/** Call `pick(index, text)` when the reader clicks a card of `container`, until `signal` aborts. */
+export function connectExamples(container, pick, signal) {
+  container.addEventListener(
+    'click',
+    event => {
+      const button = event.target instanceof Element ? event.target.closest('.example') : null
+      if (button && container.contains(button)) pick(Number(button.dataset.index), button.dataset.text)
+    },
+    {signal},
+  )
+}
+
+function card(example, index) {
+  const button = document.createElement('button')
+  button.type = 'button'
+  button.className = 'example'
+  button.setAttribute('part', 'example')
+  button.dataset.index = String(index)
+  button.dataset.text = example.text
+  if (typeof example.icon === 'string' && example.icon) {
+    const icon = document.createElement('img')
+    icon.className = 'example-icon'
+    icon.setAttribute('part', 'example-icon')
+    icon.alt = '' // decorative: the card's text names it
+    icon.src = example.icon
+    button.append(icon)
+  }
+  const text = document.createElement('span')
+  text.className = 'example-text'
+  text.textContent = typeof example.label === 'string' && example.label ? example.label : example.text
+  button.append(text)
+  return button
+}
