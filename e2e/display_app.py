@@ -105,6 +105,7 @@ def create_app() -> Flask:
     app.register_blueprint(actions_blueprint(), url_prefix="/actions")
     app.register_blueprint(edits_blueprint("edits", "user"), url_prefix="/edits")
     app.register_blueprint(edits_blueprint("edits_all", "all"), url_prefix="/edits-all")
+    app.register_blueprint(edits_blueprint("edits_idle", "user", idle_timeout=1.0), url_prefix="/edits-idle")
     app.register_blueprint(examples_blueprint("examples", True), url_prefix="/examples")
     app.register_blueprint(examples_blueprint("examples_fill", False), url_prefix="/examples-fill")
     # Gradio 4's labelled buttons.
@@ -153,11 +154,11 @@ def recall(message: str, history: list[dict[str, Any]]) -> str:
     return f"re {message} after [{', '.join(said)}]"
 
 
-def edits_blueprint(name: str, editable: str) -> Any:
+def edits_blueprint(name: str, editable: str, **options: Any) -> Any:
     chatbot = Chatbot(editable=editable)
     chatbot.edit(lambda data: _events.append(["edit", data.index, data.value, data.previous_value]))
     chatbot.select(lambda data: _events.append(["select", data.index, data.value, data.selected]))
-    return chat_bp(recall, name=name, chatbot=chatbot, max_message_chars=500)
+    return chat_bp(recall, name=name, chatbot=chatbot, max_message_chars=500, **options)
 
 
 def examples_blueprint(name: str, run: bool) -> Any:

@@ -98,7 +98,7 @@ class ChatController:
     def __init__(self, page: Page) -> None:
         self.page = page
         self.element = page.locator("chat-bot")
-        self.input = self.element.locator("textarea")
+        self.input = self.element.locator("[part~=input]")
         self.log = self.element.locator("[role=log]")
         self.messages = self.element.locator("[part~=message]")
         self.user_messages = self.element.locator("[part~=message][data-role=user]")

@@ -259,3 +259,126 @@ def test_persist_none_keeps_nothing_for_a_reload(page: Page, server: Gunicorn) -
     expect(chat.element).to_have_attribute("data-connection", "online")
     expect(chat.user_messages).to_have_text(["keep me"])
     assert page.problems == []  # type: ignore[attr-defined]
+
+
+def test_versions_nest_and_each_keeps_its_own(chat: ChatController) -> None:
+    say(chat, "a", "re a after []")
+    say(chat, "b", "re b after [a]")
+    edit(chat, chat.user_messages.nth(1), "b2")
+    expect(chat.latest_assistant()).to_contain_text("re b2 after [a]")
+    chat.expect_idle()
+    edit(chat, chat.user_messages.first, "a2")
+    expect(chat.latest_assistant()).to_contain_text("re a2 after []")
+    chat.expect_idle()
+    chat.user_messages.first.locator("[part~=version-prev]").click()
+    # Version 1 of the first turn comes back whole, with the versions of its own second turn.
+    assert shown(chat) == ["a", "re a after []", "b2", "re b2 after [a]"]
+    expect(versions(chat.user_messages.nth(1))).to_contain_text("2 / 2")
+    chat.user_messages.nth(1).locator("[part~=version-prev]").click()
+    assert shown(chat) == ["a", "re a after []", "b", "re b after [a]"]
+    say(chat, "c", "re c after [a, b]")
+
+
+def test_after_an_edit_is_sent_focus_is_in_the_message_box(chat: ChatController) -> None:
+    say(chat, "hello", "re hello after []")
+    edit(chat, chat.user_messages.first, "hi")
+    expect(chat.latest_assistant()).to_contain_text("re hi after []")
+    expect(chat.input).to_be_focused()
+
+
+def test_sending_from_the_message_box_gives_up_an_open_edit(chat: ChatController) -> None:
+    say(chat, "one", "re one after []")
+    question = chat.user_messages.first
+    question.hover()
+    question.locator("[part~=edit]").click()
+    chat.element.locator("[part~=editor-input]").fill("not sent")
+    say(chat, "two", "re two after [one]")
+    expect(chat.element.locator("[part~=editor]")).to_have_count(0)
+    assert shown(chat) == ["one", "re one after []", "two", "re two after [one]"]
+
+
+def test_a_message_the_server_refused_cannot_be_edited(chat: ChatController) -> None:
+    chat.send("x" * 600)  # over /edits' 500 characters
+    expect(chat.element.locator("[part~=error]")).to_contain_text("the limit is 500")
+    refused = chat.user_messages.first
+    expect(refused).to_have_attribute("data-status", "error")
+    refused.hover()
+    expect(refused.locator("[part~=edit]")).to_have_count(0)
+
+
+def test_after_an_idle_close_an_edit_and_a_switch_wake_the_socket_and_go_through(page: Page, server: Gunicorn) -> None:
+    chat = ChatController(page)
+    chat.open(f"{server.url}/edits-idle/")
+    say(chat, "one", "re one after []")
+    expect(chat.element).to_have_attribute("data-connection", "offline", timeout=10_000)  # idle_timeout is 1 s
+    edit(chat, chat.user_messages.first, "uno")  # the socket wakes, then the edit goes
+    expect(chat.latest_assistant()).to_contain_text("re uno after []", timeout=10_000)
+    chat.expect_idle()
+    expect(chat.element).to_have_attribute("data-connection", "offline", timeout=10_000)
+    chat.user_messages.first.locator("[part~=version-prev]").click()
+    expect(chat.element).to_have_attribute("data-connection", "online", timeout=10_000)
+    expect(versions(chat.user_messages.first)).to_contain_text("1 / 2")
+    say(chat, "two", "re two after [one]")  # the server follows the version shown
+    assert [p for p in page.problems if "WebSocket" not in p] == []  # type: ignore[attr-defined]
+
+
+def test_an_error_about_something_else_does_not_end_a_waiting_edit(page: Page, server: Gunicorn) -> None:
+    chat = ChatController(page)
+    chat.open(f"{server.url}/edits/")
+    # The element alone, driven by the page as a custom backend would.
+    page.evaluate("""() => {
+        const bot = document.createElement('chat-bot')
+        document.querySelector('chat-bot').replaceWith(bot)
+        bot.config = {editable: 'user'}
+        bot.messages = [{id: 'u1', role: 'user', content: 'a', html: '<p>a</p>'},
+                        {id: 'a1', role: 'assistant', content: 're a', html: '<p>re a</p>'}]
+        bot.addEventListener('chat-bot-edit', e => { window.edited = e.detail })
+    }""")
+    edit(chat, chat.user_messages.first, "a2")
+    new_id = page.evaluate("window.edited.newId")
+    assert page.evaluate("window.edited.previous") == "a"
+    page.evaluate("""() => document.querySelector('chat-bot').applyFrame(
+        {type: 'error', code: 'listener_error', message: 'A like listener failed.'})""")
+    expect(chat.element.locator("[part~=editor-input]")).not_to_be_editable()  # still waiting for its answer
+    page.evaluate(f"""() => {{
+        const bot = document.querySelector('chat-bot')
+        bot.applyFrame({{type: 'message', message: {{id: '{new_id}', role: 'user', content: 'a2', html: '<p>a2</p>', status: 'done'}}}})
+        bot.applyFrame({{type: 'message', message: {{id: 'a2r', role: 'assistant', content: 're a2', html: '<p>re a2</p>', status: 'done'}}}})
+        bot.applyFrame({{type: 'idle'}})
+    }}""")
+    assert shown(chat) == ["a2", "re a2"]
+    expect(versions(chat.user_messages.first)).to_contain_text("2 / 2")
+    expect(chat.element.locator("[part~=editor]")).to_have_count(0)
+
+
+def test_an_elem_id_from_config_does_not_change_what_a_reload_restores(page: Page, server: Gunicorn) -> None:
+    chat = ChatController(page)
+    chat.open(f"{server.url}/panel/")  # Chatbot(elem_id="helper-chat", value=[Hello!])
+    chat.send("one")
+    expect(chat.latest_assistant()).to_contain_text("echo one")
+    chat.expect_idle()
+    page.evaluate("() => { const el = document.querySelector('chat-bot'); el.parentNode.append(el) }")  # moved: reconnects
+    expect(chat.element).to_have_attribute("data-connection", "online")
+    chat.send("two")
+    expect(chat.latest_assistant()).to_contain_text("echo two")
+    chat.expect_idle()
+    page.reload()
+    expect(chat.element).to_have_attribute("data-connection", "online")
+    expect(chat.user_messages).to_have_text(["one", "two"])
+
+
+def test_when_storage_is_full_a_reload_starts_afresh_not_from_an_old_copy(chat: ChatController) -> None:
+    say(chat, "one", "re one after []")
+    chat.page.wait_for_function("() => Object.keys(sessionStorage).some(k => k.startsWith('chat-bot:'))")
+    chat.page.evaluate("""() => {
+        let i = 0
+        for (let size = 1 << 20; size >= 1; size >>= 2) {  // down to the last few bytes
+            const chunk = 'x'.repeat(size)
+            for (;;) { try { sessionStorage.setItem('filler' + i++, chunk) } catch { break } }
+        }
+    }""")
+    say(chat, "two", "re two after [one]")
+    chat.page.wait_for_function("() => !Object.keys(sessionStorage).some(k => k.startsWith('chat-bot:'))")
+    chat.page.reload()
+    expect(chat.element).to_have_attribute("data-connection", "online")
+    expect(chat.messages).to_have_count(0)

@@ -1,5 +1,5 @@
-"""What the reader does to the conversation besides sending: like, retry, undo, edit, branch,
-clear, copy, select.
+"""What the reader does to the conversation besides sending: like, retry, undo, edit, clear,
+copy, select, examples.
 
 Each action is a client frame (docs/protocol.md) handled by :class:`Actions` for one
 session: it changes the conversation the server holds, tells the element what went
@@ -161,25 +161,6 @@ class Actions:
             session.outbox.send(protocol.idle())
             return
         session.start_reply(text, history_for_fn)
-
-    def branch(self, frame: dict[str, Any]) -> None:
-        """The reader switched the version of a turn: from message ``from`` on, the
-        conversation is the version the element now shows."""
-        session = self.session
-        if session.bot.options.editable is None:
-            raise ProtocolError("bad_frame", "branch: a turn has versions only when messages can be edited (editable)")
-        if session.reply is not None:
-            raise ProtocolError("busy", "branch: a reply is being generated; stop it first")
-        index, message = self._find(frame["from"], "branch.from")
-        if message["role"] != "user" or frame["messages"][0]["role"] != "user":
-            raise ProtocolError("bad_frame", "branch: a version of a turn starts with a message of yours")
-        messages = session.from_client(frame["messages"])
-        with session.lock:
-            ids = [m["id"] for m in session.history[:index]] + [m["id"] for m in messages]
-            if len(set(ids)) != len(ids):
-                raise ProtocolError("bad_frame", "branch.messages: message ids must be unique in the conversation")
-            del session.history[index:]
-            session.remember(messages)
 
     def _edit_in_place(self, index: int, message: dict[str, Any], text: str) -> None:
         session = self.session

@@ -137,18 +137,6 @@ class EditSchema(_Frame):
     new_id = _message_id(required=False)
 
 
-# The reader switched versions of a turn: the conversation from message "from" on is now
-# "messages" (the version the element shows; it keeps the others). "from" is a Python
-# keyword, hence a schema built from a dict.
-BranchSchema = _Frame.from_dict(
-    {
-        "from": _message_id(),
-        "messages": fields.List(fields.Nested(HistoryMessageSchema), required=True, validate=validate.Length(min=1)),
-    },
-    name="BranchSchema",
-)
-
-
 class RetrySchema(_Frame):
     pass
 
@@ -177,7 +165,6 @@ CLIENT_SCHEMAS: dict[str, Schema] = {
     "select": SelectSchema(),
     "example": ExampleSchema(),
     "edit": EditSchema(),
-    "branch": BranchSchema(),
 }
 
 # -- server -> client (the server builds these; tests validate them) ---------------

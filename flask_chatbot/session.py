@@ -193,7 +193,7 @@ class ChatSession:
         return any(self.bot.content.store.get(file_id) is None for file_id in ids)
 
     def from_client(self, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """Messages the element sent (hello, branch) as the server keeps them."""
+        """Messages the element sent (in hello) as the server keeps them."""
         if any(isinstance(m["content"], dict) for m in messages):
             # Files are checked against the store on disk: not on the gevent hub.
             return offload(lambda: [self._from_hello(m) for m in messages])
@@ -274,8 +274,6 @@ class ChatSession:
     def _on_edit(self, frame: dict[str, Any]) -> None:
         self.actions.edit(frame)
 
-    def _on_branch(self, frame: dict[str, Any]) -> None:
-        self.actions.branch(frame)
 
     def _on_stop(self, frame: dict[str, Any]) -> None:
         if self.reply is not None:

@@ -1,4 +1,4 @@
-"""Edit, branch and select over a real socket (issue 7): what the server's conversation
+"""Edit, switching versions and select over a real socket (issue 7): what the server's conversation
 becomes, what fn and the listeners get, the errors that leave it as it was, a session id
 that survives a reconnect, and listeners that return a new conversation."""
 
@@ -145,7 +145,7 @@ def test_where_editable_is_off_the_page_offers_no_edit_and_the_server_takes_none
     assert contents(turns[1][1]) == ONE_EXCHANGE
 
 
-def test_edit_and_branch_wait_for_the_running_reply(connect) -> None:
+def test_an_edit_or_a_version_switch_waits_for_the_running_reply(connect) -> None:
     release, turns = threading.Event(), []
 
     def fn(message, history):
@@ -157,7 +157,8 @@ def test_edit_and_branch_wait_for_the_running_reply(connect) -> None:
     client = connect(fn, editable="user")
     client.send({"type": "submit", "id": "u1", "text": "slow"})
     client.send({"type": "edit", "id": "u1", "text": "quick", "new_id": "u1b"})
-    client.send({"type": "branch", "from": "u1", "messages": [{"id": "v1", "role": "user", "content": "other"}]})
+    # A version switch is a hello with the version shown.
+    client.send({"type": "hello", "version": 1, "history": [{"id": "v1", "role": "user", "content": "other"}]})
     answers = [client.recv_until("error")[-1], client.recv_until("error")[-1]]
     release.set()
     client.recv_until("idle")
@@ -198,54 +199,22 @@ def test_a_reply_edited_in_place_takes_no_new_id(connect) -> None:
     assert client.recv()["message"]["content"] == "fixed"
 
 
-# -- switching a turn's version (branch) -------------------------------------------------
+# -- switching a turn's version ----------------------------------------------------------
 
 
-def test_switching_a_turn_s_version_is_the_conversation_fn_continues(connect) -> None:
+def test_switching_a_turn_s_version_is_a_hello_and_fn_continues_the_version_shown(connect) -> None:
     fn, turns = counting_bot()
     client = connect(fn, editable="user")
-    _, reply = two_exchanges(client)
+    first_reply, reply = two_exchanges(client)
     other = [{"id": "v2", "role": "user", "content": "two again"}, {"id": "w2", "role": "assistant", "content": "another"}]
-    client.send({"type": "branch", "from": "u2", "messages": other})
+    first = [{"id": "u1", "role": "user", "content": "one"}, {"id": first_reply, "role": "assistant", "content": "reply 1 to one"}]
+    assert client.hello(first + other)["type"] == "welcome"
     client.turn("three", "u3")
     assert contents(turns[2][1]) == ["one", "reply 1 to one", "two again", "another"]
     back = [{"id": "u2", "role": "user", "content": "two"}, {"id": reply, "role": "assistant", "content": "reply 2 to two"}]
-    client.send({"type": "branch", "from": "v2", "messages": back})  # and back: the first version's ids return
+    assert client.hello(first + back)["type"] == "welcome"  # and back: the first version's ids return
     client.turn("four", "u4")
     assert contents(turns[3][1]) == TWO_EXCHANGES
-
-
-V2 = {"id": "v2", "role": "user", "content": "two again"}
-BRANCH_REFUSALS: dict[str, tuple[dict[str, Any], str]] = {
-    "from no such message": ({"from": "nope", "messages": [V2]}, "unknown_message"),
-    "from a reply": ({"from": "REPLY", "messages": [V2]}, "bad_frame"),
-    "a version starting with a reply": ({"from": "u2", "messages": [{"id": "w2", "role": "assistant", "content": "x"}]}, "bad_frame"),
-    "an id already earlier in the conversation": ({"from": "u2", "messages": [V2, {"id": "u1", "role": "assistant", "content": "x"}]}, "bad_frame"),
-    "no messages": ({"from": "u2", "messages": []}, "bad_frame"),
-}
-
-
-@pytest.mark.parametrize("case", BRANCH_REFUSALS)
-def test_a_refused_branch_gets_an_error_and_changes_nothing(connect, case: str) -> None:
-    branch, code = BRANCH_REFUSALS[case]
-    fn, turns = counting_bot()
-    client = connect(fn, editable="user")
-    _, reply = two_exchanges(client)
-    assert error_code(client, {"type": "branch", **branch, "from": reply if branch["from"] == "REPLY" else branch["from"]}) == code
-    client.turn("three", "u3")
-    assert contents(turns[2][1]) == TWO_EXCHANGES
-    client.send({"type": "branch", "from": "u3", "messages": [{"id": "v3", "role": "user", "content": "3"}]})
-    client.turn("four", "u4")  # a good branch is still taken
-    assert contents(turns[3][1]) == [*TWO_EXCHANGES, "3"]
-
-
-def test_without_editing_a_turn_has_no_versions_to_switch(connect) -> None:
-    fn, turns = counting_bot()
-    client = connect(fn)
-    two_exchanges(client)
-    assert error_code(client, {"type": "branch", "from": "u2", "messages": [V2]}) == "bad_frame"
-    client.turn("three", "u3")
-    assert contents(turns[2][1]) == TWO_EXCHANGES
 
 
 # -- select ------------------------------------------------------------------------------

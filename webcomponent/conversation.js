@@ -10,6 +10,10 @@ import {createAlert} from './parts.js'
 import * as protocol from './protocol.js'
 import {MessageView} from './render.js'
 
+// The error codes that answer a frame (so: refuse it). listener_error, flag_error and
+// fn_error report something that went wrong after the action was taken.
+const REFUSALS = new Set(['bad_json', 'bad_frame', 'too_large', 'version', 'hello_required', 'busy', 'unknown_message'])
+
 /**
  * The messages of one element and the state of its turn. Events (`chat-bot-submit`,
  * `-message`, `-error`, `-like`, `-retry`, `-undo`, `-copy`, `-select`, `-edit`,
@@ -18,6 +22,8 @@ import {MessageView} from './render.js'
  *     const conversation = new Conversation(element, parts, {
  *       send: frame => ...,                          // to the server, if there is one
  *       canSend: () => true,                         // false: submit() refuses
+ *       online: action => ...,                       // run it once sending is possible (wakes an idle socket)
+ *       focusInput: () => ...,                       // focus the message box
  *       shown: () => ...,                            // a new message or conversation: follow it
  *       turnEnded: () => ...,                        // generating is over
  *     })
@@ -46,11 +52,13 @@ export class Conversation {
     this.#host = host
     this.list = new MessageList({log, pending, placeholder})
     this.edits = new Edits(element, this.list, {
-      canSend: () => host.canSend(),
+      online: action => host.online(action),
       generating: () => this.#generating,
       send: frame => host.send(frame),
+      hello: () => this.hello(),
       expectEcho: id => this.#startTurn(id),
       changed: () => host.shown(),
+      done: () => host.focusInput(),
     })
   }
 
@@ -110,8 +118,9 @@ export class Conversation {
 
   /** Generate the last reply again. False when it cannot be now (generating, offline, nothing to retry). */
   retry() {
-    if (this.#generating || this.edits.editing || !this.#host.canSend() || !this.list.lastUserView()) return false
+    if (this.#generating || this.edits.pending || !this.#host.canSend() || !this.list.lastUserView()) return false
     if (emit(this.#element, 'retry', {}, true).defaultPrevented) return false
+    this.edits.close() // an edit not sent is given up: the conversation moves on
     this.#generating = true
     this.#awaitingRetry = true
     this.#pending.hidden = false
@@ -123,8 +132,9 @@ export class Conversation {
   /** Take the last exchange back; returns the user's text (for the message box), or null. */
   undo() {
     const last = this.list.lastUserView()
-    if (this.#generating || this.edits.editing || !this.#host.canSend() || !last) return null
+    if (this.#generating || this.edits.pending || !this.#host.canSend() || !last) return null
     if (emit(this.#element, 'undo', {id: last.id, text: last.content}, true).defaultPrevented) return null
+    this.edits.close()
     this.#host.send(protocol.undo()) // the server answers with `remove` frames
     return typeof last.content === 'string' ? last.content : ''
   }
@@ -140,7 +150,8 @@ export class Conversation {
   /** The reader clicked (or pressed Enter on) the message `element`: config.selectable. */
   selected(element) {
     const view = this.list.viewOf(element)
-    if (!view || view.status === protocol.STREAMING) return
+    // Not one still streaming, nor one the server never took: it knows neither.
+    if (!view || view.status === protocol.STREAMING || (view.role === protocol.USER && view.status === protocol.FAILED)) return
     emit(this.#element, 'select', {id: view.id, message: view.toJSON()})
     this.#host.send(protocol.select(view.id))
   }
@@ -151,7 +162,8 @@ export class Conversation {
    * it cannot be sent now (empty, generating, the host cannot send).
    */
   submit(text, optionOf = null) {
-    if (!text.trim() || this.#generating || !this.#host.canSend()) return null
+    if (!text.trim() || this.#generating || this.edits.pending || !this.#host.canSend()) return null
+    this.edits.close() // an edit not sent is given up for the new message
     const id = protocol.newMessageId()
     this.list.insert(new MessageView({id, role: protocol.USER, content: text, status: protocol.COMPLETE}))
     this.list.changed()
@@ -201,7 +213,7 @@ export class Conversation {
     for (const view of this.list.values()) {
       if (view.status === protocol.STREAMING) view.setStatus(protocol.FAILED)
     }
-    if (this.#awaitingEcho) this.list.get(this.#awaitingEcho)?.setStatus(protocol.FAILED)
+    this.#fail(this.#awaitingEcho)
     this.edits.refused()
     if (this.#generating) this.#endTurn()
     this.#resyncOnIdle = false
@@ -217,7 +229,13 @@ export class Conversation {
 
   #showMessage(message) {
     if (!message || typeof message !== 'object' || !protocol.ID_PATTERN.test(message.id ?? '')) return
-    this.edits.answered(message)
+    // The answer to an edit of a reply (in place) is no part of a turn.
+    if (this.edits.answered(message) && message.role !== protocol.USER) {
+      const edited = this.list.get(message.id)
+      edited?.update(message)
+      if (edited) emit(this.#element, 'message', {message: edited.toJSON()})
+      return
+    }
     let view = this.list.get(message.id)
     if (view) {
       view.update(message)
@@ -236,11 +254,20 @@ export class Conversation {
     this.list.changed()
   }
 
+  // The user message `id` never reached the server: shown as failed, and no longer editable.
+  #fail(id) {
+    const view = id ? this.list.get(id) : null
+    if (!view) return
+    view.setStatus(protocol.FAILED)
+    this.list.refresh(view)
+  }
+
   #finishMessage(frame) {
     const view = this.list.get(frame.id)
     if (!view) return
     view.done(frame)
     if (frame.metadata) this.list.place(view)
+    this.list.refresh(view) // a finished reply may be edited (editable="all")
     emit(this.#element, 'message', {message: view.toJSON()})
   }
 
@@ -269,13 +296,15 @@ export class Conversation {
     } else {
       this.#log.insertBefore(alert, this.#pending)
     }
-    // An error before the server took the submitted message (bad frame, too large, busy...)
-    // means no reply and no `idle` will come for it. fn_error is followed by `idle`. A
-    // refused edit leaves its text in the editor and the conversation as it was.
-    if (code !== 'fn_error' && this.edits.refused()) {
+    // A refusal before the server took the submitted message (bad frame, too large, busy...)
+    // means no reply and no `idle` will come for it. A refused edit leaves its text in the
+    // editor and the conversation as it was.
+    if (!REFUSALS.has(code)) {
+      // Not an answer to what waits (fn_error is followed by `idle`; a listener's error by nothing).
+    } else if (this.edits.refused()) {
       if (this.#generating && this.#awaitingEcho) this.#endTurn()
-    } else if (this.#generating && (this.#awaitingEcho || this.#awaitingRetry) && code !== 'fn_error') {
-      if (this.#awaitingEcho) this.list.get(this.#awaitingEcho)?.setStatus(protocol.FAILED)
+    } else if (this.#generating && (this.#awaitingEcho || this.#awaitingRetry)) {
+      this.#fail(this.#awaitingEcho)
       this.#endTurn()
     }
     emit(this.#element, 'error', {code, message: text, id})

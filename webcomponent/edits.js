@@ -1,6 +1,8 @@
 // Editing messages and switching the versions of a turn (versions.js). An edit goes to the
 // server first; the conversation changes when the server answers with the edited message,
 // so an edit it refuses (busy, too long) changes nothing and keeps the text in the editor.
+// A switch shows the other version at once and tells the server with a `hello` holding the
+// version shown: the server's history is always what the reader sees.
 
 import {EDITOR_TEXT, openEditor} from './editor.js'
 import {emit} from './events.js'
@@ -12,11 +14,13 @@ import {allVersions, turnOf, withoutTurn} from './versions.js'
  * (`chat-bot-edit`, `chat-bot-version`) are dispatched on `element`.
  *
  *     const edits = new Edits(element, list, {
- *       canSend: () => true,          // false: nothing can be sent now
+ *       online: action => ...,        // run `action` once something can be sent (an idle socket wakes)
  *       generating: () => false,      // a reply is being generated
  *       send: frame => ...,
+ *       hello: () => frame,           // the `hello` of the conversation shown
  *       expectEcho: id => ...,        // an edit of the reader's message starts a turn
  *       changed: () => ...,           // the conversation shown changed
+ *       done: () => ...,              // an edit went through: focus goes on (to the message box)
  *     })
  */
 export class Edits {
@@ -36,10 +40,19 @@ export class Edits {
     return this.#open !== null
   }
 
-  /** Open the editor on the message `element` (its edit button). False when it cannot be edited now. */
+  /** True while a saved edit waits for the server's answer: nothing else may be sent meanwhile. */
+  get pending() {
+    return Boolean(this.#open?.pending)
+  }
+
+  /**
+   * Open the editor on the message `element` (its edit button); an editor open elsewhere and
+   * not sent yet closes. False when it cannot be edited now.
+   */
   begin(element) {
     const view = this.#list.viewOf(element)
-    if (!view || !this.#list.canEdit(view) || this.#host.generating() || this.#open) return false
+    if (!view || !this.#list.canEdit(view) || this.#host.generating() || this.pending) return false
+    this.close()
     const bubble = view.element.querySelector(':scope > .bubble')
     const editor = openEditor(bubble, view.content, {
       saveLabel: view.role === protocol.USER ? EDITOR_TEXT.send : EDITOR_TEXT.save,
@@ -60,56 +73,60 @@ export class Edits {
   }
 
   /**
-   * Show version `version` of the turn the message `element` starts (its ‹ › buttons) and
-   * tell the server, whose history is the version shown. The new first message, or null.
+   * Show the version before (`step` -1) or after (+1) the one shown of the turn the message
+   * `element` starts, keeping focus on its switcher (the old one left the page). False when
+   * it cannot be switched now.
+   */
+  step(element, step) {
+    const view = this.#list.viewOf(element)
+    if (!view?.turn || this.#host.generating() || this.#open) return false
+    return this.#host.online(() => {
+      const shown = this.showVersion(view.element, view.turn.shown + step)
+      const button = shown?.element.querySelector(step < 0 ? '.version-prev' : '.version-next')
+      if (button) (button.disabled ? shown.element.querySelector('.versions button:not(:disabled)') : button)?.focus()
+    })
+  }
+
+  /**
+   * Show version `version` of the turn the message `element` starts and tell the server
+   * (a `hello`). The new first message, or null.
    */
   showVersion(element, version) {
     const list = this.#list
     const view = list.viewOf(element)
-    if (!view?.turn || this.#host.generating() || this.#open || !this.#host.canSend()) return null
-    const tail = list.tailFrom(view)
-    const all = allVersions(view.turn, tail.map(v => withoutTurn(v.toJSON())))
+    if (!view?.turn || this.#host.generating() || this.#open) return null
+    const all = allVersions(view.turn, this.#chainFrom(view))
     if (!Number.isInteger(version) || version < 0 || version >= all.length || version === view.turn.shown) return null
     if (emit(this.#element, 'version', {id: view.id, version, count: all.length}, true).defaultPrevented) return null
-    list.removeViews(tail)
-    const shown = all[version].map((message, i) => list.insertMessage(message, i === 0 ? turnOf(all, version) : null))
+    list.removeFrom(view)
+    // The first message carries the turn; the others keep the versions of their own turns.
+    const shown = all[version].map((message, i) => list.insertMessage(message, i === 0 ? turnOf(all, version) : undefined))
     list.changed()
-    this.#host.send(protocol.branch(view.id, list.history(shown)))
+    this.#host.send(this.#host.hello())
     this.#host.changed()
     return shown[0]
   }
 
   /**
-   * Show the version before (`step` -1) or after (+1) the one shown of the turn the message
-   * `element` starts, keeping focus on its switcher (the old one left the page). The new
-   * first message, or null.
-   */
-  step(element, step) {
-    const turn = this.#list.viewOf(element)?.turn
-    const shown = turn ? this.showVersion(element, turn.shown + step) : null
-    const button = shown?.element.querySelector(step < 0 ? '.version-prev' : '.version-next')
-    if (button) (button.disabled ? shown.element.querySelector('.versions button:not(:disabled)') : button)?.focus()
-    return shown
-  }
-
-  /**
    * A `message` frame is about to be shown: the server's answer to an edit? One of the
    * reader's messages then starts a new version of the turn from it on; the version shown
-   * until now is kept. An assistant message is simply updated.
+   * until now is kept. A reply is simply updated. True when it was the answer.
    */
   answered(message) {
     const open = this.#open
-    if (!open?.pending || open.pending !== message.id) return
+    if (!open?.pending || open.pending !== message.id) return false
     this.close()
     const edited = open.view
-    if (edited.id === message.id) return
-    const tail = this.#list.tailFrom(edited)
-    const all = allVersions(edited.turn, tail.map(v => withoutTurn(v.toJSON())))
-    this.#list.removeViews(tail)
-    this.#list.insertMessage(message, {others: all, shown: all.length})
+    if (edited.id !== message.id) {
+      const all = allVersions(edited.turn, this.#chainFrom(edited))
+      this.#list.removeFrom(edited)
+      this.#list.insertMessage(message, {others: all, shown: all.length})
+    }
+    this.#host.done()
+    return true
   }
 
-  /** An error came while an edit waited for its answer: it was refused. True if so. */
+  /** The server refused the edit that waited for its answer: the editor takes text again. */
   refused() {
     if (!this.#open?.pending) return false
     this.#open.pending = null
@@ -117,18 +134,27 @@ export class Edits {
     return true
   }
 
+  // The version of the turn `view` starts, as plain messages: the turn's own versions stay
+  // with the turn (on its first message), those of later turns inside it go along.
+  #chainFrom(view) {
+    return this.#list.tailFrom(view).map((v, i) => (i === 0 ? withoutTurn(v.toJSON()) : v.toJSON()))
+  }
+
   #save(text) {
-    const {view, editor} = this.#open
-    if (this.#host.generating() || !this.#host.canSend()) return
+    const {view} = this.#open
+    if (this.#host.generating() || this.pending) return
     if (text === view.content) return this.close(true)
     const user = view.role === protocol.USER
     const newId = user ? protocol.newMessageId() : null
     // A page with its own backend answers with a `message` frame of `newId` (or of `id`).
     if (emit(this.#element, 'edit', {id: view.id, text, previous: view.content, newId}, true).defaultPrevented) return
-    const pending = newId ?? view.id
-    this.#open.pending = pending
-    editor.busy = true
-    if (user) this.#host.expectEcho(pending) // the reply to the new text follows
-    this.#host.send(protocol.edit(view.id, text, user ? pending : null))
+    this.#host.online(() => {
+      const open = this.#open
+      if (open?.view !== view || open.pending) return // closed meanwhile
+      open.pending = newId ?? view.id
+      open.editor.busy = true
+      if (user) this.#host.expectEcho(newId) // the reply to the new text follows
+      this.#host.send(protocol.edit(view.id, text, newId))
+    })
   }
 }

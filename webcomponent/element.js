@@ -127,6 +127,7 @@ export class ChatBotElement extends HTMLElement {
   #controller = null // one per connectedCallback, aborted in disconnectedCallback
   #config = {...DEFAULT_CONFIG}
   #saved = null // SavedConversation: what a reload restores (with `src`, unless persist="none")
+  #pageId // the id the page gave the element, before config.json's elem_id may set one
   #autofocused = false
 
   // Created once in #build(): the shadow DOM parts and the features that drive them.
@@ -143,6 +144,7 @@ export class ChatBotElement extends HTMLElement {
   }
 
   connectedCallback() {
+    this.#pageId ??= this.id
     this.#build()
     this.#controller = new AbortController()
     const {signal} = this.#controller
@@ -292,6 +294,8 @@ export class ChatBotElement extends HTMLElement {
     this.#conversation = new Conversation(this, parts, {
       send: frame => this.#socket.send(frame),
       canSend: () => this.#socket.canSend,
+      online: action => this.#socket.whenOnline(action),
+      focusInput: () => this.#composer.focus(),
       shown: () => {
         this.#scroller.follow()
         this.#contentChanged()
@@ -326,7 +330,7 @@ export class ChatBotElement extends HTMLElement {
     showExamples(this.#parts.examples, config.examples)
     this.#parts.frame.toggleAttribute('data-selectable', config.selectable === true)
     // The conversation a new page starts with (Chatbot(value=...)), unless it shows one.
-    if (Array.isArray(config.value) && config.value.length && !this.#conversation.messages.length) {
+    if (Array.isArray(config.value) && config.value.length && !this.#conversation.list.size) {
       this.#conversation.replace(config.value)
     }
     this.#updateControls()
@@ -362,7 +366,7 @@ export class ChatBotElement extends HTMLElement {
 
   #openSocket() {
     if (!this.src) return this.#updateControls()
-    this.#saved = SavedConversation.open(this, this.#conversation)
+    this.#saved = SavedConversation.open(this, this.#conversation, this.#pageId)
     this.#socket.open(this.src)
   }
 

@@ -175,11 +175,12 @@ export function connectMessageActions(log, host, signal) {
   )
 }
 
-// A click on a message's content selects it, unless it was on a link, a control, or the
-// end of selecting text.
+// A click on a message's bubble selects it, unless it was on a link, a control, or the end
+// of selecting text (not the row of buttons under it, its avatar or the gaps around it).
 function selectFrom(target, log, host) {
-  const message = target.closest('.message')
-  if (!message || !log.contains(message) || target.closest('a, summary, textarea, input, select, audio, video, form')) return
+  const bubble = target.closest('.bubble')
+  const message = bubble?.parentElement
+  if (!message?.matches('.message') || !log.contains(message) || target.closest('a, summary, textarea, input, select, audio, video, form')) return
   const selection = log.getRootNode().getSelection?.() ?? document.getSelection()
   if (selection && !selection.isCollapsed) return
   host.select(message)

@@ -40,11 +40,12 @@ export class MessageList {
     return this.#views.size
   }
 
-  /** The view of message `id`, or of the `.message` element `element` (undefined: none). */
+  /** The view of message `id` (undefined: none). */
   get(id) {
     return this.#views.get(id)
   }
 
+  /** The view of the `.message` element `element` (undefined: none). */
   viewOf(element) {
     return this.#views.get(element?.dataset.id)
   }
@@ -89,7 +90,8 @@ export class MessageList {
    */
   insertMessage(item, turn = readTurn(item)) {
     const view = new MessageView(normalizeMessage(item, protocol.newMessageId))
-    this.#views.get(view.id)?.element.remove()
+    const shown = this.#views.get(view.id)
+    if (shown) this.removeViews([shown]) // the same id again: the new one goes at the end
     view.turn = turn
     return this.insert(view)
   }
@@ -128,17 +130,35 @@ export class MessageList {
     this.removeViews([view])
   }
 
-  /** Take `views` off the screen (another version of a turn is shown instead, or fn dropped them). */
+  /** Take `views` off the screen (fn dropped them, or the same id came again). */
   removeViews(views) {
+    let latestGone = false
     for (const view of views) {
       view.element.remove()
       this.#views.delete(view.id)
       this.#nesting.forget(view)
-      if (this.#latest === view) this.#latest = null
+      if (this.#latest === view) latestGone = true
     }
-    const last = [...this.#views.values()].pop()
-    if (last && !this.#latest) this.#setLatest(last)
+    if (latestGone) {
+      // Only then: finding the last message walks the whole conversation.
+      this.#latest = null
+      const last = [...this.#views.values()].pop()
+      if (last) this.#setLatest(last)
+    }
     this.changed()
+  }
+
+  /**
+   * Take `view` and everything after it off the screen, alerts included (another version of
+   * its turn is shown instead).
+   */
+  removeFrom(view) {
+    for (let node = view.element.nextElementSibling; node; ) {
+      const next = node.nextElementSibling
+      if (node.classList.contains('error')) node.remove()
+      node = next
+    }
+    this.removeViews(this.tailFrom(view))
   }
 
   /** Show `avatars` (`{user, assistant}`: image URLs or null) beside every message. */
@@ -169,9 +189,19 @@ export class MessageList {
     }
   }
 
+  /**
+   * Whether the reader may edit `view`: a text message of theirs the server took (or a
+   * finished reply, with 'all'), not a thought.
+   */
   canEdit(view) {
     if (typeof view.content !== 'string' || view.element.classList.contains('thought')) return false
-    return view.role === protocol.USER ? this.#editable !== null : view.role === protocol.ASSISTANT && this.#editable === 'all'
+    if (view.role === protocol.USER) return this.#editable !== null && view.status === protocol.COMPLETE
+    return view.role === protocol.ASSISTANT && this.#editable === 'all' && view.status !== protocol.STREAMING
+  }
+
+  /** Show the buttons `view` offers now (its status changed: a failed message is not editable). */
+  refresh(view) {
+    this.#showTurn(view)
   }
 
   /** Label retry and undo as config says (`retry_btn`, `undo_btn`: true for the icon, or a text). */
@@ -182,15 +212,15 @@ export class MessageList {
   }
 
   /**
-   * What `hello` carries of `views` (all by default): everything shown, except assistant
-   * messages with no text yet and user messages the server never took (rejected, or cut
-   * off before its echo): a message rejected as too large must not come back in every
-   * hello and be rejected again.
+   * What `hello` carries: everything shown, except assistant messages with no text yet,
+   * user messages the server never took (rejected, or cut off before its echo: a message
+   * rejected as too large must not come back in every hello and be rejected again) and
+   * system messages (the server keeps its own and refuses any other).
    */
-  history(views = this.#views.values()) {
+  history() {
     const history = []
-    for (const view of views) {
-      if (![protocol.USER, protocol.ASSISTANT, protocol.SYSTEM].includes(view.role)) continue
+    for (const view of this.#views.values()) {
+      if (view.role !== protocol.USER && view.role !== protocol.ASSISTANT) continue
       if (view.role === protocol.ASSISTANT && !view.content && !view.toHistory().metadata) continue
       if (view.role === protocol.USER && view.status === protocol.FAILED) continue
       history.push(view.toHistory())

@@ -24,9 +24,10 @@ export class Nesting {
     this.#orphans.clear()
   }
 
-  /** `view` left the conversation: it is no parent any more. */
+  /** `view` left the conversation: it is no parent any more, and waits for none. */
   forget(view) {
     if (view.thoughtId !== null && this.#thoughts.get(view.thoughtId) === view) this.#thoughts.delete(view.thoughtId)
+    if (view.parentId !== null) this.#orphans.get(view.parentId)?.delete(view)
   }
 
   // A message continuing its author's run is marked, so that grouping can show one avatar

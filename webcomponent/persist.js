@@ -25,14 +25,15 @@ export class SavedConversation {
 
   /**
    * Keep `conversation` (conversation.js) of `element` for a reload, and show what a reload
-   * left if it shows nothing yet (the socket's `hello` then resends it). Null with
-   * `persist="none"`.
+   * left if it shows nothing yet (the socket's `hello` then resends it). `id`: the id the
+   * page gave the element (not one config.json's elem_id set later, which would change the
+   * key). Null with `persist="none"`.
    */
-  static open(element, conversation) {
+  static open(element, conversation, id) {
     if (element.getAttribute('persist') === 'none') return null
-    const saved = new SavedConversation(this.keyFor(new URL(element.src, document.baseURI).href, element.id), conversation)
+    const saved = new SavedConversation(this.keyFor(new URL(element.src, document.baseURI).href, id), conversation)
     const restored = saved.load()
-    if (restored && !conversation.messages.length) {
+    if (restored && !conversation.list.size) {
       conversation.session = restored.session
       conversation.replace(restored.messages, false)
     }
@@ -75,7 +76,13 @@ export class SavedConversation {
       else sessionStorage.removeItem(this.#key)
     } catch {
       // Storage full or refused (private mode, a sandboxed frame): the conversation lives on
-      // screen; a reload will not bring it back. Nothing to tell the reader mid-chat.
+      // screen; a reload starts afresh rather than from an old copy. Nothing to tell the
+      // reader mid-chat.
+      try {
+        sessionStorage.removeItem(this.#key)
+      } catch {
+        // no storage at all
+      }
     }
   }
 

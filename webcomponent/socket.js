@@ -28,6 +28,7 @@ export class ChatSocket {
   #connection = null
   #waking = false // reconnecting after an idle close because the user acted
   #sendWhenOnline = false // the user pressed Enter during that reconnect
+  #heldAction = null // another action of the user's (an edit, a version switch) waiting for it
   #dropped = false
 
   constructor(element, statusLine, host) {
@@ -102,6 +103,7 @@ export class ChatSocket {
     this.#controller = null
     this.#connection = null
     this.#waking = this.#sendWhenOnline = this.#dropped = false
+    this.#heldAction = null
     this.#host.interrupted()
   }
 
@@ -127,6 +129,23 @@ export class ChatSocket {
     return true
   }
 
+  /**
+   * Run `action` (something the user did that sends a frame) now if it can be sent, or once
+   * a socket closed for idleness is back (it wakes). False when it cannot run: the socket is
+   * lost and reconnecting.
+   */
+  whenOnline(action) {
+    const connection = this.#connection
+    if (!connection || connection.state === 'online') {
+      action()
+      return true
+    }
+    if (connection.idle) this.wake()
+    if (!this.#waking) return false
+    this.#heldAction = action
+    return true
+  }
+
   // `connection` is passed in: its first state arrives while it is being constructed.
   #stateChanged(state, connection) {
     if (state === 'offline') {
@@ -134,6 +153,7 @@ export class ChatSocket {
       if (!connection.idle) {
         this.#dropped = true
         this.#sendWhenOnline = false
+        this.#heldAction = null
       }
       this.#host.interrupted()
     } else if (state === 'online') {
@@ -142,6 +162,11 @@ export class ChatSocket {
     }
     this.#host.stateChanged(this.status(connection))
     emit(this.#element, 'connection', {state, idle: connection.idle})
+    if (state === 'online' && this.#heldAction) {
+      const action = this.#heldAction
+      this.#heldAction = null
+      action()
+    }
     if (state === 'online' && this.#sendWhenOnline) {
       this.#sendWhenOnline = false
       this.#host.sendHeld()
