@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -11,7 +12,8 @@ import sys
 import threading
 import urllib.request
 from pathlib import Path
-from typing import IO
+from collections.abc import Callable
+from typing import IO, Any
 
 from playwright.sync_api import Page, expect
 
@@ -124,3 +126,19 @@ class ChatController:
     def expect_idle(self) -> None:
         expect(self.send_button).to_be_visible(timeout=15_000)
         expect(self.stop_button).to_be_hidden()
+
+
+def listener_events(server: Gunicorn) -> list[list[Any]]:
+    """What the listeners of e2e/display_app.py recorded, in order (its GET /events)."""
+    with urllib.request.urlopen(f"{server.url}/events", timeout=10) as response:
+        return json.load(response)
+
+
+def wait_for_events(server: Gunicorn, page: Page, check: Callable[[list[list[Any]]], bool]) -> list[list[Any]]:
+    """The listeners' record once ``check`` holds (polled between animation frames, no sleeps)."""
+    for _ in range(200):
+        seen = listener_events(server)
+        if check(seen):
+            return seen
+        page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+    raise AssertionError(f"the listeners saw {listener_events(server)}")

@@ -4,16 +4,14 @@ focus goes; each checked on screen and where it lands in Python (listeners, flag
 from __future__ import annotations
 
 import csv
-import json
-import os
 import tempfile
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from harness import ChatController, Gunicorn
+from harness import ChatController, Gunicorn, listener_events, wait_for_events
 from playwright.sync_api import Page, expect
 
 FLAGS = Path(tempfile.mkdtemp(prefix="e2e-flags-"))
@@ -34,21 +32,6 @@ def chat(page: Page, server: Gunicorn) -> Iterator[ChatController]:
     chat.open(f"{server.url}/actions/")
     yield chat
     assert page.problems == []  # type: ignore[attr-defined]
-
-
-def events(server: Gunicorn) -> list[list[Any]]:
-    with urllib.request.urlopen(f"{server.url}/events", timeout=10) as response:
-        return json.load(response)
-
-
-def wait_for_events(server: Gunicorn, page: Page, check: Callable[[list[list[Any]]], bool]) -> list[list[Any]]:
-    """The listeners' record once ``check`` holds (polled between animation frames, no sleeps)."""
-    for _ in range(200):
-        seen = events(server)
-        if check(seen):
-            return seen
-        page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
-    raise AssertionError(f"the listeners saw {events(server)}")
 
 
 def content(message) -> Any:
@@ -124,7 +107,7 @@ def test_undo_takes_the_exchange_back_and_puts_the_text_in_the_message_box(chat:
 def test_clear_empties_the_chat_tells_the_listener_and_fn_starts_afresh(chat: ChatController, server: Gunicorn) -> None:
     chat.send("remember me")
     chat.expect_idle()
-    before = len([e for e in events(server) if e[0] == "clear"])
+    before = len([e for e in listener_events(server) if e[0] == "clear"])
     chat.element.locator("[part~=clear-button]").click()
     expect(chat.messages).to_have_count(0)
     expect(chat.input).to_be_focused()

@@ -3,13 +3,11 @@ example_select listener hears of them, and they go once the conversation starts.
 
 from __future__ import annotations
 
-import json
-import urllib.request
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from harness import ChatController, Gunicorn
+from harness import ChatController, Gunicorn, wait_for_events
 from playwright.sync_api import Page, expect
 
 
@@ -23,13 +21,8 @@ def server() -> Iterator[Gunicorn]:
 
 def selected(server: Gunicorn, page: Page, count: int) -> list[list[Any]]:
     """The example_select listener's record once it has ``count`` entries (no sleeps)."""
-    for _ in range(200):
-        with urllib.request.urlopen(f"{server.url}/events", timeout=10) as response:
-            seen = [e for e in json.load(response) if e[0] == "example_select"]
-        if len(seen) >= count:
-            return seen
-        page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
-    raise AssertionError(f"example_select saw {seen}")
+    seen = wait_for_events(server, page, lambda e: len([x for x in e if x[0] == "example_select"]) >= count)
+    return [x for x in seen if x[0] == "example_select"]
 
 
 def test_an_example_card_sends_its_text_and_the_cards_leave_with_the_empty_chat(page: Page, server: Gunicorn) -> None:

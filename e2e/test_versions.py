@@ -3,15 +3,14 @@ each checked on screen and in what fn and the listeners received."""
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from harness import ChatController, Gunicorn
+from harness import ChatController, Gunicorn, wait_for_events
 from playwright.sync_api import Page, expect
 
 
@@ -29,21 +28,6 @@ def chat(page: Page, server: Gunicorn) -> Iterator[ChatController]:
     chat.open(f"{server.url}/edits/")
     yield chat
     assert page.problems == []  # type: ignore[attr-defined]
-
-
-def events(server: Gunicorn) -> list[list[Any]]:
-    with urllib.request.urlopen(f"{server.url}/events", timeout=10) as response:
-        return json.load(response)
-
-
-def wait_for_events(server: Gunicorn, page: Page, check: Callable[[list[list[Any]]], bool]) -> list[list[Any]]:
-    """The listeners' record once ``check`` holds (polled between animation frames, no sleeps)."""
-    for _ in range(200):
-        seen = events(server)
-        if check(seen):
-            return seen
-        page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
-    raise AssertionError(f"the listeners saw {events(server)}")
 
 
 def say(chat: ChatController, text: str, reply: str) -> None:

@@ -69,3 +69,19 @@ def replay_text(frames: list[dict[str, Any]], message_id: str) -> str:
         if f["type"] == "patch" and f["id"] == message_id:
             text = text[: f["keep"]] + f["append"]
     return text
+
+
+def counting_bot() -> tuple[Any, list[tuple[str, list[dict[str, Any]]]]]:
+    """A fn answering "reply N to <message>", and the (message, history) of each call."""
+    turns: list[tuple[str, list[dict[str, Any]]]] = []
+
+    def fn(message: str, history: list[dict[str, Any]]) -> str:
+        turns.append((message, history))
+        return f"reply {len(turns)} to {message}"
+
+    return fn, turns
+
+
+def assistant_id(frames: list[dict[str, Any]]) -> str:
+    """The id of the last reply a turn's frames finished."""
+    return [f["id"] for f in frames if f["type"] == "done"][-1]

@@ -5,26 +5,11 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
-from typing import Any
 
-from live import final_text
+from live import assistant_id, counting_bot, final_text
 
 from flask_chatbot import Chatbot
 from flask_chatbot.event_data import CopyData, LikeData, RetryData, SelectData, UndoData
-
-
-def counting_bot():
-    turns: list[tuple[str, list[dict[str, Any]]]] = []
-
-    def fn(message, history):
-        turns.append((message, history))
-        return f"reply {len(turns)} to {message}"
-
-    return fn, turns
-
-
-def assistant_id(frames: list[dict[str, Any]]) -> str:
-    return [f["id"] for f in frames if f["type"] == "done"][-1]
 
 
 def test_like_and_dislike_reach_the_listener_with_gradio_s_data(connect) -> None:

@@ -14,25 +14,11 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from live import Client, LiveServer, final_text
+from live import Client, LiveServer, assistant_id, counting_bot, final_text
 
 from flask_chatbot import Chatbot, OptionsError, chat_bp
 from flask_chatbot.event_data import EditData, SelectData
 from flask_chatbot.protocol import SERVER_SCHEMAS
-
-
-def counting_bot():
-    turns: list[tuple[str, list[dict[str, Any]]]] = []
-
-    def fn(message, history):
-        turns.append((message, history))
-        return f"reply {len(turns)} to {message}"
-
-    return fn, turns
-
-
-def assistant_id(frames: list[dict[str, Any]]) -> str:
-    return [f["id"] for f in frames if f["type"] == "done"][-1]
 
 
 def contents(history: list[dict[str, Any]]) -> list[Any]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import errno
 import multiprocessing
-import os
 import re
 import stat
 from collections import Counter

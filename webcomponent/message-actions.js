@@ -209,15 +209,18 @@ export async function copy(button, text) {
   }, COPIED_FOR_MS)
 }
 
-function actionButton(className, label) {
+/**
+ * A small action button: `className` after `action` (its last word is its part), `label`
+ * its accessible name and tooltip, `iconName` its icon (default: the label's, else the label as text).
+ */
+export function actionButton(className, label, iconName = ICONS[label]) {
   const button = document.createElement('button')
   button.type = 'button'
   button.className = `action ${className}`
   button.setAttribute('part', className.split(' ').pop())
   button.setAttribute('aria-label', label)
   button.title = label
-  const name = ICONS[label]
-  if (name) button.append(icon(name))
+  if (iconName) button.append(icon(iconName))
   else button.textContent = label
   return button
 }

@@ -4,7 +4,7 @@
 // `messages` property and what a reload restores); the server only ever holds the version
 // shown, which is the history fn gets (docs/events.md#edit).
 
-import {icon} from './parts.js'
+import {actionButton} from './message-actions.js'
 
 export const VERSION_TEXT = Object.freeze({
   edit: 'Edit',
@@ -55,7 +55,7 @@ export function showTurnControls(view, canEdit) {
   const row = view.actions
   let edit = row.querySelector(':scope > .action.edit')
   if (canEdit && !edit) {
-    edit = button('edit', VERSION_TEXT.edit, 'edit')
+    edit = actionButton('edit', VERSION_TEXT.edit, 'edit')
     const copy = row.querySelector(':scope > .copy-message')
     if (copy) copy.after(edit)
     else row.prepend(edit)
@@ -75,7 +75,7 @@ export function showTurnControls(view, canEdit) {
     nav.setAttribute('aria-label', VERSION_TEXT.versions)
     const count = document.createElement('span')
     count.className = 'version-count'
-    nav.append(button('version-prev', VERSION_TEXT.previous, 'previous'), count, button('version-next', VERSION_TEXT.next, 'next'))
+    nav.append(actionButton('version-prev', VERSION_TEXT.previous, 'previous'), count, actionButton('version-next', VERSION_TEXT.next, 'next'))
     row.append(nav)
   }
   const {shown, others} = view.turn
@@ -83,15 +83,4 @@ export function showTurnControls(view, canEdit) {
   nav.querySelector('.version-count').textContent = `${shown + 1} / ${total}`
   nav.querySelector('.version-prev').disabled = shown === 0
   nav.querySelector('.version-next').disabled = shown === total - 1
-}
-
-function button(className, label, iconName) {
-  const node = document.createElement('button')
-  node.type = 'button'
-  node.className = `action ${className}`
-  node.setAttribute('part', className)
-  node.setAttribute('aria-label', label)
-  node.title = label
-  node.append(icon(iconName))
-  return node
 }
