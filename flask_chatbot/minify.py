@@ -3,9 +3,9 @@ blank lines (the raw files keep them: they are the documentation), which makes t
 a third lighter on the wire. bundle.py runs these on each file it bundles or inlines.
 
 :func:`strip_js` and :func:`strip_css` are line-based scanners that only drop whole lines of
-comment and the whitespace around lines, never touch a line that starts inside a template
-literal or a string, keep comments that follow code, and refuse (with the file and line) what
-they cannot read for sure:
+comment, ``//`` comments after code (where every reading of the line agrees on where the comment
+starts) and the whitespace around lines, never touch a line that starts inside a template
+literal or a string, and refuse (with the file and line) what they cannot read for sure:
 
 - a ``/`` after ``)`` or ``}`` that could start a regular expression or divide, where the two
   readings disagree about what the rest of the line is (wrap the regular expression in
@@ -48,16 +48,19 @@ class _JSState:
     nest: tuple[int, ...] = ()  # for each ${ } around: how many { are open in it
     # What a "/" in code would start: "regex", "divide", or "either" (after ")" and "}").
     slash: str = "regex"
+    # Where a line's trailing `//` comment starts, in the state a line ends in (-1: none).
+    comment: int = -1
 
 
 def strip_js(text: str, name: str = "<module>") -> str:
     """``text`` (a JavaScript module) without its whole-line comments (``//`` lines, and
-    ``/* */`` blocks that start a line and end one), blank lines, indentation and trailing
-    whitespace. Lines that start inside a template literal or a string are kept as they are,
-    comments after code too; the first comment of the file stays when it is a licence. Raises
-    :class:`BundleError` for what the scanner cannot read for sure (see the module's doc).
+    ``/* */`` blocks that start a line and end one), ``//`` comments after code on a line
+    that starts in code, blank lines, indentation and trailing whitespace. Lines that start
+    inside a template literal or a string are kept as they are; the first comment of the file
+    stays when it is a licence. Raises :class:`BundleError` for what the scanner cannot read
+    for sure (see the module's doc).
 
-        >>> strip_js("/** Doc. */\\nfunction f() {\\n  return `a\\n  b` // why\\n}\\n")
+        >>> strip_js("/** Doc. */\\nfunction f() {\\n  return `a\\n  b` // why\\n}  // end\\n")
         'function f() {\\nreturn `a\\n  b` // why\\n}\\n'
     """
     if match := re.search("[\u2028\u2029]", text):
@@ -67,7 +70,7 @@ def strip_js(text: str, name: str = "<module>") -> str:
     # As in a template literal, where JavaScript reads a CR LF or a CR as a LF; elsewhere
     # each is a line break as a LF is.
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    states = _js_line_states(lines, name)
+    states, comments = _js_line_states(lines, name)
     kept: list[str] = []
     in_header, license_kept = True, False  # before the first line of code
     number = 0
@@ -86,6 +89,8 @@ def strip_js(text: str, name: str = "<module>") -> str:
                 license_kept = True
             number = last + 1
             continue
+        if comments[number] >= 0:  # a // comment after code: the rest of the line goes
+            content = content[: comments[number] - (len(line) - len(content))]
         if end.mode == "code":
             content = content.rstrip(" \t")
         if content:
@@ -113,10 +118,12 @@ def _whole_comment_end(lines: list[str], number: int, column: int) -> int | None
     return None  # unterminated: _js_line_states refused it already
 
 
-def _js_line_states(lines: list[str], name: str) -> list[_JSState]:
-    """The scanner's state at the start of each line, and after the last."""
+def _js_line_states(lines: list[str], name: str) -> tuple[list[_JSState], list[int]]:
+    """The scanner's state at the start of each line, and after the last; and for each line
+    where its trailing ``//`` comment starts (-1: none, or the readings of the line disagree)."""
     state = _JSState("code")
     states = [state]
+    comments: list[int] = []
     for number, line in enumerate(lines, 1):
         ends = _scan_js_line(line, state)
         if not ends:
@@ -130,12 +137,14 @@ def _js_line_states(lines: list[str], name: str) -> list[_JSState]:
                 "parentheses or in a const"
             )
         end = next(iter(ends))
+        starts = {end.comment for end in ends}
+        comments.append(starts.pop() if len(starts) == 1 else -1)
         slashes = {end.slash for end in ends}
         state = _JSState(end.mode, end.nest, end.slash if len(slashes) == 1 else "either")
         states.append(state)
     if state != _JSState("code", (), state.slash):
         raise BundleError(f"{name}: ends inside a template literal, string or comment")
-    return states
+    return states, comments
 
 
 def _scan_js_line(line: str, start: _JSState) -> frozenset[_JSState]:
@@ -183,7 +192,7 @@ def _scan_js_line(line: str, start: _JSState) -> frozenset[_JSState]:
                 mode, i, after_dot = ("template" if char == "`" else char), i + 1, False
             elif char == "/":
                 if line.startswith("//", i):
-                    break
+                    return frozenset({_JSState(mode, tuple(nest), slash, comment=i)})
                 if line.startswith("/*", i):
                     mode, i = "comment", i + 2
                     continue

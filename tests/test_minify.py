@@ -123,14 +123,14 @@ def test_a_template_literal_over_lines_is_kept_as_it_is(tmp_path: Path) -> None:
     assert node_exports(tmp_path, stripped, "stripped") == expected
     assert "A template literal" not in stripped and "the end" not in stripped
     assert "a comment in the expression" not in stripped  # a line of code, not of the template
-    assert "// why" in stripped  # after code on its line: kept
+    assert "// why" in stripped  # on a line that starts inside the template literal: as it was
 
 
 def test_strings_and_regular_expressions_with_slashes_are_kept(tmp_path: Path) -> None:
     source = textwrap.dedent(
         """\
         // Slashes that are not comments.
-        export const url = 'http://example.com/a' // after code: kept
+        export const url = 'http://example.com/a' // after code: goes
         export const block = "/* not a comment */"
         export const continued = 'one \\
             // still the string\\
@@ -153,6 +153,8 @@ def test_strings_and_regular_expressions_with_slashes_are_kept(tmp_path: Path) -
     assert node_exports(tmp_path, source, "raw") == expected
     assert node_exports(tmp_path, stripped, "stripped") == expected
     assert "Slashes" not in stripped and "a comment after them" not in stripped
+    assert "after code" not in stripped and "a quote in a regular expression" not in stripped
+    assert "export const url = 'http://example.com/a'\n" in stripped  # the string's // stays
     assert "    // still the string\\\n" in stripped  # inside a string: as it was
 
 
