@@ -33,6 +33,8 @@ def create_app() -> Flask:
             title=title,
             description=description,
             placeholder="**Ask me anything.** The demo bot answers with headings, lists, code and a table.",
+            examples=["What can you show?", "Write some Python", "Explain WSGI in a table"],
+            editable=True,
         ),
         url_prefix="/chat",
     )
