@@ -175,6 +175,7 @@ class ChatBot:
         self.status = page.locator("chat-bot [part~=status]")
         self.scroll_button = page.locator("chat-bot [part~=scroll-button]")
         self.errors = page.locator("chat-bot [part~=error]")
+        self.note = page.locator("chat-bot [part~=input-note]")
 
     def message(self, message_id: str):
         return self.page.locator(f'chat-bot [part~=message][data-id="{message_id}"]')
@@ -517,14 +518,17 @@ def test_stop_button_while_generating_and_idle_restores_send(open_page):
 
 def test_error_frames_show_alerts_and_the_chat_carries_on(open_page):
     bot = open_page()
-    # Rejected before the echo: no reply and no idle will come, so the turn ends here.
+    # Refused before the echo: no reply and no idle will come, so the turn ends here, and the
+    # text goes back in the box with the reason under it (not into the log).
     first = bot.page.evaluate("document.querySelector('chat-bot').send('x'.repeat(5))")
     bot.apply({"type": "error", "code": "too_large", "message": "the message has 5 characters; the limit is 4"})
-    alert = bot.errors.last
-    expect(alert).to_have_attribute("role", "alert")
-    expect(alert).to_have_text("the message has 5 characters; the limit is 4")
-    expect(bot.message(first)).to_have_attribute("data-status", "error")
+    expect(bot.note).to_have_attribute("role", "alert")
+    expect(bot.note).to_have_text("the message has 5 characters; the limit is 4")
+    expect(bot.message(first)).to_have_count(0)
+    expect(bot.input).to_have_value("xxxxx")
+    expect(bot.errors).to_have_count(0)
     expect(bot.send_button).to_be_visible()
+    bot.input.fill("")
     # fn failed mid-reply: the alert goes under that message, idle follows.
     second = bot.page.evaluate("document.querySelector('chat-bot').send('hi')")
     assert second
@@ -754,7 +758,8 @@ def test_rejected_message_is_not_resent_in_hello(open_page):
     server.reject = True
     bot.input.fill("far too long")
     bot.input.press("Enter")
-    expect(bot.errors).to_have_text("the message has 12 characters; the limit is 4")
+    expect(bot.note).to_have_text("the message has 12 characters; the limit is 4")
+    expect(bot.input).to_have_value("far too long")  # never lost from the box
     expect(bot.send_button).to_be_enabled()
     server.sockets[0].close(code=1011)
     expect(bot.status).to_have_text("Offline. Reconnecting…")

@@ -281,13 +281,29 @@ def test_sending_from_the_message_box_gives_up_an_open_edit(chat: ChatController
     assert shown(chat) == ["one", "re one after []", "two", "re two after [one]"]
 
 
-def test_a_message_the_server_refused_cannot_be_edited(chat: ChatController) -> None:
+def test_a_message_the_server_refused_goes_back_to_the_box_and_is_not_in_the_conversation(page: Page, server: Gunicorn) -> None:
+    chat = ChatController(page)
+    chat.open(f"{server.url}/edits/")
+    # The element is told no limit, so the server is the one to refuse.
+    page.evaluate("() => { const bot = document.querySelector('chat-bot'); bot.config = {...bot.config, max_message_chars: null} }")
     chat.send("x" * 600)  # over /edits' 500 characters
-    expect(chat.element.locator("[part~=error]")).to_contain_text("the limit is 500")
-    refused = chat.user_messages.first
-    expect(refused).to_have_attribute("data-status", "error")
-    refused.hover()
-    expect(refused.locator("[part~=edit]")).to_have_count(0)
+    expect(chat.element.locator("[part~=input-note]")).to_contain_text("the limit is 500")
+    expect(chat.input).to_have_value("x" * 600)
+    expect(chat.user_messages).to_have_count(0)  # nothing to edit or select: it was never said
+    chat.input.fill("")
+    say(chat, "short", "re short after []")  # the refused text never reached fn's history
+    assert page.problems == []  # type: ignore[attr-defined]
+
+
+def test_a_message_over_the_limit_is_not_sent_and_the_box_says_why(chat: ChatController) -> None:
+    chat.send("é" * 501)  # the element knows /edits' limit from config.json: 500 characters
+    expect(chat.element.locator("[part~=input-note]")).to_have_text("This message has 501 characters; the limit is 500.")
+    expect(chat.input).to_have_value("é" * 501)
+    expect(chat.user_messages).to_have_count(0)
+    chat.input.press("Backspace")  # typing clears the note; 500 go through
+    expect(chat.element.locator("[part~=input-note]")).to_be_hidden()
+    chat.input.press("Enter")
+    expect(chat.latest_assistant()).to_contain_text("re " + "é" * 500)
 
 
 def test_after_an_idle_close_an_edit_and_a_switch_wake_the_socket_and_go_through(page: Page, server: Gunicorn) -> None:

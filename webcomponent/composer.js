@@ -15,14 +15,22 @@ export class Composer {
   #textarea
   #sendButton
   #stopButton
+  #note
   #input = null
   #send = () => false
+  #limit = Infinity // config.max_message_chars
 
-  constructor({form, textarea, sendButton, stopButton}) {
+  constructor({form, textarea, sendButton, stopButton, inputNote}) {
     this.#form = form
     this.#textarea = textarea
     this.#sendButton = sendButton
     this.#stopButton = stopButton
+    this.#note = inputNote
+  }
+
+  /** The longest message the server takes, in characters (config.max_message_chars). */
+  set limit(value) {
+    this.#limit = Number.isInteger(value) && value > 0 ? value : Infinity
   }
 
   /**
@@ -33,6 +41,7 @@ export class Composer {
   connect(signal, {send, stop, activity}) {
     this.#send = send
     this.#input = new MessageInput(this.#textarea, {onSubmit: () => this.submit(), onActivity: activity, signal})
+    this.#textarea.addEventListener('input', () => this.say(''), {signal}) // the reader is on it
     this.#form.addEventListener(
       'submit',
       event => {
@@ -51,10 +60,38 @@ export class Composer {
     this.focus()
   }
 
-  /** Send the text in the message box, if any; the box empties once it went. */
+  /**
+   * Send the text in the message box, if any; the box empties once it went. Text over the
+   * limit stays, and a note says why.
+   */
   submit() {
     const text = this.#input.value
-    if (text.trim() && this.#send(text)) this.#input.clear()
+    if (!text.trim()) return
+    const length = characters(text)
+    if (length > this.#limit) {
+      this.say(`This message has ${length.toLocaleString('en')} characters; the limit is ${this.#limit.toLocaleString('en')}.`)
+      return
+    }
+    if (this.#send(text)) {
+      this.#input.clear()
+      this.say('')
+    }
+  }
+
+  /**
+   * The server refused `text` (sent from this box): it comes back, unless the reader has
+   * typed something else meanwhile, and `why` shows under the box.
+   */
+  giveBack(text, why) {
+    if (!this.#input.value.trim()) this.#input.value = text
+    this.say(why)
+    this.focus()
+  }
+
+  /** Show `text` under the box (empty: nothing). */
+  say(text) {
+    if (this.#note.textContent !== text) this.#note.textContent = text
+    this.#note.hidden = !text
   }
 
   focus(options) {
@@ -77,4 +114,11 @@ export class Composer {
     this.#sendButton.hidden = showStop
     this.#sendButton.disabled = offline || generating
   }
+}
+
+// Characters as the server counts them (code points): an emoji is one, not two.
+function characters(text) {
+  let count = 0
+  for (const _ of text) count++
+  return count
 }

@@ -24,6 +24,7 @@ const REFUSALS = new Set(['bad_json', 'bad_frame', 'too_large', 'version', 'hell
  *       canSend: () => true,                         // false: submit() refuses
  *       online: action => ...,                       // run it once sending is possible (wakes an idle socket)
  *       focusInput: () => ...,                       // focus the message box
+ *       refused: (text, why) => ...,                 // the server refused a message sent from the box
  *       shown: () => ...,                            // a new message or conversation: follow it
  *       turnEnded: () => ...,                        // generating is over
  *     })
@@ -287,6 +288,16 @@ export class Conversation {
     const id = typeof frame.id === 'string' ? frame.id : null
     const code = typeof frame.code === 'string' ? frame.code : 'error'
     const text = typeof frame.message === 'string' && frame.message ? frame.message : code
+    emit(this.#element, 'error', {code, message: text, id})
+    if (REFUSALS.has(code) && this.#generating && this.#awaitingEcho && !this.edits.pending) {
+      // The server refused the message just sent: it goes back in the box, with the reason
+      // under it, rather than stay in the log as something said.
+      const refused = this.list.get(this.#awaitingEcho)
+      if (refused) this.list.removeViews([refused])
+      this.#endTurn()
+      this.#host.refused(typeof refused?.content === 'string' ? refused.content : '', text)
+      return
+    }
     const alert = createAlert(code, text)
     const view = id ? this.list.get(id) : null
     if (view) {
@@ -307,6 +318,5 @@ export class Conversation {
       this.#fail(this.#awaitingEcho)
       this.#endTurn()
     }
-    emit(this.#element, 'error', {code, message: text, id})
   }
 }

@@ -296,6 +296,7 @@ export class ChatBotElement extends HTMLElement {
       canSend: () => this.#socket.canSend,
       online: action => this.#socket.whenOnline(action),
       focusInput: () => this.#composer.focus(),
+      refused: (text, why) => this.#composer.giveBack(text, why),
       shown: () => {
         this.#scroller.follow()
         this.#contentChanged()
@@ -321,6 +322,7 @@ export class ChatBotElement extends HTMLElement {
   #applyConfig() {
     const config = this.#config
     applyConfig(this.#parts, config, this)
+    this.#composer.limit = config.max_message_chars
     const list = this.#conversation.list
     list.setAvatars(avatars(config))
     list.setFeedback(config.likeable ? config.feedback_options : null, config.like_user_message === true)

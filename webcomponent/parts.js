@@ -95,7 +95,10 @@ export function createParts() {
   parts.textarea = element('textarea', {class: 'input', part: 'input', rows: '1', 'aria-label': TEXT.message, enterkeyhint: 'send'})
   parts.sendButton = element('button', {class: 'send-button', part: 'send-button', type: 'submit'})
   parts.stopButton = element('button', {class: 'stop-button', part: 'stop-button', type: 'button', hidden: ''})
+  // Why the text in the box was not sent (too long, refused by the server): text, read out.
+  parts.inputNote = element('div', {class: 'input-note', part: 'input-note', role: 'alert', hidden: ''})
   parts.form = element('form', {class: 'form', part: 'form'}, [
+    parts.inputNote,
     element('div', {class: 'composer'}, [parts.textarea, parts.sendButton, parts.stopButton]),
   ])
   // Above the log, shown when config asks: the chat's label and "copy conversation".
