@@ -137,7 +137,7 @@ class Actions:
         if not isinstance(message["content"], str):
             raise ProtocolError("bad_frame", "edit.id: only text messages can be edited")
         text, previous = frame["text"], message["content"]
-        session.check_text(text, "edit.text")
+        session.check_text(text, "edit.text", validated=message["role"] == "user")
         data = EditData(index, event_value(text), event_value(previous))
         before = self._snapshot("edit")
         if message["role"] != "user" and "new_id" in frame:

@@ -100,6 +100,8 @@ class ChatOptions:
     # Cards in the empty chat (gr.ChatInterface's examples, example_labels, example_icons).
     examples: tuple[Example, ...] = ()
     run_examples_on_click: bool = True
+    # validator(message, *additional_inputs): validate(is_valid, message), checked before a message enters
+    validator: Any = None
     # The input (gr.ChatInterface / gr.Textbox)
     textbox_placeholder: str = "Type a message…"
     autofocus: bool = True
@@ -272,6 +274,8 @@ class ChatOptions:
         _check("flagging_dir", self.flagging_dir, str, "a folder path")
         _check("like_user_message", self.like_user_message, bool, "True or False")
         _check("run_examples_on_click", self.run_examples_on_click, bool, "True or False")
+        if self.validator is not None and not callable(self.validator):
+            raise OptionsError(f"validator must be a function of the message, not {self.validator!r}")
         for name in ("retry_btn", "undo_btn", "clear_btn"):
             _check(name, getattr(self, name), (str, bool), "True, False or a label string")
         if self.editable not in (None, "user", "all"):

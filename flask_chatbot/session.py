@@ -23,6 +23,7 @@ from .actions import Actions
 from .content_hooks import ContentHooks
 from .messages import normalize_reply
 from .reply import FnGate, Reply
+from .validation import refusal
 
 log = logging.getLogger("flask_chatbot")
 IDLE_CLOSE_CODE = 4000
@@ -199,13 +200,18 @@ class ChatSession:
             return offload(lambda: [self._from_hello(m) for m in messages])
         return [self._from_hello(m) for m in messages]
 
-    def check_text(self, text: str, what: str) -> None:
-        """A message the reader typed (submit, edit): not empty, not over max_message_chars."""
+    def check_text(self, text: str, what: str, validated: bool = True) -> None:
+        """A message the reader typed (submit, edit): not empty, not over max_message_chars,
+        and (``validated``: one of theirs, not a reply they corrected) accepted by the
+        developer's validator (code ``invalid`` with its reason)."""
         if not text.strip():
             raise ProtocolError("bad_frame", f"{what}: the message is empty")
         limit = self.bot.options.max_message_chars
         if len(text) > limit:
             raise ProtocolError("too_large", f"the message has {len(text)} characters; the limit is {limit}")
+        reason = refusal(self.bot.options.validator, text) if validated else None
+        if reason is not None:
+            raise ProtocolError("invalid", reason)
 
     def show_user_message(self, message_id: str, text: str) -> None:
         """Echo a message the reader sent, rendered: the element shows it as the server took it."""

@@ -15,7 +15,17 @@ from flask_chatbot import chat_bp
 from flask_chatbot.options import default_content_security_policy
 
 from .bots import demo_bot, openai_bot
-from .gradio_demos import editable, like, multimodal_echo, nested_thoughts, options, reasoning_tags, retry_undo_like, thoughts
+from .gradio_demos import (
+    editable,
+    like,
+    multimodal_echo,
+    nested_thoughts,
+    options,
+    reasoning_tags,
+    retry_undo_like,
+    thoughts,
+    validator,
+)
 from .kitchen_sink import kitchen_sink_chatbot, sink_bot
 
 
@@ -54,7 +64,7 @@ def create_app() -> Flask:
     )
 
     # Gradio's own chat demos, ported by changing imports (sample_app/gradio_demos/).
-    for demo in (thoughts, nested_thoughts, options, reasoning_tags, multimodal_echo, like, retry_undo_like, editable):
+    for demo in (thoughts, nested_thoughts, options, reasoning_tags, multimodal_echo, like, retry_undo_like, editable, validator):
         bp = demo.blueprint()
         app.register_blueprint(bp, url_prefix=f"/demos/{bp.name}")
 

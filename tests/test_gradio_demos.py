@@ -19,6 +19,7 @@ from sample_app.gradio_demos import (
     reasoning_tags,
     retry_undo_like,
     thoughts,
+    validator,
 )
 
 
@@ -135,3 +136,11 @@ def test_editable_demo_reports_each_edit_and_regenerates(demo, monkeypatch) -> N
     assert frames[0]["message"]["content"] == "I'm an editor"
     assert [f["content"] for f in finals(frames)] == ["I'm a bot"]
     assert editable.edited_messages == ["from I'm a user to I'm an editor at 0"]
+
+
+def test_validator_demo_refuses_error_and_answers_the_rest(demo) -> None:
+    client = demo(validator)
+    client.send({"type": "submit", "id": "u1", "text": "error"})
+    assert client.recv() == {"type": "error", "code": "invalid", "message": "Can't be error"}
+    [reply] = finals(client.turn("hey", "u2"))
+    assert reply["content"] == "You typed: hey"

@@ -12,7 +12,7 @@ import {MessageView} from './render.js'
 
 // The error codes that answer a frame (so: refuse it). listener_error, flag_error and
 // fn_error report something that went wrong after the action was taken.
-const REFUSALS = new Set(['bad_json', 'bad_frame', 'too_large', 'version', 'hello_required', 'busy', 'unknown_message'])
+const REFUSALS = new Set(['bad_json', 'bad_frame', 'too_large', 'invalid', 'version', 'hello_required', 'busy', 'unknown_message'])
 
 /**
  * The messages of one element and the state of its turn. Events (`chat-bot-submit`,

@@ -54,6 +54,7 @@ export const ERROR_CODES = Object.freeze([
   'unknown_message',
   'listener_error',
   'flag_error',
+  'invalid',
 ])
 
 /** The close code of a connection the server closed because nothing happened on it. */
