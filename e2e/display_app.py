@@ -20,7 +20,7 @@ import tempfile
 
 from flask import Flask
 
-from flask_chatbot import Audio, Chatbot, ChatMessage, Image, chat_bp
+from flask_chatbot import Audio, Chatbot, ChatMessage, Image, Textbox, chat_bp
 
 STATIC = Path(__file__).resolve().parent.parent / "sample_app" / "static"
 _gates: dict[str, threading.Event] = {}
@@ -107,6 +107,11 @@ def create_app() -> Flask:
     app.register_blueprint(edits_blueprint("edits_all", "all"), url_prefix="/edits-all")
     app.register_blueprint(edits_blueprint("edits_idle", "user", idle_timeout=1.0), url_prefix="/edits-idle")
     app.register_blueprint(examples_blueprint("examples", True), url_prefix="/examples")
+    app.register_blueprint(
+        chat_bp(recall, name="textbox", textbox=Textbox(value="Prefilled", placeholder="Ask about Flask", lines=3,
+                                                        max_lines=5, max_length=200, submit_btn="Ask", label="ignored")),
+        url_prefix="/textbox",
+    )
     app.register_blueprint(examples_blueprint("examples_fill", False), url_prefix="/examples-fill")
     # Gradio 4's labelled buttons.
     app.register_blueprint(chat_bp(numbered, name="labels", retry_btn="🔄 Retry", undo_btn="↩️ Undo",

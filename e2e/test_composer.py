@@ -21,3 +21,27 @@ def test_a_message_the_validator_refuses_stays_in_the_box_with_the_reason(page: 
     expect(chat.latest_assistant().locator("[part~=content]")).to_have_text("You typed: hey", timeout=10_000)
     expect(chat.input).to_have_value("")
     assert page.problems == []  # type: ignore[attr-defined]
+
+
+def test_gradio_s_textbox_options_shape_the_message_box(page: Page) -> None:
+    server = Gunicorn("display_app:create_app()", ready_path="/textbox/", CHATBOT_WORKERS="1")
+    server.start()
+    try:
+        chat = ChatController(page)
+        chat.open(f"{server.url}/textbox/")  # Textbox(value, placeholder, lines=3, max_lines=5, max_length=200, submit_btn)
+        expect(chat.input).to_have_value("Prefilled")
+        expect(chat.input).to_have_attribute("placeholder", "Ask about Flask")
+        expect(chat.send_button).to_have_text("Ask")
+        line = chat.input.evaluate("t => parseFloat(getComputedStyle(t).lineHeight)")
+        empty = chat.input.evaluate("t => t.getBoundingClientRect().height")
+        assert empty >= 3 * line  # three lines tall from the start
+        chat.input.fill("\n".join(str(n) for n in range(12)))
+        full = chat.input.evaluate("t => t.getBoundingClientRect().height")
+        assert 5 * line <= full < 6.5 * line  # grows to five lines, then scrolls
+        assert chat.input.evaluate("t => t.scrollHeight > t.clientHeight")
+        chat.input.fill("x" * 201)
+        chat.input.press("Enter")
+        expect(chat.element.locator("[part~=input-note]")).to_have_text("This message has 201 characters; the limit is 200.")
+        assert page.problems == []  # type: ignore[attr-defined]
+    finally:
+        server.stop()

@@ -24,6 +24,7 @@ from .event_data import LikeData as LikeData
 from .event_data import RetryData as RetryData
 from .event_data import SelectData as SelectData
 from .event_data import UndoData as UndoData
+from .textbox import Textbox as Textbox
 from .validation import validate as validate
 from .messages import ChatMessage as ChatMessage
 from .messages import Metadata as Metadata

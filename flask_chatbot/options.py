@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from .chatbot import merge_chatbot
 from .errors import OptionsError
 from .examples import Example, parse_examples
+from .textbox import merge_textbox
 from .math_render import DEFAULT_LATEX_DELIMITERS, LatexDelimiter, parse_latex_delimiters
 from .rendering import ALLOWED_TAGS, RenderOptions
 
@@ -104,6 +105,9 @@ class ChatOptions:
     validator: Any = None
     # The input (gr.ChatInterface / gr.Textbox)
     textbox_placeholder: str = "Type a message…"
+    textbox_value: str = ""  # text in the message box when the page opens (gr.Textbox value)
+    textbox_lines: int = 1  # height of the empty box, in lines
+    textbox_max_lines: int | None = None  # where the box stops growing (None: --chat-bot-input-max-height)
     autofocus: bool = True
     submit_btn: str | bool = True
     stop_btn: str | bool = True
@@ -140,7 +144,7 @@ class ChatOptions:
     @classmethod
     def from_kwargs(cls, kwargs: Mapping[str, Any]) -> ChatOptions:
         """Build and validate the options; OptionsError says what to change."""
-        kwargs = merge_chatbot(kwargs)
+        kwargs = merge_textbox(merge_chatbot(kwargs))
         kwargs = {**kwargs}
         if kwargs.get("flagging_mode", "") is None:  # Gradio's default: no flagging
             kwargs["flagging_mode"] = "never"
@@ -200,6 +204,16 @@ class ChatOptions:
         for name in ("title", "description", "placeholder"):
             _check(name, getattr(self, name), (str, type(None)), "a string or None")
         _check("textbox_placeholder", self.textbox_placeholder, str, "a string")
+        _check("textbox_value", self.textbox_value, str, "a string")
+        for name, value in (("textbox_lines", self.textbox_lines), ("textbox_max_lines", self.textbox_max_lines)):
+            if value is None and name == "textbox_max_lines":
+                continue
+            if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 100:
+                raise OptionsError(f"{name} must be a number of lines from 1 to 100, not {value!r}")
+        if self.textbox_max_lines is not None and self.textbox_max_lines < self.textbox_lines:
+            raise OptionsError(
+                f"textbox_max_lines ({self.textbox_max_lines}) is less than textbox_lines ({self.textbox_lines})"
+            )
         for name in (
             "render_markdown", "line_breaks", "sanitize_html", "rtl", "autoscroll", "autofocus", "websocket_compression"
         ):

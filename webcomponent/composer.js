@@ -19,6 +19,7 @@ export class Composer {
   #input = null
   #send = () => false
   #limit = Infinity // config.max_message_chars
+  #prefilled = false
 
   constructor({form, textarea, sendButton, stopButton, inputNote}) {
     this.#form = form
@@ -52,6 +53,14 @@ export class Composer {
       {signal},
     )
     this.#stopButton.addEventListener('click', () => stop(), {signal})
+  }
+
+  /** Put `text` in the box once, if it is empty (config.textbox_value: a prefilled message). */
+  prefill(text) {
+    if (!text || this.#prefilled || this.#textarea.value) return
+    this.#prefilled = true
+    this.#textarea.value = text
+    this.#input?.resize()
   }
 
   /** Put `text` in the message box (undo gives the user's message back) and focus it. */

@@ -32,6 +32,9 @@ export const DEFAULT_CONFIG = Object.freeze({
   retry_btn: true,
   undo_btn: true,
   clear_btn: true,
+  textbox_value: '',
+  textbox_lines: 1,
+  textbox_max_lines: null,
   editable: null,
   selectable: false,
   examples: [],
@@ -41,6 +44,7 @@ export const DEFAULT_CONFIG = Object.freeze({
 // Sizes reach the element as CSS lengths ("500px", "80vh"), set as custom properties: the
 // CSSOM is not inline style, so a strict CSP allows it.
 const SIZES = {height: '--chat-bot-height', min_height: '--chat-bot-min-height', max_height: '--chat-bot-max-height'}
+const LINES = {textbox_lines: '--chat-bot-input-min-height', textbox_max_lines: '--chat-bot-input-max-height'}
 const CSS_SIZE = /^\d{1,5}(\.\d{1,3})?(px|em|rem|vh|vw|dvh|svh|lvh|%)$/
 
 /** `value`'s options over the defaults; anything but an object gives the defaults. */
@@ -77,6 +81,12 @@ export function applyConfig(parts, config, host) {
   parts.header.hidden = !label && parts.copyAllButton.hidden && parts.clearButton.hidden
   frame.toggleAttribute('data-no-retry', config.retry_btn === false)
   frame.toggleAttribute('data-no-undo', config.undo_btn === false)
+  // The message box's height in lines (gr.Textbox's lines, max_lines), as the sizes above.
+  for (const [option, property] of Object.entries(LINES)) {
+    const lines = config[option]
+    if (Number.isInteger(lines) && lines >= 1 && lines <= 100) host.style.setProperty(property, `calc(${lines} * 1.45em + 0.8rem)`)
+    else host.style.removeProperty(property)
+  }
   for (const [option, property] of Object.entries(SIZES)) {
     const size = config[option]
     if (typeof size === 'string' && CSS_SIZE.test(size)) host.style.setProperty(property, size)

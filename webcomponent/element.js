@@ -323,6 +323,7 @@ export class ChatBotElement extends HTMLElement {
     const config = this.#config
     applyConfig(this.#parts, config, this)
     this.#composer.limit = config.max_message_chars
+    if (typeof config.textbox_value === 'string') this.#composer.prefill(config.textbox_value)
     const list = this.#conversation.list
     list.setAvatars(avatars(config))
     list.setFeedback(config.likeable ? config.feedback_options : null, config.like_user_message === true)
