@@ -20,7 +20,20 @@ import tempfile
 
 from flask import Flask
 
-from flask_chatbot import Audio, Chatbot, ChatMessage, Image, Textbox, chat_bp
+from flask_chatbot import (
+    Audio,
+    Chatbot,
+    ChatMessage,
+    Checkbox,
+    CheckboxGroup,
+    Dropdown,
+    Image,
+    Number,
+    Radio,
+    Slider,
+    Textbox,
+    chat_bp,
+)
 
 STATIC = Path(__file__).resolve().parent.parent / "sample_app" / "static"
 _gates: dict[str, threading.Event] = {}
@@ -108,6 +121,23 @@ def create_app() -> Flask:
     app.register_blueprint(edits_blueprint("edits_idle", "user", idle_timeout=1.0), url_prefix="/edits-idle")
     app.register_blueprint(examples_blueprint("examples", True), url_prefix="/examples")
     app.register_blueprint(
+        chat_bp(
+            settings_echo,
+            name="inputs",
+            additional_inputs=[
+                Textbox("You are helpful.", label="System prompt", lines=2, info="Sent before the conversation"),
+                Slider(0, 1, value=0.7, step=0.1, label="Temperature"),
+                Number(3, minimum=1, maximum=10, precision=0, label="Answers"),
+                Checkbox(True, label="Stream"),
+                Dropdown(["fast", "slow"], value="fast", label="Model"),
+                Dropdown(["web", "docs", "code"], value=["docs"], multiselect=True, label="Corpora"),
+                Radio([("Short", "s"), ("Long", "l")], value="s", label="Length"),
+                CheckboxGroup(["images", "tables"], label="Include"),
+            ],
+        ),
+        url_prefix="/inputs",
+    )
+    app.register_blueprint(
         chat_bp(recall, name="textbox", textbox=Textbox(value="Prefilled", placeholder="Ask about Flask", lines=3,
                                                         max_lines=5, max_length=200, submit_btn="Ask", label="ignored")),
         url_prefix="/textbox",
@@ -178,3 +208,8 @@ def examples_blueprint(name: str, run: bool) -> Any:
         example_icons=[str(STATIC / "bot.png"), None],
         run_examples_on_click=run,
     )
+
+
+def settings_echo(message: str, history: list[dict[str, Any]], *values: Any) -> str:
+    """The values of the additional inputs, as fn got them."""
+    return f"{message}: " + json.dumps(values)

@@ -45,3 +45,38 @@ def test_gradio_s_textbox_options_shape_the_message_box(page: Page) -> None:
         assert page.problems == []  # type: ignore[attr-defined]
     finally:
         server.stop()
+
+
+def test_additional_inputs_reach_fn_with_the_values_the_reader_set(page: Page) -> None:
+    server = Gunicorn("display_app:create_app()", ready_path="/inputs/", CHATBOT_WORKERS="1")
+    server.start()
+    try:
+        chat = ChatController(page)
+        chat.open(f"{server.url}/inputs/")
+        panel = chat.element.locator("[part~=additional-inputs]")
+        expect(panel).to_be_visible()
+        expect(chat.element.get_by_label("Temperature")).to_be_hidden()  # closed until opened
+        chat.send("defaults")
+        reply = chat.latest_assistant().locator("[part~=content]")
+        expect(reply).to_have_text('defaults: ["You are helpful.", 0.7, 3, true, "fast", ["docs"], "s", []]')
+        chat.expect_idle()
+        chat.element.locator("[part~=additional-inputs-label]").click()
+        field = chat.element.get_by_label("System prompt")
+        expect(field).to_have_attribute("aria-describedby", "chat-bot-input-1-info")  # its info, read out
+        field.fill("Be brief.")
+        temperature = chat.element.get_by_label("Temperature")
+        temperature.focus()
+        for _ in range(3):
+            page.keyboard.press("ArrowRight")  # by keyboard: 0.7 -> 1.0
+        chat.element.get_by_label("Answers").fill("5")
+        chat.element.get_by_label("Stream").uncheck()
+        chat.element.get_by_label("Model").select_option(label="slow")
+        chat.element.get_by_label("Corpora").select_option(label=["web", "code"])
+        chat.element.get_by_label("Long").check()
+        chat.element.get_by_label("tables").check()
+        chat.send("set")
+        reply = chat.latest_assistant().locator("[part~=content]")
+        expect(reply).to_have_text('set: ["Be brief.", 1, 5, false, "slow", ["web", "code"], "l", ["tables"]]')
+        assert page.problems == []  # type: ignore[attr-defined]
+    finally:
+        server.stop()

@@ -24,6 +24,13 @@ from .event_data import LikeData as LikeData
 from .event_data import RetryData as RetryData
 from .event_data import SelectData as SelectData
 from .event_data import UndoData as UndoData
+from .inputs import Accordion as Accordion
+from .inputs import Checkbox as Checkbox
+from .inputs import CheckboxGroup as CheckboxGroup
+from .inputs import Dropdown as Dropdown
+from .inputs import Number as Number
+from .inputs import Radio as Radio
+from .inputs import Slider as Slider
 from .textbox import Textbox as Textbox
 from .validation import validate as validate
 from .messages import ChatMessage as ChatMessage

@@ -74,6 +74,7 @@ class Actions:
 
     def retry(self, frame: dict[str, Any]) -> None:
         index, message = self._last_user_message("retry")
+        self.session.take_inputs(frame)
         before = self._snapshot("retry")
         self._drop_from(index + 1)
         if self._notify("retry", RetryData(index, event_value(message["content"])), before):
@@ -137,6 +138,7 @@ class Actions:
         if not isinstance(message["content"], str):
             raise ProtocolError("bad_frame", "edit.id: only text messages can be edited")
         text, previous = frame["text"], message["content"]
+        session.take_inputs(frame)
         session.check_text(text, "edit.text", validated=message["role"] == "user")
         data = EditData(index, event_value(text), event_value(previous))
         before = self._snapshot("edit")

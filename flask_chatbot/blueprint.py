@@ -28,6 +28,7 @@ from .files import FileStore
 from .html_component import clean_html_component
 from .inbox import InboxEvent
 from .initial_value import initial_messages, system_messages
+from .inputs import describe as describe_input
 from .options import ChatOptions
 from .origin import app_trusted_hosts, local_address, origin_allowed, origin_refusal
 from .rendering import Renderer
@@ -69,10 +70,10 @@ def chat_bp(fn: Callable[..., Any], *, name: str = "chat", **options: Any) -> Bl
     """
     if not callable(fn):
         raise OptionsError(f"chat_bp() needs a function fn(message, history), not {fn!r}")
-    _check_signature(fn)
     chatbot = options.get("chatbot")
     listeners = chatbot.listeners if isinstance(chatbot, Chatbot) else {}
     opts = ChatOptions.from_kwargs(options)
+    input_names = _check_signature(fn, len(opts.additional_inputs))
     renderer = Renderer(opts.render_options)
     bot = Bot(
         fn=fn,
@@ -85,6 +86,11 @@ def chat_bp(fn: Callable[..., Any], *, name: str = "chat", **options: Any) -> Bl
     )
     avatars = _store_images("avatar_images", opts.avatar_images, bot.content.store)
     icons = _store_images("example_icons", [e.icon for e in opts.examples], bot.content.store)
+    # Each input as the element shows it; one without a label is named after fn's parameter.
+    additional_inputs = [describe_input(c) for c in opts.additional_inputs]
+    for spec, parameter in zip(additional_inputs, input_names + [None] * len(additional_inputs)):
+        if not spec.get("label") and parameter:
+            spec["label"] = parameter.replace("_", " ").capitalize()
     # The developer's own text (description, placeholder) is sanitized even when
     # sanitize_html=False trusts the replies of fn.
     page_renderer = Renderer(dataclasses.replace(opts.render_options, sanitize_html=True))
@@ -150,6 +156,11 @@ def chat_bp(fn: Callable[..., Any], *, name: str = "chat", **options: Any) -> Bl
                 for e, i in zip(opts.examples, icons)
             ],
             run_examples_on_click=opts.run_examples_on_click,
+            additional_inputs=additional_inputs,
+            additional_inputs_accordion={
+                "label": opts.additional_inputs_accordion.label,
+                "open": opts.additional_inputs_accordion.open,
+            },
             # Off the gevent hub: rendering a long starting conversation takes a while.
             value=_or_log(
                 offload,
@@ -302,17 +313,21 @@ def _init_app(opts: ChatOptions) -> Callable[[BlueprintSetupState], None]:
     return init
 
 
-def _check_signature(fn: Callable[..., Any]) -> None:
+def _check_signature(fn: Callable[..., Any], inputs: int) -> list[str]:
+    """Check that fn takes (message, history) and a value per additional input; the names of
+    its parameters for those inputs (labels for inputs that have none)."""
     try:
         sig = inspect.signature(fn)
     except (TypeError, ValueError):
-        return
+        return []
     try:
-        sig.bind("message", [])
+        sig.bind("message", [], *([None] * inputs))
     except TypeError:
-        raise OptionsError(
-            f"fn must accept two arguments, (message, history); {getattr(fn, '__name__', fn)}{sig} does not"
-        ) from None
+        wanted = "(message, history" + "".join(f", input{i + 1}" for i in range(inputs)) + ")"
+        what = f"{2 + inputs} arguments, {wanted}" if inputs else "two arguments, (message, history)"
+        raise OptionsError(f"fn must accept {what}; {getattr(fn, '__name__', fn)}{sig} does not") from None
+    positional = [p.name for p in sig.parameters.values() if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    return positional[2 : 2 + inputs]
 
 
 __all__ = ["chat_bp", "origin_allowed", "origin_refusal", "webcomponent_dir"]

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from .chatbot import merge_chatbot
 from .errors import OptionsError
 from .examples import Example, parse_examples
+from .inputs import Accordion, parse_additional_inputs
 from .textbox import merge_textbox
 from .math_render import DEFAULT_LATEX_DELIMITERS, LatexDelimiter, parse_latex_delimiters
 from .rendering import ALLOWED_TAGS, RenderOptions
@@ -103,6 +104,9 @@ class ChatOptions:
     run_examples_on_click: bool = True
     # validator(message, *additional_inputs): validate(is_valid, message), checked before a message enters
     validator: Any = None
+    # Controls whose values fn gets after the history (gr.ChatInterface's), in an accordion.
+    additional_inputs: tuple[Any, ...] = ()
+    additional_inputs_accordion: Any = None  # an Accordion; a label string is made one
     # The input (gr.ChatInterface / gr.Textbox)
     textbox_placeholder: str = "Type a message…"
     textbox_value: str = ""  # text in the message box when the page opens (gr.Textbox value)
@@ -193,6 +197,13 @@ class ChatOptions:
                 raise OptionsError(f"feedback_value must be a list like ['Like', None], not {given!r}")
         if "avatar_images" in values:
             values["avatar_images"] = _avatar_pair(values["avatar_images"])
+        if "additional_inputs" in values:
+            values["additional_inputs"] = parse_additional_inputs(values["additional_inputs"])
+        accordion = values.get("additional_inputs_accordion")
+        if accordion is None or isinstance(accordion, str):
+            values["additional_inputs_accordion"] = Accordion(accordion) if accordion else Accordion()
+        elif not isinstance(accordion, Accordion):
+            raise OptionsError(f"additional_inputs_accordion must be a label or an Accordion(label, open), not {accordion!r}")
         labels, icons = values.pop("example_labels", None), values.pop("example_icons", None)
         if "examples" in values or labels is not None or icons is not None:
             values["examples"] = parse_examples(values.get("examples"), labels, icons)

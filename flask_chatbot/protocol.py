@@ -104,10 +104,16 @@ class HelloSchema(_Frame):
     session = fields.String(validate=validate.Regexp(SESSION_ID, error="must be 16 of 0-9 a-f"))
 
 
+def _inputs() -> fields.List:
+    """The values of the additional inputs, in order (checked against them by inputs.py)."""
+    return fields.List(fields.Raw(allow_none=True), validate=validate.Length(max=100))
+
+
 class SubmitSchema(_Frame):
     id = _message_id()
     text = fields.String(required=True)
     option_of = _message_id(required=False)  # the message whose preset reply was clicked
+    inputs = _inputs()
 
 
 class LikeSchema(_Frame):
@@ -135,10 +141,11 @@ class EditSchema(_Frame):
     # A user message edited becomes a new message (the old one stays in the element's other
     # version of that turn); an assistant message is edited in place and takes none.
     new_id = _message_id(required=False)
+    inputs = _inputs()
 
 
 class RetrySchema(_Frame):
-    pass
+    inputs = _inputs()
 
 
 class UndoSchema(_Frame):

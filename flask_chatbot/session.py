@@ -23,6 +23,8 @@ from .actions import Actions
 from .content_hooks import ContentHooks
 from .messages import normalize_reply
 from .reply import FnGate, Reply
+from .inputs import default as default_input
+from .inputs import parse_values
 from .validation import refusal
 
 log = logging.getLogger("flask_chatbot")
@@ -71,6 +73,8 @@ class ChatSession:
         self.history: list[dict[str, Any]] = []
         self._system: list[dict[str, Any]] = []
         self.actions = Actions(self)
+        # The additional inputs' values of the last message (each frame that runs fn sends them).
+        self.inputs: list[Any] = [default_input(c) for c in bot.options.additional_inputs]
         self.reply: Reply | None = None
         self.discard_reply = False  # set by clear: the running reply ends out of the history
         self.greeted = False
@@ -200,6 +204,16 @@ class ChatSession:
             return offload(lambda: [self._from_hello(m) for m in messages])
         return [self._from_hello(m) for m in messages]
 
+    def take_inputs(self, frame: dict[str, Any]) -> None:
+        """The additional inputs' values a frame brings (none: those of the last message);
+        code ``invalid`` names the input whose value is wrong."""
+        if "inputs" not in frame:
+            return
+        try:
+            self.inputs = parse_values(self.bot.options.additional_inputs, frame["inputs"])
+        except ValueError as exc:
+            raise ProtocolError("invalid", str(exc)) from None
+
     def check_text(self, text: str, what: str, validated: bool = True) -> None:
         """A message the reader typed (submit, edit): not empty, not over max_message_chars,
         and (``validated``: one of theirs, not a reply they corrected) accepted by the
@@ -209,7 +223,7 @@ class ChatSession:
         limit = self.bot.options.max_message_chars
         if len(text) > limit:
             raise ProtocolError("too_large", f"the message has {len(text)} characters; the limit is {limit}")
-        reason = refusal(self.bot.options.validator, text) if validated else None
+        reason = refusal(self.bot.options.validator, text, self.inputs) if validated else None
         if reason is not None:
             raise ProtocolError("invalid", reason)
 
@@ -224,6 +238,7 @@ class ChatSession:
         text, message_id = frame["text"], frame["id"]
         if self.reply is not None:
             raise ProtocolError("busy", "a reply is being generated; stop it or wait for it to finish")
+        self.take_inputs(frame)
         self.check_text(text, "submit.text")
         if "option_of" in frame and self.actions.option_selected(frame["option_of"], text):
             self.outbox.send(protocol.idle())  # its listener returned the conversation: no fn
@@ -245,7 +260,7 @@ class ChatSession:
         """Run fn on ``text`` and stream its reply (the user's message is already shown)."""
         self.reply = Reply(
             self.bot.fn,
-            (text, history_for_fn),
+            (text, history_for_fn, *self.inputs),
             outbox=self.outbox,
             render=lambda markdown: render(self.bot.renderer, markdown, from_user=False),
             stream_interval=self.bot.options.stream_interval,

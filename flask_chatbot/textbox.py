@@ -36,6 +36,9 @@ class Textbox:
     """The message box's options, with gr.Textbox's names::
 
         chat_bp(respond, textbox=Textbox(placeholder="Ask about Flask", lines=2, max_lines=8))
+
+    Also an additional input (inputs.py), as in Gradio: ``Textbox("You are helpful.",
+    label="System prompt")``; its ``label`` and ``info`` then show.
     """
 
     def __init__(self, value: str | None = None, **options: Any) -> None:
@@ -47,6 +50,11 @@ class Textbox:
         self.options: dict[str, Any] = {k: v for k, v in options.items() if k in TEXTBOX_OPTIONS}
         if value is not None:
             self.options["value"] = value
+        # Everything given, for an additional input (label and info included).
+        self.given: dict[str, Any] = {**options, **({"value": value} if value is not None else {})}
+        for name in ("label", "info", "placeholder", "value"):
+            if self.given.get(name) is not None and not isinstance(self.given[name], str):
+                raise OptionsError(f"Textbox({name}=...) must be a string, not {self.given[name]!r}")
 
     def __repr__(self) -> str:
         return f"Textbox({', '.join(f'{k}={v!r}' for k, v in self.options.items())})"

@@ -23,6 +23,7 @@ from .gradio_demos import (
     options,
     reasoning_tags,
     retry_undo_like,
+    system_prompt,
     thoughts,
     validator,
 )
@@ -64,7 +65,7 @@ def create_app() -> Flask:
     )
 
     # Gradio's own chat demos, ported by changing imports (sample_app/gradio_demos/).
-    for demo in (thoughts, nested_thoughts, options, reasoning_tags, multimodal_echo, like, retry_undo_like, editable, validator):
+    for demo in (thoughts, nested_thoughts, options, reasoning_tags, multimodal_echo, like, retry_undo_like, editable, validator, system_prompt):
         bp = demo.blueprint()
         app.register_blueprint(bp, url_prefix=f"/demos/{bp.name}")
 

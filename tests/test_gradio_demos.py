@@ -18,6 +18,7 @@ from sample_app.gradio_demos import (
     options,
     reasoning_tags,
     retry_undo_like,
+    system_prompt,
     thoughts,
     validator,
 )
@@ -144,3 +145,12 @@ def test_validator_demo_refuses_error_and_answers_the_rest(demo) -> None:
     assert client.recv() == {"type": "error", "code": "invalid", "message": "Can't be error"}
     [reply] = finals(client.turn("hey", "u2"))
     assert reply["content"] == "You typed: hey"
+
+
+def test_system_prompt_demo_gets_its_additional_inputs(demo) -> None:
+    client = demo(system_prompt)
+    client.send({"type": "submit", "id": "u1", "text": "Ahoy", "inputs": ["You are a pirate.", 100]})
+    [reply] = finals(client.recv_until("idle"))
+    assert reply["content"] == "System prompt: You are a pirate.\n Message: Ahoy."
+    [short] = finals(client.turn("Hi", "u2"))  # the slider's value stays: still 100
+    assert short["content"] == "System prompt: You are a pirate.\n Message: Hi."

@@ -39,6 +39,8 @@ export const DEFAULT_CONFIG = Object.freeze({
   selectable: false,
   examples: [],
   run_examples_on_click: true,
+  additional_inputs: [],
+  additional_inputs_accordion: null,
 })
 
 // Sizes reach the element as CSS lengths ("500px", "80vh"), set as custom properties: the
@@ -79,6 +81,7 @@ export function applyConfig(parts, config, host) {
   parts.clearButton.hidden = config.clear_btn === false
   labelAction(parts.clearButton, config.clear_btn, TEXT.clear, 'trash')
   parts.header.hidden = !label && parts.copyAllButton.hidden && parts.clearButton.hidden
+  frame.toggleAttribute('data-selectable', config.selectable === true)
   frame.toggleAttribute('data-no-retry', config.retry_btn === false)
   frame.toggleAttribute('data-no-undo', config.undo_btn === false)
   // The message box's height in lines (gr.Textbox's lines, max_lines), as the sizes above.

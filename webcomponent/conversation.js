@@ -25,6 +25,7 @@ const REFUSALS = new Set(['bad_json', 'bad_frame', 'too_large', 'invalid', 'vers
  *       online: action => ...,                       // run it once sending is possible (wakes an idle socket)
  *       focusInput: () => ...,                       // focus the message box
  *       refused: (text, why) => ...,                 // the server refused a message sent from the box
+ *       inputs: () => [...] | null,                  // the additional inputs' values
  *       shown: () => ...,                            // a new message or conversation: follow it
  *       turnEnded: () => ...,                        // generating is over
  *     })
@@ -57,6 +58,7 @@ export class Conversation {
       generating: () => this.#generating,
       send: frame => host.send(frame),
       hello: () => this.hello(),
+      inputs: () => this.#inputs(),
       expectEcho: id => this.#startTurn(id),
       changed: () => host.shown(),
       done: () => host.focusInput(),
@@ -125,7 +127,7 @@ export class Conversation {
     this.#generating = true
     this.#awaitingRetry = true
     this.#pending.hidden = false
-    this.#host.send(protocol.retry())
+    this.#host.send(protocol.retry(this.#inputs()))
     this.#host.shown()
     return true
   }
@@ -169,8 +171,9 @@ export class Conversation {
     this.list.insert(new MessageView({id, role: protocol.USER, content: text, status: protocol.COMPLETE}))
     this.list.changed()
     this.#startTurn(id)
-    const event = emit(this.#element, 'submit', {id, text}, true)
-    if (!event.defaultPrevented) this.#host.send(protocol.submit(id, text, optionOf))
+    const inputs = this.#inputs()
+    const event = emit(this.#element, 'submit', inputs ? {id, text, inputs} : {id, text}, true)
+    if (!event.defaultPrevented) this.#host.send(protocol.submit(id, text, optionOf, inputs))
     return id
   }
 
@@ -218,6 +221,10 @@ export class Conversation {
     this.edits.refused()
     if (this.#generating) this.#endTurn()
     this.#resyncOnIdle = false
+  }
+
+  #inputs() {
+    return this.#host.inputs?.() ?? null
   }
 
   // A turn starts: the reply to the user message `id` (once the server echoes it) follows.

@@ -18,6 +18,7 @@ import {allVersions, turnOf, withoutTurn} from './versions.js'
  *       generating: () => false,      // a reply is being generated
  *       send: frame => ...,
  *       hello: () => frame,           // the `hello` of the conversation shown
+ *       inputs: () => [...] | null,   // the additional inputs' values, sent with an edit
  *       expectEcho: id => ...,        // an edit of the reader's message starts a turn
  *       changed: () => ...,           // the conversation shown changed
  *       done: () => ...,              // an edit went through: focus goes on (to the message box)
@@ -154,7 +155,7 @@ export class Edits {
       open.pending = newId ?? view.id
       open.editor.busy = true
       if (user) this.#host.expectEcho(newId) // the reply to the new text follows
-      this.#host.send(protocol.edit(view.id, text, newId))
+      this.#host.send(protocol.edit(view.id, text, newId, this.#host.inputs()))
     })
   }
 }

@@ -7,6 +7,7 @@ import {DEFAULT_CONFIG, applyConfig, avatars, withDefaults} from './config.js'
 import {Conversation} from './conversation.js'
 import {emit} from './events.js'
 import {connectExamples, showExamples} from './examples.js'
+import {InputsPanel} from './inputs-panel.js'
 import {connectMessageActions, copy} from './message-actions.js'
 import {createParts} from './parts.js'
 import * as protocol from './protocol.js'
@@ -137,6 +138,7 @@ export class ChatBotElement extends HTMLElement {
   #composer
   #scroller
   #socket
+  #inputs
 
   constructor() {
     super()
@@ -297,6 +299,7 @@ export class ChatBotElement extends HTMLElement {
       online: action => this.#socket.whenOnline(action),
       focusInput: () => this.#composer.focus(),
       refused: (text, why) => this.#composer.giveBack(text, why),
+      inputs: () => this.#inputs.values(),
       shown: () => {
         this.#scroller.follow()
         this.#contentChanged()
@@ -308,6 +311,7 @@ export class ChatBotElement extends HTMLElement {
       },
     })
     this.#composer = new Composer(parts)
+    this.#inputs = new InputsPanel(parts.inputsPanel)
     this.#scroller = new LogScroller(parts.log, parts.scrollButton, () => this.#config.autoscroll !== false)
     this.#socket = new ChatSocket(this, parts.status, {
       hello: () => this.#conversation.hello(),
@@ -324,14 +328,9 @@ export class ChatBotElement extends HTMLElement {
     applyConfig(this.#parts, config, this)
     this.#composer.limit = config.max_message_chars
     if (typeof config.textbox_value === 'string') this.#composer.prefill(config.textbox_value)
-    const list = this.#conversation.list
-    list.setAvatars(avatars(config))
-    list.setFeedback(config.likeable ? config.feedback_options : null, config.like_user_message === true)
-    list.labelTurnButtons(config.retry_btn, config.undo_btn)
-    list.setEditable(config.editable)
-    list.setSelectable(config.selectable === true)
+    this.#conversation.list.configure(config, avatars(config))
     showExamples(this.#parts.examples, config.examples)
-    this.#parts.frame.toggleAttribute('data-selectable', config.selectable === true)
+    this.#inputs.show(config.additional_inputs, config.additional_inputs_accordion)
     // The conversation a new page starts with (Chatbot(value=...)), unless it shows one.
     if (Array.isArray(config.value) && config.value.length && !this.#conversation.list.size) {
       this.#conversation.replace(config.value)

@@ -161,6 +161,15 @@ export class MessageList {
     this.removeViews(this.tailFrom(view))
   }
 
+  /** Apply what config.json says about messages; `avatars`: config.js's `{user, assistant}`. */
+  configure(config, avatars) {
+    this.setAvatars(avatars)
+    this.setFeedback(config.likeable ? config.feedback_options : null, config.like_user_message === true)
+    this.labelTurnButtons(config.retry_btn, config.undo_btn)
+    this.setEditable(config.editable)
+    this.setSelectable(config.selectable === true)
+  }
+
   /** Show `avatars` (`{user, assistant}`: image URLs or null) beside every message. */
   setAvatars(avatars) {
     this.#avatars = avatars

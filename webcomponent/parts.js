@@ -115,7 +115,9 @@ export function createParts() {
   )
   parts.header = element('div', {class: 'header', part: 'header', hidden: ''}, [parts.label, parts.copyAllButton, parts.clearButton])
   parts.logWrap = element('div', {class: 'log-wrap'}, [parts.log, parts.placeholder, parts.scrollButton])
-  frame.append(parts.status, parts.header, parts.logWrap, parts.form)
+  // The additional inputs' accordion (inputs-panel.js), between the log and the message box.
+  parts.inputsPanel = element('details', {class: 'inputs-panel', part: 'additional-inputs', hidden: ''})
+  frame.append(parts.status, parts.header, parts.logWrap, parts.inputsPanel, parts.form)
   return parts
 }
 

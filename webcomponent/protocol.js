@@ -96,9 +96,17 @@ function historyEntries(history) {
   })
 }
 
-/** `submit`: the user sends `text` as message `id` (`optionOf`: the message whose preset reply it is). */
-export function submit(id, text, optionOf = null) {
-  return optionOf ? {type: SUBMIT, id, text, option_of: optionOf} : {type: SUBMIT, id, text}
+/**
+ * `submit`: the user sends `text` as message `id` (`optionOf`: the message whose preset reply
+ * it is; `inputs`: the additional inputs' values, or null when there are none).
+ */
+export function submit(id, text, optionOf = null, inputs = null) {
+  return withInputs(optionOf ? {type: SUBMIT, id, text, option_of: optionOf} : {type: SUBMIT, id, text}, inputs)
+}
+
+function withInputs(frame, inputs) {
+  if (Array.isArray(inputs)) frame.inputs = inputs
+  return frame
 }
 
 /** `like`: the reader's feedback on message `id` ("Like", "Dislike", a flag), or null to take it back. */
@@ -107,8 +115,8 @@ export function like(id, value) {
 }
 
 /** `retry`, `undo`, `clear`: generate the last reply again, take the last exchange back, start over. */
-export function retry() {
-  return {type: RETRY}
+export function retry(inputs = null) {
+  return withInputs({type: RETRY}, inputs)
 }
 
 export function undo() {
@@ -138,8 +146,8 @@ export function example(index) {
  * `edit`: the reader changed message `id` to `text`. One of their own becomes the new message
  * `newId` (a new version of the turn); an assistant message changes in place (no `newId`).
  */
-export function edit(id, text, newId = null) {
-  return newId ? {type: EDIT, id, text, new_id: newId} : {type: EDIT, id, text}
+export function edit(id, text, newId = null, inputs = null) {
+  return withInputs(newId ? {type: EDIT, id, text, new_id: newId} : {type: EDIT, id, text}, inputs)
 }
 
 /** `branch`: from message `from` on, the conversation is now `messages` (another version of that turn). */

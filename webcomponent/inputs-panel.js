@@ -1,0 +1,190 @@
+// Additional inputs (config.additional_inputs): controls in an accordion under the log whose
+// values go with each message, for fn to get after the history (gr.ChatInterface's
+// additional_inputs). Built with DOM calls; each control reads back the value the server
+// expects (numbers as numbers, choices as the choice's value).
+
+let nextId = 0 // ids for label/description links, unique in the shadow root
+
+/**
+ * The accordion `details` (parts.inputsPanel) and its controls.
+ *
+ *     const panel = new InputsPanel(details)
+ *     panel.show(config.additional_inputs, config.additional_inputs_accordion)
+ *     panel.values()   // [value, ...] in order, or null when there are none
+ */
+export class InputsPanel {
+  #details
+  #summary
+  #body
+  #key = null
+  #controls = [] // one reader per input: () => value
+
+  constructor(details) {
+    this.#details = details
+    this.#summary = document.createElement('summary')
+    this.#summary.className = 'inputs-summary'
+    this.#summary.setAttribute('part', 'additional-inputs-label')
+    this.#body = document.createElement('div')
+    this.#body.className = 'inputs-body'
+    details.append(this.#summary, this.#body)
+  }
+
+  /** Show `specs` (`[{type, label, info, value, ...}]`) in an accordion (`{label, open}`); none hides it. */
+  show(specs, accordion) {
+    const list = Array.isArray(specs) ? specs.filter(spec => spec && typeof spec.type === 'string') : []
+    const key = JSON.stringify([list, accordion?.label])
+    if (key === this.#key) return // the reader's values stay when the same config comes again
+    this.#key = key
+    this.#summary.textContent = typeof accordion?.label === 'string' && accordion.label ? accordion.label : 'Additional Inputs'
+    this.#details.open = accordion?.open === true
+    this.#body.replaceChildren()
+    this.#controls = list.map(spec => this.#add(spec))
+    this.#details.hidden = !list.length
+  }
+
+  /** The values, in order, or null when there are no additional inputs. */
+  values() {
+    return this.#controls.length ? this.#controls.map(read => read()) : null
+  }
+
+  #add(spec) {
+    const field = document.createElement('div')
+    field.className = `field field-${spec.type}`
+    field.setAttribute('part', 'additional-input')
+    this.#body.append(field)
+    const id = `chat-bot-input-${++nextId}`
+    const label = typeof spec.label === 'string' && spec.label ? spec.label : spec.type
+    const info = typeof spec.info === 'string' && spec.info ? spec.info : null
+    const build = BUILDERS[spec.type] ?? BUILDERS.textbox
+    return build(field, spec, {id, label, info})
+  }
+}
+
+// Each builds its control in `field` and returns how to read its value.
+const BUILDERS = {
+  textbox(field, spec, names) {
+    const multiline = Number.isInteger(spec.lines) && spec.lines > 1
+    const input = document.createElement(multiline ? 'textarea' : 'input')
+    if (multiline) input.rows = spec.lines
+    else input.type = 'text'
+    input.value = typeof spec.value === 'string' ? spec.value : ''
+    if (typeof spec.placeholder === 'string') input.placeholder = spec.placeholder
+    labelled(field, input, names)
+    return () => input.value
+  },
+  slider(field, spec, names) {
+    const input = number(spec, 'range')
+    const shown = document.createElement('output')
+    shown.className = 'slider-value'
+    shown.value = input.value
+    input.addEventListener('input', () => (shown.value = input.value))
+    labelled(field, input, names)
+    field.querySelector('label').append(' ', shown)
+    return () => Number(input.value)
+  },
+  number(field, spec, names) {
+    const input = number(spec, 'number')
+    if (spec.value === null || spec.value === undefined) input.value = ''
+    labelled(field, input, names)
+    return () => (input.value === '' ? null : Number(input.value))
+  },
+  checkbox(field, spec, names) {
+    const input = document.createElement('input')
+    input.type = 'checkbox'
+    input.checked = spec.value === true
+    labelled(field, input, names, true)
+    return () => input.checked
+  },
+  dropdown(field, spec, names) {
+    const select = document.createElement('select')
+    select.multiple = spec.multiselect === true
+    const choices = choicesOf(spec)
+    const chosen = chosenOf(spec)
+    if (!select.multiple && !chosen.length) select.append(new Option('', '', true, true)) // nothing chosen yet
+    choices.forEach(([text, value], index) => {
+      const selected = chosen.some(item => item === value)
+      select.append(new Option(text, String(index), selected, selected))
+    })
+    labelled(field, select, names)
+    return () => {
+      const picked = [...select.selectedOptions].filter(option => option.value !== '').map(option => choices[Number(option.value)][1])
+      return select.multiple ? picked : (picked[0] ?? null)
+    }
+  },
+  radio(field, spec, names) {
+    return choiceGroup(field, spec, names, 'radio')
+  },
+  checkboxgroup(field, spec, names) {
+    return choiceGroup(field, spec, names, 'checkbox')
+  },
+}
+
+function number(spec, type) {
+  const input = document.createElement('input')
+  input.type = type
+  for (const key of ['minimum', 'maximum', 'step']) {
+    if (typeof spec[key] === 'number') input[{minimum: 'min', maximum: 'max', step: 'step'}[key]] = String(spec[key])
+  }
+  if (typeof spec.value === 'number') input.value = String(spec.value)
+  return input
+}
+
+// A control with its label (`after`: a checkbox's label follows it) and its info text.
+function labelled(field, control, {id, label, info}, after = false) {
+  control.id = id
+  control.className = 'input-control'
+  const text = document.createElement('label')
+  text.htmlFor = id
+  text.className = 'input-label'
+  text.textContent = label
+  if (after) field.append(control, text)
+  else field.append(text, control)
+  describedBy(field, control, info, id)
+}
+
+function describedBy(field, control, info, id) {
+  if (!info) return
+  const note = document.createElement('div')
+  note.className = 'input-info'
+  note.id = `${id}-info`
+  note.textContent = info
+  field.append(note)
+  control.setAttribute('aria-describedby', note.id)
+}
+
+// Radio buttons or checkboxes in a fieldset: one value (radio) or the list of those checked.
+function choiceGroup(field, spec, {id, label, info}, type) {
+  const group = document.createElement('fieldset')
+  group.className = 'input-group'
+  const legend = document.createElement('legend')
+  legend.className = 'input-label'
+  legend.textContent = label
+  group.append(legend)
+  const choices = choicesOf(spec)
+  const chosen = chosenOf(spec)
+  const boxes = choices.map(([text, value], index) => {
+    const option = document.createElement('label')
+    option.className = 'input-choice'
+    const box = document.createElement('input')
+    box.type = type
+    box.name = id
+    box.value = String(index)
+    box.checked = chosen.some(item => item === value)
+    option.append(box, ' ', text)
+    group.append(option)
+    return box
+  })
+  field.append(group)
+  describedBy(field, group, info, id)
+  const picked = () => boxes.filter(box => box.checked).map(box => choices[Number(box.value)][1])
+  return type === 'radio' ? () => picked()[0] ?? null : picked
+}
+
+function choicesOf(spec) {
+  return Array.isArray(spec.choices) ? spec.choices.filter(pair => Array.isArray(pair) && pair.length === 2) : []
+}
+
+function chosenOf(spec) {
+  if (Array.isArray(spec.value)) return spec.value
+  return spec.value === null || spec.value === undefined ? [] : [spec.value]
+}
