@@ -36,13 +36,17 @@ def test_defaults_without_a_textbox() -> None:
         ({"textbox": "a textbox"}, "must be a flask_chatbot.Textbox"),
         ({"textbox": Textbox(lines=0)}, "textbox_lines must be a number of lines"),
         ({"textbox": Textbox(lines=4, max_lines=2)}, "less than textbox_lines"),
-        ({"textbox": Textbox(value=3)}, "textbox_value must be a string"),
         ({"textbox": Textbox(max_length=0)}, "max_message_chars"),
     ],
 )
 def test_a_wrong_textbox_says_what_to_change(options: dict[str, Any], says: str) -> None:
     with pytest.raises(OptionsError, match=says):
         config(**options)
+
+
+def test_a_textbox_of_the_wrong_type_is_refused_when_made() -> None:
+    with pytest.raises(OptionsError, match="Textbox\\(value=...\\) must be a string"):
+        Textbox(value=3)
 
 
 def test_an_unknown_textbox_option_gets_a_hint() -> None:
