@@ -80,3 +80,25 @@ def test_additional_inputs_reach_fn_with_the_values_the_reader_set(page: Page) -
         assert page.problems == []  # type: ignore[attr-defined]
     finally:
         server.stop()
+
+
+def test_additional_outputs_show_beside_the_chat_and_reach_the_page(page: Page, sample_app: Gunicorn) -> None:
+    chat = ChatController(page)
+    chat.open(f"{sample_app.url}/demos/artifacts/")  # Gradio's artifacts demo: code beside the reply
+    page.evaluate("document.addEventListener('chat-bot-output', e => (window.outputs ??= []).push(e.detail))")
+    pane = chat.element.locator("[part~=outputs]")
+    expect(pane).to_be_visible()
+    expect(pane.locator("[part~=output]")).to_have_attribute("aria-label", "Code Artifacts")
+    expect(pane.locator("[part~=output]")).to_have_attribute("data-empty", "")  # shows "Nothing yet."
+    chat.element.locator("[part~=example]").first.click()  # "Python"
+    expect(pane.locator("code")).to_contain_text("def fib(n):", timeout=10_000)
+    expect(pane.locator("[data-language=python]")).to_have_count(1)  # highlighted on the server
+    detail = page.evaluate("window.outputs[0]")
+    assert (detail["index"], detail["label"]) == (0, "Code Artifacts") and "def fib(n):" in detail["value"]
+    chat.expect_idle()
+    chat.send("something else")  # the demo returns None: the output is cleared
+    expect(pane.locator("[part~=output]")).to_have_attribute("data-empty", "", timeout=10_000)
+    expect(pane.locator("code")).to_have_count(0)
+    pane_box, log_box = pane.bounding_box(), chat.log.bounding_box()
+    assert pane_box and log_box and pane_box["x"] >= log_box["x"] + log_box["width"] - 1  # beside, not under
+    assert page.problems == []  # type: ignore[attr-defined]

@@ -31,6 +31,8 @@ from .inputs import Dropdown as Dropdown
 from .inputs import Number as Number
 from .inputs import Radio as Radio
 from .inputs import Slider as Slider
+from .outputs import JSON as JSON
+from .outputs import Markdown as Markdown
 from .textbox import Textbox as Textbox
 from .validation import validate as validate
 from .messages import ChatMessage as ChatMessage

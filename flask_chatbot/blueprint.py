@@ -29,6 +29,7 @@ from .html_component import clean_html_component
 from .inbox import InboxEvent
 from .initial_value import initial_messages, system_messages
 from .inputs import describe as describe_input
+from .outputs import describe as describe_output
 from .options import ChatOptions
 from .origin import app_trusted_hosts, local_address, origin_allowed, origin_refusal
 from .rendering import Renderer
@@ -157,6 +158,7 @@ def chat_bp(fn: Callable[..., Any], *, name: str = "chat", **options: Any) -> Bl
             ],
             run_examples_on_click=opts.run_examples_on_click,
             additional_inputs=additional_inputs,
+            additional_outputs=[describe_output(c) for c in opts.additional_outputs],
             additional_inputs_accordion={
                 "label": opts.additional_inputs_accordion.label,
                 "open": opts.additional_inputs_accordion.open,

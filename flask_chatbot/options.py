@@ -15,6 +15,7 @@ from .chatbot import merge_chatbot
 from .errors import OptionsError
 from .examples import Example, parse_examples
 from .inputs import Accordion, parse_additional_inputs
+from .outputs import parse_additional_outputs
 from .textbox import merge_textbox
 from .math_render import DEFAULT_LATEX_DELIMITERS, LatexDelimiter, parse_latex_delimiters
 from .rendering import ALLOWED_TAGS, RenderOptions
@@ -107,6 +108,8 @@ class ChatOptions:
     # Controls whose values fn gets after the history (gr.ChatInterface's), in an accordion.
     additional_inputs: tuple[Any, ...] = ()
     additional_inputs_accordion: Any = None  # an Accordion; a label string is made one
+    # Components fn fills beside its reply: it returns (response, *values) (gr.ChatInterface's).
+    additional_outputs: tuple[Any, ...] = ()
     # The input (gr.ChatInterface / gr.Textbox)
     textbox_placeholder: str = "Type a message…"
     textbox_value: str = ""  # text in the message box when the page opens (gr.Textbox value)
@@ -199,6 +202,8 @@ class ChatOptions:
             values["avatar_images"] = _avatar_pair(values["avatar_images"])
         if "additional_inputs" in values:
             values["additional_inputs"] = parse_additional_inputs(values["additional_inputs"])
+        if "additional_outputs" in values:
+            values["additional_outputs"] = parse_additional_outputs(values["additional_outputs"])
         accordion = values.get("additional_inputs_accordion")
         if accordion is None or isinstance(accordion, str):
             values["additional_inputs_accordion"] = Accordion(accordion) if accordion else Accordion()

@@ -232,6 +232,15 @@ class IdleSchema(_Frame):
     pass
 
 
+class OutputSchema(_Frame):
+    """A value of an additional output changed (``html`` rendered and sanitized; ``value`` the
+    text, for text outputs)."""
+
+    index = fields.Integer(required=True, strict=True, validate=validate.Range(min=0))
+    html = fields.String(required=True)
+    value = fields.Raw(allow_none=True)
+
+
 class ConversationSchema(_Frame):
     """A listener returned a new conversation: the element shows it instead."""
 
@@ -251,6 +260,7 @@ SERVER_SCHEMAS: dict[str, Schema] = {
     "done": DoneSchema(),
     "remove": RemoveSchema(),
     "conversation": ConversationSchema(),
+    "output": OutputSchema(),
     "idle": IdleSchema(),
     "error": ErrorSchema(),
 }
@@ -347,6 +357,10 @@ def done(message_id: str, content: Any, html: str, status: str, **extra: Any) ->
 def remove(message_id: str) -> dict[str, Any]:
     """A streaming message fn no longer yields (its list got shorter): it goes."""
     return {"type": "remove", "id": message_id}
+
+
+def output(index: int, html: str, value: Any = None) -> dict[str, Any]:
+    return {"type": "output", "index": index, "html": html, "value": value}
 
 
 def conversation(bodies: list[Mapping[str, Any]]) -> dict[str, Any]:

@@ -130,6 +130,7 @@ class Reply:
         gate: FnGate,
         normalize: Callable[[Any], list[dict[str, Any]]] = normalize_reply,
         render_content: Callable[[dict[str, Any]], str] | None = None,
+        outputs: Any = None,  # outputs.Outputs: fn's (reply, *values) split, the values sent
     ) -> None:
         self._fn = fn
         self._args = args
@@ -140,6 +141,7 @@ class Reply:
         self._gate = gate
         self._normalize = normalize
         self._render_content = render_content
+        self._outputs = outputs
         self._cond = threading.Condition()
         self._latest: Any = _NOTHING
         self._version = 0
@@ -241,6 +243,8 @@ class Reply:
 
     def _send_value(self, value: Any, *, final: bool = False) -> bool:
         try:
+            if self._outputs is not None:
+                value = self._outputs.split(value)
             items = self._normalize(value)
         except (TypeError, ValueError, OSError, ChatbotError) as exc:  # ChatbotError: a file refused, too large
             log.error("fn %r gave a value that is not a reply: %s", getattr(self._fn, "__name__", self._fn), exc)

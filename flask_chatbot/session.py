@@ -24,6 +24,7 @@ from .content_hooks import ContentHooks
 from .messages import normalize_reply
 from .reply import FnGate, Reply
 from .inputs import default as default_input
+from .outputs import Outputs, render_output
 from .inputs import parse_values
 from .validation import refusal
 
@@ -268,8 +269,22 @@ class ChatSession:
             gate=self._gate,
             normalize=self._normalize,
             render_content=self._render_content,
+            outputs=Outputs(self.bot.options.additional_outputs, self.outbox, self._output_html)
+            if self.bot.options.additional_outputs
+            else None,
         )
         self.reply.start()
+
+    def _output_html(self, component: Any, value: Any) -> str:
+        """An additional output's value as HTML, rendered as message content is."""
+        hooks, render_content = self.bot.content, self._render_content
+        assert hooks is not None and render_content is not None  # chat_bp always has content hooks
+        return render_output(
+            component,
+            value,
+            markdown=lambda text: render(self.bot.renderer, text, from_user=False),
+            content=lambda item: render_content(hooks.to_content(item)),
+        )
 
     def _on_like(self, frame: dict[str, Any]) -> None:
         self.actions.like(frame)

@@ -11,6 +11,7 @@ from flask import Flask
 from live import Client
 
 from sample_app.gradio_demos import (
+    artifacts,
     editable,
     like,
     multimodal_echo,
@@ -154,3 +155,13 @@ def test_system_prompt_demo_gets_its_additional_inputs(demo) -> None:
     assert reply["content"] == "System prompt: You are a pirate.\n Message: Ahoy."
     [short] = finals(client.turn("Hi", "u2"))  # the slider's value stays: still 100
     assert short["content"] == "System prompt: You are a pirate.\n Message: Hi."
+
+
+def test_artifacts_demo_returns_code_beside_its_reply(demo) -> None:
+    client = demo(artifacts)
+    frames = client.turn("Python", "u1")
+    [output] = [f for f in frames if f["type"] == "output"]
+    assert output["index"] == 0 and "def fib(n):" in output["value"] and 'data-language="python"' in output["html"]
+    assert finals(frames)[0]["content"] == "Type Python or JavaScript to see the code."
+    [cleared] = [f for f in client.turn("Rust?", "u2") if f["type"] == "output"]
+    assert cleared["html"] == ""

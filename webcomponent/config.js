@@ -41,6 +41,7 @@ export const DEFAULT_CONFIG = Object.freeze({
   run_examples_on_click: true,
   additional_inputs: [],
   additional_inputs_accordion: null,
+  additional_outputs: [],
 })
 
 // Sizes reach the element as CSS lengths ("500px", "80vh"), set as custom properties: the

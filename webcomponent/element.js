@@ -8,7 +8,8 @@ import {Conversation} from './conversation.js'
 import {emit} from './events.js'
 import {connectExamples, showExamples} from './examples.js'
 import {InputsPanel} from './inputs-panel.js'
-import {connectMessageActions, copy} from './message-actions.js'
+import {OutputsPane} from './outputs.js'
+import {connectMessageActions, copyTranscript} from './message-actions.js'
 import {createParts} from './parts.js'
 import * as protocol from './protocol.js'
 import {setTrustedTypesPolicy} from './html.js'
@@ -29,6 +30,7 @@ import {ChatSocket} from './socket.js'
  *
  * @attr src - Mount URL of the blueprint, e.g. `/chat`. Absent: no connection.
  * @attr theme - `light` or `dark` forces a colour scheme; absent follows the system.
+ * @attr show-outputs - Show config.additional_outputs in a pane beside the conversation (the standalone page sets it).
  * @attr persist - `none`: a reload starts afresh. Absent: with `src`, the conversation comes back after a reload (sessionStorage).
  * @attr data-connection - Set by the element (with `src`): 'connecting', 'online' or 'offline'.
  *
@@ -52,6 +54,7 @@ import {ChatSocket} from './socket.js'
  * @fires chat-bot-version - Cancelable. The reader switched a turn's version. detail `{id, version, count}`.
  * @fires chat-bot-select - The reader clicked a message (config.selectable). detail `{id, message}`.
  * @fires chat-bot-example - Cancelable. The reader clicked an example card. detail `{index, text}`.
+ * @fires chat-bot-output - An additional output changed. detail `{index, label, html, value}`.
  *
  * @slot placeholder - Shown while the conversation is empty (instead of config.placeholder).
  *
@@ -139,6 +142,7 @@ export class ChatBotElement extends HTMLElement {
   #scroller
   #socket
   #inputs
+  #outputs
 
   constructor() {
     super()
@@ -174,7 +178,8 @@ export class ChatBotElement extends HTMLElement {
     }, signal)
     // The conversation is saved for a reload when the page goes away, even mid-reply.
     addEventListener('pagehide', () => this.#saved?.save(), {signal})
-    this.#parts.copyAllButton.addEventListener('click', () => this.#copyAll(), {signal})
+    const copyAll = this.#parts.copyAllButton
+    copyAll.addEventListener('click', () => copyTranscript(copyAll, conversation.list.transcript(), this.#config.watermark), {signal})
     this.#parts.clearButton.addEventListener('click', () => this.clear(), {signal})
     connectExamples(this.#parts.examples, (index, text) => this.#pickExample(index, text), signal)
     this.#openSocket()
@@ -239,7 +244,8 @@ export class ChatBotElement extends HTMLElement {
   applyFrame(frame) {
     this.#build()
     if (!frame || typeof frame !== 'object') return
-    if (this.#conversation.apply(frame)) this.#contentChanged()
+    if (frame.type === protocol.OUTPUT) this.#outputs.apply(frame)
+    else if (this.#conversation.apply(frame)) this.#contentChanged()
   }
 
   /**
@@ -312,6 +318,7 @@ export class ChatBotElement extends HTMLElement {
     })
     this.#composer = new Composer(parts)
     this.#inputs = new InputsPanel(parts.inputsPanel)
+    this.#outputs = new OutputsPane(this, parts.outputs, parts.frame)
     this.#scroller = new LogScroller(parts.log, parts.scrollButton, () => this.#config.autoscroll !== false)
     this.#socket = new ChatSocket(this, parts.status, {
       hello: () => this.#conversation.hello(),
@@ -331,6 +338,7 @@ export class ChatBotElement extends HTMLElement {
     this.#conversation.list.configure(config, avatars(config))
     showExamples(this.#parts.examples, config.examples)
     this.#inputs.show(config.additional_inputs, config.additional_inputs_accordion)
+    this.#outputs.show(config.additional_outputs)
     // The conversation a new page starts with (Chatbot(value=...)), unless it shows one.
     if (Array.isArray(config.value) && config.value.length && !this.#conversation.list.size) {
       this.#conversation.replace(config.value)
@@ -347,13 +355,6 @@ export class ChatBotElement extends HTMLElement {
     this.#socket.send(protocol.example(index))
     this.#composer.restore(text)
     if (this.#config.run_examples_on_click !== false) this.#composer.submit()
-  }
-
-  // Copy the whole conversation, `role: content` per message, with the watermark after it.
-  #copyAll() {
-    const watermark = typeof this.#config.watermark === 'string' ? this.#config.watermark : ''
-    const text = this.#conversation.list.transcript()
-    copy(this.#parts.copyAllButton, watermark ? `${text}\n\n${watermark}` : text)
   }
 
   // Once per element, when the config asks for it: later configs must not steal focus. The

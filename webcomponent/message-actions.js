@@ -186,6 +186,11 @@ function selectFrom(target, log, host) {
   host.select(message)
 }
 
+/** Copy the conversation's `transcript` with the `watermark` (config.watermark) after it. */
+export function copyTranscript(button, transcript, watermark) {
+  copy(button, typeof watermark === 'string' && watermark ? `${transcript}\n\n${watermark}` : transcript)
+}
+
 /** Put `text` on the clipboard and say so on `button` for a moment. */
 export async function copy(button, text) {
   try {

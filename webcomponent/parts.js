@@ -17,6 +17,7 @@ export const TEXT = Object.freeze({
   copyAll: 'Copy conversation',
   clear: 'Clear conversation',
   examples: 'Examples',
+  outputs: 'Outputs',
 })
 
 const SVG = 'http://www.w3.org/2000/svg'
@@ -117,7 +118,9 @@ export function createParts() {
   parts.logWrap = element('div', {class: 'log-wrap'}, [parts.log, parts.placeholder, parts.scrollButton])
   // The additional inputs' accordion (inputs-panel.js), between the log and the message box.
   parts.inputsPanel = element('details', {class: 'inputs-panel', part: 'additional-inputs', hidden: ''})
-  frame.append(parts.status, parts.header, parts.logWrap, parts.inputsPanel, parts.form)
+  // Additional outputs beside the conversation (outputs.js), with `show-outputs`.
+  parts.outputs = element('aside', {class: 'outputs', part: 'outputs', 'aria-label': TEXT.outputs, hidden: ''})
+  frame.append(parts.status, parts.header, parts.logWrap, parts.inputsPanel, parts.form, parts.outputs)
   return parts
 }
 

@@ -28,10 +28,11 @@ export const PATCH = 'patch'
 export const DONE = 'done'
 export const REMOVE = 'remove'
 export const CONVERSATION = 'conversation'
+export const OUTPUT = 'output'
 export const IDLE = 'idle'
 export const ERROR = 'error'
 
-export const SERVER_TYPES = Object.freeze([WELCOME, MESSAGE, PATCH, DONE, REMOVE, CONVERSATION, IDLE, ERROR])
+export const SERVER_TYPES = Object.freeze([WELCOME, MESSAGE, PATCH, DONE, REMOVE, CONVERSATION, OUTPUT, IDLE, ERROR])
 
 /** Message roles and statuses. */
 export const USER = 'user'
