@@ -134,6 +134,8 @@ def create_app() -> Flask:
                 Radio([("Short", "s"), ("Long", "l")], value="s", label="Length"),
                 CheckboxGroup(["images", "tables"], label="Include"),
             ],
+            examples=[["Plan a trip", "Be fun.", 0.9, 4, False, "slow", ["web"], "l", ["images"]]],
+            example_labels=["A trip, with settings"],
         ),
         url_prefix="/inputs",
     )

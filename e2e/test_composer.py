@@ -102,3 +102,20 @@ def test_additional_outputs_show_beside_the_chat_and_reach_the_page(page: Page, 
     pane_box, log_box = pane.bounding_box(), chat.log.bounding_box()
     assert pane_box and log_box and pane_box["x"] >= log_box["x"] + log_box["width"] - 1  # beside, not under
     assert page.problems == []  # type: ignore[attr-defined]
+
+
+def test_an_example_with_values_sets_the_additional_inputs_and_sends(page: Page) -> None:
+    server = Gunicorn("display_app:create_app()", ready_path="/inputs/", CHATBOT_WORKERS="1")
+    server.start()
+    try:
+        chat = ChatController(page)
+        chat.open(f"{server.url}/inputs/")
+        chat.element.locator("[part~=example]", has_text="A trip, with settings").click()
+        reply = chat.latest_assistant().locator("[part~=content]")
+        expect(reply).to_have_text('Plan a trip: ["Be fun.", 0.9, 4, false, "slow", ["web"], "l", ["images"]]')
+        chat.element.locator("[part~=additional-inputs-label]").click()
+        expect(chat.element.get_by_label("System prompt")).to_have_value("Be fun.")  # the controls show them
+        expect(chat.element.get_by_label("Long")).to_be_checked()
+        assert page.problems == []  # type: ignore[attr-defined]
+    finally:
+        server.stop()

@@ -154,6 +154,7 @@ def chat_bp(fn: Callable[..., Any], *, name: str = "chat", **options: Any) -> Bl
             avatar_images=[files_base() + a if a and "/" not in a else a for a in avatars],
             examples=[
                 {"text": e.text, "label": e.label, "icon": files_base() + i if i and "/" not in i else i}
+                | ({"inputs": list(e.inputs)} if e.inputs is not None else {})
                 for e, i in zip(opts.examples, icons)
             ],
             run_examples_on_click=opts.run_examples_on_click,

@@ -5,8 +5,9 @@ gr.ChatInterface takes ``examples`` (a list of strings, or of ``{"text", "files"
 ``display_text``, ``icon`` and ``files``. Both come down to :class:`Example`. Clicking one fires
 ``chatbot.example_select`` with ``SelectData(index, {"text": ..., "files": []})`` and, with
 ``run_examples_on_click`` (the default), sends its text; otherwise the text goes into the
-message box. Examples with files, with values for additional inputs, and cached replies come
-with multimodal input (docs/parity.md).
+message box. With ``additional_inputs``, an example may be a list: the message, then a value
+per input, which the inputs take when it is clicked. Examples with files and cached replies
+come with multimodal input (docs/parity.md).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import OptionsError
+from .inputs import parse_values
 
 MAX_EXAMPLES = 100  # cards in an empty chat: more is a mistake, not a design
 
@@ -28,15 +30,19 @@ class Example:
     text: str
     label: str | None = None
     icon: str | None = None
+    inputs: tuple[Any, ...] | None = None  # values for the additional inputs (as the element sends them)
 
     def value(self) -> dict[str, Any]:
         """What ``example_select`` listeners get as ``SelectData.value``, as in Gradio."""
         return {"text": self.text, "files": []}
 
 
-def parse_examples(examples: Any, labels: Any = None, icons: Any = None) -> tuple[Example, ...]:
+def parse_examples(
+    examples: Any, labels: Any = None, icons: Any = None, inputs: tuple[Any, ...] = ()
+) -> tuple[Example, ...]:
     """``examples`` in any of Gradio's forms, with ``example_labels`` and ``example_icons``
-    (each a list as long as the examples, or None), as Examples; OptionsError says what is wrong."""
+    (each a list as long as the examples, or None), as Examples; with ``inputs`` (the
+    additional inputs), lists of a message and a value per input. OptionsError says what is wrong."""
     if examples is None:
         examples = []
     if isinstance(examples, (str, Mapping)) or not isinstance(examples, Sequence):
@@ -47,8 +53,11 @@ def parse_examples(examples: Any, labels: Any = None, icons: Any = None) -> tupl
     icons = _per_example("example_icons", icons, len(examples))
     out = []
     for i, entry in enumerate(examples):
+        values = None
+        if isinstance(entry, (list, tuple)) and inputs:
+            entry, values = _with_inputs(entry, inputs)
         example = _one(entry)
-        out.append(Example(example.text, labels[i] or example.label, icons[i] or example.icon))
+        out.append(Example(example.text, labels[i] or example.label, icons[i] or example.icon, values))
     return tuple(out)
 
 
@@ -73,10 +82,24 @@ def _one(entry: Any) -> Example:
         return Example(text, label or None, icon or None)
     if isinstance(entry, (list, tuple)):
         raise OptionsError(
-            "examples as lists (a message and values for additional_inputs) are not supported yet; "
-            f"give the message alone, not {entry!r}"
+            f"an example as a list ({entry!r}) is a message and values for additional_inputs, "
+            "and this chat has none; give the message alone"
         )
     raise OptionsError(f"an example is a string or a dict with 'text', not {entry!r}")
+
+
+def _with_inputs(entry: Sequence[Any], inputs: tuple[Any, ...]) -> tuple[Any, tuple[Any, ...]]:
+    """An example row: its message, and its values checked against the inputs."""
+    if len(entry) != 1 + len(inputs):
+        raise OptionsError(
+            f"the example {list(entry)!r} needs a message and {len(inputs)} values (one per additional input)"
+        )
+    message, *values = entry
+    try:
+        parse_values(inputs, values)
+    except ValueError as exc:
+        raise OptionsError(f"the example {list(entry)!r}: {exc}") from None
+    return message, tuple(values)
 
 
 def _per_example(name: str, values: Any, count: int) -> list[str | None]:

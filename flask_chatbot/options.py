@@ -211,7 +211,7 @@ class ChatOptions:
             raise OptionsError(f"additional_inputs_accordion must be a label or an Accordion(label, open), not {accordion!r}")
         labels, icons = values.pop("example_labels", None), values.pop("example_icons", None)
         if "examples" in values or labels is not None or icons is not None:
-            values["examples"] = parse_examples(values.get("examples"), labels, icons)
+            values["examples"] = parse_examples(values.get("examples"), labels, icons, values.get("additional_inputs", ()))
         options = cls(**values)
         options._validate()
         return options

@@ -9,14 +9,14 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from flask_chatbot import Chatbot, OptionsError, SelectData, chat_bp
+from flask_chatbot import Chatbot, OptionsError, SelectData, Slider, Textbox, chat_bp
 
 ICON = Path(__file__).resolve().parent.parent / "sample_app" / "static" / "bot.png"
 
 
-def config(**options: Any) -> dict[str, Any]:
+def config(fn: Any = lambda m, h: "ok", **options: Any) -> dict[str, Any]:
     app = Flask(__name__)
-    app.register_blueprint(chat_bp(lambda m, h: "ok", **options), url_prefix="/chat")
+    app.register_blueprint(chat_bp(fn, **options), url_prefix="/chat")
     return app.test_client().get("/chat/config.json").json
 
 
@@ -50,7 +50,9 @@ def test_gradio_5_s_forms_port_unchanged() -> None:
         ({"examples": ["a", "b"], "example_labels": ["one"]}, "1 entries for 2 examples"),
         ({"examples": ["a"], "example_icons": "x.png"}, "example_icons must be a list"),
         ({"examples": [{"text": "see", "files": ["cat.png"]}]}, "files"),
-        ({"examples": [["hi", 0.5]]}, "additional_inputs"),
+        ({"examples": [["hi", 0.5]]}, "this chat has none"),
+        ({"examples": [["hi", 50]], "additional_inputs": [Slider(0, 10)], "fn": lambda m, h, x: "ok"}, "50 is outside 0–10"),
+        ({"examples": [["hi"]], "additional_inputs": [Slider(0, 10)], "fn": lambda m, h, x: "ok"}, "needs a message and 1 values"),
         ({"examples": [{"txt": "typo"}]}, "'text'"),
         ({"examples": ["a"], "example_icons": ["/no/such/icon.png"]}, "example_icons: cannot use"),
         ({"examples": ["a"], "run_examples_on_click": "yes"}, "run_examples_on_click"),
@@ -72,3 +74,12 @@ def test_clicking_an_example_tells_example_select_which_and_what(connect) -> Non
     assert client.recv()["code"] == "bad_frame"
     assert seen == [SelectData(1, {"text": "hola", "files": []}, True)]
     client.turn("hola", "u1")  # the element sends the text next: an ordinary message
+
+
+def test_with_additional_inputs_an_example_carries_a_value_for_each() -> None:
+    got = config(lambda m, h, prompt, tokens: "ok", additional_inputs=[Textbox(label="Prompt"), Slider(10, 100)],
+                 examples=[["Ahoy", "You are a pirate.", 60], "Plain"])
+    assert got["examples"] == [
+        {"text": "Ahoy", "label": None, "icon": None, "inputs": ["You are a pirate.", 60]},
+        {"text": "Plain", "label": None, "icon": None},
+    ]

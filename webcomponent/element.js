@@ -181,7 +181,7 @@ export class ChatBotElement extends HTMLElement {
     const copyAll = this.#parts.copyAllButton
     copyAll.addEventListener('click', () => copyTranscript(copyAll, conversation.list.transcript(), this.#config.watermark), {signal})
     this.#parts.clearButton.addEventListener('click', () => this.clear(), {signal})
-    connectExamples(this.#parts.examples, (index, text) => this.#pickExample(index, text), signal)
+    connectExamples(this.#parts.examples, (index, text, inputs) => this.#pickExample(index, text, inputs), signal)
     this.#openSocket()
     this.#autofocus()
   }
@@ -350,9 +350,10 @@ export class ChatBotElement extends HTMLElement {
   // An example card: the server's example_select listeners hear of it, then its text goes in
   // the message box and, with run_examples_on_click, is sent from there (as if typed: an idle
   // socket wakes and the text goes once it is back).
-  #pickExample(index, text) {
+  #pickExample(index, text, inputs) {
     if (emit(this, 'example', {index, text}, true).defaultPrevented) return
     this.#socket.send(protocol.example(index))
+    this.#inputs.set(inputs) // its values for the additional inputs, if it has some
     this.#composer.restore(text)
     if (this.#config.run_examples_on_click !== false) this.#composer.submit()
   }

@@ -12,13 +12,17 @@ export function showExamples(container, examples) {
   container.hidden = !cards.length
 }
 
-/** Call `pick(index, text)` when the reader clicks a card of `container`, until `signal` aborts. */
+/**
+ * Call `pick(index, text, inputs)` when the reader clicks a card of `container` (`inputs`: the
+ * example's values for the additional inputs, or null), until `signal` aborts.
+ */
 export function connectExamples(container, pick, signal) {
   container.addEventListener(
     'click',
     event => {
       const button = event.target instanceof Element ? event.target.closest('.example') : null
-      if (button && container.contains(button)) pick(Number(button.dataset.index), button.dataset.text)
+      const inputs = button?.dataset.inputs ? JSON.parse(button.dataset.inputs) : null
+      if (button && container.contains(button)) pick(Number(button.dataset.index), button.dataset.text, inputs)
     },
     {signal},
   )
@@ -31,6 +35,7 @@ function card(example, index) {
   button.setAttribute('part', 'example')
   button.dataset.index = String(index)
   button.dataset.text = example.text
+  if (Array.isArray(example.inputs)) button.dataset.inputs = JSON.stringify(example.inputs)
   if (typeof example.icon === 'string' && example.icon) {
     const icon = document.createElement('img')
     icon.className = 'example-icon'

@@ -11,13 +11,14 @@ let nextId = 0 // ids for label/description links, unique in the shadow root
  *     const panel = new InputsPanel(details)
  *     panel.show(config.additional_inputs, config.additional_inputs_accordion)
  *     panel.values()   // [value, ...] in order, or null when there are none
+ *     panel.set([...]) // an example's values
  */
 export class InputsPanel {
   #details
   #summary
   #body
   #key = null
-  #controls = [] // one reader per input: () => value
+  #controls = [] // per input: {read: () => value, write: value => ...}
 
   constructor(details) {
     this.#details = details
@@ -44,7 +45,15 @@ export class InputsPanel {
 
   /** The values, in order, or null when there are no additional inputs. */
   values() {
-    return this.#controls.length ? this.#controls.map(read => read()) : null
+    return this.#controls.length ? this.#controls.map(control => control.read()) : null
+  }
+
+  /** Show `values` (one per input, in order: an example's) in the controls. */
+  set(values) {
+    if (!Array.isArray(values)) return
+    this.#controls.forEach((control, index) => {
+      if (index < values.length) control.write(values[index])
+    })
   }
 
   #add(spec) {
@@ -60,7 +69,7 @@ export class InputsPanel {
   }
 }
 
-// Each builds its control in `field` and returns how to read its value.
+// Each builds its control in `field` and returns how to read and write its value.
 const BUILDERS = {
   textbox(field, spec, names) {
     const multiline = Number.isInteger(spec.lines) && spec.lines > 1
@@ -70,7 +79,7 @@ const BUILDERS = {
     input.value = typeof spec.value === 'string' ? spec.value : ''
     if (typeof spec.placeholder === 'string') input.placeholder = spec.placeholder
     labelled(field, input, names)
-    return () => input.value
+    return {read: () => input.value, write: value => (input.value = typeof value === 'string' ? value : '')}
   },
   slider(field, spec, names) {
     const input = number(spec, 'range')
@@ -80,20 +89,27 @@ const BUILDERS = {
     input.addEventListener('input', () => (shown.value = input.value))
     labelled(field, input, names)
     field.querySelector('label').append(' ', shown)
-    return () => Number(input.value)
+    const write = value => {
+      if (typeof value === 'number') input.value = String(value)
+      shown.value = input.value
+    }
+    return {read: () => Number(input.value), write}
   },
   number(field, spec, names) {
     const input = number(spec, 'number')
     if (spec.value === null || spec.value === undefined) input.value = ''
     labelled(field, input, names)
-    return () => (input.value === '' ? null : Number(input.value))
+    return {
+      read: () => (input.value === '' ? null : Number(input.value)),
+      write: value => (input.value = typeof value === 'number' ? String(value) : ''),
+    }
   },
   checkbox(field, spec, names) {
     const input = document.createElement('input')
     input.type = 'checkbox'
     input.checked = spec.value === true
     labelled(field, input, names, true)
-    return () => input.checked
+    return {read: () => input.checked, write: value => (input.checked = value === true)}
   },
   dropdown(field, spec, names) {
     const select = document.createElement('select')
@@ -106,10 +122,15 @@ const BUILDERS = {
       select.append(new Option(text, String(index), selected, selected))
     })
     labelled(field, select, names)
-    return () => {
+    const read = () => {
       const picked = [...select.selectedOptions].filter(option => option.value !== '').map(option => choices[Number(option.value)][1])
       return select.multiple ? picked : (picked[0] ?? null)
     }
+    const write = value => {
+      const wanted = chosenOf({value})
+      for (const option of select.options) option.selected = option.value !== '' && wanted.includes(choices[Number(option.value)][1])
+    }
+    return {read, write}
   },
   radio(field, spec, names) {
     return choiceGroup(field, spec, names, 'radio')
@@ -177,7 +198,11 @@ function choiceGroup(field, spec, {id, label, info}, type) {
   field.append(group)
   describedBy(field, group, info, id)
   const picked = () => boxes.filter(box => box.checked).map(box => choices[Number(box.value)][1])
-  return type === 'radio' ? () => picked()[0] ?? null : picked
+  const write = value => {
+    const wanted = chosenOf({value})
+    for (const box of boxes) box.checked = wanted.includes(choices[Number(box.value)][1])
+  }
+  return {read: type === 'radio' ? () => picked()[0] ?? null : picked, write}
 }
 
 function choicesOf(spec) {
