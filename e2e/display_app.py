@@ -145,6 +145,11 @@ def create_app() -> Flask:
         url_prefix="/textbox",
     )
     app.register_blueprint(examples_blueprint("examples_fill", False), url_prefix="/examples-fill")
+    app.register_blueprint(
+        chat_bp(counted, name="cached", examples=["What is cached?"], cache_examples=True, cache_mode="lazy",
+                run_examples_on_click=False),
+        url_prefix="/cached",
+    )
     # Gradio 4's labelled buttons.
     app.register_blueprint(chat_bp(numbered, name="labels", retry_btn="🔄 Retry", undo_btn="↩️ Undo",
                                    clear_btn="🗑️ Clear"), url_prefix="/labels")
@@ -215,3 +220,12 @@ def examples_blueprint(name: str, run: bool) -> Any:
 def settings_echo(message: str, history: list[dict[str, Any]], *values: Any) -> str:
     """The values of the additional inputs, as fn got them."""
     return f"{message}: " + json.dumps(values)
+
+
+_counted = {"n": 0}
+
+
+def counted(message: str, history: list[dict[str, Any]]) -> str:
+    """Says how many times fn ran in this process: a cached reply keeps the number it had."""
+    _counted["n"] += 1
+    return f"computed answer #{_counted['n']} to {message}"

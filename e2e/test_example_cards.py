@@ -54,3 +54,23 @@ def test_with_run_examples_on_click_false_an_example_fills_the_message_box(page:
     chat.input.press("Enter")
     expect(chat.latest_assistant()).to_contain_text("re Write a haiku about tea after []")  # rendered Markdown
     assert page.problems == []  # type: ignore[attr-defined]
+
+
+def test_a_cached_example_s_reply_comes_from_the_cache_for_the_next_reader(browser, tmp_path) -> None:
+    server = Gunicorn("display_app:create_app()", ready_path="/cached/", CHATBOT_WORKERS="1",
+                      CHATBOT_UPLOAD_DIR=str(tmp_path / "store"))
+    server.start()
+    try:
+        for reader in range(2):  # two readers, two browser contexts
+            context = browser.new_context()
+            page = context.new_page()
+            chat = ChatController(page)
+            chat.open(f"{server.url}/cached/")
+            chat.element.locator("[part~=example]").click()  # cached examples run even with run_examples_on_click=False
+            expect(chat.latest_assistant().locator("[part~=content]")).to_have_text(
+                "computed answer #1 to What is cached?")  # #1 both times: fn ran once
+            chat.expect_idle()
+            context.close()
+        assert list((tmp_path / "store").glob("cached-examples/*/0.json"))
+    finally:
+        server.stop()

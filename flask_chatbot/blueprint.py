@@ -8,6 +8,7 @@ import inspect
 import logging
 import os
 import tempfile
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,8 @@ from .files import FileStore
 from .html_component import clean_html_component
 from .inbox import InboxEvent
 from .initial_value import initial_messages, system_messages
+from .cached_examples import compute as compute_example
+from .example_cache import ExampleCache, cache_mode, fingerprint
 from .inputs import describe as describe_input
 from .outputs import describe as describe_output
 from .options import ChatOptions
@@ -76,14 +79,20 @@ def chat_bp(fn: Callable[..., Any], *, name: str = "chat", **options: Any) -> Bl
     opts = ChatOptions.from_kwargs(options)
     input_names = _check_signature(fn, len(opts.additional_inputs))
     renderer = Renderer(opts.render_options)
+    content = _content_hooks(opts, renderer)
     bot = Bot(
         fn=fn,
         options=opts,
         renderer=renderer,
-        content=_content_hooks(opts, renderer),
+        content=content,
         system=lambda: _or_log(system_messages, opts.value),
         listeners=listeners,
         flag_log=FlagLog(opts.flagging_dir) if opts.flagging_mode == "manual" else None,
+        examples_cache=ExampleCache(
+            content.store.root, name, fingerprint(fn, opts.examples, [describe_input(c) for c in opts.additional_inputs])
+        )
+        if opts.cache_examples and opts.examples
+        else None,
     )
     avatars = _store_images("avatar_images", opts.avatar_images, bot.content.store)
     icons = _store_images("example_icons", [e.icon for e in opts.examples], bot.content.store)
@@ -104,6 +113,8 @@ def chat_bp(fn: Callable[..., Any], *, name: str = "chat", **options: Any) -> Bl
         template_folder="templates",
     )
     bp.record_once(_init_app(opts))
+    if bot.examples_cache is not None and cache_mode(opts.cache_mode) == "eager":
+        bp.record_once(_warm_examples(bot))
 
     @bp.get("/")
     def page() -> Response:
@@ -158,6 +169,7 @@ def chat_bp(fn: Callable[..., Any], *, name: str = "chat", **options: Any) -> Bl
                 for e, i in zip(opts.examples, icons)
             ],
             run_examples_on_click=opts.run_examples_on_click,
+            cache_examples=bot.examples_cache is not None,
             additional_inputs=additional_inputs,
             additional_outputs=[describe_output(c) for c in opts.additional_outputs],
             additional_inputs_accordion={
@@ -297,6 +309,22 @@ def display_config(opts: ChatOptions) -> dict[str, Any]:
         "max_message_chars": opts.max_message_chars,
         "max_history": opts.max_history,
     }
+
+
+def _warm_examples(bot: Bot) -> Callable[[BlueprintSetupState], None]:
+    """cache_mode="eager": compute the examples' replies once the app has the blueprint, in the
+    background (in the app's context, as fn runs in a conversation), so start-up does not wait."""
+
+    def warm(state: BlueprintSetupState) -> None:
+        app = state.app
+
+        def run() -> None:
+            with app.app_context():
+                bot.examples_cache.warm(len(bot.options.examples), lambda index: compute_example(bot, index))
+
+        threading.Thread(target=run, name="flask_chatbot.examples", daemon=True).start()
+
+    return warm
 
 
 def _init_app(opts: ChatOptions) -> Callable[[BlueprintSetupState], None]:

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 from .chatbot import merge_chatbot
 from .errors import OptionsError
+from .example_cache import CACHE_MODES, cache_mode
 from .examples import Example, parse_examples
 from .inputs import Accordion, parse_additional_inputs
 from .outputs import parse_additional_outputs
@@ -103,6 +104,8 @@ class ChatOptions:
     # Cards in the empty chat (gr.ChatInterface's examples, example_labels, example_icons).
     examples: tuple[Example, ...] = ()
     run_examples_on_click: bool = True
+    cache_examples: bool | None = None  # keep the examples' replies on disk (example_cache.py)
+    cache_mode: str | None = None  # "eager" (at start-up) or "lazy" (first click); None: GRADIO_CACHE_MODE or "eager"
     # validator(message, *additional_inputs): validate(is_valid, message), checked before a message enters
     validator: Any = None
     # Controls whose values fn gets after the history (gr.ChatInterface's), in an accordion.
@@ -304,6 +307,9 @@ class ChatOptions:
         _check("flagging_dir", self.flagging_dir, str, "a folder path")
         _check("like_user_message", self.like_user_message, bool, "True or False")
         _check("run_examples_on_click", self.run_examples_on_click, bool, "True or False")
+        _check("cache_examples", self.cache_examples, (bool, type(None)), "True, False or None")
+        if cache_mode(self.cache_mode) not in CACHE_MODES:
+            raise OptionsError(f"cache_mode must be 'eager' or 'lazy', not {cache_mode(self.cache_mode)!r}")
         if self.validator is not None and not callable(self.validator):
             raise OptionsError(f"validator must be a function of the message, not {self.validator!r}")
         for name in ("retry_btn", "undo_btn", "clear_btn"):

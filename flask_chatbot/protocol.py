@@ -114,6 +114,7 @@ class SubmitSchema(_Frame):
     text = fields.String(required=True)
     option_of = _message_id(required=False)  # the message whose preset reply was clicked
     inputs = _inputs()
+    example = fields.Integer(strict=True, validate=validate.Range(min=0))  # the example card this text is
 
 
 class LikeSchema(_Frame):

@@ -131,6 +131,7 @@ class Reply:
         normalize: Callable[[Any], list[dict[str, Any]]] = normalize_reply,
         render_content: Callable[[dict[str, Any]], str] | None = None,
         outputs: Any = None,  # outputs.Outputs: fn's (reply, *values) split, the values sent
+        on_complete: Callable[[list[dict[str, Any]]], None] | None = None,  # fn ended well: its messages
     ) -> None:
         self._fn = fn
         self._args = args
@@ -142,6 +143,7 @@ class Reply:
         self._normalize = normalize
         self._render_content = render_content
         self._outputs = outputs
+        self._on_complete = on_complete
         self._cond = threading.Condition()
         self._latest: Any = _NOTHING
         self._version = 0
@@ -331,5 +333,7 @@ class Reply:
             last = self._out[-1].id if self._out else None
             self._outbox.send(protocol.error("fn_error", error, last))
         self._cancel.set()  # a generator still running closes at its next yield
+        if status == "done" and self._on_complete is not None:
+            self._on_complete(messages)
         self._on_finish(messages)
         self._outbox.send(protocol.idle())

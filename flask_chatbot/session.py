@@ -24,6 +24,7 @@ from .content_hooks import ContentHooks
 from .messages import normalize_reply
 from .reply import FnGate, Reply
 from .inputs import default as default_input
+from .cached_examples import cacheable, replay, storer
 from .outputs import Outputs, render_output
 from .inputs import parse_values
 from .validation import refusal
@@ -53,6 +54,7 @@ class Bot:
     # The developer's listeners (chatbot.like(fn) ...), by event, and the flag log if flagging is on.
     listeners: Mapping[str, list[Callable[..., Any]]] = field(default_factory=dict)
     flag_log: Any = None  # feedback.FlagLog
+    examples_cache: Any = None  # example_cache.ExampleCache, with cache_examples
 
 
 class ChatSession:
@@ -239,6 +241,9 @@ class ChatSession:
         text, message_id = frame["text"], frame["id"]
         if self.reply is not None:
             raise ProtocolError("busy", "a reply is being generated; stop it or wait for it to finish")
+        example = frame.get("example")
+        if example is not None and (example >= len(self.bot.options.examples) or self.bot.options.examples[example].text != text):
+            raise ProtocolError("bad_frame", "submit.example: the text is not that of this example")
         self.take_inputs(frame)
         self.check_text(text, "submit.text")
         if "option_of" in frame and self.actions.option_selected(frame["option_of"], text):
@@ -247,9 +252,16 @@ class ChatSession:
         with self.lock:
             if any(m["id"] == message_id for m in self.history):
                 raise ProtocolError("bad_frame", f"submit.id: {message_id!r} is already the id of a message")
+            was_empty = not self.history
             history_for_fn = self.history_for_fn(self.history)
             self.remember([{"id": message_id, "role": "user", "content": text}])
         self.show_user_message(message_id, text)
+        cache = self.bot.examples_cache
+        if cache is not None and example is not None and cacheable(self, example, was_empty):
+            cached = cache.get(example)
+            if cached is not None:
+                return replay(self, cached)
+            return self.start_reply(text, history_for_fn, on_complete=storer(cache, example))
         self.start_reply(text, history_for_fn)
 
     def history_for_fn(self, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -257,8 +269,9 @@ class ChatSession:
         (never trimmed by max_history). Call with the lock."""
         return [dict(m) for m in self._system] + [self.for_fn(m) for m in messages]
 
-    def start_reply(self, text: str, history_for_fn: list[dict[str, Any]]) -> None:
-        """Run fn on ``text`` and stream its reply (the user's message is already shown)."""
+    def start_reply(self, text: str, history_for_fn: list[dict[str, Any]], on_complete: Any = None) -> None:
+        """Run fn on ``text`` and stream its reply (the user's message is already shown);
+        ``on_complete(messages)`` when fn ended well (an example's reply to cache)."""
         self.reply = Reply(
             self.bot.fn,
             (text, history_for_fn, *self.inputs),
@@ -272,6 +285,7 @@ class ChatSession:
             outputs=Outputs(self.bot.options.additional_outputs, self.outbox, self._output_html)
             if self.bot.options.additional_outputs
             else None,
+            on_complete=on_complete,
         )
         self.reply.start()
 

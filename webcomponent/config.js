@@ -39,6 +39,7 @@ export const DEFAULT_CONFIG = Object.freeze({
   selectable: false,
   examples: [],
   run_examples_on_click: true,
+  cache_examples: false,
   additional_inputs: [],
   additional_inputs_accordion: null,
   additional_outputs: [],

@@ -164,7 +164,7 @@ export class Conversation {
    * prevents it: that page sends the text its own way). The new message's id, or null when
    * it cannot be sent now (empty, generating, the host cannot send).
    */
-  submit(text, optionOf = null) {
+  submit(text, optionOf = null, example = null) {
     if (!text.trim() || this.#generating || this.edits.pending || !this.#host.canSend()) return null
     this.edits.close() // an edit not sent is given up for the new message
     const id = protocol.newMessageId()
@@ -173,7 +173,7 @@ export class Conversation {
     this.#startTurn(id)
     const inputs = this.#inputs()
     const event = emit(this.#element, 'submit', inputs ? {id, text, inputs} : {id, text}, true)
-    if (!event.defaultPrevented) this.#host.send(protocol.submit(id, text, optionOf, inputs))
+    if (!event.defaultPrevented) this.#host.send(protocol.submit(id, text, optionOf, inputs, example))
     return id
   }
 

@@ -354,8 +354,11 @@ export class ChatBotElement extends HTMLElement {
     if (emit(this, 'example', {index, text}, true).defaultPrevented) return
     this.#socket.send(protocol.example(index))
     this.#inputs.set(inputs) // its values for the additional inputs, if it has some
+    // A cached example always runs (Gradio's rule); sent directly, the server knows which it is.
+    const run = this.#config.cache_examples === true || this.#config.run_examples_on_click !== false
+    if (run && !this.generating && !this.#socket.holdSubmit() && this.#conversation.submit(text, null, index)) return
     this.#composer.restore(text)
-    if (this.#config.run_examples_on_click !== false) this.#composer.submit()
+    if (run) this.#composer.submit()
   }
 
   // Once per element, when the config asks for it: later configs must not steal focus. The

@@ -101,8 +101,10 @@ function historyEntries(history) {
  * `submit`: the user sends `text` as message `id` (`optionOf`: the message whose preset reply
  * it is; `inputs`: the additional inputs' values, or null when there are none).
  */
-export function submit(id, text, optionOf = null, inputs = null) {
-  return withInputs(optionOf ? {type: SUBMIT, id, text, option_of: optionOf} : {type: SUBMIT, id, text}, inputs)
+export function submit(id, text, optionOf = null, inputs = null, example = null) {
+  const frame = withInputs(optionOf ? {type: SUBMIT, id, text, option_of: optionOf} : {type: SUBMIT, id, text}, inputs)
+  if (Number.isInteger(example)) frame.example = example // an example card's text: its reply may be cached
+  return frame
 }
 
 function withInputs(frame, inputs) {
