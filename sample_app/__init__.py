@@ -17,6 +17,7 @@ from flask_chatbot.options import default_content_security_policy
 from .bots import demo_bot, openai_bot
 from .gradio_demos import (
     artifacts,
+    echo,
     editable,
     like,
     multimodal_echo,
@@ -66,7 +67,7 @@ def create_app() -> Flask:
     )
 
     # Gradio's own chat demos, ported by changing imports (sample_app/gradio_demos/).
-    for demo in (thoughts, nested_thoughts, options, reasoning_tags, multimodal_echo, like, retry_undo_like, editable, validator, system_prompt, artifacts):
+    for demo in (thoughts, nested_thoughts, options, reasoning_tags, multimodal_echo, like, retry_undo_like, editable, validator, system_prompt, artifacts, echo):
         bp = demo.blueprint()
         app.register_blueprint(bp, url_prefix=f"/demos/{bp.name}")
 

@@ -12,6 +12,7 @@ from live import Client
 
 from sample_app.gradio_demos import (
     artifacts,
+    echo,
     editable,
     like,
     multimodal_echo,
@@ -165,3 +166,13 @@ def test_artifacts_demo_returns_code_beside_its_reply(demo) -> None:
     assert finals(frames)[0]["content"] == "Type Python or JavaScript to see the code."
     [cleared] = [f for f in client.turn("Rust?", "u2") if f["type"] == "output"]
     assert cleared["html"] == ""
+
+
+def test_echo_demo_of_the_docs_offers_its_examples_and_echoes(demo, serve_app) -> None:
+    app = Flask(__name__)
+    app.register_blueprint(echo.blueprint(), url_prefix="/demo")
+    assert [e["text"] for e in app.test_client().get("/demo/config.json").json["examples"]] == ["hello", "hola", "merhaba"]
+    client = demo(echo)
+    client.send({"type": "example", "index": 1})
+    client.send({"type": "submit", "id": "u1", "text": "hola", "example": 1})
+    assert [f["content"] for f in finals(client.recv_until("idle"))] == ["hola"]

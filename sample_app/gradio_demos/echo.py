@@ -1,0 +1,15 @@
+"""The basic example of gr.ChatInterface's docs (shared/seeds/000): an echo bot with examples.
+
+Changed from Gradio: the imports, and ``chat_bp(...)`` instead of ``gr.ChatInterface(...)``;
+``type="messages"`` is dropped (the only type here).
+"""
+
+from flask_chatbot import chat_bp
+
+
+def echo(message, history):
+    return message
+
+
+def blueprint():
+    return chat_bp(fn=echo, name="echo", examples=["hello", "hola", "merhaba"], title="Echo Bot")
