@@ -33,6 +33,7 @@ from flask_chatbot import (
     Slider,
     Textbox,
     chat_bp,
+    validate,
 )
 
 STATIC = Path(__file__).resolve().parent.parent / "sample_app" / "static"
@@ -150,6 +151,12 @@ def create_app() -> Flask:
                 run_examples_on_click=False),
         url_prefix="/cached",
     )
+    # Files within limits: images or .txt, at most 2, at most 200 KB; "refuse" is refused.
+    app.register_blueprint(
+        chat_bp(files_echo, name="uploads", multimodal=True, file_types=["image", ".txt"], max_files=2,
+                max_file_size="200kb", validator=lambda m: validate(m["text"] != "refuse", "Not that one.")),
+        url_prefix="/uploads",
+    )
     # Gradio 4's labelled buttons.
     app.register_blueprint(chat_bp(numbered, name="labels", retry_btn="🔄 Retry", undo_btn="↩️ Undo",
                                    clear_btn="🗑️ Clear"), url_prefix="/labels")
@@ -215,6 +222,13 @@ def examples_blueprint(name: str, run: bool) -> Any:
         example_icons=[str(STATIC / "bot.png"), None],
         run_examples_on_click=run,
     )
+
+
+def files_echo(message: dict[str, Any], history: list[dict[str, Any]]) -> str:
+    """Names the files fn got, and how many file messages the history holds."""
+    names = [Path(p).name for p in message["files"]]
+    earlier = sum(1 for m in history if isinstance(m["content"], dict))
+    return f"{message['text']} with {names} after {earlier} files"
 
 
 def settings_echo(message: str, history: list[dict[str, Any]], *values: Any) -> str:

@@ -31,6 +31,7 @@ from .event_data import (
     event_value,
 )
 from .initial_value import initial_messages
+from .multimodal import turn_of
 
 if TYPE_CHECKING:
     from .session import ChatSession
@@ -81,13 +82,16 @@ class Actions:
             self.session.outbox.send(protocol.idle())  # a listener said what the conversation is: no fn
             return
         with self.session.lock:
-            history_for_fn = self.session.history_for_fn(self.session.history[:index])
-        self.session.start_reply(message["content"], history_for_fn)
+            value, start = turn_of(self.session, index)
+            history_for_fn = self.session.history_for_fn(self.session.history[:start])
+        self.session.start_reply(value, history_for_fn)
 
     def undo(self, frame: dict[str, Any]) -> None:
         index, message = self._last_user_message("undo")
         before = self._snapshot("undo")
-        self._drop_from(index)
+        with self.session.lock:
+            _, start = turn_of(self.session, index)  # a multimodal turn's files go with it
+        self._drop_from(start)
         self._notify("undo", UndoData(index, event_value(message["content"])), before)
 
     def clear(self, frame: dict[str, Any]) -> None:
@@ -139,7 +143,9 @@ class Actions:
             raise ProtocolError("bad_frame", "edit.id: only text messages can be edited")
         text, previous = frame["text"], message["content"]
         session.take_inputs(frame)
-        session.check_text(text, "edit.text", validated=message["role"] == "user")
+        with session.lock:
+            value, start = turn_of(session, index, text) if message["role"] == "user" else (text, index)
+        session.check_text(text, "edit.text", validated=message["role"] == "user", value=value)
         data = EditData(index, event_value(text), event_value(previous))
         before = self._snapshot("edit")
         if message["role"] != "user" and "new_id" in frame:
@@ -156,13 +162,14 @@ class Actions:
             if any(m["id"] == new_id for m in session.history):
                 raise ProtocolError("bad_frame", f"edit.new_id: {new_id!r} is already the id of a message")
             del session.history[index:]
-            history_for_fn = session.history_for_fn(session.history)
+            # A multimodal turn's files stay; fn gets them with the new text (turn_of).
+            history_for_fn = session.history_for_fn(session.history[:start])
             session.history.append({"id": new_id, "role": "user", "content": text})
         session.show_user_message(new_id, text)
         if self._notify("edit", data, before):
             session.outbox.send(protocol.idle())
             return
-        session.start_reply(text, history_for_fn)
+        session.start_reply(value, history_for_fn)
 
     def _edit_in_place(self, index: int, message: dict[str, Any], text: str) -> None:
         session = self.session

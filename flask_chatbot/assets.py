@@ -91,13 +91,15 @@ _BUILDERS: dict[str, Callable[[Path], Asset]] = {
 
 
 def element_asset(directory: Path, name: str, *, check_changes: bool = False) -> Asset:
-    """The served form of ``name`` (``chat-bot.js`` or ``styles.css``) of ``directory``, built
+    """The served form of ``name`` (``chat-bot.js``, ``styles.css`` or a module of
+    :func:`~flask_chatbot.bundle.lazy_entries`) of ``directory``, built
     at the first call. ``check_changes`` (the app's debug mode) rebuilds it when a file of the
     folder changed, so that an edited module shows on reload as the raw files would.
 
         element_asset(webcomponent_dir(), "chat-bot.js").response(request)
     """
-    build = _BUILDERS[name]
+    # Another module is a feature loaded on first use (bundle.lazy_entries): bundled alone.
+    build = _BUILDERS.get(name) or (lambda directory: Asset.of(bundle_modules(directory, name), "text/javascript"))
     sources = sorted(p for p in directory.iterdir() if p.suffix in (".js", ".css")) if check_changes else None
     return _cached(directory / name, sources, lambda: build(directory))
 

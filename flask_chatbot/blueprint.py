@@ -9,7 +9,7 @@ import logging
 import os
 import tempfile
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -20,10 +20,11 @@ from flask_sock import Sock
 
 from . import code_highlight
 from .assets import ENTRY, STYLESHEET, element_asset, file_asset, gzip_response
+from .bundle import lazy_entries
 from .chatbot import Chatbot
 from .concurrency import offload
 from .content_hooks import ContentHooks
-from .errors import ChatbotError, OptionsError
+from .errors import OptionsError
 from .feedback import FlagLog
 from .files import FileStore
 from .html_component import clean_html_component
@@ -36,6 +37,9 @@ from .outputs import describe as describe_output
 from .options import ChatOptions
 from .origin import app_trusted_hosts, local_address, origin_allowed, origin_refusal
 from .rendering import Renderer
+from .client_config import display_config, example_files_config, files_base, store_images, upload_config
+from .file_cleanup import start_cleaner
+from .uploads import upload_view
 from .session import Bot, ChatSession
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
@@ -94,8 +98,9 @@ def chat_bp(fn: Callable[..., Any], *, name: str = "chat", **options: Any) -> Bl
         if opts.cache_examples and opts.examples
         else None,
     )
-    avatars = _store_images("avatar_images", opts.avatar_images, bot.content.store)
-    icons = _store_images("example_icons", [e.icon for e in opts.examples], bot.content.store)
+    avatars = store_images("avatar_images", opts.avatar_images, bot.content.store)
+    icons = store_images("example_icons", [e.icon for e in opts.examples], bot.content.store)
+    example_files = [store_images("examples", list(e.files), bot.content.store) for e in opts.examples]
     # Each input as the element shows it; one without a label is named after fn's parameter.
     additional_inputs = [describe_input(c) for c in opts.additional_inputs]
     for spec, parameter in zip(additional_inputs, input_names + [None] * len(additional_inputs)):
@@ -137,6 +142,15 @@ def chat_bp(fn: Callable[..., Any], *, name: str = "chat", **options: Any) -> Bl
     def element_module() -> Response:
         return element_asset(static_dir, ENTRY, check_changes=current_app.debug).response(request)
 
+    # Features the element loads on first use (the attachments of a multimodal chat), each
+    # bundled alone: a chat that never uses them never downloads them.
+    for lazy in lazy_entries(static_dir):
+        bp.add_url_rule(
+            f"/static/{lazy}",
+            f"element_{lazy.removesuffix('.js').replace('-', '_')}",
+            lambda name=lazy: element_asset(static_dir, name, check_changes=current_app.debug).response(request),
+        )
+
     @bp.get(f"/static/{STYLESHEET}")
     def element_stylesheet() -> Response:
         return element_asset(static_dir, STYLESHEET, check_changes=current_app.debug).response(request)
@@ -158,6 +172,7 @@ def chat_bp(fn: Callable[..., Any], *, name: str = "chat", **options: Any) -> Bl
             autoscroll=opts.autoscroll,
             rtl=opts.rtl,
             **display_config(opts),
+            **upload_config(opts),
             # Thumbs show when something listens to them, or flags are logged (as in Gradio).
             likeable=bool(listeners.get("like")) or opts.flagging_mode == "manual",
             # Messages are clickable only when something listens (Gradio's chatbot.select).
@@ -166,7 +181,8 @@ def chat_bp(fn: Callable[..., Any], *, name: str = "chat", **options: Any) -> Bl
             examples=[
                 {"text": e.text, "label": e.label, "icon": files_base() + i if i and "/" not in i else i}
                 | ({"inputs": list(e.inputs)} if e.inputs is not None else {})
-                for e, i in zip(opts.examples, icons)
+                | ({"files": example_files_config(bot.content.store, ids)} if ids else {})
+                for e, i, ids in zip(opts.examples, icons, example_files)
             ],
             run_examples_on_click=opts.run_examples_on_click,
             cache_examples=bot.examples_cache is not None,
@@ -192,9 +208,11 @@ def chat_bp(fn: Callable[..., Any], *, name: str = "chat", **options: Any) -> Bl
     def check_origin() -> Response | None:
         # Browsers apply no CORS to WebSockets, and neither flask-sock nor simple-websocket
         # checks Origin: without this any site could open a socket with the user's cookies.
-        if request.endpoint != f"{request.blueprint}.socket":
+        # An upload (multimodal) is checked alike: its key header already makes a cross-site
+        # form post impossible, and this keeps other sites' pages from posting files at all.
+        if request.endpoint not in (f"{request.blueprint}.socket", f"{request.blueprint}.upload"):
             return None
-        if not opts.websocket_compression:
+        if not opts.websocket_compression and request.endpoint.endswith(".socket"):
             # simple-websocket accepts any permessage-deflate offer: a zlib context of about
             # 300 KB per socket and CPU on every frame. Without the offer the handshake has none.
             request.environ.pop("HTTP_SEC_WEBSOCKET_EXTENSIONS", None)
@@ -212,6 +230,8 @@ def chat_bp(fn: Callable[..., Any], *, name: str = "chat", **options: Any) -> Bl
         # %r: the Origin and Host are the client's text; repr keeps them on one line.
         log.warning("Refused the WebSocket handshake at %s from Origin %r (Host %r): %s",
                     request.path, origin, request.host, reason)
+        if request.endpoint.endswith(".upload"):
+            return Response("Uploads are not accepted from that origin.\n", 403, mimetype="text/plain")
         return Response("This WebSocket does not accept connections from that origin.\n", 403, mimetype="text/plain")
 
     @bp.after_request
@@ -231,6 +251,11 @@ def chat_bp(fn: Callable[..., Any], *, name: str = "chat", **options: Any) -> Bl
         assert bot.content is not None
         return bot.content.store.response(file_id, download=request.args.get("download") in ("1", "true"))
 
+    if opts.multimodal:
+        bp.add_url_rule("/upload", "upload", upload_view(bot.content.store, lambda: opts.upload_rules), methods=["POST"])
+    if opts.delete_cache is not None:
+        bp.record_once(lambda state: start_cleaner(bot.content.store, *opts.delete_cache))
+
     return bp
 
 
@@ -242,11 +267,6 @@ def _or_log(func: Callable[..., list[Any]], *args: Any, **kwargs: Any) -> list[A
     except Exception:
         log.exception("The chatbot's value could not be built; starting with an empty conversation")
         return []
-
-
-def files_base() -> str:
-    """The path under which the current request's blueprint serves its files."""
-    return url_for(".page") + "files/"
 
 
 def _content_hooks(opts: ChatOptions, renderer: Renderer) -> ContentHooks:
@@ -262,53 +282,6 @@ def _content_hooks(opts: ChatOptions, renderer: Renderer) -> ContentHooks:
         # A player or image at an outside URL loads only from image_hosts, like an <img>.
         remote_allowed=lambda url: "*" in hosts or (urlsplit(url).hostname or "").lower() in hosts,
     )
-
-
-def _store_images(option: str, images: Sequence[str | None], store: FileStore) -> list[str | None]:
-    """Images of the options (avatar_images, example icons) as the element gets them: a
-    file's store id (served under files/), or an https URL as given. Files are copied at
-    start-up, so a wrong path fails at once."""
-    out: list[str | None] = []
-    for image in images:
-        if image is None or image.startswith(("https://", "http://")):
-            out.append(image)
-            continue
-        try:
-            out.append(store.add_path(image).id)
-        except (OSError, ChatbotError) as exc:
-            raise OptionsError(f"{option}: cannot use {image!r}: {exc}") from None
-    return out
-
-
-def display_config(opts: ChatOptions) -> dict[str, Any]:
-    """The gr.Chatbot display options the element applies (docs/element.md, config)."""
-
-    def css(size: int | str | None) -> str | None:
-        return f"{size}px" if isinstance(size, int) else size
-
-    return {
-        "label": opts.label,
-        "show_label": opts.show_label,
-        "height": css(opts.height),
-        "min_height": css(opts.min_height),
-        "max_height": css(opts.max_height),
-        "resizable": opts.resizable,
-        "elem_id": opts.elem_id,
-        "elem_classes": list(opts.elem_classes),
-        "layout": opts.layout,
-        "group_consecutive_messages": opts.group_consecutive_messages,
-        "buttons": list(opts.buttons),
-        "watermark": opts.watermark,
-        "allow_file_downloads": opts.allow_file_downloads,
-        "feedback_options": list(opts.feedback_options),
-        "like_user_message": opts.like_user_message,
-        "retry_btn": opts.retry_btn,
-        "undo_btn": opts.undo_btn,
-        "clear_btn": opts.clear_btn,
-        "editable": opts.editable,
-        "max_message_chars": opts.max_message_chars,
-        "max_history": opts.max_history,
-    }
 
 
 def _warm_examples(bot: Bot) -> Callable[[BlueprintSetupState], None]:

@@ -14,8 +14,13 @@ and line, anything else):
 
 - Imports come first, at the start of a line, only in these forms, from a module of the
   same folder: ``import {a, b as c} from './x.js'`` (may span lines) and
-  ``import * as ns from './x.js'``. No default, side-effect or dynamic imports, no
+  ``import * as ns from './x.js'``. No default, side-effect or other dynamic imports, no
   bare specifiers, no import cycles.
+- One dynamic form loads a feature on first use: ``import('./x.js')`` with a literal name of
+  the same folder. It stays in the bundle as written and resolves beside it, where the
+  blueprint serves ``x.js`` as a bundle of its own (:func:`lazy_entries`). That bundle has its
+  own copies of the modules it imports, so a lazily loaded module imports only modules
+  without state (constants, pure functions) and gets the rest from its caller.
 - Exports, at the start of a line: ``export`` before ``function``, ``async function``,
   ``class`` or a ``const`` of one name; ``export {a, b as c}``; ``export default name``.
   No ``export let``/``var`` (exported bindings never change: the bundle copies them once
@@ -58,6 +63,7 @@ _CSS_IMPORT = re.compile(
     r"""^@import[ \t]+url\((?P<quote>['"])(?P<file>[\w-]+(?:\.[\w-]+)*\.css)(?P=quote)\)[ \t]*;[ \t]*$""", re.M
 )
 _ANY_CSS_IMPORT = re.compile(r"@import\b")
+_LAZY_IMPORT = re.compile(r"""\bimport\([ \t]*(?P<quote>['"])\./(?P<file>[\w-]+(?:\.[\w-]+)*\.js)(?P=quote)[ \t]*\)""")
 
 
 @dataclass(frozen=True)
@@ -66,6 +72,7 @@ class _Module:
     imports: dict[str, str]  # local name -> "module.js:exported name", or "module.js:*"
     exports: dict[str, str]  # exported name -> local name
     body: str
+    lazy: tuple[str, ...] = ()  # modules it loads with import('./x.js')
 
 
 def bundle_modules(directory: Path, entry: str = ENTRY, *, strip: bool = True) -> str:
@@ -102,6 +109,20 @@ def bundle_modules(directory: Path, entry: str = ENTRY, *, strip: bool = True) -
     if "default" in entry_exports:
         parts.append(f"export default {wrappers[entry]}.default;\n")
     return "".join(parts)
+
+
+def lazy_entries(directory: Path, entry: str = ENTRY) -> list[str]:
+    """The modules ``entry``'s graph loads on first use (``import('./x.js')``), and those
+    theirs load: each is served as a bundle of its own."""
+    found: list[str] = []
+    pending = [entry]
+    while pending:
+        for module in _load_graph(directory, pending.pop()).values():
+            for file in module.lazy:
+                if file not in found and file != entry:
+                    found.append(file)
+                    pending.append(file)
+    return found
 
 
 def inline_css_imports(directory: Path, name: str = STYLESHEET, *, strip: bool = True) -> str:
@@ -192,15 +213,17 @@ def _parse(file: str, text: str) -> _Module:
     body = _EXPORT_DECLARATION.sub(declaration, body)
     body = _EXPORT_LIST.sub(export_list, body)
     body = _EXPORT_DEFAULT.sub(export_default, body)
+    lazy = tuple(dict.fromkeys(match["file"] for match in _LAZY_IMPORT.finditer(body)))
+    checked = _LAZY_IMPORT.sub("", body)
     for pattern, what in (
         (_ANY_IMPORT, "an import of a form the bundler does not know"),
         (_ANY_EXPORT, "an export of a form the bundler does not know (let, var, destructuring, re-export?)"),
         (_TOP_LEVEL_AWAIT, "a top-level await"),
     ):
-        if match := pattern.search(body):
-            line = body[match.start() : body.find("\n", match.start())].strip()
+        if match := pattern.search(checked):
+            line = checked[match.start() : checked.find("\n", match.start())].strip()
             raise BundleError(f"{file}: {what}: {line!r}; see the convention in flask_chatbot/bundle.py")
-    return _Module(file=file, imports=imports, exports=exports, body=body)
+    return _Module(file=file, imports=imports, exports=exports, body=body, lazy=lazy)
 
 
 def _names(file: str, text: str, match: re.Match[str]) -> Iterable[tuple[str, str]]:
@@ -230,4 +253,4 @@ def _read(directory: Path, name: str) -> str:
         raise BundleError(f"{name}: no such file in {directory}") from None
 
 
-__all__ = ["ENTRY", "STYLESHEET", "BundleError", "bundle_modules", "inline_css_imports"]
+__all__ = ["ENTRY", "STYLESHEET", "BundleError", "bundle_modules", "inline_css_imports", "lazy_entries"]

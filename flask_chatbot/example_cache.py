@@ -88,7 +88,7 @@ def fingerprint(fn: Callable[..., Any], examples: Sequence[Any], inputs: Sequenc
     """What a cached reply depends on: fn's name, the examples' texts and values, the inputs."""
     described = {
         "fn": f"{getattr(fn, '__module__', '')}.{getattr(fn, '__qualname__', repr(fn))}",
-        "examples": [[e.text, list(e.inputs) if e.inputs is not None else None] for e in examples],
+        "examples": [[e.text, list(e.inputs) if e.inputs is not None else None, list(e.files)] for e in examples],
         "inputs": list(inputs),
     }
     return hashlib.sha256(json.dumps(described, sort_keys=True, default=repr).encode()).hexdigest()[:16]

@@ -3,15 +3,16 @@
 gr.ChatInterface takes ``examples`` (a list of strings, or of ``{"text", "files"}`` dicts),
 ``example_labels`` and ``example_icons``; gr.Chatbot takes ``examples`` as dicts with ``text``,
 ``display_text``, ``icon`` and ``files``. Both come down to :class:`Example`. Clicking one fires
-``chatbot.example_select`` with ``SelectData(index, {"text": ..., "files": []})`` and, with
+``chatbot.example_select`` with ``SelectData(index, {"text": ..., "files": [...]})`` and, with
 ``run_examples_on_click`` (the default), sends its text; otherwise the text goes into the
 message box. With ``additional_inputs``, an example may be a list: the message, then a value
-per input, which the inputs take when it is clicked. Examples with files and cached replies
-come with multimodal input (docs/parity.md).
+per input, which the inputs take when it is clicked. A multimodal chat's example may carry
+files (paths the app gives, copied into the file store at start-up); they go with its text.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -31,10 +32,11 @@ class Example:
     label: str | None = None
     icon: str | None = None
     inputs: tuple[Any, ...] | None = None  # values for the additional inputs (as the element sends them)
+    files: tuple[str, ...] = ()  # paths of a multimodal example's files, sent with its text
 
     def value(self) -> dict[str, Any]:
         """What ``example_select`` listeners get as ``SelectData.value``, as in Gradio."""
-        return {"text": self.text, "files": []}
+        return {"text": self.text, "files": list(self.files)}
 
 
 def parse_examples(
@@ -57,7 +59,7 @@ def parse_examples(
         if isinstance(entry, (list, tuple)) and inputs:
             entry, values = _with_inputs(entry, inputs)
         example = _one(entry)
-        out.append(Example(example.text, labels[i] or example.label, icons[i] or example.icon, values))
+        out.append(Example(example.text, labels[i] or example.label, icons[i] or example.icon, values, example.files))
     return tuple(out)
 
 
@@ -71,21 +73,35 @@ def _one(entry: Any) -> Example:
             raise OptionsError(
                 f"an example is a string or a dict with 'text' (and 'display_text', 'icon'), not {dict(entry)!r}"
             )
-        if entry.get("files"):
-            raise OptionsError(f"example {text!r} has files: examples with files are not supported yet (multimodal)")
+        files = _files(entry.get("files"), text)
         label, icon = entry.get("display_text"), entry.get("icon")
         for name, value in (("display_text", label), ("icon", icon)):
             if value is not None and not isinstance(value, str):
                 raise OptionsError(f"an example's {name} must be a string, not {value!r}")
-        if not text.strip():
-            raise OptionsError(f"an example needs a text to send, not {dict(entry)!r}")
-        return Example(text, label or None, icon or None)
+        if not text.strip() and not files:
+            raise OptionsError(f"an example needs a text or files to send, not {dict(entry)!r}")
+        return Example(text, label or None, icon or None, files=files)
     if isinstance(entry, (list, tuple)):
         raise OptionsError(
             f"an example as a list ({entry!r}) is a message and values for additional_inputs, "
             "and this chat has none; give the message alone"
         )
     raise OptionsError(f"an example is a string or a dict with 'text', not {entry!r}")
+
+
+def _files(files: Any, text: str) -> tuple[str, ...]:
+    """A multimodal example's files: paths (str or PathLike), as Gradio takes them."""
+    if not files:
+        return ()
+    if isinstance(files, (str, os.PathLike)) or not isinstance(files, Sequence):
+        raise OptionsError(f"example {text!r}: files must be a list of paths, not {files!r}")
+    paths = []
+    for item in files:
+        path = item.get("path") if isinstance(item, Mapping) else item
+        if not isinstance(path, (str, os.PathLike)):
+            raise OptionsError(f"example {text!r}: each file is a path, not {item!r}")
+        paths.append(os.fspath(path))
+    return tuple(paths)
 
 
 def _with_inputs(entry: Sequence[Any], inputs: tuple[Any, ...]) -> tuple[Any, tuple[Any, ...]]:

@@ -1,4 +1,4 @@
-"""The file store: files fn returns (and, later, uploads) kept on disk and served by opaque id.
+"""The file store: files fn returns and the reader uploads, kept on disk and served by opaque id.
 
 Nothing here ever opens a path a client sent. A client only ever names a file by its id,
 ``secrets.token_urlsafe(18)``, checked against :data:`FILE_ID` before it is joined to the
@@ -91,6 +91,7 @@ class StoredFile:
     mime_type: str
     path: Path
     kind: str = "file"  # or HTML_REPR
+    owner: str | None = None  # an upload's: uploads.owner_of(the uploader's key); None for fn's files
 
 
 class FileStore:
@@ -195,9 +196,12 @@ class FileStore:
         mime_type: str | None = None,
         max_bytes: int | None = None,
         kind: str = "file",
+        owner: str | None = None,
     ) -> StoredFile:
         """Store what ``stream`` gives, stopping with :class:`FileTooLarge` as soon as it
-        passes ``max_bytes`` (default: the store's): the cap holds while receiving."""
+        passes ``max_bytes`` (default: the store's): the cap holds while receiving. Nothing
+        of a stream that fails (too large, the client gone) is left behind. ``owner`` marks
+        an upload: only a session holding its key may name it (uploads.py)."""
         if kind not in ("file", HTML_REPR):
             raise ValueError(f"kind must be 'file' or {HTML_REPR!r}, not {kind!r}")
         limit = self.max_bytes if max_bytes is None else min(max_bytes, self.max_bytes)
@@ -213,14 +217,15 @@ class FileStore:
                     if size > limit:
                         raise FileTooLarge(display, limit)
                     out.write(chunk)
-            meta = {"name": display, "file": blob, "size": size, "mime_type": mime, "kind": kind, "created": time.time()}
+            meta = {"name": display, "file": blob, "size": size, "mime_type": mime, "kind": kind, "created": time.time(),
+                    "owner": owner}
             (building / _META).write_text(json.dumps(meta), encoding="utf-8")
             file_id = secrets.token_urlsafe(18)
             os.rename(building, self.root / file_id)  # atomic: the file appears whole or not at all
         except BaseException:
             shutil.rmtree(building, ignore_errors=True)
             raise
-        return StoredFile(file_id, display, size, mime, self.root / file_id / blob, kind)
+        return StoredFile(file_id, display, size, mime, self.root / file_id / blob, kind, owner)
 
     # -- looking up and serving ---------------------------------------------------------
 
@@ -232,12 +237,14 @@ class FileStore:
         try:
             meta = json.loads((folder / _META).read_text(encoding="utf-8"))
             blob, size, mime, name, kind = meta["file"], meta["size"], meta["mime_type"], meta["name"], meta["kind"]
-        except (OSError, ValueError, KeyError, TypeError):
+            owner = meta.get("owner")
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return None
         if not (isinstance(blob, str) and blob == fs_name(blob) and isinstance(size, int) and isinstance(name, str)
-                and isinstance(mime, str) and MIME_TYPE.fullmatch(mime) and kind in ("file", HTML_REPR)):
+                and isinstance(mime, str) and MIME_TYPE.fullmatch(mime) and kind in ("file", HTML_REPR)
+                and (owner is None or isinstance(owner, str))):
             return None
-        return StoredFile(file_id, name, size, mime, folder / blob, kind)
+        return StoredFile(file_id, name, size, mime, folder / blob, kind, owner)
 
     def response(self, file_id: str, *, download: bool = False) -> Response:
         """The HTTP response for a file (see :func:`~flask_chatbot.file_serving.file_response`);

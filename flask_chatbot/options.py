@@ -18,6 +18,14 @@ from .examples import Example, parse_examples
 from .inputs import Accordion, parse_additional_inputs
 from .outputs import parse_additional_outputs
 from .textbox import merge_textbox
+from .uploads import (
+    DEFAULT_MAX_FILE_SIZE,
+    DEFAULT_MAX_FILES,
+    DEFAULT_MAX_PLAIN_TEXT_LENGTH,
+    FILE_COUNTS,
+    UploadRules,
+    parse_upload_options,
+)
 from .math_render import DEFAULT_LATEX_DELIMITERS, LatexDelimiter, parse_latex_delimiters
 from .rendering import ALLOWED_TAGS, RenderOptions
 
@@ -43,15 +51,15 @@ _DEFAULT = "\x00default"  # content_security_policy not given: built from image_
 
 
 def default_content_security_policy(image_hosts: Sequence[str] = ()) -> str:
-    """The strict policy of the chat page; images only from the page's origin, data: URLs
-    and ``image_hosts`` (``"*"``: any https host). Audio and video may play from any https
+    """The strict policy of the chat page; images only from the page's origin, data: and
+    blob: URLs (the thumbnails of files being attached: the page's own) and ``image_hosts`` (``"*"``: any https host). Audio and video may play from any https
     host: players of other hosts load nothing until the reader presses play (preload="none")."""
     if "*" in image_hosts:
         images = " https:"
     else:
         images = "".join(f" https://{host}" for host in image_hosts)
     return (
-        f"default-src 'self'; script-src 'self'; style-src 'self'; style-src-attr 'unsafe-inline'; img-src 'self' data:{images}; media-src 'self' https:; "
+        f"default-src 'self'; script-src 'self'; style-src 'self'; style-src-attr 'unsafe-inline'; img-src 'self' data: blob:{images}; media-src 'self' https:; "
         "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'self'"
     )
 
@@ -113,6 +121,15 @@ class ChatOptions:
     additional_inputs_accordion: Any = None  # an Accordion; a label string is made one
     # Components fn fills beside its reply: it returns (response, *values) (gr.ChatInterface's).
     additional_outputs: tuple[Any, ...] = ()
+    # The reader's files (gr.ChatInterface's multimodal, gr.MultimodalTextbox's options; uploads.py)
+    multimodal: bool = False
+    file_types: tuple[str, ...] | None = None  # "image", "audio", "video", "text", "file", ".pdf"...
+    file_count: str = "multiple"  # or "single"
+    max_files: int = DEFAULT_MAX_FILES  # per message with file_count="multiple" (ours)
+    max_file_size: int = DEFAULT_MAX_FILE_SIZE  # bytes; "5mb" accepted
+    max_plain_text_length: int = DEFAULT_MAX_PLAIN_TEXT_LENGTH  # longer pasted text becomes a .txt file
+    sources: tuple[str, ...] = ("upload",)  # and/or "microphone"
+    delete_cache: tuple[float, float] | None = None  # (every seconds, files older than seconds)
     # The input (gr.ChatInterface / gr.Textbox)
     textbox_placeholder: str = "Type a message…"
     textbox_value: str = ""  # text in the message box when the page opens (gr.Textbox value)
@@ -149,6 +166,13 @@ class ChatOptions:
             allow_tags=self.allow_tags,
             image_hosts=self.image_hosts,
             latex_delimiters=self.latex_delimiters,
+        )
+
+    @property
+    def upload_rules(self) -> UploadRules:
+        """What a message's files may be (uploads.py)."""
+        return UploadRules(
+            self.file_types, 1 if self.file_count == "single" else self.max_files, self.max_file_size
         )
 
     @classmethod
@@ -193,6 +217,7 @@ class ChatOptions:
                 raise OptionsError(str(exc)) from None
         if "reasoning_tags" in values:
             values["reasoning_tags"] = _tag_pairs(values["reasoning_tags"])
+        parse_upload_options(values)
         if "feedback_value" in values:
             given = values["feedback_value"]
             if given is None or isinstance(given, str) or not isinstance(given, Sequence):
@@ -318,6 +343,16 @@ class ChatOptions:
             raise OptionsError(f"editable must be True, False, 'user' or 'all', not {self.editable!r}")
         if self.value is not None and not callable(self.value) and not isinstance(self.value, (list, tuple)):
             raise OptionsError(f"value must be a list of messages or a function returning one, not {self.value!r}")
+        _check("multimodal", self.multimodal, bool, "True or False")
+        if not self.multimodal and any(e.files for e in self.examples):
+            raise OptionsError("examples with files need a multimodal chat: chat_bp(fn, multimodal=True, ...)")
+        if self.file_count not in FILE_COUNTS:
+            raise OptionsError(f"file_count must be 'single' or 'multiple', not {self.file_count!r}")
+        for name, low in (("max_files", 1), ("max_plain_text_length", 1)):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                raise OptionsError(f"{name} must be a whole number of at least {low}, not {value!r}")
+
 
 
 def _check(name: str, value: Any, types: type | tuple[type, ...], what: str) -> None:

@@ -17,6 +17,8 @@ from .errors import ProtocolError
 PROTOCOL_VERSION = 1
 MESSAGE_ID = r"^[A-Za-z0-9_-]{1,64}\Z"  # \Z: "$" would let a trailing newline through
 SESSION_ID = r"^[0-9a-f]{16}\Z"
+UPLOAD_KEY = r"^[A-Za-z0-9_-]{32}\Z"
+FILE_ID_PATTERN = r"^[A-Za-z0-9_-]{24}\Z"
 STATUSES = ("streaming", "done", "stopped", "error")
 # Roles a message on the wire may have. System messages stay on the server (initial_value.py).
 ROLES = ("user", "assistant")
@@ -102,6 +104,8 @@ class HelloSchema(_Frame):
     history = fields.List(fields.Nested(HistoryMessageSchema), load_default=list)
     # The `session` of an earlier welcome: a reconnect or a reload keeps the conversation's id.
     session = fields.String(validate=validate.Regexp(SESSION_ID, error="must be 16 of 0-9 a-f"))
+    # The `upload_key` of an earlier welcome: the conversation's uploads stay its own (uploads.py).
+    upload_key = fields.String(validate=validate.Regexp(UPLOAD_KEY, error="must be 32 of A-Z a-z 0-9 _ -"))
 
 
 def _inputs() -> fields.List:
@@ -115,6 +119,9 @@ class SubmitSchema(_Frame):
     option_of = _message_id(required=False)  # the message whose preset reply was clicked
     inputs = _inputs()
     example = fields.Integer(strict=True, validate=validate.Range(min=0))  # the example card this text is
+    # Uploads (their ids) the message carries, in order; multimodal chats only (multimodal.py).
+    files = fields.List(fields.String(validate=validate.Regexp(FILE_ID_PATTERN, error="must be a file id")),
+                        validate=validate.Length(max=100))
 
 
 class LikeSchema(_Frame):
@@ -181,6 +188,7 @@ CLIENT_SCHEMAS: dict[str, Schema] = {
 class WelcomeSchema(_Frame):
     version = fields.Integer(required=True, strict=True)
     session = fields.String(required=True)
+    upload_key = fields.String(validate=validate.Regexp(UPLOAD_KEY))
 
 
 class MessageBodySchema(Schema):
@@ -336,8 +344,11 @@ def encode(frame: Mapping[str, Any]) -> str:
 # -- builders for the frames the server sends ------------------------------------
 
 
-def welcome(session: str) -> dict[str, Any]:
-    return {"type": "welcome", "version": PROTOCOL_VERSION, "session": session}
+def welcome(session: str, upload_key: str | None = None) -> dict[str, Any]:
+    frame = {"type": "welcome", "version": PROTOCOL_VERSION, "session": session}
+    if upload_key is not None:  # a multimodal chat's: sent with each upload, back in hello
+        frame["upload_key"] = upload_key
+    return frame
 
 
 def message(body: Mapping[str, Any]) -> dict[str, Any]:

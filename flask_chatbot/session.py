@@ -28,6 +28,8 @@ from .cached_examples import cacheable, replay, storer
 from .outputs import Outputs, render_output
 from .inputs import parse_values
 from .validation import refusal
+from .multimodal import checked_files, example_files, fn_value, user_messages
+from .uploads import new_upload_key, owner_of
 
 log = logging.getLogger("flask_chatbot")
 IDLE_CLOSE_CODE = 4000
@@ -73,6 +75,8 @@ class ChatSession:
         self._render_content = hooks.renderer(files_base) if hooks else None
         self.outbox = Outbox(ws)
         self.id = secrets.token_hex(8)
+        # Names this conversation's uploads (uploads.py); a reconnect's hello brings it back.
+        self.upload_key = new_upload_key()
         self.history: list[dict[str, Any]] = []
         self._system: list[dict[str, Any]] = []
         self.actions = Actions(self)
@@ -162,6 +166,9 @@ class ChatSession:
             raise ProtocolError("bad_frame", "hello.history: message ids must be unique")
         if self.reply is not None:
             raise ProtocolError("busy", "a reply is being generated; stop it before sending hello again")
+        if not self.greeted:
+            # The key an earlier socket gave: the uploads named in the history below are its.
+            self.upload_key = frame.get("upload_key", self.upload_key)
         messages = self.from_client(history)
         if not self.greeted:
             self._system = self.bot.system()
@@ -174,7 +181,12 @@ class ChatSession:
             self.history = []
             self.remember(messages)
         self.greeted = True
-        self.outbox.send(protocol.welcome(self.id))
+        self.outbox.send(protocol.welcome(self.id, self.upload_key if self.bot.options.multimodal else None))
+
+    @property
+    def upload_owner(self) -> str:
+        """What the store records as the owner of this conversation's uploads."""
+        return owner_of(self.upload_key)
 
     def _from_hello(self, message: dict[str, Any]) -> dict[str, Any]:
         """A message of hello's history as the server keeps it: a file or component the
@@ -183,6 +195,10 @@ class ChatSession:
         if isinstance(message["content"], dict):
             if self.bot.content is None:
                 raise ProtocolError("bad_frame", "hello.history: this chat shows no files or components")
+            if self._names_others_uploads(message["content"]):
+                raise ProtocolError(
+                    "bad_frame", f"hello.history: message {message['id']!r} names a file uploaded in another conversation"
+                )
             if self._names_missing_files(message["content"]):
                 # Cleaned away since (delete_cache) or from another deployment: the
                 # conversation goes on without it rather than not at all.
@@ -196,9 +212,13 @@ class ChatSession:
 
     def _names_missing_files(self, content: dict[str, Any]) -> bool:
         assert self.bot.content is not None
-        entries = [content, *(f for f in content.get("files", ()) if isinstance(f, dict))]
-        ids = [e["file"]["id"] for e in entries if isinstance(e.get("file"), dict) and isinstance(e["file"].get("id"), str)]
-        return any(self.bot.content.store.get(file_id) is None for file_id in ids)
+        return any(self.bot.content.store.get(file_id) is None for file_id in _file_ids(content))
+
+    def _names_others_uploads(self, content: dict[str, Any]) -> bool:
+        """Whether content names an upload of another conversation (fn's files have no owner)."""
+        assert self.bot.content is not None
+        stored = [self.bot.content.store.get(file_id) for file_id in _file_ids(content)]
+        return any(f is not None and f.owner is not None and f.owner != self.upload_owner for f in stored)
 
     def from_client(self, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Messages the element sent (in hello) as the server keeps them."""
@@ -217,24 +237,31 @@ class ChatSession:
         except ValueError as exc:
             raise ProtocolError("invalid", str(exc)) from None
 
-    def check_text(self, text: str, what: str, validated: bool = True) -> None:
-        """A message the reader typed (submit, edit): not empty, not over max_message_chars,
-        and (``validated``: one of theirs, not a reply they corrected) accepted by the
-        developer's validator (code ``invalid`` with its reason)."""
-        if not text.strip():
+    def check_text(self, text: str, what: str, validated: bool = True, value: Any = None, has_files: bool = False) -> None:
+        """A message the reader typed (submit, edit): not empty (unless it carries files), not
+        over max_message_chars, and (``validated``: one of theirs, not a reply they corrected)
+        accepted by the developer's validator, which gets ``value`` (default: the text), with
+        code ``invalid`` and its reason."""
+        if not text.strip() and not has_files:
             raise ProtocolError("bad_frame", f"{what}: the message is empty")
         limit = self.bot.options.max_message_chars
         if len(text) > limit:
             raise ProtocolError("too_large", f"the message has {len(text)} characters; the limit is {limit}")
-        reason = refusal(self.bot.options.validator, text, self.inputs) if validated else None
+        message = text if value is None else value
+        reason = refusal(self.bot.options.validator, message, self.inputs) if validated else None
         if reason is not None:
             raise ProtocolError("invalid", reason)
 
-    def show_user_message(self, message_id: str, text: str) -> None:
-        """Echo a message the reader sent, rendered: the element shows it as the server took it."""
-        html = render(self.bot.renderer, text, from_user=True)
+    def show_user_message(self, message_id: str, content: str | dict[str, Any]) -> None:
+        """Echo a message the reader sent (text, or an uploaded file), rendered: the element
+        shows it as the server took it."""
+        if isinstance(content, str):
+            html = render(self.bot.renderer, content, from_user=True)
+        else:
+            assert self._render_content is not None
+            html = self._render_content(content)
         self.outbox.send(
-            protocol.message({"id": message_id, "role": "user", "content": text, "html": html, "status": "done"})
+            protocol.message({"id": message_id, "role": "user", "content": content, "html": html, "status": "done"})
         )
 
     def _on_submit(self, frame: dict[str, Any]) -> None:
@@ -245,32 +272,41 @@ class ChatSession:
         if example is not None and (example >= len(self.bot.options.examples) or self.bot.options.examples[example].text != text):
             raise ProtocolError("bad_frame", "submit.example: the text is not that of this example")
         self.take_inputs(frame)
-        self.check_text(text, "submit.text")
+        files = offload(checked_files, self, frame.get("files", []))  # the store is on disk
+        if example is not None and self.bot.options.examples[example].files:
+            if files:
+                raise ProtocolError("bad_frame", "submit.files: an example brings its own files")
+            files = offload(example_files, self, example)
+        multimodal = self.bot.options.multimodal
+        value = fn_value(text, files) if multimodal else text
+        self.check_text(text, "submit.text", value=value, has_files=bool(files))
         if "option_of" in frame and self.actions.option_selected(frame["option_of"], text):
             self.outbox.send(protocol.idle())  # its listener returned the conversation: no fn
             return
+        entries = offload(user_messages, self, message_id, text, files) if files else None
         with self.lock:
             if any(m["id"] == message_id for m in self.history):
                 raise ProtocolError("bad_frame", f"submit.id: {message_id!r} is already the id of a message")
             was_empty = not self.history
             history_for_fn = self.history_for_fn(self.history)
-            self.remember([{"id": message_id, "role": "user", "content": text}])
-        self.show_user_message(message_id, text)
+            self.remember(entries or [{"id": message_id, "role": "user", "content": text}])
+        for entry in entries or [{"id": message_id, "content": text}]:
+            self.show_user_message(entry["id"], entry["content"])
         cache = self.bot.examples_cache
         if cache is not None and example is not None and cacheable(self, example, was_empty):
             cached = cache.get(example)
             if cached is not None:
                 return replay(self, cached)
-            return self.start_reply(text, history_for_fn, on_complete=storer(cache, example))
-        self.start_reply(text, history_for_fn)
+            return self.start_reply(value, history_for_fn, on_complete=storer(cache, example))
+        self.start_reply(value, history_for_fn)
 
     def history_for_fn(self, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """``messages`` as fn gets them: a copy it may mutate freely, the system messages first
         (never trimmed by max_history). Call with the lock."""
         return [dict(m) for m in self._system] + [self.for_fn(m) for m in messages]
 
-    def start_reply(self, text: str, history_for_fn: list[dict[str, Any]], on_complete: Any = None) -> None:
-        """Run fn on ``text`` and stream its reply (the user's message is already shown);
+    def start_reply(self, text: Any, history_for_fn: list[dict[str, Any]], on_complete: Any = None) -> None:
+        """Run fn on ``text`` (a multimodal chat's ``{"text", "files"}``) and stream its reply (the user's message is already shown);
         ``on_complete(messages)`` when fn ended well (an example's reply to cache)."""
         self.reply = Reply(
             self.bot.fn,
@@ -353,3 +389,9 @@ class ChatSession:
         excess = len(self.history) - self.bot.options.max_history
         if excess > 0:
             del self.history[:excess]
+
+
+def _file_ids(content: dict[str, Any]) -> list[str]:
+    """The store ids a wire content names (a file, a plot, a gallery's items)."""
+    entries = [content, *(f for f in content.get("files", ()) if isinstance(f, dict))]
+    return [e["file"]["id"] for e in entries if isinstance(e.get("file"), dict) and isinstance(e["file"].get("id"), str)]

@@ -32,6 +32,15 @@ IGNORED_TEXTBOX_OPTIONS: frozenset[str] = frozenset(
 )
 
 
+# gr.MultimodalTextbox's file options, on top of TEXTBOX_OPTIONS (uploads.py checks them).
+MULTIMODAL_OPTIONS: dict[str, str] = {
+    "file_types": "file_types",
+    "file_count": "file_count",
+    "max_plain_text_length": "max_plain_text_length",
+    "sources": "sources",
+}
+
+
 class Textbox:
     """The message box's options, with gr.Textbox's names::
 
@@ -41,23 +50,46 @@ class Textbox:
     label="System prompt")``; its ``label`` and ``info`` then show.
     """
 
+    known: dict[str, str] = TEXTBOX_OPTIONS
+
     def __init__(self, value: str | None = None, **options: Any) -> None:
+        kind = type(self).__name__
         for name in options:
-            if name not in TEXTBOX_OPTIONS and name not in IGNORED_TEXTBOX_OPTIONS:
-                close = difflib.get_close_matches(name, sorted(TEXTBOX_OPTIONS), n=1)
+            if name not in self.known and name not in IGNORED_TEXTBOX_OPTIONS:
+                close = difflib.get_close_matches(name, sorted(self.known), n=1)
                 hint = f"; did you mean {close[0]!r}?" if close else ""
-                raise OptionsError(f"Textbox() got an option flask-chatbot does not know: {name!r}{hint}")
-        self.options: dict[str, Any] = {k: v for k, v in options.items() if k in TEXTBOX_OPTIONS}
+                raise OptionsError(f"{kind}() got an option flask-chatbot does not know: {name!r}{hint}")
+        self.options: dict[str, Any] = {k: v for k, v in options.items() if k in self.known}
         if value is not None:
             self.options["value"] = value
         # Everything given, for an additional input (label and info included).
         self.given: dict[str, Any] = {**options, **({"value": value} if value is not None else {})}
         for name in ("label", "info", "placeholder", "value"):
             if self.given.get(name) is not None and not isinstance(self.given[name], str):
-                raise OptionsError(f"Textbox({name}=...) must be a string, not {self.given[name]!r}")
+                raise OptionsError(f"{kind}({name}=...) must be a string, not {self.given[name]!r}")
 
     def __repr__(self) -> str:
-        return f"Textbox({', '.join(f'{k}={v!r}' for k, v in self.options.items())})"
+        return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in self.options.items())})"
+
+
+class MultimodalTextbox(Textbox):
+    """The message box of a multimodal chat, with gr.MultimodalTextbox's names: the
+    Textbox's options plus ``file_types``, ``file_count``, ``max_plain_text_length`` and
+    ``sources`` (["upload", "microphone"])::
+
+        chat_bp(respond, multimodal=True,
+                textbox=MultimodalTextbox(file_types=["image", ".pdf"], file_count="multiple"))
+
+    Giving one makes the chat multimodal, as ``multimodal=True`` does. A ``value`` is text
+    only (a ``{"text", "files"}`` value's files are not prefilled).
+    """
+
+    known = {**TEXTBOX_OPTIONS, **MULTIMODAL_OPTIONS}
+
+    def __init__(self, value: str | dict[str, Any] | None = None, **options: Any) -> None:
+        if isinstance(value, dict):
+            value = value.get("text") or None
+        super().__init__(value, **options)
 
 
 def merge_textbox(kwargs: Mapping[str, Any]) -> dict[str, Any]:
@@ -68,9 +100,13 @@ def merge_textbox(kwargs: Mapping[str, Any]) -> dict[str, Any]:
     if textbox is None:
         return merged
     if not isinstance(textbox, Textbox):
-        raise OptionsError(f"textbox must be a flask_chatbot.Textbox(...), not {textbox!r}")
+        raise OptionsError(f"textbox must be a flask_chatbot.Textbox(...) or MultimodalTextbox(...), not {textbox!r}")
+    if isinstance(textbox, MultimodalTextbox):
+        if merged.get("multimodal") is False:
+            raise OptionsError("textbox is a MultimodalTextbox but multimodal=False; drop one of them")
+        merged["multimodal"] = True
     for name, value in textbox.options.items():
-        option = TEXTBOX_OPTIONS[name]
+        option = textbox.known[name]
         if option in merged:
             raise OptionsError(f"{option!r} is given both to chat_bp() and as Textbox({name}=...); give it once")
         merged[option] = value

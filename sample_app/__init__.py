@@ -29,6 +29,7 @@ from .gradio_demos import (
     thoughts,
     validator,
 )
+from .files_bot import files_blueprint
 from .kitchen_sink import kitchen_sink_chatbot, sink_bot
 
 
@@ -65,6 +66,9 @@ def create_app() -> Flask:
         ),
         url_prefix="/sink",
     )
+
+    # A multimodal bot: uploads by button, drag and drop and paste.
+    app.register_blueprint(files_blueprint(), url_prefix="/files-demo")
 
     # Gradio's own chat demos, ported by changing imports (sample_app/gradio_demos/).
     for demo in (thoughts, nested_thoughts, options, reasoning_tags, multimodal_echo, like, retry_undo_like, editable, validator, system_prompt, artifacts, echo):

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from flask_chatbot.bundle import ENTRY, BundleError, bundle_modules, inline_css_imports
+from flask_chatbot.bundle import ENTRY, BundleError, bundle_modules, inline_css_imports, lazy_entries
 from flask_chatbot.minify import strip_css
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,7 +42,10 @@ def wrapper(bundle: str, file: str) -> str:
 @pytest.mark.parametrize("strip", [False, True])
 def test_the_real_element_bundles_every_module_and_exports_only_the_element(strip: bool) -> None:
     bundle = bundle_modules(WEBCOMPONENT, strip=strip)
-    files = sorted(p.name for p in WEBCOMPONENT.glob("*.js"))
+    # Every module but those loaded on first use (attachments.js), which are bundles of their own.
+    lazy = lazy_entries(WEBCOMPONENT)
+    assert lazy == ["attachments.js"]
+    files = sorted(p.name for p in WEBCOMPONENT.glob("*.js") if p.name not in lazy)
     banners = re.findall(r"^// -- (\S+\.js) -+$", bundle, re.M)
     assert sorted(banners) == files  # every module, once
     assert banners[-1] == ENTRY and banners.index("protocol.js") < banners.index("render.js")
@@ -136,7 +139,9 @@ def test_each_module_gets_its_own_scope_in_dependency_order(tmp_path: Path) -> N
     [
         ("import thing from './a.js'", "an import of a form the bundler does not know"),
         ("import './a.js'", "an import of a form the bundler does not know"),
-        ("const a = await import('./a.js')", "an import of a form the bundler does not know"),
+        ("const load = name => import(name)", "an import of a form the bundler does not know"),
+        ("const load = () => import('../a.js')", "an import of a form the bundler does not know"),
+        ("const load = () => import(`./a.js`)", "an import of a form the bundler does not know"),
         ("import {x} from 'lit'", "imports 'lit'; only './name.js' of the same folder is bundled"),
         ("import {x} from '../a.js'", "imports '../a.js'"),
         ("import {x, y z} from './a.js'", "cannot read 'y z'"),
@@ -155,6 +160,31 @@ def test_forms_outside_the_convention_are_refused_at_build_time(tmp_path: Path, 
     with pytest.raises(BundleError, match=re.escape(complaint)) as raised:
         bundle_modules(tmp_path)
     assert "chat-bot.js" in str(raised.value)
+
+
+def test_a_module_loaded_on_first_use_stays_out_of_the_bundle_and_bundles_alone(tmp_path: Path) -> None:
+    modules(tmp_path, {
+        "chat-bot.js": "import {x} from './a.js'\nexport const load = () => import('./lazy.js').then(m => m.y + x)\n",
+        "a.js": "export const x = 1\n",
+        "lazy.js": "import {x} from './a.js'\nexport const y = x + 1\nexport const more = () => import(\"./later.js\")\n",
+        "later.js": "export const z = 3\n",
+    })
+    bundle = bundle_modules(tmp_path)
+    assert "import('./lazy.js')" in bundle and "// -- lazy.js" not in bundle  # resolved beside the bundle
+    assert lazy_entries(tmp_path) == ["lazy.js", "later.js"]
+    alone = bundle_modules(tmp_path, "lazy.js")
+    assert "// -- a.js" in alone and "// -- lazy.js" in alone  # its own copy of what it imports
+    assert IMPORT_OR_EXPORT.findall(alone) == ["export const {y, more} = __chatbot_lazy;"]
+
+
+def test_the_blueprint_serves_a_lazy_module_as_its_own_bundle(serve) -> None:
+    import urllib.request
+
+    server = serve(lambda message, history: message)
+    with urllib.request.urlopen(f"{server.url}/chat/static/attachments.js") as response:
+        body = response.read().decode()
+    assert body == bundle_modules(WEBCOMPONENT, "attachments.js")
+    assert response.headers["Content-Type"].startswith("text/javascript")
 
 
 def test_an_import_cycle_is_refused(tmp_path: Path) -> None:

@@ -3,6 +3,9 @@ ported by changing imports (sample_app/gradio_demos/), run over a real socket.""
 
 from __future__ import annotations
 
+import http.client
+import json
+
 from collections.abc import Callable
 from typing import Any
 
@@ -79,11 +82,22 @@ def test_reasoning_tags_demo_shows_a_reasoning_thought_then_the_answer(demo) -> 
     ]
 
 
-def test_multimodal_echo_demo_gives_text_then_an_image_and_an_audio_message(demo) -> None:
-    done = finals(demo(multimodal_echo).turn("hi"))
-    assert done[0]["content"] == "You said: hi. Here are 2 files:"
-    assert [d["content"]["component"] for d in done[1:]] == ["image", "audio"]
-    assert "<img" in done[1]["html"] and "<audio controls" in done[2]["html"]
+def test_multimodal_echo_demo_answers_the_text_of_a_message_with_a_file(serve_app, tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("CHATBOT_UPLOAD_DIR", str(tmp_path))
+    app = Flask(__name__)
+    app.register_blueprint(multimodal_echo.blueprint(), url_prefix="/demo")
+    server = serve_app(app)
+    client = Client(f"ws://127.0.0.1:{server.port}/demo/socket")
+    key = client.hello()["upload_key"]
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    connection.request("POST", "/demo/upload?name=cat.png", body=b"\x89PNG", headers={"X-Chatbot-Upload-Key": key})
+    file_id = json.loads(connection.getresponse().read())["id"]
+    client.send({"type": "submit", "id": "u1", "text": "meow", "files": [file_id]})
+    frames = client.recv_until("idle")
+    shown = [f["message"] for f in frames if f["type"] == "message"]
+    assert [m["role"] for m in shown[:2]] == ["user", "user"] and shown[0]["content"]["component"] == "image"
+    assert [d["content"] for d in finals(frames)] == ["meow"]
+    client.close()
 
 
 def test_like_demo_reports_votes_to_its_listener(demo, monkeypatch) -> None:

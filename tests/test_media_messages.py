@@ -155,7 +155,7 @@ def test_the_page_csp_lets_https_media_play_and_keeps_images_to_listed_hosts(ser
     server = serve(lambda m, h: "ok")
     status, headers, _ = fetch(f"http://127.0.0.1:{server.port}/chat/")
     policy = dict(d.strip().split(" ", 1) for d in headers["Content-Security-Policy"].split(";") if d.strip())
-    assert policy["media-src"] == "'self' https:" and policy["img-src"] == "'self' data:"
+    assert policy["media-src"] == "'self' https:" and policy["img-src"] == "'self' data: blob:"
 
 
 def test_an_html_component_s_player_loads_nothing_before_a_click() -> None:

@@ -162,10 +162,10 @@ def test_image_hosts_are_kept_lower_case_and_passed_to_rendering() -> None:
 
 
 def test_the_default_policy_follows_image_hosts() -> None:
-    assert "img-src 'self' data:;" in ChatOptions.from_kwargs({}).content_security_policy
+    assert "img-src 'self' data: blob:;" in ChatOptions.from_kwargs({}).content_security_policy
     listed = ChatOptions.from_kwargs({"image_hosts": ["images.example.com"]}).content_security_policy
-    assert "img-src 'self' data: https://images.example.com;" in listed
-    assert "img-src 'self' data: https:;" in ChatOptions.from_kwargs({"image_hosts": ["*"]}).content_security_policy
+    assert "img-src 'self' data: blob: https://images.example.com;" in listed
+    assert "img-src 'self' data: blob: https:;" in ChatOptions.from_kwargs({"image_hosts": ["*"]}).content_security_policy
     explicit = ChatOptions.from_kwargs({"image_hosts": ["*"], "content_security_policy": "img-src 'none'"})
     assert explicit.content_security_policy == "img-src 'none'"
     assert ChatOptions.from_kwargs({"image_hosts": ["*"], "content_security_policy": None}).content_security_policy is None

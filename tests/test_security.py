@@ -235,15 +235,15 @@ def _directives(csp: str) -> dict[str, str]:
 def test_by_default_images_come_only_from_the_page_s_origin() -> None:
     # A prompt-injected reply must not be able to send data out in an image URL.
     csp = chat_app().test_client().get("/chat/").headers["Content-Security-Policy"]
-    assert _directives(csp)["img-src"] == "img-src 'self' data:"
+    assert _directives(csp)["img-src"] == "img-src 'self' data: blob:"
 
 
 @pytest.mark.parametrize(
     ("image_hosts", "img_src"),
     [
-        (["images.example.com"], "img-src 'self' data: https://images.example.com"),
-        (["images.example.com", "cdn.example.org"], "img-src 'self' data: https://images.example.com https://cdn.example.org"),
-        (["*"], "img-src 'self' data: https:"),
+        (["images.example.com"], "img-src 'self' data: blob: https://images.example.com"),
+        (["images.example.com", "cdn.example.org"], "img-src 'self' data: blob: https://images.example.com https://cdn.example.org"),
+        (["*"], "img-src 'self' data: blob: https:"),
     ],
 )
 def test_image_hosts_are_added_to_img_src(image_hosts: list[str], img_src: str) -> None:

@@ -1,7 +1,8 @@
-// The form under the log: the message box (input.js), the send button and the stop button
-// that replaces it while a reply is generated.
+// The form under the log: the message box (input.js), the send button, the stop button
+// that replaces it while a reply is generated, and a multimodal chat's files (attach.js).
 
 import {MessageInput} from './input.js'
+import {AttachIntake} from './attach.js'
 
 /**
  * The form's behaviour; the element decides what submitting and stopping do.
@@ -20,13 +21,19 @@ export class Composer {
   #send = () => false
   #limit = Infinity // config.max_message_chars
   #prefilled = false
+  #sent = {text: '', files: []} // the last message sent, until the server took it
+  #sendWhenUploaded = false
+  #autofocused = false
 
-  constructor({form, textarea, sendButton, stopButton, inputNote}) {
+  /** `uploadKey()`: a promise of the conversation's upload key (multimodal chats). */
+  constructor(parts, {uploadKey} = {}) {
+    const {form, textarea, sendButton, stopButton, inputNote} = parts
     this.#form = form
     this.#textarea = textarea
     this.#sendButton = sendButton
     this.#stopButton = stopButton
     this.#note = inputNote
+    this.files = new AttachIntake(parts, {uploadKey, say: text => this.say(text)})
   }
 
   /** The longest message the server takes, in characters (config.max_message_chars). */
@@ -41,6 +48,9 @@ export class Composer {
    */
   connect(signal, {send, stop, activity}) {
     this.#send = send
+    this.files.connect(signal)
+    // Enter pressed while files were uploading: the message goes once they are up.
+    this.#form.addEventListener('attachments-changed', () => this.#sendWhenUploaded && this.submit(), {signal})
     this.#input = new MessageInput(this.#textarea, {onSubmit: () => this.submit(), onActivity: activity, signal})
     this.#textarea.addEventListener('input', () => this.say(''), {signal}) // the reader is on it
     this.#form.addEventListener(
@@ -70,29 +80,45 @@ export class Composer {
   }
 
   /**
-   * Send the text in the message box, if any; the box empties once it went. Text over the
-   * limit stays, and a note says why.
+   * Send the text in the message box and the attached files, if any; the box empties once
+   * they went. Text over the limit stays, and a note says why; while files upload, the
+   * message waits for them.
    */
   submit() {
     const text = this.#input.value
-    if (!text.trim()) return
+    const {files, uploading, failed} = this.files.status()
+    this.#sendWhenUploaded = false
+    if (!text.trim() && !files.length && !uploading) return
     const length = characters(text)
     if (length > this.#limit) {
       this.say(`This message has ${length.toLocaleString('en')} characters; the limit is ${this.#limit.toLocaleString('en')}.`)
       return
     }
-    if (this.#send(text)) {
+    if (failed) {
+      this.say('Remove the files that were not uploaded, or attach them again.')
+      return
+    }
+    if (uploading) {
+      this.#sendWhenUploaded = true
+      this.say(`Sending once ${uploading === 1 ? 'the file is' : 'the files are'} uploaded…`)
+      return
+    }
+    if (this.#send(text, files)) {
+      this.files.release(this.#sent.files)
+      this.#sent = {text, files: this.files.take()}
       this.#input.clear()
       this.say('')
     }
   }
 
   /**
-   * The server refused `text` (sent from this box): it comes back, unless the reader has
-   * typed something else meanwhile, and `why` shows under the box.
+   * The server refused the message sent from this box: its text and files come back (the
+   * text unless the reader has typed something else meanwhile), and `why` shows under the box.
    */
   giveBack(text, why) {
-    if (!this.#input.value.trim()) this.#input.value = text
+    if (!this.#input.value.trim()) this.#input.value = text || this.#sent.text
+    this.files.restore(this.#sent.files)
+    this.#sent = {text: '', files: []}
     this.say(why)
     this.focus()
   }
@@ -105,6 +131,18 @@ export class Composer {
 
   focus(options) {
     this.#textarea.focus(options)
+  }
+
+  /**
+   * config.autofocus, once per element: later configs must not steal focus. The frame is
+   * hidden (cannot take focus) until styles.css has loaded, which may be later.
+   */
+  autofocusOnce({frame, shown}, element) {
+    if (this.#autofocused) return
+    this.#autofocused = true
+    const focus = () => element.isConnected && element.focus({preventScroll: true})
+    if (frame.hidden) shown.then(focus)
+    else focus()
   }
 
   /** True from a stop request until the turn ends: the stop button is disabled meanwhile. */

@@ -12,7 +12,9 @@ import {MessageView} from './render.js'
 
 // The error codes that answer a frame (so: refuse it). listener_error, flag_error and
 // fn_error report something that went wrong after the action was taken.
-const REFUSALS = new Set(['bad_json', 'bad_frame', 'too_large', 'invalid', 'version', 'hello_required', 'busy', 'unknown_message'])
+const REFUSALS = new Set([
+  'bad_json', 'bad_frame', 'too_large', 'invalid', 'file_refused', 'version', 'hello_required', 'busy', 'unknown_message',
+])
 
 /**
  * The messages of one element and the state of its turn. Events (`chat-bot-submit`,
@@ -46,6 +48,8 @@ export class Conversation {
   #awaitingRetry = false // a retry was sent and nothing of its reply came yet
   #resyncOnIdle = false
   #session = null // the conversation's id, from the server's `welcome`
+  #uploadKey = null // a multimodal conversation's, from `welcome`: its uploads are its own
+  #keyWaiters = []
 
   constructor(element, {log, pending, placeholder}, host) {
     this.#element = element
@@ -84,6 +88,21 @@ export class Conversation {
     this.#session = typeof value === 'string' && protocol.SESSION_PATTERN.test(value) ? value : null
   }
 
+  /** The key this conversation's uploads go with (a `welcome`'s `upload_key`), or null. */
+  get uploadKey() {
+    return this.#uploadKey
+  }
+
+  set uploadKey(value) {
+    this.#uploadKey = typeof value === 'string' && protocol.UPLOAD_KEY_PATTERN.test(value) ? value : null
+    if (this.#uploadKey) for (const resolve of this.#keyWaiters.splice(0)) resolve(this.#uploadKey)
+  }
+
+  /** Settles with the upload key once the server has given one. */
+  whenUploadKey() {
+    return this.#uploadKey ? Promise.resolve(this.#uploadKey) : new Promise(resolve => this.#keyWaiters.push(resolve))
+  }
+
   /**
    * Show `list` instead of the conversation (and its alerts), and tell the server the new
    * history: it keeps the one it was told (after the running reply, whose end would
@@ -106,7 +125,7 @@ export class Conversation {
 
   /** The `hello` frame for this conversation: what it shows, and its id from the server. */
   hello() {
-    return protocol.hello(this.list.history(), this.#session)
+    return protocol.hello(this.list.history(), this.#session, this.#uploadKey)
   }
 
   /** The reader gave `value` (or took it back: null) on the message `element`. */
@@ -161,19 +180,26 @@ export class Conversation {
 
   /**
    * Show the user's `text`, start a turn and send it (unless a `chat-bot-submit` listener
-   * prevents it: that page sends the text its own way). The new message's id, or null when
-   * it cannot be sent now (empty, generating, the host cannot send).
+   * prevents it: that page sends the text its own way). `files`: the uploads it carries
+   * (`{id, name, size, mime_type}`), which the server shows before the text;
+   * `exampleFiles`: the example sent has files of its own, which the server adds. The new
+   * message's id, or null when it cannot be sent now (empty, generating, the host cannot send).
    */
-  submit(text, optionOf = null, example = null) {
-    if (!text.trim() || this.#generating || this.edits.pending || !this.#host.canSend()) return null
+  submit(text, optionOf = null, example = null, files = [], exampleFiles = false) {
+    const withFiles = files.length > 0 || exampleFiles
+    if ((!text.trim() && !withFiles) || this.#generating || this.edits.pending || !this.#host.canSend()) return null
     this.edits.close() // an edit not sent is given up for the new message
     const id = protocol.newMessageId()
-    this.list.insert(new MessageView({id, role: protocol.USER, content: text, status: protocol.COMPLETE}))
+    // With files the server's echo comes at once, in the history's order (files, then text).
+    if (!withFiles) this.list.insert(new MessageView({id, role: protocol.USER, content: text, status: protocol.COMPLETE}))
     this.list.changed()
     this.#startTurn(id)
     const inputs = this.#inputs()
-    const event = emit(this.#element, 'submit', inputs ? {id, text, inputs} : {id, text}, true)
-    if (!event.defaultPrevented) this.#host.send(protocol.submit(id, text, optionOf, inputs, example))
+    const detail = {id, text, ...(inputs ? {inputs} : {}), ...(files.length ? {files} : {})}
+    const event = emit(this.#element, 'submit', detail, true)
+    if (!event.defaultPrevented) {
+      this.#host.send(protocol.submit(id, text, optionOf, inputs, example, files.map(file => file.id)))
+    }
     return id
   }
 
@@ -206,6 +232,7 @@ export class Conversation {
         return true
       case protocol.WELCOME:
         this.session = frame.session
+        if (frame.upload_key) this.uploadKey = frame.upload_key
         return false
       default:
         return false

@@ -3,6 +3,7 @@
 // the server link (socket.js) and the options (config.js), over the parts of parts.js.
 
 import {Composer} from './composer.js'
+import {uploadURL} from './attach.js'
 import {DEFAULT_CONFIG, applyConfig, avatars, withDefaults} from './config.js'
 import {Conversation} from './conversation.js'
 import {emit} from './events.js'
@@ -132,7 +133,6 @@ export class ChatBotElement extends HTMLElement {
   #config = {...DEFAULT_CONFIG}
   #saved = null // SavedConversation: what a reload restores (with `src`, unless persist="none")
   #pageId // the id the page gave the element, before config.json's elem_id may set one
-  #autofocused = false
 
   // Created once in #build(): the shadow DOM parts and the features that drive them.
   #built = false
@@ -154,7 +154,7 @@ export class ChatBotElement extends HTMLElement {
     this.#build()
     this.#controller = new AbortController()
     const {signal} = this.#controller
-    const send = text => !this.generating && !this.#socket.holdSubmit() && this.#conversation.submit(text)
+    const send = (text, files) => !this.generating && !this.#socket.holdSubmit() && this.#conversation.submit(text, null, null, files)
     this.#composer.connect(signal, {send, stop: () => this.stop(), activity: () => this.#socket.wake()})
     this.#scroller.connect(signal)
     const conversation = this.#conversation
@@ -316,7 +316,8 @@ export class ChatBotElement extends HTMLElement {
         this.#saved?.schedule()
       },
     })
-    this.#composer = new Composer(parts)
+    // An upload waits for the conversation's key: the socket wakes (if idle) to get it.
+    this.#composer = new Composer(parts, {uploadKey: () => (this.#socket.wake(), this.#conversation.whenUploadKey())})
     this.#inputs = new InputsPanel(parts.inputsPanel)
     this.#outputs = new OutputsPane(this, parts.outputs, parts.frame)
     this.#scroller = new LogScroller(parts.log, parts.scrollButton, () => this.#config.autoscroll !== false)
@@ -334,6 +335,7 @@ export class ChatBotElement extends HTMLElement {
     const config = this.#config
     applyConfig(this.#parts, config, this)
     this.#composer.limit = config.max_message_chars
+    this.#composer.files.configure(config, uploadURL(config, this.src))
     if (typeof config.textbox_value === 'string') this.#composer.prefill(config.textbox_value)
     this.#conversation.list.configure(config, avatars(config))
     showExamples(this.#parts.examples, config.examples)
@@ -354,21 +356,19 @@ export class ChatBotElement extends HTMLElement {
     if (emit(this, 'example', {index, text}, true).defaultPrevented) return
     this.#socket.send(protocol.example(index))
     this.#inputs.set(inputs) // its values for the additional inputs, if it has some
-    // A cached example always runs (Gradio's rule); sent directly, the server knows which it is.
+    // A cached example always runs (Gradio's rule); sent directly, the server knows which it
+    // is. So does one with files (they are the server's): it goes once the socket can send.
+    const files = this.#config.examples?.[index]?.files?.length > 0
+    if (files) return this.#socket.whenOnline(() => this.#conversation.submit(text, null, index, [], true))
     const run = this.#config.cache_examples === true || this.#config.run_examples_on_click !== false
     if (run && !this.generating && !this.#socket.holdSubmit() && this.#conversation.submit(text, null, index)) return
     this.#composer.restore(text)
     if (run) this.#composer.submit()
   }
 
-  // Once per element, when the config asks for it: later configs must not steal focus. The
-  // frame is hidden (cannot take focus) until styles.css has loaded, which may be later.
+  // config.autofocus: the message box, once per element (composer.js).
   #autofocus() {
-    if (!this.#config.autofocus || this.#autofocused || !this.isConnected || !this.#controller) return
-    this.#autofocused = true
-    const focus = () => this.isConnected && this.focus({preventScroll: true})
-    if (this.#parts.frame.hidden) this.#parts.shown.then(focus)
-    else focus()
+    if (this.#config.autofocus && this.isConnected && this.#controller) this.#composer.autofocusOnce(this.#parts, this)
   }
 
   #openSocket() {

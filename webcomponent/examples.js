@@ -1,7 +1,7 @@
 // Examples (config.examples): cards in the empty chat that start the conversation. Shown
 // with the placeholder, so only while the conversation is empty.
 
-/** Show `examples` (`[{text, label, icon}]`) as cards in `container`; none hides it. */
+/** Show `examples` (`[{text, label, icon, files?}]`) as cards in `container`; none hides it. */
 export function showExamples(container, examples) {
   const list = Array.isArray(examples) ? examples : []
   const cards = []
@@ -36,17 +36,27 @@ function card(example, index) {
   button.dataset.index = String(index)
   button.dataset.text = example.text
   if (Array.isArray(example.inputs)) button.dataset.inputs = JSON.stringify(example.inputs)
-  if (typeof example.icon === 'string' && example.icon) {
+  // A multimodal example's files: its first image stands in for an icon, and their names show.
+  const files = Array.isArray(example.files) ? example.files.filter(f => typeof f?.name === 'string') : []
+  const image = files.find(f => String(f.mime_type).startsWith('image/') && typeof f.url === 'string')
+  const iconURL = typeof example.icon === 'string' && example.icon ? example.icon : image?.url
+  if (iconURL) {
     const icon = document.createElement('img')
     icon.className = 'example-icon'
     icon.setAttribute('part', 'example-icon')
     icon.alt = '' // decorative: the card's text names it
-    icon.src = example.icon
+    icon.src = iconURL
     button.append(icon)
   }
-  const text = document.createElement('span')
-  text.className = 'example-text'
-  text.textContent = typeof example.label === 'string' && example.label ? example.label : example.text
-  button.append(text)
+  const label = typeof example.label === 'string' && example.label ? example.label : example.text
+  if (label) button.append(span('example-text', label))
+  if (files.length) button.append(span('example-files', files.map(f => f.name).join(', ')))
   return button
+}
+
+function span(className, text) {
+  const node = document.createElement('span')
+  node.className = className
+  node.textContent = text
+  return node
 }

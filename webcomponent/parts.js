@@ -18,6 +18,9 @@ export const TEXT = Object.freeze({
   clear: 'Clear conversation',
   examples: 'Examples',
   outputs: 'Outputs',
+  attach: 'Attach files',
+  attachments: 'Attached files',
+  dropFiles: 'Drop files to attach them',
 })
 
 const SVG = 'http://www.w3.org/2000/svg'
@@ -33,6 +36,8 @@ const ICONS = {
   edit: [['path', {d: 'M4 20h4L19 9l-4-4L4 16v4zM13.5 6.5l4 4'}]],
   previous: [['path', {d: 'M14.5 6 8.5 12l6 6'}]],
   next: [['path', {d: 'M9.5 6l6 6-6 6'}]],
+  attach: [['path', {d: 'M20 11.5 12.2 19.3a5 5 0 0 1-7.1-7.1l8.2-8.2a3.3 3.3 0 0 1 4.7 4.7l-8.2 8.2a1.7 1.7 0 0 1-2.4-2.4L15 7'}]],
+  close: [['path', {d: 'M7 7l10 10M17 7 7 17'}]],
 }
 
 function element(tag, attributes = {}, children = []) {
@@ -98,9 +103,19 @@ export function createParts() {
   parts.stopButton = element('button', {class: 'stop-button', part: 'stop-button', type: 'button', hidden: ''})
   // Why the text in the box was not sent (too long, refused by the server): text, read out.
   parts.inputNote = element('div', {class: 'input-note', part: 'input-note', role: 'alert', hidden: ''})
+  // A multimodal chat's files (attach.js, attachments.js): the button, its picker, the tray.
+  parts.attachButton = element(
+    'button',
+    {class: 'attach-button icon-button', part: 'attach-button', type: 'button', 'aria-label': TEXT.attach, title: TEXT.attach, hidden: ''},
+    [icon('attach')],
+  )
+  parts.fileInput = element('input', {type: 'file', hidden: '', tabindex: '-1'})
+  parts.attachments = element('div', {class: 'attachments', part: 'attachments', role: 'group', 'aria-label': TEXT.attachments, hidden: ''})
   parts.form = element('form', {class: 'form', part: 'form'}, [
     parts.inputNote,
-    element('div', {class: 'composer'}, [parts.textarea, parts.sendButton, parts.stopButton]),
+    parts.attachments,
+    element('div', {class: 'composer'}, [parts.attachButton, parts.textarea, parts.sendButton, parts.stopButton]),
+    parts.fileInput,
   ])
   // Above the log, shown when config asks: the chat's label and "copy conversation".
   parts.label = element('span', {class: 'label', part: 'label'})

@@ -35,6 +35,7 @@ export class SavedConversation {
     const restored = saved.load()
     if (restored && !conversation.list.size) {
       conversation.session = restored.session
+      conversation.uploadKey = restored.uploadKey // the reload's files stay its own
       conversation.replace(restored.messages, false)
     }
     return saved
@@ -45,14 +46,15 @@ export class SavedConversation {
     this.#conversation = conversation
   }
 
-  /** What was saved: `{session, messages}`, or null (nothing, unreadable, no storage). */
+  /** What was saved: `{session, uploadKey, messages}`, or null (nothing, unreadable, no storage). */
   load() {
     try {
       const data = JSON.parse(sessionStorage.getItem(this.#key) ?? 'null')
       if (data?.format !== FORMAT || !Array.isArray(data.messages)) return null
       // A reply cut off by the reload ends where it was: nothing will finish it.
       for (const message of data.messages) if (message?.status === 'streaming') message.status = 'stopped'
-      return {session: typeof data.session === 'string' ? data.session : null, messages: data.messages}
+      const text = value => (typeof value === 'string' ? value : null)
+      return {session: text(data.session), uploadKey: text(data.upload_key), messages: data.messages}
     } catch {
       return null
     }
@@ -70,9 +72,10 @@ export class SavedConversation {
   save() {
     clearTimeout(this.#timer)
     this.#timer = 0
-    const {session, messages} = this.#conversation
+    const {session, uploadKey, messages} = this.#conversation
     try {
-      if (messages.length) sessionStorage.setItem(this.#key, JSON.stringify({format: FORMAT, session, messages}))
+      const data = {format: FORMAT, session, upload_key: uploadKey, messages}
+      if (messages.length) sessionStorage.setItem(this.#key, JSON.stringify(data))
       else sessionStorage.removeItem(this.#key)
     } catch {
       // Storage full or refused (private mode, a sandboxed frame): the conversation lives on

@@ -56,6 +56,7 @@ export const ERROR_CODES = Object.freeze([
   'listener_error',
   'flag_error',
   'invalid',
+  'file_refused',
 ])
 
 /** The close code of a connection the server closed because nothing happened on it. */
@@ -66,6 +67,9 @@ export const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/
 
 /** The id of a conversation (a `welcome`'s `session`), which `hello` sends back. */
 export const SESSION_PATTERN = /^[0-9a-f]{16}$/
+
+/** A multimodal conversation's upload key (a `welcome`'s `upload_key`), which `hello` sends back. */
+export const UPLOAD_KEY_PATTERN = /^[A-Za-z0-9_-]{32}$/
 
 /**
  * A fresh id for a user message: 16 hex characters. crypto.getRandomValues, not
@@ -79,11 +83,12 @@ export function newMessageId() {
 /**
  * `hello`: the history the element holds, as `{id, role, content, metadata?, options?}`
  * (`content` a string, or the object of a file or component the server sent), and the
- * `session` an earlier `welcome` gave this conversation (null: none yet).
+ * `session` and `uploadKey` an earlier `welcome` gave this conversation (null: none yet).
  */
-export function hello(history, session = null) {
+export function hello(history, session = null, uploadKey = null) {
   const frame = {type: HELLO, version: PROTOCOL_VERSION, history: historyEntries(history)}
   if (typeof session === 'string' && SESSION_PATTERN.test(session)) frame.session = session
+  if (typeof uploadKey === 'string' && UPLOAD_KEY_PATTERN.test(uploadKey)) frame.upload_key = uploadKey
   return frame
 }
 
@@ -99,11 +104,13 @@ function historyEntries(history) {
 
 /**
  * `submit`: the user sends `text` as message `id` (`optionOf`: the message whose preset reply
- * it is; `inputs`: the additional inputs' values, or null when there are none).
+ * it is; `inputs`: the additional inputs' values, or null when there are none; `files`: the
+ * ids of the uploads it carries, in a multimodal chat).
  */
-export function submit(id, text, optionOf = null, inputs = null, example = null) {
+export function submit(id, text, optionOf = null, inputs = null, example = null, files = []) {
   const frame = withInputs(optionOf ? {type: SUBMIT, id, text, option_of: optionOf} : {type: SUBMIT, id, text}, inputs)
   if (Number.isInteger(example)) frame.example = example // an example card's text: its reply may be cached
+  if (files.length) frame.files = files
   return frame
 }
 

@@ -1,21 +1,22 @@
-"""Gradio's "chatinterface_multimodal" echo, the reply side: files come back as messages.
+"""Gradio's "chatinterface_multimodal" demo: an echo bot that takes files.
 
-Input files need ``multimodal=True`` (not built yet); this port echoes files the server has,
-the way the demo echoes the user's: a list mixing text and ``{"path": ...}`` dicts.
-Changed from Gradio: the imports, and ``blueprint()``.
+Changed from Gradio: the imports, ``chat_bp(...)`` instead of ``gr.ChatInterface(...)`` and
+``blueprint()``; ``type="messages"`` is dropped (the only type here). The files the reader
+attaches reach ``message["files"]`` and show in the conversation; the demo answers the text.
 """
-
-from pathlib import Path
 
 from flask_chatbot import chat_bp
 
-STATIC = Path(__file__).resolve().parent.parent / "static"
-
 
 def echo(message, history):
-    files = [STATIC / "bot.png", STATIC / "tone.wav"]
-    return [f"You said: {message}. Here are {len(files)} files:"] + [{"path": str(f)} for f in files]
+    return message["text"]
 
 
 def blueprint():
-    return chat_bp(echo, name="multimodal_echo", title="Multimodal echo")
+    return chat_bp(
+        fn=echo,
+        name="multimodal_echo",
+        examples=[{"text": "hello"}, {"text": "hola"}, {"text": "merhaba"}],
+        title="Echo Bot",
+        multimodal=True,
+    )

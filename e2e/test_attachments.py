@@ -1,0 +1,242 @@
+"""A multimodal chat in Chromium (issue 8): files attached by the button, by drag and drop
+and by paste, checked, uploaded with progress, cancelled, sent, refused and kept."""
+
+from __future__ import annotations
+
+import base64
+import re
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from harness import ChatController, Gunicorn
+from playwright.sync_api import Page, expect
+
+STATIC = Path(__file__).resolve().parent.parent / "sample_app" / "static"
+PNG = (STATIC / "bot.png").read_bytes()
+
+
+@pytest.fixture(scope="module")
+def display(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gunicorn]:
+    """e2e/display_app.py with its /uploads chat (images or .txt, 2 files, 200 KB), one worker."""
+    folder = tmp_path_factory.mktemp("uploads")
+    server = Gunicorn("display_app:create_app()", ready_path="/uploads/", CHATBOT_WORKERS="1",
+                      CHATBOT_UPLOAD_DIR=str(folder))
+    server.upload_dir = folder  # type: ignore[attr-defined]
+    server.start()
+    yield server
+    server.stop()
+
+
+def uploaded(server: Gunicorn) -> list[str]:
+    """The files the server holds (one folder each)."""
+    folder: Path = server.upload_dir  # type: ignore[attr-defined]
+    return sorted(p.name for p in folder.iterdir() if not p.name.startswith(".")) if folder.exists() else []
+
+
+def attach_by_button(page: Page, chat: ChatController, files: list) -> None:
+    with page.expect_file_chooser() as chooser:
+        chat.element.locator("[part~=attach-button]").click()
+    chooser.value.set_files(files)
+
+
+def drop(chat: ChatController, files: list[tuple[str, str, bytes]]) -> None:
+    """Drop files on the chat as a reader dragging them from the desktop does."""
+    chat.element.evaluate(
+        """(element, files) => {
+            const data = new DataTransfer()
+            for (const [name, type, b64] of files) {
+                data.items.add(new File([Uint8Array.from(atob(b64), c => c.charCodeAt(0))], name, {type}))
+            }
+            const frame = element.shadowRoot.querySelector('.frame')
+            for (const type of ['dragenter', 'dragover', 'drop']) {
+                frame.dispatchEvent(new DragEvent(type, {dataTransfer: data, bubbles: true, cancelable: true, composed: true}))
+            }
+        }""",
+        [[name, mime, base64.b64encode(body).decode()] for name, mime, body in files],
+    )
+
+
+def chips(chat: ChatController):
+    return chat.element.locator("[part~=attachment]")
+
+
+def test_files_attached_by_the_button_reach_fn_and_show_in_the_conversation(page: Page, display: Gunicorn, tmp_path) -> None:
+    chat = ChatController(page)
+    chat.open(f"{display.url}/uploads/")
+    notes = tmp_path / "notes.txt"
+    notes.write_text("remember the milk")
+    attach_by_button(page, chat, [str(STATIC / "bot.png"), str(notes)])
+    expect(chips(chat)).to_have_count(2)
+    expect(chat.element.locator(".attachment[data-state=done]")).to_have_count(2, timeout=10_000)
+    expect(chips(chat).first.locator("img")).to_have_js_property("naturalWidth", 64)  # a thumbnail, under the strict CSP
+    chat.send("look")
+    expect(chat.latest_assistant()).to_contain_text("look with ['bot.png', 'notes.txt'] after 0 files", timeout=10_000)
+    expect(chips(chat)).to_have_count(0)
+    # As in Gradio: a message per file, then the text.
+    users = chat.user_messages
+    expect(users).to_have_count(3)
+    expect(users.nth(0).locator("img")).to_have_attribute("src", re.compile(r"^/uploads/files/[\w-]{24}$"))
+    expect(users.nth(1)).to_contain_text("notes.txt")
+    expect(users.nth(2)).to_contain_text("look")
+    chat.send("again")
+    expect(chat.latest_assistant()).to_contain_text("again with [] after 2 files", timeout=10_000)
+    assert page.problems == []  # type: ignore[attr-defined]
+
+
+def test_files_dropped_on_the_chat_are_attached(page: Page, display: Gunicorn) -> None:
+    chat = ChatController(page)
+    chat.open(f"{display.url}/uploads/")
+    drop(chat, [("dropped.png", "image/png", PNG)])
+    expect(chat.element.locator(".attachment[data-state=done]")).to_have_count(1, timeout=10_000)
+    expect(chips(chat)).to_contain_text("dropped.png")
+    chat.input.press("Enter")  # files alone make a message
+    expect(chat.latest_assistant()).to_contain_text(" with ['dropped.png'] after 0 files", timeout=10_000)
+    assert page.problems == []  # type: ignore[attr-defined]
+
+
+def test_a_pasted_image_is_attached_and_long_pasted_text_becomes_a_file(page: Page, display: Gunicorn) -> None:
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    chat = ChatController(page)
+    chat.open(f"{display.url}/uploads/")
+    # A real paste (Ctrl+V) of what the system clipboard holds: first an image...
+    page.evaluate(
+        """async b64 => {
+            const bytes = Uint8Array.from(atob(b64), c => c.charCodeAt(0))
+            await navigator.clipboard.write([new ClipboardItem({'image/png': new Blob([bytes], {type: 'image/png'})})])
+        }""",
+        base64.b64encode(PNG).decode(),
+    )
+    chat.input.focus()
+    page.keyboard.press("Control+V")
+    expect(chat.element.locator(".attachment[data-state=done]")).to_have_count(1, timeout=10_000)
+    expect(chat.input).to_have_value("")
+    # ...then 1,500 characters of text: too long for the box, it becomes pasted-text.txt.
+    page.evaluate("text => navigator.clipboard.writeText(text)", "lorem ipsum " * 125)
+    page.keyboard.press("Control+V")
+    expect(chat.element.locator(".attachment[data-state=done]")).to_have_count(2, timeout=10_000)
+    expect(chips(chat).nth(1)).to_contain_text("pasted-text.txt")
+    expect(chat.input).to_have_value("")
+    # Short text pastes as text.
+    page.evaluate("text => navigator.clipboard.writeText(text)", "what are these?")
+    page.keyboard.press("Control+V")
+    expect(chat.input).to_have_value("what are these?")
+    chat.input.press("Enter")
+    expect(chat.latest_assistant()).to_contain_text("what are these? with ['image.png', 'pasted-text.txt']", timeout=10_000)
+    assert page.problems == []  # type: ignore[attr-defined]
+
+
+def test_files_the_chat_does_not_take_are_named_and_not_uploaded(page: Page, display: Gunicorn) -> None:
+    chat = ChatController(page)
+    chat.open(f"{display.url}/uploads/")
+    before = uploaded(display)
+    drop(chat, [("report.pdf", "application/pdf", b"%PDF-1.4"), ("huge.png", "image/png", PNG + b"\0" * 300_000)])
+    note = chat.element.locator("[part~=input-note]")
+    expect(note).to_contain_text("“report.pdf” is not a file this chat takes (it takes images or .txt files).")
+    expect(note).to_contain_text("“huge.png” is larger than the limit of 200 KB.")
+    expect(chips(chat)).to_have_count(0)
+    drop(chat, [(f"{n}.png", "image/png", PNG) for n in "abc"])
+    expect(note).to_have_text("“c.png” not attached: a message may carry at most 2 files.")
+    expect(chips(chat)).to_have_count(2)
+    expect(chat.element.locator(".attachment[data-state=done]")).to_have_count(2, timeout=10_000)
+    assert len(uploaded(display)) == len(before) + 2
+    assert page.problems == []  # type: ignore[attr-defined]
+
+
+def test_an_upload_shows_progress_and_can_be_cancelled(page: Page, display: Gunicorn) -> None:
+    chat = ChatController(page)
+    chat.open(f"{display.url}/uploads/")
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    cdp.send("Network.emulateNetworkConditions",
+             {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": 20_000})
+    drop(chat, [("slow.png", "image/png", PNG + b"\0" * 150_000)])
+    chip = chips(chat).first
+    progress = chip.locator("progress")
+    expect(progress).to_be_visible()
+    expect(chat.element.locator(".attachment[data-state=uploading]")).to_have_count(1)
+    page.wait_for_function(
+        "el => el.shadowRoot.querySelector('.attachment progress').value > 0", arg=chat.element.element_handle(), timeout=10_000
+    )
+    cancel = chip.get_by_role("button", name="Cancel upload of slow.png")
+    cancel.click()
+    expect(chips(chat)).to_have_count(0)
+    cdp.send("Network.emulateNetworkConditions",
+             {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1})
+    # The message sent next carries only the file attached after. (Whether the server got the
+    # cancelled file whole before the abort depends on the network; a part of one is never
+    # kept: tests/test_uploads.py.)
+    drop(chat, [("after.png", "image/png", PNG)])
+    expect(chat.element.locator(".attachment[data-state=done]")).to_have_count(1, timeout=10_000)
+    chat.send("which?")
+    expect(chat.latest_assistant()).to_contain_text("which? with ['after.png']", timeout=10_000)
+    assert _no_partial_files(display.upload_dir), "a partial upload was left behind"  # type: ignore[attr-defined]
+    assert page.problems == []  # type: ignore[attr-defined]
+
+
+def _no_partial_files(folder: Path) -> bool:
+    """Waits (up to 10 s) until no upload is half written in ``folder``."""
+    deadline = time.monotonic() + 10
+    while any(p.name.startswith(".tmp-") for p in folder.iterdir()):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def test_a_refused_message_gives_its_text_and_files_back(page: Page, display: Gunicorn) -> None:
+    chat = ChatController(page)
+    chat.open(f"{display.url}/uploads/")
+    drop(chat, [("keep.png", "image/png", PNG)])
+    expect(chat.element.locator(".attachment[data-state=done]")).to_have_count(1, timeout=10_000)
+    chat.send("refuse")
+    expect(chat.element.locator("[part~=input-note]")).to_have_text("Not that one.")
+    expect(chat.input).to_have_value("refuse")
+    expect(chips(chat)).to_have_count(1)
+    expect(chips(chat)).to_contain_text("keep.png")
+    expect(chat.messages).to_have_count(0)
+    chat.send("fine")
+    expect(chat.latest_assistant()).to_contain_text("fine with ['keep.png']", timeout=10_000)
+    assert page.problems == []  # type: ignore[attr-defined]
+
+
+def test_a_reload_keeps_the_files_and_they_stay_this_conversation_s(page: Page, display: Gunicorn) -> None:
+    chat = ChatController(page)
+    chat.open(f"{display.url}/uploads/")
+    drop(chat, [("mine.png", "image/png", PNG)])
+    expect(chat.element.locator(".attachment[data-state=done]")).to_have_count(1, timeout=10_000)
+    chat.send("first")
+    expect(chat.latest_assistant()).to_contain_text("first with ['mine.png']", timeout=10_000)
+    page.reload()
+    expect(chat.element).to_have_attribute("data-connection", "online", timeout=10_000)
+    expect(chat.user_messages.first.locator("img")).to_be_visible()
+    chat.send("second")  # the server took the resent conversation, the upload included
+    expect(chat.latest_assistant()).to_contain_text("second with [] after 1 files", timeout=10_000)
+    assert page.problems == []  # type: ignore[attr-defined]
+
+
+def test_the_sample_app_s_multimodal_bot_and_its_example_with_a_file(page: Page, sample_app: Gunicorn) -> None:
+    chat = ChatController(page)
+    chat.open(f"{sample_app.url}/files-demo/")
+    card = chat.element.locator("[part~=example]").first
+    expect(card).to_contain_text("bot.png")
+    expect(card.locator("img")).to_have_js_property("naturalWidth", 64)
+    card.click()
+    expect(chat.assistant_messages.first).to_contain_text("You sent 1 file", timeout=10_000)
+    expect(chat.assistant_messages.last.locator("img")).to_be_visible()  # the bot shows it back
+    expect(chat.user_messages.first.locator("img")).to_be_visible()
+    expect(chat.user_messages.last).to_contain_text("What is in this picture?")
+    assert page.problems == []  # type: ignore[attr-defined]
+
+
+def test_gradio_s_multimodal_echo_demo_ports(page: Page, sample_app: Gunicorn) -> None:
+    chat = ChatController(page)
+    chat.open(f"{sample_app.url}/demos/multimodal_echo/")
+    drop(chat, [("cat.png", "image/png", PNG)])
+    expect(chat.element.locator(".attachment[data-state=done]")).to_have_count(1, timeout=10_000)
+    chat.send("meow")
+    expect(chat.latest_assistant().locator("[part~=content]")).to_have_text("meow", timeout=10_000)
+    expect(chat.user_messages.first.locator("img")).to_be_visible()
+    assert page.problems == []  # type: ignore[attr-defined]
+

@@ -1,0 +1,143 @@
+// How files get into a multimodal chat's message: the attach button, files dropped on the
+// chat, images pasted into the box, and pasted text too long for it (config's
+// max_plain_text_length), which becomes a .txt file. Only this wiring is in the element's
+// bundle; the tray that uploads and shows the files (attachments.js) loads on first use, so
+// a chat of text downloads none of it.
+
+import {typeRefusal} from './file-rules.js'
+
+/** config.upload resolved like the socket: against config.json of the element's `src`. */
+export function uploadURL(config, src) {
+  if (!config.multimodal || typeof config.upload !== 'string' || !src) return null
+  return new URL(config.upload, new URL(`${src.replace(/\/+$/, '')}/config.json`, document.baseURI)).href
+}
+
+/**
+ *     const intake = new AttachIntake(parts, {uploadKey: () => promise, say: text => ...})
+ *     intake.connect(signal)
+ *     intake.configure(config, uploadURL)
+ *     intake.status()  // the message's files: {files: [{id, name, size, mime_type}], uploading, failed}
+ */
+export class AttachIntake {
+  #parts
+  #host
+  #config = null
+  #uploadURL = null
+  #tray = null // a promise of attachments.js's Tray
+
+  constructor(parts, host) {
+    this.#parts = parts
+    this.#host = host
+  }
+
+  /** Whether this chat takes files (config.multimodal with an upload route). */
+  get enabled() {
+    return Boolean(this.#config?.multimodal && this.#uploadURL)
+  }
+
+  /** config.json's file options; `uploadURL` its `upload` route, resolved. */
+  configure(config, uploadURL) {
+    this.#config = config
+    this.#uploadURL = config.multimodal && uploadURL ? uploadURL : null
+    const {attachButton, fileInput} = this.#parts
+    attachButton.hidden = !this.enabled || !(config.sources ?? ['upload']).includes('upload')
+    fileInput.accept = config.file_accept || ''
+    fileInput.multiple = config.max_files !== 1
+    this.#tray?.then(tray => tray.configure(config, this.#uploadURL))
+  }
+
+  connect(signal) {
+    const {attachButton, fileInput, textarea, frame} = this.#parts
+    attachButton.addEventListener('click', () => fileInput.click(), {signal})
+    fileInput.addEventListener(
+      'change',
+      () => {
+        this.add([...fileInput.files])
+        fileInput.value = '' // the same file may be picked again
+      },
+      {signal},
+    )
+    textarea.addEventListener('paste', event => this.#paste(event), {signal})
+    const carriesFiles = event => this.enabled && event.dataTransfer?.types.includes('Files')
+    for (const type of ['dragenter', 'dragover']) {
+      frame.addEventListener(
+        type,
+        event => {
+          if (!carriesFiles(event)) return
+          event.preventDefault()
+          event.dataTransfer.dropEffect = 'copy'
+          frame.classList.add('dragging')
+        },
+        {signal},
+      )
+    }
+    frame.addEventListener('dragleave', event => !frame.contains(event.relatedTarget) && frame.classList.remove('dragging'), {signal})
+    frame.addEventListener(
+      'drop',
+      event => {
+        frame.classList.remove('dragging')
+        if (!carriesFiles(event)) return
+        event.preventDefault()
+        this.add([...event.dataTransfer.files])
+      },
+      {signal},
+    )
+  }
+
+  /** Attach `files` (File objects): checked, shown and uploaded by the tray. */
+  add(files) {
+    if (!this.enabled || !files.length) return
+    this.#loadTray().then(tray => tray.add(files))
+  }
+
+  /** The message's files: `{files, uploading, failed}` (see attachments.js). */
+  status() {
+    return this.#status?.() ?? {files: [], uploading: 0, failed: 0}
+  }
+
+  /** Take the tray's files for a message being sent; `restore()` puts them back. */
+  take() {
+    return this.#take?.() ?? []
+  }
+
+  restore(entries) {
+    if (entries.length) this.#loadTray().then(tray => tray.restore(entries))
+  }
+
+  /** `entries` were sent for good (a newer message went since). */
+  release(entries) {
+    if (entries.length) this.#tray?.then(tray => tray.release(entries))
+  }
+
+  #status = null
+  #take = null
+
+  #loadTray() {
+    this.#tray ??= import('./attachments.js').then(({Tray}) => {
+      const tray = new Tray(this.#parts.attachments, {uploadKey: this.#host.uploadKey, say: this.#host.say})
+      tray.configure(this.#config, this.#uploadURL)
+      this.#status = () => tray.status()
+      this.#take = () => tray.take()
+      return tray
+    })
+    return this.#tray
+  }
+
+  #paste(event) {
+    if (!this.enabled) return
+    const data = event.clipboardData
+    const files = [...(data?.files ?? [])]
+    if (files.length) {
+      event.preventDefault()
+      this.add(files)
+      return
+    }
+    // Long text would swamp the box: it becomes a file, as in Gradio, when text files are taken.
+    const text = data?.getData('text/plain') ?? ''
+    const limit = this.#config.max_plain_text_length ?? 1000
+    if (text.length > limit && !typeRefusal(this.#config, 'pasted-text.txt', 'text/plain')) {
+      event.preventDefault()
+      this.add([new File([text], 'pasted-text.txt', {type: 'text/plain'})])
+    }
+  }
+}
