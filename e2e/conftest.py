@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from harness import CHROMIUM_ARGS, Gunicorn, chromium_path
-from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
+from harness import CHROMIUM_ARGS, Gunicorn, chromium_path, watch_problems
+from playwright.sync_api import Browser, Page, sync_playwright
 
 
 @pytest.fixture(scope="session")
@@ -23,19 +23,6 @@ def sample_app() -> Iterator[Gunicorn]:
     server.start()
     yield server
     server.stop()
-
-
-def watch_problems(page: Page) -> list[str]:
-    """The console errors (CSP violations included) and uncaught errors of ``page``, as they come."""
-    problems: list[str] = []
-
-    def on_console(message: ConsoleMessage) -> None:
-        if message.type == "error":
-            problems.append(message.text)
-
-    page.on("console", on_console)
-    page.on("pageerror", lambda error: problems.append(str(error)))
-    return problems
 
 
 @pytest.fixture

@@ -157,6 +157,10 @@ def create_app() -> Flask:
                 max_file_size="200kb", validator=lambda m: validate(m["text"] != "refuse", "Not that one.")),
         url_prefix="/uploads",
     )
+    # Any file, and the microphone.
+    app.register_blueprint(
+        chat_bp(files_echo, name="voice", multimodal=True, sources=["upload", "microphone"]), url_prefix="/voice"
+    )
     # Gradio 4's labelled buttons.
     app.register_blueprint(chat_bp(numbered, name="labels", retry_btn="🔄 Retry", undo_btn="↩️ Undo",
                                    clear_btn="🗑️ Clear"), url_prefix="/labels")

@@ -15,7 +15,7 @@ from pathlib import Path
 from collections.abc import Callable
 from typing import IO, Any
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import ConsoleMessage, Page, expect
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM_ARGS = [
@@ -142,3 +142,16 @@ def wait_for_events(server: Gunicorn, page: Page, check: Callable[[list[list[Any
             return seen
         page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
     raise AssertionError(f"the listeners saw {listener_events(server)}")
+
+
+def watch_problems(page: Page) -> list[str]:
+    """The console errors (CSP violations included) and uncaught errors of ``page``, as they come."""
+    problems: list[str] = []
+
+    def on_console(message: ConsoleMessage) -> None:
+        if message.type == "error":
+            problems.append(message.text)
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    return problems

@@ -10,8 +10,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from harness import ChatController, Gunicorn
-from playwright.sync_api import Page, expect
+from harness import CHROMIUM_ARGS, ChatController, Gunicorn, chromium_path, watch_problems
+from playwright.sync_api import Browser, Page, expect
 
 STATIC = Path(__file__).resolve().parent.parent / "sample_app" / "static"
 PNG = (STATIC / "bot.png").read_bytes()
@@ -175,6 +175,24 @@ def test_an_upload_shows_progress_and_can_be_cancelled(page: Page, display: Guni
     assert page.problems == []  # type: ignore[attr-defined]
 
 
+def test_enter_while_a_file_uploads_sends_the_message_once_it_is_up(page: Page, display: Gunicorn) -> None:
+    chat = ChatController(page)
+    chat.open(f"{display.url}/uploads/")
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    cdp.send("Network.emulateNetworkConditions",
+             {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": 100_000})
+    drop(chat, [("big.png", "image/png", PNG + b"\0" * 150_000)])
+    expect(chat.element.locator(".attachment[data-state=uploading]")).to_have_count(1)
+    chat.send("when it is up")
+    expect(chat.element.locator("[part~=input-note]")).to_have_text("Sending once the file is uploaded…")
+    expect(chat.input).to_have_value("when it is up")  # not sent yet
+    expect(chat.latest_assistant()).to_contain_text("when it is up with ['big.png']", timeout=15_000)
+    expect(chat.input).to_have_value("")
+    expect(chat.element.locator("[part~=input-note]")).to_be_hidden()
+    assert page.problems == []  # type: ignore[attr-defined]
+
+
 def _no_partial_files(folder: Path) -> bool:
     """Waits (up to 10 s) until no upload is half written in ``folder``."""
     deadline = time.monotonic() + 10
@@ -214,6 +232,36 @@ def test_a_reload_keeps_the_files_and_they_stay_this_conversation_s(page: Page, 
     chat.send("second")  # the server took the resent conversation, the upload included
     expect(chat.latest_assistant()).to_contain_text("second with [] after 1 files", timeout=10_000)
     assert page.problems == []  # type: ignore[attr-defined]
+
+
+def test_a_voice_message_recorded_from_the_microphone_is_attached_as_audio(browser: Browser, display: Gunicorn) -> None:
+    # Chromium's fake microphone (a tone) and no permission prompt: a browser of its own.
+    fake_microphone = browser.browser_type.launch(
+        executable_path=chromium_path(),
+        args=[*CHROMIUM_ARGS, "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"],
+    )
+    try:
+        page = fake_microphone.new_page()
+        problems = watch_problems(page)
+        chat = ChatController(page)
+        chat.open(f"{display.url}/voice/")
+        mic = chat.element.locator("[part~=mic-button]")
+        expect(mic).to_have_attribute("aria-label", "Record a voice message")
+        mic.click()
+        expect(mic).to_have_attribute("aria-pressed", "true")
+        expect(mic).to_have_text("0:01", timeout=5_000)  # a second of sound
+        mic.click()
+        expect(mic).to_have_attribute("aria-pressed", "false")
+        expect(chat.element.locator(".attachment[data-state=done]")).to_have_count(1, timeout=10_000)
+        expect(chips(chat)).to_contain_text(re.compile(r"recording-\d{8}-\d{6}\.webm"))
+        chat.send("listen")
+        expect(chat.latest_assistant()).to_contain_text(re.compile(r"listen with \['recording-[\d-]+\.webm'\]"), timeout=10_000)
+        player = chat.user_messages.first.locator("audio")
+        expect(player).to_have_count(1)  # shown as a voice message, not a video
+        page.wait_for_function("a => a.readyState >= 1 && a.duration > 0.5", arg=player.element_handle(), timeout=10_000)
+        assert problems == []
+    finally:
+        fake_microphone.close()
 
 
 def test_the_sample_app_s_multimodal_bot_and_its_example_with_a_file(page: Page, sample_app: Gunicorn) -> None:

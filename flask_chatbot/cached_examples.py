@@ -72,8 +72,11 @@ def compute(bot: Bot, index: int) -> list[dict[str, Any]]:
     """Run fn on example ``index`` in an empty conversation (eager caching): its last value,
     as the assistant messages a conversation would keep."""
     example = bot.options.examples[index]
+    message: Any = example.text
+    if bot.options.multimodal and bot.content is not None:  # its files as a conversation gives them
+        message = {"text": example.text, "files": [str(bot.content.store.add_path(p).path) for p in example.files]}
     values: list[Any] = []
-    run_fn(bot.fn, (example.text, bot.system(), *example_values(bot, index)), Cancel(), values.append)
+    run_fn(bot.fn, (message, bot.system(), *example_values(bot, index)), Cancel(), values.append)
     if not values:
         return []
     value = values[-1]

@@ -161,3 +161,36 @@ def test_cache_mode_takes_gradio_s_values_and_environment_variable(monkeypatch) 
     app = Flask(__name__)
     app.register_blueprint(chat_bp(lambda m, h: "ok", examples=["a"], cache_examples=True), url_prefix="/chat")
     assert app.test_client().get("/chat/config.json").json["cache_examples"] is True
+
+
+@pytest.mark.parametrize("mode", ["eager", "lazy"])
+def test_a_multimodal_example_with_a_file_is_cached_and_its_file_shown(serve_app, store, tmp_path, mode) -> None:
+    # Gradio 6.31 crashes caching examples with files; here they cache like any other.
+    picture = tmp_path / "cat.png"
+    picture.write_bytes(b"\x89PNG\r\n\x1a\n")
+    calls = []
+
+    def fn(message, history):
+        calls.append(message)
+        return f"{message['text']}: {[Path(p).name for p in message['files']]} of {Path(message['files'][0]).stat().st_size} bytes"
+
+    options = {"multimodal": True, "examples": [{"text": "what is it?", "files": [str(picture)]}],
+               "cache_examples": True, "cache_mode": mode}
+    app = Flask(__name__)
+    app.register_blueprint(chat_bp(fn, **options), url_prefix="/chat")
+    for thread in threading.enumerate():  # an eager cache computes in the background
+        if thread.name == "flask_chatbot.examples":
+            thread.join(10)
+    server = serve_app(app)
+    for conversation in range(2):
+        client = Client(f"ws://127.0.0.1:{server.port}/chat/socket")
+        client.hello()
+        frames = click(client, 0, "what is it?")
+        shown = [f["message"] for f in frames if f["type"] == "message"]
+        assert shown[0]["role"] == "user" and shown[0]["content"]["component"] == "image"  # the example's file
+        assert shown[1]["content"] == "what is it?" and shown[1]["id"] == "u1"
+        # Computed here (lazy, first time): streamed, ending in a done frame; else shown at once.
+        replies = list(final_text(frames).values()) or [shown[-1]["content"]]
+        assert replies == ["what is it?: ['cat.png'] of 8 bytes"]
+        client.close()
+    assert len(calls) == 1 and cached_files(store) == ["0.json"]

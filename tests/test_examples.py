@@ -49,7 +49,7 @@ def test_gradio_5_s_forms_port_unchanged() -> None:
         ({"examples": "hello"}, "must be a list"),
         ({"examples": ["a", "b"], "example_labels": ["one"]}, "1 entries for 2 examples"),
         ({"examples": ["a"], "example_icons": "x.png"}, "example_icons must be a list"),
-        ({"examples": [{"text": "see", "files": ["cat.png"]}]}, "files"),
+        ({"examples": [{"text": "see", "files": ["cat.png"]}]}, "examples with files need a multimodal chat"),
         ({"examples": [["hi", 0.5]]}, "this chat has none"),
         ({"examples": [["hi", 50]], "additional_inputs": [Slider(0, 10)], "fn": lambda m, h, x: "ok"}, "50 is outside 0–10"),
         ({"examples": [["hi"]], "additional_inputs": [Slider(0, 10)], "fn": lambda m, h, x: "ok"}, "needs a message and 1 values"),

@@ -332,3 +332,26 @@ def test_delete_cache_removes_old_files(serve, upload_dir) -> None:
     while (upload_dir / info["id"]).exists():
         assert time.monotonic() < deadline, "delete_cache did not remove the old file"
         time.sleep(0.05)
+
+
+def test_examples_with_files_need_a_multimodal_chat_and_files_that_exist(tmp_path) -> None:
+    picture = tmp_path / "cat.png"
+    picture.write_bytes(PNG)
+    with pytest.raises(OptionsError, match="examples with files need a multimodal chat"):
+        chat_bp(lambda m, h: "", examples=[{"text": "look", "files": [str(picture)]}])
+    with pytest.raises(OptionsError, match="examples: cannot use"):
+        chat_bp(lambda m, h: "", multimodal=True, examples=[{"text": "look", "files": [str(tmp_path / "gone.png")]}])
+    chat_bp(lambda m, h: "", multimodal=True, examples=[{"files": [picture]}])  # files alone, a Path
+
+
+def test_an_example_s_files_come_from_the_server_never_from_the_frame(serve, tmp_path) -> None:
+    picture = tmp_path / "cat.png"
+    picture.write_bytes(PNG)
+    fn, calls = recording_bot()
+    server, client, key = open_chat(serve, fn, examples=[{"text": "look", "files": [str(picture)]}])
+    mine = post(server.port, PNG, name="mine.png", key=key)[1]
+    client.send({"type": "submit", "id": "u1", "text": "look", "example": 0, "files": [mine["id"]]})
+    assert client.recv()["code"] == "bad_frame"
+    client.send({"type": "submit", "id": "u1", "text": "look", "example": 0})
+    client.recv_until("idle")
+    assert [Path(p).name for p in calls[0][0]["files"]] == ["cat.png"]

@@ -1,8 +1,9 @@
 // How files get into a multimodal chat's message: the attach button, files dropped on the
-// chat, images pasted into the box, and pasted text too long for it (config's
-// max_plain_text_length), which becomes a .txt file. Only this wiring is in the element's
-// bundle; the tray that uploads and shows the files (attachments.js) loads on first use, so
-// a chat of text downloads none of it.
+// chat, images pasted into the box, pasted text too long for it (config's
+// max_plain_text_length), which becomes a .txt file, and the microphone (config.sources).
+// Only this wiring is in the element's bundle; the tray that uploads and shows the files
+// (attachments.js) and the recorder (recorder.js) load on first use, so a chat of text
+// downloads none of it.
 
 import {typeRefusal} from './file-rules.js'
 
@@ -39,16 +40,19 @@ export class AttachIntake {
   configure(config, uploadURL) {
     this.#config = config
     this.#uploadURL = config.multimodal && uploadURL ? uploadURL : null
-    const {attachButton, fileInput} = this.#parts
-    attachButton.hidden = !this.enabled || !(config.sources ?? ['upload']).includes('upload')
+    const {attachButton, micButton, fileInput} = this.#parts
+    const sources = Array.isArray(config.sources) ? config.sources : ['upload']
+    attachButton.hidden = !this.enabled || !sources.includes('upload')
+    micButton.hidden = !this.enabled || !sources.includes('microphone') || !globalThis.MediaRecorder
     fileInput.accept = config.file_accept || ''
     fileInput.multiple = config.max_files !== 1
     this.#tray?.then(tray => tray.configure(config, this.#uploadURL))
   }
 
   connect(signal) {
-    const {attachButton, fileInput, textarea, frame} = this.#parts
+    const {attachButton, micButton, fileInput, textarea, frame} = this.#parts
     attachButton.addEventListener('click', () => fileInput.click(), {signal})
+    micButton.addEventListener('click', () => this.#loadRecorder().then(recorder => recorder.toggle()), {signal})
     fileInput.addEventListener(
       'change',
       () => {
@@ -111,6 +115,14 @@ export class AttachIntake {
 
   #status = null
   #take = null
+  #recorder = null // a promise of recorder.js's Recorder
+
+  #loadRecorder() {
+    this.#recorder ??= import('./recorder.js').then(
+      ({Recorder}) => new Recorder(this.#parts.micButton, {file: file => this.add([file]), say: this.#host.say}),
+    )
+    return this.#recorder
+  }
 
   #loadTray() {
     this.#tray ??= import('./attachments.js').then(({Tray}) => {

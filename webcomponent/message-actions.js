@@ -2,7 +2,7 @@
 // a code block, copying the whole conversation. The buttons are built here; one delegated
 // listener on the log handles them all, so a message costs no listener of its own.
 
-import {icon} from './parts.js'
+import {icon} from './icons.js'
 
 const COPIED_FOR_MS = 1500
 
