@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import re
+import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -193,6 +194,23 @@ def test_enter_while_a_file_uploads_sends_the_message_once_it_is_up(page: Page, 
     assert page.problems == []  # type: ignore[attr-defined]
 
 
+def test_under_gunicorn_a_body_cut_short_is_refused_and_not_kept(display: Gunicorn) -> None:
+    """gunicorn ends a body early without an error when the client stops sending: the size it
+    announced tells the server the file is not whole."""
+    before = uploaded(display)
+    raw = socket.create_connection(("127.0.0.1", display.port), timeout=10)
+    raw.sendall(
+        b"POST /uploads/upload?name=report.png HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        b"X-Chatbot-Upload-Key: " + b"k" * 32 + b"\r\nContent-Length: 100000\r\n\r\n" + PNG[:29]
+    )
+    raw.shutdown(socket.SHUT_WR)  # the reader cancelled: nothing more comes
+    answer = raw.recv(65536).decode()
+    raw.close()
+    assert answer.startswith("HTTP/1.1 400") and '"incomplete"' in answer
+    assert uploaded(display) == before
+    assert _no_partial_files(display.upload_dir)  # type: ignore[attr-defined]
+
+
 def _no_partial_files(folder: Path) -> bool:
     """Waits (up to 10 s) until no upload is half written in ``folder``."""
     deadline = time.monotonic() + 10
@@ -216,6 +234,34 @@ def test_a_refused_message_gives_its_text_and_files_back(page: Page, display: Gu
     expect(chat.messages).to_have_count(0)
     chat.send("fine")
     expect(chat.latest_assistant()).to_contain_text("fine with ['keep.png']", timeout=10_000)
+    assert page.problems == []  # type: ignore[attr-defined]
+
+
+def test_files_given_back_after_a_refusal_keep_within_the_limit(page: Page, display: Gunicorn) -> None:
+    chat = ChatController(page)
+    chat.open(f"{display.url}/uploads/")  # at most 2 files a message
+    drop(chat, [("a.png", "image/png", PNG), ("b.png", "image/png", PNG)])
+    expect(chat.element.locator(".attachment[data-state=done]")).to_have_count(2, timeout=10_000)
+    chat.input.fill("refuse")
+    # Sent, and a third file attached before the refusal comes back (in one task: no frame
+    # from the server can arrive in between).
+    chat.element.evaluate(
+        """(element, b64) => {
+            element.shadowRoot.querySelector('form').requestSubmit()
+            const data = new DataTransfer()
+            data.items.add(new File([Uint8Array.from(atob(b64), c => c.charCodeAt(0))], 'c.png', {type: 'image/png'}))
+            element.shadowRoot.querySelector('.frame').dispatchEvent(new DragEvent('drop', {dataTransfer: data, bubbles: true, cancelable: true}))
+        }""",
+        base64.b64encode(PNG).decode(),
+    )
+    note = chat.element.locator("[part~=input-note]")
+    expect(note).to_have_text("Not that one. “b.png” not put back: a message may carry at most 2 files.")
+    expect(chips(chat)).to_have_count(2)
+    expect(chips(chat).nth(0)).to_contain_text("c.png")
+    expect(chips(chat).nth(1)).to_contain_text("a.png")
+    expect(chat.element.locator(".attachment[data-state=done]")).to_have_count(2, timeout=10_000)
+    chat.send("fine")
+    expect(chat.latest_assistant()).to_contain_text("fine with ['c.png', 'a.png']", timeout=10_000)
     assert page.problems == []  # type: ignore[attr-defined]
 
 

@@ -164,7 +164,9 @@ class Actions:
             del session.history[index:]
             # A multimodal turn's files stay; fn gets them with the new text (turn_of).
             history_for_fn = session.history_for_fn(session.history[:start])
-            session.history.append({"id": new_id, "role": "user", "content": text})
+            # The new version stays in its turn, with the turn's files (multimodal.turn_of).
+            turn = {"turn": message["turn"]} if "turn" in message else {}
+            session.history.append({"id": new_id, "role": "user", "content": text, **turn})
         session.show_user_message(new_id, text)
         if self._notify("edit", data, before):
             session.outbox.send(protocol.idle())

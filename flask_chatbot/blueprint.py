@@ -84,6 +84,8 @@ def chat_bp(fn: Callable[..., Any], *, name: str = "chat", **options: Any) -> Bl
     input_names = _check_signature(fn, len(opts.additional_inputs))
     renderer = Renderer(opts.render_options)
     content = _content_hooks(opts, renderer)
+    # A multimodal example's files, stored now (a wrong path fails at start-up).
+    example_files = [store_images("examples", list(e.files), content.store) for e in opts.examples]
     bot = Bot(
         fn=fn,
         options=opts,
@@ -97,10 +99,10 @@ def chat_bp(fn: Callable[..., Any], *, name: str = "chat", **options: Any) -> Bl
         )
         if opts.cache_examples and opts.examples
         else None,
+        example_file_ids=frozenset(i for ids in example_files for i in ids if i),
     )
     avatars = store_images("avatar_images", opts.avatar_images, bot.content.store)
     icons = store_images("example_icons", [e.icon for e in opts.examples], bot.content.store)
-    example_files = [store_images("examples", list(e.files), bot.content.store) for e in opts.examples]
     # Each input as the element shows it; one without a label is named after fn's parameter.
     additional_inputs = [describe_input(c) for c in opts.additional_inputs]
     for spec, parameter in zip(additional_inputs, input_names + [None] * len(additional_inputs)):
@@ -228,8 +230,8 @@ def chat_bp(fn: Callable[..., Any], *, name: str = "chat", **options: Any) -> Bl
         if reason is None:
             return None
         # %r: the Origin and Host are the client's text; repr keeps them on one line.
-        log.warning("Refused the WebSocket handshake at %s from Origin %r (Host %r): %s",
-                    request.path, origin, request.host, reason)
+        what = "an upload" if request.endpoint.endswith(".upload") else "the WebSocket handshake"
+        log.warning("Refused %s at %s from Origin %r (Host %r): %s", what, request.path, origin, request.host, reason)
         if request.endpoint.endswith(".upload"):
             return Response("Uploads are not accepted from that origin.\n", 403, mimetype="text/plain")
         return Response("This WebSocket does not accept connections from that origin.\n", 403, mimetype="text/plain")

@@ -61,6 +61,7 @@ DEFAULT_MAX_BYTES = 1024 * 1024 * 1024
 _META = ".meta.json"
 _CHUNK = 1024 * 1024
 _DEDUP_ENTRIES = 1024
+_LEFTOVER_AGE = 3600  # a write older than this is not in progress
 
 
 class FileStoreError(ChatbotError):
@@ -74,6 +75,10 @@ class FileTooLarge(FileStoreError):
         super().__init__(f"{name!r} is larger than the limit of {max_bytes} bytes")
         self.name = name
         self.max_bytes = max_bytes
+
+
+class FileIncomplete(FileStoreError):
+    """A stream that ended before the size it announced; nothing of it is kept."""
 
 
 class FileRefused(FileStoreError):
@@ -197,11 +202,13 @@ class FileStore:
         max_bytes: int | None = None,
         kind: str = "file",
         owner: str | None = None,
+        expected_size: int | None = None,
     ) -> StoredFile:
         """Store what ``stream`` gives, stopping with :class:`FileTooLarge` as soon as it
         passes ``max_bytes`` (default: the store's): the cap holds while receiving. Nothing
-        of a stream that fails (too large, the client gone) is left behind. ``owner`` marks
-        an upload: only a session holding its key may name it (uploads.py)."""
+        of a stream that fails (too large, the client gone, shorter than ``expected_size``:
+        :class:`FileIncomplete`) is left behind. ``owner`` marks an upload: only a session
+        holding its key may name it (uploads.py)."""
         if kind not in ("file", HTML_REPR):
             raise ValueError(f"kind must be 'file' or {HTML_REPR!r}, not {kind!r}")
         limit = self.max_bytes if max_bytes is None else min(max_bytes, self.max_bytes)
@@ -217,6 +224,9 @@ class FileStore:
                     if size > limit:
                         raise FileTooLarge(display, limit)
                     out.write(chunk)
+            if expected_size is not None and size != expected_size:
+                # gunicorn ends a request body early, without an error, when the client goes.
+                raise FileIncomplete(f"{display!r} arrived with {size} of its {expected_size} bytes")
             meta = {"name": display, "file": blob, "size": size, "mime_type": mime, "kind": kind, "created": time.time(),
                     "owner": owner}
             (building / _META).write_text(json.dumps(meta), encoding="utf-8")
@@ -297,6 +307,18 @@ class FileStore:
                     )
             self._root = Path(os.path.realpath(self._root))
             self._ready = True
+            self._sweep_leftovers()
+
+    def _sweep_leftovers(self) -> None:
+        """Half-written files of a process that died mid-write (a restart during an upload):
+        gone at the next start, whether or not anything cleans the store."""
+        cutoff = time.time() - _LEFTOVER_AGE
+        for entry in os.scandir(self._root):
+            try:
+                if entry.name.startswith((".tmp-", ".del-")) and entry.stat(follow_symlinks=False).st_mtime < cutoff:
+                    shutil.rmtree(entry.path, ignore_errors=True)
+            except FileNotFoundError:
+                continue
 
     def _check_allowed(self, given: str, real: Path) -> None:
         # ``real`` has its links resolved: ``out/link.png -> ../.env`` is ``.env``.
@@ -390,6 +412,7 @@ def _user() -> str:
 __all__ = [
     "DEFAULT_MAX_BYTES",
     "FILE_ID",
+    "FileIncomplete",
     "FileRefused",
     "FileStore",
     "FileStoreError",

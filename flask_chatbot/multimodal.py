@@ -8,12 +8,16 @@ an edit rebuilds fn's value from those messages (:func:`turn_of`).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from .content_sources import file_info, kind_for_mime
 from .errors import ProtocolError
-from .files import StoredFile
+from .files import FileStoreError, StoredFile
 from .messages import new_message_id
+
+log = logging.getLogger("flask_chatbot")
 
 if TYPE_CHECKING:
     from .session import ChatSession
@@ -57,19 +61,26 @@ def example_files(session: ChatSession, index: int) -> list[StoredFile]:
     """The files of example ``index``, from the app's paths (stored again if a cleanup took
     them: the store knows a path it has, so this is cheap)."""
     assert session.bot.content is not None
-    return [session.bot.content.store.add_path(path) for path in session.bot.options.examples[index].files]
+    try:
+        return [session.bot.content.store.add_path(path) for path in session.bot.options.examples[index].files]
+    except (OSError, FileStoreError) as exc:
+        log.error("Example %d's files cannot be sent: %s", index, exc)
+        raise ProtocolError(FILE_REFUSED, "This example's files are no longer available.") from None
 
 
 def user_messages(session: ChatSession, message_id: str, text: str, files: list[StoredFile]) -> list[dict[str, Any]]:
     """The history entries of a message: one per file, then the text's (with ``message_id``;
-    without text the last file takes that id, so the element's echo finds it)."""
-    hooks = session.bot.content
+    without text the last file takes that id, so the element's echo finds it). Each carries
+    ``turn``, the message's id, which only the server sees: a retry or an edit finds the
+    turn's files by it (:func:`turn_of`)."""
     entries: list[dict[str, Any]] = []
     for stored in files:
-        assert hooks is not None
-        entries.append({"id": new_message_id(), "role": "user", "content": hooks.to_content({"path": str(stored.path)})})
-    if text or not entries:
-        entries.append({"id": message_id, "role": "user", "content": text})
+        # Built from what the checks found, not from the disk again: a cleanup since then
+        # cannot fail the message halfway.
+        content = {"component": kind_for_mime(stored.mime_type), "file": file_info(stored)}
+        entries.append({"id": new_message_id(), "role": "user", "content": content, "turn": message_id})
+    if text.strip() or not entries:
+        entries.append({"id": message_id, "role": "user", "content": text, "turn": message_id})
     else:
         entries[-1]["id"] = message_id
     return entries
@@ -82,24 +93,43 @@ def fn_value(text: str, files: list[StoredFile]) -> dict[str, Any]:
 
 def turn_of(session: ChatSession, index: int, text: str | None = None) -> tuple[Any, int]:
     """fn's message for the user message at ``index`` of the history (retried, or edited to
-    ``text``), and where that turn starts: in a multimodal chat the file messages just
-    before it are its files. Call with the lock."""
+    ``text``), and where that turn starts. In a multimodal chat its files are the file
+    messages sent with it (``turn``), or, for a conversation a ``hello`` brought back, the
+    user file messages just before it. Only files fn could have had from a submit count:
+    this conversation's uploads and the examples' files, at most ``max_files``. Call with
+    the lock."""
     history = session.history
     message = history[index]
     if text is None:
         text = message["content"] if isinstance(message["content"], str) else ""
-    if not session.bot.options.multimodal or session.bot.content is None:
+    hooks = session.bot.content
+    if not session.bot.options.multimodal or hooks is None:
         return text, index
+    turn = message.get("turn")
     start = index if isinstance(message["content"], str) else index + 1
     while start > 0 and history[start - 1]["role"] == "user" and isinstance(history[start - 1]["content"], dict):
+        if turn is not None and history[start - 1].get("turn") != turn:
+            break
         start -= 1
     paths = []
     for entry in history[start : index + 1]:
-        if isinstance(entry["content"], dict):
-            path = _path_of(session.bot.content.for_fn(entry["content"]))
+        content = entry["content"]
+        if isinstance(content, dict) and _sendable(session, content):
+            path = _path_of(hooks.for_fn(content))
             if path:
                 paths.append(path)
-    return {"text": text, "files": paths}, start
+    return {"text": text, "files": paths[-session.bot.options.upload_rules.max_files :]}, start
+
+
+def _sendable(session: ChatSession, content: dict[str, Any]) -> bool:
+    """Whether a file message is one a submit could have carried: an upload with this
+    conversation's key, or an example's file."""
+    assert session.bot.content is not None
+    info = content.get("file")
+    stored = session.bot.content.store.get(info.get("id")) if isinstance(info, dict) else None
+    if stored is None:
+        return False
+    return stored.owner == session.upload_owner or stored.id in session.bot.example_file_ids
 
 
 def _path_of(value: Any) -> str | None:

@@ -22,6 +22,7 @@ from .uploads import (
     DEFAULT_MAX_FILE_SIZE,
     DEFAULT_MAX_FILES,
     DEFAULT_MAX_PLAIN_TEXT_LENGTH,
+    DEFAULT_UPLOAD_IDLE_TIMEOUT,
     FILE_COUNTS,
     UploadRules,
     parse_upload_options,
@@ -130,6 +131,7 @@ class ChatOptions:
     max_plain_text_length: int = DEFAULT_MAX_PLAIN_TEXT_LENGTH  # longer pasted text becomes a .txt file
     sources: tuple[str, ...] = ("upload",)  # and/or "microphone"
     delete_cache: tuple[float, float] | None = None  # (every seconds, files older than seconds)
+    upload_idle_timeout: float = DEFAULT_UPLOAD_IDLE_TIMEOUT  # seconds an upload may send nothing (ours)
     # The input (gr.ChatInterface / gr.Textbox)
     textbox_placeholder: str = "Type a message…"
     textbox_value: str = ""  # text in the message box when the page opens (gr.Textbox value)
@@ -172,7 +174,8 @@ class ChatOptions:
     def upload_rules(self) -> UploadRules:
         """What a message's files may be (uploads.py)."""
         return UploadRules(
-            self.file_types, 1 if self.file_count == "single" else self.max_files, self.max_file_size
+            self.file_types, 1 if self.file_count == "single" else self.max_files, self.max_file_size,
+            self.upload_idle_timeout,
         )
 
     @classmethod
@@ -348,6 +351,9 @@ class ChatOptions:
             raise OptionsError("examples with files need a multimodal chat: chat_bp(fn, multimodal=True, ...)")
         if self.file_count not in FILE_COUNTS:
             raise OptionsError(f"file_count must be 'single' or 'multiple', not {self.file_count!r}")
+        timeout = self.upload_idle_timeout
+        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout < float("inf"):
+            raise OptionsError(f"upload_idle_timeout must be a number of seconds > 0, not {timeout!r}")
         for name, low in (("max_files", 1), ("max_plain_text_length", 1)):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < low:

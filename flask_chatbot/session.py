@@ -38,6 +38,8 @@ HELLO_TIMEOUT_CLOSE_CODE = 4001
 # Frames above this size are parsed off the gevent hub (concurrency.offload); below it
 # the hand-off would cost more than the work.
 OFFLOAD_FRAME_BYTES = 64 * 1024
+SERVER_ERROR = "server_error"
+SERVER_ERROR_TEXT = "Something went wrong on the server. Please try again."
 # What a message that showed a file no longer in the store becomes in the history.
 MISSING_FILE = "[a file that is no longer available]"
 
@@ -57,6 +59,7 @@ class Bot:
     listeners: Mapping[str, list[Callable[..., Any]]] = field(default_factory=dict)
     flag_log: Any = None  # feedback.FlagLog
     examples_cache: Any = None  # example_cache.ExampleCache, with cache_examples
+    example_file_ids: frozenset[str] = frozenset()  # the store ids of the examples' files
 
 
 class ChatSession:
@@ -154,6 +157,11 @@ class ChatSession:
             getattr(self, f"_on_{frame['type']}")(frame)
         except ProtocolError as exc:
             self.outbox.send(protocol.error(exc.code, exc.message))
+        except Exception:
+            # A bug or a failing disk must cost this frame, not the connection (which would
+            # otherwise end with an HTTP 500 written into the WebSocket stream).
+            log.exception("Handling a frame failed")
+            self.outbox.send(protocol.error(SERVER_ERROR, SERVER_ERROR_TEXT))
 
     # -- frames ----------------------------------------------------------------------
 
@@ -283,7 +291,8 @@ class ChatSession:
         if "option_of" in frame and self.actions.option_selected(frame["option_of"], text):
             self.outbox.send(protocol.idle())  # its listener returned the conversation: no fn
             return
-        entries = offload(user_messages, self, message_id, text, files) if files else None
+        # A multimodal message's entries carry its turn (multimodal.py); a chat of text keeps plain ones.
+        entries = user_messages(self, message_id, text, files) if multimodal else None
         with self.lock:
             if any(m["id"] == message_id for m in self.history):
                 raise ProtocolError("bad_frame", f"submit.id: {message_id!r} is already the id of a message")

@@ -24,7 +24,8 @@ import hashlib
 import logging
 import re
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,7 +34,7 @@ from werkzeug.exceptions import ClientDisconnected
 
 from .errors import OptionsError
 from .file_serving import clean_mime_type, clean_name, guess_mime_type
-from .files import FileStore, FileTooLarge
+from .files import FileIncomplete, FileStore, FileTooLarge
 
 log = logging.getLogger("flask_chatbot")
 
@@ -41,6 +42,8 @@ log = logging.getLogger("flask_chatbot")
 UPLOAD_KEY = re.compile(r"[A-Za-z0-9_-]{32}")
 KEY_HEADER = "X-Chatbot-Upload-Key"
 DEFAULT_MAX_FILE_SIZE = 100 * 1024 * 1024
+#: Seconds an upload's body may send nothing before the server gives up on it.
+DEFAULT_UPLOAD_IDLE_TIMEOUT = 30.0
 #: Files one message may carry with ``file_count="multiple"``.
 DEFAULT_MAX_FILES = 10
 #: gr.MultimodalTextbox's: pasted text longer than this becomes a .txt attachment.
@@ -70,6 +73,7 @@ class UploadRules:
     file_types: tuple[str, ...] | None = None  # categories and ".ext" suffixes; None: any file
     max_files: int = DEFAULT_MAX_FILES
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
+    idle_timeout: float = DEFAULT_UPLOAD_IDLE_TIMEOUT  # seconds a body may send nothing
 
     def refusal(self, name: str, mime_type: str) -> str | None:
         """Why a file of this name and type is not accepted, or None."""
@@ -174,8 +178,9 @@ def upload_view(store: FileStore, rules: Callable[[], UploadRules]) -> Callable[
 
     201 with the file's ``{"id", "name", "size", "mime_type"}``; else an error
     ``{"error": {"code", "message"}}``: 403 ``upload_key`` (no or a malformed key), 400
-    ``bad_request`` (no name), 415 ``file_type``, 413 ``too_large`` (by Content-Length before
-    reading, or while reading), 400 ``incomplete`` (the body ended early).
+    ``bad_request`` (no name), 411 ``bad_request`` (no body: neither a Content-Length nor
+    chunked), 415 ``file_type``, 413 ``too_large`` (by Content-Length before reading, or while
+    reading), 400 ``incomplete`` (the body ended early, or sent nothing for ``idle_timeout``).
     """
 
     def upload() -> tuple[Response, int]:
@@ -192,16 +197,22 @@ def upload_view(store: FileStore, rules: Callable[[], UploadRules]) -> Callable[
         if reason is not None:
             return _error(415, "file_type", reason)
         too_large = f"{name!r} is larger than the limit of {_size_text(limits.max_file_size)}"
-        if request.content_length is not None and request.content_length > limits.max_file_size:
+        length = request.content_length
+        if length is not None and length > limits.max_file_size:
             return _error(413, "too_large", too_large)
+        if length is None and request.headers.get("Transfer-Encoding", "").lower() != "chunked":
+            return _error(411, "bad_request", "send the file's bytes as the body, with a Content-Length")
         try:
-            stored = store.add_stream(
-                request.stream, name=name, mime_type=mime_type, max_bytes=limits.max_file_size, owner=owner_of(key)
-            )
+            with _read_timeout(request.environ, limits.idle_timeout):
+                stored = store.add_stream(
+                    request.stream, name=name, mime_type=mime_type, max_bytes=limits.max_file_size,
+                    owner=owner_of(key), expected_size=length,
+                )
         except FileTooLarge:
             return _error(413, "too_large", too_large)
-        except (ClientDisconnected, OSError) as exc:
-            # The client went away mid-file (a cancelled upload), or the disk is full.
+        except (ClientDisconnected, FileIncomplete, OSError) as exc:
+            # The client went away mid-file (a cancelled upload), stalled past idle_timeout
+            # (a timeout is an OSError), or the disk is full: nothing of it was kept.
             log.info("An upload of %r ended early: %s", name, exc)
             return _error(400, "incomplete", f"{name!r} did not arrive whole; please try again")
         info = {"id": stored.id, "name": stored.name, "size": stored.size, "mime_type": stored.mime_type}
@@ -210,9 +221,30 @@ def upload_view(store: FileStore, rules: Callable[[], UploadRules]) -> Callable[
     return upload
 
 
+@contextmanager
+def _read_timeout(environ: dict[str, Any], seconds: float) -> Iterator[None]:
+    """Each read of the request body waits at most ``seconds`` for data: a body that stalls
+    (a client that stopped sending, or never meant to) ends the upload instead of holding a
+    worker's thread. The connection's socket is gunicorn's or werkzeug's; the timeout it had
+    comes back after."""
+    sock = environ.get("gunicorn.socket") or environ.get("werkzeug.socket")
+    if sock is None or not hasattr(sock, "settimeout"):
+        yield
+        return
+    before = sock.gettimeout()
+    sock.settimeout(seconds)
+    try:
+        yield
+    finally:
+        try:
+            sock.settimeout(before)
+        except OSError:  # closed meanwhile
+            pass
+
+
 def _error(status: int, code: str, message: str) -> tuple[Response, int]:
     response = jsonify(error={"code": code, "message": message})
-    if status == 413:
+    if status in (400, 411, 413):
         response.headers["Connection"] = "close"  # the rest of the body is not read
     return response, status
 
@@ -227,6 +259,7 @@ def _size_text(size: int) -> str:
 __all__ = [
     "DEFAULT_MAX_FILE_SIZE",
     "DEFAULT_MAX_FILES",
+    "DEFAULT_UPLOAD_IDLE_TIMEOUT",
     "KEY_HEADER",
     "UPLOAD_KEY",
     "UploadRules",

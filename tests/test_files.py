@@ -19,6 +19,7 @@ from werkzeug.exceptions import NotFound
 from flask_chatbot.files import (
     FILE_ID,
     HTML_REPR,
+    FileIncomplete,
     FileRefused,
     FileStore,
     FileStoreError,
@@ -426,3 +427,22 @@ def test_nothing_is_created_until_first_use(tmp_path: Path) -> None:
     assert not (tmp_path / "later").exists()
     store.add_bytes(b"x", name="x.txt")
     assert (tmp_path / "later").is_dir()
+
+
+def test_a_stream_shorter_than_it_said_is_not_kept(store: FileStore) -> None:
+    # gunicorn ends a request body early, without an error, when the client goes away.
+    with pytest.raises(FileIncomplete, match="arrived with 29 of its 1000 bytes"):
+        store.add_stream(io.BytesIO(b"x" * 29), name="report.pdf", expected_size=1000)
+    assert [p.name for p in store.root.iterdir()] == []
+    assert store.add_stream(io.BytesIO(b"x" * 29), name="ok.pdf", expected_size=29).size == 29
+
+
+def test_writes_a_dead_process_left_are_swept_at_the_next_start(tmp_path: Path) -> None:
+    root = tmp_path / "store"
+    (root / ".tmp-crashed").mkdir(parents=True)
+    (root / ".tmp-crashed" / "half.bin").write_bytes(b"x" * 100)
+    (root / ".tmp-writing").mkdir()  # a write in progress in another worker right now
+    old = time.time() - 2 * 3600
+    os.utime(root / ".tmp-crashed", (old, old))
+    store = FileStore(root)
+    assert sorted(p.name for p in store.root.iterdir()) == [".tmp-writing"]

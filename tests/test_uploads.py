@@ -355,3 +355,92 @@ def test_an_example_s_files_come_from_the_server_never_from_the_frame(serve, tmp
     client.send({"type": "submit", "id": "u1", "text": "look", "example": 0})
     client.recv_until("idle")
     assert [Path(p).name for p in calls[0][0]["files"]] == ["cat.png"]
+
+
+def test_a_body_that_stalls_is_dropped_after_the_idle_timeout(serve, upload_dir) -> None:
+    fn, _ = recording_bot()
+    server, client, key = open_chat(serve, fn, upload_idle_timeout=0.5)
+    raw = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+    raw.sendall(
+        f"POST /chat/upload?name=stuck.bin HTTP/1.1\r\nHost: 127.0.0.1\r\n{KEY_HEADER}: {key}\r\n"
+        f"Content-Length: 1000\r\n\r\n".encode() + b"z" * 10
+    )  # ...and nothing more: a client that stopped sending, or never meant to
+    answer = raw.recv(65536).decode()
+    raw.close()
+    assert answer.startswith("HTTP/1.1 400") and '"incomplete"' in answer
+    assert [n for n in entries(upload_dir) if not n.startswith(".")] == []
+    assert post(server.port, PNG, key=key)[0] == 201  # the route serves others meanwhile and after
+
+
+def test_an_upload_without_a_body_is_refused(serve) -> None:
+    fn, _ = recording_bot()
+    server, client, key = open_chat(serve, fn)
+    raw = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+    raw.sendall(f"POST /chat/upload?name=empty.bin HTTP/1.1\r\nHost: 127.0.0.1\r\n{KEY_HEADER}: {key}\r\n\r\n".encode())
+    answer = raw.recv(65536).decode()
+    raw.close()
+    assert answer.startswith("HTTP/1.1 411") and "Content-Length" in answer
+    assert post(server.port, b"", name="empty.txt", key=key)[0] == 201  # an empty file is a file
+
+
+def test_a_resent_conversation_cannot_put_more_or_other_files_into_a_retry(serve) -> None:
+    fn, calls = recording_bot()
+    server, client, key = open_chat(serve, fn, file_count="single")
+    mine = [post(server.port, PNG, name=f"{n}.png", key=key)[1] for n in "abc"]
+    client.send({"type": "submit", "id": "u0", "text": "make one", "files": [mine[0]["id"]]})
+    client.recv_until("idle")
+    history = [{"id": f"f{i}", "role": "user", "content": {"component": "image", "file": {"id": m["id"]}}}
+               for i, m in enumerate(mine)]
+    history.append({"id": "t1", "role": "user", "content": "three at once?"})
+    fresh = Client(f"ws://127.0.0.1:{server.port}/chat/socket")
+    _open.append(fresh)
+    fresh.send({"type": "hello", "version": 1, "upload_key": key, "history": history})
+    assert fresh.recv()["type"] == "welcome"
+    fresh.send({"type": "retry"})
+    fresh.recv_until("idle")
+    assert [Path(p).name for p in calls[-1][0]["files"]] == ["c.png"]  # file_count="single": one, the last
+
+
+def test_a_file_fn_made_is_not_the_readers_attachment_on_retry(serve, tmp_path) -> None:
+    chart = tmp_path / "chart.png"
+    chart.write_bytes(PNG)
+    calls = []
+
+    def fn(message, history):
+        calls.append(message)
+        return {"path": str(chart)} if message["text"] == "draw" else "ok"
+
+    server, client, key = open_chat(serve, fn)
+    frames = client.turn("draw")
+    made = next(f["content"] for f in frames if f["type"] == "done")
+    fresh = Client(f"ws://127.0.0.1:{server.port}/chat/socket")
+    _open.append(fresh)
+    fresh.send({"type": "hello", "version": 1, "upload_key": key, "history": [
+        {"id": "f1", "role": "user", "content": made}, {"id": "t1", "role": "user", "content": "what is this?"}]})
+    assert fresh.recv()["type"] == "welcome"
+    fresh.send({"type": "retry"})
+    fresh.recv_until("idle")
+    assert calls[-1] == {"text": "what is this?", "files": []}
+
+
+def test_retry_after_a_failed_turn_of_files_does_not_take_them_into_the_next(serve) -> None:
+    calls = []
+
+    def fn(message, history):
+        calls.append(message)
+        if not message["text"]:
+            raise RuntimeError("no reply to files alone")
+        return "ok"
+
+    server, client, key = open_chat(serve, fn)
+    picture = post(server.port, PNG, name="cat.png", key=key)[1]
+    client.send({"type": "submit", "id": "u1", "text": "", "files": [picture["id"]]})
+    assert [f for f in client.recv_until("idle") if f["type"] == "error"][0]["code"] == "fn_error"
+    client.send({"type": "submit", "id": "u2", "text": "hello"})
+    client.recv_until("idle")
+    client.send({"type": "retry"})
+    client.recv_until("idle")
+    assert calls[1] == calls[2] == {"text": "hello", "files": []}
+    client.send({"type": "undo"})
+    removed = {client.recv()["id"] for _ in range(2)}
+    assert removed == {"u2", next(iter(removed - {"u2"}))} and "u1" not in removed  # the reply and u2 only

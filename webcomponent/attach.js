@@ -104,8 +104,9 @@ export class AttachIntake {
     return this.#take?.() ?? []
   }
 
+  /** Settles with a note naming the files that found no room again ('' if none). */
   restore(entries) {
-    if (entries.length) this.#loadTray().then(tray => tray.restore(entries))
+    return entries.length ? this.#loadTray().then(tray => tray.restore(entries)) : Promise.resolve('')
   }
 
   /** `entries` were sent for good (a newer message went since). */

@@ -78,14 +78,23 @@ export class Tray {
     for (const entry of entries) if (entry.objectURL && !this.#entries.includes(entry)) URL.revokeObjectURL(entry.objectURL)
   }
 
-  /** Put back what `take()` took (the server refused the message). */
+  /**
+   * Put back what `take()` took (the server refused the message), within the rules: files
+   * attached meanwhile stay. Returns a note naming those with no room left ('' if none).
+   */
   restore(entries) {
-    for (const entry of entries) {
-      if (this.#entries.some(shown => shown.id === entry.id)) continue
+    const {max_files: maxFiles = 10} = this.#config
+    const back = entries.filter(entry => !this.#entries.some(shown => shown.id === entry.id))
+    const left = back.splice(Math.max(maxFiles - this.#entries.length, 0))
+    for (const entry of back) {
       this.#entries.push(entry)
       this.#element.append(entry.chip)
     }
+    this.release(left)
     this.#changed()
+    if (!left.length) return ''
+    const names = left.map(entry => `“${entry.name}”`).join(', ')
+    return `${names} not put back: a message may carry at most ${maxFiles} file${maxFiles === 1 ? '' : 's'}.`
   }
 
   #show(entry) {

@@ -117,7 +117,7 @@ export class Composer {
    */
   giveBack(text, why) {
     if (!this.#input.value.trim()) this.#input.value = text || this.#sent.text
-    this.files.restore(this.#sent.files)
+    this.files.restore(this.#sent.files).then(note => note && this.say(`${why} ${note}`))
     this.#sent = {text: '', files: []}
     this.say(why)
     this.focus()

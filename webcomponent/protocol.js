@@ -57,6 +57,7 @@ export const ERROR_CODES = Object.freeze([
   'flag_error',
   'invalid',
   'file_refused',
+  'server_error',
 ])
 
 /** The close code of a connection the server closed because nothing happened on it. */
