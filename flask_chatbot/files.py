@@ -36,7 +36,8 @@ from typing import IO, Any
 
 from flask import Response
 
-from .errors import ChatbotError
+# FileStoreError and FileRefused are defined beside the path rules, and are this module's too.
+from .file_paths import FileRefused, FileStoreError, check_allowed, fs_name, user_name
 # Re-exported: callers have always found these names here.
 from .file_serving import (
     HTML_REPR,
@@ -64,10 +65,6 @@ _DEDUP_ENTRIES = 1024
 _LEFTOVER_AGE = 3600  # a write older than this is not in progress
 
 
-class FileStoreError(ChatbotError):
-    """A file the store cannot take."""
-
-
 class FileTooLarge(FileStoreError):
     """A file over the store's ``max_bytes``; nothing of it is kept."""
 
@@ -79,11 +76,6 @@ class FileTooLarge(FileStoreError):
 
 class FileIncomplete(FileStoreError):
     """A stream that ended before the size it announced; nothing of it is kept."""
-
-
-class FileRefused(FileStoreError):
-    """A path that is not a regular file, outside the store's ``allowed_paths``, or hidden
-    (a name starting with ``.``) below them; the message says what to allow."""
 
 
 @dataclass(frozen=True)
@@ -124,7 +116,7 @@ class FileStore:
         if max_bytes <= 0:
             raise ValueError(f"max_bytes must be positive, not {max_bytes}")
         self._explicit_root = root is not None
-        self._root = Path(root) if root is not None else Path(tempfile.gettempdir()) / f"flask-chatbot-{_user()}"
+        self._root = Path(root) if root is not None else Path(tempfile.gettempdir()) / f"flask-chatbot-{user_name()}"
         self.max_bytes = max_bytes
         self.allowed_paths = (
             None if allowed_paths is None else tuple(Path(os.path.realpath(p)) for p in allowed_paths)
@@ -155,7 +147,7 @@ class FileStore:
         own = self._stored_at(real)
         if own is not None:
             return own
-        self._check_allowed(os.fspath(path), Path(real))
+        check_allowed(os.fspath(path), Path(real), self.allowed_paths)
         info = os.stat(real)
         if not stat.S_ISREG(info.st_mode):  # /dev/zero, a FIFO, a directory
             raise FileRefused(f"{os.fspath(path)!r} is not a regular file")
@@ -320,22 +312,6 @@ class FileStore:
             except FileNotFoundError:
                 continue
 
-    def _check_allowed(self, given: str, real: Path) -> None:
-        # ``real`` has its links resolved: ``out/link.png -> ../.env`` is ``.env``.
-        if self.allowed_paths is None:
-            return
-        roots = [root for root in self.allowed_paths if _is_within(real, root)]
-        if not roots:
-            raise FileRefused(
-                f"{given!r} is outside the folders files may be sent from; to send it, add it "
-                "or its folder to chat_bp(fn, allowed_paths=[...])"
-            )
-        if all(_hidden_below(real, root) for root in roots):
-            raise FileRefused(
-                f"{given!r} is a hidden path (a name starting with '.'), which is not sent unless "
-                "listed itself; to send it, add the file or its hidden folder to chat_bp(fn, allowed_paths=[...])"
-            )
-
     def _stored_at(self, real: str) -> StoredFile | None:
         folder = Path(real).parent
         if folder.parent != self.root:
@@ -374,39 +350,6 @@ class FileStore:
             return False
         shutil.rmtree(doomed, ignore_errors=True)
         return True
-
-
-_FS_UNSAFE = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]')
-
-
-def fs_name(name: str) -> str:
-    """The on-disk name of a blob: ``name`` with what a file system refuses replaced,
-    no leading dot (``.meta.json`` is the store's), at most 120 bytes of UTF-8."""
-    text = _FS_UNSAFE.sub("_", name).lstrip(". ").rstrip(". ")
-    while len(text.encode("utf-8")) > 120:
-        stem, ext = os.path.splitext(text)
-        text = (stem[:-1] + ext) if stem else text[:-1]
-    return text or "file"
-
-
-def _is_within(path: Path, folder: Path) -> bool:
-    return path == folder or folder in path.parents
-
-
-def _hidden_below(path: Path, folder: Path) -> bool:
-    """Whether a part of ``path`` below ``folder`` starts with a dot (``folder`` itself may)."""
-    return any(part.startswith(".") for part in path.relative_to(folder).parts)
-
-
-def _user() -> str:
-    if hasattr(os, "getuid"):
-        return str(os.getuid())
-    try:
-        import getpass
-
-        return re.sub(r"[^A-Za-z0-9_-]", "_", getpass.getuser())
-    except (ImportError, KeyError, OSError):
-        return "user"
 
 
 __all__ = [
