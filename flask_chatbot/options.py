@@ -23,7 +23,6 @@ from .uploads import (
     DEFAULT_MAX_FILES,
     DEFAULT_MAX_PLAIN_TEXT_LENGTH,
     DEFAULT_UPLOAD_IDLE_TIMEOUT,
-    FILE_COUNTS,
     UploadRules,
     parse_upload_options,
 )
@@ -349,15 +348,6 @@ class ChatOptions:
         _check("multimodal", self.multimodal, bool, "True or False")
         if not self.multimodal and any(e.files for e in self.examples):
             raise OptionsError("examples with files need a multimodal chat: chat_bp(fn, multimodal=True, ...)")
-        if self.file_count not in FILE_COUNTS:
-            raise OptionsError(f"file_count must be 'single' or 'multiple', not {self.file_count!r}")
-        timeout = self.upload_idle_timeout
-        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout < float("inf"):
-            raise OptionsError(f"upload_idle_timeout must be a number of seconds > 0, not {timeout!r}")
-        for name, low in (("max_files", 1), ("max_plain_text_length", 1)):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < low:
-                raise OptionsError(f"{name} must be a whole number of at least {low}, not {value!r}")
 
 
 

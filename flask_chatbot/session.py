@@ -30,6 +30,7 @@ from .inputs import parse_values
 from .validation import refusal
 from .multimodal import checked_files, example_files, fn_value, user_messages
 from .uploads import new_upload_key, owner_of
+from .resent import messages_from_client
 
 log = logging.getLogger("flask_chatbot")
 IDLE_CLOSE_CODE = 4000
@@ -40,8 +41,6 @@ HELLO_TIMEOUT_CLOSE_CODE = 4001
 OFFLOAD_FRAME_BYTES = 64 * 1024
 SERVER_ERROR = "server_error"
 SERVER_ERROR_TEXT = "Something went wrong on the server. Please try again."
-# What a message that showed a file no longer in the store becomes in the history.
-MISSING_FILE = "[a file that is no longer available]"
 
 
 @dataclass(frozen=True)
@@ -196,44 +195,9 @@ class ChatSession:
         """What the store records as the owner of this conversation's uploads."""
         return owner_of(self.upload_key)
 
-    def _from_hello(self, message: dict[str, Any]) -> dict[str, Any]:
-        """A message of hello's history as the server keeps it: a file or component the
-        browser sent back is checked against what this server gave (never a path)."""
-        message = dict(message)
-        if isinstance(message["content"], dict):
-            if self.bot.content is None:
-                raise ProtocolError("bad_frame", "hello.history: this chat shows no files or components")
-            if self._names_others_uploads(message["content"]):
-                raise ProtocolError(
-                    "bad_frame", f"hello.history: message {message['id']!r} names a file uploaded in another conversation"
-                )
-            if self._names_missing_files(message["content"]):
-                # Cleaned away since (delete_cache) or from another deployment: the
-                # conversation goes on without it rather than not at all.
-                message["content"] = MISSING_FILE
-                return message
-            try:
-                message["content"] = self.bot.content.from_wire(message["content"])
-            except (TypeError, ValueError) as exc:
-                raise ProtocolError("bad_frame", f"hello.history: message {message['id']!r}: {exc}") from None
-        return message
-
-    def _names_missing_files(self, content: dict[str, Any]) -> bool:
-        assert self.bot.content is not None
-        return any(self.bot.content.store.get(file_id) is None for file_id in _file_ids(content))
-
-    def _names_others_uploads(self, content: dict[str, Any]) -> bool:
-        """Whether content names an upload of another conversation (fn's files have no owner)."""
-        assert self.bot.content is not None
-        stored = [self.bot.content.store.get(file_id) for file_id in _file_ids(content)]
-        return any(f is not None and f.owner is not None and f.owner != self.upload_owner for f in stored)
-
     def from_client(self, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """Messages the element sent (in hello) as the server keeps them."""
-        if any(isinstance(m["content"], dict) for m in messages):
-            # Files are checked against the store on disk: not on the gevent hub.
-            return offload(lambda: [self._from_hello(m) for m in messages])
-        return [self._from_hello(m) for m in messages]
+        """Messages the element sent (in hello) as the server keeps them (resent.py)."""
+        return messages_from_client(self, messages)
 
     def take_inputs(self, frame: dict[str, Any]) -> None:
         """The additional inputs' values a frame brings (none: those of the last message);
@@ -399,8 +363,3 @@ class ChatSession:
         if excess > 0:
             del self.history[:excess]
 
-
-def _file_ids(content: dict[str, Any]) -> list[str]:
-    """The store ids a wire content names (a file, a plot, a gallery's items)."""
-    entries = [content, *(f for f in content.get("files", ()) if isinstance(f, dict))]
-    return [e["file"]["id"] for e in entries if isinstance(e.get("file"), dict) and isinstance(e["file"].get("id"), str)]

@@ -143,13 +143,23 @@ def parse_sources(value: Any) -> tuple[str, ...]:
 
 
 def parse_upload_options(values: dict[str, Any]) -> None:
-    """file_types, max_file_size, sources and delete_cache in Gradio's forms, made exact."""
+    """file_types, max_file_size, sources and delete_cache in Gradio's forms, made exact; the
+    other file options checked (OptionsError says what to change)."""
     if "file_types" in values:
         values["file_types"] = parse_file_types(values["file_types"])
     if "max_file_size" in values:
         values["max_file_size"] = parse_size(values["max_file_size"])
     if "sources" in values:
         values["sources"] = parse_sources(values["sources"])
+    if values.get("file_count", "multiple") not in FILE_COUNTS:
+        raise OptionsError(f"file_count must be 'single' or 'multiple', not {values['file_count']!r}")
+    timeout = values.get("upload_idle_timeout", DEFAULT_UPLOAD_IDLE_TIMEOUT)
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout < float("inf"):
+        raise OptionsError(f"upload_idle_timeout must be a number of seconds > 0, not {timeout!r}")
+    for name in ("max_files", "max_plain_text_length"):
+        value = values.get(name, 1)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise OptionsError(f"{name} must be a whole number of at least 1, not {value!r}")
     if values.get("delete_cache") is not None:
         given = values["delete_cache"]
         if (
