@@ -209,12 +209,15 @@ class Renderer:
                 return self._plain(text, math=True)
         kit = self._kits.pop() if self._kits else _Kit(self)
         kit.fragments.reset()
+        # Built before the budget starts: a new kit (a render beside another) costs ~10 ms
+        # of set-up, which is no part of the text's cost and must not push a quick render
+        # off the gevent hub, behind the slow one it runs beside.
+        md = kit.markdown(from_user)
+        sanitize = from_user or self.options.sanitize_html
+        finish = kit.cleaner if sanitize else kit.relinker
         with cpu_deadline(budget):
-            out = kit.markdown(from_user).reset().convert(text)
-            if from_user or self.options.sanitize_html:
-                out = kit.cleaner.clean(_drop_hidden_elements(out))
-            else:
-                out = kit.relinker.render(out)
+            out = md.reset().convert(text)
+            out = finish.clean(_drop_hidden_elements(out)) if sanitize else finish.render(out)
             out = kit.fragments.restore(out)
         # Only a kit that finished goes back: one stopped halfway keeps state (open lists,
         # a half-built tree) and is dropped.

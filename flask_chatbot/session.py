@@ -244,7 +244,9 @@ class ChatSession:
         if example is not None and (example >= len(self.bot.options.examples) or self.bot.options.examples[example].text != text):
             raise ProtocolError("bad_frame", "submit.example: the text is not that of this example")
         self.take_inputs(frame)
-        files = offload(checked_files, self, frame.get("files", []))  # the store is on disk
+        # The store is on disk: checked off the hub, but only when there are files (a hop to
+        # the offload pool would queue a plain message behind another conversation's render).
+        files = offload(checked_files, self, frame["files"]) if frame.get("files") else []
         if example is not None and self.bot.options.examples[example].files:
             if files:
                 raise ProtocolError("bad_frame", "submit.files: an example brings its own files")
