@@ -61,6 +61,16 @@ def drop(chat: ChatController, files: list[tuple[str, str, bytes]]) -> None:
     )
 
 
+def throttle_uploads(page: Page, bytes_per_second: int) -> None:
+    """A slow uplink, as Chromium's DevTools emulate it (-1: none): uploads take a while."""
+    cdp = getattr(page, "cdp", None)
+    if cdp is None:  # one session per page: a second one would not undo the first's setting
+        cdp = page.cdp = page.context.new_cdp_session(page)  # type: ignore[attr-defined]
+        cdp.send("Network.enable")
+    cdp.send("Network.emulateNetworkConditions",
+             {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": bytes_per_second})
+
+
 def chips(chat: ChatController):
     return chat.element.locator("[part~=attachment]")
 
@@ -150,10 +160,7 @@ def test_files_the_chat_does_not_take_are_named_and_not_uploaded(page: Page, dis
 def test_an_upload_shows_progress_and_can_be_cancelled(page: Page, display: Gunicorn) -> None:
     chat = ChatController(page)
     chat.open(f"{display.url}/uploads/")
-    cdp = page.context.new_cdp_session(page)
-    cdp.send("Network.enable")
-    cdp.send("Network.emulateNetworkConditions",
-             {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": 20_000})
+    throttle_uploads(page, 20_000)
     drop(chat, [("slow.png", "image/png", PNG + b"\0" * 150_000)])
     chip = chips(chat).first
     progress = chip.locator("progress")
@@ -165,8 +172,7 @@ def test_an_upload_shows_progress_and_can_be_cancelled(page: Page, display: Guni
     cancel = chip.get_by_role("button", name="Cancel upload of slow.png")
     cancel.click()
     expect(chips(chat)).to_have_count(0)
-    cdp.send("Network.emulateNetworkConditions",
-             {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1})
+    throttle_uploads(page, -1)
     # The message sent next carries only the file attached after. (Whether the server got the
     # cancelled file whole before the abort depends on the network; a part of one is never
     # kept: tests/test_uploads.py.)
@@ -181,10 +187,7 @@ def test_an_upload_shows_progress_and_can_be_cancelled(page: Page, display: Guni
 def test_enter_while_a_file_uploads_sends_the_message_once_it_is_up(page: Page, display: Gunicorn) -> None:
     chat = ChatController(page)
     chat.open(f"{display.url}/uploads/")
-    cdp = page.context.new_cdp_session(page)
-    cdp.send("Network.enable")
-    cdp.send("Network.emulateNetworkConditions",
-             {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": 100_000})
+    throttle_uploads(page, 100_000)
     drop(chat, [("big.png", "image/png", PNG + b"\0" * 150_000)])
     expect(chat.element.locator(".attachment[data-state=uploading]")).to_have_count(1)
     chat.send("when it is up")
