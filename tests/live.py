@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from typing import Any
 
 import websocket
@@ -85,3 +86,12 @@ def counting_bot() -> tuple[Any, list[tuple[str, list[dict[str, Any]]]]]:
 def assistant_id(frames: list[dict[str, Any]]) -> str:
     """The id of the last reply a turn's frames finished."""
     return [f["id"] for f in frames if f["type"] == "done"][-1]
+
+
+def wait_until(condition: Any, what: str, timeout: float = 10.0) -> None:
+    """Wait for ``condition()`` to hold, checking every 10 ms, for state nothing signals
+    (files on disk); fails with ``what`` after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting until {what}"
+        time.sleep(0.01)

@@ -6,12 +6,11 @@ from __future__ import annotations
 import http.client
 import json
 import socket
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
-from live import Client
+from live import Client, wait_until
 
 from flask_chatbot import MultimodalTextbox, OptionsError, chat_bp, validate
 from flask_chatbot.uploads import KEY_HEADER
@@ -218,14 +217,13 @@ def test_a_half_uploaded_file_leaves_nothing_behind(serve, upload_dir) -> None:
         f"POST /chat/upload?name=half.bin HTTP/1.1\r\nHost: 127.0.0.1\r\n{KEY_HEADER}: {key}\r\n"
         f"Content-Length: 100000\r\n\r\n".encode() + b"z" * 50_000
     )
-    deadline = time.monotonic() + 10
-    while not any(n.startswith(".tmp-") for n in entries(upload_dir)):  # the server is receiving
-        assert time.monotonic() < deadline
-        time.sleep(0.01)
-    raw.close()  # the browser cancelled, or the network went
-    while any(n.startswith(".tmp-") for n in entries(upload_dir)):
-        assert time.monotonic() < deadline, "the partial file was left behind"
-        time.sleep(0.01)
+    wait_until(lambda: any(n.startswith(".tmp-") for n in entries(upload_dir)), "the server is receiving the file")
+    raw.shutdown(socket.SHUT_WR)  # the browser cancelled, or the network went: nothing more comes
+    answer = http.client.HTTPResponse(raw)
+    answer.begin()
+    assert answer.status == 400 and json.loads(answer.read())["error"]["code"] == "incomplete"
+    raw.close()
+    assert not [n for n in entries(upload_dir) if n.startswith(".tmp-")]  # removed before the answer
     assert [n for n in entries(upload_dir) if not n.startswith(".")] == []
 
 
@@ -328,10 +326,7 @@ def test_delete_cache_removes_old_files(serve, upload_dir) -> None:
     server, client, key = open_chat(serve, fn, delete_cache=(0.05, 0.2))
     info = post(server.port, PNG, key=key)[1]
     assert (upload_dir / info["id"]).is_dir()
-    deadline = time.monotonic() + 10
-    while (upload_dir / info["id"]).exists():
-        assert time.monotonic() < deadline, "delete_cache did not remove the old file"
-        time.sleep(0.05)
+    wait_until(lambda: not (upload_dir / info["id"]).exists(), "delete_cache removes the old file")
 
 
 def test_examples_with_files_need_a_multimodal_chat_and_files_that_exist(tmp_path) -> None:
