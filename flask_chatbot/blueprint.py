@@ -35,7 +35,8 @@ from .example_cache import ExampleCache, cache_mode, fingerprint
 from .inputs import describe as describe_input
 from .outputs import describe as describe_output
 from .options import ChatOptions
-from .origin import app_trusted_hosts, local_address, origin_allowed, origin_refusal
+from . import embedding
+from .origin import local_address, origin_allowed, origin_refusal
 from .rendering import Renderer
 from .client_config import display_config, example_files_config, files_base, store_images, upload_config
 from .file_cleanup import start_cleaner
@@ -146,10 +147,12 @@ def chat_bp(fn: Callable[..., Any], *, name: str = "chat", **options: Any) -> Bl
 
     # Features the element loads on first use (the attachments of a multimodal chat), each
     # bundled alone: a chat that never uses them never downloads them.
+    lazy_endpoints = []
     for lazy in lazy_entries(static_dir):
+        lazy_endpoints.append(f"element_{lazy.removesuffix('.js').replace('-', '_')}")
         bp.add_url_rule(
             f"/static/{lazy}",
-            f"element_{lazy.removesuffix('.js').replace('-', '_')}",
+            lazy_endpoints[-1],
             lambda name=lazy: element_asset(static_dir, name, check_changes=current_app.debug).response(request),
         )
 
@@ -187,6 +190,8 @@ def chat_bp(fn: Callable[..., Any], *, name: str = "chat", **options: Any) -> Bl
                 for e, i, ids in zip(opts.examples, icons, example_files)
             ],
             run_examples_on_click=opts.run_examples_on_click,
+            # False on a page of an origin the socket would refuse: the element says so.
+            origin_allowed=embedding.refusal(opts.allowed_origins) is None,
             cache_examples=bot.examples_cache is not None,
             additional_inputs=additional_inputs,
             additional_outputs=[describe_output(c) for c in opts.additional_outputs],
@@ -219,14 +224,7 @@ def chat_bp(fn: Callable[..., Any], *, name: str = "chat", **options: Any) -> Bl
             # 300 KB per socket and CPU on every frame. Without the offer the handshake has none.
             request.environ.pop("HTTP_SEC_WEBSOCKET_EXTENSIONS", None)
         origin = request.headers.get("Origin")
-        reason = origin_refusal(
-            origin,
-            scheme=request.scheme,
-            host=request.host,
-            allowed=opts.allowed_origins,
-            trusted_hosts=app_trusted_hosts(current_app.config),
-            local_address=local_address(request.environ),
-        )
+        reason = embedding.refusal(opts.allowed_origins)
         if reason is None:
             return None
         # %r: the Origin and Host are the client's text; repr keeps them on one line.
@@ -236,10 +234,19 @@ def chat_bp(fn: Callable[..., Any], *, name: str = "chat", **options: Any) -> Bl
             return Response("Uploads are not accepted from that origin.\n", 403, mimetype="text/plain")
         return Response("This WebSocket does not accept connections from that origin.\n", 403, mimetype="text/plain")
 
+    # The element's files and config.json are public (embedding.py): any page may load the
+    # element, which config.json's origin_allowed then tells whether it may chat here.
+    public_endpoints = {f"{bp.name}.{e}" for e in ("static", "config", "element_module", "element_stylesheet")}
+    public_endpoints.update(f"{bp.name}.{e}" for e in lazy_endpoints)
+
     @bp.after_request
     def security_headers(response: Response) -> Response:
         for header, value in SECURITY_HEADERS.items():
             response.headers.setdefault(header, value)
+        if request.endpoint in public_endpoints:
+            embedding.public(response)
+        elif request.endpoint == f"{bp.name}.upload":
+            embedding.upload_cors(response, opts.allowed_origins)
         return response
 
     sock = Sock()
@@ -336,4 +343,4 @@ def _check_signature(fn: Callable[..., Any], inputs: int) -> list[str]:
     return positional[2 : 2 + inputs]
 
 
-__all__ = ["chat_bp", "origin_allowed", "origin_refusal", "webcomponent_dir"]
+__all__ = ["chat_bp", "local_address", "origin_allowed", "origin_refusal", "webcomponent_dir"]

@@ -8,14 +8,16 @@ from typing import Any
 
 from flask import url_for
 
+from .embedding import cross_site
 from .errors import ChatbotError, OptionsError
 from .files import FileStore
 from .options import ChatOptions
 
 
 def files_base() -> str:
-    """The path under which the current request's blueprint serves its files."""
-    return url_for(".page") + "files/"
+    """The path under which the current request's blueprint serves its files; a full URL
+    for a page of another origin (embedding.py), where a path would name that origin's."""
+    return url_for(".page", _external=cross_site()) + "files/"
 
 
 def store_images(option: str, images: Sequence[str | None], store: FileStore) -> list[str | None]:
@@ -75,7 +77,7 @@ def upload_config(opts: ChatOptions) -> dict[str, Any]:
     rules = opts.upload_rules
     return {
         "multimodal": True,
-        "upload": url_for(".page") + "upload",
+        "upload": url_for(".page", _external=cross_site()) + "upload",
         "file_types": list(rules.file_types) if rules.file_types is not None else None,
         "file_accept": rules.accept(),
         "file_types_text": rules.describe(),

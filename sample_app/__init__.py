@@ -35,6 +35,9 @@ from .kitchen_sink import kitchen_sink_chatbot, sink_bot
 
 def create_app() -> Flask:
     app = Flask(__name__)
+    # Pages of other origins that may embed the chats, e.g. "https://blog.example.com"
+    # (docs/embedding.md): the environment's list, spaces or commas between.
+    app.config["CHATBOT_ALLOWED_ORIGINS"] = os.environ.get("CHATBOT_ALLOWED_ORIGINS", "")
     if os.environ.get("OPENAI_BASE_URL"):
         fn, title = openai_bot, f"Chat with {os.environ.get('OPENAI_MODEL', 'gpt-4o-mini')}"
         description = "Streaming from the OpenAI-compatible server at `OPENAI_BASE_URL`."

@@ -25,7 +25,7 @@ export function backoffDelay(attempt, random = Math.random) {
  *       url: 'wss://example.com/chat/socket',   // or an async function returning it
  *       hello: () => frame,                      // the `hello` sent on every open (its history)
  *       onFrame: frame => ...,                   // every valid server frame
- *       onState: (state, connection) => ...,     // 'connecting' | 'online' | 'offline'
+ *       onState: (state, connection) => ...,     // 'connecting' | 'online' | 'offline' | 'refused'
  *     })
  *     connection.send({type: 'stop'})
  *     connection.destroy()
@@ -112,8 +112,11 @@ export class Connection {
       if (generation !== this.#generation) return
       this.#resolvedURL = url
       socket = new WebSocket(url)
-    } catch {
-      if (generation === this.#generation) this.#retry()
+    } catch (error) {
+      if (generation !== this.#generation) return
+      // The server said this page may not connect (config.json's origin_allowed): final.
+      if (error?.refused) this.#setState('refused')
+      else this.#retry()
       return
     }
     this.#socket = socket

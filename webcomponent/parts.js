@@ -15,6 +15,7 @@ export const TEXT = Object.freeze({
   scroll: 'Scroll to latest',
   placeholder: 'No messages yet. Send one to start the conversation.',
   offline: 'Offline. Reconnecting…',
+  refused: 'This chat is not available on this site.',
   copy: 'Copy',
   copyAll: 'Copy conversation',
   clear: 'Clear conversation',

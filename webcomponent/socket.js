@@ -37,7 +37,7 @@ export class ChatSocket {
     this.#host = host
   }
 
-  /** 'connecting', 'online', 'offline', or null when closed. */
+  /** 'connecting', 'online', 'offline', 'refused' (this page's origin may not chat here), or null when closed. */
   get state() {
     return this.#connection ? this.#connection.state : null
   }
@@ -60,7 +60,7 @@ export class ChatSocket {
 
   /** Show a `status()`: the status line while the socket is lost, the state on the element. */
   show({state, lost}) {
-    const text = lost ? TEXT.offline : ''
+    const text = state === 'refused' ? TEXT.refused : lost ? TEXT.offline : ''
     if (this.#statusLine.textContent !== text) this.#statusLine.textContent = text
     // Reflected on the element so pages (and tests) can style or wait on it.
     const element = this.#element
@@ -82,6 +82,7 @@ export class ChatSocket {
       const config = await response.json()
       if (signal.aborted) throw signal.reason
       this.#element.config = config
+      if (config.origin_allowed === false) throw Object.assign(new Error(`${location.origin} may not use this chat`), {refused: true})
       // The socket path is relative to config.json's origin: same-origin pages get
       // ws(s)://<this host>/..., a page embedding another origin's bot gets that origin.
       const socket = new URL(config.socket ?? `${base}/socket`, configURL)
