@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import functools
+import json
 import threading
 from collections.abc import Iterator
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -18,22 +19,28 @@ PNG = (Path(__file__).resolve().parent.parent / "sample_app" / "static" / "bot.p
 
 
 class HostSite:
-    """Another site: a plain HTML page on its own origin that embeds a chat of ``chat_url``."""
+    """Another site: plain HTML pages on their own origin, each embedding a chat of the chat's
+    server (``pages``: file name -> the chat's URL)."""
 
-    def __init__(self, folder: Path, chat_url: str, port: int) -> None:
+    def __init__(self, folder: Path, pages: dict[str, str], port: int) -> None:
         self.port = port
-        self.origin = f"http://127.0.0.1:{self.port}"
+        self.origin = f"http://127.0.0.1:{port}"
         folder.mkdir(parents=True, exist_ok=True)
-        (folder / "index.html").write_text(
-            "<!doctype html><html lang=en><head><meta charset=utf-8><title>A blog</title><link rel=icon href=data:,>"
-            f'<script type="module" src="{chat_url}static/chat-bot.js"></script></head>'
-            "<body><h1>My blog</h1><p>Ask the bot below.</p>"
-            f'<chat-bot src="{chat_url}" style="height: 420px"></chat-bot></body></html>',
-            encoding="utf-8",
-        )
+        for name, chat_url in pages.items():
+            (folder / name).write_text(
+                "<!doctype html><html lang=en><head><meta charset=utf-8><title>A blog</title><link rel=icon href=data:,>"
+                f'<script type="module" src="{chat_url}static/chat-bot.js"></script>'
+                # The blog's own look for the chat: custom properties and parts.
+                "<style>chat-bot { --chat-bot-link: rgb(200, 0, 100); --chat-bot-code-bg: rgb(10, 20, 30);"
+                " --chat-bot-code-fg: rgb(240, 240, 200); --chat-bot-accent: rgb(0, 120, 90) }"
+                " chat-bot::part(content) { font-family: Georgia, serif }</style></head>"
+                "<body><h1>My blog</h1><p>Ask the bot below.</p>"
+                f'<chat-bot src="{chat_url}" style="height: 420px"></chat-bot></body></html>',
+                encoding="utf-8",
+            )
         handler = functools.partial(SimpleHTTPRequestHandler, directory=str(folder))
         handler.log_message = lambda *args: None  # type: ignore[assignment]
-        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), handler)
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), handler)
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def stop(self) -> None:
@@ -48,8 +55,9 @@ def sites(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Gunicorn, 
     server = Gunicorn(CHATBOT_ALLOWED_ORIGINS=f"http://127.0.0.1:{allowed_port}", CHATBOT_WORKERS="1",
                       CHATBOT_UPLOAD_DIR=str(tmp_path_factory.mktemp("uploads")))
     server.start()
-    allowed = HostSite(tmp_path_factory.mktemp("allowed"), f"{server.url}/files-demo/", allowed_port)
-    other = HostSite(tmp_path_factory.mktemp("other"), f"{server.url}/files-demo/", other_port)
+    pages = {"index.html": f"{server.url}/files-demo/", "demo.html": f"{server.url}/chat/"}
+    allowed = HostSite(tmp_path_factory.mktemp("allowed"), pages, allowed_port)
+    other = HostSite(tmp_path_factory.mktemp("other"), pages, other_port)
     yield server, allowed, other
     allowed.stop()
     other.stop()
@@ -81,6 +89,22 @@ def test_an_allowed_site_embeds_the_chat_which_chats_and_takes_files(page: Page,
     assert page.problems == []  # type: ignore[attr-defined]
 
 
+def test_the_site_restyles_message_bodies_links_and_code_blocks(page: Page, sites) -> None:
+    server, allowed, _ = sites
+    chat = ChatController(page)
+    chat.open(f"{allowed.origin}/demo.html")  # the demo bot: its replies hold links and code
+    chat.send("Write some Python")
+    chat.expect_idle()
+    reply = chat.latest_assistant().locator("[part~=content]")
+    assert "Georgia" in reply.evaluate("c => getComputedStyle(c).fontFamily")
+    assert reply.locator("a").first.evaluate("a => getComputedStyle(a).color") == "rgb(200, 0, 100)"
+    code = reply.locator(".code-block").first  # a highlighted block: its frame, then its text
+    assert code.evaluate("p => getComputedStyle(p).backgroundColor") == "rgb(10, 20, 30)"
+    assert code.locator("pre").evaluate("p => getComputedStyle(p).color") == "rgb(240, 240, 200)"
+    assert chat.send_button.evaluate("b => getComputedStyle(b).backgroundColor") == "rgb(0, 120, 90)"
+    assert page.problems == []  # type: ignore[attr-defined]
+
+
 def test_a_site_that_is_not_allowed_is_told_so_and_opens_no_socket(page: Page, sites) -> None:
     server, _, other = sites
     sockets: list[str] = []
@@ -107,3 +131,19 @@ def test_in_a_page_that_gives_it_no_height_the_message_box_stays_in_sight(page: 
     log = chat.element.locator("[part~=log]")
     assert log.evaluate("log => log.scrollHeight > log.clientHeight")  # the conversation scrolls inside
     assert page.problems == []  # type: ignore[attr-defined]
+
+
+def test_every_part_on_screen_is_declared_for_pages(page: Page, sample_app: Gunicorn) -> None:
+    """What a page may style with ::part() is what custom-elements.json declares."""
+    manifest = json.loads((Path(__file__).resolve().parent.parent / "webcomponent" / "custom-elements.json").read_text())
+    declared = {part["name"] for part in manifest["modules"][0]["declarations"][0]["cssParts"]}
+    chat = ChatController(page)
+    chat.open(f"{sample_app.url}/sink/")  # the kitchen sink: thoughts, options, media, code, flags
+    for topic in ("thoughts", "options", "media", "code"):
+        chat.send(topic)
+        chat.expect_idle()
+    chat.element.locator("[part~=flag]").last.click()  # the flag menu's options
+    shown = set(chat.element.evaluate(
+        "e => [...e.shadowRoot.querySelectorAll('[part]')].flatMap(n => n.getAttribute('part').split(' '))"
+    ))
+    assert len(shown) > 25 and shown <= declared, shown - declared

@@ -289,7 +289,7 @@ _CSS_TEMPLATE = """\
 :host{{{light}}}
 @media (prefers-color-scheme:dark){{:host(:not([theme=light])){{{dark}}}}}
 :host([theme=dark]),.message.user .code-block{{{dark}}}
-.code-block{{margin:0 0 .75em;border:1px solid var(--chat-bot-border);border-radius:.6rem;background:var(--chat-bot-code-bg);overflow:hidden}}
+.code-block{{margin:0 0 .75em;border:1px solid var(--chat-bot-code-border,var(--chat-bot-border));border-radius:var(--chat-bot-code-radius,.6rem);background:var(--chat-bot-code-bg);color:var(--chat-bot-code-fg,inherit);overflow:hidden}}
 .code-header{{display:flex;align-items:center;gap:.5em;min-height:1.75em;padding:0 .5em 0 1em;border-bottom:1px solid var(--chat-bot-border);font-size:.75em;color:var(--chat-bot-muted)}}
 .code-language{{margin-inline-end:auto;font-family:var(--chat-bot-mono)}}
 .content .code-block pre{{margin:0;border:0;border-radius:0;background:none}}

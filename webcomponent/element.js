@@ -29,82 +29,10 @@ import {ChatSocket} from './socket.js'
  *     <script type="module" src="/chat/static/chat-bot.js"></script>
  *     <chat-bot src="/chat"></chat-bot>
  *
- * @attr src - Mount URL of the blueprint, e.g. `/chat`. Absent: no connection.
- * @attr theme - `light` or `dark` forces a colour scheme; absent follows the system.
- * @attr show-outputs - Show config.additional_outputs in a pane beside the conversation (the standalone page sets it).
- * @attr persist - `none`: a reload starts afresh. Absent: with `src`, the conversation comes back after a reload (sessionStorage).
- * @attr data-connection - Set by the element (with `src`): 'connecting', 'online' or 'offline'.
- *
- * @prop {string} src - Reflects the `src` attribute.
- * @prop {object[]} messages - Plain copies `{id, role, content, html, status}`; set to replace the conversation.
- * @prop {object} config - The options of config.json in effect; set to configure an element without `src`.
- * @prop {boolean} generating - True from a submit until the `idle` frame (read-only).
- * @prop {string|null} connectionState - 'connecting', 'online', 'offline', or null without `src` (read-only).
- *
- * @fires chat-bot-submit - Cancelable. detail `{id, text}`. Prevented: nothing goes to the socket.
- * @fires chat-bot-stop - Cancelable. detail `{id}` (the streaming message, or null).
- * @fires chat-bot-message - A message got its final form. detail `{message}`.
- * @fires chat-bot-connection - The socket's state changed. detail `{state, idle}`.
- * @fires chat-bot-error - An `error` frame arrived. detail `{code, message, id}`.
- * @fires chat-bot-like - Cancelable. The reader gave feedback. detail `{id, value, message}` (value null: taken back).
- * @fires chat-bot-retry - Cancelable. The reader asked for the last reply again. detail `{}`.
- * @fires chat-bot-undo - Cancelable. The reader took the last exchange back. detail `{id, text}`.
- * @fires chat-bot-clear - Cancelable. The conversation is being cleared. detail `{}`.
- * @fires chat-bot-copy - The reader copied a message. detail `{id, message}`.
- * @fires chat-bot-edit - Cancelable. The reader saved an edit. detail `{id, text, previous, newId}`.
- * @fires chat-bot-version - Cancelable. The reader switched a turn's version. detail `{id, version, count}`.
- * @fires chat-bot-select - The reader clicked a message (config.selectable). detail `{id, message}`.
- * @fires chat-bot-example - Cancelable. The reader clicked an example card. detail `{index, text}`.
- * @fires chat-bot-output - An additional output changed. detail `{index, label, html, value}`.
- *
- * @slot placeholder - Shown while the conversation is empty (instead of config.placeholder).
- *
- * @csspart form - The form around the message box and buttons.
- * @csspart log - The scrolling conversation (role="log").
- * @csspart message - Each message; also `user` or `assistant` (e.g. `::part(message user)`).
- * @csspart bubble - The box around a message's content.
- * @csspart thought-toggle - The button that opens and closes a thought (metadata.title).
- * @csspart thought-title - A thought's title.
- * @csspart thought-duration - A thought's duration.
- * @csspart thought-log - A thought's log (metadata.log).
- * @csspart thought-body - A thought's content and the thoughts nested in it.
- * @csspart options - The preset replies under the last message; each button is part `option`.
- * @csspart copy-message - A message's copy button (config.buttons holds "copy").
- * @csspart copy-code - A code block's copy button.
- * @csspart avatar - A message's avatar (config.avatar_images).
- * @csspart header - Above the log: the label, the copy-all button (part `copy-all`) and the clear button (`clear-button`).
- * @csspart like - A reply's thumbs-up; `dislike` its thumbs-down; `flag` the flag menu, `flag-option` its choices.
- * @csspart retry - "Retry" under the last reply; `undo` "Undo" beside it.
- * @csspart edit - A message's edit button (config.editable).
- * @csspart editor - The editor in place of a message: `editor-input`, `editor-cancel`, `editor-save`.
- * @csspart versions - The switcher of an edited turn's versions: `version-prev`, `version-next`.
- * @csspart examples - The example cards in the empty chat; each `example`, its icon `example-icon`.
- * @csspart content - A message's rendered content.
- * @csspart input - The textarea.
- * @csspart send-button - The submit button.
- * @csspart stop-button - The stop button shown while generating.
- * @csspart placeholder - What is shown while the conversation is empty.
- * @csspart pending - Three dots shown until the reply starts.
- * @csspart status - The connection status line (role="status").
- * @csspart scroll-button - "Scroll to latest", shown when the reader scrolled up.
- * @csspart error - An error alert in the log (role="alert").
- *
- * @cssprop --chat-bot-accent - Accent colour: user bubbles, send button, links, focus ring.
- * @cssprop --chat-bot-accent-fg - Text on the accent colour.
- * @cssprop --chat-bot-bg - Background of the element.
- * @cssprop --chat-bot-fg - Text colour.
- * @cssprop --chat-bot-muted - Secondary text (placeholder, status).
- * @cssprop --chat-bot-surface - Background of assistant bubbles and the message box.
- * @cssprop --chat-bot-border - Borders and rules.
- * @cssprop --chat-bot-code-bg - Background of code blocks.
- * @cssprop --chat-bot-error - Colour of errors.
- * @cssprop --chat-bot-error-bg - Background of error alerts.
- * @cssprop --chat-bot-font - Font family.
- * @cssprop --chat-bot-mono - Monospace font family (code).
- * @cssprop --chat-bot-font-size - Base font size.
- * @cssprop --chat-bot-radius - Corner radius of bubbles and the message box.
- * @cssprop --chat-bot-max-width - Width of the conversation column.
- * @cssprop --chat-bot-input-max-height - Height at which the message box stops growing.
+ * Its public API (attributes, properties, methods, events, slots, parts and custom
+ * properties) is declared in custom-elements.json, beside this file, and typed in
+ * chat-bot.d.ts; docs/element.md explains it. tests/test_element_package.py holds the three
+ * to the code.
  */
 export class ChatBotElement extends HTMLElement {
   static observedAttributes = ['src']
