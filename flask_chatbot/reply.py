@@ -18,6 +18,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +27,7 @@ from .concurrency import offload
 from .errors import ChatbotError, Error
 from .messages import new_message_id, normalize_reply, render_title
 from .outbox import Outbox
+from .request_context import Enter
 from .runner import Cancel, run_fn
 from .streaming import MessageStream
 
@@ -132,6 +134,7 @@ class Reply:
         render_content: Callable[[dict[str, Any]], str] | None = None,
         outputs: Any = None,  # outputs.Outputs: fn's (reply, *values) split, the values sent
         on_complete: Callable[[list[dict[str, Any]]], None] | None = None,  # fn ended well: its messages
+        context: Enter = nullcontext,  # the handshake's request context, entered on the fn thread
     ) -> None:
         self._fn = fn
         self._args = args
@@ -144,6 +147,7 @@ class Reply:
         self._render_content = render_content
         self._outputs = outputs
         self._on_complete = on_complete
+        self._context = context
         self._cond = threading.Condition()
         self._latest: Any = _NOTHING
         self._version = 0
@@ -187,7 +191,8 @@ class Reply:
     def _call_fn(self) -> None:
         error: str | None = None
         try:
-            run_fn(self._fn, self._args, self._cancel, self._offer)
+            with self._context():
+                run_fn(self._fn, self._args, self._cancel, self._offer)
         except Error as exc:
             error = exc.message
         except Exception:

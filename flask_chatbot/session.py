@@ -31,6 +31,7 @@ from .validation import refusal
 from .multimodal import checked_files, example_files, fn_value, user_messages
 from .uploads import new_upload_key, owner_of
 from .resent import messages_from_client
+from .request_context import capture
 
 log = logging.getLogger("flask_chatbot")
 IDLE_CLOSE_CODE = 4000
@@ -76,6 +77,8 @@ class ChatSession:
         )
         self._render_content = hooks.renderer(files_base) if hooks else None
         self.outbox = Outbox(ws)
+        # The handshake's request, session and g, for fn on its own thread (request_context.py).
+        self._request_context = capture()
         self.id = secrets.token_hex(8)
         # Names this conversation's uploads (uploads.py); a reconnect's hello brings it back.
         self.upload_key = new_upload_key()
@@ -297,6 +300,7 @@ class ChatSession:
             if self.bot.options.additional_outputs
             else None,
             on_complete=on_complete,
+            context=self._request_context,
         )
         self.reply.start()
 

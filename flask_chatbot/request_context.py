@@ -1,0 +1,44 @@
+"""fn in the WebSocket handshake's request context: ``flask.request``, ``session``, ``g``
+(and so Flask-Login's ``current_user``) work inside it, as in a view (docs/options.md,
+"Flask context").
+
+A socket's frames are handled inside the handshake's request, where the developer's
+``before_request`` hooks ran (a login check, ``g.user = ...``). fn runs on a thread of its own,
+which starts with no context at all: :func:`capture` takes the request, its session and a copy
+of ``g`` while they are there, and the context manager it returns enters them again on the
+fn thread: the same request, the same session, a ``g`` with the same values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from typing import Any
+
+from flask import current_app, g, has_request_context, request, session
+from flask.ctx import RequestContext
+
+Enter = Callable[[], AbstractContextManager[Any]]
+
+
+def capture() -> Enter:
+    """How to enter the current request's context again, on another thread (a no-op
+    outside a request: the eager example cache, a test calling a session directly)."""
+    if not has_request_context():
+        return nullcontext
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    req = request._get_current_object()  # type: ignore[attr-defined]
+    sess = session._get_current_object()  # type: ignore[attr-defined]
+    values = dict(vars(g))  # what before_request put there: g.user, Flask-Login's user
+
+    @contextmanager
+    def enter() -> Iterator[None]:
+        with app.app_context() as app_context:
+            vars(app_context.g).update(values)  # a copy: what fn sets stays in its turn
+            with RequestContext(app, environ=req.environ, request=req, session=sess):
+                yield
+
+    return enter
+
+
+__all__ = ["Enter", "capture"]
