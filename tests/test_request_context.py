@@ -114,3 +114,27 @@ def test_what_fn_puts_in_g_stays_in_its_turn(app, serve_app) -> None:
     client.turn("two", "u2")
     assert turns == [0, 0]  # each turn starts from g as the handshake left it
     client.close()
+
+
+def test_the_validator_and_listeners_see_the_same_context(app, serve_app) -> None:
+    from flask_chatbot import Chatbot, validate
+
+    seen = []
+    chatbot = Chatbot()
+    chatbot.like(lambda data: seen.append(("like", who())))
+    bp = chat_bp(lambda message, history: "ok", chatbot=chatbot,
+                 validator=lambda message: seen.append(("validator", who())) or validate(True))
+
+    @bp.before_request
+    def load_user() -> None:
+        g.user = "user-" + (session.get("name") or "anonymous")
+
+    app.register_blueprint(bp, url_prefix="/chat")
+    server = serve_app(app)
+    client = Client(f"ws://127.0.0.1:{server.port}/chat/socket", header=["X-Team: red", f"Cookie: {cookie_for(server.port, 'lin')}"])
+    client.hello()
+    reply = next(f["id"] for f in client.turn("hi") if f["type"] == "done")
+    client.send({"type": "like", "id": reply, "value": "Like"})
+    client.turn("again", "u2")  # the like is handled before this turn
+    assert seen[:3] == [("validator", "red/user-lin/lin"), ("like", "red/user-lin/lin"), ("validator", "red/user-lin/lin")]
+    client.close()
