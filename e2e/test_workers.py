@@ -7,12 +7,16 @@ must keep working. The load figures themselves come from ``python -m bench.load`
 from __future__ import annotations
 
 import json
+import os
+import signal
 import threading
+import time
 from collections.abc import Iterator
 
 import pytest
 import websocket
-from harness import Gunicorn
+from harness import ChatController, Gunicorn
+from playwright.sync_api import Page, expect
 
 CONVERSATIONS_PER_KIND = 12
 WORDS = 30
@@ -68,3 +72,44 @@ def test_every_kind_of_fn_streams_to_many_conversations_at_once(server: Gunicorn
         errors = [f for f in frames if f["type"] == "error"]
         assert errors == [] and [d["content"] for d in done] == [expected], name
     assert len(results) == 4 * CONVERSATIONS_PER_KIND
+
+
+def worker_pids(master: int) -> set[int]:
+    """The gunicorn workers (children) of ``master``."""
+    children = set()
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    fields = stat.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == master:
+                children.add(int(entry))
+    return children
+
+
+@pytest.mark.parametrize("worker_class", ["gevent", "gthread"])
+def test_a_worker_asked_to_stop_closes_its_chats_at_once_and_they_go_on_elsewhere(page: Page, worker_class: str) -> None:
+    # gunicorn's default graceful timeout, 30 s: a worker holding chats used to wait it out.
+    server = Gunicorn(CHATBOT_WORKERS="2", CHATBOT_WORKER_CLASS=worker_class, GUNICORN_CMD_ARGS="--graceful-timeout 30")
+    server.start()
+    try:
+        assert server.process is not None
+        chat = ChatController(page)
+        chat.open(f"{server.url}/chat/")
+        chat.send("What can you show?")
+        chat.expect_idle()
+        old = worker_pids(server.process.pid)
+        assert len(old) == 2
+        started = time.monotonic()
+        os.kill(server.process.pid, signal.SIGHUP)  # a deploy: new workers, the old ones asked to stop
+        while old & worker_pids(server.process.pid):
+            assert time.monotonic() - started < 5, "the old workers did not stop within 5 s"
+            page.wait_for_timeout(50)  # polling the process table; the page keeps running meanwhile
+        expect(chat.element).to_have_attribute("data-connection", "online", timeout=5_000)
+        chat.send("Write some Python")  # the conversation goes on, on a new worker
+        expect(chat.latest_assistant()).to_contain_text("That makes 3 messages", timeout=15_000)
+        assert page.problems == []  # type: ignore[attr-defined]
+    finally:
+        server.stop()

@@ -35,7 +35,7 @@ from .example_cache import ExampleCache, cache_mode, fingerprint
 from .inputs import describe as describe_input
 from .outputs import describe as describe_output
 from .options import ChatOptions
-from . import embedding
+from . import embedding, shutdown
 from .origin import local_address, origin_allowed, origin_refusal
 from .rendering import Renderer
 from .client_config import display_config, example_files_config, files_base, store_images, upload_config
@@ -322,6 +322,8 @@ def _init_app(opts: ChatOptions) -> Callable[[BlueprintSetupState], None]:
         # Backpressure (inbox.py) also when the app brought its own options.
         sock_options.setdefault("event_class", InboxEvent)
         app.extensions.setdefault("flask_chatbot", {"blueprints": []})["blueprints"].append(state.name)
+        # A worker asked to stop closes its chats at once (shutdown.py).
+        shutdown.watch()
 
     return init
 

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import protocol
+from . import protocol, shutdown
 from .concurrency import offload, render
 from .errors import ProtocolError
 from .inbox import FrameBudget, InboxEvent
@@ -99,6 +99,7 @@ class ChatSession:
 
     def serve(self) -> None:
         opts = self.bot.options
+        shutdown.track(self)
         try:
             if not self._receive_hello(opts.hello_timeout):
                 return
@@ -111,10 +112,18 @@ class ChatSession:
                     continue
                 self.handle(raw)
         finally:
+            shutdown.forget(self)
             if self._inbox is not None:
                 self._inbox.release()
             if self.reply is not None:
                 self.reply.stop()
+
+    def shut_down(self) -> None:
+        """The worker is stopping: stop the reply and close with 1012, "service restart"
+        (the element reconnects at once, to another worker); called from another thread."""
+        if self.reply is not None:
+            self.reply.stop()
+        self.ws.close(shutdown.CLOSE_RESTART, "server restart")
 
     def _receive_hello(self, timeout: float) -> bool:
         """A socket that has not said hello within ``timeout`` seconds is closed (4001):

@@ -4,10 +4,11 @@
 // from the old connection: every open sends `hello` with the history the element shows
 // now, and any server worker can carry on from there.
 
-import {CLOSE_IDLE, hello, parseFrame} from './protocol.js'
+import {CLOSE_IDLE, CLOSE_RESTART, hello, parseFrame} from './protocol.js'
 
 const FIRST_DELAY = 500
 const MAX_DELAY = 10_000
+const RESTART_SPREAD = 300 // ms over which a stopping worker's chats come back
 
 /**
  * How long to wait before reconnect attempt number `attempt` (0-based): 0.5 s doubling
@@ -31,7 +32,8 @@ export function backoffDelay(attempt, random = Math.random) {
  *     connection.destroy()
  *
  * A close with code 4000 means the server closed a connection that had been idle: it
- * is not reopened until `wake()` (the element calls it when the user next acts).
+ * is not reopened until `wake()` (the element calls it when the user next acts). 1012
+ * means its worker is stopping: it reopens at once (to another worker).
  */
 export class Connection {
   #url
@@ -137,16 +139,20 @@ export class Connection {
       if (event.code === CLOSE_IDLE) {
         this.#idle = true
         this.#setState('offline')
+      } else if (event.code === CLOSE_RESTART) {
+        // The worker is stopping (a deploy): another one takes the conversation now, not
+        // after a backoff. A little spread keeps a worker's chats from arriving as one.
+        this.#retry(Math.round(Math.random() * RESTART_SPREAD))
       } else {
         this.#retry()
       }
     })
   }
 
-  #retry() {
+  #retry(delay = backoffDelay(this.#attempt++)) {
     if (this.#destroyed) return
     this.#setState('offline')
-    this.#timer = setTimeout(() => this.#open(), backoffDelay(this.#attempt++))
+    this.#timer = setTimeout(() => this.#open(), delay)
   }
 
   #setState(state) {

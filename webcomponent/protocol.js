@@ -63,6 +63,9 @@ export const ERROR_CODES = Object.freeze([
 /** The close code of a connection the server closed because nothing happened on it. */
 export const CLOSE_IDLE = 4000
 
+/** The close code of a worker that is stopping (flask_chatbot/shutdown.py): reconnect at once. */
+export const CLOSE_RESTART = 1012
+
 /** A message id: 1-64 characters of A-Z a-z 0-9 _ -. */
 export const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/
 
