@@ -26,6 +26,12 @@ chromium:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; \
 	fi
 
+# axe-core, the accessibility checker e2e/test_accessibility.py injects into pages, from npm.
+AXE_VERSION := 4.14.1
+AXE := $(VENV)/axe/node_modules/axe-core/axe.min.js
+$(AXE):
+	npm install --silent --no-audit --no-fund --prefix $(VENV)/axe axe-core@$(AXE_VERSION)
+
 demo: $(VENV)/.demo
 	$(BIN)/gunicorn --config sample_app/gunicorn.conf.py 'sample_app:create_app()'
 
@@ -33,7 +39,7 @@ demo: $(VENV)/.demo
 # recommended gunicorn worker's model, docs/deployment.md).
 GEVENT_SUITES := tests/test_socket.py tests/test_limits.py tests/test_runner.py tests/test_message_model.py tests/test_media_messages.py tests/test_actions.py tests/test_edits.py tests/test_additional_inputs.py tests/test_additional_outputs.py tests/test_validator.py tests/test_example_cache.py tests/test_uploads.py tests/test_request_context.py
 
-test: $(VENV)/.test chromium
+test: $(VENV)/.test chromium $(AXE)
 	$(BIN)/python -m pytest -q tests e2e
 	$(BIN)/python tests/gevent_pytest.py -q -p no:cacheprovider $(GEVENT_SUITES)
 

@@ -97,7 +97,9 @@ def _media() -> list[Any]:
         File(__file__),
         Dataframe([["small", 120], ["large", 35]], headers=["model", "tokens/s"]),
         Code("SELECT name FROM users WHERE active;", language="sql"),
-        HTML('<p style="color: #b45309; font-weight: 600">Styled HTML, cleaned on the server.</p>'),
+        # Styled without a colour of its own: one colour cannot read well on a light and a dark theme.
+        HTML('<p style="font-weight: 600; font-style: italic; text-decoration: underline">'
+             "Styled HTML, cleaned on the server.</p>"),
     ]
 
 

@@ -324,5 +324,7 @@ export class ChatBotElement extends HTMLElement {
     this.#socket.show(status)
     this.#composer.show({generating: this.generating, offline: status.offline})
     this.#parts.frame.toggleAttribute('data-generating', this.generating)
+    // Screen readers wait for the whole reply instead of reading every token of it.
+    this.#parts.log.setAttribute('aria-busy', String(this.generating))
   }
 }
