@@ -33,6 +33,7 @@ from .inputs import Radio as Radio
 from .inputs import Slider as Slider
 from .outputs import JSON as JSON
 from .outputs import Markdown as Markdown
+from .request_context import conversation_id as conversation_id
 from .textbox import MultimodalTextbox as MultimodalTextbox
 from .textbox import Textbox as Textbox
 from .validation import validate as validate

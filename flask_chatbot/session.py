@@ -309,7 +309,7 @@ class ChatSession:
             if self.bot.options.additional_outputs
             else None,
             on_complete=on_complete,
-            context=self._request_context,
+            context=functools.partial(self._request_context, conversation=self.id),
         )
         self.reply.start()
 

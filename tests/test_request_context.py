@@ -138,3 +138,31 @@ def test_the_validator_and_listeners_see_the_same_context(app, serve_app) -> Non
     client.turn("again", "u2")  # the like is handled before this turn
     assert seen[:3] == [("validator", "red/user-lin/lin"), ("like", "red/user-lin/lin"), ("validator", "red/user-lin/lin")]
     client.close()
+
+
+def test_conversation_id_keys_per_conversation_state_across_reconnects(app, serve_app) -> None:
+    from flask_chatbot import conversation_id
+
+    state: dict[str, list[str]] = {}
+
+    def fn(message, history):
+        notes = state.setdefault(conversation_id(), [])
+        notes.append(message)
+        return f"{len(notes)} in this conversation"
+
+    app.register_blueprint(chat_bp(fn), url_prefix="/chat")
+    server = serve_app(app)
+    url = f"ws://127.0.0.1:{server.port}/chat/socket"
+    first, second = Client(url), Client(url)
+    session_id = first.hello()["session"]
+    second.hello()
+    assert [f["content"] for f in first.turn("a", "u1") if f["type"] == "done"] == ["1 in this conversation"]
+    assert [f["content"] for f in second.turn("b", "u1") if f["type"] == "done"] == ["1 in this conversation"]
+    first.close()
+    again = Client(url)  # a reconnect (or a reload) names its conversation in hello
+    again.send({"type": "hello", "version": 1, "session": session_id, "history": []})
+    again.recv()
+    assert [f["content"] for f in again.turn("c", "u2") if f["type"] == "done"] == ["2 in this conversation"]
+    assert sorted(len(v) for v in state.values()) == [1, 2] and session_id in state
+    second.close()
+    again.close()

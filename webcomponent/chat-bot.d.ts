@@ -68,6 +68,10 @@ export class ChatBotElement extends HTMLElement {
 
   /** Show a server frame as if it came from the socket. */
   applyFrame(frame: ServerFrame): void
+  /** Show `message` at the end (or update the one of its id); returns its id. */
+  addMessage(message: Partial<ChatMessage> & {role: ChatMessage['role']}): string
+  /** Change message `id`; new content without new html shows as text. False if there is none. */
+  updateMessage(id: string, changes: Partial<ChatMessage>): boolean
   /** Send `text` as the user's message; its id, or null when it cannot be sent now. */
   send(text: string): string | null
   /** Ask to stop the reply being generated; true if a stop was requested. */

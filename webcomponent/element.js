@@ -177,6 +177,29 @@ export class ChatBotElement extends HTMLElement {
   }
 
   /**
+   * Show `message` (`{role, content, html?, status?, metadata?, options?, id?}`; without `html`
+   * the content shows as plain text) at the end of the conversation, or update the message of
+   * the same `id`. Returns its id. For pages that drive the element themselves: a blueprint
+   * behind `src` hears of it at the next reconnect only.
+   */
+  addMessage(message) {
+    this.#build()
+    const id = typeof message?.id === 'string' && protocol.ID_PATTERN.test(message.id) ? message.id : protocol.newMessageId()
+    this.applyFrame({type: protocol.MESSAGE, message: {status: 'done', ...message, id}})
+    return id
+  }
+
+  /** Change message `id` (its `content`, `html`, `status`, `metadata`...); false if there is none. */
+  updateMessage(id, changes) {
+    const current = this.messages.find(message => message.id === id)
+    if (!current) return false
+    // New content without new HTML shows as text, not under the old HTML.
+    const html = 'html' in changes || !('content' in changes) ? {} : {html: null}
+    this.applyFrame({type: protocol.MESSAGE, message: {...current, ...html, ...changes, id}})
+    return true
+  }
+
+  /**
    * Send `text` as the user's message, as if typed and submitted. Returns the new
    * message's id, or null when it cannot be sent now (empty, generating, offline).
    */
