@@ -99,7 +99,9 @@ class ChatSession:
 
     def serve(self) -> None:
         opts = self.bot.options
-        shutdown.track(self)
+        if not shutdown.track(self):  # accepted while the worker stops: off to another one
+            self._close(shutdown.CLOSE_RESTART, "server restart")
+            return
         try:
             if not self._receive_hello(opts.hello_timeout):
                 return

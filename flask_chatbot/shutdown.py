@@ -19,6 +19,8 @@ import threading
 import weakref
 from typing import Any
 
+from .concurrency import gevent_active
+
 log = logging.getLogger("flask_chatbot")
 
 #: The close code that tells the element to reconnect at once (RFC 6455: "Service Restart").
@@ -26,14 +28,20 @@ CLOSE_RESTART = 1012
 
 _open: weakref.WeakSet[Any] = weakref.WeakSet()  # the ChatSessions of this process
 _lock = threading.Lock()
+_stopping = threading.Event()
 _wrapped_pid = 0
 
 
-def track(session: Any) -> None:
-    """``session`` (with a ``shut_down()``) is open: close it if the worker is asked to stop."""
+def track(session: Any) -> bool:
+    """``session`` (with a ``shut_down()``) is open: close it if the worker is asked to stop.
+    False when the worker is already stopping: a socket it accepted meanwhile must close too,
+    or the worker would wait for it."""
     with _lock:
+        if _stopping.is_set():
+            return False
         _open.add(session)
     watch()
+    return True
 
 
 def forget(session: Any) -> None:
@@ -54,7 +62,8 @@ def watch() -> None:
     def on_terminate(signum: int, frame: Any) -> None:
         # Not in the handler itself: closing sockets may block, and under gevent a handler
         # runs on the hub. gunicorn's handler runs next and stops the worker accepting.
-        threading.Thread(target=close_all, name="flask_chatbot.shutdown", daemon=True).start()
+        _stopping.set()
+        _in_background(close_all)
         if callable(previous):
             previous(signum, frame)
         elif previous == signal.SIG_DFL:
@@ -67,6 +76,17 @@ def watch() -> None:
     except ValueError:  # not the main thread of the main interpreter after all
         return
     _wrapped_pid = os.getpid()
+
+
+def _in_background(work: Any) -> None:
+    """Run ``work`` soon, without blocking: under gevent a signal handler runs as an event
+    loop callback, where even starting a thread (it waits for the thread) is refused."""
+    if gevent_active():
+        import gevent
+
+        gevent.spawn(work)
+    else:
+        threading.Thread(target=work, name="flask_chatbot.shutdown", daemon=True).start()
 
 
 def close_all() -> None:

@@ -139,9 +139,11 @@ export class Connection {
       if (event.code === CLOSE_IDLE) {
         this.#idle = true
         this.#setState('offline')
-      } else if (event.code === CLOSE_RESTART) {
+      } else if (event.code === CLOSE_RESTART && this.#attempt === 0) {
         // The worker is stopping (a deploy): another one takes the conversation now, not
-        // after a backoff. A little spread keeps a worker's chats from arriving as one.
+        // after a backoff; a little spread keeps a worker's chats from arriving as one. Once:
+        // a server stopping altogether answers the next try with 1012 too, then it backs off.
+        this.#attempt++
         this.#retry(Math.round(Math.random() * RESTART_SPREAD))
       } else {
         this.#retry()

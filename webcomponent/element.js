@@ -347,7 +347,9 @@ export class ChatBotElement extends HTMLElement {
     this.#socket.show(status)
     this.#composer.show({generating: this.generating, offline: status.offline})
     this.#parts.frame.toggleAttribute('data-generating', this.generating)
-    // Screen readers wait for the whole reply instead of reading every token of it.
-    this.#parts.log.setAttribute('aria-busy', String(this.generating))
+    // Screen readers wait for the whole reply instead of reading every token of it. Written
+    // only when it changes: this runs for every patch of a stream.
+    const busy = String(this.generating)
+    if (this.#parts.log.getAttribute('aria-busy') !== busy) this.#parts.log.setAttribute('aria-busy', busy)
   }
 }
