@@ -161,6 +161,13 @@ def create_app() -> Flask:
     app.register_blueprint(
         chat_bp(files_echo, name="voice", multimodal=True, sources=["upload", "microphone"]), url_prefix="/voice"
     )
+    # gr.ChatInterface's page options: css, js, head, fill_width.
+    app.register_blueprint(
+        chat_bp(bot, name="page_options", title="Styled page", css=".chat-page__title { color: rgb(200, 30, 60) }",
+                js="() => { document.body.dataset.customJs = 'ran' }", head='<meta name="x-page" content="custom head">',
+                fill_width=True, analytics_enabled=True),
+        url_prefix="/page-options",
+    )
     # Gradio 4's labelled buttons.
     app.register_blueprint(chat_bp(numbered, name="labels", retry_btn="🔄 Retry", undo_btn="↩️ Undo",
                                    clear_btn="🗑️ Clear"), url_prefix="/labels")

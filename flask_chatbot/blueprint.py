@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
+from markupsafe import Markup
 from flask.sansio.blueprints import BlueprintSetupState
 from flask_sock import Sock
 
@@ -37,6 +38,7 @@ from .outputs import describe as describe_output
 from .options import ChatOptions
 from . import embedding, shutdown
 from .origin import local_address, origin_allowed, origin_refusal
+from .page_options import page_assets
 from .rendering import Renderer
 from .client_config import display_config, example_files_config, files_base, store_images, upload_config
 from .file_cleanup import start_cleaner
@@ -112,6 +114,7 @@ def chat_bp(fn: Callable[..., Any], *, name: str = "chat", **options: Any) -> Bl
     # The developer's own text (description, placeholder) is sanitized even when
     # sanitize_html=False trusts the replies of fn.
     page_renderer = Renderer(dataclasses.replace(opts.render_options, sanitize_html=True))
+    assets = page_assets(opts.css, opts.css_paths, opts.js, opts.head, opts.head_paths)
     static_dir = webcomponent_dir()
     bp = Blueprint(
         name,
@@ -127,11 +130,22 @@ def chat_bp(fn: Callable[..., Any], *, name: str = "chat", **options: Any) -> Bl
     @bp.get("/")
     def page() -> Response:
         description = page_renderer.render(opts.description, from_user=False) if opts.description else None
-        html = render_template("flask_chatbot/page.html", options=opts, description_html=description)
+        html = render_template(
+            "flask_chatbot/page.html", options=opts, description_html=description, assets=assets, head=Markup(assets.head)
+        )
         response = Response(html, mimetype="text/html")
         if opts.content_security_policy:
             response.headers["Content-Security-Policy"] = opts.content_security_policy
         return gzip_response(response, request)
+
+    # The developer's css, css_paths and js, as files: the page keeps its strict policy.
+    @bp.get("/custom.css")
+    def custom_css() -> Response:
+        return gzip_response(Response(assets.css, mimetype="text/css"), request)
+
+    @bp.get("/custom.js")
+    def custom_js() -> Response:
+        return gzip_response(Response(assets.js, mimetype="text/javascript"), request)
 
     @bp.get("/page.css")
     def page_css() -> Response:

@@ -68,9 +68,17 @@ def default_content_security_policy(image_hosts: Sequence[str] = ()) -> str:
 class ChatOptions:
     """Every option of :func:`flask_chatbot.chat_bp`; docs/options.md describes each."""
 
-    # The page (gr.ChatInterface)
+    # The page (gr.ChatInterface; page_options.py)
     title: str | None = None
     description: str | None = None
+    css: str | None = None
+    css_paths: Any = None  # a path or a list of them
+    js: str | None = None  # one JavaScript function, run when the page loads
+    head: str | None = None  # HTML for the page's head
+    head_paths: Any = None
+    fill_height: bool = True
+    fill_width: bool = False
+    analytics_enabled: bool | None = None  # accepted: nothing is ever sent anywhere
     # The conversation (gr.Chatbot)
     placeholder: str | None = None
     render_markdown: bool = True
@@ -346,6 +354,9 @@ class ChatOptions:
         if self.value is not None and not callable(self.value) and not isinstance(self.value, (list, tuple)):
             raise OptionsError(f"value must be a list of messages or a function returning one, not {self.value!r}")
         _check("multimodal", self.multimodal, bool, "True or False")
+        for name in ("fill_height", "fill_width"):
+            _check(name, getattr(self, name), bool, "True or False")
+        _check("analytics_enabled", self.analytics_enabled, (bool, type(None)), "True, False or None")
         if not self.multimodal and any(e.files for e in self.examples):
             raise OptionsError("examples with files need a multimodal chat: chat_bp(fn, multimodal=True, ...)")
 

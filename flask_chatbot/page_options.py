@@ -1,0 +1,61 @@
+"""The standalone page's own options, with gr.ChatInterface's names: ``css``, ``css_paths``,
+``js``, ``head``, ``head_paths``, ``fill_height``, ``fill_width`` and ``analytics_enabled``
+(docs/options.md, "Page and conversation").
+
+The page keeps its strict Content-Security-Policy: the developer's CSS and JavaScript are
+served as files of the blueprint (``{mount}/custom.css``, ``{mount}/custom.js``), never inline,
+so ``style-src 'self'`` and ``script-src 'self'`` still hold. ``head`` goes into the page as
+written (it is the developer's HTML, not a reader's); an inline ``<script>`` or ``<style>`` in
+it is refused by that policy unless the app sets its own (``content_security_policy``).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import OptionsError
+
+
+@dataclass(frozen=True)
+class PageAssets:
+    """What the page adds to its head: a stylesheet, a script, HTML (empty: nothing)."""
+
+    css: str = ""
+    js: str = ""
+    head: str = ""
+
+
+def page_assets(css: str | None, css_paths: Any, js: str | None, head: str | None, head_paths: Any) -> PageAssets:
+    """The page's additions, files read now (a wrong path fails at start-up, as in Gradio's
+    launch); ``css`` before ``css_paths``' files, ``head`` before ``head_paths``'."""
+    for name, value in (("css", css), ("js", js), ("head", head)):
+        if value is not None and not isinstance(value, str):
+            raise OptionsError(f"{name} must be a string of {name.upper() if name != 'head' else 'HTML'}, not {value!r}")
+    styles = [css or "", *(_read("css_paths", p) for p in _paths("css_paths", css_paths))]
+    heads = [head or "", *(_read("head_paths", p) for p in _paths("head_paths", head_paths))]
+    # Gradio's js is one function, run when the page loads: (function ...)() runs it.
+    script = f"({js.strip()})();\n" if js and js.strip() else ""
+    return PageAssets(css="\n".join(s for s in styles if s), js=script, head="\n".join(h for h in heads if h))
+
+
+def _paths(name: str, value: Any) -> list[Path]:
+    if value is None:
+        return []
+    items = [value] if isinstance(value, (str, os.PathLike)) else value
+    if not isinstance(items, Sequence) or not all(isinstance(p, (str, os.PathLike)) for p in items):
+        raise OptionsError(f"{name} must be a path or a list of paths, not {value!r}")
+    return [Path(p) for p in items]
+
+
+def _read(name: str, path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise OptionsError(f"{name}: cannot read {str(path)!r}: {exc.strerror or exc}") from None
+
+
+__all__ = ["PageAssets", "page_assets"]
