@@ -42,6 +42,8 @@ def violations(browser: Browser, url: str, scheme: str, messages: tuple[str, ...
         ("/embed", ("Write some Python",)),  # <chat-bot> in a plain page
         ("/sink/", ("thoughts", "options", "media", "code")),  # every kind of message, feedback and flags
         ("/files-demo/", ("Hello",)),  # example cards and the attach button
+        ("/themes/soft/", ("Write some Python",)),  # the built-in themes
+        ("/themes/monochrome/", ("Write some Python",)),
     ],
 )
 def test_axe_finds_no_violations(browser: Browser, sample_app: Gunicorn, path: str, messages: tuple[str, ...], scheme: str) -> None:

@@ -12,6 +12,7 @@ from .embedding import cross_site
 from .errors import ChatbotError, OptionsError
 from .files import FileStore
 from .options import ChatOptions
+from .page_options import theme_name
 
 
 def files_base() -> str:
@@ -47,6 +48,7 @@ def display_config(opts: ChatOptions) -> dict[str, Any]:
         return f"{size}px" if isinstance(size, int) else size
 
     return {
+        "theme": theme_name(opts.theme),
         "label": opts.label,
         "show_label": opts.show_label,
         "height": css(opts.height),

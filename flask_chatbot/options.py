@@ -17,6 +17,7 @@ from .example_cache import CACHE_MODES, cache_mode
 from .examples import Example, parse_examples
 from .inputs import Accordion, parse_additional_inputs
 from .outputs import parse_additional_outputs
+from .page_options import theme_name
 from .textbox import merge_textbox
 from .uploads import (
     DEFAULT_MAX_FILE_SIZE,
@@ -79,6 +80,7 @@ class ChatOptions:
     fill_height: bool = True
     fill_width: bool = False
     analytics_enabled: bool | None = None  # accepted: nothing is ever sent anywhere
+    theme: str | None = None  # "default", "soft" or "monochrome" (page_options.py)
     # The conversation (gr.Chatbot)
     placeholder: str | None = None
     render_markdown: bool = True
@@ -357,6 +359,7 @@ class ChatOptions:
         for name in ("fill_height", "fill_width"):
             _check(name, getattr(self, name), bool, "True or False")
         _check("analytics_enabled", self.analytics_enabled, (bool, type(None)), "True, False or None")
+        theme_name(self.theme)
         if not self.multimodal and any(e.files for e in self.examples):
             raise OptionsError("examples with files need a multimodal chat: chat_bp(fn, multimodal=True, ...)")
 

@@ -20,6 +20,24 @@ from typing import Any
 from .errors import OptionsError
 
 
+#: The built-in themes (webcomponent/themes.css). Gradio's hub names of the same themes are
+#: accepted too ("gradio/soft"); None is "default".
+THEMES = ("default", "soft", "monochrome")
+
+
+def theme_name(value: Any) -> str:
+    """The built-in theme a ``theme`` option names, or an OptionsError listing them."""
+    if value is None:
+        return "default"
+    name = value.removeprefix("gradio/").lower() if isinstance(value, str) else None
+    if name not in THEMES:
+        raise OptionsError(
+            f"theme must be one of {', '.join(map(repr, THEMES))} (a Gradio Theme object or a Hub theme "
+            f"other than these is not supported; restyle with css and the --chat-bot-* properties), not {value!r}"
+        )
+    return name
+
+
 @dataclass(frozen=True)
 class PageAssets:
     """What the page adds to its head: a stylesheet, a script, HTML (empty: nothing)."""
@@ -58,4 +76,4 @@ def _read(name: str, path: Path) -> str:
         raise OptionsError(f"{name}: cannot read {str(path)!r}: {exc.strerror or exc}") from None
 
 
-__all__ = ["PageAssets", "page_assets"]
+__all__ = ["THEMES", "PageAssets", "page_assets", "theme_name"]

@@ -70,6 +70,14 @@ def create_app() -> Flask:
         url_prefix="/sink",
     )
 
+    # The demo bot in the other built-in themes (light and dark follow the system).
+    for theme in ("soft", "monochrome"):
+        app.register_blueprint(
+            chat_bp(fn, name=f"theme_{theme}", title=f"The {theme} theme", theme=theme,
+                    examples=["Write some Python"], editable=True),
+            url_prefix=f"/themes/{theme}",
+        )
+
     # A multimodal bot: uploads by button, drag and drop and paste.
     app.register_blueprint(files_blueprint(), url_prefix="/files-demo")
 

@@ -71,3 +71,15 @@ def test_wrong_page_options_say_what_to_change(options, message) -> None:
 def test_analytics_enabled_is_accepted_and_nothing_is_sent() -> None:
     page = page_client(analytics_enabled=True).get("/chat/").get_data(as_text=True)
     assert "http" not in page.split("<body>", 1)[0].replace('content="width', "")  # nothing of another host
+
+
+@pytest.mark.parametrize(("given", "theme"), [(None, "default"), ("soft", "soft"), ("gradio/monochrome", "monochrome"),
+                                              ("Soft", "soft")])
+def test_theme_names_a_built_in_theme_the_element_applies(given, theme) -> None:
+    config = page_client(theme=given).get("/chat/config.json").get_json()
+    assert config["theme"] == theme
+
+
+def test_a_theme_that_is_not_built_in_says_which_are() -> None:
+    with pytest.raises(OptionsError, match="theme must be one of 'default', 'soft', 'monochrome'"):
+        chat_bp(lambda m, h: m, theme="glass")

@@ -5,6 +5,9 @@ import {labelAction} from './message-actions.js'
 import {TEXT, setButton} from './parts.js'
 import {parseHTML} from './html.js'
 
+/** The built-in themes besides "default" (themes.css; flask_chatbot/page_options.py THEMES). */
+const THEMES = ['soft', 'monochrome']
+
 export const DEFAULT_CONFIG = Object.freeze({
   placeholder: null,
   textbox_placeholder: 'Type a message…',
@@ -75,6 +78,9 @@ export function applyConfig(parts, config, host) {
   frame.toggleAttribute('data-copy', buttons.includes('copy'))
   frame.toggleAttribute('data-grouped', config.group_consecutive_messages !== false)
   host.toggleAttribute('data-resizable', config.resizable === true)
+  // A built-in theme (themes.css) on the host, where a page can see and style it.
+  if (THEMES.includes(config.theme)) host.dataset.theme = config.theme
+  else delete host.dataset.theme
   frame.toggleAttribute('data-avatars', Object.values(avatars(config)).some(Boolean))
   const label = config.show_label && typeof config.label === 'string' ? config.label : ''
   parts.label.textContent = label
