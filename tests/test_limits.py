@@ -187,9 +187,11 @@ def test_permessage_deflate_is_declined_unless_asked_for(serve):
 
 def test_a_costly_message_does_not_hold_up_other_conversations(serve, monkeypatch):
     """One socket sends 60,000 characters that take over a second to render; once that
-    render has started, another conversation holds ten turns, and all of them end before
+    render has started, another conversation holds turns, and several of them end before
     the costly message is echoed. Under gevent (tests/gevent_pytest.py) this is what keeps
-    a render off the hub; a render on the hub would hold every turn until it ended."""
+    a render off the hub; a render on the hub would hold every turn until it ended, so not
+    one would end first. (How many end first depends on the machine: the render's thread
+    and the hub share the GIL, so each turn meanwhile takes tens of milliseconds.)"""
     costly_text = "*a" * 30_000
     started_r, started_w = os.pipe()  # a pipe: the render may run on another OS thread
     original = Renderer.render
@@ -207,10 +209,13 @@ def test_a_costly_message_does_not_hold_up_other_conversations(serve, monkeypatc
     other.hello()
     costly.send({"type": "submit", "id": "u1", "text": costly_text})
     assert select.select([started_r], [], [], 30)[0], "the costly render did not start"
+    ended_first = 0
     for i in range(10):
         assert list(final_text(other.turn("quick", f"q{i}")).values()) == ["ok"]
-    readable, _, _ = select.select([costly.ws.sock], [], [], 0)
-    assert not readable, "the costly message was echoed before the other conversation's turns ended"
+        if select.select([costly.ws.sock], [], [], 0)[0]:  # the costly message is echoed
+            break
+        ended_first += 1
+    assert ended_first >= 3, f"only {ended_first} turns of another conversation ended during the costly render"
     assert costly.recv()["message"]["id"] == "u1"
     costly.close()
     other.close()
