@@ -12,12 +12,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .chatbot import merge_chatbot
+from .display_options import check as _check
+from .display_options import validate_display
 from .errors import OptionsError
-from .example_cache import CACHE_MODES, cache_mode
 from .examples import Example, parse_examples
 from .inputs import Accordion, parse_additional_inputs
 from .outputs import parse_additional_outputs
-from .page_options import theme_name
 from .textbox import merge_textbox
 from .uploads import (
     DEFAULT_MAX_FILE_SIZE,
@@ -44,10 +44,6 @@ UNSAFE_TAGS: frozenset[str] = frozenset(
     script select slot style svg template textarea title xmp""".split()
 )
 _HOST_NAME = re.compile(r"^(?=.{1,253}\Z)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*\Z")
-_CSS_SIZE = re.compile(r"^\d{1,5}(?:\.\d{1,3})?(?:px|em|rem|vh|vw|dvh|svh|lvh|%)\Z")
-_TOKEN = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]{0,63}\Z")
-LAYOUTS = ("bubble", "panel")
-BUTTONS = ("copy", "copy_all")
 _DEFAULT = "\x00default"  # content_security_policy not given: built from image_hosts
 
 
@@ -314,60 +310,8 @@ class ChatOptions:
                     f"allowed_origins entries look like 'https://example.com' or 'http://localhost:5000' (or '*'), not {origin!r}"
                 )
         _check("content_security_policy", self.content_security_policy, (str, type(None)), "a string or None")
-        self._validate_display()
+        validate_display(self)
 
-    def _validate_display(self) -> None:
-        for name in ("label", "watermark", "elem_id"):
-            _check(name, getattr(self, name), (str, type(None)), "a string or None")
-        for name in ("show_label", "resizable", "group_consecutive_messages", "allow_file_downloads"):
-            _check(name, getattr(self, name), bool, "True or False")
-        for name in ("height", "min_height", "max_height"):
-            value = getattr(self, name)
-            if value is None or (isinstance(value, int) and not isinstance(value, bool) and 0 < value < 100_000):
-                continue
-            if not isinstance(value, str) or not _CSS_SIZE.match(value):
-                raise OptionsError(f"{name} must be pixels (an int) or a CSS length like '80vh' or '30rem', not {value!r}")
-        if self.layout not in LAYOUTS:
-            raise OptionsError(f"layout must be 'bubble' or 'panel', not {self.layout!r}")
-        for name, tokens in (("elem_classes", self.elem_classes), ("elem_id", (self.elem_id,) if self.elem_id else ())):
-            for token in tokens:
-                if not _TOKEN.match(token):
-                    raise OptionsError(f"{name} takes CSS names like 'my-chat' (letters, digits, - and _), not {token!r}")
-        for button in self.buttons:
-            if button not in BUTTONS:
-                raise OptionsError(f"buttons may hold {', '.join(map(repr, BUTTONS))}, not {button!r}")
-        for given in self.feedback_value:
-            if given is not None and given not in self.feedback_options:
-                raise OptionsError(f"feedback_value holds {given!r}, which is not one of feedback_options {list(self.feedback_options)}")
-        if self.flagging_mode not in ("never", "manual"):
-            raise OptionsError(f"flagging_mode must be 'never' or 'manual', not {self.flagging_mode!r}")
-        _check("flagging_dir", self.flagging_dir, str, "a folder path")
-        _check("like_user_message", self.like_user_message, bool, "True or False")
-        _check("run_examples_on_click", self.run_examples_on_click, bool, "True or False")
-        _check("cache_examples", self.cache_examples, (bool, type(None)), "True, False or None")
-        if cache_mode(self.cache_mode) not in CACHE_MODES:
-            raise OptionsError(f"cache_mode must be 'eager' or 'lazy', not {cache_mode(self.cache_mode)!r}")
-        if self.validator is not None and not callable(self.validator):
-            raise OptionsError(f"validator must be a function of the message, not {self.validator!r}")
-        for name in ("retry_btn", "undo_btn", "clear_btn"):
-            _check(name, getattr(self, name), (str, bool), "True, False or a label string")
-        if self.editable not in (None, "user", "all"):
-            raise OptionsError(f"editable must be True, False, 'user' or 'all', not {self.editable!r}")
-        if self.value is not None and not callable(self.value) and not isinstance(self.value, (list, tuple)):
-            raise OptionsError(f"value must be a list of messages or a function returning one, not {self.value!r}")
-        _check("multimodal", self.multimodal, bool, "True or False")
-        for name in ("fill_height", "fill_width"):
-            _check(name, getattr(self, name), bool, "True or False")
-        _check("analytics_enabled", self.analytics_enabled, (bool, type(None)), "True, False or None")
-        theme_name(self.theme)
-        if not self.multimodal and any(e.files for e in self.examples):
-            raise OptionsError("examples with files need a multimodal chat: chat_bp(fn, multimodal=True, ...)")
-
-
-
-def _check(name: str, value: Any, types: type | tuple[type, ...], what: str) -> None:
-    if not isinstance(value, types) or (types in (str, (str, type(None))) and isinstance(value, bool)):
-        raise OptionsError(f"{name} must be {what}, not {value!r}")
 
 
 def _tag_pairs(value: Any) -> tuple[tuple[str, str], ...]:
