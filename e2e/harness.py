@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import shutil
@@ -108,6 +109,7 @@ class ChatController:
         self.stop_button = self.element.locator("[part~=stop-button]")
         self.send_button = self.element.locator("[part~=send-button]")
         self.status = self.element.locator("[part~=status]")
+        self.uploaded = self.element.locator(".attachment[data-state=done]")  # files attached and up
 
     def open(self, url: str) -> None:
         # The page a user looks at: focus() in a page that is not in front does not take, and
@@ -155,3 +157,23 @@ def watch_problems(page: Page) -> list[str]:
     page.on("console", on_console)
     page.on("pageerror", lambda error: problems.append(str(error)))
     return problems
+
+
+def drop_files(chat: ChatController, files: list[tuple[str, str, bytes]], *, submit_first: bool = False) -> None:
+    """Drop ``(name, type, bytes)`` files on the chat as a reader dragging them from the
+    desktop does. ``submit_first``: send the message box first, in the same task, so that no
+    frame from the server can arrive between the two."""
+    chat.element.evaluate(
+        """(element, [files, submitFirst]) => {
+            if (submitFirst) element.shadowRoot.querySelector('form').requestSubmit()
+            const data = new DataTransfer()
+            for (const [name, type, b64] of files) {
+                data.items.add(new File([Uint8Array.from(atob(b64), c => c.charCodeAt(0))], name, {type}))
+            }
+            const frame = element.shadowRoot.querySelector('.frame')
+            for (const type of ['dragenter', 'dragover', 'drop']) {
+                frame.dispatchEvent(new DragEvent(type, {dataTransfer: data, bubbles: true, cancelable: true, composed: true}))
+            }
+        }""",
+        [[[name, mime, base64.b64encode(body).decode()] for name, mime, body in files], submit_first],
+    )

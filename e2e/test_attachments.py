@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from harness import CHROMIUM_ARGS, ChatController, Gunicorn, chromium_path, watch_problems
+from harness import CHROMIUM_ARGS, ChatController, Gunicorn, chromium_path, drop_files, watch_problems
 from playwright.sync_api import Browser, Page, expect
 
 STATIC = Path(__file__).resolve().parent.parent / "sample_app" / "static"
@@ -43,23 +43,6 @@ def attach_by_button(page: Page, chat: ChatController, files: list) -> None:
     chooser.value.set_files(files)
 
 
-def drop(chat: ChatController, files: list[tuple[str, str, bytes]]) -> None:
-    """Drop files on the chat as a reader dragging them from the desktop does."""
-    chat.element.evaluate(
-        """(element, files) => {
-            const data = new DataTransfer()
-            for (const [name, type, b64] of files) {
-                data.items.add(new File([Uint8Array.from(atob(b64), c => c.charCodeAt(0))], name, {type}))
-            }
-            const frame = element.shadowRoot.querySelector('.frame')
-            for (const type of ['dragenter', 'dragover', 'drop']) {
-                frame.dispatchEvent(new DragEvent(type, {dataTransfer: data, bubbles: true, cancelable: true, composed: true}))
-            }
-        }""",
-        [[name, mime, base64.b64encode(body).decode()] for name, mime, body in files],
-    )
-
-
 def throttle_uploads(page: Page, bytes_per_second: int) -> None:
     """A slow uplink, as Chromium's DevTools emulate it (-1: none): uploads take a while."""
     cdp = getattr(page, "cdp", None)
@@ -81,7 +64,7 @@ def test_files_attached_by_the_button_reach_fn_and_show_in_the_conversation(page
     notes.write_text("remember the milk")
     attach_by_button(page, chat, [str(STATIC / "bot.png"), str(notes)])
     expect(chips(chat)).to_have_count(2)
-    expect(chat.element.locator(".attachment[data-state=done]")).to_have_count(2, timeout=10_000)
+    expect(chat.uploaded).to_have_count(2, timeout=10_000)
     expect(chips(chat).first.locator("img")).to_have_js_property("naturalWidth", 64)  # a thumbnail, under the strict CSP
     chat.send("look")
     expect(chat.latest_assistant()).to_contain_text("look with ['bot.png', 'notes.txt'] after 0 files", timeout=10_000)
@@ -100,8 +83,8 @@ def test_files_attached_by_the_button_reach_fn_and_show_in_the_conversation(page
 def test_files_dropped_on_the_chat_are_attached(page: Page, display: Gunicorn) -> None:
     chat = ChatController(page)
     chat.open(f"{display.url}/uploads/")
-    drop(chat, [("dropped.png", "image/png", PNG)])
-    expect(chat.element.locator(".attachment[data-state=done]")).to_have_count(1, timeout=10_000)
+    drop_files(chat, [("dropped.png", "image/png", PNG)])
+    expect(chat.uploaded).to_have_count(1, timeout=10_000)
     expect(chips(chat)).to_contain_text("dropped.png")
     chat.input.press("Enter")  # files alone make a message
     expect(chat.latest_assistant()).to_contain_text(" with ['dropped.png'] after 0 files", timeout=10_000)
@@ -122,12 +105,12 @@ def test_a_pasted_image_is_attached_and_long_pasted_text_becomes_a_file(page: Pa
     )
     chat.input.focus()
     page.keyboard.press("Control+V")
-    expect(chat.element.locator(".attachment[data-state=done]")).to_have_count(1, timeout=10_000)
+    expect(chat.uploaded).to_have_count(1, timeout=10_000)
     expect(chat.input).to_have_value("")
     # ...then 1,500 characters of text: too long for the box, it becomes pasted-text.txt.
     page.evaluate("text => navigator.clipboard.writeText(text)", "lorem ipsum " * 125)
     page.keyboard.press("Control+V")
-    expect(chat.element.locator(".attachment[data-state=done]")).to_have_count(2, timeout=10_000)
+    expect(chat.uploaded).to_have_count(2, timeout=10_000)
     expect(chips(chat).nth(1)).to_contain_text("pasted-text.txt")
     expect(chat.input).to_have_value("")
     # Short text pastes as text.
@@ -143,15 +126,15 @@ def test_files_the_chat_does_not_take_are_named_and_not_uploaded(page: Page, dis
     chat = ChatController(page)
     chat.open(f"{display.url}/uploads/")
     before = uploaded(display)
-    drop(chat, [("report.pdf", "application/pdf", b"%PDF-1.4"), ("huge.png", "image/png", PNG + b"\0" * 300_000)])
+    drop_files(chat, [("report.pdf", "application/pdf", b"%PDF-1.4"), ("huge.png", "image/png", PNG + b"\0" * 300_000)])
     note = chat.element.locator("[part~=input-note]")
     expect(note).to_contain_text("“report.pdf” is not a file this chat takes (it takes images or .txt files).")
     expect(note).to_contain_text("“huge.png” is larger than the limit of 200 KB.")
     expect(chips(chat)).to_have_count(0)
-    drop(chat, [(f"{n}.png", "image/png", PNG) for n in "abc"])
+    drop_files(chat, [(f"{n}.png", "image/png", PNG) for n in "abc"])
     expect(note).to_have_text("“c.png” not attached: a message may carry at most 2 files.")
     expect(chips(chat)).to_have_count(2)
-    expect(chat.element.locator(".attachment[data-state=done]")).to_have_count(2, timeout=10_000)
+    expect(chat.uploaded).to_have_count(2, timeout=10_000)
     assert len(uploaded(display)) == len(before) + 2
     assert page.problems == []  # type: ignore[attr-defined]
 
@@ -160,7 +143,7 @@ def test_an_upload_shows_progress_and_can_be_cancelled(page: Page, display: Guni
     chat = ChatController(page)
     chat.open(f"{display.url}/uploads/")
     throttle_uploads(page, 20_000)
-    drop(chat, [("slow.png", "image/png", PNG + b"\0" * 150_000)])
+    drop_files(chat, [("slow.png", "image/png", PNG + b"\0" * 150_000)])
     chip = chips(chat).first
     progress = chip.locator("progress")
     expect(progress).to_be_visible()
@@ -175,8 +158,8 @@ def test_an_upload_shows_progress_and_can_be_cancelled(page: Page, display: Guni
     # The message sent next carries only the file attached after. (Whether the server got the
     # cancelled file whole before the abort depends on the network; a part of one is never
     # kept: tests/test_uploads.py.)
-    drop(chat, [("after.png", "image/png", PNG)])
-    expect(chat.element.locator(".attachment[data-state=done]")).to_have_count(1, timeout=10_000)
+    drop_files(chat, [("after.png", "image/png", PNG)])
+    expect(chat.uploaded).to_have_count(1, timeout=10_000)
     chat.send("which?")
     expect(chat.latest_assistant()).to_contain_text("which? with ['after.png']", timeout=10_000)
     assert page.problems == []  # type: ignore[attr-defined]
@@ -186,7 +169,7 @@ def test_enter_while_a_file_uploads_sends_the_message_once_it_is_up(page: Page, 
     chat = ChatController(page)
     chat.open(f"{display.url}/uploads/")
     throttle_uploads(page, 100_000)
-    drop(chat, [("big.png", "image/png", PNG + b"\0" * 150_000)])
+    drop_files(chat, [("big.png", "image/png", PNG + b"\0" * 150_000)])
     expect(chat.element.locator(".attachment[data-state=uploading]")).to_have_count(1)
     chat.send("when it is up")
     expect(chat.element.locator("[part~=input-note]")).to_have_text("Sending once the file is uploaded…")
@@ -218,8 +201,8 @@ def test_under_gunicorn_a_body_cut_short_is_refused_and_not_kept(display: Gunico
 def test_a_refused_message_gives_its_text_and_files_back(page: Page, display: Gunicorn) -> None:
     chat = ChatController(page)
     chat.open(f"{display.url}/uploads/")
-    drop(chat, [("keep.png", "image/png", PNG)])
-    expect(chat.element.locator(".attachment[data-state=done]")).to_have_count(1, timeout=10_000)
+    drop_files(chat, [("keep.png", "image/png", PNG)])
+    expect(chat.uploaded).to_have_count(1, timeout=10_000)
     chat.send("refuse")
     expect(chat.element.locator("[part~=input-note]")).to_have_text("Not that one.")
     expect(chat.input).to_have_value("refuse")
@@ -234,26 +217,18 @@ def test_a_refused_message_gives_its_text_and_files_back(page: Page, display: Gu
 def test_files_given_back_after_a_refusal_keep_within_the_limit(page: Page, display: Gunicorn) -> None:
     chat = ChatController(page)
     chat.open(f"{display.url}/uploads/")  # at most 2 files a message
-    drop(chat, [("a.png", "image/png", PNG), ("b.png", "image/png", PNG)])
-    expect(chat.element.locator(".attachment[data-state=done]")).to_have_count(2, timeout=10_000)
+    drop_files(chat, [("a.png", "image/png", PNG), ("b.png", "image/png", PNG)])
+    expect(chat.uploaded).to_have_count(2, timeout=10_000)
     chat.input.fill("refuse")
     # Sent, and a third file attached before the refusal comes back (in one task: no frame
     # from the server can arrive in between).
-    chat.element.evaluate(
-        """(element, b64) => {
-            element.shadowRoot.querySelector('form').requestSubmit()
-            const data = new DataTransfer()
-            data.items.add(new File([Uint8Array.from(atob(b64), c => c.charCodeAt(0))], 'c.png', {type: 'image/png'}))
-            element.shadowRoot.querySelector('.frame').dispatchEvent(new DragEvent('drop', {dataTransfer: data, bubbles: true, cancelable: true}))
-        }""",
-        base64.b64encode(PNG).decode(),
-    )
+    drop_files(chat, [("c.png", "image/png", PNG)], submit_first=True)
     note = chat.element.locator("[part~=input-note]")
     expect(note).to_have_text("Not that one. “b.png” not put back: a message may carry at most 2 files.")
     expect(chips(chat)).to_have_count(2)
     expect(chips(chat).nth(0)).to_contain_text("c.png")
     expect(chips(chat).nth(1)).to_contain_text("a.png")
-    expect(chat.element.locator(".attachment[data-state=done]")).to_have_count(2, timeout=10_000)
+    expect(chat.uploaded).to_have_count(2, timeout=10_000)
     chat.send("fine")
     expect(chat.latest_assistant()).to_contain_text("fine with ['c.png', 'a.png']", timeout=10_000)
     assert page.problems == []  # type: ignore[attr-defined]
@@ -262,8 +237,8 @@ def test_files_given_back_after_a_refusal_keep_within_the_limit(page: Page, disp
 def test_a_reload_keeps_the_files_and_they_stay_this_conversation_s(page: Page, display: Gunicorn) -> None:
     chat = ChatController(page)
     chat.open(f"{display.url}/uploads/")
-    drop(chat, [("mine.png", "image/png", PNG)])
-    expect(chat.element.locator(".attachment[data-state=done]")).to_have_count(1, timeout=10_000)
+    drop_files(chat, [("mine.png", "image/png", PNG)])
+    expect(chat.uploaded).to_have_count(1, timeout=10_000)
     chat.send("first")
     expect(chat.latest_assistant()).to_contain_text("first with ['mine.png']", timeout=10_000)
     page.reload()
@@ -292,7 +267,7 @@ def test_a_voice_message_recorded_from_the_microphone_is_attached_as_audio(brows
         expect(mic).to_have_text("0:01", timeout=5_000)  # a second of sound
         mic.click()
         expect(mic).to_have_attribute("aria-pressed", "false")
-        expect(chat.element.locator(".attachment[data-state=done]")).to_have_count(1, timeout=10_000)
+        expect(chat.uploaded).to_have_count(1, timeout=10_000)
         expect(chips(chat)).to_contain_text(re.compile(r"recording-\d{8}-\d{6}\.webm"))
         chat.send("listen")
         expect(chat.latest_assistant()).to_contain_text(re.compile(r"listen with \['recording-[\d-]+\.webm'\]"), timeout=10_000)
@@ -321,8 +296,8 @@ def test_the_sample_app_s_multimodal_bot_and_its_example_with_a_file(page: Page,
 def test_gradio_s_multimodal_echo_demo_ports(page: Page, sample_app: Gunicorn) -> None:
     chat = ChatController(page)
     chat.open(f"{sample_app.url}/demos/multimodal_echo/")
-    drop(chat, [("cat.png", "image/png", PNG)])
-    expect(chat.element.locator(".attachment[data-state=done]")).to_have_count(1, timeout=10_000)
+    drop_files(chat, [("cat.png", "image/png", PNG)])
+    expect(chat.uploaded).to_have_count(1, timeout=10_000)
     chat.send("meow")
     expect(chat.latest_assistant().locator("[part~=content]")).to_have_text("meow", timeout=10_000)
     expect(chat.user_messages.first.locator("img")).to_be_visible()

@@ -3,7 +3,6 @@ server and chats, files and all; refused, it says so and opens no socket."""
 
 from __future__ import annotations
 
-import base64
 import functools
 import json
 import threading
@@ -12,7 +11,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from harness import ChatController, Gunicorn, free_port
+from harness import ChatController, Gunicorn, drop_files, free_port
 from playwright.sync_api import Page, expect
 
 PNG = (Path(__file__).resolve().parent.parent / "sample_app" / "static" / "bot.png").read_bytes()
@@ -71,15 +70,8 @@ def test_an_allowed_site_embeds_the_chat_which_chats_and_takes_files(page: Page,
     chat = ChatController(page)
     chat.open(f"{allowed.origin}/")  # the element's files come from the chat's server (CORS)
     assert sockets == [f"{server.url.replace('http', 'ws')}/files-demo/socket"]
-    chat.element.evaluate(
-        """(element, b64) => {
-            const data = new DataTransfer()
-            data.items.add(new File([Uint8Array.from(atob(b64), c => c.charCodeAt(0))], 'cat.png', {type: 'image/png'}))
-            element.shadowRoot.querySelector('.frame').dispatchEvent(new DragEvent('drop', {dataTransfer: data, bubbles: true, cancelable: true}))
-        }""",
-        base64.b64encode(PNG).decode(),
-    )
-    expect(chat.element.locator(".attachment[data-state=done]")).to_have_count(1, timeout=10_000)  # a CORS upload
+    drop_files(chat, [("cat.png", "image/png", PNG)])
+    expect(chat.uploaded).to_have_count(1, timeout=10_000)  # a CORS upload
     chat.send("from my blog")
     expect(chat.assistant_messages.first).to_contain_text("You sent 1 file", timeout=10_000)
     # The files' URLs name the chat's server, not the blog's: the images load.
