@@ -28,10 +28,13 @@ from flask_chatbot import (
     CheckboxGroup,
     Dropdown,
     Image,
+    Info,
     Number,
+    Progress,
     Radio,
     Slider,
     Textbox,
+    Warning,
     chat_bp,
     validate,
 )
@@ -168,6 +171,11 @@ def create_app() -> Flask:
                 fill_width=True, analytics_enabled=True),
         url_prefix="/page-options",
     )
+    # One reply at a time, the line at most 2 long (e2e/test_queue_progress.py), in each show_progress mode.
+    app.config["CHATBOT_MAX_QUEUE_SIZE"] = 2
+    for mode in ("full", "minimal", "hidden"):
+        app.register_blueprint(chat_bp(lined_up, name=f"queue_{mode}", concurrency_limit=1, show_progress=mode),
+                               url_prefix=f"/queue-{mode}")
     # Gradio 4's labelled buttons.
     app.register_blueprint(chat_bp(numbered, name="labels", retry_btn="🔄 Retry", undo_btn="↩️ Undo",
                                    clear_btn="🗑️ Clear"), url_prefix="/labels")
@@ -188,6 +196,19 @@ def create_app() -> Flask:
 _events: list[list[Any]] = []
 FLAGGING_DIR = os.environ.get("CHATBOT_FLAGGING_DIR") or tempfile.mkdtemp(prefix="flags-")
 _turns = {"n": 0}
+
+
+def lined_up(message: str, history: list[dict[str, Any]], progress: Progress = Progress()) -> str:
+    """Says it started, reads 1 of 4 files, then waits at gate "go-<message>" (a "warn..."
+    message ends with a warning that stays until closed, a "brief..." one with a 1 s toast)."""
+    Info(f"Started {message}")
+    progress((1, 4), desc="Reading", unit="files")
+    wait(f"go-{message}")
+    if message.startswith("warn"):
+        Warning("Check the sources", duration=None, title="Heads up")
+    if message.startswith("brief"):
+        Info("Gone in a second", duration=1)
+    return f"answered {message}"
 
 
 def numbered(message: str, history: list[dict[str, Any]]) -> str:

@@ -130,6 +130,20 @@ class ChatController:
         expect(self.stop_button).to_be_hidden()
 
 
+AXE = Path(__file__).resolve().parent.parent / ".venv" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def axe_violations(page: Page) -> list[str]:
+    """What axe-core (from npm, make test installs it) finds wrong on the page as it is now; the
+    page's context needs ``bypass_csp=True``: a strict CSP refuses axe's inline script."""
+    assert AXE.is_file(), "make test installs axe-core from npm into .venv/axe"
+    page.add_script_tag(path=str(AXE))
+    return page.evaluate(  # type: ignore[no-any-return]
+        """async () => (await axe.run(document, {resultTypes: ['violations']})).violations
+             .map(v => `${v.id}: ${v.help} (${v.nodes.map(n => n.target.join(' ')).join(', ')})`)"""
+    )
+
+
 def listener_events(server: Gunicorn) -> list[list[Any]]:
     """What the listeners of e2e/display_app.py recorded, in order (its GET /events)."""
     with urllib.request.urlopen(f"{server.url}/events", timeout=10) as response:

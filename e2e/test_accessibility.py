@@ -4,13 +4,9 @@ embeds the element, light and dark, with a conversation on screen; text contrast
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from harness import ChatController, Gunicorn
+from harness import ChatController, Gunicorn, axe_violations
 from playwright.sync_api import Browser, expect
-
-AXE = Path(__file__).resolve().parent.parent / ".venv" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
 
 
 def violations(browser: Browser, url: str, scheme: str, messages: tuple[str, ...]) -> list[str]:
@@ -24,12 +20,7 @@ def violations(browser: Browser, url: str, scheme: str, messages: tuple[str, ...
             chat.send(text)
             chat.expect_idle()
             expect(chat.latest_assistant()).to_have_attribute("data-status", "done")
-        page.add_script_tag(path=str(AXE))
-        found = page.evaluate(
-            """async () => (await axe.run(document, {resultTypes: ['violations']})).violations
-                 .map(v => `${v.id}: ${v.help} (${v.nodes.map(n => n.target.join(' ')).join(', ')})`)"""
-        )
-        return found
+        return axe_violations(page)
     finally:
         context.close()
 
@@ -47,7 +38,6 @@ def violations(browser: Browser, url: str, scheme: str, messages: tuple[str, ...
     ],
 )
 def test_axe_finds_no_violations(browser: Browser, sample_app: Gunicorn, path: str, messages: tuple[str, ...], scheme: str) -> None:
-    assert AXE.is_file(), "make test installs axe-core from npm into .venv/axe"
     assert violations(browser, f"{sample_app.url}{path}", scheme, messages) == []
 
 

@@ -326,7 +326,10 @@ def test_fixture_server_frames_are_all_understood(open_page, fixture_frames):
     expect(bot.content("u2")).to_have_text("What is Flask?")
     expect(bot.content("a7")).to_have_text("Hello world")
     expect(bot.message("a7")).to_have_attribute("data-status", "done")
-    expect(bot.errors).to_have_count(2)
+    expect(bot.errors).to_have_count(3)
+    # The turn's status and fn's toast (status-view.js, loaded on first use).
+    expect(bot.page.locator("chat-bot [part~=progress]")).to_contain_text("Reading · 40% · 4 of 10 pages")
+    expect(bot.page.locator("chat-bot [part~=toast-warning]")).to_contain_text("Heads upOne file was empty")
     # The error naming a7 sits right under it; the other one at the end.
     assert bot.page.evaluate(
         "document.querySelector('chat-bot').shadowRoot.querySelector('[data-id=a7]').nextElementSibling.textContent"

@@ -33,6 +33,10 @@ from .inputs import Radio as Radio
 from .inputs import Slider as Slider
 from .outputs import JSON as JSON
 from .outputs import Markdown as Markdown
+from .notices import Info as Info
+from .notices import Progress as Progress
+from .notices import Success as Success
+from .notices import Warning as Warning  # noqa: A004 (gr.Warning's name; the builtin stays builtins.Warning)
 from .request_context import conversation_id as conversation_id
 from .textbox import MultimodalTextbox as MultimodalTextbox
 from .textbox import Textbox as Textbox

@@ -75,6 +75,7 @@ class Actions:
 
     def retry(self, frame: dict[str, Any]) -> None:
         index, message = self._last_user_message("retry")
+        self.session.check_room()
         self.session.take_inputs(frame)
         before = self._snapshot("retry")
         self._drop_from(index + 1)
@@ -157,6 +158,7 @@ class Actions:
         new_id = frame.get("new_id")
         if new_id is None:
             raise ProtocolError("bad_frame", "edit.new_id: an edited message of yours needs a new id")
+        session.check_room()
         with session.lock:
             # Not even an id of the version it replaces: the element keeps that one.
             if any(m["id"] == new_id for m in session.history):

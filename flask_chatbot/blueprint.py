@@ -36,7 +36,7 @@ from .example_cache import ExampleCache, cache_mode, fingerprint
 from .inputs import describe as describe_input
 from .outputs import describe as describe_output
 from .options import ChatOptions
-from . import embedding, shutdown
+from . import embedding, fn_queue, shutdown
 from .origin import local_address, origin_allowed, origin_refusal
 from .page_options import page_assets
 from .rendering import Renderer
@@ -103,6 +103,7 @@ def chat_bp(fn: Callable[..., Any], *, name: str = "chat", **options: Any) -> Bl
         if opts.cache_examples and opts.examples
         else None,
         example_file_ids=frozenset(i for ids in example_files for i in ids if i),
+        queue=fn_queue.group(opts.concurrency_id),
     )
     avatars = store_images("avatar_images", opts.avatar_images, bot.content.store)
     icons = store_images("example_icons", [e.icon for e in opts.examples], bot.content.store)
@@ -123,7 +124,7 @@ def chat_bp(fn: Callable[..., Any], *, name: str = "chat", **options: Any) -> Bl
         static_url_path="/static",
         template_folder="templates",
     )
-    bp.record_once(_init_app(opts))
+    bp.record_once(_init_app(opts, bot))
     if bot.examples_cache is not None and cache_mode(opts.cache_mode) == "eager":
         bp.record_once(_warm_examples(bot))
 
@@ -323,9 +324,11 @@ def _warm_examples(bot: Bot) -> Callable[[BlueprintSetupState], None]:
     return warm
 
 
-def _init_app(opts: ChatOptions) -> Callable[[BlueprintSetupState], None]:
+def _init_app(opts: ChatOptions, bot: Bot) -> Callable[[BlueprintSetupState], None]:
     def init(state: BlueprintSetupState) -> None:
         app = state.app
+        # concurrency_limit="default" and the line's size come from the app's config.
+        bot.queue.configure(*fn_queue.app_limits(opts.concurrency_limit, app.config))
         # The WebSocket layer's own cap protects memory: past it the connection closes
         # (1009). Below it, frames over max_frame_bytes get an error frame and the
         # connection stays (docs/protocol.md). An app's own setting wins.

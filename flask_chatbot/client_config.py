@@ -49,6 +49,7 @@ def display_config(opts: ChatOptions) -> dict[str, Any]:
 
     return {
         "theme": theme_name(opts.theme),
+        "show_progress": opts.show_progress,
         "label": opts.label,
         "show_label": opts.show_label,
         "height": css(opts.height),

@@ -35,6 +35,8 @@ def validate_display(opts: ChatOptions) -> None:
             continue
         if not isinstance(value, str) or not _CSS_SIZE.match(value):
             raise OptionsError(f"{name} must be pixels (an int) or a CSS length like '80vh' or '30rem', not {value!r}")
+    if opts.show_progress not in ("full", "minimal", "hidden"):
+        raise OptionsError(f"show_progress must be 'full', 'minimal' or 'hidden', not {opts.show_progress!r}")
     if opts.layout not in LAYOUTS:
         raise OptionsError(f"layout must be 'bubble' or 'panel', not {opts.layout!r}")
     for name, tokens in (("elem_classes", opts.elem_classes), ("elem_id", (opts.elem_id,) if opts.elem_id else ())):

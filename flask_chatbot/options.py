@@ -16,6 +16,7 @@ from .display_options import check as _check
 from .display_options import validate_display
 from .errors import OptionsError
 from .examples import Example, parse_examples
+from .fn_queue import check_options as check_queue_options
 from .inputs import Accordion, parse_additional_inputs
 from .outputs import parse_additional_outputs
 from .textbox import merge_textbox
@@ -77,6 +78,7 @@ class ChatOptions:
     fill_width: bool = False
     analytics_enabled: bool | None = None  # accepted: nothing is ever sent anywhere
     theme: str | None = None  # "default", "soft" or "monochrome" (page_options.py)
+    show_progress: str = "minimal"  # "full", "minimal" or "hidden": the turn's place in line, time, progress
     # The conversation (gr.Chatbot)
     placeholder: str | None = None
     render_markdown: bool = True
@@ -145,6 +147,9 @@ class ChatOptions:
     autofocus: bool = True
     submit_btn: str | bool = True
     stop_btn: str | bool = True
+    # The queue (fn_queue.py): fns of the group running at once in a worker; "default" from app config
+    concurrency_limit: int | str | None = "default"
+    concurrency_id: str | None = None  # blueprints naming one id share one limit
     # Transport and limits (ours)
     allowed_origins: tuple[str, ...] = ()
     max_frame_bytes: int = 1024 * 1024
@@ -310,6 +315,7 @@ class ChatOptions:
                     f"allowed_origins entries look like 'https://example.com' or 'http://localhost:5000' (or '*'), not {origin!r}"
                 )
         _check("content_security_policy", self.content_security_policy, (str, type(None)), "a string or None")
+        check_queue_options(self.concurrency_limit, self.concurrency_id)
         validate_display(self)
 
 

@@ -13,75 +13,19 @@ from typing import Any
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from .errors import ProtocolError
-
-PROTOCOL_VERSION = 1
-MESSAGE_ID = r"^[A-Za-z0-9_-]{1,64}\Z"  # \Z: "$" would let a trailing newline through
-SESSION_ID = r"^[0-9a-f]{16}\Z"
-UPLOAD_KEY = r"^[A-Za-z0-9_-]{32}\Z"
-FILE_ID_PATTERN = r"^[A-Za-z0-9_-]{24}\Z"
-STATUSES = ("streaming", "done", "stopped", "error")
-# Roles a message on the wire may have. System messages stay on the server (initial_value.py).
-ROLES = ("user", "assistant")
-
-
-class _Frame(Schema):
-    class Meta:
-        unknown = RAISE
-
-    type = fields.String(required=True)
-
-
-def _message_id(required: bool = True) -> fields.String:
-    return fields.String(required=required, validate=validate.Regexp(MESSAGE_ID, error="must be 1-64 of A-Z a-z 0-9 _ -"))
-
-
-class _IntOrString(fields.Field):
-    """A thought's ``id`` / ``parent_id``: Gradio allows a str or an int."""
-
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
-        if isinstance(value, bool) or not isinstance(value, (int, str)):
-            raise ValidationError("must be a string or an integer")
-        return value
-
-
-class Content(fields.Field):
-    """A message's content: Markdown text, or a file or component as an object whose
-    ``component`` names its kind (docs/protocol.md; checked in full by components.from_wire)."""
-
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
-        if isinstance(value, str):
-            return value
-        if isinstance(value, dict) and isinstance(value.get("component"), str):
-            return value
-        raise ValidationError("must be a string, or an object with a 'component'")
-
-
-class MetadataSchema(Schema):
-    class Meta:
-        unknown = RAISE
-
-    title = fields.String()
-    log = fields.String()
-    duration = fields.Float(validate=validate.Range(min=0), allow_nan=False)
-    status = fields.String(validate=validate.OneOf(["pending", "done"]))
-    id = _IntOrString()
-    parent_id = _IntOrString()
-
-
-class OptionSchema(Schema):
-    class Meta:
-        unknown = RAISE
-
-    value = fields.String(required=True)
-    label = fields.String()
-
-
-def _metadata() -> fields.Nested:
-    return fields.Nested(MetadataSchema)
-
-
-def _options() -> fields.List:
-    return fields.List(fields.Nested(OptionSchema))
+from .wire_fields import (  # noqa: F401 (PROTOCOL_VERSION and the ids: re-exported)
+    FILE_ID_PATTERN,
+    PROTOCOL_VERSION,
+    ROLES,
+    SESSION_ID,
+    STATUSES,
+    UPLOAD_KEY,
+    Content,
+    _Frame,
+    _message_id,
+    _metadata,
+    _options,
+)
 
 
 # -- client -> server ------------------------------------------------------------
@@ -256,6 +200,39 @@ class ConversationSchema(_Frame):
     messages = fields.List(fields.Nested(MessageBodySchema), required=True)
 
 
+class ProgressSchema(Schema):
+    """What fn said of its progress (notices.Progress): each field only when known."""
+
+    class Meta:
+        unknown = RAISE
+
+    value = fields.Float(validate=validate.Range(min=0, max=1))
+    index = fields.Integer(strict=True)
+    length = fields.Integer(strict=True)
+    desc = fields.String()
+    unit = fields.String()
+
+
+class StatusSchema(_Frame):
+    """Where the turn is: waiting in the line (``position`` of ``size``, ``eta`` seconds if
+    known) or running (with fn's ``progress``, if it gave one)."""
+
+    state = fields.String(required=True, validate=validate.OneOf(["queued", "running"]))
+    position = fields.Integer(strict=True, validate=validate.Range(min=1))
+    size = fields.Integer(strict=True, validate=validate.Range(min=1))
+    eta = fields.Float(allow_none=True, validate=validate.Range(min=0))
+    progress = fields.Nested(ProgressSchema)
+
+
+class ToastSchema(_Frame):
+    """A notice from fn (notices.Info, Warning, Success): plain text, never HTML."""
+
+    level = fields.String(required=True, validate=validate.OneOf(["info", "warning", "success"]))
+    message = fields.String(required=True)
+    title = fields.String()
+    duration = fields.Float(required=True, allow_none=True, validate=validate.Range(min=0))
+
+
 class ErrorSchema(_Frame):
     code = fields.String(required=True)
     message = fields.String(required=True)
@@ -271,6 +248,8 @@ SERVER_SCHEMAS: dict[str, Schema] = {
     "conversation": ConversationSchema(),
     "output": OutputSchema(),
     "idle": IdleSchema(),
+    "status": StatusSchema(),
+    "toast": ToastSchema(),
     "error": ErrorSchema(),
 }
 
@@ -381,6 +360,24 @@ def conversation(bodies: list[Mapping[str, Any]]) -> dict[str, Any]:
 
 def idle() -> dict[str, Any]:
     return {"type": "idle"}
+
+
+def queued(position: int, size: int, eta: float | None) -> dict[str, Any]:
+    """The turn waits: ``position`` (1: next) of ``size`` waiting, about ``eta`` seconds (None: unknown)."""
+    return {"type": "status", "state": "queued", "position": position, "size": size,
+            "eta": None if eta is None else round(eta, 1)}
+
+
+def running(progress: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """fn runs (after waiting in line), or says how far it got."""
+    frame: dict[str, Any] = {"type": "status", "state": "running"}
+    if progress is not None:
+        frame["progress"] = dict(progress)
+    return frame
+
+
+def toast(fields_: Mapping[str, Any]) -> dict[str, Any]:
+    return {"type": "toast", **fields_}
 
 
 def error(code: str, text: str, message_id: str | None = None) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
@@ -25,7 +26,9 @@ from typing import Any
 from . import protocol
 from .concurrency import offload
 from .errors import ChatbotError, Error
+from .fn_queue import FnGate, FnQueue
 from .messages import new_message_id, normalize_reply, render_title
+from .notices import current_turn
 from .outbox import Outbox
 from .request_context import Enter
 from .runner import Cancel, run_fn
@@ -40,6 +43,7 @@ _NOTHING = object()
 # (a patch costs 100-300 µs: render, JSON, send) is shared instead of exhausted, so fn
 # keeps running at its own pace and each reply still shows progress. docs/performance.md.
 FULL_RATE_REPLIES = 50
+MAX_TOASTS = 20  # per turn: Info() in a loop shows the first ones, not a flood
 
 
 class _Load:
@@ -56,34 +60,6 @@ class _Load:
     @classmethod
     def interval(cls, base: float) -> float:
         return base * max(1.0, cls.streaming / FULL_RATE_REPLIES)
-
-
-class FnGate:
-    """One fn at a time per conversation; a waiting turn that is stopped stops waiting."""
-
-    def __init__(self) -> None:
-        self._cond = threading.Condition()
-        self._busy = False
-
-    def enter(self, cancel: Cancel) -> bool:
-        """Wait until no fn of this conversation runs; False if cancelled first."""
-        with self._cond:
-            cancel.add_callback(self._wake)
-            while self._busy and not cancel.is_set():
-                self._cond.wait()
-            if cancel.is_set():
-                return False
-            self._busy = True
-            return True
-
-    def leave(self) -> None:
-        with self._cond:
-            self._busy = False
-            self._cond.notify_all()
-
-    def _wake(self) -> None:
-        with self._cond:
-            self._cond.notify_all()
 
 
 @dataclass
@@ -135,6 +111,7 @@ class Reply:
         outputs: Any = None,  # outputs.Outputs: fn's (reply, *values) split, the values sent
         on_complete: Callable[[list[dict[str, Any]]], None] | None = None,  # fn ended well: its messages
         context: Enter = nullcontext,  # the handshake's request context, entered on the fn thread
+        queue: FnQueue | None = None,  # the concurrency group whose line fn waits in (fn_queue.py)
     ) -> None:
         self._fn = fn
         self._args = args
@@ -148,6 +125,7 @@ class Reply:
         self._outputs = outputs
         self._on_complete = on_complete
         self._context = context
+        self._queue = queue
         self._cond = threading.Condition()
         self._latest: Any = _NOTHING
         self._version = 0
@@ -156,6 +134,13 @@ class Reply:
         self._error: str | None = None
         self._cancel = Cancel()
         self._out: list[_Streamed] = []
+        # What fn said besides its reply (notices.py), taken by the emitter: the latest progress
+        # and the toasts not yet sent; _notices counts both, as _version counts values.
+        self._progress: dict[str, Any] | None = None
+        self._progress_sent: dict[str, Any] | None = None
+        self._toasts: deque[dict[str, Any]] = deque()
+        self._toast_count = 0
+        self._notices = 0
 
     def start(self) -> None:
         threading.Thread(target=self._run, name="flask_chatbot.fn", daemon=True).start()
@@ -174,9 +159,54 @@ class Reply:
             self._end(None)  # stopped while the previous turn's fn was still ending
             return
         try:
-            self._call_fn()
+            if self._queue is None:
+                self._call_fn()
+            elif self._wait_in_line():
+                started = time.monotonic()
+                try:
+                    self._call_fn()
+                finally:
+                    self._queue.leave(time.monotonic() - started)
+            else:
+                self._end(None)  # stopped while waiting in line
         finally:
             self._gate.leave()
+
+    def _wait_in_line(self) -> bool:
+        """Wait for a place in the concurrency group, the reader told where the turn stands."""
+        waited = False
+
+        def report(position: int, size: int, eta: float | None) -> None:
+            nonlocal waited
+            waited = True
+            self._outbox.send(protocol.queued(position, size, eta))
+
+        if not self._queue or not self._queue.enter(self._cancel, report):
+            return False
+        if waited:
+            self._outbox.send(protocol.running())
+        return True
+
+    # notices.Turn: fn's progress and toasts, sent by the emitter (fn never waits for the socket).
+
+    def show_progress(self, progress: dict[str, Any]) -> None:
+        self._progress = progress
+        self._notify()
+
+    def show_toast(self, toast: dict[str, Any]) -> None:
+        self._toast_count += 1
+        if self._toast_count > MAX_TOASTS:
+            if self._toast_count == MAX_TOASTS + 1:
+                log.warning("fn %r showed more than %d toasts in one turn; the rest are dropped", self._fn_name, MAX_TOASTS)
+            return
+        self._toasts.append(toast)
+        self._notify()
+
+    def _notify(self) -> None:
+        self._notices += 1
+        if self._emitter_waiting:
+            with self._cond:
+                self._cond.notify_all()
 
     def _offer(self, value: Any) -> None:
         # Called at every yield: no lock unless the emitter waits for a value. Only this
@@ -190,16 +220,22 @@ class Reply:
 
     def _call_fn(self) -> None:
         error: str | None = None
+        turn = current_turn.set(self)
         try:
             with self._context():
                 run_fn(self._fn, self._args, self._cancel, self._offer)
         except Error as exc:
             error = exc.message
         except Exception:
-            log.exception("fn %r raised", getattr(self._fn, "__name__", self._fn))
+            log.exception("fn %r raised", self._fn_name)
             error = GENERIC_ERROR
         finally:
+            current_turn.reset(turn)
             self._end(error)
+
+    @property
+    def _fn_name(self) -> str:
+        return getattr(self._fn, "__name__", repr(self._fn))
 
     def _end(self, error: str | None) -> None:
         with self._cond:
@@ -217,26 +253,38 @@ class Reply:
             _Load.add(-1)
 
     def _stream(self) -> None:
-        seen = 0
+        seen = notices = 0
         while True:
             with self._cond:
                 self._emitter_waiting = True
-                while self._version == seen and not self._finished and not self._cancel.is_set():
+                while (
+                    self._version == seen and self._notices == notices and not self._finished and not self._cancel.is_set()
+                ):
                     self._cond.wait()
                 self._emitter_waiting = False
                 # In this order: fn offers its last value before it finishes, and sets
                 # _latest before _version, so the value read is never older than either.
                 finished, error = self._finished, self._error
-                seen = self._version
+                new_value, seen = self._version != seen, self._version
                 value = self._latest
+                notices = self._notices
+            self._send_notices()
             # Once fn has finished, skip the patch: done renders the whole text once anyway.
-            if value is not _NOTHING and not self._send_value(value, final=finished):
+            if value is not _NOTHING and (new_value or finished) and not self._send_value(value, final=finished):
                 error, finished = GENERIC_ERROR, True
             if finished or self._cancel.is_set() or self._outbox.closed:
                 break
             if self._interval:
                 self._pause(_Load.interval(self._interval))
         self._finish(error)
+
+    def _send_notices(self) -> None:
+        while self._toasts:
+            self._outbox.send(protocol.toast(self._toasts.popleft()))
+        progress = self._progress
+        if progress is not self._progress_sent and progress is not None:
+            self._progress_sent = progress
+            self._outbox.send(protocol.running(progress))
 
     def _pause(self, seconds: float) -> None:
         """Wait between two patches; new values do not end the wait, fn ending or stop does."""
@@ -254,7 +302,7 @@ class Reply:
                 value = self._outputs.split(value)
             items = self._normalize(value)
         except (TypeError, ValueError, OSError, ChatbotError) as exc:  # ChatbotError: a file refused, too large
-            log.error("fn %r gave a value that is not a reply: %s", getattr(self._fn, "__name__", self._fn), exc)
+            log.error("fn %r gave a value that is not a reply: %s", self._fn_name, exc)
             return False
         for index, item in enumerate(items):
             if index == len(self._out):
@@ -326,6 +374,8 @@ class Reply:
         self._outbox.send(protocol.message(body))
 
     def _finish(self, error: str | None) -> None:
+        while self._toasts:  # one shown just before fn returned
+            self._outbox.send(protocol.toast(self._toasts.popleft()))
         status = "error" if error else ("stopped" if self._cancel.is_set() else "done")
         messages = []
         for streamed in self._out:

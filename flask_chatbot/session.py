@@ -22,7 +22,8 @@ from .rendering import Renderer
 from .actions import Actions
 from .content_hooks import ContentHooks
 from .messages import normalize_reply
-from .reply import FnGate, Reply
+from .fn_queue import FnGate, FnQueue, group
+from .reply import Reply
 from .inputs import default as default_input
 from .cached_examples import cacheable, replay, storer
 from .outputs import Outputs, render_output
@@ -42,6 +43,7 @@ HELLO_TIMEOUT_CLOSE_CODE = 4001
 OFFLOAD_FRAME_BYTES = 64 * 1024
 SERVER_ERROR = "server_error"
 SERVER_ERROR_TEXT = "Something went wrong on the server. Please try again."
+QUEUE_FULL = "The chat is busy: too many people are waiting. Please try again in a moment."
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,8 @@ class Bot:
     flag_log: Any = None  # feedback.FlagLog
     examples_cache: Any = None  # example_cache.ExampleCache, with cache_examples
     example_file_ids: frozenset[str] = frozenset()  # the store ids of the examples' files
+    # The concurrency group whose line fn waits in (fn_queue.py): the blueprint's own by default.
+    queue: FnQueue = field(default_factory=lambda: group(None))
 
 
 class ChatSession:
@@ -254,6 +258,7 @@ class ChatSession:
         text, message_id = frame["text"], frame["id"]
         if self.reply is not None:
             raise ProtocolError("busy", "a reply is being generated; stop it or wait for it to finish")
+        self.check_room()
         example = frame.get("example")
         if example is not None and (example >= len(self.bot.options.examples) or self.bot.options.examples[example].text != text):
             raise ProtocolError("bad_frame", "submit.example: the text is not that of this example")
@@ -289,6 +294,11 @@ class ChatSession:
             return self.start_reply(value, history_for_fn, on_complete=storer(cache, example))
         self.start_reply(value, history_for_fn)
 
+    def check_room(self) -> None:
+        """Refuse a turn (before it changes the conversation) when the line of its concurrency group is full."""
+        if self.bot.queue.full():
+            raise ProtocolError("queue_full", QUEUE_FULL)
+
     def history_for_fn(self, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """``messages`` as fn gets them: a copy it may mutate freely, the system messages first
         (never trimmed by max_history). Call with the lock."""
@@ -312,6 +322,7 @@ class ChatSession:
             else None,
             on_complete=on_complete,
             context=functools.partial(self._request_context, conversation=self.id),
+            queue=self.bot.queue,
         )
         self.reply.start()
 

@@ -30,6 +30,7 @@ from .gradio_demos import (
     validator,
 )
 from .files_bot import files_blueprint
+from .queue_bot import queue_blueprint
 from .kitchen_sink import kitchen_sink_chatbot, sink_bot
 
 
@@ -80,6 +81,9 @@ def create_app() -> Flask:
 
     # A multimodal bot: uploads by button, drag and drop and paste.
     app.register_blueprint(files_blueprint(), url_prefix="/files-demo")
+
+    # One reader at a time: the line, the progress bar and toasts.
+    app.register_blueprint(queue_blueprint(), url_prefix="/queue-demo")
 
     # Gradio's own chat demos, ported by changing imports (sample_app/gradio_demos/).
     for demo in (thoughts, nested_thoughts, options, reasoning_tags, multimodal_echo, like, retry_undo_like, editable, validator, system_prompt, artifacts, echo):

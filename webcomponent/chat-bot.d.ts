@@ -25,7 +25,7 @@ export interface ChatFile {
 
 /** A server frame (docs/protocol.md) as `applyFrame()` takes it. */
 export interface ServerFrame {
-  type: 'welcome' | 'message' | 'patch' | 'done' | 'remove' | 'conversation' | 'output' | 'idle' | 'error'
+  type: 'welcome' | 'message' | 'patch' | 'done' | 'remove' | 'conversation' | 'output' | 'idle' | 'status' | 'toast' | 'error'
   [key: string]: unknown
 }
 

@@ -14,7 +14,7 @@ import {MessageView} from './render.js'
 // fn_error report something that went wrong after the action was taken.
 const REFUSALS = new Set([
   'bad_json', 'bad_frame', 'too_large', 'invalid', 'file_refused', 'version', 'hello_required', 'busy', 'unknown_message',
-  'server_error',
+  'server_error', 'queue_full',
 ])
 
 /**

@@ -17,6 +17,7 @@ import {setTrustedTypesPolicy} from './html.js'
 import {SavedConversation} from './persist.js'
 import {LogScroller} from './scroll.js'
 import {ChatSocket} from './socket.js'
+import {TurnNotices} from './turn-notices.js'
 
 /**
  * A chat conversation: a message log, streamed replies and a message box.
@@ -71,6 +72,8 @@ export class ChatBotElement extends HTMLElement {
   #socket
   #inputs
   #outputs
+  #notices
+  #wasGenerating = false
 
   constructor() {
     super()
@@ -173,6 +176,7 @@ export class ChatBotElement extends HTMLElement {
     this.#build()
     if (!frame || typeof frame !== 'object') return
     if (frame.type === protocol.OUTPUT) this.#outputs.apply(frame)
+    else if (this.#notices.apply(frame)) return
     else if (this.#conversation.apply(frame)) this.#contentChanged()
   }
 
@@ -271,6 +275,7 @@ export class ChatBotElement extends HTMLElement {
     this.#composer = new Composer(parts, {uploadKey: () => (this.#socket.wake(), this.#conversation.whenUploadKey())})
     this.#inputs = new InputsPanel(parts.inputsPanel)
     this.#outputs = new OutputsPane(this, parts.outputs, parts.frame)
+    this.#notices = new TurnNotices(parts)
     this.#scroller = new LogScroller(parts.log, parts.scrollButton, () => this.#config.autoscroll !== false)
     this.#socket = new ChatSocket(this, parts.status, {
       hello: () => this.#conversation.hello(),
@@ -292,6 +297,7 @@ export class ChatBotElement extends HTMLElement {
     showExamples(this.#parts.examples, config.examples)
     this.#inputs.show(config.additional_inputs, config.additional_inputs_accordion)
     this.#outputs.show(config.additional_outputs)
+    this.#notices.mode = config.show_progress
     // The conversation a new page starts with (Chatbot(value=...)), unless it shows one.
     if (Array.isArray(config.value) && config.value.length && !this.#conversation.list.size) {
       this.#conversation.replace(config.value)
@@ -347,6 +353,10 @@ export class ChatBotElement extends HTMLElement {
     this.#socket.show(status)
     this.#composer.show({generating: this.generating, offline: status.offline})
     this.#parts.frame.toggleAttribute('data-generating', this.generating)
+    if (this.generating !== this.#wasGenerating) {
+      this.#wasGenerating = this.generating
+      this.generating ? this.#notices.turnStarted() : this.#notices.turnEnded()
+    }
     // Screen readers wait for the whole reply instead of reading every token of it. Written
     // only when it changes: this runs for every patch of a stream.
     const busy = String(this.generating)

@@ -30,9 +30,11 @@ export const REMOVE = 'remove'
 export const CONVERSATION = 'conversation'
 export const OUTPUT = 'output'
 export const IDLE = 'idle'
+export const STATUS = 'status'
+export const TOAST = 'toast'
 export const ERROR = 'error'
 
-export const SERVER_TYPES = Object.freeze([WELCOME, MESSAGE, PATCH, DONE, REMOVE, CONVERSATION, OUTPUT, IDLE, ERROR])
+export const SERVER_TYPES = Object.freeze([WELCOME, MESSAGE, PATCH, DONE, REMOVE, CONVERSATION, OUTPUT, IDLE, STATUS, TOAST, ERROR])
 
 /** Message roles and statuses. */
 export const USER = 'user'
@@ -58,6 +60,7 @@ export const ERROR_CODES = Object.freeze([
   'invalid',
   'file_refused',
   'server_error',
+  'queue_full',
 ])
 
 /** The close code of a connection the server closed because nothing happened on it. */

@@ -1,0 +1,193 @@
+"""Who may run fn when: one fn at a time per conversation (:class:`FnGate`), and the
+concurrency limit (:class:`FnQueue`): how many fns of a group run at once in this worker, and
+the line of the turns that wait (gr.ChatInterface's ``concurrency_limit`` and ``concurrency_id``).
+
+Each blueprint is a group of its own unless ``concurrency_id`` names a group that others
+share; the lowest limit any member sets is the group's (Gradio's rule). A turn that finds
+the group full waits its turn, first come first served, and hears its place in the line
+and an estimate of its wait from the group's recent run times; Stop, or the socket going
+away, takes it out of the line at once. A line of ``max_size`` turns refuses more with
+``queue_full`` before the message enters the conversation.
+
+The line lives in one worker process: with several workers, each runs up to the limit
+(docs/options.md, "Queue"). Nothing here touches the network: the caller is told what to
+show through ``report`` and sends it outside the lock.
+"""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+import math
+import threading
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from .errors import OptionsError
+
+# How quickly the estimate follows a change in how long fn takes: the weight of the newest run.
+_NEWEST_RUN_WEIGHT = 0.3
+
+
+class FnGate:
+    """One fn at a time per conversation; a waiting turn that is stopped stops waiting."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._busy = False
+
+    def enter(self, cancel: Any) -> bool:
+        """Wait until no fn of this conversation runs; False if cancelled first."""
+        with self._cond:
+            cancel.add_callback(self._wake)
+            while self._busy and not cancel.is_set():
+                self._cond.wait()
+            if cancel.is_set():
+                return False
+            self._busy = True
+            return True
+
+    def leave(self) -> None:
+        with self._cond:
+            self._busy = False
+            self._cond.notify_all()
+
+    def _wake(self) -> None:
+        with self._cond:
+            self._cond.notify_all()
+
+
+class FnQueue:
+    """One concurrency group in this worker: its limit, the turns running and those waiting."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.limit: int | None = None  # None: no limit (until a member sets one)
+        self.max_size: int | None = None  # the most turns that may wait; None: no bound
+        self._cond = threading.Condition()
+        self._running = 0
+        self._line: list[int] = []  # the waiting turns' numbers, in order of arrival
+        self._numbers = itertools.count()
+        self._mean_run: float | None = None  # seconds, a moving average of recent runs
+
+    def configure(self, limit: int | None, max_size: int | None) -> None:
+        """A member's settings: the lowest limit and the lowest max_size win."""
+        with self._cond:
+            if limit is not None:
+                self.limit = limit if self.limit is None else min(self.limit, limit)
+            if max_size is not None:
+                self.max_size = max_size if self.max_size is None else min(self.max_size, max_size)
+            self._cond.notify_all()  # a higher limit than before lets waiting turns in
+
+    @property
+    def waiting(self) -> int:
+        return len(self._line)
+
+    def full(self) -> bool:
+        """True when a new turn would have to wait and the line is already at max_size."""
+        with self._cond:
+            return (
+                self.max_size is not None
+                and self.limit is not None
+                and self._running >= self.limit
+                and len(self._line) >= self.max_size
+            )
+
+    def enter(self, cancel: Any, report: Callable[[int, int, float | None], None]) -> bool:
+        """Wait for a free place, then take it; False (and out of the line) if ``cancel`` is set first.
+
+        ``report(position, size, eta)`` is called (without the lock) each time the turn's place
+        in the line changes: 1-based, out of ``size`` waiting, ``eta`` seconds or None.
+        """
+        with self._cond:
+            if self.limit is None or (self._running < self.limit and not self._line):
+                self._running += 1
+                return True
+            number = next(self._numbers)
+            self._line.append(number)
+            self._cond.notify_all()  # the line grew: those ahead show the new size
+            cancel.add_callback(self._wake)
+        shown: tuple[int, int] | None = None
+        try:
+            while True:
+                with self._cond:
+                    while True:
+                        if cancel.is_set():
+                            return False
+                        position = bisect.bisect_left(self._line, number) + 1
+                        if position == 1 and (self.limit is None or self._running < self.limit):
+                            self._line.pop(0)
+                            self._running += 1
+                            self._cond.notify_all()  # the next in line may fit too, and every place moved
+                            return True
+                        if (position, len(self._line)) != shown:
+                            break
+                        self._cond.wait()
+                    shown = (position, len(self._line))
+                    eta = self._estimate(position)
+                report(position, shown[1], eta)
+        finally:
+            with self._cond:
+                index = bisect.bisect_left(self._line, number)
+                if index < len(self._line) and self._line[index] == number:
+                    del self._line[index]  # stopped while waiting: the others move up
+                    self._cond.notify_all()
+
+    def leave(self, seconds: float) -> None:
+        """A turn that entered has ended after running ``seconds``."""
+        with self._cond:
+            self._running -= 1
+            if self._mean_run is None:
+                self._mean_run = seconds
+            else:
+                self._mean_run += _NEWEST_RUN_WEIGHT * (seconds - self._mean_run)
+            self._cond.notify_all()
+
+    def _estimate(self, position: int) -> float | None:
+        """Seconds until the turn at ``position`` runs: the runs ahead of it, at the recent
+        mean time per run, shared among ``limit`` places. Call with the lock."""
+        if self._mean_run is None or not self.limit:
+            return None
+        return math.ceil(position / self.limit) * self._mean_run
+
+    def _wake(self) -> None:
+        with self._cond:
+            self._cond.notify_all()
+
+
+_groups: dict[str, FnQueue] = {}
+_groups_lock = threading.Lock()
+_unnamed = itertools.count()
+
+
+def group(concurrency_id: str | None) -> FnQueue:
+    """The group named ``concurrency_id`` in this process (made on first use), or a new one of
+    a blueprint's own when None."""
+    if concurrency_id is None:
+        return FnQueue(f"blueprint-{next(_unnamed)}")
+    with _groups_lock:
+        return _groups.setdefault(concurrency_id, FnQueue(concurrency_id))
+
+
+def check_options(limit: Any, concurrency_id: Any) -> None:
+    """chat_bp()'s concurrency_limit and concurrency_id; OptionsError says what to change."""
+    if not (limit is None or limit == "default" or (isinstance(limit, int) and not isinstance(limit, bool) and limit >= 1)):
+        raise OptionsError(f"concurrency_limit must be a whole number of at least 1, None or 'default', not {limit!r}")
+    if concurrency_id is not None and (not isinstance(concurrency_id, str) or not concurrency_id):
+        raise OptionsError(f"concurrency_id must be a non-empty string or None, not {concurrency_id!r}")
+
+
+def app_limits(limit: Any, config: Mapping[str, Any]) -> tuple[int | None, int | None]:
+    """The limit and line size a blueprint's group gets in an app: concurrency_limit="default"
+    takes ``CHATBOT_DEFAULT_CONCURRENCY_LIMIT`` (None, no limit, when unset) and the line
+    ``CHATBOT_MAX_QUEUE_SIZE`` (None when unset)."""
+    if limit == "default":
+        limit = config.get("CHATBOT_DEFAULT_CONCURRENCY_LIMIT")
+    max_size = config.get("CHATBOT_MAX_QUEUE_SIZE")
+    for name, value in (("CHATBOT_DEFAULT_CONCURRENCY_LIMIT", limit), ("CHATBOT_MAX_QUEUE_SIZE", max_size)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < (1 if "LIMIT" in name else 0)):
+            raise OptionsError(f"app.config[{name!r}] must be a whole number or None, not {value!r}")
+    return limit, max_size
+
+
+__all__ = ["FnGate", "FnQueue", "app_limits", "check_options", "group"]
