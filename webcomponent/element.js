@@ -8,7 +8,7 @@ import {DEFAULT_CONFIG, applyConfig, avatars, withDefaults} from './config.js'
 import {Conversation} from './conversation.js'
 import {emit} from './events.js'
 import {connectExamples, showExamples} from './examples.js'
-import {InputsPanel} from './inputs-panel.js'
+import {Lazy} from './lazy.js'
 import {OutputsPane} from './outputs.js'
 import {connectMessageActions, copyTranscript} from './message-actions.js'
 import {createParts} from './parts.js'
@@ -260,7 +260,7 @@ export class ChatBotElement extends HTMLElement {
       online: action => this.#socket.whenOnline(action),
       focusInput: () => this.#composer.focus(),
       refused: (text, why) => this.#composer.giveBack(text, why),
-      inputs: () => this.#inputs.values(),
+      inputs: () => this.#inputs.value?.values() ?? null,
       shown: () => {
         this.#scroller.follow()
         this.#contentChanged()
@@ -273,7 +273,8 @@ export class ChatBotElement extends HTMLElement {
     })
     // An upload waits for the conversation's key: the socket wakes (if idle) to get it.
     this.#composer = new Composer(parts, {uploadKey: () => (this.#socket.wake(), this.#conversation.whenUploadKey())})
-    this.#inputs = new InputsPanel(parts.inputsPanel)
+    // The additional inputs' accordion: loaded only by a chat that has some.
+    this.#inputs = new Lazy(() => import('./inputs-panel.js').then(({InputsPanel}) => new InputsPanel(parts.inputsPanel)))
     this.#outputs = new OutputsPane(this, parts.outputs, parts.frame)
     this.#notices = new TurnNotices(parts)
     this.#scroller = new LogScroller(parts.log, parts.scrollButton, () => this.#config.autoscroll !== false)
@@ -295,7 +296,9 @@ export class ChatBotElement extends HTMLElement {
     if (typeof config.textbox_value === 'string') this.#composer.prefill(config.textbox_value)
     this.#conversation.list.configure(config, avatars(config))
     showExamples(this.#parts.examples, config.examples)
-    this.#inputs.show(config.additional_inputs, config.additional_inputs_accordion)
+    if (config.additional_inputs?.length || this.#inputs.value) {
+      this.#inputs.use(panel => panel.show(config.additional_inputs, config.additional_inputs_accordion))
+    }
     this.#outputs.show(config.additional_outputs)
     this.#notices.mode = config.show_progress
     // The conversation a new page starts with (Chatbot(value=...)), unless it shows one.
@@ -312,7 +315,7 @@ export class ChatBotElement extends HTMLElement {
   #pickExample(index, text, inputs) {
     if (emit(this, 'example', {index, text}, true).defaultPrevented) return
     this.#socket.send(protocol.example(index))
-    this.#inputs.set(inputs) // its values for the additional inputs, if it has some
+    if (inputs) this.#inputs.use(panel => panel.set(inputs)) // its values for the additional inputs
     // A cached example always runs (Gradio's rule); sent directly, the server knows which it
     // is. So does one with files (they are the server's): it goes once the socket can send.
     const files = this.#config.examples?.[index]?.files?.length > 0
