@@ -38,6 +38,9 @@ from .outputs import describe as describe_output
 from .options import ChatOptions
 from . import embedding, fn_queue, shutdown
 from .origin import local_address, origin_allowed, origin_refusal
+from .history_store import default_history_user
+from .history_sync import current_user, message_renderer, register_history_routes
+from .locales import direction, locale_module, page_language
 from .page_options import page_assets
 from .rendering import Renderer
 from .client_config import display_config, example_files_config, files_base, store_images, upload_config
@@ -104,6 +107,7 @@ def chat_bp(fn: Callable[..., Any], *, name: str = "chat", **options: Any) -> Bl
         else None,
         example_file_ids=frozenset(i for ids in example_files for i in ids if i),
         queue=fn_queue.group(opts.concurrency_id),
+        history_user=opts.history_user or (default_history_user() if opts.history_store is not None else None),
     )
     avatars = store_images("avatar_images", opts.avatar_images, bot.content.store)
     icons = store_images("example_icons", [e.icon for e in opts.examples], bot.content.store)
@@ -131,10 +135,14 @@ def chat_bp(fn: Callable[..., Any], *, name: str = "chat", **options: Any) -> Bl
     @bp.get("/")
     def page() -> Response:
         description = page_renderer.render(opts.description, from_user=False) if opts.description else None
+        lang = page_language(opts.lang, request.accept_languages)
         html = render_template(
-            "flask_chatbot/page.html", options=opts, description_html=description, assets=assets, head=Markup(assets.head)
+            "flask_chatbot/page.html", options=opts, description_html=description, assets=assets, head=Markup(assets.head),
+            lang=lang, dir="rtl" if opts.rtl else direction(lang), locale_module=locale_module(lang),
         )
         response = Response(html, mimetype="text/html")
+        if opts.lang is None:
+            response.vary.add("Accept-Language")  # the page speaks the reader's language
         if opts.content_security_policy:
             response.headers["Content-Security-Policy"] = opts.content_security_policy
         return gzip_response(response, request)
@@ -191,6 +199,9 @@ def chat_bp(fn: Callable[..., Any], *, name: str = "chat", **options: Any) -> Bl
             autofocus=opts.autofocus,
             autoscroll=opts.autoscroll,
             rtl=opts.rtl,
+            save_history=opts.save_history,
+            # The signed-in user's conversations are on the server too (history routes below).
+            history_server=opts.history_store is not None and current_user(bot.history_user) is not None,
             **display_config(opts),
             **upload_config(opts),
             # Thumbs show when something listens to them, or flags are logged (as in Gradio).
@@ -226,13 +237,20 @@ def chat_bp(fn: Callable[..., Any], *, name: str = "chat", **options: Any) -> Bl
             ),
         )
 
+    if opts.history_store is not None:
+        register_history_routes(
+            bp, opts.history_store, bot.history_user,
+            lambda: message_renderer(bot.renderer, bot.content.renderer(files_base()) if bot.content else None),
+        )
+
     @bp.before_request
     def check_origin() -> Response | None:
         # Browsers apply no CORS to WebSockets, and neither flask-sock nor simple-websocket
         # checks Origin: without this any site could open a socket with the user's cookies.
         # An upload (multimodal) is checked alike: its key header already makes a cross-site
         # form post impossible, and this keeps other sites' pages from posting files at all.
-        if request.endpoint not in (f"{request.blueprint}.socket", f"{request.blueprint}.upload"):
+        checked = ("socket", "upload", "history_rename", "history_delete")
+        if request.endpoint not in {f"{request.blueprint}.{name}" for name in checked}:
             return None
         if not opts.websocket_compression and request.endpoint.endswith(".socket"):
             # simple-websocket accepts any permessage-deflate offer: a zlib context of about

@@ -50,6 +50,8 @@ def display_config(opts: ChatOptions) -> dict[str, Any]:
     return {
         "theme": theme_name(opts.theme),
         "show_progress": opts.show_progress,
+        "lang": opts.lang,
+        "strings": opts.strings or {},
         "label": opts.label,
         "show_label": opts.show_label,
         "height": css(opts.height),

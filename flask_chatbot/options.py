@@ -18,6 +18,8 @@ from .errors import OptionsError
 from .examples import Example, parse_examples
 from .fn_queue import check_options as check_queue_options
 from .inputs import Accordion, parse_additional_inputs
+from .history_store import check_history_options, history_store
+from .locales import check_lang, parse_strings
 from .outputs import parse_additional_outputs
 from .textbox import merge_textbox
 from .uploads import (
@@ -79,6 +81,12 @@ class ChatOptions:
     analytics_enabled: bool | None = None  # accepted: nothing is ever sent anywhere
     theme: str | None = None  # "default", "soft" or "monochrome" (page_options.py)
     show_progress: str = "minimal"  # "full", "minimal" or "hidden": the turn's place in line, time, progress
+    lang: str | None = None  # the element's language (locales.py); None: the page's, or the reader's
+    strings: Any = None  # the element's texts overridden: {name: text} or {lang: {name: text}}
+    # Saved conversations (history_store.py): a side panel, kept in the browser and per user on the server
+    save_history: bool = False
+    history_store: Any = None  # None (the browser only), an SQLite file's path, or a HistoryStore
+    history_user: Any = None  # () -> the signed-in user's id or None; default: Flask-Login's current_user
     # The conversation (gr.Chatbot)
     placeholder: str | None = None
     render_markdown: bool = True
@@ -140,7 +148,7 @@ class ChatOptions:
     delete_cache: tuple[float, float] | None = None  # (every seconds, files older than seconds)
     upload_idle_timeout: float = DEFAULT_UPLOAD_IDLE_TIMEOUT  # seconds an upload may send nothing (ours)
     # The input (gr.ChatInterface / gr.Textbox)
-    textbox_placeholder: str = "Type a message…"
+    textbox_placeholder: str | None = None  # None: "Type a message…" in the element's language
     textbox_value: str = ""  # text in the message box when the page opens (gr.Textbox value)
     textbox_lines: int = 1  # height of the empty box, in lines
     textbox_max_lines: int | None = None  # where the box stops growing (None: --chat-bot-input-max-height)
@@ -231,6 +239,10 @@ class ChatOptions:
         if "reasoning_tags" in values:
             values["reasoning_tags"] = _tag_pairs(values["reasoning_tags"])
         parse_upload_options(values)
+        if "strings" in values:
+            values["strings"] = parse_strings(values["strings"])
+        if values.get("history_store") is not None:
+            values["history_store"] = history_store(values["history_store"])
         if "feedback_value" in values:
             given = values["feedback_value"]
             if given is None or isinstance(given, str) or not isinstance(given, Sequence):
@@ -260,7 +272,7 @@ class ChatOptions:
     def _validate(self) -> None:
         for name in ("title", "description", "placeholder"):
             _check(name, getattr(self, name), (str, type(None)), "a string or None")
-        _check("textbox_placeholder", self.textbox_placeholder, str, "a string")
+        _check("textbox_placeholder", self.textbox_placeholder, (str, type(None)), "a string or None")
         _check("textbox_value", self.textbox_value, str, "a string")
         for name, value in (("textbox_lines", self.textbox_lines), ("textbox_max_lines", self.textbox_max_lines)):
             if value is None and name == "textbox_max_lines":
@@ -316,6 +328,8 @@ class ChatOptions:
                 )
         _check("content_security_policy", self.content_security_policy, (str, type(None)), "a string or None")
         check_queue_options(self.concurrency_limit, self.concurrency_id)
+        check_lang(self.lang)
+        check_history_options(self)
         validate_display(self)
 
 

@@ -23,6 +23,7 @@ from .actions import Actions
 from .content_hooks import ContentHooks
 from .messages import normalize_reply
 from .fn_queue import FnGate, FnQueue, group
+from .history_sync import ConversationSaver, current_user
 from .reply import Reply
 from .inputs import default as default_input
 from .cached_examples import cacheable, replay, storer
@@ -64,6 +65,7 @@ class Bot:
     example_file_ids: frozenset[str] = frozenset()  # the store ids of the examples' files
     # The concurrency group whose line fn waits in (fn_queue.py): the blueprint's own by default.
     queue: FnQueue = field(default_factory=lambda: group(None))
+    history_user: Any = None  # () -> the signed-in user's id, with a history_store (history_sync.py)
 
 
 class ChatSession:
@@ -95,6 +97,7 @@ class ChatSession:
         self.discard_reply = False  # set by clear: the running reply ends out of the history
         self.greeted = False
         self.lock = threading.Lock()
+        self.saver = ConversationSaver(bot.options.history_store, current_user(bot.history_user))
         self._gate = FnGate()
         self._budget = FrameBudget(bot.options.max_frames_per_second)
         self._inbox = ws.event if isinstance(getattr(ws, "event", None), InboxEvent) else None
@@ -172,6 +175,7 @@ class ChatSession:
             if frame["type"] != "hello" and not self.greeted:
                 raise ProtocolError("hello_required", "send a hello frame first")
             getattr(self, f"_on_{frame['type']}")(frame)
+            self.saver.save(self)  # the history store keeps what changed (history_sync.py)
         except ProtocolError as exc:
             self.outbox.send(protocol.error(exc.code, exc.message))
         except Exception:
@@ -372,6 +376,7 @@ class ChatSession:
                 self.remember(messages)
             self.discard_reply = False
         self.reply = None
+        self.saver.save(self)
 
     def for_fn(self, message: dict[str, Any]) -> dict[str, Any]:
         """A history entry as fn sees it: Gradio's OpenAI-style messages (a fresh copy)."""

@@ -54,7 +54,7 @@ def test_options_error_is_a_value_error() -> None:
         ("title", 5, "a string or None"),
         ("description", ["a"], "a string or None"),
         ("placeholder", True, "a string or None"),
-        ("textbox_placeholder", None, "a string"),
+        ("textbox_placeholder", 5, "a string or None"),
         ("render_markdown", "yes", "True or False"),
         ("line_breaks", 1, "True or False"),
         ("sanitize_html", None, "True or False"),

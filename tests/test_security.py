@@ -326,7 +326,7 @@ def test_description_and_placeholder_are_sanitized_even_with_sanitize_html_false
     )
     client = app.test_client()
     page = client.get("/chat/").text
-    description = page.split('class="chat-page__description">', 1)[1].split("</div>", 1)[0]
+    description = page.split('class="chat-page__description" dir="auto">', 1)[1].split("</div>", 1)[0]
     _assert_sanitized(description)
     _assert_sanitized(client.get("/chat/config.json").json["placeholder"])
 

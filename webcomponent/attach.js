@@ -1,20 +1,14 @@
 // How files get into a multimodal chat's message: the attach button, files dropped on the
 // chat, images pasted into the box, pasted text too long for it (config's
 // max_plain_text_length), which becomes a .txt file, and the microphone (config.sources).
-// Only this wiring is in the element's bundle; the tray that uploads and shows the files
-// (attachments.js) and the recorder (recorder.js) load on first use, so a chat of text
-// downloads none of it.
+// Loaded by file-intake.js once config.json says the chat takes files; the tray that uploads
+// and shows the files (attachments.js) and the recorder (recorder.js) load on first use. It
+// imports only modules without state (bundle.py's rule for lazy modules).
 
 import {typeRefusal} from './file-rules.js'
 
-/** config.upload resolved like the socket: against config.json of the element's `src`. */
-export function uploadURL(config, src) {
-  if (!config.multimodal || typeof config.upload !== 'string' || !src) return null
-  return new URL(config.upload, new URL(`${src.replace(/\/+$/, '')}/config.json`, document.baseURI)).href
-}
-
 /**
- *     const intake = new AttachIntake(parts, {uploadKey: () => promise, say: text => ...})
+ *     const intake = new AttachIntake(parts, {uploadKey: () => promise, say: text => ..., t: (name, values) => text})
  *     intake.connect(signal)
  *     intake.configure(config, uploadURL)
  *     intake.status()  // the message's files: {files: [{id, name, size, mime_type}], uploading, failed}
@@ -120,14 +114,14 @@ export class AttachIntake {
 
   #loadRecorder() {
     this.#recorder ??= import('./recorder.js').then(
-      ({Recorder}) => new Recorder(this.#parts.micButton, {file: file => this.add([file]), say: this.#host.say}),
+      ({Recorder}) => new Recorder(this.#parts.micButton, {file: file => this.add([file]), say: this.#host.say, t: this.#host.t}),
     )
     return this.#recorder
   }
 
   #loadTray() {
     this.#tray ??= import('./attachments.js').then(({Tray}) => {
-      const tray = new Tray(this.#parts.attachments, {uploadKey: this.#host.uploadKey, say: this.#host.say})
+      const tray = new Tray(this.#parts.attachments, {uploadKey: this.#host.uploadKey, say: this.#host.say, t: this.#host.t})
       tray.configure(this.#config, this.#uploadURL)
       this.#status = () => tray.status()
       this.#take = () => tray.take()
@@ -148,7 +142,7 @@ export class AttachIntake {
     // Long text would swamp the box: it becomes a file, as in Gradio, when text files are taken.
     const text = data?.getData('text/plain') ?? ''
     const limit = this.#config.max_plain_text_length ?? 1000
-    if (text.length > limit && !typeRefusal(this.#config, 'pasted-text.txt', 'text/plain')) {
+    if (text.length > limit && !typeRefusal(this.#config, 'pasted-text.txt', 'text/plain', this.#host.t)) {
       event.preventDefault()
       this.add([new File([text], 'pasted-text.txt', {type: 'text/plain'})])
     }

@@ -9,7 +9,7 @@ import {sizeText, typeRefusal} from './file-rules.js'
 const KEY_HEADER = 'X-Chatbot-Upload-Key' // flask_chatbot/uploads.py
 
 /**
- *     const tray = new Tray(element, {uploadKey: () => promiseOfKey, say: text => ...})
+ *     const tray = new Tray(element, {uploadKey: () => promiseOfKey, say: text => ..., t: (name, values) => text})
  *     tray.configure(config, uploadURL)
  *     tray.add(files)
  *     tray.status()  // {files: [{id, name, size, mime_type}], uploading: 0, failed: 0}
@@ -38,8 +38,8 @@ export class Tray {
     const taken = []
     for (const file of files) {
       const why =
-        typeRefusal(this.#config, file.name, file.type) ??
-        (file.size > maxSize ? `“${file.name}” is larger than the limit of ${sizeText(maxSize)}.` : null)
+        typeRefusal(this.#config, file.name, file.type, this.#host.t) ??
+        (file.size > maxSize ? this.#host.t('tooLarge', {name: file.name, size: sizeText(maxSize)}) : null)
       if (why) refused.push(why)
       else taken.push(file)
     }
@@ -51,7 +51,7 @@ export class Tray {
     const room = maxFiles - this.#entries.length
     if (taken.length > room) {
       const over = taken.splice(Math.max(room, 0))
-      refused.push(`${over.map(f => `“${f.name}”`).join(', ')} not attached: a message may carry at most ${maxFiles} files.`)
+      refused.push(this.#host.t('notAttached', {names: over.map(f => `“${f.name}”`).join(', '), count: maxFiles}))
     }
     for (const file of taken) this.#upload(this.#show({file, name: file.name || 'file', size: file.size, id: null}))
     this.#host.say(refused.join(' '))
@@ -94,7 +94,7 @@ export class Tray {
     this.#changed()
     if (!left.length) return ''
     const names = left.map(entry => `“${entry.name}”`).join(', ')
-    return `${names} not put back: a message may carry at most ${maxFiles} file${maxFiles === 1 ? '' : 's'}.`
+    return this.#host.t(maxFiles === 1 ? 'notPutBackOne' : 'notPutBack', {names, count: maxFiles})
   }
 
   #show(entry) {
@@ -124,7 +124,7 @@ export class Tray {
     entry.progress.className = 'attachment-progress'
     entry.progress.max = 1
     entry.progress.value = 0
-    entry.progress.setAttribute('aria-label', `Uploading ${name}`)
+    entry.progress.setAttribute('aria-label', this.#host.t('uploading', {name}))
     const body = document.createElement('span')
     body.className = 'attachment-body'
     body.append(label, entry.meta, entry.progress)
@@ -159,13 +159,13 @@ export class Tray {
         this.#setState(entry, 'done')
       } else {
         this.#setState(entry, 'failed')
-        this.#host.say(body?.error?.message ?? `“${entry.name}” could not be uploaded (HTTP ${request.status}).`)
+        this.#host.say(body?.error?.message ?? this.#host.t('uploadRefused', {name: entry.name, status: request.status}))
       }
       this.#changed()
     })
     request.addEventListener('error', () => {
       this.#setState(entry, 'failed')
-      this.#host.say(`“${entry.name}” could not be uploaded. Check the connection and try again.`)
+      this.#host.say(this.#host.t('uploadFailed', {name: entry.name}))
       this.#changed()
     })
     request.send(entry.file)
@@ -175,10 +175,10 @@ export class Tray {
     entry.state = state
     entry.chip.dataset.state = state
     entry.progress.hidden = state !== 'uploading'
-    entry.meta.textContent = state === 'failed' ? 'Not uploaded' : sizeText(entry.size)
-    const what = state === 'uploading' ? 'Cancel upload of' : 'Remove'
-    entry.remove.setAttribute('aria-label', `${what} ${entry.name}`)
-    entry.remove.title = `${what} ${entry.name}`
+    entry.meta.textContent = state === 'failed' ? this.#host.t('notUploaded') : sizeText(entry.size)
+    const what = this.#host.t(state === 'uploading' ? 'cancelUpload' : 'removeFile', {name: entry.name})
+    entry.remove.setAttribute('aria-label', what)
+    entry.remove.title = what
   }
 
   // The reader removed a file, or cancelled its upload.

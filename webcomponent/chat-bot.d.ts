@@ -61,6 +61,10 @@ export class ChatBotElement extends HTMLElement {
   messages: ChatMessage[]
   /** The options of config.json in effect; set to configure an element without `src`. */
   config: Record<string, unknown>
+  /** Overrides of the element's own texts: `{send: 'Go'}`, or `{de: {send: 'Los'}}` for one language. */
+  strings: Record<string, string | Record<string, string>>
+  /** The language the element speaks now: a built-in locale's tag, or `en`. */
+  readonly language: string
   /** True from a submit until the `idle` frame. */
   readonly generating: boolean
   /** The socket's state; null without `src`. */

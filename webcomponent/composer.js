@@ -2,7 +2,7 @@
 // that replaces it while a reply is generated, and a multimodal chat's files (attach.js).
 
 import {MessageInput} from './input.js'
-import {AttachIntake} from './attach.js'
+import {FileIntake} from './file-intake.js'
 
 /**
  * The form's behaviour; the element decides what submitting and stopping do.
@@ -24,16 +24,21 @@ export class Composer {
   #sent = {text: '', files: []} // the last message sent, until the server took it
   #sendWhenUploaded = false
   #autofocused = false
+  #locale
 
-  /** `uploadKey()`: a promise of the conversation's upload key (multimodal chats). */
-  constructor(parts, {uploadKey} = {}) {
+  /**
+   * `uploadKey()`: a promise of the conversation's upload key (multimodal chats); `locale`:
+   * the element's language (locale.js), for what the box says.
+   */
+  constructor(parts, {uploadKey, locale}) {
+    this.#locale = locale
     const {form, textarea, sendButton, stopButton, inputNote} = parts
     this.#form = form
     this.#textarea = textarea
     this.#sendButton = sendButton
     this.#stopButton = stopButton
     this.#note = inputNote
-    this.files = new AttachIntake(parts, {uploadKey, say: text => this.say(text)})
+    this.files = new FileIntake(parts, {uploadKey, say: text => this.say(text), t: (name, values) => locale.t(name, values)})
   }
 
   /** The longest message the server takes, in characters (config.max_message_chars). */
@@ -91,16 +96,17 @@ export class Composer {
     if (!text.trim() && !files.length && !uploading) return
     const length = characters(text)
     if (length > this.#limit) {
-      this.say(`This message has ${length.toLocaleString('en')} characters; the limit is ${this.#limit.toLocaleString('en')}.`)
+      const locale = this.#locale
+      this.say(locale.t('tooLong', {length: locale.number(length), limit: locale.number(this.#limit)}))
       return
     }
     if (failed) {
-      this.say('Remove the files that were not uploaded, or attach them again.')
+      this.say(this.#locale.t('failedUploads'))
       return
     }
     if (uploading) {
       this.#sendWhenUploaded = true
-      this.say(`Sending once ${uploading === 1 ? 'the file is' : 'the files are'} uploaded…`)
+      this.say(this.#locale.t(uploading === 1 ? 'sendingFile' : 'sendingFiles'))
       return
     }
     if (this.#send(text, files)) {

@@ -2,7 +2,8 @@
 // `src`, and what each option changes in the parts (parts.js).
 
 import {labelAction} from './message-actions.js'
-import {TEXT, setButton} from './parts.js'
+import {setButton} from './parts.js'
+import {EN, setText, unmark} from './strings.js'
 import {parseHTML} from './html.js'
 
 /** The built-in themes besides "default" (themes.css; flask_chatbot/page_options.py THEMES). */
@@ -10,7 +11,7 @@ const THEMES = ['soft', 'monochrome']
 
 export const DEFAULT_CONFIG = Object.freeze({
   placeholder: null,
-  textbox_placeholder: 'Type a message…',
+  textbox_placeholder: null,
   submit_btn: true,
   stop_btn: true,
   autofocus: false,
@@ -64,14 +65,23 @@ export function withDefaults(value) {
  * label, copy buttons) and on `host` (sizes, elem_id, elem_classes: gr.Chatbot's).
  */
 export function applyConfig(parts, config, host) {
-  parts.placeholderFallback.replaceChildren(
-    typeof config.placeholder === 'string' && config.placeholder ? parseHTML(config.placeholder) : TEXT.placeholder,
-  )
-  parts.textarea.placeholder = typeof config.textbox_placeholder === 'string' ? config.textbox_placeholder : ''
-  setButton(parts.sendButton, config.submit_btn, TEXT.send, 'send')
-  setButton(parts.stopButton, config.stop_btn, TEXT.stop, 'stop')
-  if (config.rtl) parts.frame.setAttribute('dir', 'rtl')
-  else parts.frame.removeAttribute('dir')
+  const fallback = parts.placeholderFallback
+  if (typeof config.placeholder === 'string' && config.placeholder) {
+    unmark(fallback)
+    fallback.replaceChildren(parseHTML(config.placeholder))
+  } else {
+    setText(fallback, 'placeholder')
+  }
+  const textarea = parts.textarea
+  if (typeof config.textbox_placeholder === 'string') {
+    textarea.removeAttribute('data-t-placeholder')
+    textarea.placeholder = config.textbox_placeholder
+  } else {
+    textarea.setAttribute('data-t-placeholder', 'textboxPlaceholder')
+    textarea.placeholder = EN.textboxPlaceholder
+  }
+  setButton(parts.sendButton, config.submit_btn, 'send', 'send')
+  setButton(parts.stopButton, config.stop_btn, 'stop', 'stop')
   const frame = parts.frame
   frame.dataset.layout = config.layout === 'panel' ? 'panel' : 'bubble'
   const buttons = Array.isArray(config.buttons) ? config.buttons : []
@@ -87,7 +97,7 @@ export function applyConfig(parts, config, host) {
   parts.label.hidden = !label
   parts.copyAllButton.hidden = !buttons.includes('copy_all')
   parts.clearButton.hidden = config.clear_btn === false
-  labelAction(parts.clearButton, config.clear_btn, TEXT.clear, 'trash')
+  labelAction(parts.clearButton, config.clear_btn, 'clear', 'trash')
   parts.header.hidden = !label && parts.copyAllButton.hidden && parts.clearButton.hidden
   frame.toggleAttribute('data-selectable', config.selectable === true)
   frame.toggleAttribute('data-no-retry', config.retry_btn === false)
@@ -107,6 +117,26 @@ export function applyConfig(parts, config, host) {
   for (const name of Array.isArray(config.elem_classes) ? config.elem_classes : []) {
     if (typeof name === 'string' && /^[A-Za-z_][\w-]{0,63}$/.test(name)) host.classList.add(name)
   }
+}
+
+/**
+ * Right to left with config.rtl or in a language written so (`dir`, locale.js), unless the
+ * page set the element's own `dir`; the chat's language (config.lang) on its content unless
+ * the element has its own `lang`.
+ */
+export function applyDirection(frame, host, config, dir) {
+  frame.toggleAttribute('data-rtl', config.rtl === true)
+  const direction = config.rtl ? 'rtl' : host.hasAttribute('dir') ? null : dir
+  if (direction) frame.setAttribute('dir', direction)
+  else frame.removeAttribute('dir')
+  if (config.lang && !host.hasAttribute('lang')) frame.setAttribute('lang', config.lang)
+  else frame.removeAttribute('lang')
+}
+
+/** config.upload resolved like the socket: against config.json of the element's `src`. */
+export function uploadURL(config, src) {
+  if (!config.multimodal || typeof config.upload !== 'string' || !src) return null
+  return new URL(config.upload, new URL(`${src.replace(/\/+$/, '')}/config.json`, document.baseURI)).href
 }
 
 /** `{user, assistant}` avatar URLs from config.avatar_images (`[user, bot]`). */

@@ -1,21 +1,16 @@
 // Editing a message where it stands: its content gives way to a text box with Cancel and
 // Send (Save for a reply) until one of them, Enter or Escape. One editor at a time.
 
-export const EDITOR_TEXT = Object.freeze({
-  label: 'Edit message',
-  cancel: 'Cancel',
-  send: 'Send',
-  save: 'Save',
-})
+import {setLabel, setText} from './strings.js'
 
 /**
  * Open an editor on `bubble` (a message's `.bubble`) holding `text`.
  *
- *     const editor = openEditor(bubble, 'Hello', {saveLabel: 'Send', save: text => ..., cancel: () => ...})
+ *     const editor = openEditor(bubble, 'Hello', {saveLabel: 'send', save: text => ..., cancel: () => ...})
  *     editor.busy = true    // sent: Save waits for the server's answer
  *     editor.close()
  *
- * `save(text)` gets the edited text (never blank); `cancel()` is the reader giving up.
+ * `saveLabel` names the save button's text (strings.js). `save(text)` gets the edited text (never blank); `cancel()` is the reader giving up.
  */
 export function openEditor(bubble, text, {saveLabel, save, cancel}) {
   const form = document.createElement('form')
@@ -24,7 +19,7 @@ export function openEditor(bubble, text, {saveLabel, save, cancel}) {
   const textarea = document.createElement('textarea')
   textarea.className = 'editor-input'
   textarea.setAttribute('part', 'editor-input')
-  textarea.setAttribute('aria-label', EDITOR_TEXT.label)
+  setLabel(textarea, 'editMessage', false)
   textarea.value = text
   const row = document.createElement('div')
   row.className = 'editor-buttons'
@@ -32,12 +27,12 @@ export function openEditor(bubble, text, {saveLabel, save, cancel}) {
   cancelButton.type = 'button'
   cancelButton.className = 'editor-cancel'
   cancelButton.setAttribute('part', 'editor-cancel')
-  cancelButton.textContent = EDITOR_TEXT.cancel
+  setText(cancelButton, 'cancel')
   const saveButton = document.createElement('button')
   saveButton.type = 'submit'
   saveButton.className = 'editor-save'
   saveButton.setAttribute('part', 'editor-save')
-  saveButton.textContent = saveLabel
+  setText(saveButton, saveLabel)
   row.append(cancelButton, saveButton)
   form.append(textarea, row)
   bubble.classList.add('editing')

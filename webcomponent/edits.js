@@ -4,7 +4,7 @@
 // A switch shows the other version at once and tells the server with a `hello` holding the
 // version shown: the server's history is always what the reader sees.
 
-import {EDITOR_TEXT, openEditor} from './editor.js'
+import {openEditor} from './editor.js'
 import {emit} from './events.js'
 import * as protocol from './protocol.js'
 import {allVersions, turnOf, withoutTurn} from './versions.js'
@@ -56,7 +56,7 @@ export class Edits {
     this.close()
     const bubble = view.element.querySelector(':scope > .bubble')
     const editor = openEditor(bubble, view.content, {
-      saveLabel: view.role === protocol.USER ? EDITOR_TEXT.send : EDITOR_TEXT.save,
+      saveLabel: view.role === protocol.USER ? 'send' : 'save',
       save: text => this.#save(text),
       cancel: () => this.close(true),
     })

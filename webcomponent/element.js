@@ -3,12 +3,12 @@
 // the server link (socket.js) and the options (config.js), over the parts of parts.js.
 
 import {Composer} from './composer.js'
-import {uploadURL} from './attach.js'
-import {DEFAULT_CONFIG, applyConfig, avatars, withDefaults} from './config.js'
+import {DEFAULT_CONFIG, applyConfig, applyDirection, avatars, uploadURL, withDefaults} from './config.js'
 import {Conversation} from './conversation.js'
 import {emit} from './events.js'
 import {connectExamples, showExamples} from './examples.js'
 import {Lazy} from './lazy.js'
+import {Locale, languageOf, mergeStrings, watchPageLanguage} from './locale.js'
 import {OutputsPane} from './outputs.js'
 import {connectMessageActions, copyTranscript} from './message-actions.js'
 import {createParts} from './parts.js'
@@ -36,7 +36,7 @@ import {TurnNotices} from './turn-notices.js'
  * to the code.
  */
 export class ChatBotElement extends HTMLElement {
-  static observedAttributes = ['src']
+  static observedAttributes = ['src', 'lang']
 
   /** Register the element: `ChatBotElement.define()` or `define('my-chat', registry)`. */
   static define(tag = 'chat-bot', registry = customElements) {
@@ -73,7 +73,9 @@ export class ChatBotElement extends HTMLElement {
   #inputs
   #outputs
   #notices
-  #wasGenerating = false
+  #locale
+  #strings = {} // the page's overrides of the element's texts
+  #stopWatchingPage = null // a page switching its language (<html lang>) switches the element's
 
   constructor() {
     super()
@@ -115,9 +117,12 @@ export class ChatBotElement extends HTMLElement {
     connectExamples(this.#parts.examples, (index, text, inputs) => this.#pickExample(index, text, inputs), signal)
     this.#openSocket()
     this.#autofocus()
+    this.#stopWatchingPage = watchPageLanguage(() => this.#applyLanguage())
+    this.#applyLanguage() // the page's, now that the element is in it
   }
 
   disconnectedCallback() {
+    this.#stopWatchingPage?.()
     this.#closeSocket()
     this.#controller?.abort()
     this.#controller = null
@@ -125,6 +130,7 @@ export class ChatBotElement extends HTMLElement {
 
   attributeChangedCallback(name, oldValue, newValue) {
     if (oldValue === newValue || !this.#controller) return
+    if (name === 'lang') this.#applyLanguage()
     if (name === 'src') {
       this.#closeSocket()
       this.#openSocket()
@@ -158,6 +164,21 @@ export class ChatBotElement extends HTMLElement {
   set config(value) {
     this.#config = withDefaults(value)
     if (this.#built) this.#applyConfig()
+  }
+
+  /** Overrides of the element's own texts: `{name: text}`, or `{lang: {name: text}}` for one language. */
+  get strings() {
+    return structuredClone(this.#strings)
+  }
+
+  set strings(value) {
+    this.#strings = value && typeof value === 'object' ? structuredClone(value) : {}
+    if (this.#built) this.#applyLanguage()
+  }
+
+  /** The language the element speaks (a built-in locale, or English). */
+  get language() {
+    return this.#locale?.lang ?? 'en'
   }
 
   get generating() {
@@ -253,7 +274,8 @@ export class ChatBotElement extends HTMLElement {
   #build() {
     if (this.#built) return
     this.#built = true
-    const parts = (this.#parts = createParts())
+    this.#locale = new Locale(this.shadowRoot)
+    const parts = (this.#parts = createParts(this.#applyLanguage(false)))
     this.#conversation = new Conversation(this, parts, {
       send: frame => this.#socket.send(frame),
       canSend: () => this.#socket.canSend,
@@ -272,11 +294,14 @@ export class ChatBotElement extends HTMLElement {
       },
     })
     // An upload waits for the conversation's key: the socket wakes (if idle) to get it.
-    this.#composer = new Composer(parts, {uploadKey: () => (this.#socket.wake(), this.#conversation.whenUploadKey())})
+    this.#composer = new Composer(parts, {
+      uploadKey: () => (this.#socket.wake(), this.#conversation.whenUploadKey()),
+      locale: this.#locale,
+    })
     // The additional inputs' accordion: loaded only by a chat that has some.
     this.#inputs = new Lazy(() => import('./inputs-panel.js').then(({InputsPanel}) => new InputsPanel(parts.inputsPanel)))
     this.#outputs = new OutputsPane(this, parts.outputs, parts.frame)
-    this.#notices = new TurnNotices(parts)
+    this.#notices = new TurnNotices(parts, this.#locale)
     this.#scroller = new LogScroller(parts.log, parts.scrollButton, () => this.#config.autoscroll !== false)
     this.#socket = new ChatSocket(this, parts.status, {
       hello: () => this.#conversation.hello(),
@@ -301,12 +326,21 @@ export class ChatBotElement extends HTMLElement {
     }
     this.#outputs.show(config.additional_outputs)
     this.#notices.mode = config.show_progress
+    this.#applyLanguage()
     // The conversation a new page starts with (Chatbot(value=...)), unless it shows one.
     if (Array.isArray(config.value) && config.value.length && !this.#conversation.list.size) {
       this.#conversation.replace(config.value)
     }
     this.#updateControls()
     this.#autofocus()
+  }
+
+  // The element's language and texts (locale.js), then its direction. Resolves once in place.
+  #applyLanguage(withParts = true) {
+    const config = this.#config
+    return this.#locale
+      .set(languageOf(this, config), mergeStrings(config.strings, this.#strings))
+      .then(() => withParts && applyDirection(this.#parts.frame, this, config, this.#locale.dir))
   }
 
   // An example card: the server's example_select listeners hear of it, then its text goes in
@@ -356,10 +390,7 @@ export class ChatBotElement extends HTMLElement {
     this.#socket.show(status)
     this.#composer.show({generating: this.generating, offline: status.offline})
     this.#parts.frame.toggleAttribute('data-generating', this.generating)
-    if (this.generating !== this.#wasGenerating) {
-      this.#wasGenerating = this.generating
-      this.generating ? this.#notices.turnStarted() : this.#notices.turnEnded()
-    }
+    this.#notices.generating = this.generating // the turn's status comes and goes with it
     // Screen readers wait for the whole reply instead of reading every token of it. Written
     // only when it changes: this runs for every patch of a stream.
     const busy = String(this.generating)

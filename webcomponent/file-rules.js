@@ -1,14 +1,14 @@
 // What a message's files may be, from config.json: mirrors flask_chatbot/uploads.py's
 // UploadRules, so the reader hears at once what the server would refuse anyway.
 
-/** Why config's rules refuse a file of this name and type (its words), or null. */
-export function typeRefusal(config, name, type) {
+/** Why config's rules refuse a file of this name and type (`t`: the element's texts), or null. */
+export function typeRefusal(config, name, type, t) {
   const types = config.file_types
   if (!Array.isArray(types) || types.includes('file')) return null
   const lower = name.toLowerCase()
   const top = String(type || '').split('/')[0]
   if (types.some(allowed => (allowed.startsWith('.') ? lower.endsWith(allowed) : allowed === top))) return null
-  return `“${name}” is not a file this chat takes (it takes ${config.file_types_text || types.join(', ')}).`
+  return t('fileType', {name, types: config.file_types_text || types.join(', ')})
 }
 
 /** `bytes` for people: "1.5 MB". */

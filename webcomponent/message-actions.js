@@ -3,22 +3,9 @@
 // listener on the log handles them all, so a message costs no listener of its own.
 
 import {icon} from './icons.js'
+import {setLabel, setText, unmark} from './strings.js'
 
 const COPIED_FOR_MS = 1500
-
-export const ACTION_TEXT = Object.freeze({
-  like: 'Like',
-  dislike: 'Dislike',
-  flag: 'Flag',
-  retry: 'Retry',
-  undo: 'Undo',
-  copy: 'Copy',
-  copied: 'Copied',
-  copyMessage: 'Copy message',
-  copyCode: 'Copy code',
-  copyAll: 'Copy conversation',
-  options: 'Suggested replies',
-})
 
 /** The row of preset replies of a message: one button per `{value, label}`. */
 export function createOptions(options) {
@@ -26,7 +13,7 @@ export function createOptions(options) {
   row.className = 'options'
   row.setAttribute('part', 'options')
   row.setAttribute('role', 'group')
-  row.setAttribute('aria-label', ACTION_TEXT.options)
+  setLabel(row, 'suggestions', false)
   for (const option of options) {
     if (!option || typeof option.value !== 'string') continue
     const button = document.createElement('button')
@@ -42,12 +29,12 @@ export function createOptions(options) {
 
 /** A message's copy button (shown when config.buttons holds "copy"). */
 export function createCopyButton() {
-  return copyButton('copy-message', ACTION_TEXT.copyMessage)
+  return copyButton('copy-message', 'copyMessage')
 }
 
 /** Retry and undo, shown under the last reply only (CSS) while nothing is generated. */
 export function createTurnButtons() {
-  return [actionButton('retry', ACTION_TEXT.retry), actionButton('undo', ACTION_TEXT.undo)]
+  return [actionButton('retry', 'retry'), actionButton('undo', 'undo')]
 }
 
 /**
@@ -58,11 +45,11 @@ export function createFeedback(options) {
   const group = document.createElement('span')
   group.className = 'feedback'
   group.setAttribute('role', 'group')
-  group.setAttribute('aria-label', 'Feedback')
+  setLabel(group, 'feedback', false)
   const flags = []
   for (const option of options) {
     if (option === 'Like' || option === 'Dislike') {
-      const button = actionButton(`feedback ${option.toLowerCase()}`, ACTION_TEXT[option.toLowerCase()])
+      const button = actionButton(`feedback ${option.toLowerCase()}`, option.toLowerCase())
       button.dataset.value = option
       button.setAttribute('aria-pressed', 'false')
       group.append(button)
@@ -76,10 +63,12 @@ export function createFeedback(options) {
     const summary = document.createElement('summary')
     summary.className = 'action'
     summary.setAttribute('part', 'flag')
-    summary.textContent = ACTION_TEXT.flag
+    setText(summary, 'flag')
     menu.append(summary)
     for (const flag of flags) {
-      const button = actionButton('feedback flag-option', flag)
+      const button = actionButton('feedback flag-option', null) // the developer's word, as it is
+      button.setAttribute('aria-label', flag)
+      button.title = flag
       button.dataset.value = flag
       button.setAttribute('aria-pressed', 'false')
       button.textContent = flag
@@ -97,8 +86,13 @@ export function createFeedback(options) {
 export function labelAction(button, option, label, iconName) {
   const text = typeof option === 'string' && option.trim() ? option : null
   button.replaceChildren(text ?? icon(iconName))
-  button.setAttribute('aria-label', text ?? label)
-  button.title = text ?? label
+  if (text === null) {
+    setLabel(button, label)
+  } else {
+    unmark(button) // the developer's label, as it is
+    button.setAttribute('aria-label', text)
+    button.title = text
+  }
   button.classList.toggle('labelled', text !== null)
 }
 
@@ -112,7 +106,7 @@ export function showFeedback(group, value) {
 /** Give every code block in `root` a copy button in its header (once). */
 export function decorateCodeBlocks(root) {
   for (const header of root.querySelectorAll('.code-block > .code-header')) {
-    if (!header.querySelector('.copy-code')) header.append(copyButton('copy-code', ACTION_TEXT.copyCode))
+    if (!header.querySelector('.copy-code')) header.append(copyButton('copy-code', 'copyCode'))
   }
 }
 
@@ -198,51 +192,47 @@ export async function copy(button, text) {
   } catch {
     return // no clipboard (insecure context, permission refused): nothing to confirm
   }
-  const label = button.dataset.label || (button.dataset.label = button.getAttribute('aria-label'))
+  // The names of its texts (strings.js), kept to go back to.
+  const label = button.dataset.copyLabel || (button.dataset.copyLabel = button.getAttribute('data-t-label'))
   const shown = button.querySelector('.copy-label')
-  const original = button.dataset.text || (button.dataset.text = shown.textContent)
+  const original = button.dataset.copyText || (button.dataset.copyText = shown.getAttribute('data-t'))
   button.classList.add('copied')
-  button.setAttribute('aria-label', ACTION_TEXT.copied)
-  button.title = ACTION_TEXT.copied
-  shown.textContent = ACTION_TEXT.copied
+  setLabel(button, 'copied')
+  setText(shown, 'copied')
   clearTimeout(button.copiedTimer)
   button.copiedTimer = setTimeout(() => {
     button.classList.remove('copied')
-    button.setAttribute('aria-label', label)
-    button.title = label
-    shown.textContent = original
+    setLabel(button, label)
+    setText(shown, original)
   }, COPIED_FOR_MS)
 }
 
 /**
- * A small action button: `className` after `action` (its last word is its part), `label`
- * its accessible name and tooltip, `iconName` its icon (default: the label's, else the label as text).
+ * A small action button: `className` after `action` (its last word is its part), `label` the
+ * name (strings.js) of its accessible name and tooltip, `iconName` its icon (default: the
+ * icon of that name).
  */
-export function actionButton(className, label, iconName = ICONS[label]) {
+export function actionButton(className, label, iconName = label) {
   const button = document.createElement('button')
   button.type = 'button'
   button.className = `action ${className}`
   button.setAttribute('part', className.split(' ').pop())
-  button.setAttribute('aria-label', label)
-  button.title = label
+  if (label) setLabel(button, label)
   if (iconName) button.append(icon(iconName))
-  else button.textContent = label
   return button
 }
 
 // The actions shown as icons (parts.js draws them with DOM calls: nothing for a CSP to block).
-const ICONS = {Like: 'like', Dislike: 'dislike', Retry: 'retry', Undo: 'undo'}
 
 function copyButton(className, label) {
   const button = document.createElement('button')
   button.type = 'button'
   button.className = `copy ${className}`
   button.setAttribute('part', className)
-  button.setAttribute('aria-label', label)
-  button.title = label
+  setLabel(button, label)
   const text = document.createElement('span')
   text.className = 'copy-label'
-  text.textContent = ACTION_TEXT.copy
+  setText(text, 'copy')
   button.append(text)
   return button
 }

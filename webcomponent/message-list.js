@@ -2,7 +2,7 @@
 // the buttons each offers (feedback, edit, versions, retry and undo under the last reply).
 // conversation.js decides when messages come and go; this module keeps them in place.
 
-import {ACTION_TEXT, createTurnButtons, labelAction} from './message-actions.js'
+import {createTurnButtons, labelAction} from './message-actions.js'
 import {Nesting} from './nesting.js'
 import * as protocol from './protocol.js'
 import {MessageView, normalizeMessage} from './render.js'
@@ -216,8 +216,8 @@ export class MessageList {
   /** Label retry and undo as config says (`retry_btn`, `undo_btn`: true for the icon, or a text). */
   labelTurnButtons(retry, undo) {
     const [retryButton, undoButton] = this.#turnButtons
-    labelAction(retryButton, retry, ACTION_TEXT.retry, 'retry')
-    labelAction(undoButton, undo, ACTION_TEXT.undo, 'undo')
+    labelAction(retryButton, retry, 'retry', 'retry')
+    labelAction(undoButton, undo, 'undo', 'undo')
   }
 
   /**

@@ -4,73 +4,55 @@
 // render.js's job.
 
 import {icon} from './icons.js'
+import {setLabel, setText, unmark} from './strings.js'
 
-/** Every text the element shows or announces itself. */
-export const TEXT = Object.freeze({
-  conversation: 'Conversation',
-  message: 'Message',
-  send: 'Send',
-  stop: 'Stop',
-  generating: 'Generating',
-  scroll: 'Scroll to latest',
-  placeholder: 'No messages yet. Send one to start the conversation.',
-  offline: 'Offline. Reconnecting…',
-  refused: 'This chat is not available on this site.',
-  copy: 'Copy',
-  copyAll: 'Copy conversation',
-  clear: 'Clear conversation',
-  examples: 'Examples',
-  outputs: 'Outputs',
-  attach: 'Attach files',
-  record: 'Record a voice message',
-  attachments: 'Attached files',
-  dropFiles: 'Drop files to attach them',
-})
-
-function element(tag, attributes = {}, children = []) {
+function element(tag, attributes = {}, children = [], label = null, title = true) {
   const node = document.createElement(tag)
   for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, value)
   node.append(...children)
+  if (label) setLabel(node, label, title) // a text of strings.js, in the element's language
   return node
 }
 
 /**
  * The element's shadow content, built once. `frame` stays hidden until styles.css has
- * loaded, so a page never shows a flash of unstyled parts; `shown` settles then.
+ * loaded and `ready` (the element's language) has settled, so a page never shows a flash of
+ * unstyled or untranslated parts; `shown` settles then.
  */
-export function createParts() {
+export function createParts(ready) {
   // Beside this module: the raw files, or the bundle the blueprint serves from the same
   // folder (flask_chatbot/bundle.py), find the stylesheet the same way.
   const stylesheet = element('link', {rel: 'stylesheet', href: new URL('./styles.css', import.meta.url).href})
   const frame = element('div', {class: 'frame', hidden: ''})
   // Settles once the frame is shown: until then nothing in it can take focus.
-  const shown = new Promise(resolve => {
-    const reveal = () => {
-      frame.hidden = false
-      resolve()
-    }
-    stylesheet.addEventListener('load', reveal, {once: true})
-    stylesheet.addEventListener('error', reveal, {once: true})
+  const loaded = new Promise(resolve => {
+    stylesheet.addEventListener('load', resolve, {once: true})
+    stylesheet.addEventListener('error', resolve, {once: true})
+  })
+  const shown = Promise.all([loaded, ready]).then(() => {
+    frame.hidden = false
   })
   const parts = {stylesheet, frame, shown}
   parts.status = element('div', {class: 'status', part: 'status', role: 'status'})
-  parts.placeholderFallback = element('div', {class: 'placeholder-default'}, [TEXT.placeholder])
+  parts.placeholderFallback = element('div', {class: 'placeholder-default'})
+  setText(parts.placeholderFallback, 'placeholder')
   // Example cards (examples.js) show with the placeholder: only in an empty conversation.
-  parts.examples = element('div', {class: 'examples', part: 'examples', role: 'group', 'aria-label': TEXT.examples, hidden: ''})
+  parts.examples = element('div', {class: 'examples', part: 'examples', role: 'group', hidden: ''}, [], 'examples', false)
   parts.placeholder = element('div', {class: 'placeholder', part: 'placeholder'}, [
     element('slot', {name: 'placeholder'}, [parts.placeholderFallback]),
     parts.examples,
   ])
   const dots = [0, 1, 2].map(() => element('span', {class: 'dot'}))
-  parts.pending = element('div', {class: 'pending', part: 'pending', role: 'img', 'aria-label': TEXT.generating, hidden: ''}, dots)
+  parts.pending = element('div', {class: 'pending', part: 'pending', role: 'img', hidden: ''}, dots, 'generating', false)
   // The pending dots stay the log's last child: messages and alerts go in before them.
-  parts.log = element('div', {class: 'log', part: 'log', role: 'log', 'aria-label': TEXT.conversation, tabindex: '0'}, [parts.pending])
+  parts.log = element('div', {class: 'log', part: 'log', role: 'log', tabindex: '0'}, [parts.pending], 'conversation', false)
   parts.scrollButton = element(
     'button',
-    {class: 'scroll-button', part: 'scroll-button', type: 'button', 'aria-label': TEXT.scroll, title: TEXT.scroll, hidden: ''},
+    {class: 'scroll-button', part: 'scroll-button', type: 'button', hidden: ''},
     [icon('down')],
+    'scroll',
   )
-  parts.textarea = element('textarea', {class: 'input', part: 'input', rows: '1', 'aria-label': TEXT.message, enterkeyhint: 'send'})
+  parts.textarea = element('textarea', {class: 'input', part: 'input', rows: '1', enterkeyhint: 'send'}, [], 'message', false)
   parts.sendButton = element('button', {class: 'send-button', part: 'send-button', type: 'submit'})
   parts.stopButton = element('button', {class: 'stop-button', part: 'stop-button', type: 'button', hidden: ''})
   // Why the text in the box was not sent (too long, refused by the server): text, read out.
@@ -78,16 +60,18 @@ export function createParts() {
   // A multimodal chat's files (attach.js, attachments.js): the button, its picker, the tray.
   parts.attachButton = element(
     'button',
-    {class: 'attach-button icon-button', part: 'attach-button', type: 'button', 'aria-label': TEXT.attach, title: TEXT.attach, hidden: ''},
+    {class: 'attach-button icon-button', part: 'attach-button', type: 'button', hidden: ''},
     [icon('attach')],
+    'attach',
   )
   parts.micButton = element(
     'button',
-    {class: 'mic-button icon-button', part: 'mic-button', type: 'button', 'aria-label': TEXT.record, title: TEXT.record, 'aria-pressed': 'false', hidden: ''},
+    {class: 'mic-button icon-button', part: 'mic-button', type: 'button', 'aria-pressed': 'false', hidden: ''},
     [icon('mic')],
+    'record',
   )
   parts.fileInput = element('input', {type: 'file', hidden: '', tabindex: '-1'})
-  parts.attachments = element('div', {class: 'attachments', part: 'attachments', role: 'group', 'aria-label': TEXT.attachments, hidden: ''})
+  parts.attachments = element('div', {class: 'attachments', part: 'attachments', role: 'group', hidden: ''}, [], 'attachments', false)
   parts.form = element('form', {class: 'form', part: 'form'}, [
     parts.inputNote,
     parts.attachments,
@@ -98,20 +82,23 @@ export function createParts() {
   parts.label = element('span', {class: 'label', part: 'label'})
   parts.copyAllButton = element(
     'button',
-    {class: 'copy copy-all', part: 'copy-all', type: 'button', 'aria-label': TEXT.copyAll, title: TEXT.copyAll},
-    [element('span', {class: 'copy-label'}, [TEXT.copyAll])],
+    {class: 'copy copy-all', part: 'copy-all', type: 'button'},
+    [element('span', {class: 'copy-label'})],
+    'copyAll',
   )
+  setText(parts.copyAllButton.firstChild, 'copyAll')
   parts.clearButton = element(
     'button',
-    {class: 'action clear', part: 'clear-button', type: 'button', 'aria-label': TEXT.clear, title: TEXT.clear},
+    {class: 'action clear', part: 'clear-button', type: 'button'},
     [icon('trash')],
+    'clear',
   )
   parts.header = element('div', {class: 'header', part: 'header', hidden: ''}, [parts.label, parts.copyAllButton, parts.clearButton])
   parts.logWrap = element('div', {class: 'log-wrap'}, [parts.log, parts.placeholder, parts.scrollButton])
   // The additional inputs' accordion (inputs-panel.js), between the log and the message box.
   parts.inputsPanel = element('details', {class: 'inputs-panel', part: 'additional-inputs', hidden: ''})
   // Additional outputs beside the conversation (outputs.js), with `show-outputs`.
-  parts.outputs = element('aside', {class: 'outputs', part: 'outputs', 'aria-label': TEXT.outputs, hidden: ''})
+  parts.outputs = element('aside', {class: 'outputs', part: 'outputs', hidden: ''}, [], 'outputs', false)
   frame.append(parts.status, parts.header, parts.logWrap, parts.inputsPanel, parts.form, parts.outputs)
   return parts
 }
@@ -123,6 +110,7 @@ export function createParts() {
 export function setButton(button, option, label, iconName) {
   button.classList.toggle('absent', option === false || option === null)
   if (typeof option === 'string' && option) {
+    unmark(button)
     button.replaceChildren(option)
     button.classList.remove('icon-button')
     button.removeAttribute('aria-label')
@@ -130,8 +118,7 @@ export function setButton(button, option, label, iconName) {
   } else {
     button.replaceChildren(icon(iconName))
     button.classList.add('icon-button')
-    button.setAttribute('aria-label', label)
-    button.setAttribute('title', label)
+    setLabel(button, label)
   }
 }
 

@@ -6,10 +6,9 @@ import {icon} from './icons.js'
 
 const TYPES = ['audio/webm;codecs=opus', 'audio/webm', 'audio/ogg;codecs=opus', 'audio/mp4']
 const EXTENSIONS = {'audio/webm': 'webm', 'audio/ogg': 'ogg', 'audio/mp4': 'm4a'}
-const LABELS = {start: 'Record a voice message', stop: 'Stop recording and attach it'}
 
 /**
- *     const recorder = new Recorder(button, {file: f => attach([f]), say: text => ...})
+ *     const recorder = new Recorder(button, {file: f => attach([f]), say: text => ..., t: (name, values) => text})
  *     recorder.toggle()  // start; again: stop, and `file` gets the recording
  */
 export class Recorder {
@@ -37,8 +36,7 @@ export class Recorder {
     try {
       stream = await navigator.mediaDevices.getUserMedia({audio: true})
     } catch (error) {
-      const why = error?.name === 'NotAllowedError' ? 'permission to use it was refused' : 'no microphone was found'
-      this.#host.say(`Nothing was recorded: ${why}.`)
+      this.#host.say(this.#host.t(error?.name === 'NotAllowedError' ? 'microphoneRefused' : 'noMicrophone'))
       return
     }
     const type = TYPES.find(t => MediaRecorder.isTypeSupported(t))
@@ -66,9 +64,12 @@ export class Recorder {
     const button = this.#button
     button.toggleAttribute('data-recording', started !== null)
     button.setAttribute('aria-pressed', String(started !== null))
-    const label = started === null ? LABELS.start : LABELS.stop
-    button.setAttribute('aria-label', label)
-    button.title = label
+    // Its names (strings.js): locale.js puts them in the element's language.
+    const label = started === null ? 'record' : 'stopRecording'
+    button.setAttribute('data-t-label', label)
+    button.setAttribute('data-t-title', label)
+    button.setAttribute('aria-label', this.#host.t(label))
+    button.title = this.#host.t(label)
     if (started === null) {
       button.replaceChildren(icon('mic'))
       return

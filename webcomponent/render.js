@@ -16,6 +16,7 @@ import {parseHTML} from './html.js'
 import {createCopyButton, createFeedback, createOptions, decorateCodeBlocks, showFeedback} from './message-actions.js'
 import {morphChildren, morphNodes} from './morph.js'
 import {ASSISTANT, COMPLETE, ID_PATTERN, STREAMING, USER} from './protocol.js'
+import {setLabel} from './strings.js'
 import {insertionPoint} from './tail.js'
 import {ThoughtView} from './thoughts.js'
 
@@ -24,7 +25,13 @@ function roleToken(role) {
 }
 
 // Accessible names of messages, by role: a screen reader says who speaks.
-const ROLE_LABELS = {user: 'You', assistant: 'Assistant', system: 'System'}
+// The name (strings.js) of each role's author, a message's accessible name.
+const ROLE_LABELS = {user: 'you', assistant: 'assistant'}
+
+function labelRole(element, role) {
+  if (ROLE_LABELS[role]) setLabel(element, ROLE_LABELS[role], false)
+  else element.setAttribute('aria-label', role) // hidden (system): never read
+}
 
 /**
  * One message on screen. `data` is the message as the protocol describes it:
@@ -53,7 +60,7 @@ export class MessageView {
     this.element.className = `message ${role}`
     this.element.setAttribute('part', `message ${role}`)
     this.element.setAttribute('role', 'article')
-    this.element.setAttribute('aria-label', ROLE_LABELS[role] ?? role)
+    labelRole(this.element, role)
     this.element.dataset.id = message.id
     this.element.dataset.role = role
     // System messages reach fn in the history; they are never shown.
@@ -64,6 +71,8 @@ export class MessageView {
     this.#content = document.createElement('div')
     this.#content.className = 'content'
     this.#content.setAttribute('part', 'content')
+    // A message reads in its own direction: an English reply in an Arabic page left to right.
+    this.#content.setAttribute('dir', 'auto')
     this.#bubble.append(this.#content)
     this.element.append(this.#bubble)
     if (role === ASSISTANT) this.actions.append(createCopyButton())
@@ -321,14 +330,14 @@ export class MessageView {
       if (!this.#thought) {
         this.#thought = new ThoughtView(this.#bubble, this.#content)
         this.element.classList.add('thought')
-        this.element.setAttribute('aria-label', 'Thought')
+        setLabel(this.element, 'thought', false)
       }
       this.#thought.update(data.metadata, data.title_html, data.status === STREAMING)
     } else if (this.#thought) {
       this.#thought.remove(this.#bubble, this.#content)
       this.#thought = null
       this.element.classList.remove('thought')
-      this.element.setAttribute('aria-label', ROLE_LABELS[roleToken(data.role)] ?? data.role)
+      labelRole(this.element, roleToken(data.role))
     }
   }
 

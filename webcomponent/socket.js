@@ -4,7 +4,7 @@
 
 import {Connection} from './connection.js'
 import {emit} from './events.js'
-import {TEXT} from './parts.js'
+import {setText, unmark} from './strings.js'
 
 /**
  * One element's link to a blueprint mounted at `src`, shown in `statusLine` and in the
@@ -60,8 +60,14 @@ export class ChatSocket {
 
   /** Show a `status()`: the status line while the socket is lost, the state on the element. */
   show({state, lost}) {
-    const text = state === 'refused' ? TEXT.refused : lost ? TEXT.offline : ''
-    if (this.#statusLine.textContent !== text) this.#statusLine.textContent = text
+    const line = this.#statusLine
+    const text = state === 'refused' ? 'refused' : lost ? 'offline' : null
+    if (text === null) {
+      if (line.hasAttribute('data-t')) unmark(line)
+      if (line.textContent) line.textContent = ''
+    } else if (line.getAttribute('data-t') !== text) {
+      setText(line, text)
+    }
     // Reflected on the element so pages (and tests) can style or wait on it.
     const element = this.#element
     if (state) {

@@ -2,17 +2,7 @@
 // the time it has run and fn's progress, and fn's toasts over the top of the conversation.
 // Loaded on first use by turn-notices.js, with its own stylesheet (status.css): a chat page
 // opens without either. It imports nothing (bundle.py's rule for lazy modules: only modules
-// without state).
-
-/** Its texts in English ({name}: a value filled in); the element passes other languages'. */
-export const STATUS_TEXT = Object.freeze({
-  queued: 'Waiting in line: {position} of {size}',
-  eta: 'about {seconds} s',
-  seconds: '{seconds} s',
-  steps: '{index} of {length} {unit}',
-  dismiss: 'Dismiss',
-  notices: 'Notices',
-})
+// without state); its texts come from the element's locale (locale.js).
 
 const TICK_MS = 100 // the clock shows tenths of a second
 const MAX_TOASTS = 5 // more at once push the oldest out
@@ -25,7 +15,7 @@ function element(tag, attributes = {}, children = []) {
 }
 
 /**
- *     const view = new StatusView(parts, strings, 'minimal')
+ *     const view = new StatusView(parts, locale, 'minimal')
  *     await view.ready              // its stylesheet has loaded
  *     view.start()                  // a turn began: the clock runs
  *     view.status(frame)            // queued / running, with fn's progress
@@ -33,6 +23,7 @@ function element(tag, attributes = {}, children = []) {
  *     view.end()                    // the turn is over: the strip goes
  */
 export class StatusView {
+  #locale
   #text
   #strip
   #label
@@ -44,9 +35,9 @@ export class StatusView {
   #since = 0
   #position = 0
 
-  constructor(parts, strings, mode) {
-    const texts = {...STATUS_TEXT, ...strings}
-    this.#text = (name, values = {}) => texts[name].replace(/\{(\w+)\}/g, (whole, key) => (key in values ? String(values[key]) : whole))
+  constructor(parts, locale, mode) {
+    this.#locale = locale
+    this.#text = (name, values) => locale.t(name, values)
     // Its styles come with it; nothing shows before they have loaded (or failed to).
     const sheet = element('link', {rel: 'stylesheet', href: new URL('./status.css', import.meta.url).href})
     this.ready = new Promise(resolve => {
@@ -67,7 +58,8 @@ export class StatusView {
       this.#announce,
     ])
     parts.frame.insertBefore(this.#strip, parts.inputsPanel)
-    this.#toasts = element('div', {class: 'toasts', part: 'toasts', role: 'region', 'aria-label': this.#text('notices')})
+    // data-t-*: the names of its texts, which locale.js keeps in the element's language.
+    this.#toasts = element('div', {class: 'toasts', part: 'toasts', role: 'region', 'data-t-label': 'notices', 'aria-label': this.#text('notices')})
     parts.logWrap.append(this.#toasts)
     this.setMode(mode)
   }
@@ -95,8 +87,10 @@ export class StatusView {
     const {value, index, length, desc, unit} = progress
     const parts = []
     if (typeof desc === 'string' && desc) parts.push(desc)
-    if (Number.isFinite(value)) parts.push(`${Math.round(value * 100)}%`)
-    if (Number.isInteger(index) && Number.isInteger(length)) parts.push(this.#text('steps', {index, length, unit: unit ?? ''}).trim())
+    if (Number.isFinite(value)) parts.push(new Intl.NumberFormat(this.#locale.lang, {style: 'percent'}).format(value))
+    if (Number.isInteger(index) && Number.isInteger(length)) {
+      parts.push(this.#text('steps', {index: this.#locale.number(index), length: this.#locale.number(length), unit: unit ?? ''}).trim())
+    }
     this.#label.textContent = parts.join(' · ')
     this.#bar.hidden = false
     if (Number.isFinite(value)) this.#bar.value = value
@@ -115,7 +109,8 @@ export class StatusView {
 
   toast({level, message, title, duration}) {
     const kind = ['info', 'warning', 'success'].includes(level) ? level : 'info'
-    const close = element('button', {class: 'toast-close', type: 'button', 'aria-label': this.#text('dismiss'), title: this.#text('dismiss')}, ['×'])
+    const dismiss = this.#text('dismiss')
+    const close = element('button', {class: 'toast-close', type: 'button', 'data-t-label': 'dismiss', 'data-t-title': 'dismiss', 'aria-label': dismiss, title: dismiss}, ['×'])
     const body = element('div', {class: 'toast-body'}, [
       ...(typeof title === 'string' && title ? [element('strong', {class: 'toast-title'}, [title])] : []),
       element('span', {class: 'toast-message'}, [String(message ?? '')]),
@@ -144,8 +139,9 @@ export class StatusView {
   #queued({position, size, eta}) {
     this.#show('queued')
     this.#bar.hidden = true
-    const place = this.#text('queued', {position, size})
-    this.#label.textContent = Number.isFinite(eta) ? `${place} · ${this.#text('eta', {seconds: Math.max(1, Math.round(eta))})}` : place
+    const place = this.#text('queued', {position: this.#locale.number(position), size: this.#locale.number(size)})
+    const seconds = this.#locale.number(Math.max(1, Math.round(eta)))
+    this.#label.textContent = Number.isFinite(eta) ? `${place} · ${this.#text('eta', {seconds})}` : place
     if (position !== this.#position) this.#announce.textContent = place
     this.#position = position
   }
@@ -158,6 +154,6 @@ export class StatusView {
 
   #tick() {
     const seconds = (performance.now() - this.#since) / 1000
-    this.#clock.textContent = this.#text('seconds', {seconds: seconds.toFixed(1)})
+    this.#clock.textContent = this.#text('seconds', {seconds: this.#locale.number(seconds, 1)})
   }
 }

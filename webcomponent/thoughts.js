@@ -7,6 +7,7 @@
 // choice sticks however the message changes.
 
 import {parseHTML} from './html.js'
+import {setLabel} from './strings.js'
 
 let serial = 0
 
@@ -35,7 +36,8 @@ export class ThoughtView {
     const id = `thought-${++serial}`
     this.#toggle = make('button', 'thought-toggle', {type: 'button', part: 'thought-toggle', 'aria-controls': id})
     this.#title = make('span', 'thought-title', {part: 'thought-title'})
-    this.#spinner = make('span', 'thought-spinner', {role: 'img', 'aria-label': 'In progress', hidden: ''})
+    this.#spinner = make('span', 'thought-spinner', {role: 'img', hidden: ''})
+    setLabel(this.#spinner, 'inProgress', false)
     this.#duration = make('span', 'thought-duration', {part: 'thought-duration'})
     this.#toggle.append(make('span', 'thought-chevron', {'aria-hidden': 'true'}), this.#title, this.#spinner, this.#duration)
     this.#log = make('div', 'thought-log', {part: 'thought-log', hidden: ''})

@@ -9,20 +9,19 @@ import * as protocol from './protocol.js'
 const MODES = ['full', 'minimal', 'hidden']
 
 /**
- *     const notices = new TurnNotices(parts)
+ *     const notices = new TurnNotices(parts, locale)
  *     notices.mode = config.show_progress     // "full" | "minimal" | "hidden"
- *     notices.turnStarted() / notices.turnEnded()
+ *     notices.generating = true / false    // a turn began / ended
  *     notices.apply(frame)                    // a `status` or `toast` frame
  */
 export class TurnNotices {
   #mode = 'minimal'
   #view
   #running = false
-  strings = {} // texts in the page's language, by status-view.js's names (English: its own)
-
-  constructor(parts) {
+  /** `locale`: the element's language (locale.js), for the texts it shows. */
+  constructor(parts, locale) {
     // Its stylesheet in first: nothing shows unstyled.
-    this.#view = new Lazy(() => import('./status-view.js').then(({StatusView}) => new StatusView(parts, this.strings, this.#mode).ready))
+    this.#view = new Lazy(() => import('./status-view.js').then(({StatusView}) => new StatusView(parts, locale, this.#mode).ready))
   }
 
   set mode(value) {
@@ -30,15 +29,12 @@ export class TurnNotices {
     this.#view.value?.setMode(this.#mode)
   }
 
-  /** A turn began: its time shows (unless show_progress is "hidden"). */
-  turnStarted() {
-    this.#running = true
-    if (this.#mode !== 'hidden') this.#view.use(view => this.#running && view.start())
-  }
-
-  turnEnded() {
-    this.#running = false
-    this.#view.value?.end()
+  /** A turn began (its time shows, unless show_progress is "hidden") or ended. */
+  set generating(on) {
+    if (on === this.#running) return
+    this.#running = on
+    if (!on) this.#view.value?.end()
+    else if (this.#mode !== 'hidden') this.#view.use(view => this.#running && view.start())
   }
 
   /** Show a `status` or `toast` frame; false for other types. */

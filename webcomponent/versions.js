@@ -5,13 +5,7 @@
 // shown, which is the history fn gets (docs/events.md#edit).
 
 import {actionButton} from './message-actions.js'
-
-export const VERSION_TEXT = Object.freeze({
-  edit: 'Edit',
-  versions: 'Versions',
-  previous: 'Previous version',
-  next: 'Next version',
-})
+import {setLabel} from './strings.js'
 
 /**
  * The turn a message starts, from a plain message (`versions`: the other versions, each a
@@ -55,7 +49,7 @@ export function showTurnControls(view, canEdit) {
   const row = view.actions
   let edit = row.querySelector(':scope > .action.edit')
   if (canEdit && !edit) {
-    edit = actionButton('edit', VERSION_TEXT.edit, 'edit')
+    edit = actionButton('edit', 'edit')
     const copy = row.querySelector(':scope > .copy-message')
     if (copy) copy.after(edit)
     else row.prepend(edit)
@@ -72,10 +66,10 @@ export function showTurnControls(view, canEdit) {
     nav.className = 'versions'
     nav.setAttribute('part', 'versions')
     nav.setAttribute('role', 'group')
-    nav.setAttribute('aria-label', VERSION_TEXT.versions)
+    setLabel(nav, 'versions', false)
     const count = document.createElement('span')
     count.className = 'version-count'
-    nav.append(actionButton('version-prev', VERSION_TEXT.previous, 'previous'), count, actionButton('version-next', VERSION_TEXT.next, 'next'))
+    nav.append(actionButton('version-prev', 'previousVersion', 'previous'), count, actionButton('version-next', 'nextVersion', 'next'))
     row.append(nav)
   }
   const {shown, others} = view.turn

@@ -1,0 +1,154 @@
+"""Saved history on the server (``save_history=True`` with ``history_store``): each
+conversation of a signed-in user is kept in the store as it changes, and the blueprint's
+``history`` routes list, open, rename and delete them (docs/history.md).
+
+The user is whoever ``history_user()`` names in the request (the socket's handshake, or the
+route's): a string id, or None for nobody (then nothing is kept on the server, and the
+browser still keeps the conversations it has seen).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request
+
+from .concurrency import offload
+from .history_store import HistoryStore
+from .messages import render_title
+from .protocol import SESSION_ID
+from .rendering import Renderer
+
+log = logging.getLogger("flask_chatbot")
+_CONVERSATION = re.compile(SESSION_ID)
+# What a stored message keeps: what the element shows, not the server's own tags (a turn's).
+_KEPT = ("id", "role", "content", "metadata", "options")
+
+
+def current_user(history_user: Callable[[], Any] | None) -> str | None:
+    """``history_user()`` as a store key, or None (nobody, or it failed: logged)."""
+    if history_user is None:
+        return None
+    try:
+        user = history_user()
+    except Exception:
+        log.exception("history_user() raised: the conversation is not saved on the server")
+        return None
+    return None if user is None or user == "" else str(user)
+
+
+class ConversationSaver:
+    """Keeps one socket's conversation in the store whenever its history has changed."""
+
+    def __init__(self, store: HistoryStore | None, user: str | None) -> None:
+        self._store = store if user is not None else None
+        self._user = user
+        self._saved: tuple[Any, ...] | None = None
+
+    def save(self, session: Any) -> None:
+        """Save the conversation of ``session`` (session.py) if it changed since it was last saved."""
+        if self._store is None:
+            return
+        with session.lock:
+            conversation, history = session.id, [dict(m) for m in session.history]
+        mark = (conversation, len(history), history[0]["id"] if history else None, history[-1]["id"] if history else None,
+                _fingerprint(history[-1]) if history else None)
+        if mark == self._saved:
+            return
+        self._saved = mark
+        messages = [{key: m[key] for key in _KEPT if m.get(key)} | {"content": m["content"]} for m in history]
+        try:
+            offload(self._store.save, self._user, conversation, messages)  # a database call: off the gevent hub
+        except Exception:
+            log.exception("Saving conversation %s failed", conversation)
+
+
+def _fingerprint(message: dict[str, Any]) -> int:
+    return hash(repr(message.get("content")))
+
+
+def register_history_routes(
+    bp: Blueprint,
+    store: HistoryStore,
+    history_user: Callable[[], Any],
+    renderer: Callable[[], Callable[[dict[str, Any]], dict[str, Any]]],
+) -> None:
+    """``GET history``, ``GET``/``PATCH``/``DELETE history/<id>`` on ``bp`` (docs/history.md)."""
+
+    def refused(status: int, code: str, message: str) -> Response:
+        response = jsonify(error={"code": code, "message": message})
+        response.status_code = status
+        return response
+
+    def user_and_id(conversation: str | None = None) -> tuple[str | None, Response | None]:
+        user = current_user(history_user)
+        if user is None:
+            return None, refused(401, "no_user", "Sign in to keep conversations on the server.")
+        if conversation is not None and not _CONVERSATION.match(conversation):
+            return None, refused(404, "not_found", "There is no such conversation.")
+        return user, None
+
+    @bp.get("/history")
+    def history_list() -> Response:
+        user, error = user_and_id()
+        if error:
+            return error
+        return jsonify(conversations=offload(store.list, user))
+
+    @bp.get("/history/<conversation>")
+    def history_get(conversation: str) -> Response:
+        user, error = user_and_id(conversation)
+        if error:
+            return error
+        found = offload(store.get, user, conversation)
+        if found is None:
+            return refused(404, "not_found", "There is no such conversation.")
+        render_message = renderer()  # in the request: file URLs for its origin
+        found["messages"] = offload(lambda: [render_message(m) for m in found["messages"]])
+        return jsonify(found)
+
+    @bp.patch("/history/<conversation>")
+    def history_rename(conversation: str) -> Response:
+        user, error = user_and_id(conversation)
+        if error:
+            return error
+        body = request.get_json(silent=True)
+        title = body.get("title") if isinstance(body, dict) else None
+        if not isinstance(title, str) or not title.strip() or len(title) > 1000:
+            return refused(400, "bad_request", 'Send {"title": "a new title"}.')
+        if not offload(store.rename, user, conversation, title):
+            return refused(404, "not_found", "There is no such conversation.")
+        return jsonify(ok=True)
+
+    @bp.delete("/history/<conversation>")
+    def history_delete(conversation: str) -> Response:
+        user, error = user_and_id(conversation)
+        if error:
+            return error
+        if not offload(store.delete, user, conversation):
+            return refused(404, "not_found", "There is no such conversation.")
+        return jsonify(ok=True)
+
+
+def message_renderer(renderer: Renderer, render_content: Callable[[dict[str, Any]], str] | None) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """A stored message as the element shows it: rendered now (so today's sanitizer applies)."""
+
+    def render(message: dict[str, Any]) -> dict[str, Any]:
+        content = message["content"]
+        if isinstance(content, dict):
+            html = render_content(content) if render_content else ""
+        else:
+            html = renderer.render(str(content), from_user=message["role"] == "user")
+        body = {**message, "html": html, "status": "done"}
+        title = (message.get("metadata") or {}).get("title")
+        if title:
+            body["title_html"] = render_title(lambda text: renderer.render(text, from_user=False), title)
+        return body
+
+    return render
+
+
+__all__ = ["ConversationSaver", "current_user", "message_renderer", "register_history_routes"]
