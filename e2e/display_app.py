@@ -18,7 +18,7 @@ import json
 import os
 import tempfile
 
-from flask import Flask
+from flask import Flask, session
 
 from flask_chatbot import (
     Audio,
@@ -176,6 +176,19 @@ def create_app() -> Flask:
     for mode in ("full", "minimal", "hidden"):
         app.register_blueprint(chat_bp(lined_up, name=f"queue_{mode}", concurrency_limit=1, show_progress=mode),
                                url_prefix=f"/queue-{mode}")
+    # Saved history, per signed-in user on the server too (e2e/test_saved_history.py).
+    app.secret_key = "e2e"
+    app.register_blueprint(
+        chat_bp(counted_words, name="saved", save_history=True, history_store=HISTORY_DB,
+                history_user=lambda: session.get("user")),
+        url_prefix="/saved",
+    )
+
+    @app.get("/login/<name>")
+    def login(name: str) -> str:
+        session["user"] = name
+        return f"signed in as {name}"
+
     # Gradio 4's labelled buttons.
     app.register_blueprint(chat_bp(numbered, name="labels", retry_btn="🔄 Retry", undo_btn="↩️ Undo",
                                    clear_btn="🗑️ Clear"), url_prefix="/labels")
@@ -196,6 +209,14 @@ def create_app() -> Flask:
 _events: list[list[Any]] = []
 FLAGGING_DIR = os.environ.get("CHATBOT_FLAGGING_DIR") or tempfile.mkdtemp(prefix="flags-")
 _turns = {"n": 0}
+
+
+HISTORY_DB = os.path.join(os.environ.get("CHATBOT_HISTORY_DIR") or tempfile.mkdtemp(prefix="history-"), "history.sqlite3")
+
+
+def counted_words(message: str, history: list[dict[str, Any]]) -> str:
+    """Says what it heard and how many messages came before: the history fn got."""
+    return f"{message} (after {len(history)} messages)"
 
 
 def lined_up(message: str, history: list[dict[str, Any]], progress: Progress = Progress()) -> str:

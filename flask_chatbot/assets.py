@@ -99,7 +99,12 @@ def element_asset(directory: Path, name: str, *, check_changes: bool = False) ->
         element_asset(webcomponent_dir(), "chat-bot.js").response(request)
     """
     # Another module is a feature loaded on first use (bundle.lazy_entries): bundled alone.
-    build = _BUILDERS.get(name) or (lambda directory: Asset.of(bundle_modules(directory, name), "text/javascript"))
+    build = _BUILDERS.get(name) or (
+        # A stylesheet a lazy module links (bundle.lazy_stylesheets), or a lazy module.
+        (lambda directory: Asset.of(inline_css_imports(directory, name), "text/css"))
+        if name.endswith(".css")
+        else (lambda directory: Asset.of(bundle_modules(directory, name), "text/javascript"))
+    )
     sources = sorted(p for p in directory.iterdir() if p.suffix in (".js", ".css")) if check_changes else None
     return _cached(directory / name, sources, lambda: build(directory))
 

@@ -21,7 +21,7 @@ from flask_sock import Sock
 
 from . import code_highlight
 from .assets import ENTRY, STYLESHEET, element_asset, file_asset, gzip_response
-from .bundle import lazy_entries
+from .bundle import lazy_entries, lazy_stylesheets
 from .chatbot import Chatbot
 from .concurrency import offload
 from .content_hooks import ContentHooks
@@ -171,8 +171,8 @@ def chat_bp(fn: Callable[..., Any], *, name: str = "chat", **options: Any) -> Bl
     # Features the element loads on first use (the attachments of a multimodal chat), each
     # bundled alone: a chat that never uses them never downloads them.
     lazy_endpoints = []
-    for lazy in lazy_entries(static_dir):
-        lazy_endpoints.append(f"element_{lazy.removesuffix('.js').replace('-', '_')}")
+    for lazy in [*lazy_entries(static_dir), *lazy_stylesheets(static_dir)]:
+        lazy_endpoints.append(f"element_{lazy.replace('.', '_').replace('-', '_')}")
         bp.add_url_rule(
             f"/static/{lazy}",
             lazy_endpoints[-1],

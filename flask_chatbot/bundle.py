@@ -125,6 +125,19 @@ def lazy_entries(directory: Path, entry: str = ENTRY) -> list[str]:
     return found
 
 
+def lazy_stylesheets(directory: Path, name: str = STYLESHEET) -> list[str]:
+    """The stylesheets of ``directory`` that ``name`` does not take in: those a lazily loaded
+    module links itself (status.css, history.css), each served on its own."""
+    taken: set[str] = set()
+    pending = [name]
+    while pending:
+        for match in _CSS_IMPORT.finditer(_read(directory, pending.pop())):
+            if match["file"] not in taken:
+                taken.add(match["file"])
+                pending.append(match["file"])
+    return sorted(p.name for p in directory.glob("*.css") if p.name != name and p.name not in taken)
+
+
 def inline_css_imports(directory: Path, name: str = STYLESHEET, *, strip: bool = True) -> str:
     """``name`` with each ``@import url("x.css");`` line replaced by that file (recursively);
     ``strip``: each file without comments, indentation and blank lines (:func:`strip_css`)."""
@@ -253,4 +266,4 @@ def _read(directory: Path, name: str) -> str:
         raise BundleError(f"{name}: no such file in {directory}") from None
 
 
-__all__ = ["ENTRY", "STYLESHEET", "BundleError", "bundle_modules", "inline_css_imports", "lazy_entries"]
+__all__ = ["ENTRY", "STYLESHEET", "BundleError", "bundle_modules", "inline_css_imports", "lazy_entries", "lazy_stylesheets"]

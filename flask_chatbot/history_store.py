@@ -33,12 +33,13 @@ class HistoryStore(Protocol):
         ...
 
     def get(self, user: str, conversation: str) -> dict[str, Any] | None:
-        """``{"id", "title", "updated", "messages"}``, or None."""
+        """``{"id", "title", "updated", "messages", "upload_key"}``, or None."""
         ...
 
-    def save(self, user: str, conversation: str, messages: list[dict[str, Any]]) -> None:
+    def save(self, user: str, conversation: str, messages: list[dict[str, Any]], upload_key: str | None = None) -> None:
         """Keep ``messages`` as the conversation (its title from its first message of the
-        user's, unless renamed); no messages: forget it."""
+        user's, unless renamed) with its upload key (a multimodal chat's, which makes its files
+        its own on another device); no messages: forget it."""
         ...
 
     def rename(self, user: str, conversation: str, title: str) -> bool:
@@ -72,7 +73,7 @@ class SQLiteHistoryStore:
                 db.execute(
                     """CREATE TABLE IF NOT EXISTS conversations (
                         user TEXT NOT NULL, id TEXT NOT NULL, title TEXT NOT NULL, renamed INTEGER NOT NULL,
-                        updated REAL NOT NULL, messages TEXT NOT NULL, PRIMARY KEY (user, id))"""
+                        updated REAL NOT NULL, messages TEXT NOT NULL, upload_key TEXT, PRIMARY KEY (user, id))"""
                 )
                 db.execute("CREATE INDEX IF NOT EXISTS newest ON conversations (user, updated DESC)")
         except (OSError, sqlite3.Error) as exc:
@@ -96,13 +97,13 @@ class SQLiteHistoryStore:
 
     def get(self, user: str, conversation: str) -> dict[str, Any] | None:
         row = self._connection().execute(
-            "SELECT title, updated, messages FROM conversations WHERE user = ? AND id = ?", (user, conversation)
+            "SELECT title, updated, messages, upload_key FROM conversations WHERE user = ? AND id = ?", (user, conversation)
         ).fetchone()
         if row is None:
             return None
-        return {"id": conversation, "title": row[0], "updated": row[1], "messages": json.loads(row[2])}
+        return {"id": conversation, "title": row[0], "updated": row[1], "messages": json.loads(row[2]), "upload_key": row[3]}
 
-    def save(self, user: str, conversation: str, messages: list[dict[str, Any]]) -> None:
+    def save(self, user: str, conversation: str, messages: list[dict[str, Any]], upload_key: str | None = None) -> None:
         db = self._connection()
         if not messages:
             self.delete(user, conversation)
@@ -111,10 +112,11 @@ class SQLiteHistoryStore:
         db.execute("BEGIN IMMEDIATE")
         try:
             db.execute(
-                """INSERT INTO conversations (user, id, title, renamed, updated, messages) VALUES (?, ?, ?, 0, ?, ?)
+                """INSERT INTO conversations (user, id, title, renamed, updated, messages, upload_key)
+                   VALUES (?, ?, ?, 0, ?, ?, ?)
                    ON CONFLICT (user, id) DO UPDATE SET updated = excluded.updated, messages = excluded.messages,
-                   title = CASE WHEN renamed THEN title ELSE excluded.title END""",
-                (user, conversation, title_of(messages), time.time(), data),
+                   upload_key = excluded.upload_key, title = CASE WHEN renamed THEN title ELSE excluded.title END""",
+                (user, conversation, title_of(messages), time.time(), data, upload_key),
             )
             # The oldest beyond the bound go.
             db.execute(

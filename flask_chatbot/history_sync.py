@@ -54,6 +54,7 @@ class ConversationSaver:
             return
         with session.lock:
             conversation, history = session.id, [dict(m) for m in session.history]
+        key = session.upload_key if session.bot.options.multimodal else None
         mark = (conversation, len(history), history[0]["id"] if history else None, history[-1]["id"] if history else None,
                 _fingerprint(history[-1]) if history else None)
         if mark == self._saved:
@@ -61,7 +62,7 @@ class ConversationSaver:
         self._saved = mark
         messages = [{key: m[key] for key in _KEPT if m.get(key)} | {"content": m["content"]} for m in history]
         try:
-            offload(self._store.save, self._user, conversation, messages)  # a database call: off the gevent hub
+            offload(self._store.save, self._user, conversation, messages, key)  # a database call: off the gevent hub
         except Exception:
             log.exception("Saving conversation %s failed", conversation)
 

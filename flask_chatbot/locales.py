@@ -22,17 +22,21 @@ LOCALES: tuple[str, ...] = ("en", "de", "es", "fr", "ja", "zh", "ar", "he")
 RTL_LANGUAGES = frozenset({"ar", "he", "fa", "ur"})
 _TAG = re.compile(r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8})*\Z")
 _NAME = re.compile(r"^  (\w+): '", re.M)
+_TABLE = re.compile(r"^export const (EN|\w+_TEXT) = Object\.freeze\(\{$", re.M)
 
 
 @functools.lru_cache(maxsize=1)
 def string_names() -> frozenset[str]:
-    """The names of the element's texts: the keys of strings.js's English table."""
+    """The names of the element's texts: the keys of strings.js's English table and of the
+    tables of the modules loaded on first use (``export const X_TEXT = Object.freeze({``)."""
     from .blueprint import webcomponent_dir
 
-    source = (webcomponent_dir() / "strings.js").read_text(encoding="utf-8")
-    start = source.index("export const EN")
-    table = source[start : source.index("\n})", start)]
-    return frozenset(_NAME.findall(table))
+    names: set[str] = set()
+    for path in webcomponent_dir().glob("*.js"):
+        source = path.read_text(encoding="utf-8")
+        for start in (m.start() for m in _TABLE.finditer(source)):
+            names.update(_NAME.findall(source[start : source.index("\n})", start)]))
+    return frozenset(names)
 
 
 def base_language(tag: str) -> str:

@@ -30,6 +30,7 @@ from .gradio_demos import (
     validator,
 )
 from .files_bot import files_blueprint
+from .history_demo import history_blueprint
 from .queue_bot import queue_blueprint
 from .kitchen_sink import kitchen_sink_chatbot, sink_bot
 
@@ -81,6 +82,10 @@ def create_app() -> Flask:
 
     # A multimodal bot: uploads by button, drag and drop and paste.
     app.register_blueprint(files_blueprint(), url_prefix="/files-demo")
+
+    # Saved chats in a side panel; with ?user=<name>, on the server too (sample_app/history_demo.py).
+    app.secret_key = os.environ.get("SECRET_KEY", "flask-chatbot-demo: set SECRET_KEY in production")
+    app.register_blueprint(history_blueprint(fn), url_prefix="/history-demo")
 
     # One reader at a time: the line, the progress bar and toasts.
     app.register_blueprint(queue_blueprint(), url_prefix="/queue-demo")

@@ -5,10 +5,10 @@
 // and shows the files (attachments.js) and the recorder (recorder.js) load on first use. It
 // imports only modules without state (bundle.py's rule for lazy modules).
 
-import {typeRefusal} from './file-rules.js'
+import {FILE_TEXT, typeRefusal} from './file-rules.js'
 
 /**
- *     const intake = new AttachIntake(parts, {uploadKey: () => promise, say: text => ..., t: (name, values) => text})
+ *     const intake = new AttachIntake(parts, {uploadKey: () => promise, say: text => ..., t: (name, values) => text, learn})
  *     intake.connect(signal)
  *     intake.configure(config, uploadURL)
  *     intake.status()  // the message's files: {files: [{id, name, size, mime_type}], uploading, failed}
@@ -23,6 +23,7 @@ export class AttachIntake {
   constructor(parts, host) {
     this.#parts = parts
     this.#host = host
+    host.learn(FILE_TEXT)
   }
 
   /** Whether this chat takes files (config.multimodal with an upload route). */
@@ -114,7 +115,7 @@ export class AttachIntake {
 
   #loadRecorder() {
     this.#recorder ??= import('./recorder.js').then(
-      ({Recorder}) => new Recorder(this.#parts.micButton, {file: file => this.add([file]), say: this.#host.say, t: this.#host.t}),
+      ({Recorder}) => new Recorder(this.#parts.micButton, {file: file => this.add([file]), say: this.#host.say, t: this.#host.t, learn: this.#host.learn}),
     )
     return this.#recorder
   }

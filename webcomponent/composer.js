@@ -38,7 +38,7 @@ export class Composer {
     this.#sendButton = sendButton
     this.#stopButton = stopButton
     this.#note = inputNote
-    this.files = new FileIntake(parts, {uploadKey, say: text => this.say(text), t: (name, values) => locale.t(name, values)})
+    this.files = new FileIntake(parts, {uploadKey, say: text => this.say(text), t: (name, values) => locale.t(name, values), learn: texts => locale.learn(texts)})
   }
 
   /** The longest message the server takes, in characters (config.max_message_chars). */

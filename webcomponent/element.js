@@ -15,6 +15,7 @@ import {createParts} from './parts.js'
 import * as protocol from './protocol.js'
 import {setTrustedTypesPolicy} from './html.js'
 import {SavedConversation} from './persist.js'
+import {SavedHistory} from './saved-history.js'
 import {LogScroller} from './scroll.js'
 import {ChatSocket} from './socket.js'
 import {TurnNotices} from './turn-notices.js'
@@ -44,16 +45,7 @@ export class ChatBotElement extends HTMLElement {
     return this
   }
 
-  /**
-   * Make server HTML go through `policy.createHTML()` (pages enforcing Trusted Types).
-   *
-   *     ChatBotElement.setCSPTrustedTypesPolicy(trustedTypes.createPolicy('chat-bot', {
-   *       createHTML: html => html,  // the server sanitized it already
-   *     }))
-   *
-   * The policy reaches the copy of render.js this class was loaded with: from the blueprint,
-   * import the class from its bundle, `chat-bot.js` (docs/element.md).
-   */
+  /** Server HTML goes through `policy.createHTML()` (pages enforcing Trusted Types; docs/element.md). */
   static setCSPTrustedTypesPolicy(policy) {
     setTrustedTypesPolicy(policy)
   }
@@ -73,6 +65,7 @@ export class ChatBotElement extends HTMLElement {
   #inputs
   #outputs
   #notices
+  #history
   #locale
   #strings = {} // the page's overrides of the element's texts
   #stopWatchingPage = null // a page switching its language (<html lang>) switches the element's
@@ -298,10 +291,16 @@ export class ChatBotElement extends HTMLElement {
       uploadKey: () => (this.#socket.wake(), this.#conversation.whenUploadKey()),
       locale: this.#locale,
     })
-    // The additional inputs' accordion: loaded only by a chat that has some.
-    this.#inputs = new Lazy(() => import('./inputs-panel.js').then(({InputsPanel}) => new InputsPanel(parts.inputsPanel)))
+    this.#inputs = new Lazy(() => import('./inputs-panel.js').then(({InputsPanel}) => new InputsPanel(parts.inputsPanel))) // only with some
     this.#outputs = new OutputsPane(this, parts.outputs, parts.frame)
     this.#notices = new TurnNotices(parts, this.#locale)
+    this.#history = new SavedHistory(parts, {
+      conversation: this.#conversation,
+      reconnect: () => (this.#closeSocket(), this.#openSocket()),
+      generating: () => this.generating,
+      focus: () => this.#composer.focus(),
+      locale: this.#locale,
+    })
     this.#scroller = new LogScroller(parts.log, parts.scrollButton, () => this.#config.autoscroll !== false)
     this.#socket = new ChatSocket(this, parts.status, {
       hello: () => this.#conversation.hello(),
@@ -326,6 +325,7 @@ export class ChatBotElement extends HTMLElement {
     }
     this.#outputs.show(config.additional_outputs)
     this.#notices.mode = config.show_progress
+    this.#history.configure(config, this.src, this.#pageId)
     this.#applyLanguage()
     // The conversation a new page starts with (Chatbot(value=...)), unless it shows one.
     if (Array.isArray(config.value) && config.value.length && !this.#conversation.list.size) {
@@ -383,6 +383,7 @@ export class ChatBotElement extends HTMLElement {
     this.#updateControls()
     this.#scroller.schedule()
     this.#saved?.schedule()
+    this.#history.changed()
   }
 
   // `status`: the socket's, passed in while a connection reports its first state.

@@ -1,6 +1,21 @@
 // What a message's files may be, from config.json: mirrors flask_chatbot/uploads.py's
 // UploadRules, so the reader hears at once what the server would refuse anyway.
 
+// The texts of a message's files in English (strings.js's rule: the element's locale translates them).
+export const FILE_TEXT = Object.freeze({
+  uploading: 'Uploading {name}',
+  notUploaded: 'Not uploaded',
+  cancelUpload: 'Cancel upload of {name}',
+  removeFile: 'Remove {name}',
+  uploadFailed: '“{name}” could not be uploaded. Check the connection and try again.',
+  uploadRefused: '“{name}” could not be uploaded (HTTP {status}).',
+  fileType: '“{name}” is not a file this chat takes (it takes {types}).',
+  tooLarge: '“{name}” is larger than the limit of {size}.',
+  notAttached: '{names} not attached: a message may carry at most {count} files.',
+  notPutBackOne: '{names} not put back: a message may carry at most 1 file.',
+  notPutBack: '{names} not put back: a message may carry at most {count} files.',
+})
+
 /** Why config's rules refuse a file of this name and type (`t`: the element's texts), or null. */
 export function typeRefusal(config, name, type, t) {
   const types = config.file_types

@@ -58,6 +58,7 @@ export class Locale {
   dir = 'ltr'
   #root
   #texts = EN
+  #english = EN // with the texts lazily loaded modules bring (learn())
   #observer = null
   #asked = null
 
@@ -67,7 +68,12 @@ export class Locale {
 
   /** Text `name` in the element's language, each `{name}` in it replaced by `values[name]`. */
   t(name, values) {
-    return format(this.#texts[name] ?? EN[name] ?? name, values)
+    return format(this.#texts[name] ?? this.#english[name] ?? name, values)
+  }
+
+  /** A module loaded on first use brings its texts in English (`{name: text}`; the locales have them all). */
+  learn(texts) {
+    this.#english = {...this.#english, ...texts}
   }
 
   /** Numbers as the language writes them (`digits`: after the point). */

@@ -4,6 +4,12 @@
 
 import {icon} from './icons.js'
 
+// The recorder's texts in English (strings.js's rule).
+export const RECORDER_TEXT = Object.freeze({
+  stopRecording: 'Stop recording and attach it',
+  noMicrophone: 'Nothing was recorded: no microphone was found.',
+  microphoneRefused: 'Nothing was recorded: permission to use it was refused.',
+})
 const TYPES = ['audio/webm;codecs=opus', 'audio/webm', 'audio/ogg;codecs=opus', 'audio/mp4']
 const EXTENSIONS = {'audio/webm': 'webm', 'audio/ogg': 'ogg', 'audio/mp4': 'm4a'}
 
@@ -20,6 +26,7 @@ export class Recorder {
   constructor(button, host) {
     this.#button = button
     this.#host = host
+    host.learn(RECORDER_TEXT)
   }
 
   get recording() {

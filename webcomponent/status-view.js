@@ -4,6 +4,16 @@
 // opens without either. It imports nothing (bundle.py's rule for lazy modules: only modules
 // without state); its texts come from the element's locale (locale.js).
 
+// Its texts in English (strings.js's rule: the element's locale translates them).
+export const STATUS_TEXT = Object.freeze({
+  queued: 'Waiting in line: {position} of {size}',
+  eta: 'about {seconds} s',
+  seconds: '{seconds} s',
+  steps: '{index} of {length} {unit}',
+  dismiss: 'Dismiss',
+  notices: 'Notices',
+})
+
 const TICK_MS = 100 // the clock shows tenths of a second
 const MAX_TOASTS = 5 // more at once push the oldest out
 
@@ -37,6 +47,7 @@ export class StatusView {
 
   constructor(parts, locale, mode) {
     this.#locale = locale
+    locale.learn(STATUS_TEXT)
     this.#text = (name, values) => locale.t(name, values)
     // Its styles come with it; nothing shows before they have loaded (or failed to).
     const sheet = element('link', {rel: 'stylesheet', href: new URL('./status.css', import.meta.url).href})

@@ -1,0 +1,47 @@
+// save_history: the reader's past conversations in a side panel (history-panel.js, a bundle of
+// its own with its stylesheet, loaded only by chats that save history). This is what the
+// element keeps of it: switching the open conversation.
+
+import {Lazy} from './lazy.js'
+
+/**
+ *     const history = new SavedHistory(parts, host)  // host: {conversation, reconnect(), generating(), focus(), locale}
+ *     history.configure(config, src, id)
+ *     history.changed()                              // the open conversation changed
+ */
+export class SavedHistory {
+  #panel
+
+  constructor(parts, {conversation, reconnect, generating, focus, locale}) {
+    const host = {
+      t: (name, values) => locale.t(name, values),
+      learn: texts => locale.learn(texts),
+      busy: generating,
+      snapshot: () => ({
+        session: conversation.session,
+        uploadKey: conversation.uploadKey,
+        messages: conversation.messages,
+        generating: generating(),
+      }),
+      // Another conversation (or a new one: no session) in place of this one; the socket
+      // starts again so that the server takes it, under its own id, from the hello.
+      open: ({session = null, uploadKey = null, messages = []}) => {
+        if (generating()) return
+        conversation.session = session
+        conversation.uploadKey = uploadKey
+        conversation.replace(messages, false)
+        reconnect()
+        focus()
+      },
+    }
+    this.#panel = new Lazy(() => import('./history-panel.js').then(({HistoryPanel}) => new HistoryPanel(parts, host).ready))
+  }
+
+  configure(config, src, id) {
+    if (config.save_history || this.#panel.value) this.#panel.use(panel => panel.configure(config, src, id))
+  }
+
+  changed() {
+    this.#panel.value?.changed()
+  }
+}
