@@ -101,6 +101,16 @@ def test_the_panel_keeps_conversations_to_switch_rename_and_delete(server: Gunic
     expect(panel.items).to_have_text(["Plan a trip"])
     expect(chat.user_messages).to_have_text(["Plan a trip", "By train"])
 
+    current = chat.element.locator(".history-entry", has_text="Plan a trip").locator("[part~=history-delete]")
+    current.click()
+    current.click()  # the open conversation itself: a new chat takes its place
+    expect(panel.items).to_have_count(0)
+    expect(chat.messages).to_have_count(0)
+    chat.page.reload()
+    expect(chat.element).to_have_attribute("data-connection", "online")
+    expect(panel.items).to_have_count(0)
+    expect(chat.messages).to_have_count(0)
+
 
 def test_on_a_phone_the_panel_opens_over_the_conversation(server: Gunicorn, context_page) -> None:
     chat = ChatController(context_page(width=390))

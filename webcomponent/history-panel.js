@@ -266,9 +266,10 @@ export class HistoryPanel {
     buttons[(index + (event.key === 'ArrowDown' ? 1 : buttons.length - 1)) % buttons.length]?.focus()
   }
 
-  async #open(conversation) {
+  // `keep`: the conversation being left is kept as it is now (not when it was just deleted).
+  async #open(conversation, keep = true) {
     if (this.#host.busy()) return
-    this.#keep() // the conversation being left, as it is now
+    if (keep) this.#keep()
     let chosen = conversation
     if (chosen?.remote) {
       try {
@@ -329,7 +330,7 @@ export class HistoryPanel {
     this.#conversations = this.#conversations.filter(c => c !== conversation)
     this.#store()
     if (this.#server) this.#send('DELETE', conversation.id)
-    if (conversation.id === this.#host.snapshot().session) this.#open(null)
+    if (conversation.id === this.#host.snapshot().session) this.#open(null, false)
     else this.#render()
     this.#list.querySelector('.history-open')?.focus()
   }
