@@ -184,6 +184,11 @@ def create_app() -> Flask:
         url_prefix="/saved",
     )
 
+    # The host app's login guards a chat with one line, and fn reads who is signed in.
+    whoami = chat_bp(lambda message, history: f"{message}, {session['user']}!", name="whoami")
+    whoami.before_request(lambda: None if session.get("user") else ("Sign in first", 401))
+    app.register_blueprint(whoami, url_prefix="/whoami")
+
     @app.get("/login/<name>")
     def login(name: str) -> str:
         session["user"] = name

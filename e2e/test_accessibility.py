@@ -35,6 +35,7 @@ def violations(browser: Browser, url: str, scheme: str, messages: tuple[str, ...
         ("/files-demo/", ("Hello",)),  # example cards and the attach button
         ("/themes/soft/", ("Write some Python",)),  # the built-in themes
         ("/themes/monochrome/", ("Write some Python",)),
+        ("/history-demo/", ("Hello", "What can you show?")),  # the saved chats' panel
     ],
 )
 def test_axe_finds_no_violations(browser: Browser, sample_app: Gunicorn, path: str, messages: tuple[str, ...], scheme: str) -> None:

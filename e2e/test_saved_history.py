@@ -148,6 +148,16 @@ def test_the_list_survives_a_server_restart(server: Gunicorn, context_page) -> N
     ask(chat, "After it", "After it (after 2 messages)")
 
 
+def test_fn_reads_the_signed_in_user_and_the_app_s_login_guards_the_chat(server: Gunicorn, context_page) -> None:
+    page = context_page()
+    response = page.goto(f"{server.url}/whoami/")
+    assert response.status == 401  # the host app's before_request: no page, no socket
+    page.goto(f"{server.url}/login/grace")
+    chat = ChatController(page)
+    chat.open(f"{server.url}/whoami/")
+    ask(chat, "Hello", "Hello, grace!")
+
+
 def test_a_signed_in_user_finds_the_conversation_in_another_browser(server: Gunicorn, context_page) -> None:
     first, second = context_page(), context_page()
     first.goto(f"{server.url}/login/ada")

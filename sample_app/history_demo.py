@@ -8,6 +8,7 @@ the same chats.
 
 from __future__ import annotations
 
+import getpass
 import os
 import tempfile
 from collections.abc import Callable
@@ -17,7 +18,10 @@ from flask import Blueprint, request, session
 
 from flask_chatbot import chat_bp
 
-STORE = os.environ.get("CHATBOT_HISTORY_DB") or os.path.join(tempfile.gettempdir(), "flask-chatbot-demo-history.sqlite3")
+# The demo's store: CHATBOT_HISTORY_DB, else a file of this user's in the temp folder.
+STORE = os.environ.get("CHATBOT_HISTORY_DB") or os.path.join(
+    tempfile.gettempdir(), f"flask-chatbot-demo-{getpass.getuser()}", "history.sqlite3"
+)
 
 
 def history_blueprint(fn: Callable[..., Any]) -> Blueprint:
