@@ -195,15 +195,17 @@ class ChatSession:
             raise ProtocolError("bad_frame", "hello.history: message ids must be unique")
         if self.reply is not None:
             raise ProtocolError("busy", "a reply is being generated; stop it before sending hello again")
-        if not self.greeted:
+        # A later hello naming another conversation (or none: a new one) switches to it (saved chats).
+        switching = self.greeted and frame.get("session") != self.id
+        if not self.greeted or switching:
             # The key an earlier socket gave: the uploads named in the history below are its.
-            self.upload_key = frame.get("upload_key", self.upload_key)
+            self.upload_key = frame.get("upload_key") or (new_upload_key() if switching else self.upload_key)
         messages = self.from_client(history)
-        if not self.greeted:
+        if not self.greeted or switching:
             self._system = self.bot.system()
             # The id an earlier socket of this conversation was given (the flag log's
             # conversation column); a label the client chose, never a key to anything.
-            self.id = frame.get("session", self.id)
+            self.id = frame.get("session") or (secrets.token_hex(8) if switching else self.id)
         with self.lock:
             # The element resends all it shows; past max_history the oldest are dropped, as
             # after a turn, so a long conversation can always reconnect.

@@ -203,3 +203,24 @@ def test_a_multimodal_conversation_goes_on_with_its_files_on_another_device(tmp_
     phone.send({"type": "retry"})
     assert phone.recv_until("idle")[-2]["content"] == "1 files, 0 before"
     phone.close()
+
+
+def test_a_later_hello_switches_the_socket_to_another_conversation(serve_app: Any) -> None:
+    app = Flask(__name__)
+    app.register_blueprint(chat_bp(lambda message, history: f"{len(history)} before"), url_prefix="/chat")
+    server = serve_app(app)
+    client = Client(f"ws://127.0.0.1:{server.port}/chat/socket")
+    first = client.hello()["session"]
+    frames = client.turn("a", "u1")
+    shown = [{"id": f["message"]["id"], "role": f["message"]["role"], "content": f["message"]["content"]}
+             for f in frames if f["type"] == "message"]
+    shown[-1]["content"] = frames[-2]["content"]
+    client.send({"type": "hello", "version": 1, "session": "b" * 16, "history": []})  # a saved chat
+    assert client.recv()["session"] == "b" * 16
+    client.send({"type": "hello", "version": 1, "history": []})  # a new chat: a new id
+    new = client.recv()["session"]
+    assert new not in (first, "b" * 16)
+    client.send({"type": "hello", "version": 1, "session": first, "history": shown})  # back to the first
+    assert client.recv()["session"] == first
+    assert client.turn("b", "u2")[-2]["content"] == "2 before"
+    client.close()

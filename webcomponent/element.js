@@ -296,7 +296,6 @@ export class ChatBotElement extends HTMLElement {
     this.#notices = new TurnNotices(parts, this.#locale)
     this.#history = new SavedHistory(parts, {
       conversation: this.#conversation,
-      reconnect: () => (this.#closeSocket(), this.#openSocket()),
       generating: () => this.generating,
       focus: () => this.#composer.focus(),
       locale: this.#locale,

@@ -5,14 +5,14 @@
 import {Lazy} from './lazy.js'
 
 /**
- *     const history = new SavedHistory(parts, host)  // host: {conversation, reconnect(), generating(), focus(), locale}
+ *     const history = new SavedHistory(parts, host)  // host: {conversation, generating(), focus(), locale}
  *     history.configure(config, src, id)
  *     history.changed()                              // the open conversation changed
  */
 export class SavedHistory {
   #panel
 
-  constructor(parts, {conversation, reconnect, generating, focus, locale}) {
+  constructor(parts, {conversation, generating, focus, locale}) {
     const host = {
       t: (name, values) => locale.t(name, values),
       learn: texts => locale.learn(texts),
@@ -23,14 +23,13 @@ export class SavedHistory {
         messages: conversation.messages,
         generating: generating(),
       }),
-      // Another conversation (or a new one: no session) in place of this one; the socket
-      // starts again so that the server takes it, under its own id, from the hello.
+      // Another conversation (or a new one: no session) in place of this one: its hello
+      // tells the server, which goes on with it under its own id (a new one for a new chat).
       open: ({session = null, uploadKey = null, messages = []}) => {
         if (generating()) return
         conversation.session = session
         conversation.uploadKey = uploadKey
-        conversation.replace(messages, false)
-        reconnect()
+        conversation.replace(messages)
         focus()
       },
     }
