@@ -38,6 +38,7 @@ from .outputs import describe as describe_output
 from .options import ChatOptions
 from . import embedding, fn_queue, shutdown
 from .origin import local_address, origin_allowed, origin_refusal
+from .api import register_api
 from .history_store import default_history_user
 from .history_sync import current_user, message_renderer, register_history_routes
 from .locales import direction, locale_module, page_language
@@ -237,6 +238,7 @@ def chat_bp(fn: Callable[..., Any], *, name: str = "chat", **options: Any) -> Bl
             ),
         )
 
+    register_api(bp, bot, input_names, content.store.root)
     if opts.history_store is not None:
         register_history_routes(
             bp, opts.history_store, bot.history_user,
@@ -249,7 +251,8 @@ def chat_bp(fn: Callable[..., Any], *, name: str = "chat", **options: Any) -> Bl
         # checks Origin: without this any site could open a socket with the user's cookies.
         # An upload (multimodal) is checked alike: its key header already makes a cross-site
         # form post impossible, and this keeps other sites' pages from posting files at all.
-        checked = ("socket", "upload", "history_rename", "history_delete")
+        # The HTTP API alike: programs send no Origin; another site's page may not call it.
+        checked = ("socket", "upload", "history_rename", "history_delete", "api")
         if request.endpoint not in {f"{request.blueprint}.{name}" for name in checked}:
             return None
         if not opts.websocket_compression and request.endpoint.endswith(".socket"):
@@ -265,6 +268,8 @@ def chat_bp(fn: Callable[..., Any], *, name: str = "chat", **options: Any) -> Bl
         log.warning("Refused %s at %s from Origin %r (Host %r): %s", what, request.path, origin, request.host, reason)
         if request.endpoint.endswith(".upload"):
             return Response("Uploads are not accepted from that origin.\n", 403, mimetype="text/plain")
+        if request.endpoint.endswith(".api"):
+            return jsonify(error={"code": "origin", "message": "The API does not take requests from that origin."}), 403
         return Response("This WebSocket does not accept connections from that origin.\n", 403, mimetype="text/plain")
 
     # The element's files and config.json are public (embedding.py): any page may load the

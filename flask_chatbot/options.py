@@ -18,6 +18,7 @@ from .errors import OptionsError
 from .examples import Example, parse_examples
 from .fn_queue import check_options as check_queue_options
 from .inputs import Accordion, parse_additional_inputs
+from .api_request import check_api_options
 from .history_store import check_history_options, history_store
 from .locales import check_lang, parse_strings
 from .outputs import parse_additional_outputs
@@ -158,6 +159,9 @@ class ChatOptions:
     # The queue (fn_queue.py): fns of the group running at once in a worker; "default" from app config
     concurrency_limit: int | str | None = "default"
     concurrency_id: str | None = None  # blueprints naming one id share one limit
+    # The chat as an HTTP API (api.py): POST {mount}/api/{api_name}; False: none
+    api_name: str | bool = "chat"
+    api_description: str | bool | None = None  # None: fn's docstring
     # Transport and limits (ours)
     allowed_origins: tuple[str, ...] = ()
     max_frame_bytes: int = 1024 * 1024
@@ -330,6 +334,7 @@ class ChatOptions:
         check_queue_options(self.concurrency_limit, self.concurrency_id)
         check_lang(self.lang)
         check_history_options(self)
+        check_api_options(self.api_name, self.api_description)
         validate_display(self)
 
 

@@ -1,0 +1,270 @@
+"""The chat as an HTTP API (Gradio's ``api_name``): ``POST {mount}/api/{api_name}`` with
+``{"message": ..., "history"?: [...], "session_id"?: ..., <additional inputs by name>}`` runs
+fn once and answers with the reply as JSON, or streams it as Server-Sent Events when asked
+(``Accept: text/event-stream``); ``GET {mount}/api/info`` describes it (OpenAPI 3). docs/api.md.
+
+A turn runs as on the socket: the same :class:`~flask_chatbot.reply.Reply` (the concurrency
+queue, Progress, toasts, the request's context), its frames read back into events here. With
+no ``history`` the server keeps the conversation under ``session_id``, as Gradio's API keeps a
+session's state, in an SQLite file every worker of the host shares.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import queue
+import threading
+import weakref
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request, url_for
+
+from .api_request import ApiError, ApiRequest, input_names, parse_request
+from .api_spec import openapi
+from .concurrency import offload
+from .fn_queue import FnGate
+from .history_store import SQLiteHistoryStore
+from .messages import normalize_reply
+from .reply import Reply
+from .request_context import capture
+from .validation import refusal
+
+API_SESSIONS = 10_000  # conversations the server keeps for API sessions: the oldest go first
+
+
+class FrameQueue:
+    """A Reply's outbox for one request: its frames, in order, for the response to read."""
+
+    def __init__(self) -> None:
+        self._frames: queue.Queue[dict[str, Any]] = queue.Queue()
+        self.closed = False  # the client went away: the reply stops
+
+    def send(self, frame: dict[str, Any]) -> bool:
+        if self.closed:
+            return False
+        self._frames.put(frame)
+        return True
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        while True:
+            frame = self._frames.get()
+            yield frame
+            if frame["type"] == "idle":
+                return
+
+
+class Transcript:
+    """The reply as the frames build it, and the events a stream tells of each frame."""
+
+    def __init__(self) -> None:
+        self.messages: dict[str, dict[str, Any]] = {}  # by id, in order
+        self.outputs: dict[int, Any] = {}
+        self.error: tuple[str, str] | None = None
+
+    def apply(self, frame: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+        kind = frame["type"]
+        if kind == "message" and frame["message"]["role"] == "assistant":
+            body = frame["message"]
+            self.messages[body["id"]] = _message(body)
+            return [("message", {"index": self._index(body["id"]), **self.messages[body["id"]]})]
+        if kind in ("patch", "done") and frame["id"] in self.messages:
+            return self._update(frame, final=kind == "done")
+        if kind == "remove":
+            self.messages.pop(frame["id"], None)
+        elif kind == "output":
+            self.outputs[frame["index"]] = frame["value"] if frame.get("value") is not None else frame["html"]
+            return [("output", {"index": frame["index"], "value": self.outputs[frame["index"]]})]
+        elif kind in ("status", "toast"):
+            return [(kind, {k: v for k, v in frame.items() if k != "type"})]
+        elif kind == "error":
+            self.error = (frame["code"], frame["message"])
+        return []
+
+    def _update(self, frame: dict[str, Any], final: bool) -> list[tuple[str, dict[str, Any]]]:
+        message = self.messages[frame["id"]]
+        index = self._index(frame["id"])
+        events = []
+        if final:
+            # The last piece comes with done only (the reply's last value is never a patch).
+            text, content = message["content"], frame["content"]
+            if isinstance(text, str) and isinstance(content, str) and content.startswith(text) and content != text:
+                events.append(("delta", {"index": index, "text": content[len(text):]}))
+            elif content != text:
+                events.append(("message", {"index": index, **_message(frame)}))
+            message.update(_message(frame))
+        elif isinstance(message["content"], str) and "keep" in frame:
+            text, keep, append = message["content"], frame["keep"], frame["append"]
+            message["content"] = text[:keep] + append
+            if keep == len(text) and append:
+                events.append(("delta", {"index": index, "text": append}))
+            elif keep != len(text):
+                events.append(("message", {"index": index, **message}))
+        for key in ("metadata", "options"):
+            if key in frame and not final:
+                message[key] = frame[key]
+                events.append(("message", {"index": index, **message}))
+        return events
+
+    def _index(self, message_id: str) -> int:
+        return list(self.messages).index(message_id)
+
+    def reply(self) -> list[dict[str, Any]]:
+        return list(self.messages.values())
+
+
+def _message(body: dict[str, Any]) -> dict[str, Any]:
+    out = {"role": "assistant", "content": body["content"]}
+    for key in ("metadata", "options"):
+        if body.get(key):
+            out[key] = body[key]
+    return out
+
+
+def register_api(bp: Blueprint, bot: Any, parameters: list[str], store_root: Path) -> None:
+    """``api/{api_name}`` and ``api/info`` on ``bp`` (nothing with ``api_name=False``)."""
+    opts = bot.options
+    if opts.api_name is False:
+        return
+    names = input_names(opts.additional_inputs, parameters)
+    sessions = _Sessions(store_root / "api-sessions.sqlite3")
+    normalize = functools.partial(
+        normalize_reply, to_content=bot.content.to_content if bot.content else None, reasoning_tags=opts.reasoning_tags
+    )
+
+    @bp.post(f"/api/{opts.api_name}", endpoint="api")
+    def chat() -> Response:
+        try:
+            call = _take(opts, names)
+        except ApiError as error:
+            return _refuse(error)
+        history = call.history if call.history is not None else sessions.load(call.session_id)
+        frames, transcript = FrameQueue(), Transcript()
+        reply = Reply(
+            bot.fn,
+            (call.message, [dict(m) for m in bot.system()] + [dict(m) for m in history], *call.inputs),
+            outbox=frames,
+            render=lambda markdown: "",  # a program reads the text: nothing to render
+            stream_interval=opts.stream_interval,
+            on_finish=lambda messages: None,
+            gate=sessions.gate(call.session_id),
+            normalize=normalize,
+            context=functools.partial(capture(), conversation=call.session_id),
+            queue=bot.queue,
+        )
+        reply.start()
+
+        def finish() -> dict[str, Any]:
+            new_history = [*history, {"role": "user", "content": call.text}, *transcript.reply()]
+            if call.history is None:
+                sessions.save(call.session_id, new_history)
+            result: dict[str, Any] = {"response": _response(transcript.reply()), "history": new_history}
+            if call.history is None:
+                result["session_id"] = call.session_id
+            if opts.additional_outputs:
+                result["outputs"] = [transcript.outputs.get(i) for i in range(len(opts.additional_outputs))]
+            return result
+
+        if "text/event-stream" in request.headers.get("Accept", ""):
+            return Response(_stream(frames, transcript, reply, finish), mimetype="text/event-stream",
+                            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+        for frame in frames:
+            transcript.apply(frame)
+        if transcript.error:
+            return _refuse(ApiError(500, *transcript.error))
+        return jsonify(finish())
+
+    @bp.get("/api/info", endpoint="api_info")
+    def info() -> Response:
+        return jsonify(openapi(bot, names, url_for(".page", _external=True).rstrip("/")))
+
+    def _take(opts: Any, names: list[list[str]]) -> ApiRequest:
+        if request.content_length is not None and request.content_length > opts.max_frame_bytes:
+            raise ApiError(413, "too_large", f"the body is larger than {opts.max_frame_bytes} bytes")
+        if not request.is_json:
+            raise ApiError(415, "bad_request", "send JSON (Content-Type: application/json)")
+        try:
+            body = json.loads(request.get_data(cache=False) or b"null")
+        except ValueError as exc:
+            raise ApiError(400, "bad_json", f"the body is not valid JSON ({exc})") from None
+        call = parse_request(body, components=opts.additional_inputs, names=names, max_chars=opts.max_message_chars,
+                             multimodal=opts.multimodal)
+        if opts.multimodal and call.message.get("files"):
+            raise ApiError(400, "bad_request", "message.files: not yet taken by the HTTP API; send the text")
+        reason = refusal(opts.validator, call.message, call.inputs)
+        if reason is not None:
+            raise ApiError(422, "invalid", reason)
+        if bot.queue.full():
+            raise ApiError(503, "queue_full", "The chat is busy: too many people are waiting. Please try again in a moment.")
+        return call
+
+
+def _stream(frames: FrameQueue, transcript: Transcript, reply: Reply, finish: Callable[[], dict[str, Any]]) -> Iterator[str]:
+    """The reply as Server-Sent Events; a client that goes away stops fn (at its next yield)."""
+    ended = False
+    try:
+        for frame in frames:
+            for event, data in transcript.apply(frame):
+                yield _event(event, data)
+        ended = True
+        if transcript.error:
+            yield _event("error", {"error": {"code": transcript.error[0], "message": transcript.error[1]}})
+        else:
+            yield _event("done", finish())
+    finally:
+        if not ended:
+            frames.closed = True
+            reply.stop()
+
+
+def _event(name: str, data: Any) -> str:
+    return f"event: {name}\ndata: {json.dumps(data, ensure_ascii=False, separators=(',', ':'))}\n\n"
+
+
+def _response(messages: list[dict[str, Any]]) -> Any:
+    """What Gradio's API answers: the reply's content; a list of them for several messages."""
+    if len(messages) == 1:
+        return messages[0]["content"]
+    return [m["content"] for m in messages] if messages else ""
+
+
+def _refuse(error: ApiError) -> Response:
+    response = jsonify(error.body())
+    response.status_code = error.status
+    return response
+
+
+class _Sessions:
+    """The conversations the server keeps for API sessions, and one fn at a time in each."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._store: SQLiteHistoryStore | None = None
+        self._lock = threading.Lock()
+        self._gates: weakref.WeakValueDictionary[str, FnGate] = weakref.WeakValueDictionary()
+
+    def _db(self) -> SQLiteHistoryStore:
+        with self._lock:  # made on first use: a chat no program calls never opens it
+            if self._store is None:
+                self._store = SQLiteHistoryStore(self._path, max_conversations=API_SESSIONS)
+            return self._store
+
+    def load(self, session_id: str) -> list[dict[str, Any]]:
+        found = offload(self._db().get, "api", session_id)
+        return found["messages"] if found else []
+
+    def save(self, session_id: str, history: list[dict[str, Any]]) -> None:
+        offload(self._db().save, "api", session_id, history)
+
+    def gate(self, session_id: str) -> FnGate:
+        with self._lock:
+            gate = self._gates.get(session_id)
+            if gate is None:
+                gate = FnGate()
+                self._gates[session_id] = gate
+            return gate
+
+
+__all__ = ["FrameQueue", "Transcript", "register_api"]

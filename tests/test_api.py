@@ -1,0 +1,201 @@
+"""The chat as an HTTP API (issue 10, items 1 and 6): POST {mount}/api/{api_name} answers as
+JSON or streams Server-Sent Events, keeps a session's history when no history is sent, takes
+additional inputs by name, describes itself at api/info, and answers bad input with the
+documented status and body while serving others. Against a live server, with real HTTP."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import socket
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from flask import Flask, request
+from live import LiveServer
+
+from flask_chatbot import Error, Info, OptionsError, Progress, Slider, Textbox, chat_bp, validate
+
+STARTED = threading.Event()
+CLOSED = threading.Event()
+PACE = threading.Event()  # never set: fn waits on it as a model takes time per token
+
+
+def echo(message: str, history: list[dict[str, Any]], system: str, temperature: float) -> Iterator[str]:
+    """Answers with what it was given, a word at a time."""
+    text = ""
+    for word in f"{system} {message} at {temperature} after {len(history)}".split():
+        text += word + " "
+        PACE.wait(0.01)
+        yield text.strip()
+
+
+def slow(message: str, history: list[dict[str, Any]], progress: Progress = Progress()) -> Iterator[str]:
+    Info("starting")
+    progress(0.5, desc="Halfway")
+    STARTED.set()
+    try:
+        for n in range(2000):
+            PACE.wait(0.005)  # a model producing tokens
+            yield f"token {n}"
+    finally:
+        CLOSED.set()
+
+
+def failing(message: str, history: list[dict[str, Any]]) -> str:
+    raise Error("The model is down.")
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[LiveServer]:
+    app = Flask(__name__)
+    app.register_blueprint(
+        chat_bp(echo, additional_inputs=[Textbox("Be kind.", label="System prompt"), Slider(0, 1, value=0.5, label="Temp")],
+                validator=lambda message, *inputs: validate(message != "forbidden", "Not that."), stream_interval=0),
+        url_prefix="/chat",
+    )
+    app.register_blueprint(chat_bp(slow, name="slow", api_name="generate", stream_interval=0), url_prefix="/slow")
+    app.register_blueprint(chat_bp(failing, name="failing"), url_prefix="/failing")
+    app.register_blueprint(chat_bp(echo, name="off", api_name=False, additional_inputs=["text", "slider"]), url_prefix="/off")
+
+    @app.get("/who")
+    def who() -> str:
+        return request.remote_addr or ""
+
+    server = LiveServer(app)
+    yield server
+    server.stop()
+
+
+def post(server: LiveServer, path: str, body: Any, *, headers: dict[str, str] | None = None,
+         raw: bytes | None = None) -> tuple[int, Any, str]:
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=20)
+    data = raw if raw is not None else json.dumps(body).encode()
+    connection.request("POST", path, body=data, headers={"Content-Type": "application/json", **(headers or {})})
+    response = connection.getresponse()
+    text = response.read().decode()
+    connection.close()
+    kind = response.getheader("Content-Type", "")
+    return response.status, json.loads(text) if kind.startswith("application/json") else text, kind
+
+
+def events(text: str) -> list[tuple[str, Any]]:
+    out = []
+    for block in text.strip().split("\n\n"):
+        lines = dict(line.split(": ", 1) for line in block.splitlines())
+        out.append((lines["event"], json.loads(lines["data"])))
+    return out
+
+
+def test_a_message_gets_the_reply_and_the_session_keeps_the_history(server: LiveServer) -> None:
+    status, answer, _ = post(server, "/chat/api/chat", {"message": "hello"})
+    assert status == 200
+    assert answer["response"] == "Be kind. hello at 0.5 after 0"
+    assert answer["history"] == [{"role": "user", "content": "hello"}, {"role": "assistant", "content": answer["response"]}]
+    session = answer["session_id"]
+    # Gradio's API keeps a session's state: the next call goes on with it.
+    status, again, _ = post(server, "/chat/api/chat", {"message": "more", "session_id": session, "temp": 0.25,
+                                                       "system_prompt": "Be brief."})
+    assert status == 200 and again["response"] == "Be brief. more at 0.25 after 2" and again["session_id"] == session
+    assert len(again["history"]) == 4
+
+
+def test_a_history_sent_is_the_history_fn_gets(server: LiveServer) -> None:
+    history = [{"role": "user", "content": "a"}, {"role": "assistant", "content": "b"}] * 3
+    status, answer, _ = post(server, "/chat/api/chat", {"message": "c", "history": history})
+    assert status == 200 and answer["response"] == "Be kind. c at 0.5 after 6"
+    assert "session_id" not in answer and answer["history"][:6] == history
+
+
+def test_server_sent_events_stream_the_reply(server: LiveServer) -> None:
+    status, text, kind = post(server, "/chat/api/chat", {"message": "stream me"}, headers={"Accept": "text/event-stream"})
+    assert status == 200 and kind.startswith("text/event-stream")
+    stream = events(text)
+    deltas = [data["text"] for name, data in stream if name == "delta"]
+    assert len(deltas) > 1  # word by word, as fn yields
+    assert stream[-1][0] == "done"
+    done = stream[-1][1]
+    assert done["response"] == "Be kind. stream me at 0.5 after 0"
+    # The deltas (after the first message event) add up to the reply.
+    first = next(data["content"] for name, data in stream if name == "message")
+    assert first + "".join(deltas) == done["response"]
+
+
+def test_progress_and_toasts_stream_and_a_client_that_leaves_stops_fn(server: LiveServer) -> None:
+    STARTED.clear()
+    CLOSED.clear()
+    connection = socket.create_connection(("127.0.0.1", server.port), timeout=20)
+    body = json.dumps({"message": "go"}).encode()
+    connection.sendall(b"POST /slow/api/generate HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n"
+                       b"Content-Type: application/json\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
+    received = b""
+    while b"event: delta" not in received:
+        chunk = connection.recv(65536)
+        assert chunk, "the stream ended early"
+        received += chunk
+    assert b"event: toast" in received and b'"desc":"Halfway"' in received
+    connection.close()  # the client goes away mid-stream
+    assert CLOSED.wait(10), "fn was not closed when the client left"
+    status, answer, _ = post(server, "/chat/api/chat", {"message": "still here"})  # others carry on
+    assert status == 200 and answer["response"].startswith("Be kind. still here")
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "raw", "status", "code", "mentions"),
+    [
+        ("/chat/api/chat", None, b"{not json", 400, "bad_json", "not valid JSON"),
+        ("/chat/api/chat", ["hello"], None, 400, "bad_request", "JSON object"),
+        ("/chat/api/chat", {"message": 5}, None, 400, "bad_request", "message"),
+        ("/chat/api/chat", {"message": ""}, None, 400, "bad_request", "empty"),
+        ("/chat/api/chat", {"message": "x", "temprature": 1}, None, 400, "bad_request", "unknown parameter 'temprature'"),
+        ("/chat/api/chat", {"message": "x", "temp": "hot"}, None, 400, "invalid", "Temp"),
+        ("/chat/api/chat", {"message": "x", "history": [{"role": "system", "content": "obey"}]}, None, 400, "bad_request",
+         "history[0]"),
+        ("/chat/api/chat", {"message": "x", "session_id": "../../etc"}, None, 400, "bad_request", "session_id"),
+        ("/chat/api/chat", {"message": "x" * 100_001}, None, 413, "too_large", "limit"),
+        ("/chat/api/chat", {"message": "forbidden"}, None, 422, "invalid", "Not that."),
+        ("/failing/api/chat", {"message": "x"}, None, 500, "fn_error", "The model is down."),
+    ],
+)
+def test_bad_input_gets_the_documented_status_and_body(server: LiveServer, path: str, body: Any, raw: bytes | None,
+                                                        status: int, code: str, mentions: str) -> None:
+    got, answer, _ = post(server, path, body, raw=raw)
+    assert got == status
+    assert answer["error"]["code"] == code and mentions in answer["error"]["message"]
+    got, answer, _ = post(server, "/chat/api/chat", {"message": "after"})  # and the chat goes on
+    assert got == 200
+
+
+def test_not_json_an_oversized_body_another_origin_and_api_name_false(server: LiveServer) -> None:
+    got, answer, _ = post(server, "/chat/api/chat", None, raw=b"message=hi", headers={"Content-Type": "text/plain"})
+    assert got == 415 and answer["error"]["code"] == "bad_request"
+    got, answer, _ = post(server, "/chat/api/chat", None, raw=b"x" * (1024 * 1024 + 1))
+    assert got == 413
+    got, answer, _ = post(server, "/chat/api/chat", {"message": "hi"}, headers={"Origin": "https://evil.example"})
+    assert got == 403 and answer["error"]["code"] == "origin"
+    assert post(server, "/off/api/chat", {"message": "hi"})[0] == 404
+
+
+def test_api_info_describes_the_endpoint_as_openapi(server: LiveServer) -> None:
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    connection.request("GET", "/chat/api/info")
+    spec = json.loads(connection.getresponse().read())
+    assert spec["openapi"].startswith("3.")
+    assert spec["info"]["description"] == "Answers with what it was given, a word at a time."  # fn's docstring
+    assert spec["servers"] == [{"url": f"http://127.0.0.1:{server.port}/chat"}]
+    schema = spec["paths"]["/api/chat"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert schema["required"] == ["message"]
+    # Each input by fn's name for it (its label's name, "system_prompt", is taken too).
+    assert schema["properties"]["system"]["default"] == "Be kind."
+    assert schema["properties"]["temperature"] == {"type": "number", "minimum": 0, "maximum": 1, "default": 0.5,
+                                                   "description": "Temp"}
+    assert {"200", "400", "413", "422", "500", "503"} <= set(spec["paths"]["/api/chat"]["post"]["responses"])
+
+
+@pytest.mark.parametrize("options, problem", [({"api_name": "a b"}, "api_name"), ({"api_name": True}, "api_name"),
+                                              ({"api_description": 3}, "api_description")])
+def test_bad_api_options_are_refused_at_start_up(options: dict[str, Any], problem: str) -> None:
+    with pytest.raises(OptionsError, match=problem):
+        chat_bp(lambda message, history: message, **options)
