@@ -43,3 +43,13 @@ def test_the_sample_chat_streams_to_a_program_and_keeps_its_session(sample_app: 
     again = json.loads(connection.getresponse().read())
     connection.close()
     assert len(again["history"]) == 4 and "That makes 3 messages" in again["response"]  # fn got the session's two
+
+
+def test_the_python_client_talks_to_the_sample_app(sample_app: Gunicorn) -> None:
+    from flask_chatbot import Client
+
+    client = Client(f"{sample_app.url}/chat/")
+    job = client.submit("Explain WSGI in a table")
+    seen = list(job)
+    assert len(seen) > 10 and seen[-1] == job.result() and "| Feature |" in seen[-1]
+    assert "That makes 3 messages" in client.predict("Thanks")  # the conversation goes on: two before

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from .blueprint import chat_bp as chat_bp
 from .chatbot import Chatbot as Chatbot
+from .client import Client as Client
+from .client import ClientError as ClientError
 from .components import HTML as HTML
 from .components import Audio as Audio
 from .components import Code as Code
