@@ -123,6 +123,35 @@ def _message(body: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def start_turn(bot: Any, message: Any, history: list[dict[str, Any]], inputs: list[Any], conversation: str, *,
+               gate: FnGate, normalize: Callable[[Any], list[dict[str, Any]]]) -> tuple[Reply, FrameQueue, Transcript]:
+    """Run fn on ``message`` after ``history`` (the chat's system messages first), in the request's
+    context and the chat's queue; its frames go to the FrameQueue, for a Transcript to read."""
+    frames = FrameQueue()
+    reply = Reply(
+        bot.fn,
+        (message, [dict(m) for m in bot.system()] + [dict(m) for m in history], *inputs),
+        outbox=frames,
+        render=lambda markdown: "",  # a program reads the text: nothing to render
+        stream_interval=bot.options.stream_interval,
+        on_finish=lambda messages: None,
+        gate=gate,
+        normalize=normalize,
+        context=functools.partial(capture(), conversation=conversation),
+        queue=bot.queue,
+    )
+    reply.start()
+    return reply, frames, Transcript()
+
+
+def reply_normalizer(bot: Any) -> Callable[[Any], list[dict[str, Any]]]:
+    """fn's values as messages, as the socket takes them (files stored, reasoning tags)."""
+    return functools.partial(
+        normalize_reply, to_content=bot.content.to_content if bot.content else None,
+        reasoning_tags=bot.options.reasoning_tags,
+    )
+
+
 def register_api(bp: Blueprint, bot: Any, parameters: list[str], store_root: Path) -> None:
     """``api/{api_name}`` and ``api/info`` on ``bp`` (nothing with ``api_name=False``)."""
     opts = bot.options
@@ -130,9 +159,7 @@ def register_api(bp: Blueprint, bot: Any, parameters: list[str], store_root: Pat
         return
     names = input_names(opts.additional_inputs, parameters)
     sessions = _Sessions(store_root / "api-sessions.sqlite3")
-    normalize = functools.partial(
-        normalize_reply, to_content=bot.content.to_content if bot.content else None, reasoning_tags=opts.reasoning_tags
-    )
+    normalize = reply_normalizer(bot)
 
     @bp.post(f"/api/{opts.api_name}", endpoint="api")
     def chat() -> Response:
@@ -141,20 +168,8 @@ def register_api(bp: Blueprint, bot: Any, parameters: list[str], store_root: Pat
         except ApiError as error:
             return _refuse(error)
         history = call.history if call.history is not None else sessions.load(call.session_id)
-        frames, transcript = FrameQueue(), Transcript()
-        reply = Reply(
-            bot.fn,
-            (call.message, [dict(m) for m in bot.system()] + [dict(m) for m in history], *call.inputs),
-            outbox=frames,
-            render=lambda markdown: "",  # a program reads the text: nothing to render
-            stream_interval=opts.stream_interval,
-            on_finish=lambda messages: None,
-            gate=sessions.gate(call.session_id),
-            normalize=normalize,
-            context=functools.partial(capture(), conversation=call.session_id),
-            queue=bot.queue,
-        )
-        reply.start()
+        reply, frames, transcript = start_turn(bot, call.message, history, call.inputs, call.session_id,
+                                               gate=sessions.gate(call.session_id), normalize=normalize)
 
         def finish() -> dict[str, Any]:
             new_history = [*history, {"role": "user", "content": call.text}, *transcript.reply()]
@@ -267,4 +282,4 @@ class _Sessions:
             return gate
 
 
-__all__ = ["FrameQueue", "Transcript", "register_api"]
+__all__ = ["FrameQueue", "Transcript", "register_api", "reply_normalizer", "start_turn"]

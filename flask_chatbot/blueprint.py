@@ -39,6 +39,7 @@ from .options import ChatOptions
 from . import embedding, fn_queue, shutdown
 from .origin import local_address, origin_allowed, origin_refusal
 from .api import register_api
+from .openai_api import register_openai
 from .history_store import default_history_user
 from .history_sync import current_user, message_renderer, register_history_routes
 from .locales import direction, locale_module, page_language
@@ -239,6 +240,7 @@ def chat_bp(fn: Callable[..., Any], *, name: str = "chat", **options: Any) -> Bl
         )
 
     register_api(bp, bot, input_names, content.store.root)
+    register_openai(bp, bot)
     if opts.history_store is not None:
         register_history_routes(
             bp, opts.history_store, bot.history_user,
@@ -252,7 +254,7 @@ def chat_bp(fn: Callable[..., Any], *, name: str = "chat", **options: Any) -> Bl
         # An upload (multimodal) is checked alike: its key header already makes a cross-site
         # form post impossible, and this keeps other sites' pages from posting files at all.
         # The HTTP API alike: programs send no Origin; another site's page may not call it.
-        checked = ("socket", "upload", "history_rename", "history_delete", "api")
+        checked = ("socket", "upload", "history_rename", "history_delete", "api", "openai_completions")
         if request.endpoint not in {f"{request.blueprint}.{name}" for name in checked}:
             return None
         if not opts.websocket_compression and request.endpoint.endswith(".socket"):
@@ -268,7 +270,7 @@ def chat_bp(fn: Callable[..., Any], *, name: str = "chat", **options: Any) -> Bl
         log.warning("Refused %s at %s from Origin %r (Host %r): %s", what, request.path, origin, request.host, reason)
         if request.endpoint.endswith(".upload"):
             return Response("Uploads are not accepted from that origin.\n", 403, mimetype="text/plain")
-        if request.endpoint.endswith(".api"):
+        if request.endpoint.endswith((".api", ".openai_completions")):
             return jsonify(error={"code": "origin", "message": "The API does not take requests from that origin."}), 403
         return Response("This WebSocket does not accept connections from that origin.\n", 403, mimetype="text/plain")
 

@@ -19,6 +19,7 @@ from .examples import Example, parse_examples
 from .fn_queue import check_options as check_queue_options
 from .inputs import Accordion, parse_additional_inputs
 from .api_request import check_api_options
+from .openai_options import check_openai_options
 from .history_store import check_history_options, history_store
 from .locales import check_lang, parse_strings
 from .outputs import parse_additional_outputs
@@ -162,6 +163,10 @@ class ChatOptions:
     # The chat as an HTTP API (api.py): POST {mount}/api/{api_name}; False: none
     api_name: str | bool = "chat"
     api_description: str | bool | None = None  # None: fn's docstring
+    # An OpenAI-compatible server (openai_api.py): {mount}/v1/chat/completions and /v1/models
+    openai_compatible: bool = False
+    openai_model: str | None = None  # the model's id; None: the blueprint's name
+    openai_api_key: Any = None  # a key (or a list of keys) the Authorization: Bearer header must give
     # Transport and limits (ours)
     allowed_origins: tuple[str, ...] = ()
     max_frame_bytes: int = 1024 * 1024
@@ -245,6 +250,8 @@ class ChatOptions:
         parse_upload_options(values)
         if "strings" in values:
             values["strings"] = parse_strings(values["strings"])
+        if isinstance(values.get("openai_api_key"), str):
+            values["openai_api_key"] = (values["openai_api_key"],)
         if values.get("history_store") is not None:
             values["history_store"] = history_store(values["history_store"])
         if "feedback_value" in values:
@@ -335,6 +342,7 @@ class ChatOptions:
         check_lang(self.lang)
         check_history_options(self)
         check_api_options(self.api_name, self.api_description)
+        check_openai_options(self)
         validate_display(self)
 
 

@@ -1,0 +1,212 @@
+"""The chat as an OpenAI-compatible server (``openai_compatible=True``): ``POST
+{mount}/v1/chat/completions`` and ``GET {mount}/v1/models``, so the official ``openai``
+package, and everything built on it, talks to fn (docs/openai.md).
+
+The request's messages become fn's call: the last user message is the message, the ones
+before the history (system messages included). The reply's text comes back as the
+completion, streamed as ``chat.completion.chunk`` events ending in ``data: [DONE]`` when
+``stream`` is true. Token usage is not counted here, so ``usage`` is left out rather than
+made up. Errors have OpenAI's shape: ``{"error": {"message", "type", "param", "code"}}``.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import secrets
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request, url_for
+
+from .api import FrameQueue, Transcript, reply_normalizer, start_turn
+from .fn_queue import FnGate
+from .inputs import default as default_input
+from .reply import Reply
+from .validation import refusal
+
+# What OpenAI's endpoint takes besides model and messages: accepted, and ignored (fn decides).
+IGNORED = frozenset("""temperature top_p n stop max_tokens max_completion_tokens presence_penalty frequency_penalty
+    logit_bias user seed stream_options response_format parallel_tool_calls metadata store service_tier
+    reasoning_effort modalities prediction logprobs top_logprobs""".split())
+
+
+class OpenAIError(Exception):
+    def __init__(self, status: int, message: str, kind: str = "invalid_request_error", param: str | None = None,
+                 code: str | None = None) -> None:
+        super().__init__(message)
+        self.status, self.message, self.kind, self.param, self.code = status, message, kind, param, code
+
+    def response(self) -> Response:
+        body = jsonify(error={"message": self.message, "type": self.kind, "param": self.param, "code": self.code})
+        body.status_code = self.status
+        return body
+
+
+def register_openai(bp: Blueprint, bot: Any) -> None:
+    """``v1/chat/completions`` and ``v1/models`` on ``bp`` when ``openai_compatible`` is on."""
+    opts = bot.options
+    if not opts.openai_compatible:
+        return
+    model = opts.openai_model or bp.name
+    normalize = reply_normalizer(bot)
+
+    def check_key() -> None:
+        keys = opts.openai_api_key
+        if not keys:
+            return
+        given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+        if not any(hmac.compare_digest(given.encode(), key.encode()) for key in keys):
+            raise OpenAIError(401, "Incorrect API key provided.", "invalid_request_error", code="invalid_api_key")
+
+    @bp.get("/v1/models", endpoint="openai_models")
+    def models() -> Response:
+        try:
+            check_key()
+        except OpenAIError as error:
+            return error.response()
+        return jsonify(object="list", data=[{"id": model, "object": "model", "created": 0, "owned_by": "flask-chatbot"}])
+
+    @bp.post("/v1/chat/completions", endpoint="openai_completions")
+    def completions() -> Response:
+        try:
+            check_key()
+            body = _body(opts.max_frame_bytes)
+            message, history = _messages(body, model, opts.max_message_chars)
+            inputs = [default_input(c) for c in opts.additional_inputs]
+            reason = refusal(opts.validator, message, inputs)
+            if reason is not None:
+                raise OpenAIError(400, reason, param="messages", code="invalid")
+            if bot.queue.full():
+                raise OpenAIError(503, "The chat is busy: too many people are waiting. Please try again in a moment.",
+                                  "server_error", code="queue_full")
+        except OpenAIError as error:
+            return error.response()
+        completion = f"chatcmpl-{secrets.token_hex(12)}"
+        reply, frames, transcript = start_turn(bot, message, history, inputs, completion, gate=FnGate(), normalize=normalize)
+        head = {"id": completion, "created": int(time.time()), "model": model}
+        files = url_for(".page", _external=True) + "files/"
+        if body.get("stream"):
+            return Response(_chunks(frames, transcript, reply, head, files), mimetype="text/event-stream",
+                            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+        for frame in frames:
+            transcript.apply(frame)
+        if transcript.error:
+            return OpenAIError(500, transcript.error[1], "server_error", code=transcript.error[0]).response()
+        return jsonify(**head, object="chat.completion", choices=[
+            {"index": 0, "message": {"role": "assistant", "content": completion_text(transcript, files)}, "finish_reason": "stop"}
+        ])
+
+
+def _body(limit: int) -> dict[str, Any]:
+    if request.content_length is not None and request.content_length > limit:
+        raise OpenAIError(413, f"The request is larger than {limit} bytes.")
+    try:
+        body = json.loads(request.get_data(cache=False) or b"null")
+    except ValueError:
+        raise OpenAIError(400, "We could not parse the JSON body of your request.") from None
+    if not isinstance(body, dict):
+        raise OpenAIError(400, "The body must be a JSON object.")
+    for key in body:
+        if key not in ("model", "messages", "stream") and key not in IGNORED:
+            raise OpenAIError(400, f"Unrecognized request argument supplied: {key}", param=key)
+    if body.get("n", 1) != 1:
+        raise OpenAIError(400, "Only n=1 is supported.", param="n")
+    if not isinstance(body.get("stream", False), bool):
+        raise OpenAIError(400, "stream must be true or false.", param="stream")
+    return body
+
+
+def _messages(body: dict[str, Any], model: str, max_chars: int) -> tuple[str, list[dict[str, Any]]]:
+    """The last user message's text and the messages before it, as fn takes them."""
+    if body.get("model") != model:
+        raise OpenAIError(404, f"The model `{body.get('model')}` does not exist; this server has `{model}`.",
+                          param="model", code="model_not_found")
+    messages = body.get("messages")
+    if not isinstance(messages, list) or not messages:
+        raise OpenAIError(400, "messages must be a non-empty array.", param="messages")
+    history = []
+    for index, entry in enumerate(messages):
+        if not isinstance(entry, dict) or entry.get("role") not in ("system", "developer", "user", "assistant"):
+            raise OpenAIError(400, f"messages[{index}].role must be system, user or assistant.", param=f"messages[{index}]")
+        role = "system" if entry["role"] == "developer" else entry["role"]
+        history.append({"role": role, "content": _text(entry.get("content"), index)})
+    last = history.pop()
+    if last["role"] != "user":
+        raise OpenAIError(400, "The last message must be the user's.", param="messages")
+    if len(last["content"]) > max_chars:
+        raise OpenAIError(400, f"The message has {len(last['content'])} characters; the limit is {max_chars}.",
+                          param="messages", code="context_length_exceeded")
+    return last["content"], history
+
+
+def _text(content: Any, index: int) -> str:
+    """A message's content as text: a string, or the text parts of an array of parts."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list) and all(isinstance(part, dict) for part in content):
+        kinds = {part.get("type") for part in content}
+        if kinds - {"text"}:
+            raise OpenAIError(400, f"messages[{index}]: only text parts are taken here.", param=f"messages[{index}].content")
+        return "\n".join(str(part.get("text", "")) for part in content)
+    raise OpenAIError(400, f"messages[{index}].content must be a string or an array of text parts.",
+                      param=f"messages[{index}].content")
+
+
+def completion_text(transcript: Transcript, files: str) -> str:
+    """The reply as one text: its messages' text (not its thoughts), files as links under
+    ``files`` (the chat's files URL)."""
+    return "\n\n".join(text for message in transcript.reply() if (text := message_text(message, files)))
+
+
+def message_text(message: dict[str, Any], files: str) -> str:
+    if (message.get("metadata") or {}).get("title"):
+        return ""  # a thought: how fn got there, not the answer
+    content = message["content"]
+    if isinstance(content, str):
+        return content
+    source = content.get("file") or {}
+    url = content.get("url") or (files + source["id"] if source.get("id") else "")
+    return f"[{source.get('name') or content.get('label') or content.get('component', 'file')}]({url})" if url else ""
+
+
+def _chunks(frames: FrameQueue, transcript: Transcript, reply: Reply, head: dict[str, Any], files: str) -> Iterator[str]:
+    """OpenAI's stream: a chunk per piece of text as fn yields it (thoughts left out, each
+    further message after a blank line), a last one with finish_reason, then ``[DONE]``."""
+    def chunk(delta: dict[str, Any], finish: str | None = None) -> str:
+        data = {**head, "object": "chat.completion.chunk", "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+        return f"data: {json.dumps(data, ensure_ascii=False, separators=(',', ':'))}\n\n"
+
+    shown: int | None = None  # the message whose text the stream is adding to
+    ended = False
+    try:
+        yield chunk({"role": "assistant", "content": ""})
+        for frame in frames:
+            for event, data in transcript.apply(frame):
+                if event not in ("message", "delta"):
+                    continue
+                message = transcript.reply()[data["index"]]
+                if event == "message" and (data["index"] == shown or not isinstance(message["content"], (str, dict))):
+                    continue  # a change a stream cannot take back: the final text has it
+                text = data["text"] if event == "delta" else message_text(message, files)
+                if not text or (message.get("metadata") or {}).get("title"):
+                    continue
+                if shown is not None and data["index"] != shown:
+                    text = "\n\n" + text
+                shown = data["index"]
+                yield chunk({"content": text})
+        ended = True
+        if transcript.error:
+            error = {"message": transcript.error[1], "type": "server_error", "param": None, "code": transcript.error[0]}
+            yield f"data: {json.dumps({'error': error})}\n\n"
+        else:
+            yield chunk({}, "stop")
+        yield "data: [DONE]\n\n"
+    finally:
+        if not ended:
+            frames.closed = True
+            reply.stop()
+
+
+__all__ = ["OpenAIError", "completion_text", "message_text", "register_openai"]
