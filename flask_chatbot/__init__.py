@@ -35,6 +35,7 @@ from .inputs import Radio as Radio
 from .inputs import Slider as Slider
 from .outputs import JSON as JSON
 from .outputs import Markdown as Markdown
+from .load_chat import load_chat as load_chat
 from .notices import Info as Info
 from .notices import Progress as Progress
 from .notices import Success as Success

@@ -11,6 +11,7 @@ made up. Errors have OpenAI's shape: ``{"error": {"message", "type", "param", "c
 
 from __future__ import annotations
 
+import base64
 import hmac
 import json
 import secrets
@@ -21,6 +22,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request, url_for
 
 from .api import FrameQueue, Transcript, reply_normalizer, start_turn
+from .concurrency import offload
 from .fn_queue import FnGate
 from .inputs import default as default_input
 from .reply import Reply
@@ -73,7 +75,8 @@ def register_openai(bp: Blueprint, bot: Any) -> None:
         try:
             check_key()
             body = _body(opts.max_frame_bytes)
-            message, history = _messages(body, model, opts.max_message_chars)
+            text, images, history = _messages(body, model, opts.max_message_chars, images=opts.multimodal)
+            message = _with_images(bot, text, images) if opts.multimodal else text
             inputs = [default_input(c) for c in opts.additional_inputs]
             reason = refusal(opts.validator, message, inputs)
             if reason is not None:
@@ -118,8 +121,9 @@ def _body(limit: int) -> dict[str, Any]:
     return body
 
 
-def _messages(body: dict[str, Any], model: str, max_chars: int) -> tuple[str, list[dict[str, Any]]]:
-    """The last user message's text and the messages before it, as fn takes them."""
+def _messages(body: dict[str, Any], model: str, max_chars: int, *, images: bool) -> tuple[str, list[tuple[str, bytes]], list[dict[str, Any]]]:
+    """The last user message's text and images (a multimodal chat's: ``(type, bytes)``), and the
+    messages before it as fn takes them (an image there stands as "[image]")."""
     if body.get("model") != model:
         raise OpenAIError(404, f"The model `{body.get('model')}` does not exist; this server has `{model}`.",
                           param="model", code="model_not_found")
@@ -131,27 +135,67 @@ def _messages(body: dict[str, Any], model: str, max_chars: int) -> tuple[str, li
         if not isinstance(entry, dict) or entry.get("role") not in ("system", "developer", "user", "assistant"):
             raise OpenAIError(400, f"messages[{index}].role must be system, user or assistant.", param=f"messages[{index}]")
         role = "system" if entry["role"] == "developer" else entry["role"]
-        history.append({"role": role, "content": _text(entry.get("content"), index)})
+        history.append({"role": role, "content": _text(entry.get("content"), index, images)})
     last = history.pop()
+    pictures = _images(messages[-1].get("content")) if images else []
+    if pictures:  # they go to fn as files: the text is the text parts'
+        last["content"] = "\n".join(str(p.get("text", "")) for p in messages[-1]["content"] if p.get("type") == "text")
     if last["role"] != "user":
         raise OpenAIError(400, "The last message must be the user's.", param="messages")
     if len(last["content"]) > max_chars:
         raise OpenAIError(400, f"The message has {len(last['content'])} characters; the limit is {max_chars}.",
                           param="messages", code="context_length_exceeded")
-    return last["content"], history
+    return last["content"], pictures, history
 
 
-def _text(content: Any, index: int) -> str:
-    """A message's content as text: a string, or the text parts of an array of parts."""
+def _text(content: Any, index: int, images: bool) -> str:
+    """A message's content as text: a string, or the text parts of an array of parts (an image
+    part, in a multimodal chat, as "[image]")."""
     if isinstance(content, str):
         return content
     if isinstance(content, list) and all(isinstance(part, dict) for part in content):
         kinds = {part.get("type") for part in content}
-        if kinds - {"text"}:
-            raise OpenAIError(400, f"messages[{index}]: only text parts are taken here.", param=f"messages[{index}].content")
-        return "\n".join(str(part.get("text", "")) for part in content)
+        if kinds - ({"text", "image_url"} if images else {"text"}):
+            taken = "text and image_url parts" if images else "only text parts (the chat is not multimodal)"
+            raise OpenAIError(400, f"messages[{index}]: {taken} are taken here.", param=f"messages[{index}].content")
+        return "\n".join(str(part.get("text", "")) if part.get("type") == "text" else "[image]" for part in content)
     raise OpenAIError(400, f"messages[{index}].content must be a string or an array of text parts.",
                       param=f"messages[{index}].content")
+
+
+def _images(content: Any) -> list[tuple[str, bytes]]:
+    """The images of a message's parts, each a ``data:`` URL (a server does not fetch URLs)."""
+    found = []
+    for part in content if isinstance(content, list) else []:
+        if part.get("type") != "image_url":
+            continue
+        url = str((part.get("image_url") or {}).get("url", ""))
+        head, _, data = url.partition(",")
+        if not (head.startswith("data:image/") and head.endswith(";base64")):
+            raise OpenAIError(400, "An image must come as a data: URL (base64).", param="messages")
+        try:
+            found.append((head[5:-7], base64.b64decode(data, validate=True)))
+        except ValueError:
+            raise OpenAIError(400, "An image's data: URL is not valid base64.", param="messages") from None
+    return found
+
+
+def _with_images(bot: Any, text: str, images: list[tuple[str, bytes]]) -> dict[str, Any]:
+    """A multimodal fn's message: the text and the images, stored as the reader's files are."""
+    rules = bot.options.upload_rules
+    if len(images) > rules.max_files:
+        raise OpenAIError(400, f"A message may carry at most {rules.max_files} files.", param="messages")
+    files = []
+    for number, (mime, data) in enumerate(images, 1):
+        name = f"image-{number}.{mime.split('/')[-1]}"
+        why = rules.refusal(name, mime)
+        if why is not None:
+            raise OpenAIError(400, why, param="messages")
+        if len(data) > rules.max_file_size:
+            raise OpenAIError(413, f"An image is larger than {rules.max_file_size} bytes.", param="messages")
+        stored = offload(bot.content.store.add_bytes, data, name=name, mime_type=mime)
+        files.append(str(stored.path))
+    return {"text": text, "files": files}
 
 
 def completion_text(transcript: Transcript, files: str) -> str:
