@@ -11,6 +11,7 @@ session's state, in an SQLite file every worker of the host shares.
 
 from __future__ import annotations
 
+import base64
 import functools
 import json
 import queue
@@ -25,6 +26,8 @@ from flask import Blueprint, Response, jsonify, request, url_for
 from .api_request import ApiError, ApiRequest, input_names, parse_request
 from .api_spec import openapi
 from .concurrency import offload
+from .content_sources import file_info, kind_for_mime
+from .file_serving import clean_name, guess_mime_type
 from .fn_queue import FnGate
 from .history_store import SQLiteHistoryStore
 from .messages import normalize_reply
@@ -128,9 +131,11 @@ def start_turn(bot: Any, message: Any, history: list[dict[str, Any]], inputs: li
     """Run fn on ``message`` after ``history`` (the chat's system messages first), in the request's
     context and the chat's queue; its frames go to the FrameQueue, for a Transcript to read."""
     frames = FrameQueue()
+    for_fn = bot.content.for_fn if bot.content else (lambda content: content)
+    past = [{**m, "content": for_fn(m["content"])} if isinstance(m["content"], dict) else dict(m) for m in history]
     reply = Reply(
         bot.fn,
-        (message, [dict(m) for m in bot.system()] + [dict(m) for m in history], *inputs),
+        (message, [dict(m) for m in bot.system()] + past, *inputs),
         outbox=frames,
         render=lambda markdown: "",  # a program reads the text: nothing to render
         stream_interval=bot.options.stream_interval,
@@ -171,11 +176,18 @@ def register_api(bp: Blueprint, bot: Any, parameters: list[str], store_root: Pat
         reply, frames, transcript = start_turn(bot, call.message, history, call.inputs, call.session_id,
                                                gate=sessions.gate(call.session_id), normalize=normalize)
 
+        files = url_for(".page", _external=True) + "files/"  # now: a stream's generator has no request
+
         def finish() -> dict[str, Any]:
-            new_history = [*history, {"role": "user", "content": call.text}, *transcript.reply()]
+            said = [{"role": "user", "content": {"component": kind_for_mime(f.mime_type), "file": file_info(f)}}
+                    for f in call.files]
+            if call.text.strip() or not said:
+                said.append({"role": "user", "content": call.text})
+            new_history = [*history, *said, *transcript.reply()]
             if call.history is None:
                 sessions.save(call.session_id, new_history)
-            result: dict[str, Any] = {"response": _response(transcript.reply()), "history": new_history}
+            result: dict[str, Any] = {"response": with_urls(_response(transcript.reply()), files),
+                                      "history": with_urls(new_history, files)}
             if call.history is None:
                 result["session_id"] = call.session_id
             if opts.additional_outputs:
@@ -206,8 +218,9 @@ def register_api(bp: Blueprint, bot: Any, parameters: list[str], store_root: Pat
             raise ApiError(400, "bad_json", f"the body is not valid JSON ({exc})") from None
         call = parse_request(body, components=opts.additional_inputs, names=names, max_chars=opts.max_message_chars,
                              multimodal=opts.multimodal)
-        if opts.multimodal and call.message.get("files"):
-            raise ApiError(400, "bad_request", "message.files: not yet taken by the HTTP API; send the text")
+        if opts.multimodal:
+            call.files = store_files(bot, call.message["files"])  # fn gets paths, as from the page
+            call.message = {"text": call.text, "files": [str(f.path) for f in call.files]}
         reason = refusal(opts.validator, call.message, call.inputs)
         if reason is not None:
             raise ApiError(422, "invalid", reason)
@@ -236,6 +249,42 @@ def _stream(frames: FrameQueue, transcript: Transcript, reply: Reply, finish: Ca
 
 def _event(name: str, data: Any) -> str:
     return f"event: {name}\ndata: {json.dumps(data, ensure_ascii=False, separators=(',', ':'))}\n\n"
+
+
+def store_files(bot: Any, files: list[dict[str, str]]) -> list[Any]:
+    """A message's files (``{"name", "data": base64}``), checked against the chat's rules and
+    stored as the reader's uploads are."""
+    rules = bot.options.upload_rules
+    if len(files) > rules.max_files:
+        raise ApiError(400, "file_refused", f"a message may carry at most {rules.max_files} files")
+    stored = []
+    for item in files:
+        name = clean_name(item["name"])
+        mime = guess_mime_type(name)
+        why = rules.refusal(name, mime)
+        if why is not None:
+            raise ApiError(400, "file_refused", why)
+        data = item["data"].split(",", 1)[1] if item["data"].startswith("data:") else item["data"]
+        if len(data) * 3 // 4 > rules.max_file_size + 3:
+            raise ApiError(413, "too_large", f"{name!r} is larger than the limit of {rules.max_file_size} bytes")
+        try:
+            raw = base64.b64decode(data, validate=True)
+        except ValueError:
+            raise ApiError(400, "bad_request", f"{name!r}: data is not base64") from None
+        stored.append(offload(bot.content.store.add_bytes, raw, name=name, mime_type=mime))
+    return stored
+
+
+def with_urls(value: Any, files: str) -> Any:
+    """``value`` with a ``url`` beside each stored file's info (``files``: the chat's files URL)."""
+    if isinstance(value, list):
+        return [with_urls(item, files) for item in value]
+    if isinstance(value, dict):
+        out = {key: with_urls(item, files) for key, item in value.items()}
+        if isinstance(value.get("file"), dict) and "id" in value["file"]:
+            out["file"] = {**value["file"], "url": files + value["file"]["id"]}
+        return out
+    return value
 
 
 def _response(messages: list[dict[str, Any]]) -> Any:

@@ -40,6 +40,7 @@ class ApiRequest:
     session_id: str
     new_session: bool
     inputs: list[Any] = field(default_factory=list)
+    files: list[Any] = field(default_factory=list)  # the message's files, stored (files.StoredFile)
 
 
 def input_names(components: Sequence[Any], parameters: Sequence[str]) -> list[list[str]]:
@@ -95,11 +96,15 @@ def _message(value: Any, multimodal: bool) -> tuple[Any, str]:
         return ({"text": value, "files": []} if multimodal else value), value
     if multimodal and isinstance(value, Mapping) and isinstance(value.get("text", ""), str):
         files = value.get("files", [])
-        if not isinstance(files, list) or not all(isinstance(f, str) for f in files):
-            raise ApiError(400, "bad_request", "message.files: a list of file ids the upload route gave")
+        if not isinstance(files, list) or not all(_is_file(f) for f in files):
+            raise ApiError(400, "bad_request", 'message.files: a list of {"name": "cat.png", "data": "<base64>"}')
         return {"text": value.get("text", ""), "files": files}, value.get("text", "")
     what = 'a string, or {"text": ..., "files": [...]}' if multimodal else "a string"
     raise ApiError(400, "bad_request", f"message: {what} is required")
+
+
+def _is_file(value: Any) -> bool:
+    return isinstance(value, Mapping) and isinstance(value.get("name"), str) and isinstance(value.get("data"), str)
 
 
 def _history(value: Any) -> list[dict[str, Any]]:

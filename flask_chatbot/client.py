@@ -17,12 +17,14 @@ docs/api.md#python-client.
 
 from __future__ import annotations
 
+import base64
 import http.client
 import json
 import queue
 import socket
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -56,12 +58,17 @@ class Client:
         self.session_id: str | None = None
         self.history: list[dict[str, Any]] = []
 
-    def predict(self, message: str, **inputs: Any) -> Any:
-        """Send ``message`` (and additional inputs by name); the reply, once whole."""
+    def predict(self, message: str | dict[str, Any], **inputs: Any) -> Any:
+        """Send ``message`` (and additional inputs by name); the reply, once whole. A multimodal
+        chat's message may be ``{"text": ..., "files": ["cat.png", ...]}`` (local paths)."""
         return self.submit(message, **inputs).result()
 
-    def submit(self, message: str, **inputs: Any) -> Job:
+    def submit(self, message: str | dict[str, Any], **inputs: Any) -> Job:
         """Send ``message`` and return at once: a :class:`Job` streaming the reply."""
+        if isinstance(message, dict):
+            files = [{"name": Path(f).name, "data": base64.b64encode(Path(f).read_bytes()).decode()}
+                     for f in message.get("files", [])]
+            message = {"text": message.get("text", ""), "files": files}
         body = {"message": message, **inputs}
         if self.session_id is not None:
             body["session_id"] = self.session_id

@@ -11,6 +11,7 @@ import socket
 import threading
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from flask import Flask, request
@@ -199,3 +200,51 @@ def test_api_info_describes_the_endpoint_as_openapi(server: LiveServer) -> None:
 def test_bad_api_options_are_refused_at_start_up(options: dict[str, Any], problem: str) -> None:
     with pytest.raises(OptionsError, match=problem):
         chat_bp(lambda message, history: message, **options)
+
+
+def look(message: dict[str, Any], history: list[dict[str, Any]]) -> Any:
+    """Reads the files it was sent, says what came before, and answers with a file of its own."""
+    from pathlib import Path
+
+    from flask_chatbot import File
+
+    said = [Path(path).read_text() for path in message["files"]]
+    before = [m["content"]["orig_name"] if isinstance(m["content"], dict) else m["content"] for m in history]
+    if message["text"] == "file please":
+        return File(value=Path(message["files"][0]))
+    return f"{message['text']}: {said} after {before}"
+
+
+def test_files_go_in_and_come_out(serve_app: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    import base64
+
+    from flask_chatbot import Client
+
+    monkeypatch.setenv("CHATBOT_UPLOAD_DIR", str(tmp_path / "files"))
+    app = Flask(__name__)
+    app.register_blueprint(chat_bp(look, multimodal=True, file_types=[".txt"], max_files=2, max_file_size=100),
+                           url_prefix="/chat")
+    server = serve_app(app)
+    note = {"name": "note.txt", "data": base64.b64encode(b"buy milk").decode()}
+    status, answer, _ = post(server, "/chat/api/chat", {"message": {"text": "read", "files": [note]}})
+    assert status == 200 and answer["response"] == "read: ['buy milk'] after []"
+    file_entry = answer["history"][0]["content"]
+    assert file_entry["component"] == "file" and file_entry["file"]["name"] == "note.txt"
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    connection.request("GET", urlsplit(file_entry["file"]["url"]).path)
+    assert connection.getresponse().read() == b"buy milk"  # its URL serves it
+    # The session goes on: fn's history has the file (as Gradio's file dict) and the text.
+    status, again, _ = post(server, "/chat/api/chat", {"message": "and?", "session_id": answer["session_id"]})
+    assert again["response"] == "and?: [] after ['note.txt', 'read', \"read: ['buy milk'] after []\"]"
+    # A file out: its object, with a URL to fetch it.
+    status, out, _ = post(server, "/chat/api/chat", {"message": {"text": "file please", "files": [note]}})
+    assert out["response"]["component"] == "file" and out["response"]["file"]["url"].startswith(server.url)
+    # The Python client sends local files.
+    path = tmp_path / "list.txt"
+    path.write_text("eggs")
+    assert Client(f"{server.url}/chat/").predict({"text": "read", "files": [str(path)]}) == "read: ['eggs'] after []"
+    for files, code in (([{"name": "x.png", "data": "AAAA"}], "file_refused"), ([note, note, note], "file_refused"),
+                        ([{"name": "big.txt", "data": base64.b64encode(b"x" * 200).decode()}], "too_large"),
+                        ([{"name": "bad.txt", "data": "%%%"}], "bad_request"), (["note.txt"], "bad_request")):
+        status, refused, _ = post(server, "/chat/api/chat", {"message": {"text": "x", "files": files}})
+        assert refused["error"]["code"] == code, (files, refused)
