@@ -53,3 +53,16 @@ def test_the_python_client_talks_to_the_sample_app(sample_app: Gunicorn) -> None
     seen = list(job)
     assert len(seen) > 10 and seen[-1] == job.result() and "| Feature |" in seen[-1]
     assert "That makes 3 messages" in client.predict("Thanks")  # the conversation goes on: two before
+
+
+def test_the_openai_package_talks_to_the_sample_app(sample_app: Gunicorn) -> None:
+    import openai
+
+    client = openai.OpenAI(base_url=f"{sample_app.url}/chat/v1", api_key="not-needed", max_retries=0)
+    assert [m.id for m in client.models.list()] == ["flask-chatbot-demo"]
+    pieces = [chunk.choices[0].delta.content or "" for chunk in client.chat.completions.create(
+        model="flask-chatbot-demo", stream=True, messages=[{"role": "user", "content": "Hello from openai"}])]
+    assert len(pieces) > 10 and "> Hello from openai" in "".join(pieces)
+    whole = client.chat.completions.create(model="flask-chatbot-demo", messages=[
+        {"role": "user", "content": "one"}, {"role": "assistant", "content": "two"}, {"role": "user", "content": "three"}])
+    assert "That makes 3 messages" in whole.choices[0].message.content  # fn got the conversation

@@ -5,6 +5,7 @@ API cannot take raises :class:`ApiError` with the HTTP status and the body to an
 
 from __future__ import annotations
 
+import difflib
 import re
 import secrets
 from collections.abc import Mapping, Sequence
@@ -67,8 +68,9 @@ def parse_request(
     known = {"message", "history", "session_id"} | {name for group in names for name in group}
     unknown = sorted(str(key) for key in body if key not in known)
     if unknown:
-        accepted = ", ".join(sorted(known))
-        raise ApiError(400, "bad_request", f"unknown parameter {unknown[0]!r}; this chat takes: {accepted}")
+        close = difflib.get_close_matches(unknown[0], sorted(known), n=1)
+        hint = f"did you mean {close[0]!r}?" if close else "this chat takes: " + ", ".join(sorted(known))
+        raise ApiError(400, "bad_request", f"unknown parameter {unknown[0]!r}; {hint}")
     message, text = _message(body.get("message"), multimodal)
     if not text.strip() and not (isinstance(message, dict) and message.get("files")):
         raise ApiError(400, "bad_request", "message: it is empty")

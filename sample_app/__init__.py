@@ -54,6 +54,9 @@ def create_app() -> Flask:
             placeholder="**Ask me anything.** The demo bot answers with headings, lists, code and a table.",
             examples=["What can you show?", "Write some Python", "Explain WSGI in a table"],
             editable=True,
+            # Programs talk to it too: POST /chat/api/chat, and OpenAI's clients at /chat/v1.
+            openai_compatible=True,
+            openai_model="flask-chatbot-demo",
         ),
         url_prefix="/chat",
     )
