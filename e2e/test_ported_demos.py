@@ -118,3 +118,14 @@ def test_reasoning_tags_become_a_thought(page: Page, sample_app: Gunicorn) -> No
     expect(reply(chat)).to_have_text("Hello! How can I help you today?")
     thought = chat.element.locator(".message.thought")
     expect(thought.locator("[part~=thought-title]")).to_have_text("Reasoning")
+
+
+def test_streaming_echo_types_back_and_keeps_saved_chats(page: Page, sample_app: Gunicorn) -> None:
+    # Ported by following docs/migrating-from-gradio.md (sample_app/gradio_demos/streaming_echo.py).
+    chat = demo(page, sample_app, "streaming_echo")
+    chat.send("Hello there")
+    expect(reply(chat)).to_have_text("You typed: Hello there", timeout=10_000)
+    chat.expect_idle()
+    flag = chat.latest_assistant().locator("[part~=flag]")
+    expect(flag).to_be_visible()  # flagging_options beyond Like: a Flag menu
+    expect(chat.element.locator("[part~=history-item]")).to_have_text(["Hello there"])  # save_history

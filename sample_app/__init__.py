@@ -25,6 +25,7 @@ from .gradio_demos import (
     options,
     reasoning_tags,
     retry_undo_like,
+    streaming_echo,
     system_prompt,
     thoughts,
     validator,
@@ -94,7 +95,8 @@ def create_app() -> Flask:
     app.register_blueprint(queue_blueprint(), url_prefix="/queue-demo")
 
     # Gradio's own chat demos, ported by changing imports (sample_app/gradio_demos/).
-    for demo in (thoughts, nested_thoughts, options, reasoning_tags, multimodal_echo, like, retry_undo_like, editable, validator, system_prompt, artifacts, echo):
+    for demo in (thoughts, nested_thoughts, options, reasoning_tags, multimodal_echo, like, retry_undo_like, editable,
+                 validator, system_prompt, artifacts, echo, streaming_echo):
         bp = demo.blueprint()
         app.register_blueprint(bp, url_prefix=f"/demos/{bp.name}")
 

@@ -23,6 +23,7 @@ from sample_app.gradio_demos import (
     options,
     reasoning_tags,
     retry_undo_like,
+    streaming_echo,
     system_prompt,
     thoughts,
     validator,
@@ -190,3 +191,7 @@ def test_echo_demo_of_the_docs_offers_its_examples_and_echoes(demo, serve_app) -
     client.send({"type": "example", "index": 1})
     client.send({"type": "submit", "id": "u1", "text": "hola", "example": 1})
     assert [f["content"] for f in finals(client.recv_until("idle"))] == ["hola"]
+
+
+def test_streaming_echo_demo_types_the_message_back(demo) -> None:
+    assert finals(demo(streaming_echo).turn("hey"))[-1]["content"] == "You typed: hey"
