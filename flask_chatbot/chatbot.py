@@ -26,7 +26,7 @@ CHATBOT_OPTIONS: frozenset[str] = frozenset(
 # port does not have to delete them.
 IGNORED_OPTIONS: frozenset[str] = frozenset(
     """container scale min_width visible render key every inputs show_share_button bubble_full_width
-    preserved_by_key""".split()
+    preserved_by_key likeable""".split()  # likeable: the thumbs show when a like listener is there
 )
 
 

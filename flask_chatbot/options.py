@@ -210,6 +210,9 @@ class ChatOptions:
         """Build and validate the options; OptionsError says what to change."""
         kwargs = merge_textbox(merge_chatbot(kwargs))
         kwargs = {**kwargs}
+        if kwargs.get("type", "messages") != "messages":  # gr.ChatInterface's history format
+            raise OptionsError("type must be 'messages' (OpenAI-style history): the 'tuples' format is not supported")
+        kwargs.pop("type", None)
         if kwargs.get("flagging_mode", "") is None:  # Gradio's default: no flagging
             kwargs["flagging_mode"] = "never"
         for name in ("retry_btn", "undo_btn", "clear_btn"):  # Gradio 4: None hides the button
@@ -363,6 +366,8 @@ def _tag_pairs(value: Any) -> tuple[tuple[str, str], ...]:
 def _avatar_pair(value: Any) -> tuple[str | None, str | None]:
     if value is None:
         return (None, None)
+    if isinstance(value, (list, tuple)):  # pathlib.Path entries as Gradio takes them
+        value = tuple(os.fspath(v) if isinstance(v, os.PathLike) else v for v in value)
     if (
         isinstance(value, (str, bytes))
         or not isinstance(value, Sequence)

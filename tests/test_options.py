@@ -458,3 +458,16 @@ def test_an_option_given_twice_or_unknown_to_chatbot_is_refused() -> None:
         Chatbot(heigth=3)
     with pytest.raises(OptionsError, match="tuples"):
         Chatbot(type="tuples")
+
+
+def test_gradio_s_type_likeable_and_path_avatars_port_unchanged(tmp_path) -> None:
+    """gr.ChatInterface(type="messages"), Chatbot(likeable=True) and a pathlib.Path avatar, as a
+    Gradio app writes them (docs/migrating-from-gradio.md)."""
+    import pathlib
+
+    from flask_chatbot import Chatbot
+
+    avatar = pathlib.Path(__file__).resolve().parent.parent / "sample_app" / "static" / "bot.png"
+    chat_bp(respond, type="messages", chatbot=Chatbot(likeable=True, avatar_images=(None, avatar)))
+    with pytest.raises(OptionsError, match="'tuples' format is not supported"):
+        chat_bp(respond, type="tuples")

@@ -1,8 +1,8 @@
 """Gradio's "validator_chatinterface" demo: a validator refuses a message before fn sees it.
 
 Changed from Gradio: the imports (``chat_bp``, ``validate`` from flask_chatbot), and
-``chat_bp(...)`` instead of ``gr.ChatInterface(...)``; ``type="messages"`` and
-``show_progress`` are dropped (messages are the only type; progress comes later).
+``chat_bp(...)`` instead of ``gr.ChatInterface(...)``; ``type`` and ``show_progress`` keep
+their values.
 """
 
 import time
@@ -24,4 +24,4 @@ def do_chat(message, history):
 
 
 def blueprint():
-    return chat_bp(do_chat, name="validator", validator=validate_input)
+    return chat_bp(do_chat, name="validator", type="messages", validator=validate_input, show_progress="full")
