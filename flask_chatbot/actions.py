@@ -32,6 +32,7 @@ from .event_data import (
 )
 from .initial_value import initial_messages
 from .multimodal import turn_of
+from .notices import ListenerNotices, current_turn
 
 if TYPE_CHECKING:
     from .session import ChatSession
@@ -232,6 +233,15 @@ class Actions:
             return False
         with self.session.lock:
             now = [self.session.for_fn(m) for m in self.session.history]
+        # Info(), Warning() and Success() in a listener reach this reader (notices.py).
+        notices = current_turn.set(ListenerNotices(self.session.outbox.send))
+        try:
+            return self._call_listeners(event, listeners, data, history, now)
+        finally:
+            current_turn.reset(notices)
+
+    def _call_listeners(self, event: str, listeners: Any, data: EventData | None,
+                        history: list[dict[str, Any]] | None, now: list[Any]) -> bool:
         replaced = False
         for listener in listeners:
             name = getattr(listener, "__name__", listener)

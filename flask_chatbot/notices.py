@@ -2,8 +2,8 @@
 (:func:`Info`, :func:`Warning`, :func:`Success`), with Gradio's names and arguments.
 
 They reach the turn being answered through a context variable the reply sets on fn's thread
-(an ``async def`` fn's task inherits it), so they work from anywhere fn calls, and do nothing
-but log outside fn. Progress is coalesced like the reply itself (at most one frame per
+(an ``async def`` fn's task inherits it), so they work from anywhere fn calls; a listener's
+toasts go to its reader too (:class:`ListenerNotices`); elsewhere they do nothing but log. Progress is coalesced like the reply itself (at most one frame per
 ``stream_interval``); toasts are few by nature and capped per turn, so a loop calling
 ``Info`` cannot flood the socket.
 """
@@ -31,6 +31,25 @@ class Turn(Protocol):
 
 
 current_turn: ContextVar[Turn | None] = ContextVar("flask_chatbot_turn", default=None)
+
+
+class ListenerNotices:
+    """Where a listener's toasts go (``chatbot.like(fn)`` calling ``Info``): straight to the
+    socket, a few at most; a listener has no progress to show."""
+
+    MAX_TOASTS = 5
+
+    def __init__(self, send: Any) -> None:
+        self._send = send  # protocol frame -> bool (the session's outbox.send)
+        self._shown = 0
+
+    def show_progress(self, progress: dict[str, Any]) -> None:
+        return None
+
+    def show_toast(self, toast: dict[str, Any]) -> None:
+        self._shown += 1
+        if self._shown <= self.MAX_TOASTS:
+            self._send({"type": "toast", **toast})
 
 
 class Progress:
@@ -137,4 +156,4 @@ def Success(message: str = "", duration: float | None = DEFAULT_DURATION, visibl
     _toast("success", message, duration, visible, title)
 
 
-__all__ = ["Info", "Progress", "Success", "Warning", "current_turn"]
+__all__ = ["Info", "ListenerNotices", "Progress", "Success", "Warning", "current_turn"]

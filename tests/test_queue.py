@@ -326,3 +326,26 @@ def test_notices_outside_fn_do_nothing_but_log(caplog: pytest.LogCaptureFixture)
         Info("bad", duration=-1)
     with pytest.raises(TypeError, match="progress"):
         Progress()("half")
+
+
+def test_a_listener_s_toasts_reach_its_reader(serve_app: Any) -> None:
+    from flask_chatbot import Chatbot, LikeData
+
+    chatbot = Chatbot()
+
+    @chatbot.like
+    def thanks(data: LikeData) -> None:
+        for n in range(8):
+            Info(f"Thanks for the vote {n}" if data.liked else "Noted")
+
+    app = Flask(__name__)
+    app.register_blueprint(chat_bp(lambda message, history: "ok", chatbot=chatbot), url_prefix="/chat")
+    client = connect(serve_app(app))
+    reply_id = [f["id"] for f in client.turn("hi") if f["type"] == "done"][-1]
+    client.send({"type": "like", "id": reply_id, "value": "Like"})
+    toasts = [client.recv() for _ in range(5)]  # at most five from one listener's call
+    assert [t["message"] for t in toasts] == [f"Thanks for the vote {n}" for n in range(5)]
+    assert all(t["type"] == "toast" and t["level"] == "info" for t in toasts)
+    client.send({"type": "like", "id": reply_id, "value": "Dislike"})
+    assert client.recv()["message"] == "Noted"  # the sixth to eighth of the first call never came
+    client.close()
