@@ -10,7 +10,7 @@ import base64
 import http.client
 import json
 import mimetypes
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -40,13 +40,33 @@ def load_chat(
     (``https://api.openai.com/v1``, ``http://localhost:11434/v1``...), with ``token`` as its
     bearer key. ``file_types``: "text_encoded" (text files in the message), "image" (images as
     image_url parts), a list of both, or None (no files). ``options`` are chat_bp()'s."""
+    respond = openai_fn(base_url, model, token, file_types=file_types, system_message=system_message,
+                        streaming=streaming, timeout=timeout)
+    accepted = [t for kind in respond.file_kinds for t in FILE_KINDS[kind]]  # type: ignore[attr-defined]
+    if accepted:
+        options.setdefault("multimodal", True)
+        options.setdefault("file_types", accepted)
+    options.setdefault("title", model)
+    return chat_bp(respond, **options)
+
+
+def openai_fn(
+    base_url: str,
+    model: str,
+    token: str | None = None,
+    *,
+    file_types: str | list[str] | None = "text_encoded",
+    system_message: str | None = None,
+    streaming: bool = True,
+    timeout: float = 120.0,
+) -> Callable[[Any, list[dict[str, Any]]], Iterator[str]]:
+    """load_chat's fn alone, ``fn(message, history)``, for a chat_bp() of one's own (or several)."""
     parts = urlsplit(base_url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise OptionsError(f"load_chat needs the server's base URL, like 'http://localhost:8000/v1', not {base_url!r}")
     kinds = [file_types] if isinstance(file_types, str) else list(file_types or [])
     if any(kind not in FILE_KINDS for kind in kinds):
         raise OptionsError(f"load_chat's file_types takes 'text_encoded' and 'image', not {file_types!r}")
-    accepted = [t for kind in kinds for t in FILE_KINDS[kind]]
     path = parts.path.rstrip("/") + "/chat/completions"
 
     def call(messages: list[dict[str, Any]]) -> http.client.HTTPResponse:
@@ -86,11 +106,8 @@ def load_chat(
             response.close()  # Stop, or a reader gone: the server hears the stream end
 
     respond.__name__ = respond.__qualname__ = model.replace("/", "_").replace("-", "_")
-    if accepted:
-        options.setdefault("multimodal", True)
-        options.setdefault("file_types", accepted)
-    options.setdefault("title", model)
-    return chat_bp(respond, **options)
+    respond.file_kinds = kinds  # type: ignore[attr-defined]
+    return respond
 
 
 def _data_lines(response: http.client.HTTPResponse) -> Iterator[dict[str, Any]]:
@@ -153,4 +170,4 @@ def _error_text(raw: bytes) -> str:
         return raw.decode("utf-8", "replace")[:200] or "no reason given"
 
 
-__all__ = ["load_chat"]
+__all__ = ["load_chat", "openai_fn"]

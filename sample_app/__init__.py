@@ -42,7 +42,7 @@ def create_app() -> Flask:
     # (docs/embedding.md): the environment's list, spaces or commas between.
     app.config["CHATBOT_ALLOWED_ORIGINS"] = os.environ.get("CHATBOT_ALLOWED_ORIGINS", "")
     if os.environ.get("OPENAI_BASE_URL"):
-        fn, title = openai_bot, f"Chat with {os.environ.get('OPENAI_MODEL', 'gpt-4o-mini')}"
+        fn, title = openai_bot(), f"Chat with {os.environ.get('OPENAI_MODEL', 'gpt-4o-mini')}"
         description = "Streaming from the OpenAI-compatible server at `OPENAI_BASE_URL`."
     else:
         fn, title = demo_bot, "flask-chatbot demo"

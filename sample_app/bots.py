@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import time
-import urllib.error
-import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
-from flask_chatbot import Error
+from flask_chatbot.load_chat import openai_fn
 
 DEMO_REPLY = """## You said
 
@@ -52,36 +49,7 @@ def demo_bot(message: str, history: list[dict]) -> Iterator[str]:
             time.sleep(delay)
 
 
-def openai_bot(message: str, history: list[dict]) -> Iterator[str]:
-    """Streams from the OpenAI-compatible server at OPENAI_BASE_URL (chat completions, stream=true)."""
-    base = os.environ["OPENAI_BASE_URL"].rstrip("/")
-    body = {
-        "model": os.environ.get("OPENAI_MODEL", "gpt-4o-mini"),
-        "messages": [{"role": m["role"], "content": m["content"]} for m in history]
-        + [{"role": "user", "content": message}],
-        "stream": True,
-    }
-    headers = {"Content-Type": "application/json", "Accept": "text/event-stream"}
-    if key := os.environ.get("OPENAI_API_KEY"):
-        headers["Authorization"] = f"Bearer {key}"
-    request = urllib.request.Request(f"{base}/chat/completions", json.dumps(body).encode(), headers)
-    try:
-        response = urllib.request.urlopen(request, timeout=60)
-    except urllib.error.HTTPError as exc:
-        raise Error(f"The model server answered {exc.code} {exc.reason}.") from None
-    except (urllib.error.URLError, TimeoutError):
-        raise Error("The model server cannot be reached.") from None
-    text = ""
-    with response:
-        for raw in response:
-            line = raw.decode("utf-8").strip()
-            if not line.startswith("data:"):
-                continue
-            data = line[5:].strip()
-            if data == "[DONE]":
-                break
-            choices = json.loads(data).get("choices") or [{}]
-            delta = (choices[0].get("delta") or {}).get("content")
-            if delta:
-                text += delta
-                yield text
+def openai_bot() -> Callable[[str, list[dict]], Iterator[str]]:
+    """The model OPENAI_MODEL of the OpenAI-compatible server at OPENAI_BASE_URL (load_chat's fn)."""
+    return openai_fn(os.environ["OPENAI_BASE_URL"], os.environ.get("OPENAI_MODEL", "gpt-4o-mini"),
+                     os.environ.get("OPENAI_API_KEY"), file_types=None, timeout=60)

@@ -117,3 +117,18 @@ def test_images_reach_a_model_that_takes_them(tmp_path: Path, monkeypatch: pytes
     socket.send({"type": "submit", "id": "u1", "text": "What is this?", "files": [uploaded["id"]]})
     assert socket.recv_until("idle")[-2]["content"] == f"What is this? with 1 image(s) of [{len(png)}] bytes"
     socket.close()
+
+
+def test_the_sample_app_talks_to_a_model_server_named_by_openai_base_url(servers: tuple[LiveServer, LiveServer],
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    _, model_server = servers
+    monkeypatch.setenv("OPENAI_BASE_URL", f"{model_server.url}/m/v1")
+    monkeypatch.setenv("OPENAI_MODEL", "tiny-1")
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    import sample_app
+
+    front = LiveServer(sample_app.create_app())
+    try:
+        assert Client(f"{front.url}/chat/").predict("Hi there") == "Hi there |"
+    finally:
+        front.stop()
