@@ -11,6 +11,7 @@ from gevent import monkey
 
 monkey.patch_all()
 
+import os  # noqa: E402
 import sys  # noqa: E402
 
 import pytest  # noqa: E402
@@ -18,6 +19,9 @@ import pytest  # noqa: E402
 from flask_chatbot.concurrency import gevent_active  # noqa: E402
 
 if __name__ == "__main__":
+    # The checkout's own modules (sample_app) import as under `python -m pytest`, which puts
+    # the working directory first on the path; a script puts its own folder there instead.
+    sys.path.insert(0, os.getcwd())
     if not gevent_active():  # a run that silently fell back to threads would prove nothing
         sys.exit("gevent_pytest: monkey-patching did not take; the library would run on threads")
     sys.exit(pytest.main(sys.argv[1:]))
