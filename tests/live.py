@@ -88,6 +88,33 @@ def assistant_id(frames: list[dict[str, Any]]) -> str:
     return [f["id"] for f in frames if f["type"] == "done"][-1]
 
 
+def app_with_login(session_key: str = "user") -> Flask:
+    """A Flask app whose ``POST /login/<name>`` signs in as ``name`` (``session[session_key]``):
+    the host app's login, for chats that read who is signed in."""
+    from flask import session
+
+    app = Flask(__name__)
+    app.secret_key = "test"
+
+    @app.post("/login/<name>")
+    def login(name: str) -> str:
+        session[session_key] = name
+        return "ok"
+
+    return app
+
+
+def cookie_for(port: int, name: str) -> str:
+    """The session cookie of ``name`` signed in on the live server at ``port`` (app_with_login)."""
+    import http.client
+
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    connection.request("POST", f"/login/{name}")
+    response = connection.getresponse()
+    response.read()
+    return response.getheader("Set-Cookie").split(";", 1)[0]
+
+
 def wait_until(condition: Any, what: str, timeout: float = 10.0) -> None:
     """Wait for ``condition()`` to hold, checking every 10 ms, for state nothing signals
     (files on disk); fails with ``what`` after ``timeout`` seconds."""

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from flask import Flask, session
-from live import Client, LiveServer
+from live import Client, LiveServer, app_with_login, cookie_for
 
 from flask_chatbot import OptionsError, chat_bp
 from flask_chatbot.history_store import SQLiteHistoryStore, title_of
@@ -58,28 +58,13 @@ def test_titles_come_from_the_first_text_of_the_user_s() -> None:
 
 @pytest.fixture
 def server(tmp_path: Path, serve_app: Any) -> LiveServer:
-    app = Flask(__name__)
-    app.secret_key = "test"
-
-    @app.post("/login/<name>")
-    def login(name: str) -> str:
-        session["user"] = name
-        return "ok"
-
+    app = app_with_login("user")
     app.register_blueprint(
         chat_bp(lambda message, history: f"**{message}**?", save_history=True, history_store=tmp_path / "history.sqlite3",
                 history_user=lambda: session.get("user")),
         url_prefix="/chat",
     )
     return serve_app(app)
-
-
-def cookie_for(server: LiveServer, name: str) -> str:
-    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
-    connection.request("POST", f"/login/{name}")
-    response = connection.getresponse()
-    response.read()
-    return response.getheader("Set-Cookie").split(";", 1)[0]
 
 
 def call(server: LiveServer, method: str, path: str, cookie: str | None = None, body: Any = None,
@@ -99,7 +84,7 @@ def call(server: LiveServer, method: str, path: str, cookie: str | None = None, 
 
 
 def test_a_signed_in_user_s_conversation_is_kept_and_can_be_opened_renamed_and_deleted(server: LiveServer) -> None:
-    ada = cookie_for(server, "ada")
+    ada = cookie_for(server.port, "ada")
     client = Client(f"ws://127.0.0.1:{server.port}/chat/socket", header=[f"Cookie: {ada}"])
     conversation = client.hello()["session"]
     client.turn("What is Flask?", "u1")  # kept before the turn's idle frame
@@ -117,7 +102,7 @@ def test_a_signed_in_user_s_conversation_is_kept_and_can_be_opened_renamed_and_d
     assert call(server, "PATCH", f"/chat/history/{conversation}", ada, {"title": "Web frameworks"}) == (200, {"ok": True})
     assert call(server, "GET", "/chat/history", ada)[1]["conversations"][0]["title"] == "Web frameworks"
     # Another user sees none of it and can change none of it.
-    bob = cookie_for(server, "bob")
+    bob = cookie_for(server.port, "bob")
     assert call(server, "GET", "/chat/history", bob) == (200, {"conversations": []})
     assert call(server, "GET", f"/chat/history/{conversation}", bob)[0] == 404
     assert call(server, "DELETE", f"/chat/history/{conversation}", bob)[0] == 404
@@ -126,7 +111,7 @@ def test_a_signed_in_user_s_conversation_is_kept_and_can_be_opened_renamed_and_d
 
 
 def test_the_routes_refuse_what_they_cannot_do(server: LiveServer) -> None:
-    ada = cookie_for(server, "ada")
+    ada = cookie_for(server.port, "ada")
     status, body = call(server, "GET", "/chat/history")
     assert status == 401 and body["error"]["code"] == "no_user"
     assert call(server, "GET", "/chat/history/../../etc", ada)[0] == 404
@@ -144,7 +129,7 @@ def test_the_routes_refuse_what_they_cannot_do(server: LiveServer) -> None:
 
 def test_config_says_whether_the_server_keeps_this_user_s_history(server: LiveServer) -> None:
     assert call(server, "GET", "/chat/config.json")[1]["history_server"] is False
-    config = call(server, "GET", "/chat/config.json", cookie_for(server, "ada"))[1]
+    config = call(server, "GET", "/chat/config.json", cookie_for(server.port, "ada"))[1]
     assert config["save_history"] is True and config["history_server"] is True
 
 

@@ -11,7 +11,7 @@ import json
 import pytest
 import websocket
 from flask import Flask, abort, g, request, session
-from live import Client
+from live import Client, app_with_login, cookie_for
 
 from flask_chatbot import chat_bp
 
@@ -41,23 +41,7 @@ async def async_generator_fn(message, history):
 
 @pytest.fixture
 def app() -> Flask:
-    app = Flask(__name__)
-    app.secret_key = "test"
-
-    @app.post("/login/<name>")
-    def login(name: str) -> str:
-        session["name"] = name
-        return "ok"
-
-    return app
-
-
-def cookie_for(port: int, name: str) -> str:
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    connection.request("POST", f"/login/{name}")
-    response = connection.getresponse()
-    response.read()
-    return response.getheader("Set-Cookie").split(";", 1)[0]
+    return app_with_login("name")
 
 
 @pytest.mark.parametrize("fn", [sync_fn, generator_fn, async_fn, async_generator_fn])
