@@ -1,21 +1,27 @@
 # Two commands do all set-up on a fresh machine: `make demo` and `make test`.
 PYTHON ?= python3
-VENV := .venv
+VENV ?= .venv
 BIN := $(VENV)/bin
+# Exact versions of everything installed, build tools included (docs/development.md): a green
+# run today is green tomorrow. `make lock` refreshes it; `make test-latest` tries the newest.
+LOCK := constraints.txt
+CONSTRAINTS ?= -c $(LOCK)
 CHROMIUM := $(shell command -v chromium || command -v chromium-browser || command -v google-chrome || true)
 
-.PHONY: demo test bench chromium clean
+.PHONY: demo test test-latest lock bench chromium clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet --upgrade $(CONSTRAINTS) pip setuptools wheel
 
-$(VENV)/.demo: $(BIN)/python setup.cfg pyproject.toml
-	$(BIN)/pip install --quiet -e '.[demo]'
+# --no-build-isolation: the package is built with the venv's (locked) setuptools, not
+# whatever release a build environment would fetch today.
+$(VENV)/.demo: $(BIN)/python setup.cfg pyproject.toml $(LOCK)
+	$(BIN)/pip install --quiet --no-build-isolation $(CONSTRAINTS) -e '.[demo]'
 	touch $@
 
-$(VENV)/.test: $(BIN)/python setup.cfg pyproject.toml
-	$(BIN)/pip install --quiet -e '.[test]'
+$(VENV)/.test: $(BIN)/python setup.cfg pyproject.toml $(LOCK)
+	$(BIN)/pip install --quiet --no-build-isolation $(CONSTRAINTS) -e '.[test]'
 	touch $@
 
 # Playwright's own browser download cannot work here: use Debian's Chromium.
@@ -39,9 +45,29 @@ demo: $(VENV)/.demo
 # recommended gunicorn worker's model, docs/deployment.md).
 GEVENT_SUITES := tests/test_socket.py tests/test_limits.py tests/test_runner.py tests/test_message_model.py tests/test_media_messages.py tests/test_actions.py tests/test_edits.py tests/test_additional_inputs.py tests/test_additional_outputs.py tests/test_validator.py tests/test_example_cache.py tests/test_uploads.py tests/test_request_context.py tests/test_queue.py tests/test_history.py tests/test_api.py tests/test_client.py tests/test_openai.py tests/test_load_chat.py
 
+# Both halves run whatever the first gives; the target fails if either failed.
 test: $(VENV)/.test chromium $(AXE)
-	$(BIN)/python -m pytest -q tests e2e
-	$(BIN)/python tests/gevent_pytest.py -q -p no:cacheprovider $(GEVENT_SUITES)
+	@status=0; \
+	$(BIN)/python -m pytest -q tests e2e || status=1; \
+	$(BIN)/python tests/gevent_pytest.py -q -p no:cacheprovider $(GEVENT_SUITES) || status=1; \
+	exit $$status
+
+# The suite against the newest release of every dependency, in a venv of its own made anew
+# each time (not in CI: a new release must not fail a change that did not touch it).
+test-latest:
+	rm -rf .venv-latest
+	$(MAKE) test VENV=.venv-latest CONSTRAINTS=
+
+# Writes constraints.txt anew from the newest releases that setup.cfg allows. Run
+# `make test` after it, and commit the lock with whatever the new versions needed.
+lock:
+	rm -rf .venv-lock
+	$(PYTHON) -m venv .venv-lock
+	.venv-lock/bin/pip install --quiet --upgrade pip setuptools wheel
+	.venv-lock/bin/pip install --quiet --no-build-isolation -e '.[test,demo,bench]'
+	{ echo "# Exact versions for make demo, make test and make bench: written by make lock (docs/development.md)."; \
+	  .venv-lock/bin/pip freeze --all --exclude-editable | LC_ALL=C sort -f; } > $(LOCK)
+	rm -rf .venv-lock
 
 # About 16 minutes: streaming cost, then load on one worker, stalls, hostile rendering, the element in Chromium.
 bench: $(VENV)/.test chromium
@@ -54,4 +80,4 @@ bench: $(VENV)/.test chromium
 	$(BIN)/python -m bench.browser
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info
+	rm -rf .venv .venv-latest .venv-lock build dist *.egg-info

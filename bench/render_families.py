@@ -173,7 +173,7 @@ def table(result: dict[str, Any]) -> str:
     lines.append("")
     lines.append(
         f"Budget per render: {budget['floor_s'] * 1000:.0f} ms + {budget['per_char_s'] * 1e6:.0f} µs a character; "
-        "**fallback**: the render stopped (over its budget, or nested past Python's recursion limit) "
+        "**fallback**: the render stopped (over its budget, or nested past MAX_NESTING levels) "
         "and the text was shown as typed."
     )
     return "\n".join(lines)

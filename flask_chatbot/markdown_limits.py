@@ -15,6 +15,11 @@ that search only where a match can start. The HTML is the same, byte for byte, a
 stock Markdown's (tests/test_rendering_bounds.py compares them on random text); only
 the cost changes.
 
+Nesting is bounded before Markdown sees the text (:func:`check_nesting`): lists and
+quotes nest by recursion in Python-Markdown, and what happens near the interpreter's
+limit changed between releases (3.11.3 raised ``RecursionError``, 3.11.4 stops nesting
+and keeps hundreds of levels), so the limit is ours, whatever the version.
+
 Everything else, including families nobody has found yet, is bounded by
 :func:`cpu_deadline`: the block parser, the inline processor, the raw HTML parser and
 the patterns of markdown_inline.py and markdown_blocks.py call :func:`check_deadline`,
@@ -23,6 +28,7 @@ which raises :class:`BudgetExceeded` once the thread has used its CPU budget.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import markdown
@@ -40,7 +46,57 @@ from .markdown_deadline import BudgetExceeded, check_deadline, checking_deadline
 from .markdown_indexes import _Indexes
 from .markdown_inline import _LINK_CLASSES, _Backtick, _LinearInline
 
-__all__ = ["CHECKED_VERSIONS", "BudgetExceeded", "LinearMarkdown", "check_deadline", "checking_deadline", "cpu_deadline"]
+__all__ = [
+    "CHECKED_VERSIONS",
+    "MAX_NESTING",
+    "BudgetExceeded",
+    "LinearMarkdown",
+    "NestedTooDeeply",
+    "check_deadline",
+    "check_nesting",
+    "checking_deadline",
+    "cpu_deadline",
+]
+
+# -- nesting ---------------------------------------------------------------------------------------
+
+# Levels of lists and quotes a message may open. Written text rarely nests past 6; a browser
+# lays out a few dozen levels easily, and Python-Markdown recurses about a dozen frames per
+# level, far from the interpreter's limit of 1,000 at this depth.
+MAX_NESTING = 32
+
+# The containers a line opens at its start: quote markers and list markers, each possibly
+# followed by blanks. Every piece starts with a character no other piece starts with, so
+# the match is linear; lines with no marker cost one failed character test.
+_CONTAINERS = re.compile(r"^([ \t]*)((?:(?:>|[*+-](?=[ \t])|\d{1,9}[.)](?=[ \t]))[ \t]*)+)", re.MULTILINE)
+_MARKER = re.compile(r">|[*+-](?=[ \t])|\d{1,9}[.)](?=[ \t])")
+
+
+class NestedTooDeeply(RecursionError):
+    """The text opens more than :data:`MAX_NESTING` levels of lists and quotes.
+
+    A ``RecursionError``, so a caller that already shows over-deep text as typed handles it.
+    """
+
+
+def check_nesting(text: str, limit: int = MAX_NESTING) -> None:
+    """Raise :class:`NestedTooDeeply` when a line of ``text`` nests past ``limit``.
+
+    A line's depth counts its leading indentation (four columns a level, as
+    Python-Markdown nests list items) and every quote or list marker that follows. It
+    counts generously (a ``- - -`` rule is three), so what Markdown nests is never
+    more than this, whatever its version.
+    """
+    if len(text) <= limit:  # a level takes at least one character
+        return
+    for match in _CONTAINERS.finditer(text):
+        indent = len(match.group(1).expandtabs(4)) // 4
+        markers = match.group(2)
+        if indent + len(markers) <= limit:  # a marker is at least one character
+            continue
+        if indent + len(_MARKER.findall(markers)) > limit:
+            raise NestedTooDeeply(f"more than {limit} levels of lists or quotes")
+
 
 # -- the extension -------------------------------------------------------------------------------
 

@@ -42,7 +42,7 @@ from markdown.postprocessors import Postprocessor
 from .code_highlight import HighlightedCode
 from .html_component import COMPONENT_CSS_PROPERTIES as COMPONENT_CSS_PROPERTIES
 from .html_component import clean_html_component as clean_html_component
-from .markdown_limits import BudgetExceeded, LinearMarkdown, cpu_deadline
+from .markdown_limits import BudgetExceeded, LinearMarkdown, check_nesting, cpu_deadline
 from .math_render import DEFAULT_LATEX_DELIMITERS, MATHML_TAGS, LatexDelimiter, MathExtension, split_math
 from .sanitize import ALLOWED_ATTRIBUTES as ALLOWED_ATTRIBUTES
 from .sanitize import ALLOWED_PROTOCOLS as ALLOWED_PROTOCOLS
@@ -207,6 +207,7 @@ class Renderer:
         if not self.options.render_markdown:
             with cpu_deadline(budget):
                 return self._plain(text, math=True)
+        check_nesting(text)  # before Markdown: how it nests near its limit is not ours to rely on
         kit = self._kits.pop() if self._kits else _Kit(self)
         kit.fragments.reset()
         # Built before the budget starts: a new kit (a render beside another) costs ~10 ms

@@ -233,7 +233,7 @@ def race_on_new_file(base: str, worker: int, barrier: Any) -> None:
 
 
 def test_header_is_written_once_when_four_processes_create_the_file(tmp_path: Path) -> None:
-    barrier = SPAWN.Barrier(4)
+    barrier = SPAWN.Barrier(4, timeout=60)  # a worker that dies breaks it for the others, not forever
     workers = [SPAWN.Process(target=race_on_new_file, args=(str(tmp_path), w, barrier)) for w in range(4)]
     for process in workers:
         process.start()

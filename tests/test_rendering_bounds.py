@@ -23,7 +23,7 @@ import pytest
 from markdown.extensions.tables import TableExtension
 
 from flask_chatbot import rendering
-from flask_chatbot.markdown_limits import LinearMarkdown
+from flask_chatbot.markdown_limits import MAX_NESTING, LinearMarkdown
 from flask_chatbot.rendering import ALLOWED_TAGS, Renderer, RenderOptions, _RawHtmlAsText
 
 GROWTH_LIMIT = 20.0  # for 8x the text: linear is 8, quadratic 64
@@ -266,6 +266,56 @@ def test_lists_nested_past_the_recursion_limit_show_as_text(caplog: pytest.LogCa
         assert renderer.render(text, from_user=True) == renderer._plain(text)
     assert "nested too deeply" in caplog.text
     assert renderer.render("1. a\n2. b", from_user=True) == "<ol>\n<li>a</li>\n<li>b</li>\n</ol>"
+
+
+def depth_of(html: str, tags: tuple[str, ...] = ("ol", "ul", "blockquote")) -> int:
+    class Depth(HTMLParser):
+        now = deepest = 0
+
+        def handle_starttag(self, tag: str, attrs: object) -> None:
+            if tag in tags:
+                self.now += 1
+                self.deepest = max(self.deepest, self.now)
+
+        def handle_endtag(self, tag: str) -> None:
+            if tag in tags:
+                self.now -= 1
+
+    parser = Depth()
+    parser.feed(html)
+    return parser.deepest
+
+
+@pytest.mark.parametrize(
+    "unit",
+    ["1. ", "- ", "+ ", "> ", ">", "> - ", "- > ", "1) "],
+)
+def test_nesting_past_our_limit_shows_as_text_whatever_markdown_does_near_its_own(unit: str) -> None:
+    # Python-Markdown 3.11.3 raised RecursionError near 150 levels; 3.11.4 keeps 446 levels
+    # of lists. Our limit holds before Markdown sees the text, in every version.
+    renderer = Renderer(RenderOptions())
+    too_deep = unit * (MAX_NESTING + 1) + "x"
+    for from_user in (True, False):
+        out = renderer.render(too_deep, from_user=from_user)
+        assert out == renderer._plain(too_deep)
+        assert depth_of(out) == 0
+
+
+def test_nesting_up_to_the_limit_renders_as_markdown() -> None:
+    renderer = Renderer(RenderOptions())
+    quotes = "> " * MAX_NESTING + "deep"
+    assert depth_of(renderer.render(quotes, from_user=True)) == MAX_NESTING
+    indented = "\n".join("    " * level + "- item" for level in range(8))
+    assert depth_of(renderer.render(indented, from_user=False)) == 8
+    # Deep indentation that opens nothing (code in a fence) is not nesting.
+    code = "```json\n" + "\n".join(" " * (4 * level) + '{"a":' for level in range(60)) + "\n```"
+    assert "<pre" in renderer.render(code, from_user=False)
+
+
+def test_indented_lists_count_their_indentation() -> None:
+    renderer = Renderer(RenderOptions())
+    text = "\n".join("    " * level + "- item" for level in range(MAX_NESTING + 2))
+    assert renderer.render(text, from_user=True) == renderer._plain(text)
 
 
 # -- same HTML as Python-Markdown ---------------------------------------------------------
