@@ -108,7 +108,7 @@ def chat_bp(fn: Callable[..., Any], *, name: str = "chat", **options: Any) -> Bl
         if opts.cache_examples and opts.examples
         else None,
         example_file_ids=frozenset(i for ids in example_files for i in ids if i),
-        queue=fn_queue.group(opts.concurrency_id),
+        queue=fn_queue.group(opts.concurrency_id, name),
         history_user=opts.history_user or (default_history_user() if opts.history_store is not None else None),
     )
     avatars = store_images("avatar_images", opts.avatar_images, bot.content.store)
@@ -353,7 +353,7 @@ def _init_app(opts: ChatOptions, bot: Bot) -> Callable[[BlueprintSetupState], No
     def init(state: BlueprintSetupState) -> None:
         app = state.app
         # concurrency_limit="default" and the line's size come from the app's config.
-        bot.queue.configure(*fn_queue.app_limits(opts.concurrency_limit, app.config))
+        bot.queue.configure(*fn_queue.app_limits(opts.concurrency_limit, app.config), fn_queue.host_dir(app))
         # The WebSocket layer's own cap protects memory: past it the connection closes
         # (1009). Below it, frames over max_frame_bytes get an error frame and the
         # connection stays (docs/protocol.md). An app's own setting wins.

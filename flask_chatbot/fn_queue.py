@@ -10,8 +10,10 @@ away, takes it out of the line at once. A line of ``max_size`` turns refuses mor
 ``queue_full`` before the message enters the conversation.
 
 The line lives in one worker process: with several workers, each runs up to the limit
-(docs/options.md, "Queue"). Nothing here touches the network: the caller is told what to
-show through ``report`` and sends it outside the lock.
+(docs/options.md, "Queue"), unless the app sets ``CHATBOT_QUEUE_SCOPE = "host"``: then the
+group's line and places are shared by the host's workers (:mod:`flask_chatbot.host_line`).
+Nothing here touches the network: the caller is told what to show through ``report`` and
+sends it outside the lock.
 """
 
 from __future__ import annotations
@@ -21,9 +23,11 @@ import itertools
 import math
 import threading
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 from .errors import OptionsError
+from .host_line import HostLine, Place
 
 # How quickly the estimate follows a change in how long fn takes: the weight of the newest run.
 _NEWEST_RUN_WEIGHT = 0.3
@@ -69,22 +73,31 @@ class FnQueue:
         self._line: list[int] = []  # the waiting turns' numbers, in order of arrival
         self._numbers = itertools.count()
         self._mean_run: float | None = None  # seconds, a moving average of recent runs
+        self._host: HostLine | None = None  # the line shared by the host's workers, when the app asks
 
-    def configure(self, limit: int | None, max_size: int | None) -> None:
-        """A member's settings: the lowest limit and the lowest max_size win."""
+    def configure(self, limit: int | None, max_size: int | None, host_dir: Path | None = None) -> None:
+        """A member's settings: the lowest limit and the lowest max_size win. With ``host_dir``
+        the line and the places are those of every worker of the host (host_line.py)."""
         with self._cond:
             if limit is not None:
                 self.limit = limit if self.limit is None else min(self.limit, limit)
             if max_size is not None:
                 self.max_size = max_size if self.max_size is None else min(self.max_size, max_size)
+            if host_dir is not None and self.limit is not None:
+                self._host = HostLine(host_dir / self.name, self.limit)
             self._cond.notify_all()  # a higher limit than before lets waiting turns in
 
     @property
     def waiting(self) -> int:
-        return len(self._line)
+        return self._host.waiting() if self._host else len(self._line)
 
     def full(self) -> bool:
         """True when a new turn would have to wait and the line is already at max_size."""
+        if self._host is not None:
+            if self.max_size is None:
+                return False
+            waiting = self._host.waiting()
+            return waiting >= self.max_size and (waiting > 0 or self._host.all_places_taken())
         with self._cond:
             return (
                 self.max_size is not None
@@ -93,12 +106,15 @@ class FnQueue:
                 and len(self._line) >= self.max_size
             )
 
-    def enter(self, cancel: Any, report: Callable[[int, int, float | None], None]) -> bool:
-        """Wait for a free place, then take it; False (and out of the line) if ``cancel`` is set first.
+    def enter(self, cancel: Any, report: Callable[[int, int, float | None], None]) -> Place | bool:
+        """Wait for a free place, then take it (truthy, for :meth:`leave`); False (and out of
+        the line) if ``cancel`` is set first.
 
         ``report(position, size, eta)`` is called (without the lock) each time the turn's place
         in the line changes: 1-based, out of ``size`` waiting, ``eta`` seconds or None.
         """
+        if self._host is not None:
+            return self._host.enter(cancel, lambda position, size: report(position, size, self._estimate(position))) or False
         with self._cond:
             if self.limit is None or (self._running < self.limit and not self._line):
                 self._running += 1
@@ -133,10 +149,13 @@ class FnQueue:
                     del self._line[index]  # stopped while waiting: the others move up
                     self._cond.notify_all()
 
-    def leave(self, seconds: float) -> None:
-        """A turn that entered has ended after running ``seconds``."""
+    def leave(self, place: Place | bool, seconds: float) -> None:
+        """A turn that entered (and got ``place``) has ended after running ``seconds``."""
+        if isinstance(place, Place) and self._host is not None:
+            self._host.leave(place)
         with self._cond:
-            self._running -= 1
+            if not isinstance(place, Place):
+                self._running -= 1
             if self._mean_run is None:
                 self._mean_run = seconds
             else:
@@ -157,14 +176,14 @@ class FnQueue:
 
 _groups: dict[str, FnQueue] = {}
 _groups_lock = threading.Lock()
-_unnamed = itertools.count()
 
 
-def group(concurrency_id: str | None) -> FnQueue:
+def group(concurrency_id: str | None, blueprint: str) -> FnQueue:
     """The group named ``concurrency_id`` in this process (made on first use), or a new one of
-    a blueprint's own when None."""
+    the blueprint's own when None (named after it, so that every worker of the app names it
+    alike: the name of its line shared by the host's workers)."""
     if concurrency_id is None:
-        return FnQueue(f"blueprint-{next(_unnamed)}")
+        return FnQueue(f"blueprint-{blueprint}")
     with _groups_lock:
         return _groups.setdefault(concurrency_id, FnQueue(concurrency_id))
 
@@ -190,4 +209,15 @@ def app_limits(limit: Any, config: Mapping[str, Any]) -> tuple[int | None, int |
     return limit, max_size
 
 
-__all__ = ["FnGate", "FnQueue", "app_limits", "check_options", "group"]
+def host_dir(app: Any) -> Path | None:
+    """Where the app's lines live when ``CHATBOT_QUEUE_SCOPE`` is ``"host"`` (the app's
+    ``CHATBOT_QUEUE_DIR``, else ``queues/`` in its instance folder); None for ``"worker"``."""
+    scope = app.config.get("CHATBOT_QUEUE_SCOPE", "worker")
+    if scope not in ("worker", "host"):
+        raise OptionsError(f"app.config['CHATBOT_QUEUE_SCOPE'] must be 'worker' or 'host', not {scope!r}")
+    if scope == "worker":
+        return None
+    return Path(app.config.get("CHATBOT_QUEUE_DIR") or Path(app.instance_path) / "queues")
+
+
+__all__ = ["FnGate", "FnQueue", "app_limits", "check_options", "group", "host_dir"]

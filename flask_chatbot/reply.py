@@ -27,6 +27,7 @@ from . import protocol
 from .concurrency import offload
 from .errors import ChatbotError, Error
 from .fn_queue import FnGate, FnQueue
+from .host_line import Place
 from .messages import new_message_id, normalize_reply, render_title
 from .notices import current_turn
 from .outbox import Outbox
@@ -161,19 +162,20 @@ class Reply:
         try:
             if self._queue is None:
                 self._call_fn()
-            elif self._wait_in_line():
+            elif place := self._wait_in_line():
                 started = time.monotonic()
                 try:
                     self._call_fn()
                 finally:
-                    self._queue.leave(time.monotonic() - started)
+                    self._queue.leave(place, time.monotonic() - started)
             else:
                 self._end(None)  # stopped while waiting in line
         finally:
             self._gate.leave()
 
-    def _wait_in_line(self) -> bool:
-        """Wait for a place in the concurrency group, the reader told where the turn stands."""
+    def _wait_in_line(self) -> Place | bool:
+        """Wait for a place in the concurrency group, the reader told where the turn stands;
+        the place (for FnQueue.leave), or False if stopped first."""
         waited = False
 
         def report(position: int, size: int, eta: float | None) -> None:
@@ -181,11 +183,10 @@ class Reply:
             waited = True
             self._outbox.send(protocol.queued(position, size, eta))
 
-        if not self._queue or not self._queue.enter(self._cancel, report):
-            return False
-        if waited:
+        place = self._queue.enter(self._cancel, report) if self._queue else False
+        if place and waited:
             self._outbox.send(protocol.running())
-        return True
+        return place
 
     # notices.Turn: fn's progress and toasts, sent by the emitter (fn never waits for the socket).
 

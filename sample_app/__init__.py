@@ -7,6 +7,8 @@ Run it with ``make demo`` (gunicorn on http://127.0.0.1:8000), or
 from __future__ import annotations
 
 import os
+import tempfile
+from pathlib import Path
 
 from flask import Flask, make_response, redirect, render_template, url_for
 from werkzeug.wrappers import Response
@@ -41,6 +43,11 @@ def create_app() -> Flask:
     # Pages of other origins that may embed the chats, e.g. "https://blog.example.com"
     # (docs/embedding.md): the environment's list, spaces or commas between.
     app.config["CHATBOT_ALLOWED_ORIGINS"] = os.environ.get("CHATBOT_ALLOWED_ORIGINS", "")
+    # concurrency_limit counts every worker of this gunicorn (make demo runs two), not each
+    # worker alone: /queue-demo/ serves one reader at a time. The lines live in a folder of
+    # this server's own (its master's pid), so the tests' servers do not share their lines.
+    app.config["CHATBOT_QUEUE_SCOPE"] = "host"
+    app.config["CHATBOT_QUEUE_DIR"] = Path(tempfile.gettempdir()) / f"flask-chatbot-sample-queues-{os.getppid()}"
     if os.environ.get("OPENAI_BASE_URL"):
         fn, title = openai_bot(), f"Chat with {os.environ.get('OPENAI_MODEL', 'gpt-4o-mini')}"
         description = "Streaming from the OpenAI-compatible server at `OPENAI_BASE_URL`."

@@ -1,6 +1,7 @@
 """A bot that takes its time, one reader at a time: the queue, the progress bar and toasts
 (``concurrency_limit``, ``show_progress``, ``Progress``, ``Info``, ``Warning``, ``Success``).
-Open /queue-demo/ in two or three tabs and send from each: the later ones wait in line."""
+Open /queue-demo/ in two or three tabs and send from each: the later ones wait in line, whichever
+of the server's workers serves them (the sample app sets ``CHATBOT_QUEUE_SCOPE = "host"``)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The basic example of gr.ChatInterface's docs (shared/seeds/000): an echo bot with examples.
+"""The basic example of gr.ChatInterface's docs (https://www.gradio.app/docs/gradio/chatinterface): an echo bot with examples.
 
 Changed from Gradio: the imports, and ``chat_bp(...)`` instead of ``gr.ChatInterface(...)``;
 ``type="messages"`` is dropped (the only type here).
