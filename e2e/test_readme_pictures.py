@@ -1,0 +1,41 @@
+"""The README's pictures of the chat, made anew on every run so they show the product as it is:
+the sample app's chat after one question, at desktop and phone widths, light and dark.
+
+Each picture is taken only once the reply is complete and the page fits its width, which is
+what the test asserts; the files land in docs/images/ (a run that changed nothing visible
+writes the same bytes)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from harness import ChatController, Gunicorn, watch_problems
+from playwright.sync_api import Browser, expect
+
+IMAGES = Path(__file__).resolve().parent.parent / "docs" / "images"
+VIEWS = {"desktop": {"width": 1000, "height": 800}, "phone": {"width": 390, "height": 800}}
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("view", list(VIEWS))
+def test_the_readme_shows_the_chat_as_a_reader_sees_it(browser: Browser, sample_app: Gunicorn, view: str, scheme: str) -> None:
+    context = browser.new_context(viewport=VIEWS[view], color_scheme=scheme, device_scale_factor=1)
+    page = context.new_page()
+    problems = watch_problems(page)
+    chat = ChatController(page)
+    chat.open(f"{sample_app.url}/chat/")
+    chat.send("Explain WSGI in a table")
+    reply = chat.latest_assistant()
+    expect(reply).to_have_attribute("data-status", "done", timeout=20_000)
+    expect(reply.locator("table")).to_be_visible()
+    chat.expect_idle()
+    chat.input.blur()  # no caret blinking into the picture
+    chat.user_messages.last.evaluate("message => message.scrollIntoView({block: 'start'})")  # the question, then the answer
+    # Nothing sticks out sideways: a phone reader never scrolls the page left and right.
+    assert page.evaluate("document.scrollingElement.scrollWidth <= window.innerWidth")
+    IMAGES.mkdir(exist_ok=True)
+    page.screenshot(path=IMAGES / f"chat-{view}-{scheme}.png", animations="disabled", caret="hide")
+    assert (IMAGES / f"chat-{view}-{scheme}.png").stat().st_size > 10_000
+    assert problems == []
+    context.close()
