@@ -1,14 +1,16 @@
 """Example cards in the empty chat, in Chromium: they start the conversation, the
-example_select listener hears of them, and they go once the conversation starts."""
+example_select listener hears of them, and they go once the conversation starts; one that sets
+the additional inputs says so on its card and in the accordion."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from harness import ChatController, Gunicorn, wait_for_events
-from playwright.sync_api import Page, expect
+from harness import ChatController, Gunicorn, axe_violations, wait_for_events
+from playwright.sync_api import Browser, Page, expect
 
 
 @pytest.fixture(scope="module")
@@ -74,3 +76,77 @@ def test_a_cached_example_s_reply_comes_from_the_cache_for_the_next_reader(brows
         assert list((tmp_path / "store").glob("cached-examples/*/0.json"))
     finally:
         server.stop()
+
+
+MARKED = re.compile(r"\bset-by-example\b")
+
+
+def test_an_example_that_sets_inputs_says_so_on_its_card_then_opens_the_accordion_on_them(
+        page: Page, sample_app: Gunicorn) -> None:
+    chat = ChatController(page)
+    chat.open(f"{sample_app.url}/demos/system_prompt/")
+    cards = chat.element.locator("[part~=example]")
+    # Each card names the values it sets that are not the inputs' defaults; a plain example, none.
+    expect(cards.nth(0).locator(".example-values")).to_have_text("System Prompt: You are a pirate. · Tokens: 100")
+    expect(cards.nth(1).locator(".example-values")).to_have_text("Tokens: 60")  # its prompt is the default
+    expect(cards.nth(2).locator(".example-values")).to_have_count(0)
+    expect(cards.nth(0)).to_have_accessible_name("Ahoy! System Prompt: You are a pirate. · Tokens: 100")
+    panel = chat.element.locator("[part~=additional-inputs]")
+    fields = panel.locator("[part~=additional-input]")
+    prompt, tokens = panel.get_by_label("System Prompt"), panel.locator("input[type=range]")
+    expect(panel).not_to_have_attribute("open", "")  # the demo's accordion starts closed
+
+    cards.nth(0).click()
+    # The accordion opens on what the example changed, each field marked (a dot after its label).
+    expect(panel).to_have_attribute("open", "")
+    expect(prompt).to_have_value("You are a pirate.")
+    expect(tokens).to_have_value("100")
+    expect(fields.nth(0)).to_have_class(MARKED)
+    expect(fields.nth(1)).to_have_class(MARKED)
+    dot = fields.nth(0).locator(".input-label").evaluate("label => getComputedStyle(label, '::after').content")
+    assert dot == '""'  # the mark's stylesheet came with the inputs
+    expect(chat.latest_assistant().locator("[part~=content]")).to_have_text("System prompt: You are a pirate. Message: Ahoy!.")
+    chat.expect_idle()
+    # The reader's own edit makes the value theirs: its mark goes, the other stays.
+    prompt.fill("You are a poet.")
+    expect(fields.nth(0)).not_to_have_class(MARKED)
+    expect(fields.nth(1)).to_have_class(MARKED)
+
+    chat.element.locator("[part~=clear-button]").click()
+    panel.locator("summary").click()  # the reader folds it away
+    expect(panel).not_to_have_attribute("open", "")
+    cards.nth(1).click()
+    # Its default prompt replaces the reader's poet: that changed too, so it is marked.
+    expect(panel).to_have_attribute("open", "")
+    expect(prompt).to_have_value("You are helpful AI.")
+    expect(tokens).to_have_value("60")
+    expect(fields.nth(0)).to_have_class(MARKED)
+    expect(fields.nth(1)).to_have_class(MARKED)
+    expect(chat.latest_assistant().locator("[part~=content]")).to_have_text("System prompt: You are helpful AI. Message: What is Flask?.")
+    chat.expect_idle()
+
+    chat.element.locator("[part~=clear-button]").click()
+    panel.locator("summary").click()
+    cards.nth(1).click()  # the same values again: nothing changes, nothing opens or is marked
+    expect(chat.user_messages).to_have_text(["What is Flask?"])
+    expect(fields.nth(0)).not_to_have_class(MARKED)
+    expect(fields.nth(1)).not_to_have_class(MARKED)
+    expect(panel).not_to_have_attribute("open", "")
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_the_cards_values_and_the_marked_fields_pass_axe(browser: Browser, sample_app: Gunicorn, scheme: str) -> None:
+    # The page's strict CSP would refuse axe's inline script: the checker comes in bypassing it.
+    context = browser.new_context(color_scheme=scheme, bypass_csp=True, viewport={"width": 390, "height": 800})
+    try:
+        page = context.new_page()
+        chat = ChatController(page)
+        chat.open(f"{sample_app.url}/demos/system_prompt/")
+        expect(chat.element.locator(".example-values").first).to_be_visible()
+        assert axe_violations(page) == []  # the muted line of values, on the card's surface
+        chat.element.locator("[part~=example]").first.click()
+        expect(chat.element.locator("[part~=additional-input]").first).to_have_class(MARKED)
+        chat.expect_idle()
+        assert axe_violations(page) == []  # the open accordion with its marked fields
+    finally:
+        context.close()

@@ -12,7 +12,10 @@ made up. Errors have OpenAI's shape: ``{"error": {"message", "type", "param", "c
 from __future__ import annotations
 
 import base64
+import dataclasses
+import functools
 import hmac
+import inspect
 import json
 import secrets
 import time
@@ -29,9 +32,13 @@ from .reply import Reply
 from .validation import refusal
 
 # What OpenAI's endpoint takes besides model and messages: accepted, and ignored (fn decides).
+# Agent frameworks send tools with every call; fn answers in text, which they take as the
+# model's final answer. A fn with a ``tools`` keyword gets the list (see _takes_tools).
 IGNORED = frozenset("""temperature top_p n stop max_tokens max_completion_tokens presence_penalty frequency_penalty
-    logit_bias user seed stream_options response_format parallel_tool_calls metadata store service_tier
-    reasoning_effort modalities prediction logprobs top_logprobs""".split())
+    logit_bias user seed stream_options response_format metadata store service_tier reasoning_effort modalities
+    prediction logprobs top_logprobs audio verbosity web_search_options safety_identifier moderation
+    prompt_cache_key prompt_cache_options prompt_cache_retention
+    tools tool_choice parallel_tool_calls functions function_call""".split())
 
 
 class OpenAIError(Exception):
@@ -53,6 +60,7 @@ def register_openai(bp: Blueprint, bot: Any) -> None:
         return
     model = opts.openai_model or bp.name
     normalize = reply_normalizer(bot)
+    takes_tools = _takes_tools(bot.fn, len(opts.additional_inputs))
 
     def check_key() -> None:
         keys = opts.openai_api_key
@@ -87,7 +95,10 @@ def register_openai(bp: Blueprint, bot: Any) -> None:
         except OpenAIError as error:
             return error.response()
         completion = f"chatcmpl-{secrets.token_hex(12)}"
-        reply, frames, transcript = start_turn(bot, message, history, inputs, completion, gate=FnGate(), normalize=normalize)
+        turn_bot = bot
+        if takes_tools and body.get("tools") is not None:  # without them fn's default stands, as on the page
+            turn_bot = dataclasses.replace(bot, fn=functools.partial(bot.fn, tools=body["tools"]))
+        reply, frames, transcript = start_turn(turn_bot, message, history, inputs, completion, gate=FnGate(), normalize=normalize)
         head = {"id": completion, "created": int(time.time()), "model": model}
         files = url_for(".page", _external=True) + "files/"
         if body.get("stream"):
@@ -114,11 +125,29 @@ def _body(limit: int) -> dict[str, Any]:
     for key in body:
         if key not in ("model", "messages", "stream") and key not in IGNORED:
             raise OpenAIError(400, f"Unrecognized request argument supplied: {key}", param=key)
+    tools = body.get("tools")  # null: none, as OpenAI takes it
+    if tools is not None and (not isinstance(tools, list) or not all(isinstance(tool, dict) for tool in tools)):
+        raise OpenAIError(400, "tools must be an array of tool objects.", param="tools")
     if body.get("n", 1) != 1:
         raise OpenAIError(400, "Only n=1 is supported.", param="n")
     if not isinstance(body.get("stream", False), bool):
         raise OpenAIError(400, "stream must be true or false.", param="stream")
     return body
+
+
+def _takes_tools(fn: Any, inputs: int) -> bool:
+    """Whether fn takes the request's ``tools``: a parameter of that name passed by keyword,
+    after message, history and the additional inputs' places (``def fn(message, history, *,
+    tools=None)``). A positional place of that name is an additional input's."""
+    try:
+        parameters = list(inspect.signature(fn).parameters.values())
+    except (TypeError, ValueError):
+        return False
+    for index, parameter in enumerate(parameters):
+        if parameter.name == "tools":
+            return parameter.kind is parameter.KEYWORD_ONLY or (
+                parameter.kind is parameter.POSITIONAL_OR_KEYWORD and index >= 2 + inputs)
+    return False
 
 
 def _messages(body: dict[str, Any], model: str, max_chars: int, *, images: bool) -> tuple[str, list[tuple[str, bytes]], list[dict[str, Any]]]:

@@ -9,7 +9,6 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 from .chatbot import merge_chatbot
 from .display_options import check as _check
@@ -22,6 +21,7 @@ from .api_request import check_api_options
 from .openai_options import check_openai_options
 from .history_store import check_history_options, history_store
 from .locales import check_lang, parse_strings
+from .origin import check_allowed_origins
 from .outputs import parse_additional_outputs
 from .textbox import merge_textbox
 from .uploads import (
@@ -334,12 +334,7 @@ class ChatOptions:
                     f"image_hosts entries are host names like 'images.example.com' (or '*' for any https host), "
                     f"without a scheme, port, path or wildcard, not {host!r}"
                 )
-        for origin in self.allowed_origins:
-            parts = urlsplit(origin)
-            if origin != "*" and (parts.scheme not in ("http", "https") or not parts.netloc or parts.path not in ("", "/")):
-                raise OptionsError(
-                    f"allowed_origins entries look like 'https://example.com' or 'http://localhost:5000' (or '*'), not {origin!r}"
-                )
+        check_allowed_origins(self.allowed_origins)  # origin.py: the matcher's own rules
         _check("content_security_policy", self.content_security_policy, (str, type(None)), "a string or None")
         check_queue_options(self.concurrency_limit, self.concurrency_id)
         check_lang(self.lang)

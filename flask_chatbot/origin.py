@@ -13,6 +13,8 @@ from urllib.parse import urlsplit
 
 from werkzeug.sansio.utils import host_is_trusted
 
+from .errors import OptionsError
+
 
 def origin_allowed(
     origin: str | None,
@@ -41,7 +43,8 @@ def origin_refusal(
     """``None`` if the handshake may proceed, else why not and what to configure (docs/security.md).
 
     Allowed: no Origin (browsers always send it on a WebSocket handshake, so no ambient
-    credentials are at stake), an origin listed in ``allowed`` (or ``"*"``), or the request's
+    credentials are at stake), an origin listed in ``allowed`` (or ``"*"``, or matched by a
+    ``"https://*.example.com"`` entry: see :func:`listed`), or the request's
     own origin: same scheme (``scheme``, the request's), host and port (``host``, the Host
     header; default ports folded). The Host header is the client's word, so a page of a
     hostile domain resolving to this server (DNS rebinding) is its own "same" origin; hence
@@ -55,7 +58,7 @@ def origin_refusal(
     seen = _origin_key(origin)
     if seen is None:
         return "not an http(s) origin (a sandboxed iframe or a file: page?)"
-    if seen in {_origin_key(a) for a in allowed}:
+    if listed(seen, allowed):
         return None
     own = _origin_key(f"{scheme}://{host}")
     if own is None:
@@ -81,6 +84,64 @@ def origin_refusal(
         f"attacks a development server; if {hostname} is this app's name, set the app's TRUSTED_HOSTS "
         f"(e.g. app.config['TRUSTED_HOSTS'] = [{hostname!r}])"
     )
+
+
+def listed(seen: tuple[str, str], allowed: Collection[str]) -> bool:
+    """Whether the origin ``seen`` (as :func:`_origin_key` gives it) is one of ``allowed``: the
+    same scheme, host and port, or an entry ``scheme://*.domain[:port]`` whose domain ends the
+    host after at least one label of its own. ``https://*.example.com`` takes
+    ``https://a.example.com`` and ``https://a.b.example.com``, neither ``https://example.com``
+    (list it too) nor ``https://evilexample.com``, nor another scheme or port."""
+    for entry in allowed:
+        key = _origin_key(entry)
+        if key is None:
+            continue
+        if key == seen:
+            return True
+        scheme, host = key
+        if not host.startswith("*.") or scheme != seen[0] or _wildcard_fault(host.rpartition(":")[0]):
+            continue  # CHATBOT_ALLOWED_ORIGINS is not checked: a "*.com" there matches nothing either
+        # host is "*.example.com:443": what follows the "*" must end the origin, port included.
+        if seen[1].endswith(host[1:]) and len(seen[1]) > len(host) - 1:
+            return True
+    return False
+
+
+def check_allowed_origins(entries: Collection[str]) -> None:
+    """chat_bp()'s ``allowed_origins``: each an origin, ``"*"``, or ``scheme://*.domain[:port]``
+    for every subdomain of a domain. OptionsError says what an entry looks like: an entry that
+    no browser's Origin can equal would be accepted and match nothing."""
+    shape = "allowed_origins entries look like 'https://example.com' or 'http://localhost:5000' (or '*'"
+    for origin in entries:
+        if origin == "*":
+            continue
+        parts = urlsplit(origin)
+        # _origin_key: an http(s) scheme, a host, a port that is a number (not "https://example.com:*").
+        if _origin_key(origin) is None or parts.path not in ("", "/") or parts.query or parts.fragment or "@" in parts.netloc:
+            raise OptionsError(f"{shape}, or 'https://*.example.com' for its subdomains), not {origin!r}")
+        fault = _wildcard_fault(parts.hostname or "") if "*" in (parts.hostname or "") else None
+        if fault == "shape":
+            raise OptionsError(
+                f"a wildcard in allowed_origins stands for subdomains, as a leading '*.': 'https://*.example.com' "
+                f"(scheme and port stay exact), not {origin!r}"
+            )
+        if fault == "broad":
+            raise OptionsError(
+                f"{origin!r} in allowed_origins: a wildcard needs a domain of yours after '*.', like "
+                "'https://*.example.com'; not a top-level domain (every site under it) nor an IP address"
+            )
+
+
+def _wildcard_fault(hostname: str) -> str | None:
+    """What is wrong with ``hostname`` as a subdomain wildcard ("*.example.com"): "shape" (the
+    "*" elsewhere than a leading "*."), "broad" ("*.com" is every site there; "*.0.0.1" would
+    match IP addresses, which have no subdomains), or None: nothing."""
+    domain = hostname[2:]
+    if not hostname.startswith("*.") or "*" in domain or not domain.strip("."):
+        return "shape"
+    if domain.rpartition(".")[2].isdigit() or ("." not in domain.strip(".") and not _is_loopback_name(domain)):
+        return "broad"
+    return None
 
 
 def app_trusted_hosts(config: Mapping[str, Any]) -> list[str]:
@@ -150,4 +211,4 @@ def _origin_key(origin: str) -> tuple[str, str] | None:
     return parts.scheme, f"{hostname}:{port or (443 if parts.scheme == 'https' else 80)}"
 
 
-__all__ = ["app_trusted_hosts", "local_address", "origin_allowed", "origin_refusal"]
+__all__ = ["app_trusted_hosts", "check_allowed_origins", "listed", "local_address", "origin_allowed", "origin_refusal"]

@@ -111,3 +111,65 @@ def test_an_upload_from_an_allowed_origin_gets_its_cors_answer_and_others_none(s
     assert status == 201 and headers["access-control-allow-origin"] == BLOG
     status, headers, _ = get(port, "/chat/upload?name=a.png", origin="https://evil.example", method="OPTIONS", headers=preflight)
     assert status == 403 and "access-control-allow-origin" not in headers
+
+
+WILDCARD = "https://*.example.com"
+# Origins a browser may send, and whether "https://*.example.com" lets each in.
+SUBDOMAIN_ORIGINS = [
+    ("https://a.example.com", True),
+    ("https://a.b.example.com", True),
+    ("https://A.Example.com:443", True),  # the default port, any case: the same origin
+    ("https://example.com", False),  # the domain itself is not one of its subdomains
+    ("https://evilexample.com", False),
+    ("https://a.example.com.evil.test", False),
+    ("http://a.example.com", False),  # the scheme stays exact
+    ("https://a.example.com:8443", False),  # and the port
+]
+
+
+def every_route_s_answer(port: int, origin: str) -> dict[str, Any]:
+    """What each request acting for the reader gets from a page of ``origin``: config.json's
+    origin_allowed, the socket's handshake, the upload's preflight, the HTTP API, the OpenAI
+    endpoint and renaming a saved chat (403 is the Origin check's answer)."""
+    seen: dict[str, Any] = {"config": json.loads(get(port, "/chat/config.json", origin=origin)[2])["origin_allowed"]}
+    try:
+        websocket.create_connection(f"ws://127.0.0.1:{port}/chat/socket", origin=origin, timeout=10).close()
+        seen["socket"] = 101
+    except websocket.WebSocketBadStatusException as refused:
+        seen["socket"] = refused.status_code
+    preflight = {"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "x-chatbot-upload-key"}
+    status, headers, _ = get(port, "/chat/upload?name=a.png", origin=origin, method="OPTIONS", headers=preflight)
+    seen["upload"] = (status, headers.get("access-control-allow-origin"))
+    as_json = {"Content-Type": "application/json"}
+    seen["api"] = get(port, "/chat/api/chat", origin=origin, method="POST", headers=as_json,
+                      body=json.dumps({"message": "hi", "history": []}).encode())[0]
+    seen["openai"] = get(port, "/chat/v1/chat/completions", origin=origin, method="POST", headers=as_json,
+                         body=json.dumps({"model": "chat", "messages": [{"role": "user", "content": "hi"}]}).encode())[0]
+    seen["history"] = get(port, "/chat/history/" + "c" * 16, origin=origin, method="PATCH", headers=as_json,
+                          body=b'{"title": "renamed"}')[0]
+    return seen
+
+
+@pytest.mark.parametrize(("origin", "allowed"), SUBDOMAIN_ORIGINS)
+def test_a_subdomain_wildcard_lets_in_the_subdomains_on_every_route_and_nothing_else(server, tmp_path, origin, allowed) -> None:
+    port = server(allowed_origins=[WILDCARD], openai_compatible=True, save_history=True,
+                  history_store=tmp_path / "history.sqlite3", history_user=lambda: None).port
+    seen = every_route_s_answer(port, origin)
+    if allowed:
+        # Past the Origin check each route answers for itself: nobody is signed in to rename a chat (401).
+        assert seen == {"config": True, "socket": 101, "upload": (200, origin), "api": 200, "openai": 200, "history": 401}
+    else:
+        assert seen == {"config": False, "socket": 403, "upload": (403, None), "api": 403, "openai": 403, "history": 403}
+
+
+@pytest.mark.parametrize("config_origins", [WILDCARD, ["https://blog.example.org", WILDCARD + "/"]])
+def test_the_app_s_config_takes_the_wildcard_too(server, config_origins) -> None:
+    port = server(config_origins).port
+    assert every_route_s_answer(port, "https://docs.example.com")["socket"] == 101
+    assert every_route_s_answer(port, "https://example.com")["socket"] == 403
+
+
+def test_a_wildcard_over_a_top_level_domain_in_the_app_s_config_lets_nobody_in(server) -> None:
+    # chat_bp() refuses it (tests/test_options.py); the config is not checked, so the match refuses it.
+    port = server("https://*.com").port
+    assert every_route_s_answer(port, "https://anyone.com")["socket"] == 403

@@ -5,6 +5,7 @@ OpenAI's shape, the bearer-token check, a client leaving mid-stream."""
 from __future__ import annotations
 
 import http.client
+import inspect
 import json
 import threading
 from collections.abc import Iterator
@@ -15,8 +16,10 @@ import pytest
 from flask import Flask
 from live import LiveServer
 
-from flask_chatbot import ChatMessage, Error, OptionsError, chat_bp
+from flask_chatbot import ChatMessage, Error, OptionsError, Textbox, chat_bp
 
+WEATHER = {"type": "function", "function": {"name": "get_weather", "description": "The weather in a city.",
+                                           "parameters": {"type": "object", "properties": {"city": {"type": "string"}}}}}
 PACE = threading.Event()  # never set: fn waits on it as a model takes time per token
 CLOSED = threading.Event()
 KEY = "sk-test-123"
@@ -43,6 +46,16 @@ def assistant(message: str, history: list[dict[str, Any]]) -> Iterator[Any]:
         yield [thought, text.strip()]
 
 
+def tool_aware(message: str, history: list[dict[str, Any]], *, tools: list[dict[str, Any]] | None = None) -> str:
+    """A fn that declares it takes the request's tools."""
+    return "no tools" if tools is None else "tools: " + ", ".join(t["function"]["name"] for t in tools)
+
+
+def tools_input(message: str, history: list[dict[str, Any]], tools: str) -> str:
+    """An additional input that happens to be called tools: its place is the input's."""
+    return f"input: {tools}"
+
+
 @pytest.fixture(scope="module")
 def server() -> Iterator[LiveServer]:
     app = Flask(__name__)
@@ -50,14 +63,18 @@ def server() -> Iterator[LiveServer]:
                                    stream_interval=0), url_prefix="/bot")
     app.register_blueprint(chat_bp(assistant, name="open", openai_compatible=True), url_prefix="/open")
     app.register_blueprint(chat_bp(assistant, name="closed"), url_prefix="/closed")
+    app.register_blueprint(chat_bp(tool_aware, name="tooled", openai_compatible=True), url_prefix="/tooled")
+    app.register_blueprint(chat_bp(tools_input, name="input", openai_compatible=True,
+                                   additional_inputs=[Textbox("the input's value", label="Tools")]), url_prefix="/input")
     server = LiveServer(app)
     yield server
     server.stop()
 
 
 @pytest.fixture
-def client(server: LiveServer) -> openai.OpenAI:
-    return openai.OpenAI(base_url=f"{server.url}/bot/v1", api_key=KEY, max_retries=0)
+def client(server: LiveServer) -> Iterator[openai.OpenAI]:
+    with openai.OpenAI(base_url=f"{server.url}/bot/v1", api_key=KEY, max_retries=0) as client:  # its sockets closed
+        yield client
 
 
 def test_the_models_list_names_the_bot(client: openai.OpenAI) -> None:
@@ -104,6 +121,7 @@ def test_a_streamed_completion_comes_in_pieces_and_ends(client: openai.OpenAI) -
          openai.BadRequestError, 400, "only text"),
         ({"n": 2}, openai.BadRequestError, 400, "n=1"),
         ({"extra_body": {"tempreature": 1}}, openai.BadRequestError, 400, "tempreature"),
+        ({"extra_body": {"tools": "get_weather"}}, openai.BadRequestError, 400, "tools must be an array"),
         ({"messages": [{"role": "user", "content": "fail"}]}, openai.InternalServerError, 500, "Out of tokens."),
     ],
 )
@@ -116,6 +134,50 @@ def test_bad_requests_get_openai_s_errors(client: openai.OpenAI, kwargs: dict[st
     body = raised.value.body
     assert set(body) >= {"message", "type", "param", "code"}
     assert client.chat.completions.create(model="notes-bot", messages=[{"role": "user", "content": "still"}]).choices
+
+
+def test_an_agent_s_tools_are_accepted_and_the_answer_is_fn_s_text(client: openai.OpenAI) -> None:
+    # Agent frameworks send their tools with every call; OpenAI takes them, and so does this server.
+    asked = {"model": "notes-bot", "messages": [{"role": "user", "content": "Weather in Oslo?"}],
+             "tools": [WEATHER], "tool_choice": "auto", "parallel_tool_calls": False}
+    completion = client.chat.completions.create(**asked)
+    message = completion.choices[0].message
+    assert message.content == "Weather in Oslo?, after 0 ()" and message.tool_calls is None
+    assert completion.choices[0].finish_reason == "stop"
+    streamed = client.chat.completions.create(**asked, stream=True)
+    assert "".join(chunk.choices[0].delta.content or "" for chunk in streamed) == "Weather in Oslo?, after 0 ()"
+    legacy = client.chat.completions.create(model="notes-bot", messages=asked["messages"],
+                                            functions=[WEATHER["function"]], function_call="auto")
+    assert legacy.choices[0].message.content == "Weather in Oslo?, after 0 ()"
+
+
+def test_every_parameter_of_openai_s_endpoint_is_accepted(client: openai.OpenAI) -> None:
+    # The official package's create() names what OpenAI's endpoint takes: none may be refused.
+    from openai.resources.chat.completions import Completions
+
+    taken = set(inspect.signature(Completions.create).parameters) - {"self", "model", "messages", "stream", "n"}
+    body = {name: None for name in taken if not name.startswith("extra_") and name != "timeout"}
+    assert {"tools", "tool_choice", "parallel_tool_calls", "temperature"} <= set(body)
+    completion = client.chat.completions.create(model="notes-bot", messages=[{"role": "user", "content": "all"}],
+                                                extra_body=body)
+    assert completion.choices[0].message.content == "all, after 0 ()"
+
+
+def test_a_fn_with_a_tools_keyword_gets_the_request_s_tools(server: LiveServer) -> None:
+    ask = {"model": "tooled", "messages": [{"role": "user", "content": "hi"}]}
+    with openai.OpenAI(base_url=f"{server.url}/tooled/v1", api_key="x", max_retries=0) as tooled:
+        assert tooled.chat.completions.create(**ask, tools=[WEATHER]).choices[0].message.content == "tools: get_weather"
+        assert tooled.chat.completions.create(**ask).choices[0].message.content == "no tools"  # fn's default
+    # The page and the HTTP API have no tools: fn's default there too.
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    connection.request("POST", "/tooled/api/chat", body=json.dumps({"message": "hi", "history": []}),
+                       headers={"Content-Type": "application/json"})
+    assert json.loads(connection.getresponse().read())["response"] == "no tools"
+    connection.close()
+    # A positional place called tools is an additional input's: the request's tools do not take it.
+    with openai.OpenAI(base_url=f"{server.url}/input/v1", api_key="x", max_retries=0) as inputs:
+        answer = inputs.chat.completions.create(model="input", messages=ask["messages"], tools=[WEATHER])
+    assert answer.choices[0].message.content == "input: the input's value"
 
 
 def test_the_bearer_key_is_checked_and_the_endpoint_is_off_by_default(server: LiveServer) -> None:

@@ -98,12 +98,48 @@ def test_a_wrong_type_names_the_option_and_what_it_accepts(name: str, value: Any
 
 @pytest.mark.parametrize(
     "origin",
-    ["example.com", "https://", "ftp://example.com", "https://example.com/chat", "//example.com", "null", ""],
+    ["example.com", "https://", "ftp://example.com", "https://example.com/chat", "//example.com", "null", "",
+     "https://example.com:*", "https://example.com?x", "https://me@example.com"],
 )
 def test_bad_allowed_origins_entries_are_refused(origin: str) -> None:
     message = options_error(allowed_origins=[origin])
     assert repr(origin) in message
     assert "'https://example.com'" in message  # shows what an entry looks like
+
+
+@pytest.mark.parametrize(
+    ("origin", "problem"),
+    [
+        # A wildcard anywhere but a leading "*." would be taken and match nothing.
+        ("https://*example.com", "leading '*.'"),
+        ("https://a.*.example.com", "leading '*.'"),
+        ("https://*.*.example.com", "leading '*.'"),
+        ("https://*", "leading '*.'"),
+        ("*.example.com", "'https://*.example.com'"),  # no scheme: which one would it be?
+        ("https://*.com", "not a top-level domain"),  # every site there
+        ("https://*.0.0.1", "nor an IP address"),
+    ],
+)
+def test_a_wildcard_other_than_a_leading_subdomain_one_is_refused(origin: str, problem: str) -> None:
+    message = options_error(allowed_origins=[origin])
+    assert repr(origin) in message and problem in message
+    assert "'https://*.example.com'" in message  # shows the wildcard that works
+
+
+@pytest.mark.parametrize(
+    ("entry", "subdomain", "others"),
+    [
+        ("https://*.example.com", "https://a.b.example.com",
+         ["https://example.com", "https://evilexample.com", "http://a.example.com", "https://a.example.com:8443"]),
+        ("https://*.Example.com:443", "https://a.example.com", ["https://example.com", "https://a.example.net"]),
+        ("http://*.localhost:5000", "http://app.localhost:5000", ["http://app.localhost:5001", "http://localhost:5000"]),
+    ],
+)
+def test_a_subdomain_wildcard_is_accepted_and_matches_subdomains_only(entry: str, subdomain: str, others: list[str]) -> None:
+    ChatOptions.from_kwargs({"allowed_origins": [entry]})
+    assert origin_allowed(subdomain, "api.test", (entry,), scheme="https")
+    for origin in others:
+        assert not origin_allowed(origin, "api.test", (entry,), scheme="https"), origin
 
 
 # Each of these in a reply could run script, load another document or stylesheet, submit

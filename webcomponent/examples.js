@@ -35,6 +35,7 @@ function card(example, index) {
   button.setAttribute('part', 'example')
   button.dataset.index = String(index)
   button.dataset.text = example.text
+  // inputs-panel.js, which knows the inputs' labels and defaults, adds the line of what it sets.
   if (Array.isArray(example.inputs)) button.dataset.inputs = JSON.stringify(example.inputs)
   // A multimodal example's files: its first image stands in for an icon, and their names show.
   const files = Array.isArray(example.files) ? example.files.filter(f => typeof f?.name === 'string') : []

@@ -2,6 +2,12 @@
 // values go with each message, for fn to get after the history (gr.ChatInterface's
 // additional_inputs). Built with DOM calls; each control reads back the value the server
 // expects (numbers as numbers, choices as the choice's value).
+//
+// An example card may set the inputs too (its data-inputs). A change the reader cannot see
+// would surprise the next message, so what an example sets shows twice: on its card, a line of
+// the values that differ from the inputs' defaults (added here, where the inputs' labels and
+// choices are known, so the cold bundle's examples.js stays small); and once clicked, the
+// accordion opens with the fields it changed marked, until the reader edits them.
 
 let nextId = 0 // ids for label/description links, unique in the shadow root
 
@@ -18,7 +24,9 @@ export class InputsPanel {
   #summary
   #body
   #key = null
-  #controls = [] // per input: {read: () => value, write: value => ...}
+  #specs = []
+  #controls = [] // per input: {read: () => value, write: value => ..., field}
+  #ready // the styles of the cards' lines and the marks (example-values.css) have loaded, or failed to
 
   constructor(details) {
     this.#details = details
@@ -28,19 +36,33 @@ export class InputsPanel {
     this.#body = document.createElement('div')
     this.#body.className = 'inputs-body'
     details.append(this.#summary, this.#body)
+    // Linked, not in styles.css: only a chat with additional inputs needs them.
+    const sheet = document.createElement('link')
+    sheet.rel = 'stylesheet'
+    sheet.href = new URL('./example-values.css', import.meta.url).href
+    this.#ready = new Promise(resolve => {
+      sheet.addEventListener('load', resolve, {once: true})
+      sheet.addEventListener('error', resolve, {once: true})
+    })
+    details.getRootNode().append(sheet)
   }
 
   /** Show `specs` (`[{type, label, info, value, ...}]`) in an accordion (`{label, open}`); none hides it. */
   show(specs, accordion) {
     const list = Array.isArray(specs) ? specs.filter(spec => spec && typeof spec.type === 'string') : []
     const key = JSON.stringify([list, accordion?.label])
-    if (key === this.#key) return // the reader's values stay when the same config comes again
-    this.#key = key
-    this.#summary.textContent = typeof accordion?.label === 'string' && accordion.label ? accordion.label : 'Additional Inputs'
-    this.#details.open = accordion?.open === true
-    this.#body.replaceChildren()
-    this.#controls = list.map(spec => this.#add(spec))
-    this.#details.hidden = !list.length
+    if (key !== this.#key) {
+      // The same config again keeps the reader's values.
+      this.#key = key
+      this.#specs = list
+      this.#summary.textContent = typeof accordion?.label === 'string' && accordion.label ? accordion.label : 'Additional Inputs'
+      this.#details.open = accordion?.open === true
+      this.#body.replaceChildren()
+      this.#controls = list.map(spec => this.#add(spec))
+      this.#details.hidden = !list.length
+    }
+    // The cards were just made again (element.js shows them before the inputs).
+    this.#ready.then(() => this.#describeExamples())
   }
 
   /** The values, in order, or null when there are no additional inputs. */
@@ -48,12 +70,38 @@ export class InputsPanel {
     return this.#controls.length ? this.#controls.map(control => control.read()) : null
   }
 
-  /** Show `values` (one per input, in order: an example's) in the controls. */
+  /** Show `values` (one per input, in order: an example's) in the controls; open the accordion on
+   * those it changed, marked until the reader edits them. */
   set(values) {
     if (!Array.isArray(values)) return
+    let changed = false
     this.#controls.forEach((control, index) => {
-      if (index < values.length) control.write(values[index])
+      if (index >= values.length) return
+      const before = JSON.stringify(control.read())
+      control.write(values[index])
+      const mark = JSON.stringify(control.read()) !== before
+      control.field.classList.toggle('set-by-example', mark)
+      changed ||= mark
     })
+    if (changed) this.#details.open = true
+  }
+
+  // Each example card that sets inputs gets a line of the values it sets that are not the
+  // inputs' defaults ("Temperature: 0.2 · Model: GPT"); none when all are.
+  #describeExamples() {
+    for (const card of this.#details.getRootNode().querySelectorAll('.example[data-inputs]')) {
+      card.querySelector('.example-values')?.remove()
+      const values = JSON.parse(card.dataset.inputs) // examples.js wrote it: an array
+      const text = this.#specs
+        .map((spec, index) => (index < values.length && !same(values[index], spec.value) ? `${labelOf(spec)}: ${shown(spec, values[index])}` : ''))
+        .filter(Boolean)
+        .join(' · ')
+      if (!text) continue
+      const line = document.createElement('span')
+      line.className = 'example-values'
+      line.textContent = text
+      card.append(line)
+    }
   }
 
   #add(spec) {
@@ -62,11 +110,33 @@ export class InputsPanel {
     field.setAttribute('part', 'additional-input')
     this.#body.append(field)
     const id = `chat-bot-input-${++nextId}`
-    const label = typeof spec.label === 'string' && spec.label ? spec.label : spec.type
     const info = typeof spec.info === 'string' && spec.info ? spec.info : null
     const build = BUILDERS[spec.type] ?? BUILDERS.textbox
-    return build(field, spec, {id, label, info})
+    // The reader's own edit ends an example's mark: the value is theirs now.
+    const unmark = () => field.classList.remove('set-by-example')
+    field.addEventListener('input', unmark)
+    field.addEventListener('change', unmark)
+    return {...build(field, spec, {id, label: labelOf(spec), info}), field}
   }
+}
+
+function labelOf(spec) {
+  return typeof spec.label === 'string' && spec.label ? spec.label : spec.type
+}
+
+function same(a, b) {
+  return JSON.stringify(a ?? null) === JSON.stringify(b ?? null)
+}
+
+// A value as the reader knows it: a choice by its text, a checkbox as ✓ or ✗, long text cut.
+function shown(spec, value) {
+  if (typeof value === 'boolean') return value ? '✓' : '✗'
+  const choices = choicesOf(spec)
+  const text = chosenOf({value})
+    .map(item => choices.find(pair => pair[1] === item)?.[0] ?? String(item))
+    .join(', ')
+    .replace(/\s+/g, ' ')
+  return text.length > 40 ? `${text.slice(0, 39).trimEnd()}…` : text || '—'
 }
 
 // Each builds its control in `field` and returns how to read and write its value.

@@ -3,7 +3,8 @@ slider) reach fn after the history.
 
 Changed from Gradio: the imports (``chat_bp``, ``Textbox``, ``Slider`` from flask_chatbot),
 and ``chat_bp(...)`` instead of ``gr.ChatInterface(...)``; ``type="messages"`` is dropped (the
-only type here).
+only type here). Added: examples that set the inputs too (a message, then a value per input,
+as gr.ChatInterface takes them), whose cards say what they set.
 """
 
 import time
@@ -27,5 +28,10 @@ def blueprint():
         additional_inputs=[
             Textbox("You are helpful AI.", label="System Prompt"),
             Slider(10, 100),
+        ],
+        examples=[
+            ["Ahoy!", "You are a pirate.", 100],
+            ["What is Flask?", "You are helpful AI.", 60],
+            "Hello",
         ],
     )
