@@ -64,7 +64,10 @@ export function createFeedback(options) {
     summary.className = 'action'
     summary.setAttribute('part', 'flag')
     setText(summary, 'flag')
-    menu.append(summary)
+    // The options in a box of their own, shown as a menu over the conversation (actions.css).
+    const list = document.createElement('div')
+    list.className = 'flag-options'
+    menu.append(summary, list)
     for (const flag of flags) {
       const button = actionButton('feedback flag-option', null) // the developer's word, as it is
       button.setAttribute('aria-label', flag)
@@ -72,7 +75,7 @@ export function createFeedback(options) {
       button.dataset.value = flag
       button.setAttribute('aria-pressed', 'false')
       button.textContent = flag
-      menu.append(button)
+      list.append(button)
     }
     group.append(menu)
   }
@@ -153,6 +156,16 @@ export function connectMessageActions(log, host, signal) {
       } else if (button.classList.contains('version-prev') || button.classList.contains('version-next')) {
         host.version(message, button.classList.contains('version-prev') ? -1 : 1)
       }
+    },
+    {signal},
+  )
+  // An open flag menu closes, as a menu does, once focus leaves it: Tab, a click in the message
+  // box or anywhere in the log (the log takes focus). A click that focuses nothing (Safari's
+  // on a button) has no relatedTarget: the menu stays for the click to land.
+  log.addEventListener(
+    'focusout',
+    ({relatedTarget: to}) => {
+      for (const menu of log.querySelectorAll('.flag-menu[open]')) if (to && !menu.contains(to)) menu.open = false
     },
     {signal},
   )

@@ -1,7 +1,7 @@
 // The element's own parts: the frame, status line, log, placeholder, pending dots, the
-// form with its buttons, and error alerts. Built with DOM calls, never from markup
-// strings, so nothing here needs a CSP exception or a Trusted Types policy. Messages are
-// render.js's job.
+// form with its buttons (the clear button beside the message box), and error alerts. Built
+// with DOM calls, never from markup strings, so nothing here needs a CSP exception or a
+// Trusted Types policy. Messages are render.js's job.
 
 import {icon} from './icons.js'
 import {setLabel, setText, unmark} from './strings.js'
@@ -72,13 +72,25 @@ export function createParts(ready) {
   )
   parts.fileInput = element('input', {type: 'file', hidden: '', tabindex: '-1'})
   parts.attachments = element('div', {class: 'attachments', part: 'attachments', role: 'group', hidden: ''}, [], 'attachments', false)
+  // The clear button sits beside the message box, not in a strip of its own above the log:
+  // alone there it was an empty bar (60 px tall on a phone). config.clear_btn still hides it.
+  parts.clearButton = element(
+    'button',
+    {class: 'action clear', part: 'clear-button', type: 'button'},
+    [icon('trash')],
+    'clear',
+  )
   parts.form = element('form', {class: 'form', part: 'form'}, [
     parts.inputNote,
     parts.attachments,
-    element('div', {class: 'composer'}, [parts.attachButton, parts.textarea, parts.micButton, parts.sendButton, parts.stopButton]),
+    element('div', {class: 'composer-row'}, [
+      parts.clearButton,
+      element('div', {class: 'composer'}, [parts.attachButton, parts.textarea, parts.micButton, parts.sendButton, parts.stopButton]),
+    ]),
     parts.fileInput,
   ])
-  // Above the log, shown when config asks: the chat's label and "copy conversation".
+  // Above the log, shown when config asks: the chat's label and "copy conversation" (and the
+  // saved chats' button, history-panel.js). Empty, it collapses (actions.css).
   parts.label = element('span', {class: 'label', part: 'label'})
   parts.copyAllButton = element(
     'button',
@@ -87,13 +99,7 @@ export function createParts(ready) {
     'copyAll',
   )
   setText(parts.copyAllButton.firstChild, 'copyAll')
-  parts.clearButton = element(
-    'button',
-    {class: 'action clear', part: 'clear-button', type: 'button'},
-    [icon('trash')],
-    'clear',
-  )
-  parts.header = element('div', {class: 'header', part: 'header', hidden: ''}, [parts.label, parts.copyAllButton, parts.clearButton])
+  parts.header = element('div', {class: 'header', part: 'header', hidden: ''}, [parts.label, parts.copyAllButton])
   parts.logWrap = element('div', {class: 'log-wrap'}, [parts.log, parts.placeholder, parts.scrollButton])
   // The additional inputs' accordion (inputs-panel.js), between the log and the message box.
   parts.inputsPanel = element('details', {class: 'inputs-panel', part: 'additional-inputs', hidden: ''})

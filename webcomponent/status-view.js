@@ -1,5 +1,6 @@
 // What turn-notices.js shows: a strip above the message box with the turn's place in the line,
-// the time it has run and fn's progress, and fn's toasts over the top of the conversation.
+// the time it has run and fn's progress, and fn's toasts under it, between the conversation and
+// the message box: they take room from the log rather than cover its latest messages.
 // Loaded on first use by turn-notices.js, with its own stylesheet (status.css): a chat page
 // opens without either. It imports nothing (bundle.py's rule for lazy modules: only modules
 // without state); its texts come from the element's locale (locale.js).
@@ -71,7 +72,7 @@ export class StatusView {
     parts.frame.insertBefore(this.#strip, parts.inputsPanel)
     // data-t-*: the names of its texts, which locale.js keeps in the element's language.
     this.#toasts = element('div', {class: 'toasts', part: 'toasts', role: 'region', 'data-t-label': 'notices', 'aria-label': this.#text('notices')})
-    parts.logWrap.append(this.#toasts)
+    parts.frame.insertBefore(this.#toasts, parts.inputsPanel)
     this.setMode(mode)
   }
 
