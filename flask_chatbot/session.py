@@ -128,11 +128,11 @@ class ChatSession:
                 self.reply.stop()
 
     def shut_down(self) -> None:
-        """The worker is stopping: stop the reply and close with 1012, "service restart"
-        (the element reconnects at once, to another worker); called from another thread."""
+        """The worker is stopping (called from another thread): close with 1012, "service restart",
+        then stop the reply, whose `done` ("stopped") sent first would look like the reader's Stop."""
+        self.ws.close(shutdown.CLOSE_RESTART, "server restart")
         if self.reply is not None:
             self.reply.stop()
-        self.ws.close(shutdown.CLOSE_RESTART, "server restart")
 
     def _receive_hello(self, timeout: float) -> bool:
         """A socket that has not said hello within ``timeout`` seconds is closed (4001):

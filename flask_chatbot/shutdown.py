@@ -1,7 +1,9 @@
-"""A worker asked to stop (gunicorn's SIGTERM: a deploy, a restart, a scale-down) closes its
-chats at once, so it stops within a moment instead of waiting out ``graceful_timeout`` (30 s by
-default, then killed, with gunicorn's misleading "Perhaps out of memory?"), and the elements
-reconnect to another worker right away (close code 1012, "service restart").
+"""A worker asked to stop (gunicorn's SIGTERM: a deploy, a restart, ``kill -HUP`` of the master,
+a scale-down) closes its chats at once, so it stops within a moment instead of waiting out
+``graceful_timeout`` (30 s by default, then killed, with gunicorn's misleading "Perhaps out of
+memory?"), and the elements reconnect to another worker right away (close code 1012, "service
+restart"). The code also tells the element why a reply was cut off: it says "The server
+restarted." rather than that the connection was lost (docs/protocol.md, "Close codes").
 
 gunicorn installs its signal handlers in each worker before it loads the app, so the handler
 is wrapped when a blueprint is registered (the worker's main thread, after them) and again,
@@ -23,7 +25,8 @@ from .concurrency import gevent_active
 
 log = logging.getLogger("flask_chatbot")
 
-#: The close code that tells the element to reconnect at once (RFC 6455: "Service Restart").
+#: The close code that tells the element to reconnect at once, and that the server restarted
+#: (RFC 6455: "Service Restart"; 1001, "Going Away", would not say that coming back is worth it).
 CLOSE_RESTART = 1012
 
 _open: weakref.WeakSet[Any] = weakref.WeakSet()  # the ChatSessions of this process

@@ -35,7 +35,7 @@ export interface ChatBotEventMap {
   'chat-bot-submit': CustomEvent<{id: string; text: string; inputs?: unknown[]; files?: ChatFile[]}>
   'chat-bot-stop': CustomEvent<{id: string | null}>
   'chat-bot-message': CustomEvent<{message: ChatMessage}>
-  'chat-bot-connection': CustomEvent<{state: ConnectionState; idle: boolean}>
+  'chat-bot-connection': CustomEvent<{state: ConnectionState; idle: boolean; reason?: 'restart' | 'dropped'}>
   'chat-bot-error': CustomEvent<{code: string; message: string; id: string | null}>
   'chat-bot-like': CustomEvent<{id: string; value: string | null; message: ChatMessage}>
   'chat-bot-retry': CustomEvent<Record<string, never>>

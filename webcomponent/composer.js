@@ -23,6 +23,7 @@ export class Composer {
   #prefilled = false
   #sent = {text: '', files: []} // the last message sent, until the server took it
   #sendWhenUploaded = false
+  #sendWhenOnline = false // Enter pressed while the socket was connecting
   #autofocused = false
   #locale
 
@@ -54,10 +55,15 @@ export class Composer {
   connect(signal, {send, stop, activity}) {
     this.#send = send
     this.files.connect(signal)
-    // Enter pressed while files were uploading: the message goes once they are up.
+    // Enter pressed while files were uploading: the message goes once they are up; while the
+    // socket was connecting, once it is online (the element's chat-bot-connection says so
+    // after its hello, before anything else can be sent).
     this.#form.addEventListener('attachments-changed', () => this.#sendWhenUploaded && this.submit(), {signal})
+    const online = event => event.detail?.state === 'online' && this.#sendWhenOnline && this.submit()
+    this.#form.getRootNode().host?.addEventListener('chat-bot-connection', online, {signal})
     this.#input = new MessageInput(this.#textarea, {onSubmit: () => this.submit(), onActivity: activity, signal})
-    this.#textarea.addEventListener('input', () => this.say(''), {signal}) // the reader is on it
+    // The reader is on it: a note about the text goes (not the one saying it will be sent).
+    this.#textarea.addEventListener('input', () => this.#sendWhenOnline || this.say(''), {signal})
     this.#form.addEventListener(
       'submit',
       event => {
@@ -92,7 +98,7 @@ export class Composer {
   submit() {
     const text = this.#input.value
     const {files, uploading, failed} = this.files.status()
-    this.#sendWhenUploaded = false
+    this.#sendWhenUploaded = this.#sendWhenOnline = false
     if (!text.trim() && !files.length && !uploading) return
     const length = characters(text)
     if (length > this.#limit) {
@@ -106,7 +112,7 @@ export class Composer {
     }
     if (uploading) {
       this.#sendWhenUploaded = true
-      this.say(this.#locale.t(uploading === 1 ? 'sendingFile' : 'sendingFiles'))
+      this.say(this.#locale.t(uploading === 1 ? 'sendingFile' : 'sendingFiles'), true)
       return
     }
     if (this.#send(text, files)) {
@@ -114,7 +120,18 @@ export class Composer {
       this.#sent = {text, files: this.files.take()}
       this.#input.clear()
       this.say('')
+    } else if (this.#connecting()) {
+      // Held in the box, as for uploads: it goes once, when the socket is online.
+      this.#sendWhenOnline = true
+      this.say(this.#locale.t('sendingOnline'), true)
     }
+  }
+
+  // True while the element (this form's shadow host) is (re)connecting its socket and no
+  // reply runs: a send goes later.
+  #connecting() {
+    const element = this.#form.getRootNode().host
+    return /^(connecting|offline)$/.test(element?.connectionState) && !element.generating
   }
 
   /**
@@ -129,10 +146,14 @@ export class Composer {
     this.focus()
   }
 
-  /** Show `text` under the box (empty: nothing). */
-  say(text) {
+  /**
+   * Show `text` under the box (empty: nothing); `waiting`: it says the message will go
+   * (`data-waiting`, for a calmer style than a refusal's).
+   */
+  say(text, waiting = false) {
     if (this.#note.textContent !== text) this.#note.textContent = text
     this.#note.hidden = !text
+    this.#note.toggleAttribute('data-waiting', waiting)
   }
 
   focus(options) {

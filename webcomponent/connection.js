@@ -7,12 +7,16 @@
 import {CLOSE_IDLE, CLOSE_RESTART, hello, parseFrame} from './protocol.js'
 
 const FIRST_DELAY = 500
-const MAX_DELAY = 10_000
+// Low, so that a chat is back within a second of its server: a failed try costs the server a
+// refused handshake, and the jitter spreads the tries of clients dropped together.
+const MAX_DELAY = 1_000
 const RESTART_SPREAD = 300 // ms over which a stopping worker's chats come back
+const CLOSE_ABNORMAL = 1006 // RFC 6455: closed without a close frame (the network went)
 
 /**
  * How long to wait before reconnect attempt number `attempt` (0-based): 0.5 s doubling
- * to 10 s, each spread by ±25 % so that clients dropped together do not return together.
+ * to 1 s, each spread by ±25 % (at most 1 s) so that clients dropped together do not
+ * return together.
  */
 export function backoffDelay(attempt, random = Math.random) {
   const base = Math.min(MAX_DELAY, FIRST_DELAY * 2 ** Math.min(attempt, 16))
@@ -33,7 +37,10 @@ export function backoffDelay(attempt, random = Math.random) {
  *
  * A close with code 4000 means the server closed a connection that had been idle: it
  * is not reopened until `wake()` (the element calls it when the user next acts). 1012
- * means its worker is stopping: it reopens at once (to another worker).
+ * means its worker is stopping: it reopens at once (to another worker). `closeCode` says
+ * which close it was. Besides the backoff timer, a dropped connection is tried again at
+ * once when the browser goes online and when the page is shown or focused again (timers
+ * of a page in the background are throttled). The browser going offline drops it at once.
  */
 export class Connection {
   #url
@@ -46,6 +53,7 @@ export class Connection {
   #attempt = 0
   #timer = 0
   #idle = false
+  #closeCode = null
   #destroyed = false
   #generation = 0 // tells a stale asynchronous open apart from the current one
   #listeners = new AbortController()
@@ -55,8 +63,13 @@ export class Connection {
     this.#hello = helloFrame
     this.#onFrame = onFrame
     this.#onState = onState
-    // Back online after the network came back: no need to wait out the backoff.
-    globalThis.addEventListener?.('online', () => this.reconnect(), {signal: this.#listeners.signal})
+    // Back online after the network came back, or the reader is back on the page: no need
+    // to wait out the backoff.
+    const {signal} = this.#listeners
+    globalThis.addEventListener?.('online', () => this.reconnect(), {signal})
+    globalThis.addEventListener?.('offline', () => this.#lost(), {signal})
+    globalThis.addEventListener?.('focus', () => this.reconnect(), {signal})
+    globalThis.document?.addEventListener('visibilitychange', () => document.visibilityState === 'visible' && this.reconnect(), {signal})
     this.#open()
   }
 
@@ -68,6 +81,11 @@ export class Connection {
   /** True while closed for idleness, waiting for `wake()`. */
   get idle() {
     return this.#idle
+  }
+
+  /** The code of the last close (CLOSE_RESTART: the server restarted), null before any. */
+  get closeCode() {
+    return this.#closeCode
   }
 
   /** Send a frame; false when the socket is not open (the frame is dropped). */
@@ -136,6 +154,7 @@ export class Connection {
     socket.addEventListener('close', event => {
       if (this.#socket !== socket) return
       this.#socket = null
+      this.#closeCode = event.code
       if (event.code === CLOSE_IDLE) {
         this.#idle = true
         this.#setState('offline')
@@ -149,6 +168,17 @@ export class Connection {
         this.#retry()
       }
     })
+  }
+
+  // The browser lost the network: its socket would hear of it only when TCP gives up, long
+  // after, and meanwhile a reply would seem to stall. Dropped now, as by the network.
+  #lost() {
+    const socket = this.#socket
+    if (!socket || this.#destroyed) return
+    this.#socket = null // its own close event, whenever it comes, is a stale socket's
+    this.#closeCode = CLOSE_ABNORMAL
+    socket.close()
+    this.#retry()
   }
 
   #retry(delay = backoffDelay(this.#attempt++)) {

@@ -48,6 +48,7 @@ export class Conversation {
   #awaitingEcho = null // id of a submitted user message the server has not echoed yet
   #awaitingRetry = false // a retry was sent and nothing of its reply came yet
   #resyncOnIdle = false
+  #cutOff = null // the alert saying why the last turn was cut off, until the socket says why
   #session = null // the conversation's id, from the server's `welcome`
   #uploadKey = null // a multimodal conversation's, from `welcome`: its uploads are its own
   #keyWaiters = []
@@ -67,6 +68,11 @@ export class Conversation {
       expectEcho: id => this.#startTurn(id),
       changed: () => host.shown(),
       done: () => host.focusInput(),
+    })
+    // The socket says why it was lost right after it interrupted the turn (socket.js).
+    element.addEventListener('chat-bot-connection', event => {
+      if (this.#cutOff && event.detail?.reason === 'restart') this.list.sayCutOff('restarted', this.#cutOff)
+      this.#cutOff = null
     })
   }
 
@@ -139,26 +145,46 @@ export class Conversation {
     this.#host.send(protocol.like(view.id, value))
   }
 
-  /** Generate the last reply again. False when it cannot be now (generating, offline, nothing to retry). */
+  /**
+   * Generate the last reply again, now or once the socket is back (a cut-off turn's Retry).
+   * False when it cannot be (generating, nothing to retry).
+   */
   retry() {
-    if (this.#generating || this.edits.pending || !this.#host.canSend() || !this.list.lastUserView()) return false
-    if (emit(this.#element, 'retry', {}, true).defaultPrevented) return false
-    this.edits.close() // an edit not sent is given up: the conversation moves on
-    this.#generating = true
-    this.#awaitingRetry = true
-    this.#pending.hidden = false
-    this.#host.send(protocol.retry(this.#inputs()))
-    this.#host.shown()
-    return true
+    if (this.#generating || this.edits.pending || !this.list.lastUserView()) return false
+    return this.#host.online(() => {
+      const last = this.list.lastUserView()
+      if (this.#generating || this.edits.pending || !last) return // the conversation moved on meanwhile
+      if (last.status === protocol.FAILED) {
+        // A message the server never took is sent again: its turn starts anew.
+        this.list.removeFrom(last)
+        this.submit(typeof last.content === 'string' ? last.content : '')
+        return
+      }
+      if (emit(this.#element, 'retry', {}, true).defaultPrevented) return
+      this.edits.close() // an edit not sent is given up: the conversation moves on
+      this.list.clearAfter(last)
+      this.#generating = true
+      this.#awaitingRetry = true
+      this.#pending.hidden = false
+      this.#host.send(protocol.retry(this.#inputs()))
+      this.#host.shown()
+    })
   }
 
   /** Take the last exchange back; returns the user's text (for the message box), or null. */
   undo() {
     const last = this.list.lastUserView()
-    if (this.#generating || this.edits.pending || !this.#host.canSend() || !last) return null
+    // A message the server never took goes from the screen only.
+    const local = last?.status === protocol.FAILED
+    if (this.#generating || this.edits.pending || !(local || this.#host.canSend()) || !last) return null
     if (emit(this.#element, 'undo', {id: last.id, text: last.content}, true).defaultPrevented) return null
     this.edits.close()
-    this.#host.send(protocol.undo()) // the server answers with `remove` frames
+    if (local) {
+      this.list.removeFrom(last)
+    } else {
+      this.list.clearAfter(last)
+      this.#host.send(protocol.undo()) // the server answers with `remove` frames
+    }
     return typeof last.content === 'string' ? last.content : ''
   }
 
@@ -240,15 +266,20 @@ export class Conversation {
     }
   }
 
-  // The socket went away mid-turn: nothing will finish this turn any more.
+  // The socket went away mid-turn: nothing will finish this turn any more. The log says so
+  // (the socket's next event may say it better) and offers to retry.
   interrupt() {
+    let cut = this.#generating || this.#awaitingEcho !== null
     for (const view of this.list.values()) {
-      if (view.status === protocol.STREAMING) view.setStatus(protocol.FAILED)
+      if (view.status !== protocol.STREAMING) continue
+      view.setStatus(protocol.FAILED)
+      cut = true
     }
     this.#fail(this.#awaitingEcho)
     this.edits.refused()
     if (this.#generating) this.#endTurn()
     this.#resyncOnIdle = false
+    if (cut) this.#cutOff = this.list.sayCutOff('interrupted')
   }
 
   #inputs() {
@@ -347,6 +378,7 @@ export class Conversation {
     // editor and the conversation as it was.
     if (!REFUSALS.has(code)) {
       // Not an answer to what waits (fn_error is followed by `idle`; a listener's error by nothing).
+      if (code === 'fn_error') this.list.offerTurnButtons() // under the question when no reply came
     } else if (this.edits.refused()) {
       if (this.#generating && this.#awaitingEcho) this.#endTurn()
     } else if (this.#generating && (this.#awaitingEcho || this.#awaitingRetry)) {

@@ -9,11 +9,10 @@ import {emit} from './events.js'
 import {connectExamples, showExamples} from './examples.js'
 import {Lazy} from './lazy.js'
 import {Locale, languageOf, mergeStrings, watchPageLanguage} from './locale.js'
-import {OutputsPane} from './outputs.js'
-import {connectMessageActions, copyTranscript} from './message-actions.js'
+import {connectMessageActions, copyTranscript, decorateCodeBlocks} from './message-actions.js'
 import {createParts} from './parts.js'
 import * as protocol from './protocol.js'
-import {setTrustedTypesPolicy} from './html.js'
+import {parseHTML, setTrustedTypesPolicy} from './html.js'
 import {SavedConversation} from './persist.js'
 import {SavedHistory} from './saved-history.js'
 import {LogScroller} from './scroll.js'
@@ -189,7 +188,7 @@ export class ChatBotElement extends HTMLElement {
   applyFrame(frame) {
     this.#build()
     if (!frame || typeof frame !== 'object') return
-    if (frame.type === protocol.OUTPUT) this.#outputs.apply(frame)
+    if (frame.type === protocol.OUTPUT) this.#outputs.use(pane => pane.apply(frame))
     else if (this.#notices.apply(frame)) return
     else if (this.#conversation.apply(frame)) this.#contentChanged()
   }
@@ -292,7 +291,8 @@ export class ChatBotElement extends HTMLElement {
       locale: this.#locale,
     })
     this.#inputs = new Lazy(() => import('./inputs-panel.js').then(({InputsPanel}) => new InputsPanel(parts.inputsPanel))) // only with some
-    this.#outputs = new OutputsPane(this, parts.outputs, parts.frame)
+    const html = {parseHTML, decorateCodeBlocks} // outputs.js, a bundle of its own, shares these
+    this.#outputs = new Lazy(() => import('./outputs.js').then(({OutputsPane}) => new OutputsPane(this, parts.outputs, parts.frame, html))) // only with some
     this.#notices = new TurnNotices(parts, this.#locale)
     this.#history = new SavedHistory(parts, {
       conversation: this.#conversation,
@@ -305,7 +305,6 @@ export class ChatBotElement extends HTMLElement {
       hello: () => this.#conversation.hello(),
       stateChanged: status => this.#updateControls(status),
       interrupted: () => this.#conversation.interrupt(),
-      sendHeld: () => this.#composer.submit(),
     })
     this.shadowRoot.append(parts.stylesheet, parts.frame)
     this.#applyConfig()
@@ -322,7 +321,7 @@ export class ChatBotElement extends HTMLElement {
     if (config.additional_inputs?.length || this.#inputs.value) {
       this.#inputs.use(panel => panel.show(config.additional_inputs, config.additional_inputs_accordion))
     }
-    this.#outputs.show(config.additional_outputs)
+    if (config.additional_outputs?.length || this.#outputs.value) this.#outputs.use(pane => pane.show(config.additional_outputs))
     this.#notices.mode = config.show_progress
     this.#history.configure(config, this.src, this.#pageId)
     this.#applyLanguage()

@@ -1,11 +1,14 @@
 // The messages on screen: one MessageView each, in the log, in conversation order, with
-// the buttons each offers (feedback, edit, versions, retry and undo under the last reply).
-// conversation.js decides when messages come and go; this module keeps them in place.
+// the buttons each offers (feedback, edit, versions, retry and undo under the last reply,
+// or under the last question when its turn failed without one). conversation.js decides
+// when messages come and go; this module keeps them in place.
 
 import {createTurnButtons, labelAction} from './message-actions.js'
 import {Nesting} from './nesting.js'
+import {createAlert} from './parts.js'
 import * as protocol from './protocol.js'
 import {MessageView, normalizeMessage} from './render.js'
+import {setText} from './strings.js'
 import {readTurn, showTurnControls} from './versions.js'
 
 /**
@@ -153,11 +156,7 @@ export class MessageList {
    * its turn is shown instead).
    */
   removeFrom(view) {
-    for (let node = view.element.nextElementSibling; node; ) {
-      const next = node.nextElementSibling
-      if (node.classList.contains('error')) node.remove()
-      node = next
-    }
+    this.#removeAlertsAfter(view)
     this.removeViews(this.tailFrom(view))
   }
 
@@ -213,6 +212,38 @@ export class MessageList {
     this.#showTurn(view)
   }
 
+  /**
+   * The last turn failed (fn raised, the connection went): retry and undo go under the last
+   * message even when it is the reader's, as there is no reply to put them under.
+   */
+  offerTurnButtons() {
+    if (this.#latest && this.#latest.role !== protocol.SYSTEM) this.#latest.actions.append(...this.#turnButtons)
+  }
+
+  /**
+   * Say at the end of the log why the turn was cut off, and offer retry and undo: `reason`
+   * names a text of strings.js ('interrupted', 'restarted'). Returns the alert (`data-code`
+   * the reason), which `sayCutOff` may say again better once the socket knows why.
+   */
+  sayCutOff(reason, alert = createAlert(reason, '')) {
+    alert.dataset.code = reason
+    setText(alert, reason)
+    if (!alert.isConnected) this.#log.insertBefore(alert, this.#pending)
+    this.offerTurnButtons()
+    return alert
+  }
+
+  /**
+   * Before the turn of the reader's message `view` is generated again: the alerts after it
+   * go (what went wrong last time), and so do the messages after it that the server never
+   * held (a reply cut off before its first word), as no `remove` will come for them.
+   */
+  clearAfter(view) {
+    const held = new Set(this.history().map(message => message.id))
+    this.#removeAlertsAfter(view)
+    this.removeViews(this.tailFrom(view).slice(1).filter(after => !held.has(after.id)))
+  }
+
   /** Label retry and undo as config says (`retry_btn`, `undo_btn`: true for the icon, or a text). */
   labelTurnButtons(retry, undo) {
     const [retryButton, undoButton] = this.#turnButtons
@@ -255,6 +286,14 @@ export class MessageList {
   /** The placeholder shows only while the conversation is empty. */
   changed() {
     this.#placeholder.hidden = this.#views.size > 0
+  }
+
+  #removeAlertsAfter(view) {
+    for (let node = view.element.nextElementSibling; node; ) {
+      const next = node.nextElementSibling
+      if (node.classList.contains('error')) node.remove()
+      node = next
+    }
   }
 
   #offerFeedback(view) {

@@ -1,16 +1,16 @@
 // Additional outputs (config.additional_outputs): values fn returns beside its reply. Every
 // `output` frame becomes a `chat-bot-output` event for the page; with the `show-outputs`
 // attribute (the standalone page sets it) the element also shows them in a pane beside the
-// conversation, a section per output.
+// conversation, a section per output. Loaded on first use (element.js): only chats with
+// additional outputs need it. Being a bundle of its own, it gets the modules that keep state
+// (the Trusted Types policy of html.js, the code blocks' buttons) from its caller.
 
 import {emit} from './events.js'
-import {parseHTML} from './html.js'
-import {decorateCodeBlocks} from './message-actions.js'
 
 /**
  * The outputs pane (parts.outputs) of `element`.
  *
- *     const outputs = new OutputsPane(element, parts.outputs, parts.frame)
+ *     const outputs = new OutputsPane(element, parts.outputs, parts.frame, {parseHTML, decorateCodeBlocks})
  *     outputs.show(config.additional_outputs)   // [{type, label}]
  *     outputs.apply(frame)                      // an `output` frame
  */
@@ -18,13 +18,15 @@ export class OutputsPane {
   #element
   #pane
   #frame
+  #html
   #specs = []
   #bodies = []
 
-  constructor(element, pane, frame) {
+  constructor(element, pane, frame, html) {
     this.#element = element
     this.#pane = pane
     this.#frame = frame
+    this.#html = html
   }
 
   /** The outputs config.json lists; the pane shows only with the element's `show-outputs`. */
@@ -47,8 +49,8 @@ export class OutputsPane {
     emit(this.#element, 'output', {index, label: this.#specs[index]?.label ?? null, html, value: frame.value ?? null})
     const body = this.#bodies[index]
     if (!body) return
-    body.replaceChildren(parseHTML(html))
-    decorateCodeBlocks(body)
+    body.replaceChildren(this.#html.parseHTML(html))
+    this.#html.decorateCodeBlocks(body)
     body.closest('section').toggleAttribute('data-empty', !html)
   }
 

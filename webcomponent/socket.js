@@ -1,22 +1,23 @@
 // The element's server link: config.json, then a Connection (connection.js) to the socket
 // named there, and the part of its state the user sees: a socket the server closed for
-// idleness reopens when the user acts, and a message sent meanwhile goes out once it is back.
+// idleness reopens when the user acts, and what the user does meanwhile waits for it.
 
 import {Connection} from './connection.js'
 import {emit} from './events.js'
+import {CLOSE_RESTART} from './protocol.js'
 import {setText, unmark} from './strings.js'
 
 /**
  * One element's link to a blueprint mounted at `src`, shown in `statusLine` and in the
  * element's `data-connection`. It feeds the element as a page would: config.json's options
  * go to `element.config`, server frames to `element.applyFrame()`; it emits
- * `chat-bot-connection`.
+ * `chat-bot-connection` (`{state, idle}`, and `reason` when it was lost: 'restart' or
+ * 'dropped'), which the conversation reads to say why a turn was cut off.
  *
  *     const socket = new ChatSocket(element, statusLine, {
  *       hello: () => frame,                     // the `hello` sent on every open
  *       stateChanged: status => ...,            // a status(): show it
  *       interrupted: () => ...,                 // dropped or closed: no reply will end
- *       sendHeld: () => ...,                    // back online: send what the user sent
  *     })
  *     socket.open('/chat')
  */
@@ -27,8 +28,7 @@ export class ChatSocket {
   #controller = null // one per socket (src), aborted by close()
   #connection = null
   #waking = false // reconnecting after an idle close because the user acted
-  #sendWhenOnline = false // the user pressed Enter during that reconnect
-  #heldAction = null // another action of the user's (an edit, a version switch) waiting for it
+  #heldAction = null // an action of the user's (a retry, an edit, a version switch) waiting to be online
   #dropped = false
 
   constructor(element, statusLine, host) {
@@ -109,7 +109,7 @@ export class ChatSocket {
     this.#controller?.abort()
     this.#controller = null
     this.#connection = null
-    this.#waking = this.#sendWhenOnline = this.#dropped = false
+    this.#waking = this.#dropped = false
     this.#heldAction = null
     this.#host.interrupted()
   }
@@ -125,21 +125,22 @@ export class ChatSocket {
   }
 
   /**
-   * The user sends while the socket is not online: wake it if idle, and send once it is
-   * back if it is waking. True when the message must wait (false: send it now).
+   * The user sends while the socket is not online: wake it if idle. True when the message
+   * must wait (false: send it now); the message box holds it and sends it once the
+   * element is online (composer.js).
    */
   holdSubmit() {
     const connection = this.#connection
     if (!connection || connection.state === 'online') return false
     if (connection.idle) this.wake()
-    if (this.#waking) this.#sendWhenOnline = true
     return true
   }
 
   /**
    * Run `action` (something the user did that sends a frame) now if it can be sent, or once
-   * a socket closed for idleness is back (it wakes). False when it cannot run: the socket is
-   * lost and reconnecting.
+   * the socket is back: one closed for idleness wakes, a lost one is reconnecting. The last
+   * action held wins: a retry clicked twice runs once. False when it cannot run: this page
+   * may not chat here.
    */
   whenOnline(action) {
     const connection = this.#connection
@@ -147,20 +148,21 @@ export class ChatSocket {
       action()
       return true
     }
+    if (connection.state === 'refused') return false
     if (connection.idle) this.wake()
-    if (!this.#waking) return false
     this.#heldAction = action
     return true
   }
 
   // `connection` is passed in: its first state arrives while it is being constructed.
   #stateChanged(state, connection) {
+    const detail = {state, idle: connection.idle}
     if (state === 'offline') {
       this.#waking = false
       if (!connection.idle) {
         this.#dropped = true
-        this.#sendWhenOnline = false
-        this.#heldAction = null
+        // Why, for the turn it cut off: a worker that stops closes with 1012 (shutdown.py).
+        detail.reason = connection.closeCode === CLOSE_RESTART ? 'restart' : 'dropped'
       }
       this.#host.interrupted()
     } else if (state === 'online') {
@@ -168,15 +170,11 @@ export class ChatSocket {
       this.#dropped = false
     }
     this.#host.stateChanged(this.status(connection))
-    emit(this.#element, 'connection', {state, idle: connection.idle})
+    emit(this.#element, 'connection', detail)
     if (state === 'online' && this.#heldAction) {
       const action = this.#heldAction
       this.#heldAction = null
       action()
-    }
-    if (state === 'online' && this.#sendWhenOnline) {
-      this.#sendWhenOnline = false
-      this.#host.sendHeld()
     }
   }
 }

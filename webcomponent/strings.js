@@ -48,6 +48,9 @@ export const EN = Object.freeze({
   failedUploads: 'Remove the files that were not uploaded, or attach them again.',
   sendingFile: 'Sending once the file is uploaded…',
   sendingFiles: 'Sending once the files are uploaded…',
+  sendingOnline: 'Sending once connected…',
+  interrupted: 'The connection was interrupted.',
+  restarted: 'The server restarted.',
 })
 
 /** Languages written right to left: the element's `dir` follows them. */
