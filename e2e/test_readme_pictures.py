@@ -14,7 +14,8 @@ from harness import ChatController, Gunicorn, watch_problems
 from playwright.sync_api import Browser, expect
 
 IMAGES = Path(__file__).resolve().parent.parent / "docs" / "images"
-VIEWS = {"desktop": {"width": 1000, "height": 800}, "phone": {"width": 390, "height": 800}}
+# Tall enough on a desktop for the question and the whole answer; a phone shows the answer's end.
+VIEWS = {"desktop": {"width": 1000, "height": 1060}, "phone": {"width": 390, "height": 844}}
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
@@ -31,7 +32,6 @@ def test_the_readme_shows_the_chat_as_a_reader_sees_it(browser: Browser, sample_
     expect(reply.locator("table")).to_be_visible()
     chat.expect_idle()
     chat.input.blur()  # no caret blinking into the picture
-    chat.user_messages.last.evaluate("message => message.scrollIntoView({block: 'start'})")  # the question, then the answer
     # Nothing sticks out sideways: a phone reader never scrolls the page left and right.
     assert page.evaluate("document.scrollingElement.scrollWidth <= window.innerWidth")
     IMAGES.mkdir(exist_ok=True)
