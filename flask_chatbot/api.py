@@ -149,6 +149,22 @@ def start_turn(bot: Any, message: Any, history: list[dict[str, Any]], inputs: li
     return reply, frames, Transcript()
 
 
+def read_body(limit: int) -> bytes | None:
+    """The request's body, or None when it is over ``limit`` bytes. Read up to one byte past the
+    limit rather than trusting ``Content-Length``: a chunked body has none, and werkzeug hands
+    it over unbounded (gunicorn and the dev server mark such input as terminated)."""
+    if request.content_length is not None and request.content_length > limit:
+        return None
+    chunks, size = [], 0
+    while size <= limit:
+        chunk = request.stream.read(limit + 1 - size)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return None if size > limit else b"".join(chunks)
+
+
 def reply_normalizer(bot: Any) -> Callable[[Any], list[dict[str, Any]]]:
     """fn's values as messages, as the socket takes them (files stored, reasoning tags)."""
     return functools.partial(
@@ -208,12 +224,13 @@ def register_api(bp: Blueprint, bot: Any, parameters: list[str], store_root: Pat
         return jsonify(openapi(bot, names, url_for(".page", _external=True).rstrip("/")))
 
     def _take(opts: Any, names: list[list[str]]) -> ApiRequest:
-        if request.content_length is not None and request.content_length > opts.max_frame_bytes:
-            raise ApiError(413, "too_large", f"the body is larger than {opts.max_frame_bytes} bytes")
         if not request.is_json:
             raise ApiError(415, "bad_request", "send JSON (Content-Type: application/json)")
+        data = read_body(opts.max_frame_bytes)
+        if data is None:
+            raise ApiError(413, "too_large", f"the body is larger than {opts.max_frame_bytes} bytes")
         try:
-            body = json.loads(request.get_data(cache=False) or b"null")
+            body = json.loads(data or b"null")
         except ValueError as exc:
             raise ApiError(400, "bad_json", f"the body is not valid JSON ({exc})") from None
         call = parse_request(body, components=opts.additional_inputs, names=names, max_chars=opts.max_message_chars,
@@ -331,4 +348,4 @@ class _Sessions:
             return gate
 
 
-__all__ = ["FrameQueue", "Transcript", "register_api", "reply_normalizer", "start_turn"]
+__all__ = ["FrameQueue", "Transcript", "register_api", "read_body", "reply_normalizer", "start_turn"]

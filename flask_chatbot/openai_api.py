@@ -24,7 +24,7 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request, url_for
 
-from .api import FrameQueue, Transcript, reply_normalizer, start_turn
+from .api import FrameQueue, Transcript, read_body, reply_normalizer, start_turn
 from .concurrency import offload
 from .fn_queue import FnGate
 from .inputs import default as default_input
@@ -114,10 +114,11 @@ def register_openai(bp: Blueprint, bot: Any) -> None:
 
 
 def _body(limit: int) -> dict[str, Any]:
-    if request.content_length is not None and request.content_length > limit:
+    data = read_body(limit)
+    if data is None:
         raise OpenAIError(413, f"The request is larger than {limit} bytes.")
     try:
-        body = json.loads(request.get_data(cache=False) or b"null")
+        body = json.loads(data or b"null")
     except ValueError:
         raise OpenAIError(400, "We could not parse the JSON body of your request.") from None
     if not isinstance(body, dict):

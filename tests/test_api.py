@@ -250,3 +250,23 @@ def test_files_go_in_and_come_out(serve_app: Any, tmp_path: Any, monkeypatch: py
                         ([{"name": "bad.txt", "data": "%%%"}], "bad_request"), (["note.txt"], "bad_request")):
         status, refused, _ = post(server, "/chat/api/chat", {"message": {"text": "x", "files": files}})
         assert refused["error"]["code"] == code, (files, refused)
+
+
+def post_chunked(server: LiveServer, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
+    """``body`` with no Content-Length, in chunks, as a streaming client sends it."""
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=20)
+    pieces = (body[i : i + 65536] for i in range(0, len(body), 65536))
+    connection.request("POST", path, body=pieces, headers={"Content-Type": "application/json", **headers})
+    response = connection.getresponse()
+    answer = response.read()
+    connection.close()
+    return response.status, answer
+
+
+def test_a_chunked_body_is_bounded_as_a_declared_one_is(server: LiveServer) -> None:
+    # The same oversized body refused with a Content-Length must not get in without one.
+    big = json.dumps({"message": "hi", "history": [{"role": "user", "content": "x" * 1024 * 1024}]}).encode()
+    got, answer = post_chunked(server, "/chat/api/chat", big, {})
+    assert got == 413 and json.loads(answer)["error"]["code"] == "too_large"
+    got, answer = post_chunked(server, "/chat/api/chat", json.dumps({"message": "small"}).encode(), {})
+    assert got == 200 and "small" in json.loads(answer)["response"]

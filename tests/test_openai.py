@@ -202,6 +202,20 @@ def test_a_client_that_leaves_mid_stream_stops_fn(server: LiveServer, client: op
     assert CLOSED.wait(10), "fn was not closed"
 
 
+def test_a_chunked_body_is_bounded_as_a_declared_one_is(server: LiveServer) -> None:
+    big = json.dumps({"model": "notes-bot", "messages": [{"role": "user", "content": "x" * 1024 * 1024}]}).encode()
+    small = json.dumps({"model": "notes-bot", "messages": [{"role": "user", "content": "small"}]}).encode()
+    for body, status in ((big, 413), (small, 200)):
+        connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=20)
+        pieces = (body[i : i + 65536] for i in range(0, len(body), 65536))  # no Content-Length: chunked
+        connection.request("POST", "/bot/v1/chat/completions", body=pieces,
+                           headers={"Authorization": f"Bearer {KEY}", "Content-Type": "application/json"})
+        response = connection.getresponse()
+        assert response.status == status, response.read()
+        response.read()
+        connection.close()
+
+
 def test_raw_http_shapes(server: LiveServer) -> None:
     connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
     connection.request("POST", "/bot/v1/chat/completions", body=b"{nope", headers={"Authorization": f"Bearer {KEY}"})
