@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request, url_for
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from .api_request import ApiError, ApiRequest, input_names, parse_request
 from .api_spec import openapi
@@ -32,6 +33,7 @@ from .fn_queue import FnGate
 from .history_store import SQLiteHistoryStore
 from .messages import normalize_reply
 from .reply import Reply
+from .runner import Cancel
 from .request_context import capture
 from .validation import refusal
 
@@ -132,6 +134,7 @@ def start_turn(bot: Any, message: Any, history: list[dict[str, Any]], inputs: li
     context and the chat's queue; its frames go to the FrameQueue, for a Transcript to read."""
     frames = FrameQueue()
     for_fn = bot.content.for_fn if bot.content else (lambda content: content)
+    history = latest(history, bot.options.max_history)  # fn sees at most max_history, as on the socket
     past = [{**m, "content": for_fn(m["content"])} if isinstance(m["content"], dict) else dict(m) for m in history]
     reply = Reply(
         bot.fn,
@@ -149,20 +152,22 @@ def start_turn(bot: Any, message: Any, history: list[dict[str, Any]], inputs: li
     return reply, frames, Transcript()
 
 
+def latest(history: list[dict[str, Any]], max_history: int) -> list[dict[str, Any]]:
+    """The last ``max_history`` messages of ``history`` (none for 0)."""
+    return history[max(len(history) - max_history, 0):]
+
+
 def read_body(limit: int) -> bytes | None:
-    """The request's body, or None when it is over ``limit`` bytes. Read up to one byte past the
-    limit rather than trusting ``Content-Length``: a chunked body has none, and werkzeug hands
-    it over unbounded (gunicorn and the dev server mark such input as terminated)."""
-    if request.content_length is not None and request.content_length > limit:
+    """The request's body, or None when it is over ``limit`` bytes, whether it declared its
+    length or came chunked (no ``Content-Length`` to check first). werkzeug reads at most the
+    request's ``max_content_length``, one byte past the limit here, so more than the limit
+    shows as that byte. Cached, so an app's ``before_request`` may have read it first."""
+    request.max_content_length = limit + 1
+    try:
+        data = request.get_data(cache=True)
+    except RequestEntityTooLarge:  # a Content-Length over it: refused before reading
         return None
-    chunks, size = [], 0
-    while size <= limit:
-        chunk = request.stream.read(limit + 1 - size)
-        if not chunk:
-            break
-        chunks.append(chunk)
-        size += len(chunk)
-    return None if size > limit else b"".join(chunks)
+    return None if len(data) > limit else data
 
 
 def reply_normalizer(bot: Any) -> Callable[[Any], list[dict[str, Any]]]:
@@ -188,9 +193,20 @@ def register_api(bp: Blueprint, bot: Any, parameters: list[str], store_root: Pat
             call = _take(opts, names)
         except ApiError as error:
             return _refuse(error)
-        history = call.history if call.history is not None else sessions.load(call.session_id)
-        reply, frames, transcript = start_turn(bot, call.message, history, call.inputs, call.session_id,
-                                               gate=sessions.gate(call.session_id), normalize=normalize)
+        # A kept session's turns go one at a time, each loading the history after the one before
+        # it saved (loaded first, two calls would each save their own turn over the other's).
+        held = sessions.gate(call.session_id) if call.history is None else None
+        if held is not None:
+            held.enter(Cancel())  # never cancelled: the earlier call ends, one way or another
+        try:
+            history = call.history if call.history is not None else sessions.load(call.session_id)
+            reply, frames, transcript = start_turn(bot, call.message, history, call.inputs, call.session_id,
+                                                   gate=FnGate(), normalize=normalize)
+        except BaseException:
+            if held is not None:
+                held.leave()
+            raise
+        release = _once(held.leave if held is not None else (lambda: None))
 
         files = url_for(".page", _external=True) + "files/"  # now: a stream's generator has no request
 
@@ -199,7 +215,7 @@ def register_api(bp: Blueprint, bot: Any, parameters: list[str], store_root: Pat
                     for f in call.files]
             if call.text.strip() or not said:
                 said.append({"role": "user", "content": call.text})
-            new_history = [*history, *said, *transcript.reply()]
+            new_history = latest([*history, *said, *transcript.reply()], opts.max_history)
             if call.history is None:
                 sessions.save(call.session_id, new_history)
             result: dict[str, Any] = {"response": with_urls(_response(transcript.reply()), files),
@@ -211,13 +227,16 @@ def register_api(bp: Blueprint, bot: Any, parameters: list[str], store_root: Pat
             return result
 
         if "text/event-stream" in request.headers.get("Accept", ""):
-            return Response(_stream(frames, transcript, reply, finish), mimetype="text/event-stream",
+            return Response(_Closing(_stream(frames, transcript, reply, finish, release), release), mimetype="text/event-stream",
                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
-        for frame in frames:
-            transcript.apply(frame)
-        if transcript.error:
-            return _refuse(ApiError(500, *transcript.error))
-        return jsonify(finish())
+        try:
+            for frame in frames:
+                transcript.apply(frame)
+            if transcript.error:
+                return _refuse(ApiError(500, *transcript.error))
+            return jsonify(finish())
+        finally:
+            release()
 
     @bp.get("/api/info", endpoint="api_info")
     def info() -> Response:
@@ -246,8 +265,10 @@ def register_api(bp: Blueprint, bot: Any, parameters: list[str], store_root: Pat
         return call
 
 
-def _stream(frames: FrameQueue, transcript: Transcript, reply: Reply, finish: Callable[[], dict[str, Any]]) -> Iterator[str]:
-    """The reply as Server-Sent Events; a client that goes away stops fn (at its next yield)."""
+def _stream(frames: FrameQueue, transcript: Transcript, reply: Reply, finish: Callable[[], dict[str, Any]],
+            release: Callable[[], None]) -> Iterator[str]:
+    """The reply as Server-Sent Events; a client that goes away stops fn (at its next yield).
+    ``release`` lets the session's next call in, once this one has saved or gone."""
     ended = False
     try:
         for frame in frames:
@@ -262,6 +283,35 @@ def _stream(frames: FrameQueue, transcript: Transcript, reply: Reply, finish: Ca
         if not ended:
             frames.closed = True
             reply.stop()
+        release()
+
+
+class _Closing:
+    """An iterable that calls ``release`` when the server closes it, even if it never started
+    (a generator's ``finally`` does not run then)."""
+
+    def __init__(self, events: Iterator[str], release: Callable[[], None]) -> None:
+        self._events = events
+        self._release = release
+
+    def __iter__(self) -> Iterator[str]:
+        return self._events
+
+    def close(self) -> None:
+        try:
+            self._events.close()  # type: ignore[attr-defined]
+        finally:
+            self._release()
+
+
+def _once(action: Callable[[], None]) -> Callable[[], None]:
+    done = threading.Lock()
+
+    def once() -> None:
+        if done.acquire(blocking=False):
+            action()
+
+    return once
 
 
 def _event(name: str, data: Any) -> str:

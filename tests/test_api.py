@@ -270,3 +270,63 @@ def test_a_chunked_body_is_bounded_as_a_declared_one_is(server: LiveServer) -> N
     assert got == 413 and json.loads(answer)["error"]["code"] == "too_large"
     got, answer = post_chunked(server, "/chat/api/chat", json.dumps({"message": "small"}).encode(), {})
     assert got == 200 and "small" in json.loads(answer)["response"]
+
+
+def test_a_kept_session_holds_at_most_max_history_messages(serve_app: Any) -> None:
+    seen: list[int] = []
+
+    def counting(message: str, history: list[dict[str, Any]]) -> str:
+        seen.append(len(history))
+        return f"re {message}"
+
+    app = Flask(__name__)
+    app.register_blueprint(chat_bp(counting, max_history=3), url_prefix="/chat")
+    server = serve_app(app)
+    session = post(server, "/chat/api/chat", {"message": "one"})[1]["session_id"]
+    for text in ("two", "three", "four"):
+        status, answer, _ = post(server, "/chat/api/chat", {"message": text, "session_id": session})
+        assert status == 200 and len(answer["history"]) == 3
+    assert answer["history"][-1] == {"role": "assistant", "content": "re four"}
+    status, answer, _ = post(server, "/chat/api/chat", {"message": "five", "history": [{"role": "user", "content": "x"}] * 9})
+    assert status == 200 and seen == [0, 2, 3, 3, 3]  # fn never sees more, sent or kept
+
+
+def test_two_calls_at_once_on_one_session_keep_both_turns(serve_app: Any) -> None:
+    seen: list[tuple[str, int]] = []
+    first_running, go, second_arrived = threading.Event(), threading.Event(), threading.Event()
+
+    def waiting(message: str, history: list[dict[str, Any]]) -> str:
+        seen.append((message, len(history)))
+        if message == "first":
+            first_running.set()
+            go.wait(10)
+        return f"re {message}"
+
+    app = Flask(__name__)
+    app.register_blueprint(chat_bp(waiting), url_prefix="/chat")
+
+    @app.before_request
+    def arrived() -> None:
+        if b'"second"' in request.get_data(cache=True):
+            second_arrived.set()
+
+    server = serve_app(app)
+    session = post(server, "/chat/api/chat", {"message": "start"})[1]["session_id"]
+    answers: dict[str, Any] = {}
+
+    def call(text: str) -> None:
+        answers[text] = post(server, "/chat/api/chat", {"message": text, "session_id": session})
+
+    first = threading.Thread(target=call, args=("first",))
+    first.start()
+    assert first_running.wait(10)
+    second = threading.Thread(target=call, args=("second",))
+    second.start()
+    assert second_arrived.wait(10)
+    go.set()
+    first.join(20)
+    second.join(20)
+    assert seen == [("start", 0), ("first", 2), ("second", 4)]  # the second went on from the first
+    assert len(answers["second"][1]["history"]) == 6
+    status, answer, _ = post(server, "/chat/api/chat", {"message": "then", "session_id": session})
+    assert [m["content"] for m in answer["history"] if m["role"] == "user"] == ["start", "first", "second", "then"]
