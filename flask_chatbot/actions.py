@@ -77,7 +77,7 @@ class Actions:
     def retry(self, frame: dict[str, Any]) -> None:
         index, message = self._last_user_message("retry")
         self.session.check_room()
-        self.session.take_inputs(frame)
+        self.session.inputs = self.session.read_inputs(frame)
         before = self._snapshot("retry")
         self._drop_from(index + 1)
         if self._notify("retry", RetryData(index, event_value(message["content"])), before):
@@ -144,15 +144,16 @@ class Actions:
         if not isinstance(message["content"], str):
             raise ProtocolError("bad_frame", "edit.id: only text messages can be edited")
         text, previous = frame["text"], message["content"]
-        session.take_inputs(frame)
+        inputs = session.read_inputs(frame)  # the session's once the edit is taken
         with session.lock:
             value, start = turn_of(session, index, text) if message["role"] == "user" else (text, index)
-        session.check_text(text, "edit.text", validated=message["role"] == "user", value=value)
+        session.check_text(text, "edit.text", inputs, validated=message["role"] == "user", value=value)
         data = EditData(index, event_value(text), event_value(previous))
         before = self._snapshot("edit")
         if message["role"] != "user" and "new_id" in frame:
             raise ProtocolError("bad_frame", "edit.new_id: a reply is edited in place and takes no new id")
         if message["role"] != "user":
+            session.inputs = inputs
             self._edit_in_place(index, message, text)
             self._notify("edit", data, before)
             return
@@ -164,6 +165,7 @@ class Actions:
             # Not even an id of the version it replaces: the element keeps that one.
             if any(m["id"] == new_id for m in session.history):
                 raise ProtocolError("bad_frame", f"edit.new_id: {new_id!r} is already the id of a message")
+            session.inputs = inputs
             del session.history[index:]
             # A multimodal turn's files stay; fn gets them with the new text (turn_of).
             history_for_fn = session.history_for_fn(session.history[:start])

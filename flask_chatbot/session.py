@@ -223,28 +223,27 @@ class ChatSession:
         """Messages the element sent (in hello) as the server keeps them (resent.py)."""
         return messages_from_client(self, messages)
 
-    def take_inputs(self, frame: dict[str, Any]) -> None:
-        """The additional inputs' values a frame brings (none: those of the last message);
-        code ``invalid`` names the input whose value is wrong."""
+    def read_inputs(self, frame: dict[str, Any]) -> list[Any]:
+        """The inputs' values a frame brings (none: the last message's), the session's once its message is taken."""
         if "inputs" not in frame:
-            return
+            return self.inputs
         try:
-            self.inputs = parse_values(self.bot.options.additional_inputs, frame["inputs"])
+            return parse_values(self.bot.options.additional_inputs, frame["inputs"])
         except ValueError as exc:
             raise ProtocolError("invalid", str(exc)) from None
 
-    def check_text(self, text: str, what: str, validated: bool = True, value: Any = None, has_files: bool = False) -> None:
-        """A message the reader typed (submit, edit): not empty (unless it carries files), not
-        over max_message_chars, and (``validated``: one of theirs, not a reply they corrected)
-        accepted by the developer's validator, which gets ``value`` (default: the text), with
-        code ``invalid`` and its reason."""
+    def check_text(self, text: str, what: str, inputs: list[Any], validated: bool = True, value: Any = None,
+                   has_files: bool = False) -> None:
+        """A message the reader typed (submit, edit): not empty (unless it carries files), not over
+        max_message_chars, and (``validated``: theirs, not a reply they corrected) accepted by the
+        validator, which gets ``value`` (default: the text) and ``inputs``; else code ``invalid``."""
         if not text.strip() and not has_files:
             raise ProtocolError("bad_frame", f"{what}: the message is empty")
         limit = self.bot.options.max_message_chars
         if len(text) > limit:
             raise ProtocolError("too_large", f"the message has {len(text)} characters; the limit is {limit}")
         message = text if value is None else value
-        reason = refusal(self.bot.options.validator, message, self.inputs) if validated else None
+        reason = refusal(self.bot.options.validator, message, inputs) if validated else None
         if reason is not None:
             raise ProtocolError("invalid", reason)
 
@@ -268,7 +267,7 @@ class ChatSession:
         example = frame.get("example")
         if example is not None and (example >= len(self.bot.options.examples) or self.bot.options.examples[example].text != text):
             raise ProtocolError("bad_frame", "submit.example: the text is not that of this example")
-        self.take_inputs(frame)
+        inputs = self.read_inputs(frame)
         # The store is on disk: checked off the hub, but only when there are files (a hop to
         # the offload pool would queue a plain message behind another conversation's render).
         files = offload(checked_files, self, frame["files"]) if frame.get("files") else []
@@ -278,8 +277,9 @@ class ChatSession:
             files = offload(example_files, self, example)
         multimodal = self.bot.options.multimodal
         value = fn_value(text, files) if multimodal else text
-        self.check_text(text, "submit.text", value=value, has_files=bool(files))
+        self.check_text(text, "submit.text", inputs, value=value, has_files=bool(files))
         if "option_of" in frame and self.actions.option_selected(frame["option_of"], text):
+            self.inputs = inputs
             self.outbox.send(protocol.idle())  # its listener returned the conversation: no fn
             return
         # A multimodal message's entries carry its turn (multimodal.py); a chat of text keeps plain ones.
@@ -287,7 +287,7 @@ class ChatSession:
         with self.lock:
             if any(m["id"] == message_id for m in self.history):
                 raise ProtocolError("bad_frame", f"submit.id: {message_id!r} is already the id of a message")
-            was_empty = not self.history
+            self.inputs, was_empty = inputs, not self.history
             history_for_fn = self.history_for_fn(self.history)
             self.remember(entries or [{"id": message_id, "role": "user", "content": text}])
         for entry in entries or [{"id": message_id, "content": text}]:

@@ -112,6 +112,24 @@ def test_retry_and_edit_send_the_values_of_now_and_the_validator_gets_them(conne
     assert seen == [("hi", "start"), ("hello", "edited"), ("x", "forbidden")]
 
 
+def test_a_refused_message_leaves_the_values_of_the_last_one(connect) -> None:
+    fn, calls = recorder()
+
+    def check(message, prompt):
+        return validate(message != "no", "Not that.")
+
+    client = connect(fn, additional_inputs=[Textbox("start")], validator=check, editable=True)
+    client.turn("hi", "u1")
+    client.send({"type": "submit", "id": "u2", "text": "no", "inputs": ["from the refused submit"]})
+    assert client.recv()["code"] == "invalid"
+    client.send({"type": "edit", "id": "u1", "text": "no", "new_id": "u1b", "inputs": ["from the refused edit"]})
+    assert client.recv()["code"] == "invalid"
+    client.send({"type": "submit", "id": "u1", "text": "taken id", "inputs": ["from a duplicate id"]})
+    assert client.recv()["code"] == "bad_frame"
+    client.turn("again", "u3")  # no values sent: those of the last message taken
+    assert calls == [("hi", "start"), ("again", "start")]
+
+
 def test_config_describes_each_input_and_names_unlabelled_ones_after_fn_s_parameters() -> None:
     def respond(message, history, system_prompt, max_tokens, flag):
         return "ok"
