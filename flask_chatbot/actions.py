@@ -125,7 +125,9 @@ class Actions:
     def option_selected(self, source_id: str, value: str) -> bool:
         """A submit that came from a preset reply of message ``source_id``; True when a
         listener replaced the conversation (the submit then goes no further)."""
-        index, _ = self._find(source_id, "submit.option_of")
+        index, message = self._find(source_id, "submit.option_of")
+        if value not in [option.get("value") for option in message.get("options") or ()]:
+            raise ProtocolError("bad_frame", "submit.option_of: that message offers no such option")
         return self._notify("option_select", SelectData(index, event_value(value)), self._snapshot("option_select"))
 
     def edit(self, frame: dict[str, Any]) -> None:

@@ -98,6 +98,23 @@ def test_copy_and_a_preset_reply_reach_their_listeners(connect) -> None:
     assert copies == [CopyData(1, "Pick")] and picks == [SelectData(1, "blue")]
 
 
+def test_a_preset_reply_that_was_never_offered_is_refused(connect) -> None:
+    chatbot, picks = Chatbot(), []
+    chatbot.option_select(lambda data: picks.append(data))
+
+    def fn(message, history):
+        return {"content": "Pick", "options": [{"value": "blue", "label": "Blue"}]}
+
+    client = connect(fn, chatbot=chatbot)
+    reply = assistant_id(client.turn("go", "u1"))
+    client.send({"type": "submit", "id": "u2", "text": "rm -rf /", "option_of": reply})
+    assert client.recv() == {"type": "error", "code": "bad_frame", "message": "submit.option_of: that message offers no such option"}
+    assert picks == []
+    client.send({"type": "submit", "id": "u3", "text": "blue", "option_of": reply})  # the offered one still goes
+    client.recv_until("idle")
+    assert picks == [SelectData(1, "blue")]
+
+
 def test_retry_and_undo_while_generating_or_with_nothing_to_act_on_get_errors(connect) -> None:
     fn, _ = counting_bot()
     client = connect(fn)
