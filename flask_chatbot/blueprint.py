@@ -55,6 +55,9 @@ log = logging.getLogger("flask_chatbot")
 
 # Sent on every response of the blueprint unless the view or app already set the header.
 SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
+# What a refused request was, for the log line (by endpoint).
+REFUSED_WHAT = {"socket": "the WebSocket handshake", "upload": "an upload", "history_rename": "a saved chat's rename",
+                "history_delete": "a saved chat's deletion", "api": "an API call", "openai_completions": "an OpenAI-compatible call"}
 
 
 def webcomponent_dir() -> Path:
@@ -266,7 +269,7 @@ def chat_bp(fn: Callable[..., Any], *, name: str = "chat", **options: Any) -> Bl
         if reason is None:
             return None
         # %r: the Origin and Host are the client's text; repr keeps them on one line.
-        what = "an upload" if request.endpoint.endswith(".upload") else "the WebSocket handshake"
+        what = REFUSED_WHAT[request.endpoint.rpartition(".")[2]]
         log.warning("Refused %s at %s from Origin %r (Host %r): %s", what, request.path, origin, request.host, reason)
         if request.endpoint.endswith(".upload"):
             return Response("Uploads are not accepted from that origin.\n", 403, mimetype="text/plain")
@@ -279,10 +282,22 @@ def chat_bp(fn: Callable[..., Any], *, name: str = "chat", **options: Any) -> Bl
     public_endpoints = {f"{bp.name}.{e}" for e in ("static", "config", "element_module", "element_stylesheet")}
     public_endpoints.update(f"{bp.name}.{e}" for e in lazy_endpoints)
 
+    # Every answer under the mount, also those no view of the blueprint made (a 404, the socket
+    # URL asked without an upgrade), whose blueprint hooks do not run: an app-wide hook by path.
+    def headers_under_mount(state: BlueprintSetupState) -> None:
+        mount = (state.url_prefix or "").rstrip("/") + "/"
+
+        @state.app.after_request
+        def security_headers(response: Response) -> Response:
+            if request.path.startswith(mount):
+                for header, value in SECURITY_HEADERS.items():
+                    response.headers.setdefault(header, value)
+            return response
+
+    bp.record(headers_under_mount)
+
     @bp.after_request
-    def security_headers(response: Response) -> Response:
-        for header, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(header, value)
+    def cross_origin_headers(response: Response) -> Response:
         if request.endpoint in public_endpoints:
             embedding.public(response)
         elif request.endpoint == f"{bp.name}.upload":

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import logging
 import re
-
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -204,6 +203,30 @@ def test_every_response_of_the_blueprint_has_nosniff_and_no_referrer(path: str) 
     assert response.status_code == 200
     for header, value in SECURITY_HEADERS.items():
         assert response.headers[header] == value
+
+
+@pytest.mark.parametrize("path, status", [("/chat/no-such-page", 404), ("/chat/socket", 400), ("/chat/files/unknown", 404)])
+def test_answers_no_view_of_the_chat_made_have_them_too(path: str, status: int) -> None:
+    app = chat_app()
+
+    @app.get("/elsewhere")
+    def elsewhere() -> str:
+        return "the app's own page"
+
+    client = app.test_client()
+    response = client.get(path)  # a 404 under the mount; the socket's URL without an upgrade
+    assert response.status_code == status
+    for header, value in SECURITY_HEADERS.items():
+        assert response.headers[header] == value
+    assert "X-Content-Type-Options" not in client.get("/elsewhere").headers  # the app's pages are its own
+
+
+def test_the_refusal_s_log_line_names_what_was_refused(caplog: pytest.LogCaptureFixture) -> None:
+    client = chat_app().test_client()
+    with caplog.at_level(logging.WARNING, logger="flask_chatbot"):
+        assert client.post("/chat/api/chat", json={"message": "hi"}, headers={"Origin": "https://evil.example"}).status_code == 403
+    assert "Refused an API call at /chat/api/chat from Origin 'https://evil.example'" in caplog.text
+    assert "WebSocket" not in caplog.text
 
 
 def test_the_socket_s_403_has_the_headers_too(serve):
