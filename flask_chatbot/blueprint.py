@@ -124,7 +124,7 @@ def chat_bp(fn: Callable[..., Any], *, name: str = "chat", **options: Any) -> Bl
     # The developer's own text (description, placeholder) is sanitized even when
     # sanitize_html=False trusts the replies of fn.
     page_renderer = Renderer(dataclasses.replace(opts.render_options, sanitize_html=True))
-    assets = page_assets(opts.css, opts.css_paths, opts.js, opts.head, opts.head_paths)
+    assets = page_assets(opts.css, opts.css_paths, opts.js, opts.head, opts.head_paths, opts.content_security_policy)
     static_dir = webcomponent_dir()
     bp = Blueprint(
         name,

@@ -5,13 +5,15 @@
 The page keeps its strict Content-Security-Policy: the developer's CSS and JavaScript are
 served as files of the blueprint (``{mount}/custom.css``, ``{mount}/custom.js``), never inline,
 so ``style-src 'self'`` and ``script-src 'self'`` still hold. ``head`` goes into the page as
-written (it is the developer's HTML, not a reader's); an inline ``<script>`` or ``<style>`` in
-it is refused by that policy unless the app sets its own (``content_security_policy``).
+written (it is the developer's HTML, not a reader's); an inline ``<script>``, ``<style>`` or
+event handler in it, which the page's policy would block in every reader's browser, is an
+OptionsError at start-up unless the policy lets it run (``content_security_policy``).
 """
 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,9 +49,11 @@ class PageAssets:
     head: str = ""
 
 
-def page_assets(css: str | None, css_paths: Any, js: str | None, head: str | None, head_paths: Any) -> PageAssets:
+def page_assets(css: str | None, css_paths: Any, js: str | None, head: str | None, head_paths: Any,
+                policy: str | None = None) -> PageAssets:
     """The page's additions, files read now (a wrong path fails at start-up, as in Gradio's
-    launch); ``css`` before ``css_paths``' files, ``head`` before ``head_paths``'."""
+    launch); ``css`` before ``css_paths``' files, ``head`` before ``head_paths``'. Inline code
+    in the head that ``policy`` (the page's Content-Security-Policy) would block is refused."""
     for name, value in (("css", css), ("js", js), ("head", head)):
         if value is not None and not isinstance(value, str):
             raise OptionsError(f"{name} must be a string of {name.upper() if name != 'head' else 'HTML'}, not {value!r}")
@@ -57,7 +61,38 @@ def page_assets(css: str | None, css_paths: Any, js: str | None, head: str | Non
     heads = [head or "", *(_read("head_paths", p) for p in _paths("head_paths", head_paths))]
     # Gradio's js is one function, run when the page loads: (function ...)() runs it.
     script = f"({js.strip()})();\n" if js and js.strip() else ""
-    return PageAssets(css="\n".join(s for s in styles if s), js=script, head="\n".join(h for h in heads if h))
+    assets = PageAssets(css="\n".join(s for s in styles if s), js=script, head="\n".join(h for h in heads if h))
+    _check_inline_code(assets.head, policy)
+    return assets
+
+
+# Inline code in HTML: a <script> without src, a <style>, an on...= event handler attribute.
+_INLINE = {
+    "script-src": (re.compile(r"<script\b(?![^>]*\bsrc\s*=)[^>]*>", re.I), re.compile(r"<[a-z][^>]*\s(on[a-z]+)\s*=", re.I)),
+    "style-src": (re.compile(r"<style\b", re.I),),
+}
+
+
+def _check_inline_code(head: str, policy: str | None) -> None:
+    """OptionsError when ``head`` holds inline code that ``policy`` blocks: it would be copied
+    into every page only to be refused in every reader's browser."""
+    if policy is None or not head:
+        return
+    directives = {}
+    for part in policy.split(";"):
+        name, _, values = part.strip().partition(" ")
+        directives.setdefault(name.lower(), values.split())
+    for directive, patterns in _INLINE.items():
+        sources = directives.get(directive, directives.get("default-src"))
+        if sources is None or "'unsafe-inline'" in sources or any(s.startswith(("'nonce-", "'sha")) for s in sources):
+            continue
+        found = next((m for p in patterns if (m := p.search(head))), None)
+        if found is not None:
+            raise OptionsError(
+                f"head holds inline code ({found.group(0)[:40]!r}) that the page's Content-Security-Policy "
+                f"({directive} {' '.join(sources)}) blocks in every browser: put scripts in js= or a file "
+                "linked with <script src>, styles in css= or css_paths, or set content_security_policy"
+            )
 
 
 def _paths(name: str, value: Any) -> list[Path]:

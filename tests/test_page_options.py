@@ -42,6 +42,27 @@ def test_head_and_head_paths_go_into_the_head_as_written(tmp_path) -> None:
     assert head.index('<meta name="x" content="1">') < head.index('<link rel="author" href="/humans.txt">')
 
 
+@pytest.mark.parametrize(
+    "head",
+    ["<script>alert(1)</script>", "<SCRIPT type=module>x()</SCRIPT>", "<style>p{}</style>", '<img src="x.png" onerror="go()">'],
+)
+def test_inline_code_in_head_that_the_policy_would_block_is_refused_at_start_up(head: str, tmp_path) -> None:
+    with pytest.raises(OptionsError, match="Content-Security-Policy"):
+        chat_bp(lambda m, h: m, head=head)
+    (tmp_path / "head.html").write_text(head)
+    with pytest.raises(OptionsError, match="put scripts in js= or a file"):
+        chat_bp(lambda m, h: m, head_paths=[tmp_path / "head.html"])
+    # A policy that lets it run, or none: the developer's choice, served as written.
+    page = page_client(head=head, content_security_policy="default-src 'self' 'unsafe-inline'").get("/chat/")
+    assert head in page.get_data(as_text=True)
+    assert head in page_client(head=head, content_security_policy=None).get("/chat/").get_data(as_text=True)
+
+
+def test_linked_scripts_and_styles_in_head_are_fine() -> None:
+    head = '<script src="/analytics.js" defer></script><link rel="stylesheet" href="/x.css"><meta name="on" content="1">'
+    assert head in page_client(head=head).get("/chat/").get_data(as_text=True)
+
+
 def test_without_page_options_the_page_links_nothing_more() -> None:
     page = page_client().get("/chat/").get_data(as_text=True)
     assert "custom.css" not in page and "custom.js" not in page
