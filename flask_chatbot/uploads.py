@@ -24,6 +24,8 @@ import hashlib
 import logging
 import re
 import secrets
+import socket
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -213,7 +215,8 @@ def upload_view(store: FileStore, rules: Callable[[], UploadRules]) -> Callable[
         if length is None and request.headers.get("Transfer-Encoding", "").lower() != "chunked":
             return _error(411, "bad_request", "send the file's bytes as the body, with a Content-Length")
         try:
-            with _read_timeout(request.environ, limits.idle_timeout):
+            deadline = limits.idle_timeout + (length or limits.max_file_size) / UPLOAD_MIN_RATE
+            with _read_timeout(request.environ, limits.idle_timeout, deadline):
                 stored = store.add_stream(
                     request.stream, name=name, mime_type=mime_type, max_bytes=limits.max_file_size,
                     owner=owner_of(key), expected_size=length,
@@ -231,25 +234,43 @@ def upload_view(store: FileStore, rules: Callable[[], UploadRules]) -> Callable[
     return upload
 
 
+# The slowest an upload's body may come, on average: a real client on a poor mobile link sends
+# far more; one byte now and then, each inside the idle timeout, would otherwise hold the upload
+# open for as long as it likes. With the idle timeout as grace, it makes the body's deadline.
+UPLOAD_MIN_RATE = 4096  # bytes a second
+
+
 @contextmanager
-def _read_timeout(environ: dict[str, Any], seconds: float) -> Iterator[None]:
-    """Each read of the request body waits at most ``seconds`` for data: a body that stalls
-    (a client that stopped sending, or never meant to) ends the upload instead of holding a
-    worker's thread. The connection's socket is gunicorn's or werkzeug's; the timeout it had
-    comes back after."""
+def _read_timeout(environ: dict[str, Any], seconds: float, deadline: float) -> Iterator[None]:
+    """Each read of the request body waits at most ``seconds`` for data, and the whole body
+    must be in within ``deadline`` seconds: a body that stalls, or trickles in just fast enough
+    never to stall, ends the upload instead of holding a worker. Past the deadline the socket's
+    reading half is shut, so the read under way ends at once (the answer can still be
+    written). The connection's socket is gunicorn's or werkzeug's; its timeout comes back after."""
     sock = environ.get("gunicorn.socket") or environ.get("werkzeug.socket")
     if sock is None or not hasattr(sock, "settimeout"):
         yield
         return
     before = sock.gettimeout()
     sock.settimeout(seconds)
+    timer = threading.Timer(deadline, _shut_reading, (sock,))
+    timer.daemon = True
+    timer.start()
     try:
         yield
     finally:
+        timer.cancel()
         try:
             sock.settimeout(before)
         except OSError:  # closed meanwhile
             pass
+
+
+def _shut_reading(sock: Any) -> None:
+    try:
+        sock.shutdown(socket.SHUT_RD)
+    except OSError:  # closed meanwhile
+        pass
 
 
 def _error(status: int, code: str, message: str) -> tuple[Response, int]:

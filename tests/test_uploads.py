@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import http.client
 import json
+import select
 import socket
+import time
 from pathlib import Path
 from typing import Any
 
@@ -366,6 +368,28 @@ def test_a_body_that_stalls_is_dropped_after_the_idle_timeout(serve, upload_dir)
     raw.close()
     assert [n for n in entries(upload_dir) if not n.startswith(".")] == []
     assert post(server.port, PNG, key=key)[0] == 201  # the route serves others meanwhile and after
+
+
+def test_a_body_that_trickles_inside_the_idle_timeout_is_dropped_all_the_same(serve, upload_dir) -> None:
+    fn, _ = recording_bot()
+    server, client, key = open_chat(serve, fn, upload_idle_timeout=0.5)
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as raw:
+        raw.sendall(
+            f"POST /chat/upload?name=drip.bin HTTP/1.1\r\nHost: 127.0.0.1\r\n{KEY_HEADER}: {key}\r\n"
+            f"Content-Length: 2000\r\n\r\n".encode()
+        )
+        started = time.monotonic()
+        for _ in range(100):  # a byte every 0.2 s, each well inside the idle timeout, until the server answers
+            raw.sendall(b"z")
+            if select.select([raw], [], [], 0.2)[0]:
+                break
+        answer = http.client.HTTPResponse(raw)
+        answer.begin()
+        assert answer.status == 400 and json.loads(answer.read())["error"]["code"] == "incomplete"
+        # Within its deadline (0.5 s + 2,000 bytes at the minimum rate), not the trickle's 400 s.
+        assert time.monotonic() - started < 5
+    assert [n for n in entries(upload_dir) if not n.startswith(".")] == []
+    assert post(server.port, PNG, key=key)[0] == 201
 
 
 def test_an_upload_without_a_body_is_refused(serve) -> None:
