@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -55,6 +56,7 @@ class Gunicorn:
         self.ready_path = ready_path
         self.env = {**os.environ, "CHATBOT_BIND": f"127.0.0.1:{self.port}", "CHATBOT_WORKERS": "2", **env}
         self.process: subprocess.Popen[bytes] | None = None
+        self._drainer: threading.Thread | None = None
 
     def start(self) -> None:
         """Start gunicorn and return once it serves the chat page.
@@ -62,6 +64,7 @@ class Gunicorn:
         gunicorn logs "Listening at" once its socket is bound; a request made after
         that waits in the listen backlog until a worker has booted and answers it.
         """
+        self._close_log()  # the last run's, if a test killed that one itself
         gunicorn = Path(sys.executable).parent / "gunicorn"
         self.process = subprocess.Popen(
             [str(gunicorn), "--config", "sample_app/gunicorn.conf.py", "--pythonpath", "e2e", self.app],
@@ -78,9 +81,12 @@ class Gunicorn:
             if "Listening at:" in log[-1]:
                 break
         else:
+            self.process.wait(10)
+            self._close_log()
             raise RuntimeError("gunicorn exited at start:\n" + "".join(log))
         # Keep draining the log so a full pipe never blocks the server.
-        threading.Thread(target=self._drain, args=(self.process.stderr,), daemon=True).start()
+        self._drainer = threading.Thread(target=self._drain, args=(self.process.stderr,), daemon=True)
+        self._drainer.start()
         with urllib.request.urlopen(f"{self.url}{self.ready_path}", timeout=30) as response:
             assert response.status == 200
 
@@ -93,6 +99,17 @@ class Gunicorn:
         if self.process and self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGTERM)
             self.process.wait(10)
+        self._close_log()
+
+    def _close_log(self) -> None:
+        """Close the pipe of gunicorn's log once the drainer has read it to the end (the master
+        and its workers, which share it, have all exited)."""
+        if self._drainer is not None:
+            self._drainer.join(10)
+            assert not self._drainer.is_alive(), "gunicorn's workers outlived their master by 10 s"
+            self._drainer = None
+        if self.process is not None and self.process.stderr is not None:
+            self.process.stderr.close()
 
 
 class ChatController:
@@ -160,13 +177,22 @@ def wait_for_events(server: Gunicorn, page: Page, check: Callable[[list[list[Any
     raise AssertionError(f"the listeners saw {listener_events(server)}")
 
 
+# What Chromium logs for each reconnect the element tries while its server is down (and only
+# that): config.json refused, or reset by a server dying or starting, then the socket refused.
+FAILED_CONFIG = r"^Failed to load resource: net::ERR_CONNECTION_(REFUSED|RESET) \(http://127\.0\.0\.1:\d+/[^ ]*/config\.json\)$"
+REFUSED_SOCKET = r"^WebSocket connection to 'ws://127\.0\.0\.1:\d+/[^']*' failed: Error in connection establishment: net::ERR_CONNECTION_REFUSED$"
+SERVER_DOWN = [FAILED_CONFIG, REFUSED_SOCKET]
+
+
 def watch_problems(page: Page) -> list[str]:
     """The console errors (CSP violations included) and uncaught errors of ``page``, as they come."""
     problems: list[str] = []
 
     def on_console(message: ConsoleMessage) -> None:
         if message.type == "error":
-            problems.append(message.text)
+            # Chromium names the resource that failed to load only in the message's location.
+            url = message.location.get("url") if message.text.startswith("Failed to load resource") else None
+            problems.append(f"{message.text} ({url})" if url else message.text)
 
     page.on("console", on_console)
     page.on("pageerror", lambda error: problems.append(str(error)))
@@ -191,3 +217,9 @@ def drop_files(chat: ChatController, files: list[tuple[str, str, bytes]], *, sub
         }""",
         [[[name, mime, base64.b64encode(body).decode()] for name, mime, body in files], submit_first],
     )
+
+
+def unexpected_problems(page: Page) -> list[str]:
+    """The problems of the page fixture's ``page`` that no ``page.allow_problems(pattern)`` matches."""
+    allowed = page.allowed_problems  # type: ignore[attr-defined]
+    return [p for p in page.problems if not any(re.search(pattern, p) for pattern in allowed)]  # type: ignore[attr-defined]

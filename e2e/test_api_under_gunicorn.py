@@ -6,35 +6,53 @@ from __future__ import annotations
 
 import http.client
 import json
-import time
+import urllib.request
+from collections.abc import Iterator
+from typing import Any
 
+import pytest
 from harness import Gunicorn
 
 
-def test_the_sample_chat_streams_to_a_program_and_keeps_its_session(sample_app: Gunicorn) -> None:
-    connection = http.client.HTTPConnection("127.0.0.1", sample_app.port, timeout=30)
-    connection.request("POST", "/chat/api/chat", body=json.dumps({"message": "Write some Python"}),
+@pytest.fixture(scope="module")
+def display() -> Iterator[Gunicorn]:
+    server = Gunicorn("display_app:create_app()", ready_path="/chat/", CHATBOT_WORKERS="1")  # its gates: one worker
+    server.start()
+    yield server
+    server.stop()
+
+
+def next_event(response: http.client.HTTPResponse, buffer: bytearray) -> tuple[str, Any]:
+    """The next Server-Sent Event of ``response``, as it arrives: (event, data)."""
+    while b"\n\n" not in buffer:
+        chunk = response.read1(65536)
+        assert chunk, "the stream ended before its done event"
+        buffer += chunk
+    block, rest = bytes(buffer).split(b"\n\n", 1)
+    buffer[:] = rest
+    event, data = block.split(b"\n", 1)
+    return event.removeprefix(b"event: ").decode(), json.loads(data.removeprefix(b"data: "))
+
+
+def stream(port: int, body: dict[str, Any]) -> tuple[http.client.HTTPConnection, http.client.HTTPResponse]:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    connection.request("POST", "/chat/api/chat", body=json.dumps(body),
                        headers={"Content-Type": "application/json", "Accept": "text/event-stream"})
     response = connection.getresponse()
     assert response.status == 200 and response.getheader("Content-Type").startswith("text/event-stream")
-    arrivals: list[tuple[float, str]] = []
-    buffer = b""
-    while True:
-        chunk = response.read1(65536)
-        if not chunk:
-            break
-        buffer += chunk
-        while b"\n\n" in buffer:
-            block, buffer = buffer.split(b"\n\n", 1)
-            event = block.split(b"\n", 1)[0].removeprefix(b"event: ").decode()
-            arrivals.append((time.monotonic(), event))
-            if event == "done":
-                done = json.loads(block.split(b"\ndata: ", 1)[1])
+    return connection, response
+
+
+def test_the_sample_chat_streams_to_a_program_and_keeps_its_session(sample_app: Gunicorn) -> None:
+    connection, response = stream(sample_app.port, {"message": "Write some Python"})
+    buffer = bytearray()
+    events: list[str] = []
+    while not events or events[-1] not in ("done", "error"):
+        event, data = next_event(response, buffer)
+        events.append(event)
     connection.close()
-    events = [name for _, name in arrivals]
-    assert events[-1] == "done" and events.count("delta") > 10
-    first_delta = next(at for at, name in arrivals if name == "delta")
-    assert arrivals[-1][0] - first_delta > 0.2  # the words came over time, as the demo bot types them
+    assert events[-1] == "done" and events.count("delta") > 10  # the words one by one, as the demo bot types them
+    done = data
     assert "You said" in done["response"] and "```python" in done["response"]
 
     connection = http.client.HTTPConnection("127.0.0.1", sample_app.port, timeout=30)
@@ -43,6 +61,27 @@ def test_the_sample_chat_streams_to_a_program_and_keeps_its_session(sample_app: 
     again = json.loads(connection.getresponse().read())
     connection.close()
     assert len(again["history"]) == 4 and "That makes 3 messages" in again["response"]  # fn got the session's two
+
+
+def test_a_program_gets_what_fn_yields_while_fn_is_still_at_work(display: Gunicorn) -> None:
+    # /chat's "slow" yields "Working", then waits at the gate "slow" until the test opens it:
+    # the first words reach the program while fn waits, so nothing on the way holds them back.
+    connection, response = stream(display.port, {"message": "slow"})
+    buffer = bytearray()
+    try:
+        event, data = next_event(response, buffer)
+        while event != "delta":
+            assert event in ("message", "status"), (event, data)
+            event, data = next_event(response, buffer)
+        assert data["text"] == "Working"
+        with urllib.request.urlopen(urllib.request.Request(f"{display.url}/gate/slow", method="POST"), timeout=10) as opened:
+            assert opened.status == 200
+        while event != "done":
+            assert event in ("message", "status", "delta"), (event, data)
+            event, data = next_event(response, buffer)
+        assert data["response"] == "Working… done."
+    finally:
+        connection.close()
 
 
 def test_the_python_client_talks_to_the_sample_app(sample_app: Gunicorn) -> None:

@@ -78,7 +78,6 @@ def test_an_allowed_site_embeds_the_chat_which_chats_and_takes_files(page: Page,
     for image in (chat.user_messages.first.locator("img"), chat.assistant_messages.last.locator("img")):
         expect(image).to_have_attribute("src", f"{server.url}/files-demo/files/" + image.get_attribute("src").rsplit("/", 1)[-1])
         expect(image).to_have_js_property("naturalWidth", 64)
-    assert page.problems == []  # type: ignore[attr-defined]
 
 
 def test_the_site_restyles_message_bodies_links_and_code_blocks(page: Page, sites) -> None:
@@ -94,7 +93,6 @@ def test_the_site_restyles_message_bodies_links_and_code_blocks(page: Page, site
     assert code.evaluate("p => getComputedStyle(p).backgroundColor") == "rgb(10, 20, 30)"
     assert code.locator("pre").evaluate("p => getComputedStyle(p).color") == "rgb(240, 240, 200)"
     assert chat.send_button.evaluate("b => getComputedStyle(b).backgroundColor") == "rgb(0, 120, 90)"
-    assert page.problems == []  # type: ignore[attr-defined]
 
 
 def test_a_site_that_is_not_allowed_is_told_so_and_opens_no_socket(page: Page, sites) -> None:
@@ -107,7 +105,6 @@ def test_a_site_that_is_not_allowed_is_told_so_and_opens_no_socket(page: Page, s
     expect(element.locator("[part~=status]")).to_have_text("This chat is not available on this site.")
     expect(element.locator("[part~=send-button]")).to_be_disabled()
     assert sockets == []  # no endless reconnecting
-    assert page.problems == []  # type: ignore[attr-defined]
 
 
 def test_in_a_page_that_gives_it_no_height_the_message_box_stays_in_sight(page: Page, sample_app: Gunicorn) -> None:
@@ -122,7 +119,6 @@ def test_in_a_page_that_gives_it_no_height_the_message_box_stays_in_sight(page: 
     assert box is not None and box["y"] + box["height"] <= 700  # not pushed below the fold
     log = chat.element.locator("[part~=log]")
     assert log.evaluate("log => log.scrollHeight > log.clientHeight")  # the conversation scrolls inside
-    assert page.problems == []  # type: ignore[attr-defined]
 
 
 def test_every_part_on_screen_is_declared_for_pages(page: Page, sample_app: Gunicorn) -> None:

@@ -81,20 +81,29 @@ def test_a_conversation_by_keyboard_alone(page: Page, sample_app: Gunicorn) -> N
     chat = ChatController(page)
     chat.open(f"{sample_app.url}/chat/")
     expect(chat.input).to_be_focused()  # autofocus
-    page.keyboard.press("Shift+Tab")
-    while page.evaluate(FOCUSED)["key"].find("example") < 0:
-        page.keyboard.press("Shift+Tab")  # back to the example cards
+    for _ in range(40):  # back to the example cards
+        page.keyboard.press("Shift+Tab")
+        if "example" in (page.evaluate(FOCUSED) or {}).get("key", ""):
+            break
+    else:
+        raise AssertionError("Shift+Tab from the message box never reaches an example card")
     page.keyboard.press("Enter")
-    chat.expect_idle()
     expect(chat.user_messages).to_have_count(1)
+    expect(chat.latest_assistant()).to_have_attribute("data-status", "done", timeout=15_000)
+    chat.expect_idle()
     # Retry from the keyboard: Tab to it from the message box.
+    first_reply = chat.latest_assistant().element_handle()
     chat.input.focus()
     retry = chat.element.locator("[part~=retry]")
     for _ in range(40):
         page.keyboard.press("Shift+Tab")
         if retry.evaluate("b => b.getRootNode().activeElement === b"):
             break
+    else:
+        raise AssertionError("Shift+Tab from the message box never reaches Retry")
     page.keyboard.press("Enter")
+    page.wait_for_function("reply => !reply.isConnected", arg=first_reply, timeout=10_000)  # retried: a new reply
+    expect(chat.latest_assistant()).to_have_attribute("data-status", "done", timeout=15_000)
     chat.expect_idle()
     expect(chat.input).to_be_focused()  # the button went away with the new reply: focus goes on
     expect(chat.assistant_messages).to_have_count(1)

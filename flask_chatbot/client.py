@@ -196,6 +196,9 @@ class Job:
                     self._answer = data
                     client._finished(data)
         finally:
+            # The response holds the socket (http.client hands it over when the server will close
+            # the connection): close it too, or an error event or a cancel leaves it open.
+            response.close()
             connection.close()
         if self._answer is None:
             raise ClientError(0, "incomplete", "the stream ended before the reply was done")

@@ -8,10 +8,33 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from live import Client, LiveServer
+from flask.testing import FlaskClient
+from live import Client, LiveServer, close_clients
 
 from flask_chatbot import chat_bp
 from flask_chatbot.files import FileStore
+
+
+class ClosingClient(FlaskClient):
+    """Flask's test client, reading each response whole and closing it, as a WSGI server closes
+    a response once sent: a served file's handle (send_file) is closed then, not whenever the
+    response is collected (a ResourceWarning). ``buffered=False`` keeps a response open."""
+
+    def open(self, *args: Any, buffered: bool = True, **kwargs: Any) -> Any:
+        return super().open(*args, buffered=buffered, **kwargs)
+
+
+@pytest.fixture(autouse=True)
+def closing_test_client(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every app's test_client() is a ClosingClient."""
+    monkeypatch.setattr(Flask, "test_client_class", ClosingClient)
+
+
+@pytest.fixture(autouse=True)
+def closing_clients() -> Iterator[None]:
+    """The WebSocket clients a test opened and left open are closed when it ends."""
+    yield
+    close_clients()
 
 
 @pytest.fixture
@@ -25,6 +48,7 @@ def serve_app() -> Iterator[Callable[[Flask], LiveServer]]:
         return server
 
     yield start
+    close_clients()  # while their servers still answer the close
     for server in servers:
         server.stop()
 

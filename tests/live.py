@@ -22,13 +22,21 @@ class LiveServer:
 
     def stop(self) -> None:
         self.server.shutdown()
+        self.thread.join(10)
+        self.server.server_close()  # the listening socket: shutdown() only ends the loop
 
 
 class Client:
-    """A real WebSocket client speaking the protocol (docs/protocol.md)."""
+    """A real WebSocket client speaking the protocol (docs/protocol.md).
+
+    Each is closed when its test ends (tests/conftest.py), if the test has not closed it.
+    """
+
+    opened: list[Client] = []  # since the test began
 
     def __init__(self, url: str, **kwargs: Any) -> None:
         self.ws = websocket.create_connection(url, timeout=10, **kwargs)
+        Client.opened.append(self)
 
     def send(self, frame: dict[str, Any] | str) -> None:
         self.ws.send(frame if isinstance(frame, str) else json.dumps(frame, ensure_ascii=False))
@@ -56,6 +64,15 @@ class Client:
 
     def close(self) -> None:
         self.ws.close()
+        # websocket-client's close() does nothing once a close frame came from the server (it
+        # answered that one itself), and its abort() only shuts the socket: close it here.
+        self.ws.shutdown()
+
+
+def close_clients() -> None:
+    """Close every Client opened since the test began."""
+    while Client.opened:
+        Client.opened.pop().close()
 
 
 def final_text(frames: list[dict[str, Any]]) -> dict[str, str]:
@@ -109,10 +126,13 @@ def cookie_for(port: int, name: str) -> str:
     import http.client
 
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    connection.request("POST", f"/login/{name}")
-    response = connection.getresponse()
-    response.read()
-    return response.getheader("Set-Cookie").split(";", 1)[0]
+    try:
+        connection.request("POST", f"/login/{name}")
+        response = connection.getresponse()
+        response.read()
+        return response.getheader("Set-Cookie").split(";", 1)[0]
+    finally:
+        connection.close()
 
 
 def wait_until(condition: Any, what: str, timeout: float = 10.0) -> None:

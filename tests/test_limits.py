@@ -73,6 +73,7 @@ def test_a_flood_is_pushed_back_on_its_sender_and_memory_stays_bounded(serve):
     flooder.ws.sock.settimeout(10)
     assert flooder.recv()["code"] == "bad_frame"  # the flooder's own frames are answered, in turn
     flooder.ws.abort()
+    flooder.close()  # abort() only shuts the socket
 
 
 def test_frames_beyond_the_rate_wait_their_turn_and_are_all_answered(connect):
