@@ -30,7 +30,8 @@ from .concurrency import offload
 from .content_sources import file_info, kind_for_mime
 from .file_serving import clean_name, guess_mime_type
 from .fn_queue import FnGate
-from .history_store import SQLiteHistoryStore
+from .history_store import SQLiteHistoryStore, default_history_user
+from .history_sync import current_user
 from .messages import normalize_reply
 from .reply import Reply
 from .runner import Cancel
@@ -186,6 +187,9 @@ def register_api(bp: Blueprint, bot: Any, parameters: list[str], store_root: Pat
     names = input_names(opts.additional_inputs, parameters)
     sessions = _Sessions(store_root / "api-sessions.sqlite3")
     normalize = reply_normalizer(bot)
+    # Who is calling, for the sessions they may go on with: the signed-in user (history_user,
+    # else Flask-Login's), or nobody.
+    caller = opts.history_user or default_history_user()
 
     @bp.post(f"/api/{opts.api_name}", endpoint="api")
     def chat() -> Response:
@@ -193,13 +197,19 @@ def register_api(bp: Blueprint, bot: Any, parameters: list[str], store_root: Pat
             call = _take(opts, names)
         except ApiError as error:
             return _refuse(error)
+        # A session is its caller's: "api:<user>" when signed in. Only an id the server gave
+        # that caller goes on; an invented one, or another user's, is not a key to anything.
+        owner = f"api:{user}" if (user := current_user(caller)) is not None else "api"
+        if call.history is None and not call.new_session and not sessions.exists(owner, call.session_id):
+            return _refuse(ApiError(404, "unknown_session", "no such session: leave session_id out to start one, "
+                                    "and go on with the session_id an answer gave"))
         # A kept session's turns go one at a time, each loading the history after the one before
         # it saved (loaded first, two calls would each save their own turn over the other's).
         held = sessions.gate(call.session_id) if call.history is None else None
         if held is not None:
             held.enter(Cancel())  # never cancelled: the earlier call ends, one way or another
         try:
-            history = call.history if call.history is not None else sessions.load(call.session_id)
+            history = call.history if call.history is not None else sessions.load(owner, call.session_id)
             reply, frames, transcript = start_turn(bot, call.message, history, call.inputs, call.session_id,
                                                    gate=FnGate(), normalize=normalize)
         except BaseException:
@@ -217,7 +227,7 @@ def register_api(bp: Blueprint, bot: Any, parameters: list[str], store_root: Pat
                 said.append({"role": "user", "content": call.text})
             new_history = latest([*history, *said, *transcript.reply()], opts.max_history)
             if call.history is None:
-                sessions.save(call.session_id, new_history)
+                sessions.save(owner, call.session_id, new_history)
             result: dict[str, Any] = {"response": with_urls(_response(transcript.reply()), files),
                                       "history": with_urls(new_history, files)}
             if call.history is None:
@@ -382,12 +392,15 @@ class _Sessions:
                 self._store = SQLiteHistoryStore(self._path, max_conversations=API_SESSIONS)
             return self._store
 
-    def load(self, session_id: str) -> list[dict[str, Any]]:
-        found = offload(self._db().get, "api", session_id)
+    def exists(self, owner: str, session_id: str) -> bool:
+        return offload(self._db().get, owner, session_id) is not None
+
+    def load(self, owner: str, session_id: str) -> list[dict[str, Any]]:
+        found = offload(self._db().get, owner, session_id)
         return found["messages"] if found else []
 
-    def save(self, session_id: str, history: list[dict[str, Any]]) -> None:
-        offload(self._db().save, "api", session_id, history)
+    def save(self, owner: str, session_id: str, history: list[dict[str, Any]]) -> None:
+        offload(self._db().save, owner, session_id, history)
 
     def gate(self, session_id: str) -> FnGate:
         with self._lock:

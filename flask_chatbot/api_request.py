@@ -90,7 +90,8 @@ def parse_request(
         inputs = parse_values(components, raw) if components else []
     except ValueError as exc:
         raise ApiError(400, "invalid", str(exc)) from None
-    return ApiRequest(message, text, history, session_id or secrets.token_urlsafe(12), session_id is None, inputs)
+    # A new session's id is the server's: 192 random bits, so it cannot be guessed.
+    return ApiRequest(message, text, history, session_id or secrets.token_urlsafe(24), session_id is None, inputs)
 
 
 def _message(value: Any, multimodal: bool) -> tuple[Any, str]:

@@ -15,7 +15,8 @@ from urllib.parse import urlsplit
 
 import pytest
 from flask import Flask, request
-from live import LiveServer
+from flask import session as flask_session
+from live import LiveServer, app_with_login, cookie_for
 
 from flask_chatbot import Error, Info, OptionsError, Progress, Slider, Textbox, chat_bp, validate
 
@@ -330,3 +331,20 @@ def test_two_calls_at_once_on_one_session_keep_both_turns(serve_app: Any) -> Non
     assert len(answers["second"][1]["history"]) == 6
     status, answer, _ = post(server, "/chat/api/chat", {"message": "then", "session_id": session})
     assert [m["content"] for m in answer["history"] if m["role"] == "user"] == ["start", "first", "second", "then"]
+
+
+def test_a_session_goes_on_only_with_an_id_the_server_gave_its_caller(serve_app: Any) -> None:
+    app = app_with_login()
+    app.register_blueprint(chat_bp(lambda message, history: f"{message} after {len(history)}",
+                                   history_user=lambda: flask_session.get("user")), url_prefix="/chat")
+    server = serve_app(app)
+    ada, bob = ({"Cookie": cookie_for(server.port, name)} for name in ("ada", "bob"))
+    status, answer, _ = post(server, "/chat/api/chat", {"message": "hi"}, headers=ada)
+    assert status == 200 and len(answer["session_id"]) >= 32  # at least 128 random bits (192)
+    session = answer["session_id"]
+    # Invented ids start nothing and read nothing; another user's id is not theirs.
+    for body, headers in (({"session_id": "aaaaaaaa"}, ada), ({"session_id": session}, bob), ({"session_id": session}, {})):
+        status, answer, _ = post(server, "/chat/api/chat", {"message": "steal", **body}, headers=headers)
+        assert status == 404 and answer["error"]["code"] == "unknown_session", answer
+    status, answer, _ = post(server, "/chat/api/chat", {"message": "more", "session_id": session}, headers=ada)
+    assert status == 200 and answer["response"] == "more after 2"  # the owner goes on, untouched
