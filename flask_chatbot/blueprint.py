@@ -55,6 +55,8 @@ log = logging.getLogger("flask_chatbot")
 
 # Sent on every response of the blueprint unless the view or app already set the header.
 SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
+# The routes that read a reader's data: the Host check against DNS rebinding applies to them too.
+READS = frozenset({"history_list", "history_get", "files", "api_info"})
 # What a refused request was, for the log line (by endpoint).
 REFUSED_WHAT = {"socket": "the WebSocket handshake", "upload": "an upload", "history_rename": "a saved chat's rename",
                 "history_delete": "a saved chat's deletion", "api": "an API call", "openai_completions": "an OpenAI-compatible call"}
@@ -258,7 +260,15 @@ def chat_bp(fn: Callable[..., Any], *, name: str = "chat", **options: Any) -> Bl
         # form post impossible, and this keeps other sites' pages from posting files at all.
         # The HTTP API alike: programs send no Origin; another site's page may not call it.
         checked = ("socket", "upload", "history_rename", "history_delete", "api", "openai_completions")
-        if request.endpoint not in {f"{request.blueprint}.{name}" for name in checked}:
+        route = (request.endpoint or "").rpartition(".")[2]
+        if route in READS:
+            # A read carries no Origin, so only its Host can tell a rebinding page's request.
+            reason = embedding.host_refusal_now()
+            if reason is not None:
+                log.warning("Refused a read of %s (Host %r): %s", request.path, request.host, reason)
+                return Response("Not served under that host name.\n", 403, mimetype="text/plain")
+            return None
+        if route not in checked:
             return None
         if not opts.websocket_compression and request.endpoint.endswith(".socket"):
             # simple-websocket accepts any permessage-deflate offer: a zlib context of about

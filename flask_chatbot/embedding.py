@@ -23,7 +23,7 @@ from typing import Any
 
 from flask import Response, current_app, request
 
-from .origin import app_trusted_hosts, local_address, origin_refusal
+from .origin import app_trusted_hosts, host_refusal, local_address, origin_refusal
 
 log = logging.getLogger("flask_chatbot")
 
@@ -51,6 +51,16 @@ def refusal(allowed: tuple[str, ...]) -> str | None:
         scheme=request.scheme,
         host=request.host,
         allowed=allowed + app_allowed_origins(current_app.config),
+        trusted_hosts=app_trusted_hosts(current_app.config),
+        local_address=local_address(request.environ),
+    )
+
+
+def host_refusal_now() -> str | None:
+    """Why the current request's Host may not read a reader's data (None: it may): the DNS
+    rebinding rule of the socket's Origin check, for reads, which carry no Origin."""
+    return host_refusal(
+        request.host,
         trusted_hosts=app_trusted_hosts(current_app.config),
         local_address=local_address(request.environ),
     )

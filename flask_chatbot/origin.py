@@ -70,11 +70,27 @@ def origin_refusal(
                 "app in werkzeug.middleware.proxy_fix.ProxyFix(app.wsgi_app, x_proto=1) so the request knows"
             )
         return "another site; list its origin in allowed_origins to let it open the socket"
-    hostname = seen[1].rpartition(":")[0]
+    return host_refusal(host, trusted_hosts=trusted_hosts, local_address=local_address)
+
+
+def host_refusal(host: str, *, trusted_hosts: Collection[str] = (), local_address: str | None = None) -> str | None:
+    """``None`` if a request under this Host may be answered with a reader's data, else why not.
+
+    The Host header is the client's word: a hostile domain resolving to this server (DNS
+    rebinding) makes its page's requests "same origin", and a read needs no Origin at all. So
+    a Host that is a DNS name (not localhost, not an IP address) must be one of
+    ``trusted_hosts`` (the app's TRUSTED_HOSTS and SERVER_NAME) when there are any, and without
+    them must not have reached this server on a loopback address (``local_address``, the
+    connection's own end): the attack on a development server.
+    """
+    key = _origin_key(f"http://{host}")
+    if key is None:
+        return "the request has no usable Host"
+    hostname = key[1].rpartition(":")[0]
     if _is_loopback_name(hostname) or _is_ip(hostname):
         return None  # no attacker's page has such an origin: a rebinding page keeps its domain
     if trusted_hosts:
-        if host_is_trusted(seen[1], list(trusted_hosts)):
+        if host_is_trusted(host, list(trusted_hosts)):
             return None
         return f"{hostname} is not in the app's TRUSTED_HOSTS or SERVER_NAME; add it there if it is this app's name"
     if not _is_loopback_address(local_address):
@@ -211,4 +227,4 @@ def _origin_key(origin: str) -> tuple[str, str] | None:
     return parts.scheme, f"{hostname}:{port or (443 if parts.scheme == 'https' else 80)}"
 
 
-__all__ = ["app_trusted_hosts", "check_allowed_origins", "listed", "local_address", "origin_allowed", "origin_refusal"]
+__all__ = ["app_trusted_hosts", "check_allowed_origins", "host_refusal", "listed", "local_address", "origin_allowed", "origin_refusal"]

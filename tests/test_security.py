@@ -4,6 +4,7 @@ and what sanitize_html=False does and does not trust."""
 
 from __future__ import annotations
 
+import http.client
 import logging
 import re
 from html.parser import HTMLParser
@@ -100,6 +101,34 @@ def test_dns_rebinding_to_a_loopback_server_is_refused(serve, caplog):
     assert b"evil.test" not in error.resp_body  # the body echoes nothing of the request
     (warning,) = refusal_warnings(caplog)
     assert "TRUSTED_HOSTS" in warning and "rebinding" in warning
+
+
+def get_status(server: LiveServer, path: str, host: str) -> int:
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    try:
+        connection.request("GET", path, headers={"Host": host})
+        response = connection.getresponse()
+        response.read()
+        return response.status
+    finally:
+        connection.close()
+
+
+def test_dns_rebinding_cannot_read_files_history_or_the_api_description(serve_app, tmp_path, caplog):
+    # Reads carry no Origin: a rebinding page's same-origin GET shows only in its Host.
+    app = Flask(__name__)
+    app.register_blueprint(chat_bp(lambda message, history: message, save_history=True,
+                                   history_store=str(tmp_path / "history.sqlite3"), history_user=lambda: "ada"),
+                           url_prefix="/chat")
+    server = serve_app(app)
+    reads = ["/chat/history", "/chat/history/c1", "/chat/api/info", "/chat/files/" + "0" * 32]
+    with caplog.at_level(logging.WARNING, logger="flask_chatbot"):
+        for path in reads:
+            assert get_status(server, path, f"evil.test:{server.port}") == 403, path
+    assert "rebinding" in caplog.text
+    assert get_status(server, "/chat/history", f"127.0.0.1:{server.port}") == 200
+    assert get_status(server, "/chat/api/info", f"localhost:{server.port}") == 200
+    assert get_status(server, "/chat/history/c1", f"127.0.0.1:{server.port}") == 404  # none yet, but answered
 
 
 @pytest.mark.parametrize("name", ["localhost", "chat.localhost", "127.0.0.1", "127.1.2.3"])
