@@ -59,18 +59,14 @@ def _name(content: Mapping[str, Any]) -> str:
     return content["file"]["name"] if "file" in content else url_name(content["url"])
 
 
-def _src(content: Mapping[str, Any], ctx: _Context, *, on_click: bool = False) -> str | None:
-    """The URL to load the content from, or None if it must stay a link (a host not allowed).
-
-    ``on_click``: a player that loads nothing until the reader presses play (``preload="none"``)
-    may use any https URL, since nothing reaches the host unless the reader asks for it."""
+def _src(content: Mapping[str, Any], ctx: _Context) -> str | None:
+    """The URL to load the content from, or None if it must stay a link (a host not allowed:
+    images and players alike, so a message never makes the page reach a host nobody listed)."""
     if "file" in content:
         return ctx.file_url(content["file"]["id"], False)
     url = checked_url(content.get("url"))
     if url is None:
         raise InvalidContent("a url must be an absolute http(s) URL")
-    if on_click and url.startswith("https://"):
-        return url
     if ctx.remote_allowed is not None and not ctx.remote_allowed(url):
         return None
     return url
@@ -120,7 +116,7 @@ def _render_image(content: Mapping[str, Any], ctx: _Context) -> str:
 
 def _render_player(tag: str) -> Callable[[Mapping[str, Any], _Context], str]:
     def render(content: Mapping[str, Any], ctx: _Context) -> str:
-        src = _src(content, ctx, on_click=True)
+        src = _src(content, ctx)
         inner = _player(tag, content, src) if src is not None else _link(content, _name(content))
         return _figure(tag, inner, content, _download_link(content, ctx))
 

@@ -53,15 +53,16 @@ _DEFAULT = "\x00default"  # content_security_policy not given: built from image_
 
 
 def default_content_security_policy(image_hosts: Sequence[str] = ()) -> str:
-    """The strict policy of the chat page; images only from the page's origin, data: and
-    blob: URLs (the thumbnails of files being attached: the page's own) and ``image_hosts`` (``"*"``: any https host). Audio and video may play from any https
-    host: players of other hosts load nothing until the reader presses play (preload="none")."""
+    """The strict policy of the chat page; images, audio and video only from the page's origin
+    and ``image_hosts`` (``"*"``: any https host), the one list of outside hosts a page may
+    reach; images also from data: and blob: URLs (thumbnails of files being attached)."""
     if "*" in image_hosts:
-        images = " https:"
+        hosts = " https:"
     else:
-        images = "".join(f" https://{host}" for host in image_hosts)
+        hosts = "".join(f" https://{host}" for host in image_hosts)
     return (
-        f"default-src 'self'; script-src 'self'; style-src 'self'; style-src-attr 'unsafe-inline'; img-src 'self' data: blob:{images}; media-src 'self' https:; "
+        f"default-src 'self'; script-src 'self'; style-src 'self'; style-src-attr 'unsafe-inline'; img-src 'self' data: blob:{hosts}; "
+        f"media-src 'self'{hosts}; "
         "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'self'"
     )
 

@@ -132,24 +132,39 @@ class RemoteImages(Filter):  # type: ignore[misc]
 
 
 class QuietMedia(Filter):  # type: ignore[misc]
-    """Audio and video load nothing until the reader presses play (preload="none"), and a
-    poster image follows the image hosts' rule: a reply cannot make the page fetch a URL."""
+    """Audio and video load nothing until the reader presses play (preload="none"), and only
+    from the image hosts, as images: a reply cannot make the page reach another host. A player's
+    or a ``<source>``'s URL of another host becomes a link after the player; a poster goes."""
 
     def __init__(self, source: Any, hosts: frozenset[str]) -> None:
         super().__init__(source)
         self.hosts = hosts
 
     def __iter__(self) -> Iterator[dict]:
+        outside: list[str] = []  # the URLs of the player being read that may not load: links after it
         for token in super().__iter__():
-            if token["type"] in ("StartTag", "EmptyTag") and token["name"] in ("audio", "video"):
+            kind, name = token["type"], token.get("name")
+            if kind in ("StartTag", "EmptyTag") and name in ("audio", "video", "source"):
                 attrs = dict(token["data"])
-                attrs[(None, "preload")] = "none"
-                poster = attrs.get((None, "poster"))
-                host = _remote_host(poster) if poster else None
-                if host is not None and "*" not in self.hosts and host not in self.hosts:
-                    del attrs[(None, "poster")]
+                if name != "source":
+                    attrs[(None, "preload")] = "none"
+                for attr in ("src", "poster"):
+                    value = attrs.get((None, attr))
+                    host = _remote_host(value) if value else None
+                    if host is not None and "*" not in self.hosts and host not in self.hosts:
+                        del attrs[(None, attr)]
+                        if attr == "src":
+                            outside.append(value)
+                if name == "source" and (None, "src") not in attrs:
+                    continue  # nothing left to load
                 token["data"] = attrs
             yield token
+            if outside and (kind == "EndTag" or (kind == "EmptyTag" and name != "source")) and name in ("audio", "video"):
+                for url in outside:
+                    yield {"type": "StartTag", "name": "a", "namespace": token.get("namespace"), "data": {(None, "href"): url}}
+                    yield {"type": "Characters", "data": html.unescape(url)}
+                    yield {"type": "EndTag", "name": "a", "namespace": token.get("namespace"), "data": {}}
+                outside = []
 
 
 _HIDDEN_OPEN = re.compile(r"<(%s)(?=[\s/>])[^<>]*>" % "|".join(HIDDEN_ELEMENTS), re.IGNORECASE)

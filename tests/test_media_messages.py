@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 import urllib.request
 from pathlib import Path
@@ -12,6 +13,7 @@ from live import final_text
 
 from flask_chatbot import ChatMessage
 from flask_chatbot.components import Code, Image
+from flask_chatbot.rendering import Renderer, RenderOptions
 
 PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
@@ -140,22 +142,39 @@ def test_components_render_on_the_server(connect, value: Any, marker: str) -> No
     assert marker in done["html"]
 
 
-def test_audio_at_an_https_url_plays_on_click_and_an_image_from_an_unlisted_host_is_a_link(connect) -> None:
+def test_audio_and_images_at_urls_of_unlisted_hosts_are_links_and_listed_ones_play(connect) -> None:
     from flask_chatbot import Audio
 
     def fn(message, history):
         return [Audio("https://media.example.org/song.mp3"), Image("https://img.example.org/cat.png", alt_text="cat")]
 
     done = assistant(connect(fn).turn("go"), "done")
-    assert '<audio controls preload="none"' in done[0]["html"] and "https://media.example.org/song.mp3" in done[0]["html"]
+    assert "<audio" not in done[0]["html"] and 'href="https://media.example.org/song.mp3"' in done[0]["html"]
     assert "<img" not in done[1]["html"] and 'href="https://img.example.org/cat.png"' in done[1]["html"]
+    done = assistant(connect(fn, image_hosts=["media.example.org"]).turn("go"), "done")
+    assert '<audio controls preload="none"' in done[0]["html"] and 'src="https://media.example.org/song.mp3"' in done[0]["html"]
 
 
-def test_the_page_csp_lets_https_media_play_and_keeps_images_to_listed_hosts(serve) -> None:
-    server = serve(lambda m, h: "ok")
-    status, headers, _ = fetch(f"http://127.0.0.1:{server.port}/chat/")
-    policy = dict(d.strip().split(" ", 1) for d in headers["Content-Security-Policy"].split(";") if d.strip())
-    assert policy["media-src"] == "'self' https:" and policy["img-src"] == "'self' data: blob:"
+def test_the_page_csp_keeps_images_and_media_to_the_listed_hosts(serve) -> None:
+    for hosts, listed in (((), ""), (("media.example.org",), " https://media.example.org")):
+        server = serve(lambda m, h: "ok", image_hosts=list(hosts))
+        status, headers, _ = fetch(f"http://127.0.0.1:{server.port}/chat/")
+        policy = dict(d.strip().split(" ", 1) for d in headers["Content-Security-Policy"].split(";") if d.strip())
+        assert policy["media-src"] == "'self'" + listed and policy["img-src"] == "'self' data: blob:" + listed
+
+
+@pytest.mark.parametrize("html", [
+    '<video src="https://evil.example/v.mp4?who=reader" controls></video>',
+    '<audio controls><source src="https://evil.example/a.mp3"></audio>',
+    '<video controls poster="https://evil.example/p.png"><source src="//evil.example/v.webm" type="video/webm"></video>',
+])
+def test_a_reply_s_players_load_nothing_from_an_unlisted_host(html: str) -> None:
+    renderer = Renderer(RenderOptions(allow_tags=("audio", "video", "source")))
+    out = renderer.render(html, from_user=False)
+    assert not re.search(r'(src|poster)="[^"]*evil', out), out  # nothing loads from it...
+    assert 'href="' in out and "evil.example" in out  # ...the reader gets a link to it instead
+    listed = Renderer(RenderOptions(allow_tags=("audio", "video", "source"), image_hosts=("evil.example",)))
+    assert re.search(r'src="[^"]*evil', listed.render(html, from_user=False))
 
 
 def test_an_html_component_s_player_loads_nothing_before_a_click() -> None:
