@@ -69,15 +69,22 @@ def test_audio_and_video_keep_their_controls_and_load_nothing_before_play() -> N
     assert bot('<audio controls src="/static/a.mp3" autoplay onplay="x()"></audio>') == (
         '<p><audio controls src="/static/a.mp3" preload="none"></audio></p>'
     )
-    assert bot('<video controls width="320"><source src="https://cdn.example/v.mp4" type="video/mp4"></video>') == (
+    listed = Renderer(RenderOptions(image_hosts=("cdn.example",)))
+    assert listed.render('<video controls width="320"><source src="https://cdn.example/v.mp4" type="video/mp4"></video>',
+                         from_user=False) == (
         '<video controls width="320" preload="none"><source src="https://cdn.example/v.mp4" type="video/mp4"></video>'
+    )
+    # Not listed: nothing loads from it; the reader gets a link after the player.
+    assert bot('<video controls width="320"><source src="https://cdn.example/v.mp4" type="video/mp4"></video>') == (
+        '<video controls width="320" preload="none"></video><a href="https://cdn.example/v.mp4" target="_blank" '
+        'rel="noopener noreferrer">https://cdn.example/v.mp4</a>'
     )
 
 
 @pytest.mark.parametrize("src", ["javascript:alert(1)", "data:audio/wav;base64,AAAA", "vbscript:x", " JaVaScRiPt:x"])
 def test_media_urls_are_http_https_or_relative(src: str) -> None:
     out = bot(f'<video controls src="{src}"><source src="{src}"></video>')
-    assert out == '<video controls preload="none"><source></video>'
+    assert out == '<video controls preload="none"></video>'
 
 
 def test_a_poster_image_follows_the_image_hosts_rule() -> None:
