@@ -32,7 +32,9 @@ from .file_serving import clean_name, guess_mime_type
 from .fn_queue import FnGate
 from .history_store import SQLiteHistoryStore, default_history_user
 from .history_sync import current_user
+from .components import Component
 from .messages import normalize_reply
+from .outputs import Outputs
 from .reply import Reply
 from .runner import Cancel
 from .request_context import capture
@@ -81,7 +83,7 @@ class Transcript:
         if kind == "remove":
             self.messages.pop(frame["id"], None)
         elif kind == "output":
-            self.outputs[frame["index"]] = frame["value"] if frame.get("value") is not None else frame["html"]
+            self.outputs[frame["index"]] = frame["value"]
             return [("output", {"index": frame["index"], "value": self.outputs[frame["index"]]})]
         elif kind in ("status", "toast"):
             return [(kind, {k: v for k, v in frame.items() if k != "type"})]
@@ -148,9 +150,27 @@ def start_turn(bot: Any, message: Any, history: list[dict[str, Any]], inputs: li
         normalize=normalize,
         context=functools.partial(capture(), conversation=conversation),
         queue=bot.queue,
+        # fn's (reply, *values): the values are outputs, not more reply; a program gets them as JSON.
+        outputs=Outputs(bot.options.additional_outputs, frames, lambda component, value: "", output_value(bot))
+        if bot.options.additional_outputs
+        else None,
     )
     reply.start()
     return reply, frames, Transcript()
+
+
+def output_value(bot: Any) -> Callable[[Any], Any]:
+    """An additional output's value as a program reads it: JSON as it is, a component as its
+    content (a file's info, which gets its URL), anything else as text."""
+
+    def value(item: Any) -> Any:
+        if isinstance(item, Component):
+            return bot.content.to_content(item) if bot.content else None
+        if item is None or isinstance(item, (str, int, float, bool, list, dict)):
+            return item
+        return str(item)
+
+    return value
 
 
 def latest(history: list[dict[str, Any]], max_history: int) -> list[dict[str, Any]]:
@@ -233,7 +253,7 @@ def register_api(bp: Blueprint, bot: Any, parameters: list[str], store_root: Pat
             if call.history is None:
                 result["session_id"] = call.session_id
             if opts.additional_outputs:
-                result["outputs"] = [transcript.outputs.get(i) for i in range(len(opts.additional_outputs))]
+                result["outputs"] = with_urls([transcript.outputs.get(i) for i in range(len(opts.additional_outputs))], files)
             return result
 
         if "text/event-stream" in request.headers.get("Accept", ""):

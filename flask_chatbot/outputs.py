@@ -71,10 +71,12 @@ class Outputs:
 
     ``to_html(component, value)`` renders one value (Markdown, message content...)."""
 
-    def __init__(self, components: Sequence[Any], outbox: Any, to_html: Callable[[Any, Any], str]) -> None:
+    def __init__(self, components: Sequence[Any], outbox: Any, to_html: Callable[[Any, Any], str],
+                 to_value: Callable[[Any], Any] | None = None) -> None:
         self._components = components
         self._outbox = outbox
         self._to_html = to_html
+        self._to_value = to_value or _plain  # the frame's value: text for the page; the API's JSON
         self._sent: list[Any] = [_NOTHING] * len(components)
 
     def split(self, value: Any) -> Any:
@@ -87,7 +89,7 @@ class Outputs:
             if key == self._sent[index]:
                 continue
             self._sent[index] = key
-            self._outbox.send(protocol.output(index, self._to_html(component, item), _plain(item)))
+            self._outbox.send(protocol.output(index, self._to_html(component, item), self._to_value(item)))
         return reply
 
 

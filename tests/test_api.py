@@ -348,3 +348,28 @@ def test_a_session_goes_on_only_with_an_id_the_server_gave_its_caller(serve_app:
         assert status == 404 and answer["error"]["code"] == "unknown_session", answer
     status, answer, _ = post(server, "/chat/api/chat", {"message": "more", "session_id": session}, headers=ada)
     assert status == 200 and answer["response"] == "more after 2"  # the owner goes on, untouched
+
+
+def test_additional_outputs_come_as_outputs_not_as_reply(serve_app: Any) -> None:
+    from flask_chatbot import JSON, Textbox as Text
+
+    def with_outputs(message: str, history: list[dict[str, Any]]) -> Iterator[tuple[str, Any, Any]]:
+        yield "Work", None, "started"
+        yield "Working on it", {"steps": [1, 2]}, "half"
+        yield f"Done: {message}", {"steps": [1, 2, 3], "ok": True}, "all"
+
+    app = Flask(__name__)
+    app.register_blueprint(chat_bp(with_outputs, additional_outputs=[JSON(label="Plan"), Text(label="Status")],
+                                   openai_compatible=True), url_prefix="/chat")
+    server = serve_app(app)
+    status, answer, _ = post(server, "/chat/api/chat", {"message": "x"})
+    assert status == 200, answer
+    assert answer["response"] == "Done: x"  # the reply alone
+    assert answer["outputs"] == [{"steps": [1, 2, 3], "ok": True}, "all"]
+    status, text, _ = post(server, "/chat/api/chat", {"message": "x"}, headers={"Accept": "text/event-stream"})
+    outputs = [data for event, data in events(text) if event == "output"]
+    assert outputs[-2:] == [{"index": 0, "value": {"steps": [1, 2, 3], "ok": True}}, {"index": 1, "value": "all"}]
+    assert events(text)[-1][1]["outputs"] == [{"steps": [1, 2, 3], "ok": True}, "all"]
+    status, completion, _ = post(server, "/chat/v1/chat/completions",
+                                 {"model": "chat", "messages": [{"role": "user", "content": "x"}]})
+    assert status == 200 and completion["choices"][0]["message"]["content"] == "Done: x"
