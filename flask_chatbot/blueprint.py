@@ -40,7 +40,7 @@ from . import embedding, fn_queue, shutdown
 from .origin import local_address, origin_allowed, origin_refusal
 from .api import register_api
 from .openai_api import register_openai
-from .history_store import default_history_user
+from .history_store import SQLiteHistoryStore, default_history_user
 from .history_sync import current_user, message_renderer, register_history_routes
 from .locales import direction, locale_module, page_language
 from .page_options import page_assets
@@ -346,7 +346,8 @@ def _or_log(func: Callable[..., list[Any]], *args: Any, **kwargs: Any) -> list[A
 def _content_hooks(opts: ChatOptions, renderer: Renderer) -> ContentHooks:
     """The blueprint's file store, and how its files and components render."""
     allowed = (os.getcwd(), tempfile.gettempdir(), *opts.allowed_paths)
-    store = FileStore(os.environ.get("CHATBOT_UPLOAD_DIR") or None, allowed_paths=allowed)
+    records = [opts.flagging_dir] + ([opts.history_store.path] if isinstance(opts.history_store, SQLiteHistoryStore) else [])
+    store = FileStore(os.environ.get("CHATBOT_UPLOAD_DIR") or None, allowed_paths=allowed, denied_paths=records)
     hosts = frozenset(opts.image_hosts)
     return ContentHooks(
         store=store,

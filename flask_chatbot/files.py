@@ -112,6 +112,7 @@ class FileStore:
         *,
         max_bytes: int = DEFAULT_MAX_BYTES,
         allowed_paths: Iterable[str | os.PathLike[str]] | None = None,
+        denied_paths: Iterable[str | os.PathLike[str]] = (),
     ) -> None:
         if max_bytes <= 0:
             raise ValueError(f"max_bytes must be positive, not {max_bytes}")
@@ -121,6 +122,9 @@ class FileStore:
         self.allowed_paths = (
             None if allowed_paths is None else tuple(Path(os.path.realpath(p)) for p in allowed_paths)
         )
+        # The chat's own records (the flag log, the saved chats' database): never sent as a file,
+        # whatever folder allows them; nor anything in the store's root but its files, by id.
+        self.denied_paths = tuple(Path(os.path.realpath(p)) for p in denied_paths)
         self._ready = False
         self._lock = threading.Lock()
         # What this process already stored: a generator yielding the same image 50 times
@@ -147,6 +151,8 @@ class FileStore:
         own = self._stored_at(real)
         if own is not None:
             return own
+        if any(_covers(denied, Path(real)) for denied in (Path(os.path.realpath(self._root)), *self.denied_paths)):
+            raise FileRefused(f"{os.fspath(path)!r} is one of the chat's own records, which are never sent as a file")
         check_allowed(os.fspath(path), Path(real), self.allowed_paths)
         info = os.stat(real)
         if not stat.S_ISREG(info.st_mode):  # /dev/zero, a FIFO, a directory
@@ -351,6 +357,12 @@ class FileStore:
         shutil.rmtree(doomed, ignore_errors=True)
         return True
 
+
+
+def _covers(denied: Path, real: Path) -> bool:
+    """Whether ``real`` is ``denied``, below it (a folder), or a companion of it (an SQLite
+    database's ``-wal`` and ``-shm`` files)."""
+    return real == denied or denied in real.parents or (real.parent == denied.parent and real.name.startswith(denied.name + "-"))
 
 __all__ = [
     "DEFAULT_MAX_BYTES",

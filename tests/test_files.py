@@ -10,10 +10,12 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from live import Client
 from werkzeug.exceptions import NotFound
 
 from flask_chatbot.files import (
@@ -446,3 +448,41 @@ def test_writes_a_dead_process_left_are_swept_at_the_next_start(tmp_path: Path) 
     os.utime(root / ".tmp-crashed", (old, old))
     store = FileStore(root)
     assert sorted(p.name for p in store.root.iterdir()) == [".tmp-writing"]
+
+
+def test_the_chat_s_own_records_are_never_sent_as_files(tmp_path: Path, project: Path, serve: Any) -> None:
+    # A reply steered by a prompt injection names them: the flag log, the saved chats' database
+    # (and its WAL), the store's own databases and cached examples. fn's other files still go.
+    def fn(message: str, history: list[dict[str, Any]]) -> Any:
+        return {"path": message}
+
+    flags = project / "flagged"
+    server = serve(fn, flagging_mode="manual", flagging_dir=str(flags), save_history=True,
+                   history_store=str(project / "history.sqlite3"), history_user=lambda: "ada")
+    flags.mkdir()
+    write(flags / "flags.csv", b"conversation,index,message\n")
+    client = Client(f"ws://127.0.0.1:{server.port}/chat/socket")
+    client.hello()
+    for n, path in enumerate((flags / "flags.csv", project / "history.sqlite3")):
+        frames = client.turn(str(path), f"u{n}")
+        assert [f["code"] for f in frames if f["type"] == "error"] == ["fn_error"], (path, frames)  # refused, said so
+    frames = client.turn(str(project / "out" / "chart.v2.png"), "u9")
+    assert not any(f["type"] == "error" for f in frames)
+    client.close()
+
+
+def test_the_store_s_own_databases_are_not_files_it_sends(tmp_path: Path) -> None:
+    store = FileStore(tmp_path / "store", allowed_paths=(tmp_path,))
+    write(store.root / "api-sessions.sqlite3")
+    (store.root / "cached-examples" / "chat-1").mkdir(parents=True)
+    write(store.root / "cached-examples" / "chat-1" / "0.json")
+    for own in ("api-sessions.sqlite3", "cached-examples/chat-1/0.json"):
+        with pytest.raises(FileRefused, match="own records"):
+            store.add_path(store.root / own)
+    listed = FileStore(tmp_path / "other", allowed_paths=(tmp_path,), denied_paths=(tmp_path / "saved.sqlite3",))
+    for companion in ("saved.sqlite3", "saved.sqlite3-wal", "saved.sqlite3-shm"):
+        with pytest.raises(FileRefused, match="own records"):
+            listed.add_path(write(tmp_path / companion))
+    assert listed.add_path(write(tmp_path / "saved.sqlite3.txt")).name == "saved.sqlite3.txt"
+    echoed = store.add_bytes(b"an upload", name="a.txt")
+    assert store.add_path(echoed.path).id == echoed.id  # fn echoing an upload: the same file
