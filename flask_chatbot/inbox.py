@@ -75,7 +75,8 @@ class InboxEvent:
 class FrameBudget:
     """A token bucket of frames: ``rate`` a second, bursts of ``burst`` seconds' worth.
 
-    A frame costs 1 plus 1 per 64 KiB it carries, so big frames spend more.
+    A frame costs 1 plus 1 per 65,536 characters it carries (``size``: a text frame's
+    length, as read), so big frames spend more.
     """
 
     def __init__(self, rate: float, burst: float = 4.0) -> None:
