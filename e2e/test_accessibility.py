@@ -13,7 +13,8 @@ from harness import AXE, ChatController, Gunicorn, axe_violations
 from playwright.sync_api import Browser, Page, expect
 
 # Every Markdown element, from the reader (the bot quotes its start: a paragraph, not a heading,
-# which would skip levels before the bot's own headings).
+# which would skip levels before the bot's own headings). The table's header holds a link, in
+# the reader's bubble here; a reply's is test_a_link_in_a_table_header_of_a_reply_keeps_its_contrast's.
 MARKDOWN = """Some *emphasis*, `inline code` and a [link](https://example.com/).
 
 ## A heading
@@ -23,7 +24,7 @@ MARKDOWN = """Some *emphasis*, `inline code` and a [link](https://example.com/).
 - one
 - two
 
-| a | b |
+| [a](https://example.com/a) | b |
 |---|---|
 | 1 | 2 |
 
@@ -95,6 +96,38 @@ def unjudged_contrast(page: Page) -> list[str]:
 )
 def test_axe_finds_no_violations(browser: Browser, sample_app: Gunicorn, path: str, messages: tuple[str, ...], scheme: str) -> None:
     assert violations(browser, f"{sample_app.url}{path}", scheme, messages) == []
+
+
+# A link in a table's header, in a reply: the header's tint darkens the bubble under the link.
+HEADER_LINK = "| [a link](https://example.com/h) | b |\n|---|---|\n| [cell](https://example.com/c) | 1 |"
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("theme", ["default", "soft", "monochrome"])
+def test_a_link_in_a_table_header_of_a_reply_keeps_its_contrast(browser: Browser, sample_app: Gunicorn, theme: str, scheme: str) -> None:
+    """The echo demo answers with the reader's own Markdown, so the link sits in the reply's
+    table header, on the surface colour's tint (4.17:1 in the light default once; review, bug 5),
+    in each built-in theme (its config.json names it)."""
+    context = browser.new_context(color_scheme=scheme, bypass_csp=True, viewport={"width": 1000, "height": 800})
+    try:
+        page = context.new_page()
+
+        def themed(route) -> None:  # type: ignore[no-untyped-def]
+            response = route.fetch()
+            route.fulfill(response=response, json={**response.json(), "theme": theme})
+
+        page.route("**/demos/echo/config.json", themed)
+        chat = ChatController(page)
+        chat.open(f"{sample_app.url}/demos/echo/")
+        chat.send(HEADER_LINK)
+        chat.expect_idle()
+        link = chat.latest_assistant().locator("[part~=content] th a[href]")
+        expect(link).to_have_text("a link")
+        if theme != "default":
+            expect(chat.element).to_have_attribute("data-theme", theme)
+        assert axe_violations(page) == []
+    finally:
+        context.close()
 
 
 def test_the_log_is_busy_while_a_reply_streams_so_it_is_read_once_finished(browser: Browser, sample_app: Gunicorn) -> None:

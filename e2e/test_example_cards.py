@@ -150,3 +150,37 @@ def test_the_cards_values_and_the_marked_fields_pass_axe(browser: Browser, sampl
         assert axe_violations(page) == []  # the open accordion with its marked fields
     finally:
         context.close()
+
+
+def test_a_card_names_a_value_it_would_overwrite_that_the_reader_set(page: Page, sample_app: Gunicorn) -> None:
+    """A card's line names the values a click would change from those the inputs hold now, not
+    from their defaults: the reader's own system prompt, which the card's default would
+    overwrite, shows on it, and is marked once the click changed it (review, bug 2)."""
+    chat = ChatController(page)
+    chat.open(f"{sample_app.url}/demos/system_prompt/")
+    cards = chat.element.locator("[part~=example]")
+    panel = chat.element.locator("[part~=additional-inputs]")
+    fields = panel.locator("[part~=additional-input]")
+    prompt = panel.get_by_label("System Prompt")
+    expect(cards.nth(1).locator(".example-values")).to_have_text("Tokens: 60")  # its prompt is the one there
+    panel.locator("summary").click()
+    prompt.fill("My own prompt: answer in French.")
+    # Now the card would overwrite the reader's prompt: it says so, to the eye and to a screen reader.
+    expect(cards.nth(1).locator(".example-values")).to_have_text("System Prompt: You are helpful AI. · Tokens: 60")
+    expect(cards.nth(1)).to_have_accessible_name("What is Flask? System Prompt: You are helpful AI. · Tokens: 60")
+    expect(cards.nth(0).locator(".example-values")).to_have_text("System Prompt: You are a pirate. · Tokens: 100")
+    expect(cards.nth(2).locator(".example-values")).to_have_count(0)  # a plain example sets nothing
+    # The reader puts the default back: the card again names only what it would change.
+    prompt.fill("You are helpful AI.")
+    expect(cards.nth(1).locator(".example-values")).to_have_text("Tokens: 60")
+    prompt.fill("My own prompt: answer in French.")
+    # Straight from the field: leaving it redraws the cards' lines, under the pointer pressing
+    # this card, and the click still lands.
+    expect(prompt).to_be_focused()
+    cards.nth(1).locator(".example-values").click()
+    expect(panel).to_have_attribute("open", "")
+    expect(prompt).to_have_value("You are helpful AI.")
+    expect(fields.nth(0)).to_have_class(MARKED)
+    expect(fields.nth(1)).to_have_class(MARKED)
+    expect(chat.latest_assistant().locator("[part~=content]")).to_have_text("System prompt: You are helpful AI. Message: What is Flask?.")
+    chat.expect_idle()

@@ -82,6 +82,38 @@ def test_an_arabic_reader_gets_it_right_to_left_and_english_replies_left_to_righ
         assert axe_violations(page) == []
 
 
+# Where a text's last character is drawn against the one before it, on screen: in a left-to-right
+# line its final "?" or "." comes after the last word, in a right-to-left one before it.
+ENDS_AFTER_ITS_LAST_WORD = """node => {
+  const texts = document.createTreeWalker(node, NodeFilter.SHOW_TEXT)
+  let text = null
+  while (texts.nextNode()) if (texts.currentNode.data.trim()) text = texts.currentNode
+  const end = text.data.trimEnd().length
+  const at = i => { const r = document.createRange(); r.setStart(text, i); r.setEnd(text, i + 1); return r.getBoundingClientRect() }
+  return at(end - 1).left > at(end - 2).left
+}"""
+
+
+def test_an_arabic_reader_sees_english_cards_and_placeholder_with_their_punctuation_in_place(sample_app: Gunicorn, reader) -> None:
+    """The cards' text and the placeholder take the direction of their own text (dir="auto", as
+    the bubbles do): "What can you show?" ended "?What can you show" in Arabic (review, bug 6)."""
+    for width in (390, 1000):
+        page = reader("ar")
+        page.set_viewport_size({"width": width, "height": 800})
+        chat = ChatController(page)
+        chat.open(f"{sample_app.url}/chat/")
+        expect(chat.element.locator(".frame")).to_have_attribute("dir", "rtl")
+        cards = chat.element.locator("[part~=example]")
+        expect(cards.first).to_have_text("What can you show?")
+        for card in cards.all():
+            assert card.evaluate(ENDS_AFTER_ITS_LAST_WORD), card.text_content()
+        placeholder = chat.element.locator(".placeholder-default")
+        expect(placeholder).to_contain_text("a table.")
+        assert placeholder.evaluate(ENDS_AFTER_ITS_LAST_WORD)
+        # The element's own texts stay right to left: the message box's placeholder is Arabic.
+        assert chat.element.locator(".frame").evaluate("f => getComputedStyle(f).direction") == "rtl"
+
+
 def test_switching_the_page_s_language_or_the_element_s_switches_every_text_and_dir(sample_app: Gunicorn, reader) -> None:
     page = reader("en-US")
     chat = ChatController(page)

@@ -261,3 +261,92 @@ def test_clear_btn_still_labels_the_clear_button_beside_the_message_box(browser:
     form = box(chat.element.locator("[part~=form]"))
     assert form["y"] <= box(clear)["y"] and bottom(box(clear)) <= bottom(form)
     assert box(chat.log)["y"] - box(chat.element.locator(".frame"))["y"] <= SLACK
+
+
+PHONE_SMALL = {"viewport": {"width": 375, "height": 667}, "is_mobile": True, "has_touch": True}
+PHONE_SIDEWAYS = {"viewport": {"width": 844, "height": 390}, "is_mobile": True, "has_touch": True}
+
+
+@pytest.mark.parametrize(("device", "scheme"), [(PHONE_SMALL, "light"), (PHONE_SIDEWAYS, "dark"), (DESKTOP, "light")],
+                         ids=["phone", "sideways", "desktop"])
+def test_many_toasts_leave_the_log_most_of_the_height_and_the_message_box_in_view(browser: Browser, display_app: Gunicorn, contexts: list, device: dict, scheme: str) -> None:
+    """Five toasts used to take 380 px on a phone: the log kept 42 px, and a phone held sideways
+    lost the message box below the window. Their room is bounded now: the newest shows, older
+    ones scroll (review, bug 1)."""
+    chat = open_in(browser, f"{display_app.url}/queue-full/", device, scheme)
+    contexts.append(chat)
+    toasts = chat.element.locator("[part~=toast]")
+    for turn in range(3):  # each turn: "Started ..." and a warning that stays until closed
+        name = f"warn-many-{turn}-{device['viewport']['height']}"
+        chat.send(name)
+        started = chat.element.locator("[part~=toast-info]", has_text=f"Started {name}")
+        try:
+            expect(started).to_be_attached()
+        finally:
+            open_gate(display_app, f"go-{name}")
+        expect(chat.latest_assistant().locator("[part~=content]")).to_have_text(f"answered {name}")
+        chat.expect_idle()
+    expect(toasts).to_have_count(5)  # the oldest of six went
+    viewport = chat.page.viewport_size
+    assert viewport
+    region, log, element = box(chat.element.locator("[part~=toasts]")), box(chat.log), box(chat.element)
+    form = box(chat.element.locator("[part~=form]"))
+    # The toasts take a bounded share; the log keeps the most of the element's height.
+    assert region["height"] <= 0.22 * viewport["height"] + SLACK, region
+    assert log["height"] >= 0.5 * (element["height"] - form["height"]), (log, element, form)
+    assert log["height"] >= 2 * region["height"], (log, region)
+    # The message box is whole in the window, under the toasts.
+    assert bottom(form) <= viewport["height"] + SLACK and form["y"] >= bottom(region) - SLACK, (form, region, viewport)
+    # The newest toast is in view in its region (the older ones scroll), and every toast's
+    # close button can be reached by scrolling the region.
+    newest = box(toasts.last)
+    assert newest["y"] >= region["y"] - SLACK and bottom(newest) <= bottom(region) + SLACK, (newest, region)
+    toasts.first.locator(".toast-close").click()
+    expect(toasts).to_have_count(4)
+
+
+@pytest.mark.parametrize("device", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_the_flag_menu_closes_on_escape_and_on_a_press_outside_it(browser: Browser, sample_app: Gunicorn, contexts: list, device: dict) -> None:
+    """As a menu does: Escape closes it and gives focus back to its Flag button; a tap or a
+    click anywhere outside it closes it, on the page around the chat too (review, bug 4)."""
+    chat = open_in(browser, f"{sample_app.url}/sink/", device)
+    contexts.append(chat)
+    page = chat.page
+    chat.send("code")
+    chat.expect_idle()
+    reply = chat.latest_assistant()
+    flag = reply.locator("[part~=flag]")
+    choices = reply.locator("[part~=flag-option]")
+    press = (lambda x, y: page.touchscreen.tap(x, y)) if device is PHONE else (lambda x, y: page.mouse.click(x, y))
+    # Escape, from the menu's first choice (reached by Tab) and from its button.
+    flag.focus()
+    page.keyboard.press("Enter")
+    expect(choices.first).to_be_visible()
+    page.keyboard.press("Tab")
+    expect(choices.first).to_be_focused()
+    page.keyboard.press("Escape")
+    expect(choices.first).to_be_hidden()
+    expect(flag).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(choices.first).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(choices.first).to_be_hidden()
+    expect(flag).to_be_focused()
+    # A press outside: on the page above the chat, then on another message's bubble.
+    above = box(chat.element)["y"] / 2
+    for target in (lambda: press(2, above), lambda: press(*centre(chat.user_messages.last.locator("[part~=bubble]")))):
+        press(*centre(flag))
+        expect(choices.first).to_be_visible()
+        target()
+        expect(choices.first).to_be_hidden()
+    # A press on the menu's own button still toggles it, and on a choice picks it.
+    press(*centre(flag))
+    expect(choices.first).to_be_visible()
+    press(*centre(choices.first))
+    expect(choices.first).to_have_attribute("aria-pressed", "true")
+    expect(choices.first).to_be_hidden()
+
+
+def centre(locator: Locator) -> tuple[float, float]:
+    b = box(locator)
+    return b["x"] + b["width"] / 2, b["y"] + b["height"] / 2

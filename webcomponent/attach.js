@@ -19,6 +19,7 @@ export class AttachIntake {
   #config = null
   #uploadURL = null
   #tray = null // a promise of attachments.js's Tray
+  #trayValue = null // the Tray, once it has loaded
 
   constructor(parts, host) {
     this.#parts = parts
@@ -41,13 +42,13 @@ export class AttachIntake {
     micButton.hidden = !this.enabled || !sources.includes('microphone') || !globalThis.MediaRecorder
     fileInput.accept = config.file_accept || ''
     fileInput.multiple = config.max_files !== 1
-    this.#tray?.then(tray => tray.configure(config, this.#uploadURL))
+    this.#trayValue?.configure(config, this.#uploadURL)
   }
 
   connect(signal) {
     const {attachButton, micButton, fileInput, textarea, frame} = this.#parts
     attachButton.addEventListener('click', () => fileInput.click(), {signal})
-    micButton.addEventListener('click', () => this.#loadRecorder().then(recorder => recorder.toggle()), {signal})
+    micButton.addEventListener('click', () => this.#loadRecorder().then(recorder => recorder.toggle(), () => {}), {signal}) // offline: the next press tries again
     fileInput.addEventListener(
       'change',
       () => {
@@ -86,7 +87,9 @@ export class AttachIntake {
   /** Attach `files` (File objects): checked, shown and uploaded by the tray. */
   add(files) {
     if (!this.enabled || !files.length) return
-    this.#loadTray().then(tray => tray.add(files))
+    // Offline when the tray is first needed: the reader hears the files did not go in.
+    const failed = () => this.#host.say(this.#host.t('uploadFailed', {name: files.map(file => file.name).join(', ')}))
+    this.#loadTray().then(tray => tray.add(files), failed)
   }
 
   /** The message's files: `{files, uploading, failed}` (see attachments.js). */
@@ -106,7 +109,7 @@ export class AttachIntake {
 
   /** `entries` were sent for good (a newer message went since). */
   release(entries) {
-    if (entries.length) this.#tray?.then(tray => tray.release(entries))
+    if (entries.length) this.#trayValue?.release(entries)
   }
 
   #status = null
@@ -114,20 +117,26 @@ export class AttachIntake {
   #recorder = null // a promise of recorder.js's Recorder
 
   #loadRecorder() {
-    this.#recorder ??= import('./recorder.js').then(
-      ({Recorder}) => new Recorder(this.#parts.micButton, {file: file => this.add([file]), say: this.#host.say, t: this.#host.t, learn: this.#host.learn}),
+    this.#recorder ??= retried(
+      import('./recorder.js').then(
+        ({Recorder}) => new Recorder(this.#parts.micButton, {file: file => this.add([file]), say: this.#host.say, t: this.#host.t, learn: this.#host.learn}),
+      ),
+      () => (this.#recorder = null),
     )
     return this.#recorder
   }
 
   #loadTray() {
-    this.#tray ??= import('./attachments.js').then(({Tray}) => {
-      const tray = new Tray(this.#parts.attachments, {uploadKey: this.#host.uploadKey, say: this.#host.say, t: this.#host.t})
-      tray.configure(this.#config, this.#uploadURL)
-      this.#status = () => tray.status()
-      this.#take = () => tray.take()
-      return tray
-    })
+    this.#tray ??= retried(
+      import('./attachments.js').then(({Tray}) => {
+        const tray = new Tray(this.#parts.attachments, {uploadKey: this.#host.uploadKey, say: this.#host.say, t: this.#host.t})
+        tray.configure(this.#config, this.#uploadURL)
+        this.#status = () => tray.status()
+        this.#take = () => tray.take()
+        return (this.#trayValue = tray)
+      }),
+      () => (this.#tray = null),
+    )
     return this.#tray
   }
 
@@ -148,4 +157,11 @@ export class AttachIntake {
       this.add([new File([text], 'pasted-text.txt', {type: 'text/plain'})])
     }
   }
+}
+
+// A module that failed to load (offline) is forgotten, as lazy.js's Lazy does, so the next use
+// tries again: `forget` drops the kept promise. The promise still rejects for its callers.
+function retried(promise, forget) {
+  promise.catch(forget)
+  return promise
 }

@@ -32,6 +32,7 @@ function card(example, index) {
   const button = document.createElement('button')
   button.type = 'button'
   button.className = 'example'
+  button.dir = 'auto' // its own text's direction, whatever the element's language
   button.setAttribute('part', 'example')
   button.dataset.index = String(index)
   button.dataset.text = example.text

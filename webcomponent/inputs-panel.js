@@ -5,9 +5,11 @@
 //
 // An example card may set the inputs too (its data-inputs). A change the reader cannot see
 // would surprise the next message, so what an example sets shows twice: on its card, a line of
-// the values that differ from the inputs' defaults (added here, where the inputs' labels and
-// choices are known, so the cold bundle's examples.js stays small); and once clicked, the
-// accordion opens with the fields it changed marked, until the reader edits them.
+// the values it would change, those that differ from the inputs' current values (the defaults
+// until the reader edits one: a value the reader typed that the card would overwrite is named
+// on it; added here, where the inputs' labels and choices are known, so the cold bundle's
+// examples.js stays small); and once clicked, the accordion opens with the fields it changed
+// marked, until the reader edits them.
 
 let nextId = 0 // ids for label/description links, unique in the shadow root
 
@@ -45,6 +47,10 @@ export class InputsPanel {
       sheet.addEventListener('error', resolve, {once: true})
     })
     details.getRootNode().append(sheet)
+    // The cards' lines follow the reader's edits: they name what a click would change.
+    const describe = () => this.#ready.then(() => this.#describeExamples())
+    this.#body.addEventListener('input', describe)
+    this.#body.addEventListener('change', describe)
   }
 
   /** Show `specs` (`[{type, label, info, value, ...}]`) in an accordion (`{label, open}`); none hides it. */
@@ -84,23 +90,29 @@ export class InputsPanel {
       changed ||= mark
     })
     if (changed) this.#details.open = true
+    this.#ready.then(() => this.#describeExamples()) // cards still shown (a fill without sending)
   }
 
-  // Each example card that sets inputs gets a line of the values it sets that are not the
-  // inputs' defaults ("Temperature: 0.2 · Model: GPT"); none when all are.
+  // Each example card that sets inputs gets a line of the values it would change, those not
+  // the inputs' current values ("Temperature: 0.2 · Model: GPT"); none when it changes none.
   #describeExamples() {
+    const now = this.values() ?? []
     for (const card of this.#details.getRootNode().querySelectorAll('.example[data-inputs]')) {
-      card.querySelector('.example-values')?.remove()
       const values = JSON.parse(card.dataset.inputs) // examples.js wrote it: an array
       const text = this.#specs
-        .map((spec, index) => (index < values.length && !same(values[index], spec.value) ? `${labelOf(spec)}: ${shown(spec, values[index])}` : ''))
+        .map((spec, index) => (index < values.length && !same(values[index], now[index]) ? `${labelOf(spec)}: ${shown(spec, values[index])}` : ''))
         .filter(Boolean)
         .join(' · ')
-      if (!text) continue
-      const line = document.createElement('span')
-      line.className = 'example-values'
-      line.textContent = text
-      card.append(line)
+      // The line stays the same node: it is redrawn as the reader leaves a field, which may be
+      // by pressing this very card (a node taken away under the pointer would lose the click).
+      let line = card.querySelector('.example-values')
+      if (!line && text) {
+        line = document.createElement('span')
+        line.className = 'example-values'
+        card.append(line)
+      }
+      if (line && line.textContent !== text) line.textContent = text
+      if (line) line.hidden = !text
     }
   }
 

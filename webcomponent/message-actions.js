@@ -161,18 +161,19 @@ export function connectMessageActions(log, host, signal) {
   )
   // An open flag menu closes, as a menu does, once focus leaves it: Tab, a click in the message
   // box or anywhere in the log (the log takes focus). A click that focuses nothing (Safari's
-  // on a button) has no relatedTarget: the menu stays for the click to land.
-  log.addEventListener(
-    'focusout',
-    ({relatedTarget: to}) => {
-      for (const menu of log.querySelectorAll('.flag-menu[open]')) if (to && !menu.contains(to)) menu.open = false
-    },
-    {signal},
-  )
+  // on a button) has no relatedTarget: the menu stays for the click to land. It closes too on a
+  // press anywhere outside it, in the page around the chat too, and on Escape (focus back on
+  // its Flag button). `keep(menu)`: whether that menu stays open.
+  const shut = keep => {
+    for (const menu of log.querySelectorAll('.flag-menu[open]')) menu.open = keep(menu)
+  }
+  log.addEventListener('focusout', ({relatedTarget: to}) => shut(menu => !to || menu.contains(to)), {signal})
+  document.addEventListener('pointerdown', event => shut(menu => event.composedPath().includes(menu)), {signal})
   log.addEventListener(
     'keydown',
     event => {
       const target = event.target
+      if (event.key === 'Escape') shut(menu => !menu.contains(target) || menu.firstChild.focus())
       if ((event.key !== 'Enter' && event.key !== ' ') || !(target instanceof Element) || !target.matches('.message')) return
       if (!host.selectable()) return
       event.preventDefault()

@@ -34,7 +34,7 @@ export function createParts(ready) {
   })
   const parts = {stylesheet, frame, shown}
   parts.status = element('div', {class: 'status', part: 'status', role: 'status'})
-  parts.placeholderFallback = element('div', {class: 'placeholder-default'})
+  parts.placeholderFallback = element('div', {class: 'placeholder-default', dir: 'auto'})
   setText(parts.placeholderFallback, 'placeholder')
   // Example cards (examples.js) show with the placeholder: only in an empty conversation.
   parts.examples = element('div', {class: 'examples', part: 'examples', role: 'group', hidden: ''}, [], 'examples', false)

@@ -133,6 +133,7 @@ export class StatusView {
     if (Number.isFinite(duration)) this.#expire(toast, duration * 1000)
     this.#toasts.append(toast)
     while (this.#toasts.childElementCount > MAX_TOASTS) this.#toasts.firstElementChild.remove()
+    this.#toasts.scrollTop = this.#toasts.scrollHeight // the newest in view; older ones scroll (status.css)
   }
 
   // The toast goes after `ms`, but not while the reader points at it or has focus in it.
