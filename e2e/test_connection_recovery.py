@@ -1,11 +1,14 @@
 """A chat whose connection goes and comes back, in Chromium against real gunicorn: a message
 sent while the socket connects waits for it, a turn cut off (the network, a worker restart) or
-failed (fn raised) says why and offers Retry, and the element is back within about a second of
-its server.
+failed (fn raised) says why and offers Retry and Undo, and the element is back within about a
+second of its server. What the reader does while offline waits for the socket, one thing at a
+time, and only in the conversation it was done in.
 
 The module is also the app these tests serve (``create_app``). fn records every call in
 ``RECOVERY_DIR`` (shared by the workers), so that a retry, which runs fn again, answers
-differently: "long ..." streams slowly on its first try, "fail ..." raises on its first try.
+differently: "long ..." streams slowly on its first try, "fail ..." raises on its first try,
+"think ..." thinks slowly on its first try, "menu" offers preset replies. Each answer says how
+many messages fn was given before it.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from flask import Flask
 from harness import REFUSED_SOCKET, ChatController, Gunicorn
 from playwright.sync_api import Locator, Page, Route, expect
 
-from flask_chatbot import chat_bp
+from flask_chatbot import ChatMessage, chat_bp
 
 CUT_WORDS = 400  # a first try of "long ..." streams this many words, 20 a second: it is cut off first
 # Chromium's console while the network is off: the reconnect attempts that fail.
@@ -38,17 +41,26 @@ def tries(message: str) -> int:
     return calls.read_text().splitlines().count(message)
 
 
-def fn(message: str, history: list[dict]) -> Iterator[str]:
+def fn(message: str, history: list[dict]) -> Iterator[str | ChatMessage]:
     attempt = tries(message)
     if message.startswith("fail") and attempt == 1:
         raise RuntimeError("the first try fails")
+    if message == "menu":
+        yield ChatMessage(content="Pick one.", options=[{"value": "table", "label": "Table"}])
+        return
     if message.startswith("long") and attempt == 1:
         text = "Here"
         for i in range(CUT_WORDS):
             text += f" w{i}"
             yield text
             time.sleep(0.05)  # the app's pace (20 words a second), not the test's
-    yield f"Answered {message} on try {attempt}."
+    if message.startswith("think") and attempt == 1:
+        thought = ChatMessage(content="", metadata={"title": "Thinking", "status": "pending"})
+        for i in range(CUT_WORDS):
+            thought.content += f" t{i}"
+            yield thought
+            time.sleep(0.05)
+    yield f"Answered {message} on try {attempt}. History: {len(history)}."
 
 
 def create_app() -> Flask:
@@ -223,3 +235,194 @@ def test_the_network_or_the_reader_coming_back_reconnects_at_once(page: Page, se
         expect(chat.element).to_have_attribute("data-connection", "online")
     chat.send("still here")
     expect(chat.latest_assistant()).to_contain_text("Answered still here on try 1.")
+
+
+def cut_off_offline(page: Page, chat: ChatController, message: str = "long walk") -> Locator:
+    """Send ``message``, and take the network away while its reply streams; the reply, cut off."""
+    page.allow_problems(NO_NETWORK)  # type: ignore[attr-defined]
+    chat.send(message)
+    reply = chat.latest_assistant()
+    expect(reply).to_contain_text("w3")
+    page.context.set_offline(True)
+    expect(chat.element.locator("[part~=error][data-code=interrupted]")).to_be_visible()
+    return reply
+
+
+def back_online(page: Page, chat: ChatController) -> None:
+    page.context.set_offline(False)
+    expect(chat.element).to_have_attribute("data-connection", "online")
+
+
+def test_changing_a_held_message_cancels_the_hold_and_an_emptied_box_sends_nothing(page: Page, server: Gunicorn) -> None:
+    page.allow_problems(NO_NETWORK)  # type: ignore[attr-defined]
+    chat = ChatController(page)
+    chat.open(f"{server.url}/chat/")
+    note = chat.element.locator("[part~=input-note]")
+    page.context.set_offline(True)
+    expect(chat.element).to_have_attribute("data-connection", "offline")
+    chat.send("Please summarise the report")
+    expect(note).to_have_text(SENDING)
+    chat.input.press("Control+a")
+    chat.input.press("Delete")
+    expect(note).to_be_hidden()  # emptied: nothing will go
+    chat.input.press_sequentially("Actually, never mind, I was going to ask ab")
+    expect(note).to_be_hidden()  # a new draft is not the message that was held
+    back_online(page, chat)
+    expect(chat.user_messages).to_have_count(0)
+    expect(chat.input).to_have_value("Actually, never mind, I was going to ask ab")
+    chat.input.press("Enter")  # held again only by Enter; online, it goes now
+    expect(chat.latest_assistant()).to_contain_text("Answered Actually, never mind, I was going to ask ab on try 1.")
+    assert calls(server) == ["Actually, never mind, I was going to ask ab"]
+
+
+def test_what_is_held_belongs_to_its_conversation(page: Page, server: Gunicorn) -> None:
+    chat = ChatController(page)
+    chat.open(f"{server.url}/chat/")
+    reply = cut_off_offline(page, chat)
+    retry = retry_of(reply)
+    retry.click()
+    expect(retry).to_have_attribute("aria-pressed", "true")  # it waits for the socket, visibly
+    # Another conversation in its place (a page's, as a saved chat's would be): the retry was
+    # for the one it was clicked in.
+    chat.element.evaluate(
+        """e => e.messages = [{id: 'a1', role: 'user', content: 'alpha'}, {id: 'a2', role: 'assistant', content: 'Alpha answered.'}]"""
+    )
+    expect(chat.element.locator("[part~=retry]")).not_to_have_attribute("aria-pressed", "true")
+    chat.send("held, then cleared")
+    expect(chat.element.locator("[part~=input-note]")).to_have_text(SENDING)
+    chat.element.evaluate("e => { e.messages = [{id: 'b1', role: 'user', content: 'beta'}, {id: 'b2', role: 'assistant', content: 'Beta answered.'}] }")
+    expect(chat.element.locator("[part~=input-note]")).to_be_hidden()
+    back_online(page, chat)
+    expect(chat.latest_assistant().locator("[part~=content]")).to_have_text("Beta answered.")
+    expect(chat.input).to_have_value("held, then cleared")  # it stays in the box, not sent
+    chat.send("next")
+    expect(chat.latest_assistant()).to_contain_text("Answered next on try 1. History: 2.")
+    assert calls(server) == ["long walk", "next"]  # neither the retry nor the message went
+
+
+def test_a_message_sent_after_a_held_retry_replaces_it_and_a_retry_after_a_message_replaces_that(
+    page: Page, server: Gunicorn
+) -> None:
+    chat = ChatController(page)
+    chat.open(f"{server.url}/chat/")
+    note = chat.element.locator("[part~=input-note]")
+    reply = cut_off_offline(page, chat)
+    retry = retry_of(reply)
+    retry.click()
+    expect(retry).to_have_attribute("aria-pressed", "true")
+    chat.send("gamma")  # the reader's new message: the cut-off turn stays as it is
+    expect(note).to_have_text(SENDING)
+    expect(retry).not_to_have_attribute("aria-pressed", "true")
+    retry.click()  # changed their mind again: the retry, and the message stays in the box
+    expect(retry).to_have_attribute("aria-pressed", "true")
+    expect(note).to_be_hidden()
+    expect(chat.input).to_have_value("gamma")
+    back_online(page, chat)
+    expect(chat.latest_assistant()).to_contain_text("Answered long walk on try 2.")
+    expect(chat.input).to_have_value("gamma")
+    chat.expect_idle()
+    chat.input.press("Enter")
+    expect(chat.latest_assistant()).to_contain_text("Answered gamma on try 1. History: 2.")
+    assert calls(server) == ["long walk", "long walk", "gamma"]
+
+
+def test_a_turn_cut_off_while_thinking_offers_retry_and_undo_under_the_question(page: Page, server: Gunicorn) -> None:
+    chat = ChatController(page)
+    chat.open(f"{server.url}/chat/")
+    page.allow_problems(NO_NETWORK)  # type: ignore[attr-defined]
+    chat.send("think hard")
+    thought = chat.element.locator(".message.thought")
+    expect(thought).to_contain_text("t3")
+    page.context.set_offline(True)
+    expect(chat.element.locator("[part~=error][data-code=interrupted]")).to_be_visible()
+    question = chat.user_messages.last
+    expect(question.locator("[part~=undo]")).to_be_visible()
+    expect(retry_of(question)).to_be_visible()
+    back_online(page, chat)
+    retry_of(question).click()
+    expect(chat.latest_assistant()).to_contain_text("Answered think hard on try 2.")
+    expect(retry_of(chat.latest_assistant())).to_be_visible()
+
+
+def test_undo_while_offline_takes_the_exchange_back_at_once(page: Page, server: Gunicorn) -> None:
+    chat = ChatController(page)
+    chat.open(f"{server.url}/chat/")
+    chat.send("first")
+    expect(chat.latest_assistant()).to_contain_text("Answered first on try 1. History: 0.")
+    reply = cut_off_offline(page, chat)
+    reply.locator("[part~=undo]").click()
+    expect(chat.user_messages).to_have_count(1)  # the cut-off exchange went from the screen
+    expect(chat.input).to_have_value("long walk")  # and its question is back in the box
+    back_online(page, chat)
+    chat.send("after undo")  # the server was told the conversation without it
+    expect(chat.latest_assistant()).to_contain_text("Answered after undo on try 1. History: 2.")
+
+
+def test_a_preset_reply_clicked_offline_waits_in_the_box(page: Page, server: Gunicorn) -> None:
+    page.allow_problems(NO_NETWORK)  # type: ignore[attr-defined]
+    chat = ChatController(page)
+    chat.open(f"{server.url}/chat/")
+    chat.send("menu")
+    option = chat.element.locator("[part~=option]")
+    expect(option).to_have_text("Table")
+    chat.expect_idle()
+    page.context.set_offline(True)
+    expect(chat.element).to_have_attribute("data-connection", "offline")
+    option.click()
+    expect(chat.element.locator("[part~=input-note]")).to_have_text(SENDING)
+    expect(chat.input).to_have_value("table")
+    back_online(page, chat)
+    expect(chat.latest_assistant()).to_contain_text("Answered table on try 1. History: 2.")
+    expect(chat.input).to_have_value("")
+    assert calls(server) == ["menu", "table"]
+
+
+def test_a_greeting_offers_no_retry_or_undo(page: Page, server: Gunicorn) -> None:
+    chat = ChatController(page)
+    chat.open(f"{server.url}/chat/")
+    chat.element.evaluate("e => e.messages = [{role: 'assistant', content: 'Welcome! Ask me anything.'}]")
+    greeting = chat.latest_assistant()
+    expect(greeting.locator("[part~=content]")).to_have_text("Welcome! Ask me anything.")
+    expect(greeting.locator("[part~=copy-message]")).to_be_attached()  # its row is there
+    expect(greeting.locator("[part~=retry], [part~=undo]")).to_have_count(0)
+    chat.send("hello")
+    expect(chat.latest_assistant()).to_contain_text("Answered hello on try 1.")
+    expect(retry_of(chat.latest_assistant())).to_be_visible()
+
+
+def test_a_worker_that_is_stopping_is_never_online_and_a_held_message_waits_for_the_next(page: Page, server: Gunicorn) -> None:
+    # A deploy: the element's worker stops (1012), and the next handshake lands on a worker
+    # that is stopping too, which accepts the socket and closes it (1012) before its welcome.
+    stopping = {"sockets": 0}
+    sockets: list = []
+
+    def route(ws) -> None:  # type: ignore[no-untyped-def]
+        if stopping["sockets"]:
+            # The handshake completes; then the hello is answered by the close, not by welcome.
+            stopping["sockets"] -= 1
+            ws.on_message(lambda message: ws.close(code=1012, reason="server restart"))
+            return
+        sockets.append(ws)
+        ws.connect_to_server()
+
+    page.route_web_socket("**/chat/socket", route)
+    count_sockets(page)
+    chat = ChatController(page)
+    chat.open(f"{server.url}/chat/")
+    chat.element.evaluate(
+        "e => { window.__states = []; e.addEventListener('chat-bot-connection', event => window.__states.push(event.detail.state)) }"
+    )
+    # Held until the next welcome: the element is reconnecting when Enter is pressed.
+    page.clock.pause_at(page.evaluate("Date.now()") + 1)  # the reconnects wait for the test's word
+    stopping["sockets"] = 1
+    sockets[-1].close(code=1012, reason="server restart")
+    expect(chat.element).not_to_have_attribute("data-connection", "online")
+    chat.send("sent during the deploy")
+    expect(chat.element.locator("[part~=input-note]")).to_have_text(SENDING)
+    page.clock.run_for(400)  # the quick retry: to the stopping worker
+    page.wait_for_function("() => window.__sockets >= 2")
+    page.clock.run_for(1_000)  # the backoff (at most a second): to a worker that stays
+    expect(chat.latest_assistant()).to_contain_text("Answered sent during the deploy on try 1.")
+    assert page.evaluate("window.__states").count("online") == 1  # never online on the stopping worker
+    expect(chat.user_messages.last).not_to_have_attribute("data-status", "error")
+    assert calls(server) == ["sent during the deploy"]

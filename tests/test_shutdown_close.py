@@ -48,3 +48,21 @@ def test_a_reply_cut_by_the_worker_stopping_ends_with_the_close_not_a_stop(conne
         release.set()
         client.ws.shutdown()  # the server closed it: no closing handshake to wait for
 
+
+
+def test_a_socket_opened_on_a_stopping_worker_is_closed_1012_before_any_welcome(connect) -> None:
+    """The element is online only after `welcome`: a worker that is stopping accepts a
+    handshake (gunicorn may still hand it one) but closes it at once, so the element goes on
+    to the next worker with what it holds."""
+    client = connect(lambda message, history: "hi")  # the live server is up, said hello
+    try:
+        shutdown._stopping.set()
+        host, port = client.ws.sock.getpeername()[:2]
+        late = websocket.create_connection(f"ws://{host}:{port}/chat/socket", timeout=5)
+        late.send('{"type": "hello", "version": 1, "history": []}')
+        opcode, data = late.recv_data(control_frame=True)
+        assert opcode == websocket.ABNF.OPCODE_CLOSE
+        assert int.from_bytes(data[:2], "big") == shutdown.CLOSE_RESTART
+        late.shutdown()
+    finally:
+        shutdown._stopping.clear()

@@ -57,13 +57,28 @@ export class Composer {
     this.files.connect(signal)
     // Enter pressed while files were uploading: the message goes once they are up; while the
     // socket was connecting, once it is online (the element's chat-bot-connection says so
-    // after its hello, before anything else can be sent).
+    // after the server's welcome, before anything else can be sent).
     this.#form.addEventListener('attachments-changed', () => this.#sendWhenUploaded && this.submit(), {signal})
+    const root = this.#form.getRootNode()
     const online = event => event.detail?.state === 'online' && this.#sendWhenOnline && this.submit()
-    this.#form.getRootNode().host?.addEventListener('chat-bot-connection', online, {signal})
+    root.host?.addEventListener('chat-bot-connection', online, {signal})
+    // The held message no longer goes: the reader did something else meanwhile (socket.js), or
+    // changed the text (Enter holds it again; an emptied box sends nothing).
+    root.addEventListener('unhold', () => this.#unhold(), {signal})
     this.#input = new MessageInput(this.#textarea, {onSubmit: () => this.submit(), onActivity: activity, signal})
-    // The reader is on it: a note about the text goes (not the one saying it will be sent).
-    this.#textarea.addEventListener('input', () => this.#sendWhenOnline || this.say(''), {signal})
+    this.#textarea.addEventListener('input', () => this.#unhold(), {signal})
+    // A preset reply clicked while the socket connects waits in the box, as an example does,
+    // and goes as the reader's text (online, the element's own click listener sends it).
+    root.addEventListener(
+      'click',
+      event => {
+        const option = event.target.closest?.('.option')
+        if (!option || !this.#connecting()) return
+        this.restore(option.dataset.value)
+        this.submit()
+      },
+      {signal},
+    )
     this.#form.addEventListener(
       'submit',
       event => {
@@ -125,6 +140,12 @@ export class Composer {
       this.#sendWhenOnline = true
       this.say(this.#locale.t('sendingOnline'), true)
     }
+  }
+
+  // A held message stays in the box, not sent; the note saying it would be goes.
+  #unhold() {
+    this.#sendWhenOnline = false
+    this.say('')
   }
 
   // True while the element (this form's shadow host) is (re)connecting its socket and no

@@ -4,7 +4,7 @@
 // from the old connection: every open sends `hello` with the history the element shows
 // now, and any server worker can carry on from there.
 
-import {CLOSE_IDLE, CLOSE_RESTART, hello, parseFrame} from './protocol.js'
+import {CLOSE_IDLE, CLOSE_RESTART, WELCOME, hello, parseFrame} from './protocol.js'
 
 const FIRST_DELAY = 500
 // Low, so that a chat is back within a second of its server: a failed try costs the server a
@@ -30,7 +30,7 @@ export function backoffDelay(attempt, random = Math.random) {
  *       url: 'wss://example.com/chat/socket',   // or an async function returning it
  *       hello: () => frame,                      // the `hello` sent on every open (its history)
  *       onFrame: frame => ...,                   // every valid server frame
- *       onState: (state, connection) => ...,     // 'connecting' | 'online' | 'offline' | 'refused'
+ *       onState: (state, connection) => ...,     // 'connecting' | 'online' (welcomed) | 'offline' | 'refused'
  *     })
  *     connection.send({type: 'stop'})
  *     connection.destroy()
@@ -140,16 +140,15 @@ export class Connection {
       return
     }
     this.#socket = socket
-    socket.addEventListener('open', () => {
-      if (this.#socket !== socket) return
-      socket.send(JSON.stringify(this.#hello()))
-      this.#setState('online')
-    })
+    socket.addEventListener('open', () => this.#socket === socket && socket.send(JSON.stringify(this.#hello())))
     socket.addEventListener('message', event => {
       if (this.#socket !== socket || typeof event.data !== 'string') return
       this.#attempt = 0 // the server talks to us: the next drop starts the backoff afresh
       const frame = parseFrame(event.data)
       if (frame) this.#onFrame(frame)
+      // Online once the server has taken the hello, not when the socket opens: a worker that is
+      // stopping opens sockets, then closes them (1012) before its welcome.
+      if (frame?.type === WELCOME) this.#setState('online')
     })
     socket.addEventListener('close', event => {
       if (this.#socket !== socket) return

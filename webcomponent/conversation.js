@@ -69,6 +69,8 @@ export class Conversation {
       changed: () => host.shown(),
       done: () => host.focusInput(),
     })
+    // A retry held no longer waits (socket.js).
+    element.shadowRoot.addEventListener('unhold', () => this.list.holdRetry(false))
     // The socket says why it was lost right after it interrupted the turn (socket.js).
     element.addEventListener('chat-bot-connection', event => {
       if (this.#cutOff && event.detail?.reason === 'restart') this.list.sayCutOff('restarted', this.#cutOff)
@@ -114,9 +116,12 @@ export class Conversation {
    * Show `list` instead of the conversation (and its alerts), and tell the server the new
    * history: it keeps the one it was told (after the running reply, whose end would
    * otherwise land in the new history). `frame` (e.g. `clear`) tells the server instead of
-   * a new `hello`; false tells it nothing (the server sent this conversation).
+   * a new `hello`; false tells it nothing (the server sent this conversation). `other`: it is
+   * another conversation (by default when there was one, or it is cleared), so what the
+   * reader did in this one and waits for the socket (a message, a retry) will not go.
    */
-  replace(list, frame = null) {
+  replace(list, frame = null, other = frame !== false && (frame || this.list.size)) {
+    if (other) this.#log.dispatchEvent(new Event('unhold', {bubbles: true})) // socket.js, composer.js
     this.edits.close()
     this.#awaitingEcho = null
     this.list.rebuild(() => {
@@ -151,7 +156,7 @@ export class Conversation {
    */
   retry() {
     if (this.#generating || this.edits.pending || !this.list.lastUserView()) return false
-    return this.#host.online(() => {
+    const run = () => {
       const last = this.list.lastUserView()
       if (this.#generating || this.edits.pending || !last) return // the conversation moved on meanwhile
       if (last.status === protocol.FAILED) {
@@ -168,19 +173,25 @@ export class Conversation {
       this.#pending.hidden = false
       this.#host.send(protocol.retry(this.#inputs()))
       this.#host.shown()
-    })
+    }
+    // Held (offline), it shows pressed until it runs, or something else the reader did replaces it.
+    const ok = this.#host.online(run)
+    if (ok && !this.#host.canSend()) this.list.holdRetry(true)
+    return ok
   }
 
-  /** Take the last exchange back; returns the user's text (for the message box), or null. */
+  /**
+   * Take the last exchange back; returns the user's text (for the message box), or null.
+   * Offline it goes from the screen only: the server learns the conversation without it from
+   * the next `hello` (its undo listeners do not hear of it).
+   */
   undo() {
     const last = this.list.lastUserView()
-    // A message the server never took goes from the screen only.
-    const local = last?.status === protocol.FAILED
-    if (this.#generating || this.edits.pending || !(local || this.#host.canSend()) || !last) return null
+    if (this.#generating || this.edits.pending || !last) return null
     if (emit(this.#element, 'undo', {id: last.id, text: last.content}, true).defaultPrevented) return null
     this.edits.close()
-    if (local) {
-      this.list.removeFrom(last)
+    if (last.status === protocol.FAILED || !this.#host.canSend()) {
+      this.list.removeFrom(last) // a message the server never took, or offline
     } else {
       this.list.clearAfter(last)
       this.#host.send(protocol.undo()) // the server answers with `remove` frames

@@ -24,7 +24,7 @@ export class MessageList {
   #pending
   #placeholder
   #nesting
-  #latest = null // the last message: the only one whose preset replies, retry and undo show
+  #latest = null // the last message (not a thought): the only one whose preset replies, retry and undo show
   #avatars = {}
   #feedback = {options: null, user: false} // config.likeable's buttons, and for user messages too?
   #editable = null // config.editable: null, 'user' or 'all'
@@ -83,7 +83,7 @@ export class MessageList {
     if (this.#feedback.options) this.#offerFeedback(view)
     this.#showTurn(view)
     this.place(view)
-    if (view.role !== protocol.SYSTEM) this.#setLatest(view) // a hidden message hides no options
+    if (isLatest(view)) this.#setLatest(view)
     return view
   }
 
@@ -145,7 +145,7 @@ export class MessageList {
     if (latestGone) {
       // Only then: finding the last message walks the whole conversation.
       this.#latest = null
-      const last = [...this.#views.values()].pop()
+      const last = [...this.#views.values()].findLast(isLatest)
       if (last) this.#setLatest(last)
     }
     this.changed()
@@ -217,7 +217,15 @@ export class MessageList {
    * message even when it is the reader's, as there is no reply to put them under.
    */
   offerTurnButtons() {
-    if (this.#latest && this.#latest.role !== protocol.SYSTEM) this.#latest.actions.append(...this.#turnButtons)
+    // Only with a message of the reader's (the first is near the start): a greeting has none.
+    for (const view of this.#views.values()) if (view.role === protocol.USER) return this.#latest.actions.append(...this.#turnButtons)
+  }
+
+  /** Show Retry pressed (`held`: it runs once the socket is back) or not. */
+  holdRetry(held) {
+    const [retry] = this.#turnButtons
+    if (held) retry.setAttribute('aria-pressed', 'true')
+    else retry.removeAttribute('aria-pressed')
   }
 
   /**
@@ -312,6 +320,13 @@ export class MessageList {
     this.#latest = view
     view.element.setAttribute('data-latest', '')
     // Retry and undo act on the last exchange: their one pair of buttons follows the last reply.
-    if (view.role === protocol.ASSISTANT) view.actions.append(...this.#turnButtons)
+    if (view.role === protocol.ASSISTANT) this.offerTurnButtons()
   }
+}
+
+// The last message that counts as the latest: not a system message (hidden, it hides no
+// options), nor a thought, whose buttons do not show (a turn cut off in one offers retry and
+// undo under the question).
+function isLatest(view) {
+  return view.role !== protocol.SYSTEM && !view.childrenElement
 }

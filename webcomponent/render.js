@@ -132,24 +132,17 @@ export class MessageView {
 
   /** `metadata.id`, by which thoughts nest (null without one). */
   get thoughtId() {
-    const id = this.#data.metadata?.id
-    return typeof id === 'string' || typeof id === 'number' ? String(id) : null
+    return idOf(this.#data.metadata?.id)
   }
 
   /** `metadata.parent_id`: the thought this message goes inside (null: the log). */
   get parentId() {
-    const id = this.#data.metadata?.parent_id
-    return typeof id === 'string' || typeof id === 'number' ? String(id) : null
+    return idOf(this.#data.metadata?.parent_id)
   }
 
   /** Where messages nested in this one go (null when it is not a thought). */
   get childrenElement() {
     return this.#thought?.children ?? null
-  }
-
-  /** True if this message shows preset replies. */
-  get hasOptions() {
-    return this.#options !== null
   }
 
   /** The text its copy button copies: the Markdown, or what a file or component shows. */
@@ -195,10 +188,9 @@ export class MessageView {
 
   /** What `hello` sends back of this message: `{id, role, content, metadata?, options?}`. */
   toHistory() {
-    const entry = {id: this.#data.id, role: this.#data.role, content: this.#data.content}
-    if (this.#data.metadata) entry.metadata = this.#data.metadata
-    if (this.#data.options) entry.options = this.#data.options
-    if (this.#data.feedback) entry.feedback = this.#data.feedback
+    const data = this.#data
+    const entry = {id: data.id, role: data.role, content: data.content}
+    for (const key of ['metadata', 'options', 'feedback']) if (data[key]) entry[key] = data[key]
     return entry
   }
 
@@ -383,4 +375,9 @@ export function normalizeMessage(message, newId) {
 
 function isObject(value) {
   return value !== null && typeof value === 'object' && !Array.isArray(value)
+}
+
+// A thought's `metadata.id` or `parent_id` as a string (null: none).
+function idOf(id) {
+  return typeof id === 'string' || typeof id === 'number' ? String(id) : null
 }

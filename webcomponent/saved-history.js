@@ -29,7 +29,7 @@ export class SavedHistory {
         if (generating()) return
         conversation.session = session
         conversation.uploadKey = uploadKey
-        conversation.replace(messages)
+        conversation.replace(messages, null, true)
         focus()
       },
     }

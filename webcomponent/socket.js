@@ -28,13 +28,16 @@ export class ChatSocket {
   #controller = null // one per socket (src), aborted by close()
   #connection = null
   #waking = false // reconnecting after an idle close because the user acted
-  #heldAction = null // an action of the user's (a retry, an edit, a version switch) waiting to be online
+  #held = null // an action of the user's (a retry, an edit...) waiting to be online
   #dropped = false
 
   constructor(element, statusLine, host) {
     this.#element = element
     this.#statusLine = statusLine
     this.#host = host
+    // Nothing waits any more: another conversation is shown (a saved chat, a clear, new
+    // messages: conversation.js says so), or the reader did something else (#hold).
+    element.shadowRoot.addEventListener('unhold', () => (this.#held = null))
   }
 
   /** 'connecting', 'online', 'offline', 'refused' (this page's origin may not chat here), or null when closed. */
@@ -110,7 +113,7 @@ export class ChatSocket {
     this.#controller = null
     this.#connection = null
     this.#waking = this.#dropped = false
-    this.#heldAction = null
+    this.#hold(null)
     this.#host.interrupted()
   }
 
@@ -130,17 +133,15 @@ export class ChatSocket {
    * element is online (composer.js).
    */
   holdSubmit() {
-    const connection = this.#connection
-    if (!connection || connection.state === 'online') return false
-    if (connection.idle) this.wake()
-    return true
+    return !this.canSend && this.whenOnline(null)
   }
 
   /**
    * Run `action` (something the user did that sends a frame) now if it can be sent, or once
-   * the socket is back: one closed for idleness wakes, a lost one is reconnecting. The last
-   * action held wins: a retry clicked twice runs once. False when it cannot run: this page
-   * may not chat here.
+   * the socket is back: one closed for idleness wakes, a lost one is reconnecting. One thing
+   * waits at a time, the last the reader did: a retry clicked twice runs once, a message sent
+   * after a retry replaces it (and a retry clicked after a message, the message: it stays in
+   * the box). False when it cannot run: this page may not chat here.
    */
   whenOnline(action) {
     const connection = this.#connection
@@ -150,8 +151,16 @@ export class ChatSocket {
     }
     if (connection.state === 'refused') return false
     if (connection.idle) this.wake()
-    this.#heldAction = action
+    this.#hold(action)
     return true
+  }
+
+  // Hold `action` (null: a message, which the box holds) instead of what was held: an `unhold`
+  // event drops that (the box's message, a retry's pressed look; the box holds its message again
+  // right after).
+  #hold(action) {
+    this.#element.shadowRoot.dispatchEvent(new Event('unhold'))
+    this.#held = action
   }
 
   // `connection` is passed in: its first state arrives while it is being constructed.
@@ -170,11 +179,10 @@ export class ChatSocket {
       this.#dropped = false
     }
     this.#host.stateChanged(this.status(connection))
+    // Online (the server's welcome): what waited goes, a held message from the box on this event.
+    const held = state === 'online' && this.#held
+    if (held) this.#hold(null)
     emit(this.#element, 'connection', detail)
-    if (state === 'online' && this.#heldAction) {
-      const action = this.#heldAction
-      this.#heldAction = null
-      action()
-    }
+    if (held) held()
   }
 }
