@@ -29,6 +29,7 @@ from .api_spec import openapi
 from .concurrency import offload
 from .content_sources import file_info, kind_for_mime
 from .file_serving import clean_name, guess_mime_type
+from .files import API_SESSIONS_DB
 from .fn_queue import FnGate
 from .history_store import SQLiteHistoryStore, default_history_user
 from .history_sync import current_user
@@ -205,7 +206,7 @@ def register_api(bp: Blueprint, bot: Any, parameters: list[str], store_root: Pat
     if opts.api_name is False:
         return
     names = input_names(opts.additional_inputs, parameters)
-    sessions = _Sessions(store_root / "api-sessions.sqlite3")
+    sessions = _Sessions(store_root / API_SESSIONS_DB)
     normalize = reply_normalizer(bot)
     # Who is calling, for the sessions they may go on with: the signed-in user (history_user,
     # else Flask-Login's), or nobody.

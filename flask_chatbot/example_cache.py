@@ -22,6 +22,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from .files import CACHED_EXAMPLES
+
 log = logging.getLogger("flask_chatbot")
 CACHE_MODES = ("eager", "lazy")
 
@@ -40,7 +42,7 @@ class ExampleCache:
     """
 
     def __init__(self, root: Path, name: str, fingerprint: str) -> None:
-        self.folder = root / "cached-examples" / f"{name}-{fingerprint}"
+        self.folder = root / CACHED_EXAMPLES / f"{name}-{fingerprint}"
 
     def get(self, index: int) -> list[dict[str, Any]] | None:
         """The cached reply of example ``index``, or None (not computed yet, or unreadable)."""

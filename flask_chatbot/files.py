@@ -91,6 +91,13 @@ class StoredFile:
     owner: str | None = None  # an upload's: uploads.owner_of(the uploader's key); None for fn's files
 
 
+# What else the store's root holds, beside its files: the HTTP API's sessions (api.py) and the
+# examples' cached replies (example_cache.py). Never sent as files.
+API_SESSIONS_DB = "api-sessions.sqlite3"
+CACHED_EXAMPLES = "cached-examples"
+RECORDS = (API_SESSIONS_DB, CACHED_EXAMPLES)
+
+
 class FileStore:
     """Files on disk under ``root``, by unguessable id; safe to share between processes.
 
@@ -122,8 +129,8 @@ class FileStore:
         self.allowed_paths = (
             None if allowed_paths is None else tuple(Path(os.path.realpath(p)) for p in allowed_paths)
         )
-        # The chat's own records (the flag log, the saved chats' database): never sent as a file,
-        # whatever folder allows them; nor anything in the store's root but its files, by id.
+        # The chat's own records (the flag log, the saved chats' database, and the store's own:
+        # RECORDS in its root): never sent as a file, whatever folder allows them.
         self.denied_paths = tuple(Path(os.path.realpath(p)) for p in denied_paths)
         self._ready = False
         self._lock = threading.Lock()
@@ -151,7 +158,8 @@ class FileStore:
         own = self._stored_at(real)
         if own is not None:
             return own
-        if any(_covers(denied, Path(real)) for denied in (Path(os.path.realpath(self._root)), *self.denied_paths)):
+        own_records = (Path(os.path.realpath(self._root)) / name for name in RECORDS)
+        if any(_covers(denied, Path(real)) for denied in (*own_records, *self.denied_paths)):
             raise FileRefused(f"{os.fspath(path)!r} is one of the chat's own records, which are never sent as a file")
         check_allowed(os.fspath(path), Path(real), self.allowed_paths)
         info = os.stat(real)
