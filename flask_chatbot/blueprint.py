@@ -45,6 +45,7 @@ from .history_sync import current_user, message_renderer, register_history_route
 from .locales import direction, locale_module, page_language
 from .page_options import page_assets
 from .rendering import Renderer
+from .route_guards import guard_routes
 from .client_config import display_config, example_files_config, files_base, store_images, upload_config
 from .file_cleanup import start_cleaner
 from .uploads import upload_view
@@ -54,14 +55,6 @@ _PACKAGE_DIR = Path(__file__).resolve().parent
 log = logging.getLogger("flask_chatbot")
 
 # Sent on every response of the blueprint unless the view or app already set the header.
-SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
-# The routes that read a reader's data: the Host check against DNS rebinding applies to them too.
-READS = frozenset({"history_list", "history_get", "files", "api_info"})
-# What a refused request was, for the log line (by endpoint).
-REFUSED_WHAT = {"socket": "the WebSocket handshake", "upload": "an upload", "history_rename": "a saved chat's rename",
-                "history_delete": "a saved chat's deletion", "api": "an API call", "openai_completions": "an OpenAI-compatible call"}
-
-
 def webcomponent_dir() -> Path:
     """Where the element's files are: inside the installed package (a wheel maps
     webcomponent/ to flask_chatbot/webcomponent), or beside it in a source checkout."""
@@ -252,67 +245,12 @@ def chat_bp(fn: Callable[..., Any], *, name: str = "chat", **options: Any) -> Bl
             lambda: message_renderer(bot.renderer, bot.content.renderer(files_base()) if bot.content else None),
         )
 
-    @bp.before_request
-    def check_origin() -> Response | None:
-        # Browsers apply no CORS to WebSockets, and neither flask-sock nor simple-websocket
-        # checks Origin: without this any site could open a socket with the user's cookies.
-        # An upload (multimodal) is checked alike: its key header already makes a cross-site
-        # form post impossible, and this keeps other sites' pages from posting files at all.
-        # The HTTP API alike: programs send no Origin; another site's page may not call it.
-        checked = ("socket", "upload", "history_rename", "history_delete", "api", "openai_completions")
-        route = (request.endpoint or "").rpartition(".")[2]
-        if route in READS:
-            # A read carries no Origin, so only its Host can tell a rebinding page's request.
-            reason = embedding.host_refusal_now()
-            if reason is not None:
-                log.warning("Refused a read of %s (Host %r): %s", request.path, request.host, reason)
-                return Response("Not served under that host name.\n", 403, mimetype="text/plain")
-            return None
-        if route not in checked:
-            return None
-        if not opts.websocket_compression and request.endpoint.endswith(".socket"):
-            # simple-websocket accepts any permessage-deflate offer: a zlib context of about
-            # 300 KB per socket and CPU on every frame. Without the offer the handshake has none.
-            request.environ.pop("HTTP_SEC_WEBSOCKET_EXTENSIONS", None)
-        origin = request.headers.get("Origin")
-        reason = embedding.refusal(opts.allowed_origins)
-        if reason is None:
-            return None
-        # %r: the Origin and Host are the client's text; repr keeps them on one line.
-        what = REFUSED_WHAT[request.endpoint.rpartition(".")[2]]
-        log.warning("Refused %s at %s from Origin %r (Host %r): %s", what, request.path, origin, request.host, reason)
-        if request.endpoint.endswith(".upload"):
-            return Response("Uploads are not accepted from that origin.\n", 403, mimetype="text/plain")
-        if request.endpoint.endswith((".api", ".openai_completions")):
-            return jsonify(error={"code": "origin", "message": "The API does not take requests from that origin."}), 403
-        return Response("This WebSocket does not accept connections from that origin.\n", 403, mimetype="text/plain")
-
     # The element's files and config.json are public (embedding.py): any page may load the
     # element, which config.json's origin_allowed then tells whether it may chat here.
     public_endpoints = {f"{bp.name}.{e}" for e in ("static", "config", "element_module", "element_stylesheet")}
     public_endpoints.update(f"{bp.name}.{e}" for e in lazy_endpoints)
 
-    # Every answer under the mount, also those no view of the blueprint made (a 404, the socket
-    # URL asked without an upgrade), whose blueprint hooks do not run: an app-wide hook by path.
-    def headers_under_mount(state: BlueprintSetupState) -> None:
-        mount = (state.url_prefix or "").rstrip("/") + "/"
-
-        @state.app.after_request
-        def security_headers(response: Response) -> Response:
-            if request.path.startswith(mount):
-                for header, value in SECURITY_HEADERS.items():
-                    response.headers.setdefault(header, value)
-            return response
-
-    bp.record(headers_under_mount)
-
-    @bp.after_request
-    def cross_origin_headers(response: Response) -> Response:
-        if request.endpoint in public_endpoints:
-            embedding.public(response)
-        elif request.endpoint == f"{bp.name}.upload":
-            embedding.upload_cors(response, opts.allowed_origins)
-        return response
+    guard_routes(bp, opts, public_endpoints)
 
     sock = Sock()
 

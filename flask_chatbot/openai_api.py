@@ -24,7 +24,8 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request, url_for
 
-from .api import FrameQueue, Transcript, read_body, reply_normalizer, start_turn
+from .api import read_body
+from .api_turn import FrameQueue, Transcript, reply_normalizer, start_turn
 from .concurrency import offload
 from .fn_queue import FnGate
 from .inputs import default as default_input
