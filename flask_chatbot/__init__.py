@@ -48,4 +48,4 @@ from .messages import ChatMessage as ChatMessage
 from .messages import Metadata as Metadata
 from .options import ChatOptions as ChatOptions
 
-__version__ = "0.8.0.dev0"
+__version__ = "0.9.0.dev0"

@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from .access import check_access_options
 from .chatbot import merge_chatbot
 from .display_options import check as _check
 from .display_options import validate_display
@@ -167,7 +168,9 @@ class ChatOptions:
     # An OpenAI-compatible server (openai_api.py): {mount}/v1/chat/completions and /v1/models
     openai_compatible: bool = False
     openai_model: str | None = None  # the model's id; None: the blueprint's name
-    openai_api_key: Any = None  # a key (or a list of keys) the Authorization: Bearer header must give
+    # Who may use the chat (access.py): authorize(request) at every door; keys for /api and /v1
+    authorize: Any = None
+    api_key: tuple[str, ...] = ()  # also given as openai_api_key (its first name)
     # Transport and limits (ours)
     allowed_origins: tuple[str, ...] = ()
     max_frame_bytes: int = 1024 * 1024
@@ -227,7 +230,7 @@ class ChatOptions:
             if "feedback_options" in kwargs:
                 raise OptionsError("give flagging_options or feedback_options, not both: they are the same list")
             kwargs["feedback_options"] = kwargs.pop("flagging_options")
-        names = [f.name for f in dataclasses.fields(cls)] + ["example_labels", "example_icons"]
+        names = [f.name for f in dataclasses.fields(cls)] + ["example_labels", "example_icons", "openai_api_key"]
         for key in kwargs:
             if key not in names:
                 close = difflib.get_close_matches(key, names, n=1)
@@ -254,8 +257,11 @@ class ChatOptions:
         parse_upload_options(values)
         if "strings" in values:
             values["strings"] = parse_strings(values["strings"])
-        if isinstance(values.get("openai_api_key"), str):
-            values["openai_api_key"] = (values["openai_api_key"],)
+        if "openai_api_key" in values:  # api_key's first name, when only the OpenAI endpoint had one
+            if "api_key" in values:
+                raise OptionsError("give api_key or openai_api_key, not both: they are the same keys")
+            values["api_key"] = values.pop("openai_api_key")
+        values["api_key"] = check_access_options(values.get("authorize"), values.get("api_key"))
         if values.get("history_store") is not None:
             values["history_store"] = history_store(values["history_store"])
         if "feedback_value" in values:

@@ -1,7 +1,8 @@
 """Who may use which route of a chat, and what every answer under its mount carries
 (docs/security.md): the Origin check of the routes that act for a reader (the socket, uploads,
 saved chats' changes, the HTTP and OpenAI APIs), the Host check of the routes that read a
-reader's data (DNS rebinding), and the security and cross-origin headers.
+reader's data (DNS rebinding), then the chat's access policy (access.py) at every door, and
+the security and cross-origin headers.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from flask import Blueprint, Response, jsonify, request
 from flask.sansio.blueprints import BlueprintSetupState
 
 from . import embedding
+from .access import AccessPolicy
 
 log = logging.getLogger("flask_chatbot")
 
@@ -22,14 +24,32 @@ SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-
 READS = frozenset({"history_list", "history_get", "files", "api_info"})
 # What a refused request was, for the log line (by endpoint).
 REFUSED_WHAT = {"socket": "the WebSocket handshake", "upload": "an upload", "history_rename": "a saved chat's rename",
-                "history_delete": "a saved chat's deletion", "api": "an API call", "openai_completions": "an OpenAI-compatible call"}
+                "history_delete": "a saved chat's deletion", "api": "an API call", "openai_completions": "an OpenAI-compatible call",
+                "page": "the page", "config": "config.json", "files": "a file", "history_list": "the saved chats",
+                "history_get": "a saved chat", "api_info": "the API's description", "openai_models": "the model list"}
 
 
 def guard_routes(bp: Blueprint, opts: Any, public_endpoints: Collection[str]) -> None:
     """The checks and headers of ``bp``'s routes (``opts``: its ChatOptions); the endpoints of
-    ``public_endpoints`` are public (any page may load them: the element's files, config.json)."""
+    ``public_endpoints`` may be loaded by any page (the element's files, config.json)."""
+    policy = AccessPolicy(opts.authorize, opts.api_key)
 
     @bp.before_request
+    def check_request() -> Response | None:
+        # Where the request comes from first (it costs nothing and runs no app code), then who.
+        refused = check_origin()
+        if refused is not None:
+            return refused
+        door = (request.endpoint or "").rpartition(".")[2]
+        # A CORS preflight carries no credentials by design; the request it clears is checked.
+        refusal = None if request.method == "OPTIONS" else policy.refusal(door)
+        if refusal is None:
+            return None
+        # A wrong key is worth a warning; a reader authorize() turns away is the app's everyday rule.
+        level = logging.WARNING if refusal.status == 401 else logging.INFO
+        log.log(level, "Refused %s at %s: %s (%s)", REFUSED_WHAT.get(door, "a request"), request.path, refusal.message, refusal.code)
+        return refusal.answer(door)
+
     def check_origin() -> Response | None:
         # Browsers apply no CORS to WebSockets, and neither flask-sock nor simple-websocket
         # checks Origin: without this any site could open a socket with the user's cookies.

@@ -227,7 +227,8 @@ def test_raw_http_shapes(server: LiveServer) -> None:
 @pytest.mark.parametrize("options, problem", [
     ({"openai_compatible": "yes"}, "openai_compatible"),
     ({"openai_model": "my bot", "openai_compatible": True}, "openai_model"),
-    ({"openai_api_key": ""}, "openai_api_key"),
+    ({"openai_api_key": ""}, "api_key must be a key string"),
+    ({"openai_api_key": "a", "api_key": "b"}, "not both"),
     ({"openai_model": "x"}, "set openai_compatible=True"),
 ])
 def test_bad_openai_options_are_refused_at_start_up(options: dict[str, Any], problem: str) -> None:

@@ -87,7 +87,8 @@ export class ChatSocket {
     const configURL = new URL(`${base}/config.json`, document.baseURI)
     const url = async () => {
       const response = await fetch(configURL, {signal, credentials: 'same-origin', headers: {Accept: 'application/json'}})
-      if (!response.ok) throw new Error(`${configURL}: HTTP ${response.status}`)
+      // 401/403: the chat's access policy refused this reader: final, like a refused origin.
+      if (!response.ok) throw Object.assign(new Error(`${configURL}: HTTP ${response.status}`), {refused: [401, 403].includes(response.status)})
       const config = await response.json()
       if (signal.aborted) throw signal.reason
       this.#element.config = config
