@@ -264,9 +264,14 @@ def chat_bp(fn: Callable[..., Any], *, name: str = "chat", **options: Any) -> Bl
         return bot.content.store.response(file_id, download=request.args.get("download") in ("1", "true"))
 
     if opts.multimodal:
-        bp.add_url_rule("/upload", "upload", upload_view(bot.content.store, lambda: opts.upload_rules), methods=["POST"])
+        bp.add_url_rule("/upload", "upload", upload_view(bot.content.store, lambda: opts.upload_rules, opts.upload_quota_rules),
+                        methods=["POST"])
     if opts.delete_cache is not None:
         bp.record_once(lambda state: start_cleaner(bot.content.store, *opts.delete_cache))
+    elif opts.multimodal and opts.upload_lifetime is not None:
+        # Readers' uploads go after upload_lifetime even when nothing else cleans the store.
+        lifetime = opts.upload_lifetime
+        bp.record_once(lambda state: start_cleaner(bot.content.store, min(3600.0, lifetime / 4), lifetime, uploads_only=True))
 
     return bp
 

@@ -95,7 +95,9 @@ class StoredFile:
 # examples' cached replies (example_cache.py). Never sent as files.
 API_SESSIONS_DB = "api-sessions.sqlite3"
 CACHED_EXAMPLES = "cached-examples"
-RECORDS = (API_SESSIONS_DB, CACHED_EXAMPLES)
+UPLOAD_LEDGER = ".upload-quota.sqlite3"  # upload_quota.py's
+UPLOAD_SECRET = ".upload-keys.secret"  # upload_keys.py's
+RECORDS = (API_SESSIONS_DB, CACHED_EXAMPLES, UPLOAD_LEDGER, UPLOAD_SECRET)
 
 
 class FileStore:
@@ -275,9 +277,10 @@ class FileStore:
             return False
         return self._remove(self._root / file_id)
 
-    def delete_older_than(self, seconds: float) -> int:
-        """Remove the files last stored or re-used more than ``seconds`` ago, and leftovers
-        of interrupted writes; return how many files went. Safe while other processes work."""
+    def delete_older_than(self, seconds: float, *, uploads_only: bool = False) -> int:
+        """Remove the files last stored or re-used more than ``seconds`` ago (only uploads, files
+        with an owner, with ``uploads_only``), and leftovers of interrupted writes; return how
+        many files went. Safe while other processes work."""
         if not self._root.is_dir():
             return 0
         cutoff = time.time() - seconds
@@ -285,7 +288,11 @@ class FileStore:
         for entry in os.scandir(self._root):
             try:
                 if FILE_ID.fullmatch(entry.name):
-                    if os.stat(Path(entry.path) / _META).st_mtime < cutoff and self._remove(Path(entry.path)):
+                    if os.stat(Path(entry.path) / _META).st_mtime >= cutoff:
+                        continue
+                    if uploads_only and (self.get(entry.name) is None or self.get(entry.name).owner is None):
+                        continue
+                    if self._remove(Path(entry.path)):
                         removed += 1
                 elif entry.name.startswith((".tmp-", ".del-")) and entry.stat(follow_symlinks=False).st_mtime < cutoff:
                     shutil.rmtree(entry.path, ignore_errors=True)

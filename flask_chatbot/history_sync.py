@@ -21,6 +21,8 @@ from .history_store import HistoryStore
 from .messages import render_title
 from .protocol import SESSION_ID
 from .rendering import Renderer
+from .upload_keys import issued
+from .uploads import new_upload_key
 
 log = logging.getLogger("flask_chatbot")
 _CONVERSATION = re.compile(SESSION_ID)
@@ -46,6 +48,7 @@ class ConversationSaver:
     def __init__(self, store: HistoryStore | None, user: str | None) -> None:
         self._store = store if user is not None else None
         self._user = user
+        self.user = user if store is not None else None  # whose saved conversations this socket may open
         self._saved: tuple[Any, ...] | None = None
 
     def save(self, session: Any) -> None:
@@ -109,6 +112,9 @@ def register_history_routes(
             return refused(404, "not_found", "There is no such conversation.")
         render_message = renderer()  # in the request: file URLs for its origin
         found["messages"] = offload(lambda: [render_message(m) for m in found["messages"]])
+        # Never the upload key: a read does not need it, and a socket that says hello for this
+        # conversation gets it from the store (hello_upload_key), for the signed-in user only.
+        found.pop("upload_key", None)
         return jsonify(found)
 
     @bp.patch("/history/<conversation>")
@@ -134,6 +140,24 @@ def register_history_routes(
         return jsonify(ok=True)
 
 
+def hello_upload_key(session: Any, frame: dict[str, Any], switching: bool) -> str:
+    """The upload key a ``hello`` leaves the conversation with (uploads.py): the one it brings
+    if this chat issued it; else, for a conversation the signed-in user keeps on the server, the
+    key stored with it (the element does not get it from ``GET history/<id>``); else the
+    socket's own, or a new one for a new conversation."""
+    if not session.bot.options.multimodal:
+        return session.upload_key  # no uploads, no key
+    store, given = session.bot.content.store, frame.get("upload_key")
+    if given and issued(store, given):
+        return given
+    conversation = frame.get("session")
+    if conversation and session.saver.user is not None:
+        found = offload(session.bot.options.history_store.get, session.saver.user, conversation)
+        if found and found.get("upload_key") and issued(store, found["upload_key"]):
+            return found["upload_key"]
+    return new_upload_key(store) if switching else session.upload_key
+
+
 def message_renderer(renderer: Renderer, render_content: Callable[[dict[str, Any]], str] | None) -> Callable[[dict[str, Any]], dict[str, Any]]:
     """A stored message as the element shows it: rendered now (so today's sanitizer applies)."""
 
@@ -152,4 +176,4 @@ def message_renderer(renderer: Renderer, render_content: Callable[[dict[str, Any
     return render
 
 
-__all__ = ["ConversationSaver", "current_user", "message_renderer", "register_history_routes"]
+__all__ = ["ConversationSaver", "current_user", "hello_upload_key", "message_renderer", "register_history_routes"]

@@ -11,6 +11,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from .access import check_access_options
+from .upload_quota import (
+    DEFAULT_MIN_FREE_DISK,
+    DEFAULT_PER_ADDRESS,
+    DEFAULT_PER_KEY,
+    DEFAULT_UPLOAD_LIFETIME,
+    DEFAULT_WINDOW,
+    UploadQuota,
+    parse_quota_options,
+)
 from .chatbot import merge_chatbot
 from .display_options import check as _check
 from .display_options import validate_display
@@ -31,6 +40,7 @@ from .uploads import (
     DEFAULT_MAX_PLAIN_TEXT_LENGTH,
     DEFAULT_UPLOAD_IDLE_TIMEOUT,
     UploadRules,
+    parse_size,
     parse_upload_options,
 )
 from .math_render import DEFAULT_LATEX_DELIMITERS, LatexDelimiter, parse_latex_delimiters
@@ -151,6 +161,12 @@ class ChatOptions:
     sources: tuple[str, ...] = ("upload",)  # and/or "microphone"
     delete_cache: tuple[float, float] | None = None  # (every seconds, files older than seconds)
     upload_idle_timeout: float = DEFAULT_UPLOAD_IDLE_TIMEOUT  # seconds an upload may send nothing (ours)
+    # What one client may upload (upload_quota.py): (bytes, files) per window; None: no limit
+    upload_quota: tuple[int, int] | None = DEFAULT_PER_KEY  # per conversation (its upload key)
+    upload_quota_per_address: tuple[int, int] | None = DEFAULT_PER_ADDRESS  # per client address
+    upload_quota_window: float = DEFAULT_WINDOW
+    min_free_disk: int = DEFAULT_MIN_FREE_DISK  # uploads stop short of this much free disk
+    upload_lifetime: float | None = DEFAULT_UPLOAD_LIFETIME  # seconds a reader's upload is kept; None: kept
     # The input (gr.ChatInterface / gr.Textbox)
     textbox_placeholder: str | None = None  # None: "Type a message…" in the element's language
     textbox_value: str = ""  # text in the message box when the page opens (gr.Textbox value)
@@ -209,6 +225,11 @@ class ChatOptions:
             self.upload_idle_timeout,
         )
 
+    @property
+    def upload_quota_rules(self) -> UploadQuota:
+        """What one client may upload (upload_quota.py)."""
+        return UploadQuota(self.upload_quota, self.upload_quota_per_address, self.upload_quota_window, self.min_free_disk)
+
     @classmethod
     def from_kwargs(cls, kwargs: Mapping[str, Any]) -> ChatOptions:
         """Build and validate the options; OptionsError says what to change."""
@@ -255,6 +276,7 @@ class ChatOptions:
         if "reasoning_tags" in values:
             values["reasoning_tags"] = _tag_pairs(values["reasoning_tags"])
         parse_upload_options(values)
+        parse_quota_options(values, parse_size)
         if "strings" in values:
             values["strings"] = parse_strings(values["strings"])
         if "openai_api_key" in values:  # api_key's first name, when only the OpenAI endpoint had one

@@ -23,7 +23,7 @@ from .actions import Actions
 from .content_hooks import ContentHooks
 from .messages import normalize_reply
 from .fn_queue import FnGate, FnQueue, group
-from .history_sync import ConversationSaver, current_user
+from .history_sync import ConversationSaver, current_user, hello_upload_key
 from .reply import Reply
 from .inputs import default as default_input
 from .cached_examples import cacheable, replay, storer
@@ -87,7 +87,7 @@ class ChatSession:
         self._request_context = capture()
         self.id = secrets.token_hex(8)
         # Names this conversation's uploads (uploads.py); a reconnect's hello brings it back.
-        self.upload_key = new_upload_key()
+        self.upload_key = new_upload_key(bot.content.store) if bot.options.multimodal else ""
         self.history: list[dict[str, Any]] = []
         self._system: list[dict[str, Any]] = []
         self.actions = Actions(self)
@@ -199,7 +199,7 @@ class ChatSession:
         switching = self.greeted and frame.get("session") != self.id
         if not self.greeted or switching:
             # The key an earlier socket gave: the uploads named in the history below are its.
-            self.upload_key = frame.get("upload_key") or (new_upload_key() if switching else self.upload_key)
+            self.upload_key = hello_upload_key(self, frame, switching)
         messages = self.from_client(history)
         if not self.greeted or switching:
             self._system = self.bot.system()

@@ -23,7 +23,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-import secrets
 import socket
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -37,6 +36,8 @@ from werkzeug.exceptions import ClientDisconnected
 from .errors import OptionsError
 from .file_serving import clean_mime_type, clean_name, guess_mime_type
 from .files import FileIncomplete, FileStore, FileTooLarge
+from .upload_keys import issue_key, issued
+from .upload_quota import QuotaRefusal, UploadLedger, UploadQuota
 
 log = logging.getLogger("flask_chatbot")
 
@@ -58,9 +59,9 @@ _UNITS = {"b": 1, "kb": 1024, "mb": 1024**2, "gb": 1024**3, "tb": 1024**4}
 _EXTENSION = re.compile(r"^\.[a-z0-9][a-z0-9._+-]{0,15}$")
 
 
-def new_upload_key() -> str:
-    """A conversation's upload key: 24 random bytes, URL-safe (32 characters)."""
-    return secrets.token_urlsafe(24)
+def new_upload_key(store: FileStore) -> str:
+    """A conversation's upload key, signed by ``store``'s secret (upload_keys.py)."""
+    return issue_key(store)
 
 
 def owner_of(key: str) -> str:
@@ -185,21 +186,30 @@ def upload_mime_type(name: str, claimed: str | None) -> str:
     return guessed
 
 
-def upload_view(store: FileStore, rules: Callable[[], UploadRules]) -> Callable[[], tuple[Response, int]]:
+def upload_view(
+    store: FileStore, rules: Callable[[], UploadRules], quota: UploadQuota = UploadQuota()
+) -> Callable[[], tuple[Response, int]]:
     """The view of ``POST {mount}/upload?name=<file name>``: the body is the file's bytes.
 
     201 with the file's ``{"id", "name", "size", "mime_type"}``; else an error
-    ``{"error": {"code", "message"}}``: 403 ``upload_key`` (no or a malformed key), 400
+    ``{"error": {"code", "message"}}``: 403 ``upload_key`` (no key, or one the server did not
+    issue), 429 ``quota`` (the key's or the address's quota is spent; ``Retry-After``), 507
+    ``disk_full`` (the store's disk is at its floor of free space), 400
     ``bad_request`` (no name), 411 ``bad_request`` (no body: neither a Content-Length nor
     chunked), 415 ``file_type``, 413 ``too_large`` (by Content-Length before reading, or while
     reading), 400 ``incomplete`` (the body ended early, or sent nothing for ``idle_timeout``).
     """
+
+    ledger = UploadLedger(store.root, quota) if quota is not None else None
 
     def upload() -> tuple[Response, int]:
         limits = rules()
         key = request.headers.get(KEY_HEADER, "")
         if not UPLOAD_KEY.fullmatch(key):
             return _error(403, "upload_key", f"send the conversation's upload key in the {KEY_HEADER} header")
+        if not issued(store, key):
+            # An invented key would open a quota of its own: only the server's keys are taken.
+            return _error(403, "upload_key", "this upload key was not issued by this chat; reload the page")
         given = request.args.get("name", "")
         if not given.strip() or len(given) > 1000:
             return _error(400, "bad_request", "name the file: POST .../upload?name=<file name>")
@@ -214,6 +224,14 @@ def upload_view(store: FileStore, rules: Callable[[], UploadRules]) -> Callable[
             return _error(413, "too_large", too_large)
         if length is None and request.headers.get("Transfer-Encoding", "").lower() != "chunked":
             return _error(411, "bad_request", "send the file's bytes as the body, with a Content-Length")
+        reservation = ledger.reserve(owner_of(key), request.remote_addr or "", length or limits.max_file_size) if ledger else None
+        if isinstance(reservation, QuotaRefusal):
+            log.info("An upload of %r was refused: %s", name, reservation.code)
+            response, status = _error(reservation.status, reservation.code, reservation.message)
+            if reservation.retry_after is not None:
+                response.headers["Retry-After"] = str(reservation.retry_after)
+            return response, status
+        stored = None
         try:
             deadline = limits.idle_timeout + (length or limits.max_file_size) / UPLOAD_MIN_RATE
             with _read_timeout(request.environ, limits.idle_timeout, deadline):
@@ -228,6 +246,9 @@ def upload_view(store: FileStore, rules: Callable[[], UploadRules]) -> Callable[
             # (a timeout is an OSError), or the disk is full: nothing of it was kept.
             log.info("An upload of %r ended early: %s", name, exc)
             return _error(400, "incomplete", f"{name!r} did not arrive whole; please try again")
+        finally:
+            if reservation is not None:
+                ledger.settle(reservation, stored.size if stored is not None else None)
         info = {"id": stored.id, "name": stored.name, "size": stored.size, "mime_type": stored.mime_type}
         return jsonify(info), 201
 
@@ -275,7 +296,7 @@ def _shut_reading(sock: Any) -> None:
 
 def _error(status: int, code: str, message: str) -> tuple[Response, int]:
     response = jsonify(error={"code": code, "message": message})
-    if status in (400, 411, 413):
+    if status in (400, 411, 413, 429, 507):
         response.headers["Connection"] = "close"  # the rest of the body is not read
     return response, status
 

@@ -106,8 +106,12 @@ def test_an_upload_from_an_allowed_origin_gets_its_cors_answer_and_others_none(s
     status, headers, _ = get(port, "/chat/upload?name=a.png", origin=BLOG, method="OPTIONS", headers=preflight)
     assert status == 200 and headers["access-control-allow-origin"] == BLOG
     assert "X-Chatbot-Upload-Key" in headers["access-control-allow-headers"] and headers["access-control-allow-methods"] == "POST"
+    page = websocket.create_connection(f"ws://127.0.0.1:{port}/chat/socket", origin=BLOG, timeout=10)
+    page.send(json.dumps({"type": "hello", "version": 1, "history": []}))
+    key = json.loads(page.recv())["upload_key"]
+    page.close()
     status, headers, _ = get(port, "/chat/upload?name=a.png", origin=BLOG, method="POST", body=b"x",
-                             headers={"X-Chatbot-Upload-Key": "k" * 32, "Content-Type": "image/png"})
+                             headers={"X-Chatbot-Upload-Key": key, "Content-Type": "image/png"})
     assert status == 201 and headers["access-control-allow-origin"] == BLOG
     status, headers, _ = get(port, "/chat/upload?name=a.png", origin="https://evil.example", method="OPTIONS", headers=preflight)
     assert status == 403 and "access-control-allow-origin" not in headers

@@ -234,14 +234,15 @@ def test_a_half_uploaded_file_leaves_nothing_behind(serve, upload_dir) -> None:
     [
         ("cat.png", None, {}, 403, "upload_key"),
         ("cat.png", "short", {}, 403, "upload_key"),
-        (None, "k" * 32, {}, 400, "bad_request"),
-        ("", "k" * 32, {}, 400, "bad_request"),
+        ("cat.png", "k" * 32, {}, 403, "upload_key"),  # well formed, but invented: not the server's
+        (None, "issued", {}, 400, "bad_request"),
+        ("", "issued", {}, 400, "bad_request"),
     ],
 )
 def test_an_upload_without_a_key_or_a_name_is_refused(serve, name, key, headers, status, code) -> None:
     fn, _ = recording_bot()
-    server, client, _ = open_chat(serve, fn)
-    got, body = post(server.port, PNG, name=name, key=key, headers=headers)
+    server, client, issued = open_chat(serve, fn)
+    got, body = post(server.port, PNG, name=name, key=issued if key == "issued" else key, headers=headers)
     assert (got, body["error"]["code"]) == (status, code)
 
 
