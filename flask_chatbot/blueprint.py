@@ -27,7 +27,7 @@ from .concurrency import offload
 from .content_hooks import ContentHooks
 from .errors import OptionsError
 from .feedback import FlagLog
-from .files import FileStore
+from .files import FileStore, app_folder
 from .html_component import clean_html_component
 from .inbox import InboxEvent
 from .initial_value import initial_messages, system_messages
@@ -89,7 +89,7 @@ def chat_bp(fn: Callable[..., Any], *, name: str = "chat", **options: Any) -> Bl
     opts = ChatOptions.from_kwargs(options)
     input_names = _check_signature(fn, len(opts.additional_inputs))
     renderer = Renderer(opts.render_options)
-    content = _content_hooks(opts, renderer)
+    content = _content_hooks(opts, renderer, app_folder(name, fn))
     # A multimodal example's files, stored now (a wrong path fails at start-up).
     example_files = [store_images("examples", list(e.files), content.store) for e in opts.examples]
     bot = Bot(
@@ -286,11 +286,12 @@ def _or_log(func: Callable[..., list[Any]], *args: Any, **kwargs: Any) -> list[A
         return []
 
 
-def _content_hooks(opts: ChatOptions, renderer: Renderer) -> ContentHooks:
-    """The blueprint's file store, and how its files and components render."""
+def _content_hooks(opts: ChatOptions, renderer: Renderer, app: str) -> ContentHooks:
+    """The blueprint's file store (``app``: its folder when CHATBOT_UPLOAD_DIR is unset), and
+    how its files and components render."""
     allowed = (os.getcwd(), tempfile.gettempdir(), *opts.allowed_paths)
     records = [opts.flagging_dir] + ([opts.history_store.path] if isinstance(opts.history_store, SQLiteHistoryStore) else [])
-    store = FileStore(os.environ.get("CHATBOT_UPLOAD_DIR") or None, allowed_paths=allowed, denied_paths=records)
+    store = FileStore(os.environ.get("CHATBOT_UPLOAD_DIR") or None, allowed_paths=allowed, denied_paths=records, app=app)
     hosts = frozenset(opts.image_hosts)
     return ContentHooks(
         store=store,

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import inspect
 import json
 import logging
 import os
@@ -86,10 +87,23 @@ class ExampleCache:
                 log.exception("Could not cache the reply to example %d", index)
 
 
+def _code_digest(fn: Callable[..., Any]) -> str:
+    """fn's source file and code, as a digest (the bytecode and constants when there is no source)."""
+    target = inspect.unwrap(fn)
+    try:
+        text = f"{inspect.getsourcefile(target)}\0{inspect.getsource(target)}"
+    except (OSError, TypeError):
+        code = getattr(target, "__code__", None) or getattr(getattr(target, "__call__", None), "__code__", None)
+        text = f"{code.co_code.hex()}\0{code.co_consts!r}" if code is not None else repr(target)
+    return hashlib.sha256(text.encode("utf-8", "replace")).hexdigest()[:16]
+
+
 def fingerprint(fn: Callable[..., Any], examples: Sequence[Any], inputs: Sequence[dict[str, Any]]) -> str:
-    """What a cached reply depends on: fn's name, the examples' texts and values, the inputs."""
+    """What a cached reply depends on: fn (its name, where it is defined and its code: a changed
+    fn does not get the old fn's answers), the examples' texts and values, the inputs."""
     described = {
         "fn": f"{getattr(fn, '__module__', '')}.{getattr(fn, '__qualname__', repr(fn))}",
+        "code": _code_digest(fn),
         "examples": [[e.text, list(e.inputs) if e.inputs is not None else None, list(e.files)] for e in examples],
         "inputs": list(inputs),
     }

@@ -17,6 +17,7 @@ is often not the one whose fn made the file.
 from __future__ import annotations
 
 import hashlib
+import inspect
 import io
 import json
 import logging
@@ -103,9 +104,11 @@ RECORDS = (API_SESSIONS_DB, CACHED_EXAMPLES, UPLOAD_LEDGER, UPLOAD_SECRET)
 class FileStore:
     """Files on disk under ``root``, by unguessable id; safe to share between processes.
 
-    ``root=None`` is ``<tempdir>/flask-chatbot-<user>``: one directory per user on the host,
-    so the workers of one app find each other's files (a fresh temporary directory per
-    process would not). It is made on first use, private to the user.
+    ``root=None`` is ``<tempdir>/flask-chatbot-<user>/<app>``: one directory per app (``app``,
+    chat_bp gives the blueprint's name and where its fn is defined: :func:`app_folder`) under a
+    directory of the user's, so the workers of one app find each other's files (a fresh
+    temporary directory per process would not) and unrelated apps of the user never share
+    files, sessions or cached answers. It is made on first use, private to the user.
 
     ``allowed_paths`` limits where :meth:`add_path` copies from (``None``: anywhere), as
     Gradio's ``allowed_paths`` do; ``chat_bp`` passes the working directory, the temporary
@@ -122,11 +125,13 @@ class FileStore:
         max_bytes: int = DEFAULT_MAX_BYTES,
         allowed_paths: Iterable[str | os.PathLike[str]] | None = None,
         denied_paths: Iterable[str | os.PathLike[str]] = (),
+        app: str | None = None,
     ) -> None:
         if max_bytes <= 0:
             raise ValueError(f"max_bytes must be positive, not {max_bytes}")
         self._explicit_root = root is not None
-        self._root = Path(root) if root is not None else Path(tempfile.gettempdir()) / f"flask-chatbot-{user_name()}"
+        self._user_root = Path(tempfile.gettempdir()) / f"flask-chatbot-{user_name()}"
+        self._root = Path(root) if root is not None else self._user_root / (app or "default")
         self.max_bytes = max_bytes
         self.allowed_paths = (
             None if allowed_paths is None else tuple(Path(os.path.realpath(p)) for p in allowed_paths)
@@ -309,15 +314,16 @@ class FileStore:
             if self._explicit_root:
                 self._root.mkdir(parents=True, exist_ok=True)
             else:
-                self._root.mkdir(mode=0o700, exist_ok=True)
+                self._user_root.mkdir(mode=0o700, exist_ok=True)
                 # A shared temp dir: someone else may have made this name first, or a link.
-                info = os.lstat(self._root)
+                info = os.lstat(self._user_root)
                 owner_ok = not hasattr(os, "getuid") or info.st_uid == os.getuid()
                 if not stat.S_ISDIR(info.st_mode) or not owner_ok or info.st_mode & 0o022:
                     raise FileStoreError(
-                        f"{self._root} is not a private directory of this user; "
+                        f"{self._user_root} is not a private directory of this user; "
                         "set CHATBOT_UPLOAD_DIR to a directory for the chat's files"
                     )
+                self._root.mkdir(mode=0o700, exist_ok=True)
             self._root = Path(os.path.realpath(self._root))
             self._ready = True
             self._sweep_leftovers()
@@ -374,6 +380,19 @@ class FileStore:
 
 
 
+def app_folder(name: str, fn: Any) -> str:
+    """The default store's folder of one chat: its blueprint's name and a digest of where its fn
+    is defined (the file, or the working directory for a fn without one), so that two apps of
+    one user, or two chats of one app, never share a store by accident."""
+    try:
+        where = inspect.getsourcefile(inspect.unwrap(fn)) or ""
+    except TypeError:  # a builtin or a callable object without a source file
+        where = ""
+    place = os.path.realpath(where) if where else os.getcwd()
+    digest = hashlib.sha256(f"{place}\0{name}".encode()).hexdigest()[:12]
+    return f"{re.sub(r'[^A-Za-z0-9_-]', '_', name)[:40]}-{digest}"
+
+
 def _covers(denied: Path, real: Path) -> bool:
     """Whether ``real`` is ``denied``, below it (a folder), or a companion of it (an SQLite
     database's ``-wal`` and ``-shm`` files)."""
@@ -387,6 +406,7 @@ __all__ = [
     "FileStore",
     "FileStoreError",
     "FileTooLarge",
+    "app_folder",
     "HTML_REPR",
     "StoredFile",
     "clean_mime_type",

@@ -405,13 +405,15 @@ def test_reusing_a_file_restarts_its_age(store: FileStore, tmp_path: Path) -> No
     assert store.get(stored.id) is not None
 
 
-def test_the_default_root_is_one_private_folder_per_user(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_default_root_is_one_private_folder_per_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
-    first, second = FileStore(), FileStore()  # two workers of one app
+    first, second = FileStore(app="notes-1a2b"), FileStore(app="notes-1a2b")  # two workers of one app
     stored = first.add_bytes(b"shared", name="s.txt")
     assert second.get(stored.id) == stored
-    assert first.root.parent == tmp_path.resolve()
-    assert first.root.stat().st_mode & 0o777 == 0o700
+    assert first.root.parent.parent == tmp_path.resolve() and first.root.name == "notes-1a2b"
+    assert first.root.stat().st_mode & 0o777 == 0o700 and first.root.parent.stat().st_mode & 0o777 == 0o700
+    other = FileStore(app="shop-9f8e")  # another app of the same user
+    assert other.get(stored.id) is None and other.root != first.root
 
 
 def test_a_default_root_others_can_write_to_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
