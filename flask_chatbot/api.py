@@ -27,6 +27,7 @@ from .concurrency import offload
 from .content_sources import file_info, kind_for_mime
 from .file_serving import clean_name, guess_mime_type
 from .files import API_SESSIONS_DB
+from .client_share import SHARE_FULL, client_key
 from .fn_queue import FnGate
 from .history_store import SQLiteHistoryStore, default_history_user
 from .history_sync import current_user
@@ -75,9 +76,20 @@ def register_api(bp: Blueprint, bot: Any, parameters: list[str], store_root: Pat
         if call.history is None and not call.new_session and not sessions.exists(owner, call.session_id):
             return _refuse(ApiError(404, "unknown_session", "no such session: leave session_id out to start one, "
                                     "and go on with the session_id an answer gave"))
+        # The caller's share of the line, as a reader's (client_share.py): let go when the turn ends.
+        claim = object()
+        if not bot.queue.claim(client_key(user, request.remote_addr), claim):
+            return _refuse(ApiError(429, "queue_full", SHARE_FULL))
         # A kept session's turns go one at a time, each loading the history after the one before
         # it saved (loaded first, two calls would each save their own turn over the other's).
         held = sessions.gate(call.session_id) if call.history is None else None
+
+        def end() -> None:
+            if held is not None:
+                held.leave()
+            bot.queue.release(claim)
+
+        release = _once(end)
         if held is not None:
             held.enter(Cancel())  # never cancelled: the earlier call ends, one way or another
         try:
@@ -85,10 +97,8 @@ def register_api(bp: Blueprint, bot: Any, parameters: list[str], store_root: Pat
             reply, frames, transcript = start_turn(bot, call.message, history, call.inputs, call.session_id,
                                                    gate=FnGate(), normalize=normalize)
         except BaseException:
-            if held is not None:
-                held.leave()
+            release()
             raise
-        release = _once(held.leave if held is not None else (lambda: None))
 
         files = url_for(".page", _external=True) + "files/"  # now: a stream's generator has no request
 
@@ -109,7 +119,7 @@ def register_api(bp: Blueprint, bot: Any, parameters: list[str], store_root: Pat
             return result
 
         if "text/event-stream" in request.headers.get("Accept", ""):
-            return Response(_Closing(_stream(frames, transcript, reply, finish, release), release), mimetype="text/event-stream",
+            return Response(Closing(_stream(frames, transcript, reply, finish, release), release), mimetype="text/event-stream",
                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
         try:
             for frame in frames:
@@ -168,7 +178,7 @@ def _stream(frames: FrameQueue, transcript: Transcript, reply: Reply, finish: Ca
         release()
 
 
-class _Closing:
+class Closing:
     """An iterable that calls ``release`` when the server closes it, even if it never started
     (a generator's ``finally`` does not run then)."""
 

@@ -323,7 +323,8 @@ def _init_app(opts: ChatOptions, bot: Bot) -> Callable[[BlueprintSetupState], No
     def init(state: BlueprintSetupState) -> None:
         app = state.app
         # concurrency_limit="default" and the line's size come from the app's config.
-        bot.queue.configure(*fn_queue.app_limits(opts.concurrency_limit, app.config), fn_queue.host_dir(app))
+        bot.queue.configure(*fn_queue.app_limits(opts.concurrency_limit, app.config), fn_queue.host_dir(app),
+                            fn_queue.client_limit(app.config))
         # The WebSocket layer's own cap protects memory: past it the connection closes
         # (1009). Below it, frames over max_frame_bytes get an error frame and the
         # connection stays (docs/protocol.md). An app's own setting wins.

@@ -36,7 +36,7 @@ from pygments.lexer import Lexer
 from pygments.lexers import find_lexer_class_by_name
 
 from .markdown_blocks import _FencedBlocks, _FenceSearch
-from .markdown_deadline import check_deadline
+from .markdown_deadline import check_deadline, not_counted
 
 MAX_HIGHLIGHTED_CHARS = 20_000
 # What a language name may be, in a class, a data- attribute and the header.
@@ -103,7 +103,12 @@ def _class_of(ttype: Any, cache: dict[Any, str | None] = {}) -> str | None:  # n
 
 @functools.lru_cache(maxsize=None)  # bounded: the keys are LANGUAGES' values
 def _lexer_class(alias: str) -> type[Lexer]:
-    return find_lexer_class_by_name(alias)
+    # Once per language and process: the import and the first instance (which compiles the
+    # lexer's regular expressions, up to ~250 ms) are not charged to the text being rendered.
+    with not_counted():
+        found = find_lexer_class_by_name(alias)
+        found(stripnl=False, ensurenl=True)
+    return found
 
 
 def _lexer(alias: str) -> Lexer:

@@ -26,8 +26,14 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from .client_share import ClientShare
 from .errors import OptionsError
 from .host_line import HostLine, Place
+
+#: The line's size when the app sets none (CHATBOT_MAX_QUEUE_SIZE): turns waiting in one group.
+DEFAULT_MAX_QUEUE_SIZE = 100
+#: Turns one client may have running or waiting in one group (CHATBOT_MAX_TURNS_PER_CLIENT).
+DEFAULT_MAX_TURNS_PER_CLIENT = 3
 
 # How quickly the estimate follows a change in how long fn takes: the weight of the newest run.
 _NEWEST_RUN_WEIGHT = 0.3
@@ -74,10 +80,12 @@ class FnQueue:
         self._numbers = itertools.count()
         self._mean_run: float | None = None  # seconds, a moving average of recent runs
         self._host: HostLine | None = None  # the line shared by the host's workers, when the app asks
+        self._share = ClientShare(None)  # each client's share of the line (client_share.py)
 
-    def configure(self, limit: int | None, max_size: int | None, host_dir: Path | None = None) -> None:
-        """A member's settings: the lowest limit and the lowest max_size win. With ``host_dir``
-        the line and the places are those of every worker of the host (host_line.py)."""
+    def configure(self, limit: int | None, max_size: int | None, host_dir: Path | None = None,
+                  per_client: int | None = None) -> None:
+        """A member's settings: the lowest limit, max_size and per_client win. With ``host_dir``
+        the line, the places and the clients' shares are those of every worker of the host."""
         with self._cond:
             if limit is not None:
                 self.limit = limit if self.limit is None else min(self.limit, limit)
@@ -85,7 +93,18 @@ class FnQueue:
                 self.max_size = max_size if self.max_size is None else min(self.max_size, max_size)
             if host_dir is not None and self.limit is not None:
                 self._host = HostLine(host_dir / self.name, self.limit)
+            if self.limit is not None and per_client is not None:  # without a limit there is no line to share
+                share = per_client if self._share.limit is None else min(self._share.limit, per_client)
+                self._share = ClientShare(share, host_dir / self.name if host_dir is not None else None)
             self._cond.notify_all()  # a higher limit than before lets waiting turns in
+
+    def claim(self, client: str, holder: Any) -> bool:
+        """Count a turn of ``client`` (held by ``holder`` until :meth:`release`); False when the
+        client already has its share of turns running or waiting in this group."""
+        return self._share.claim(client, holder)
+
+    def release(self, holder: Any) -> None:
+        self._share.release(holder)
 
     @property
     def waiting(self) -> int:
@@ -199,14 +218,23 @@ def check_options(limit: Any, concurrency_id: Any) -> None:
 def app_limits(limit: Any, config: Mapping[str, Any]) -> tuple[int | None, int | None]:
     """The limit and line size a blueprint's group gets in an app: concurrency_limit="default"
     takes ``CHATBOT_DEFAULT_CONCURRENCY_LIMIT`` (None, no limit, when unset) and the line
-    ``CHATBOT_MAX_QUEUE_SIZE`` (None when unset)."""
+    ``CHATBOT_MAX_QUEUE_SIZE`` (:data:`DEFAULT_MAX_QUEUE_SIZE` when unset; None: no bound)."""
     if limit == "default":
         limit = config.get("CHATBOT_DEFAULT_CONCURRENCY_LIMIT")
-    max_size = config.get("CHATBOT_MAX_QUEUE_SIZE")
+    max_size = config.get("CHATBOT_MAX_QUEUE_SIZE", DEFAULT_MAX_QUEUE_SIZE)
     for name, value in (("CHATBOT_DEFAULT_CONCURRENCY_LIMIT", limit), ("CHATBOT_MAX_QUEUE_SIZE", max_size)):
         if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < (1 if "LIMIT" in name else 0)):
             raise OptionsError(f"app.config[{name!r}] must be a whole number or None, not {value!r}")
     return limit, max_size
+
+
+def client_limit(config: Mapping[str, Any]) -> int | None:
+    """``CHATBOT_MAX_TURNS_PER_CLIENT``: turns one client may have running or waiting in a group
+    (:data:`DEFAULT_MAX_TURNS_PER_CLIENT` when unset; None: no share)."""
+    value = config.get("CHATBOT_MAX_TURNS_PER_CLIENT", DEFAULT_MAX_TURNS_PER_CLIENT)
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+        raise OptionsError(f"app.config['CHATBOT_MAX_TURNS_PER_CLIENT'] must be a whole number of at least 1 or None, not {value!r}")
+    return value
 
 
 def host_dir(app: Any) -> Path | None:
@@ -220,4 +248,5 @@ def host_dir(app: Any) -> Path | None:
     return Path(app.config.get("CHATBOT_QUEUE_DIR") or Path(app.instance_path) / "queues")
 
 
-__all__ = ["FnGate", "FnQueue", "app_limits", "check_options", "group", "host_dir"]
+__all__ = ["DEFAULT_MAX_QUEUE_SIZE", "DEFAULT_MAX_TURNS_PER_CLIENT", "FnGate", "FnQueue", "app_limits", "check_options",
+           "client_limit", "group", "host_dir"]

@@ -30,6 +30,19 @@ def cpu_deadline(seconds: float) -> Iterator[None]:
         _local.deadline = previous
 
 
+@contextmanager
+def not_counted() -> Iterator[None]:
+    """CPU spent within the block is not charged to the current :func:`cpu_deadline`: a set-up
+    the process does once (a lexer's import and regular expressions) is no part of a text's cost."""
+    start = time.thread_time()
+    try:
+        yield
+    finally:
+        deadline = getattr(_local, "deadline", None)
+        if deadline is not None:
+            _local.deadline = deadline + time.thread_time() - start
+
+
 def check_deadline() -> None:
     """Raise :class:`BudgetExceeded` if the current :func:`cpu_deadline` has passed.
 

@@ -23,7 +23,10 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request, url_for
 
-from .api import read_body
+from .api import Closing, read_body
+from .client_share import SHARE_FULL, client_key
+from .history_store import default_history_user
+from .history_sync import current_user
 from .api_turn import FrameQueue, Transcript, reply_normalizer, start_turn
 from .concurrency import offload
 from .fn_queue import FnGate
@@ -61,6 +64,7 @@ def register_openai(bp: Blueprint, bot: Any) -> None:
     model = opts.openai_model or bp.name
     normalize = reply_normalizer(bot)
     takes_tools = _takes_tools(bot.fn, len(opts.additional_inputs))
+    caller = opts.history_user or default_history_user()  # the signed-in user, whose share a call takes
 
     @bp.get("/v1/models", endpoint="openai_models")
     def models() -> Response:
@@ -82,6 +86,17 @@ def register_openai(bp: Blueprint, bot: Any) -> None:
                                   "server_error", code="queue_full")
         except OpenAIError as error:
             return error.response()
+        # The caller's share of the line, as a reader's (client_share.py): let go when the turn ends.
+        claim = object()
+        if not bot.queue.claim(client_key(current_user(caller), request.remote_addr), claim):
+            return OpenAIError(429, SHARE_FULL, "rate_limit_error", code="queue_full").response()
+        try:
+            return _answer(body, message, history, inputs, claim)
+        except BaseException:
+            bot.queue.release(claim)
+            raise
+
+    def _answer(body: dict[str, Any], message: Any, history: list[Any], inputs: list[Any], claim: object) -> Response:
         completion = f"chatcmpl-{secrets.token_hex(12)}"
         turn_bot = bot
         if takes_tools and body.get("tools") is not None:  # without them fn's default stands, as on the page
@@ -90,10 +105,13 @@ def register_openai(bp: Blueprint, bot: Any) -> None:
         head = {"id": completion, "created": int(time.time()), "model": model}
         files = url_for(".page", _external=True) + "files/"
         if body.get("stream"):
-            return Response(_chunks(frames, transcript, reply, head, files), mimetype="text/event-stream",
-                            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
-        for frame in frames:
-            transcript.apply(frame)
+            return Response(Closing(_chunks(frames, transcript, reply, head, files), lambda: bot.queue.release(claim)),
+                            mimetype="text/event-stream", headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+        try:
+            for frame in frames:
+                transcript.apply(frame)
+        finally:
+            bot.queue.release(claim)
         if transcript.error:
             return OpenAIError(500, transcript.error[1], "server_error", code=transcript.error[0]).response()
         return jsonify(**head, object="chat.completion", choices=[

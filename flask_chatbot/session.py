@@ -12,6 +12,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask import has_request_context, request
+
 from . import protocol, shutdown
 from .concurrency import offload, render
 from .errors import ProtocolError
@@ -23,6 +25,7 @@ from .actions import Actions
 from .content_hooks import ContentHooks
 from .messages import normalize_reply
 from .fn_queue import FnGate, FnQueue, group
+from .client_share import SHARE_FULL, client_key
 from .history_sync import ConversationSaver, current_user, hello_upload_key
 from .reply import Reply
 from .inputs import default as default_input
@@ -97,7 +100,9 @@ class ChatSession:
         self.discard_reply = False  # set by clear: the running reply ends out of the history
         self.greeted = False
         self.lock = threading.Lock()
-        self.saver = ConversationSaver(bot.options.history_store, current_user(bot.history_user))
+        user = current_user(bot.history_user)
+        self.saver = ConversationSaver(bot.options.history_store, user)
+        self.client = client_key(user, request.remote_addr if has_request_context() else None)  # whose share of the line
         self._gate = FnGate()
         self._budget = FrameBudget(bot.options.max_frames_per_second)
         self._inbox = ws.event if isinstance(getattr(ws, "event", None), InboxEvent) else None
@@ -183,6 +188,9 @@ class ChatSession:
             # otherwise end with an HTTP 500 written into the WebSocket stream).
             log.exception("Handling a frame failed")
             self.outbox.send(protocol.error(SERVER_ERROR, SERVER_ERROR_TEXT))
+        finally:
+            if self.reply is None:  # the frame claimed a turn that did not start (refused, cached)
+                self.bot.queue.release(self)
 
     # -- frames ----------------------------------------------------------------------
 
@@ -304,6 +312,8 @@ class ChatSession:
         """Refuse a turn (before it changes the conversation) when the line of its concurrency group is full."""
         if self.bot.queue.full():
             raise ProtocolError("queue_full", QUEUE_FULL)
+        if not self.bot.queue.claim(self.client, self):  # let go once no reply runs (handle, _reply_finished)
+            raise ProtocolError("queue_full", SHARE_FULL)
 
     def history_for_fn(self, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """``messages`` as fn gets them: a copy it may mutate freely, the system messages first
@@ -367,7 +377,6 @@ class ChatSession:
     def _on_edit(self, frame: dict[str, Any]) -> None:
         self.actions.edit(frame)
 
-
     def _on_stop(self, frame: dict[str, Any]) -> None:
         if self.reply is not None:
             self.reply.stop()
@@ -378,6 +387,7 @@ class ChatSession:
                 self.remember(messages)
             self.discard_reply = False
         self.reply = None
+        self.bot.queue.release(self)
         self.saver.save(self)
 
     def for_fn(self, message: dict[str, Any]) -> dict[str, Any]:
