@@ -52,6 +52,7 @@ async def _until_welcome(ws: Any, rec: dict[str, Any]) -> bool:
         frame = json.loads(await ws.recv())
         if frame.get("type") == "welcome":
             rec["t_welcome"] = time.perf_counter()
+            rec["welcome"] = frame  # its session, and a multimodal chat's upload_key
             return True
         if frame.get("type") == "error":
             rec["errors"].append(f"error frame before welcome: {frame.get('code')}: {frame.get('message')}"[:200])

@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request, url_for
+from werkzeug.security import safe_join
 from markupsafe import Markup
 from flask.sansio.blueprints import BlueprintSetupState
 from flask_sock import Sock
@@ -128,6 +129,7 @@ def chat_bp(fn: Callable[..., Any], *, name: str = "chat", **options: Any) -> Bl
         static_url_path="/static",
         template_folder="templates",
     )
+    bp.send_static_file = _no_links(bp.send_static_file, static_dir)  # type: ignore[method-assign]
     bp.record_once(_init_app(opts, bot))
     if bot.examples_cache is not None and cache_mode(opts.cache_mode) == "eager":
         bp.record_once(_warm_examples(bot))
@@ -274,6 +276,23 @@ def chat_bp(fn: Callable[..., Any], *, name: str = "chat", **options: Any) -> Bl
         bp.record_once(lambda state: start_cleaner(bot.content.store, min(3600.0, lifetime / 4), lifetime, uploads_only=True))
 
     return bp
+
+
+def _no_links(send: Callable[[str], Response], folder: Path) -> Callable[[str], Response]:
+    """The static route's view, refusing a file that is a link or lies outside ``folder`` once
+    links are followed: a link left in the element's folder must not publish what it points to."""
+    root = folder.resolve()
+
+    def send_static_file(filename: str) -> Response:
+        path = safe_join(str(folder), filename)
+        if path is None:
+            abort(404)
+        real = Path(os.path.realpath(path))
+        if Path(path).is_symlink() or not real.is_relative_to(root) or real.parent.resolve() != Path(path).parent.resolve():
+            abort(404)
+        return send(filename)
+
+    return send_static_file
 
 
 def _or_log(func: Callable[..., list[Any]], *args: Any, **kwargs: Any) -> list[Any]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import sys
 import threading
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -25,17 +26,26 @@ T = TypeVar("T")
 INLINE_RENDER_CPU = 0.005
 INLINE_RENDER_CHARS = 5000  # longer text would miss the limit anyway: straight to the thread
 
-# Native threads for offloaded work, per worker. One on purpose: the GIL lets only one
-# thread render at a time anyway, and the hub then competes with a single busy thread,
-# so it gets the CPU back within a switch interval; big renders queue up instead of
-# slowing every socket.
+# Native threads for offloaded work, per worker and lane. One a lane on purpose: the GIL lets
+# only one thread run at a time anyway, and the hub then competes with few busy threads, so it
+# gets the CPU back within a switch interval; big renders queue up instead of slowing every
+# socket. Two lanes, so that a short text never waits behind a long one: "quick" for texts of at
+# most QUICK_RENDER_CHARS (at most RENDER_BUDGET_FLOOR + 0.3 s of CPU however they are made),
+# "heavy" for the rest (at most RENDER_BUDGET_MAX); with both busy, the GIL shares the CPU
+# between them every switch interval. Within a lane each socket has at most one render queued
+# (a session handles its frames one at a time), so the line is round-robin over sockets.
 OFFLOAD_THREADS = 1
+QUICK_RENDER_CHARS = 4000
 # The switch interval while offloaded work runs beside the hub (CPython's default is
 # 5 ms; measured with one busy thread: hub stalls up to ~20 ms at 5 ms, ~5 ms at 1 ms).
 SWITCH_INTERVAL = 0.001
-_pool: Any = None
+_pools: dict[str, Any] = {}
 _pool_pid = 0
 _pool_lock = threading.Lock()
+
+
+class Gone(Exception):
+    """The work was dropped before it started: whoever asked for it has gone (its socket closed)."""
 
 
 def gevent_active() -> bool:
@@ -47,35 +57,68 @@ def gevent_active() -> bool:
     return bool(monkey.is_module_patched("threading"))
 
 
-def offload(func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """``func(*args, **kwargs)``, run where it cannot stall the other sockets of this worker."""
-    if gevent_active():
-        return _offload_pool().apply(func, args, kwargs)  # type: ignore[no-any-return]
-    return func(*args, **kwargs)
+def offload(func: Callable[..., T], *args: Any, lane: str = "heavy", alive: Callable[[], bool] | None = None,
+            **kwargs: Any) -> T:
+    """``func(*args, **kwargs)``, run where it cannot stall the other sockets of this worker (in
+    ``lane``'s thread under gevent). With ``alive``, work that waited in line for a caller who
+    has gone since is dropped (:class:`Gone`) instead of run for nobody."""
+    if not gevent_active():
+        return func(*args, **kwargs)
+
+    def run() -> tuple[bool, Any]:
+        # An exception comes back as a value and is raised in the caller: raised in the pool's
+        # thread, gevent would print its traceback first (a refused frame is not an error).
+        try:
+            if alive is not None and not alive():
+                raise Gone
+            return True, func(*args, **kwargs)
+        except Exception as exc:
+            return False, exc
+
+    ok, value = _offload_pool(lane).apply(run)
+    if not ok:
+        raise value
+    return value  # type: ignore[no-any-return]
 
 
-def _offload_pool() -> Any:
-    global _pool, _pool_pid
+def _offload_pool(lane: str) -> Any:
+    global _pool_pid
     with _pool_lock:
-        if _pool is None or _pool_pid != os.getpid():  # gunicorn forks workers: one pool each
+        if _pool_pid != os.getpid():  # gunicorn forks workers: pools of their own
+            _pools.clear()
+            _pool_pid = os.getpid()
+        if lane not in _pools:
             from gevent.threadpool import ThreadPool
 
-            _pool, _pool_pid = ThreadPool(OFFLOAD_THREADS), os.getpid()
+            _pools[lane] = ThreadPool(OFFLOAD_THREADS)
             sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL))
-        return _pool
+        return _pools[lane]
 
 
-def render(renderer: Any, text: str, *, from_user: bool) -> str:
+def render(renderer: Any, text: str, *, from_user: bool, alive: Callable[[], bool] | None = None,
+           charge: Callable[[float], None] | None = None) -> str:
     """``renderer.render(text)`` without stalling the other sockets of a gevent worker.
 
     Under gevent, quick renders happen inline (a hand-off to a thread costs more than
-    they do) and a render that passes :data:`INLINE_RENDER_CPU` is redone off the hub,
-    so the hub is never held for longer than that. Under threads it just renders.
+    they do) and a render that passes :data:`INLINE_RENDER_CPU` is redone off the hub, in the
+    lane of its length, so the hub is never held for longer than that. Under threads it just
+    renders. ``charge(seconds)`` is told the CPU the render took (the sender's rate pays it,
+    inbox.FrameBudget); ``alive``, see :func:`offload`.
     """
+
+    def timed(attempt: Callable[[], T]) -> T:
+        start = time.thread_time()
+        try:
+            return attempt()
+        finally:
+            if charge is not None:
+                charge(time.thread_time() - start)
+
     if not gevent_active():
-        return renderer.render(text, from_user=from_user)  # type: ignore[no-any-return]
+        return timed(lambda: renderer.render(text, from_user=from_user))  # type: ignore[no-any-return]
     if len(text) <= INLINE_RENDER_CHARS:
-        html = renderer.try_render(text, from_user=from_user, cpu_limit=INLINE_RENDER_CPU)
+        html = timed(lambda: renderer.try_render(text, from_user=from_user, cpu_limit=INLINE_RENDER_CPU))
         if html is not None:
             return html  # type: ignore[no-any-return]
-    return offload(renderer.render, text, from_user=from_user)
+    lane = "quick" if len(text) <= QUICK_RENDER_CHARS else "heavy"
+    return offload(timed, lambda: renderer.render(text, from_user=from_user), lane=lane, alive=alive)  # type: ignore[no-any-return]

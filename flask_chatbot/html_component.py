@@ -4,7 +4,7 @@
 (:mod:`flask_chatbot.sanitize`) and adds ``style`` on every tag, limited to
 :data:`COMPONENT_CSS_PROPERTIES` with values checked, so that a component changes how
 its content looks and never where it sits on the page. Like a render, it has a CPU
-budget (:data:`flask_chatbot.rendering.RENDER_BUDGET_FLOOR` and ``_PER_CHAR``).
+budget (:func:`flask_chatbot.rendering.render_budget`).
 """
 
 from __future__ import annotations
@@ -117,7 +117,7 @@ def clean_html_component(html: str) -> str:  # noqa: A002 (the name callers use)
     # re-exports this function, so importing it at the top would be a circular import.
     from . import rendering
 
-    budget = rendering.RENDER_BUDGET_FLOOR + rendering.RENDER_BUDGET_PER_CHAR * len(html)
+    budget = rendering.render_budget(html)
     try:
         cleaner = _component_cleaners.pop() if _component_cleaners else new_cleaner(
             ALLOWED_TAGS | MATHML_TAGS,

@@ -72,11 +72,18 @@ class InboxEvent:
             self._cond.notify_all()
 
 
+# The CPU a token buys: a socket's rate in frames a second is also its share of the CPU that
+# rendering what it sends may take (10 frames a second: 100 ms a second, a tenth of a core).
+CPU_PER_TOKEN = 0.01
+
+
 class FrameBudget:
     """A token bucket of frames: ``rate`` a second, bursts of ``burst`` seconds' worth.
 
     A frame costs 1 plus 1 per 65,536 characters it carries (``size``: a text frame's
-    length, as read), so big frames spend more.
+    length, as read), so big frames spend more; and what rendering it took, afterwards
+    (:meth:`charge`): one token per :data:`CPU_PER_TOKEN` of CPU. A frame costly to render
+    so delays the socket's next ones for as long as that CPU is worth at its rate.
     """
 
     def __init__(self, rate: float, burst: float = 4.0) -> None:
@@ -88,6 +95,10 @@ class FrameBudget:
     @staticmethod
     def cost(size: int) -> float:
         return 1 + size // 65536
+
+    def charge(self, cpu_seconds: float) -> None:
+        """Spend the CPU a frame's render took (the balance may go below zero: the wait then)."""
+        self._tokens -= cpu_seconds / CPU_PER_TOKEN
 
     def delay(self, size: int) -> float:
         """Seconds to wait before handling a frame of ``size`` bytes (and spend its cost)."""

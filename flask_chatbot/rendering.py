@@ -60,10 +60,18 @@ log = logging.getLogger("flask_chatbot")
 # highlighted), so 80 µs leaves them at least 10x headroom; the densest linear
 # pathological text (table separators between headings, a table of one-letter cells, a
 # line break per character) costs 20-65 µs: at 50 µs the densest of them was cut off on a
-# slow machine though it is linear. Anything worse stops within 80 ms a KB: 8 s for a
-# 100,000-character message. The floor covers a garbage collection landing in a short render.
+# slow machine though it is linear. Anything worse stops within 80 ms a KB. The floor covers a
+# garbage collection landing in a short render. No render may cost more than MAX, whatever its
+# length: an honest 100,000-character reply costs 0.1-0.6 s, while the densest pathological text
+# of that length would hold a core for several seconds for a reader who may already be gone.
 RENDER_BUDGET_FLOOR = 0.25
 RENDER_BUDGET_PER_CHAR = 80e-6
+RENDER_BUDGET_MAX = 1.0
+
+
+def render_budget(text: str) -> float:
+    """Seconds of CPU a render of ``text`` may take before it is shown as typed."""
+    return min(RENDER_BUDGET_MAX, RENDER_BUDGET_FLOOR + RENDER_BUDGET_PER_CHAR * len(text))
 
 
 @dataclass(frozen=True)
@@ -179,7 +187,7 @@ class Renderer:
 
         Text that would cost more CPU than its budget is shown as typed (escaped).
         """
-        budget = RENDER_BUDGET_FLOOR + RENDER_BUDGET_PER_CHAR * len(text)
+        budget = render_budget(text)
         start = time.thread_time()
         try:
             return self._render(text, from_user, budget)
@@ -199,7 +207,7 @@ class Renderer:
         inline what is quick, and hands the rest to :meth:`render` elsewhere.
         """
         try:
-            return self._render(text, from_user, min(cpu_limit, RENDER_BUDGET_FLOOR + RENDER_BUDGET_PER_CHAR * len(text)))
+            return self._render(text, from_user, min(cpu_limit, render_budget(text)))
         except (BudgetExceeded, RecursionError):
             return None
 

@@ -15,7 +15,7 @@ from typing import Any
 from flask import has_request_context, request
 
 from . import protocol, shutdown
-from .concurrency import offload, render
+from .concurrency import Gone, offload, render
 from .errors import ProtocolError
 from .inbox import FrameBudget, InboxEvent
 from .options import ChatOptions
@@ -119,6 +119,8 @@ class ChatSession:
                 return
             while True:
                 raw = self._receive(opts.idle_timeout)
+                if not self.ws.connected:  # frames left in the buffer of a socket that is gone: dropped
+                    return
                 if raw is None:  # nothing received for idle_timeout seconds
                     if self.reply is None:
                         self._close(IDLE_CLOSE_CODE, "idle")
@@ -131,6 +133,10 @@ class ChatSession:
                 self._inbox.release()
             if self.reply is not None:
                 self.reply.stop()
+
+    def alive(self) -> bool:
+        """Whether the socket is still open: work queued for it is dropped once it is not."""
+        return bool(self.ws.connected)
 
     def shut_down(self) -> None:
         """The worker is stopping (called from another thread): close with 1012, "service restart",
@@ -174,7 +180,7 @@ class ChatSession:
         try:
             max_bytes = self.bot.options.max_frame_bytes
             if len(raw) > OFFLOAD_FRAME_BYTES:
-                frame = offload(protocol.parse_client_frame, raw, max_bytes)
+                frame = offload(protocol.parse_client_frame, raw, max_bytes, alive=self.alive)
             else:
                 frame = protocol.parse_client_frame(raw, max_bytes)
             if frame["type"] != "hello" and not self.greeted:
@@ -183,6 +189,8 @@ class ChatSession:
             self.saver.save(self)  # the history store keeps what changed (history_sync.py)
         except ProtocolError as exc:
             self.outbox.send(protocol.error(exc.code, exc.message))
+        except Gone:  # its socket closed while the frame's work waited in line: nobody to answer
+            pass
         except Exception:
             # A bug or a failing disk must cost this frame, not the connection (which would
             # otherwise end with an HTTP 500 written into the WebSocket stream).
@@ -259,7 +267,7 @@ class ChatSession:
         """Echo a message the reader sent (text, or an uploaded file), rendered: the element
         shows it as the server took it."""
         if isinstance(content, str):
-            html = render(self.bot.renderer, content, from_user=True)
+            html = render(self.bot.renderer, content, from_user=True, alive=self.alive, charge=self._budget.charge)
         else:
             assert self._render_content is not None
             html = self._render_content(content)

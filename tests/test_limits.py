@@ -259,3 +259,18 @@ def test_patches_are_spread_out_when_many_replies_stream(connect, monkeypatch):
     assert crowded[0] >= 3600
     # The hour is not waited out: fn's end ends the pause and the reply is complete.
     assert list(final_text(frames).values()) == ["crowd: first and last"]
+
+
+def test_a_large_refused_frame_logs_no_traceback(serve, capfd, caplog) -> None:
+    """A frame over 64 KiB is parsed off the gevent hub (tests/gevent_pytest.py runs this too);
+    its refusal is the client's error, not the server's: no traceback in the log or on stderr
+    (gevent's thread pool printed one for every such frame)."""
+    server = serve(lambda message, history: "ok", max_frame_bytes=200_000)
+    client = Client(f"ws://127.0.0.1:{server.port}/chat/socket")
+    client.send({"type": "hello", "version": 1, "history": [{"id": "x", "role": "nobody", "content": "a" * 100_000}]})
+    assert client.recv()["code"] in ("bad_frame", "invalid")
+    client.send("{" + " " * 150_000)  # not JSON
+    assert client.recv()["code"] == "bad_json"
+    assert client.hello()["type"] == "welcome"  # the connection carries on
+    client.close()
+    assert "Traceback" not in capfd.readouterr().err and "Traceback" not in caplog.text

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import http.client
 import logging
+import os
 import re
 from html.parser import HTMLParser
 from pathlib import Path
@@ -399,3 +400,30 @@ def test_a_frame_with_a_duplicate_key_gets_an_error_and_the_connection_goes_on(c
     assert (error["type"], error["code"]) == ("error", "bad_json")
     assert "duplicate key 'type'" in error["message"]
     assert [f["type"] for f in client.turn("still here")][-1] == "idle"
+
+
+def test_the_static_route_serves_no_link(tmp_path) -> None:
+    """A link left in the element's folder (a developer's checkout) publishes nothing: the static
+    route answers 404 for a link, or a file reached through a linked folder (issue 18, item 10)."""
+    from flask_chatbot.blueprint import webcomponent_dir
+
+    secret = tmp_path / "secret.txt"
+    secret.write_text("not for the web")
+    folder = webcomponent_dir()
+    link, linked_dir = folder / f"leak-{os.getpid()}.txt", folder / f"leakdir-{os.getpid()}"
+    link.symlink_to(secret)
+    linked_dir.symlink_to(tmp_path, target_is_directory=True)
+    try:
+        app = Flask(__name__)
+        app.register_blueprint(chat_bp(lambda m, h: m), url_prefix="/chat")
+        client = app.test_client()
+        for path in (f"/chat/static/{link.name}", f"/chat/static/{linked_dir.name}/secret.txt"):
+            response = client.get(path)
+            assert response.status_code == 404 and b"not for the web" not in response.data
+            response.close()
+        served = client.get("/chat/static/element.js")  # the folder's own files still are
+        assert served.status_code == 200
+        served.close()
+    finally:
+        link.unlink()
+        linked_dir.unlink()
