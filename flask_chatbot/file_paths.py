@@ -1,4 +1,5 @@
-"""Which paths the file store may copy from, and what names it writes (files.py).
+"""Which paths the file store may copy from, what names it writes, and the folder of a chat's
+default store (files.py).
 
 A path fn returns is copied only from below the allowed folders, after resolving links, and
 never a hidden path below them (``.env``, ``.git/config``) unless listed itself: a reply
@@ -7,9 +8,12 @@ naming one by mistake, or by a prompt injection, must not publish a secret.
 
 from __future__ import annotations
 
+import hashlib
+import inspect
 import os
 import re
 from pathlib import Path
+from typing import Any
 
 from .errors import ChatbotError
 
@@ -76,4 +80,23 @@ def user_name() -> str:
         return "user"
 
 
-__all__ = ["FileRefused", "FileStoreError", "check_allowed", "fs_name", "user_name"]
+def app_folder(name: str, fn: Any) -> str:
+    """The default store's folder of one chat: its blueprint's name and a digest of where its fn
+    is defined (the file, or the working directory for a fn without one), so that two apps of
+    one user, or two chats of one app, never share a store by accident."""
+    try:
+        where = inspect.getsourcefile(inspect.unwrap(fn)) or ""
+    except TypeError:  # a builtin or a callable object without a source file
+        where = ""
+    place = os.path.realpath(where) if where else os.getcwd()
+    digest = hashlib.sha256(f"{place}\0{name}".encode()).hexdigest()[:12]
+    return f"{re.sub(r'[^A-Za-z0-9_-]', '_', name)[:40]}-{digest}"
+
+
+def covers(denied: Path, real: Path) -> bool:
+    """Whether ``real`` is ``denied``, below it (a folder), or a companion of it (an SQLite
+    database's ``-wal`` and ``-shm`` files)."""
+    return real == denied or denied in real.parents or (real.parent == denied.parent and real.name.startswith(denied.name + "-"))
+
+
+__all__ = ["FileRefused", "FileStoreError", "app_folder", "check_allowed", "covers", "fs_name", "user_name"]

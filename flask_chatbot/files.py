@@ -17,7 +17,6 @@ is often not the one whose fn made the file.
 from __future__ import annotations
 
 import hashlib
-import inspect
 import io
 import json
 import logging
@@ -38,7 +37,7 @@ from typing import IO, Any
 from flask import Response
 
 # FileStoreError and FileRefused are defined beside the path rules, and are this module's too.
-from .file_paths import FileRefused, FileStoreError, check_allowed, fs_name, user_name
+from .file_paths import FileRefused, FileStoreError, app_folder, check_allowed, covers, fs_name, user_name
 # Re-exported: callers have always found these names here.
 from .file_serving import (
     HTML_REPR,
@@ -166,7 +165,7 @@ class FileStore:
         if own is not None:
             return own
         own_records = (Path(os.path.realpath(self._root)) / name for name in RECORDS)
-        if any(_covers(denied, Path(real)) for denied in (*own_records, *self.denied_paths)):
+        if any(covers(denied, Path(real)) for denied in (*own_records, *self.denied_paths)):
             raise FileRefused(f"{os.fspath(path)!r} is one of the chat's own records, which are never sent as a file")
         check_allowed(os.fspath(path), Path(real), self.allowed_paths)
         info = os.stat(real)
@@ -378,25 +377,6 @@ class FileStore:
         shutil.rmtree(doomed, ignore_errors=True)
         return True
 
-
-
-def app_folder(name: str, fn: Any) -> str:
-    """The default store's folder of one chat: its blueprint's name and a digest of where its fn
-    is defined (the file, or the working directory for a fn without one), so that two apps of
-    one user, or two chats of one app, never share a store by accident."""
-    try:
-        where = inspect.getsourcefile(inspect.unwrap(fn)) or ""
-    except TypeError:  # a builtin or a callable object without a source file
-        where = ""
-    place = os.path.realpath(where) if where else os.getcwd()
-    digest = hashlib.sha256(f"{place}\0{name}".encode()).hexdigest()[:12]
-    return f"{re.sub(r'[^A-Za-z0-9_-]', '_', name)[:40]}-{digest}"
-
-
-def _covers(denied: Path, real: Path) -> bool:
-    """Whether ``real`` is ``denied``, below it (a folder), or a companion of it (an SQLite
-    database's ``-wal`` and ``-shm`` files)."""
-    return real == denied or denied in real.parents or (real.parent == denied.parent and real.name.startswith(denied.name + "-"))
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
