@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import websocket
 from harness import CHROMIUM_ARGS, ChatController, Gunicorn, chromium_path, drop_files, watch_problems
 from playwright.sync_api import Browser, Page, expect
 
@@ -178,10 +179,15 @@ def test_under_gunicorn_a_body_cut_short_is_refused_and_not_kept(display: Gunico
     """gunicorn ends a body early without an error when the client stops sending: the size it
     announced tells the server the file is not whole."""
     before = uploaded(display)
+    # A key the server issued, as the element gets it: from the socket's welcome.
+    conversation = websocket.create_connection(f"ws://127.0.0.1:{display.port}/uploads/socket", timeout=10)
+    conversation.send(json.dumps({"type": "hello", "version": 1, "history": []}))
+    key = json.loads(conversation.recv())["upload_key"].encode()
+    conversation.close()
     raw = socket.create_connection(("127.0.0.1", display.port), timeout=10)
     raw.sendall(
         b"POST /uploads/upload?name=report.png HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-        b"X-Chatbot-Upload-Key: " + b"k" * 32 + b"\r\nContent-Length: 100000\r\n\r\n" + PNG[:29]
+        b"X-Chatbot-Upload-Key: " + key + b"\r\nContent-Length: 100000\r\n\r\n" + PNG[:29]
     )
     raw.shutdown(socket.SHUT_WR)  # the reader cancelled: nothing more comes
     answer = http.client.HTTPResponse(raw)
