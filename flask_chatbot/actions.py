@@ -186,7 +186,8 @@ class Actions:
         with session.lock:
             session.history[index] = edited
         body = {"id": edited["id"], "role": edited["role"], "content": text, "status": "done"}
-        body["html"] = render(session.bot.renderer, text, from_user=edited["role"] == "user")
+        body["html"] = render(session.bot.renderer, text, from_user=edited["role"] == "user", alive=session.alive,
+                              charge=session.budget.charge)  # the editor pays its render, as a sender does
         body.update((key, edited[key]) for key in ("metadata", "options", "feedback") if edited.get(key))
         session.outbox.send(protocol.message(body))
 

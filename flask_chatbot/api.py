@@ -27,11 +27,13 @@ from .concurrency import offload
 from .content_sources import file_info, kind_for_mime
 from .file_serving import clean_name, guess_mime_type
 from .files import API_SESSIONS_DB
+from .api_files import FilesRefused, discard, store_program_files
 from .client_share import SHARE_FULL, client_key
 from .fn_queue import FnGate
 from .history_store import SQLiteHistoryStore, default_history_user
 from .history_sync import current_user
 from .api_turn import FrameQueue, Transcript, latest, reply_normalizer, start_turn
+from .protocol import encode
 from .reply import Reply
 from .runner import Cancel
 from .validation import refusal
@@ -74,11 +76,14 @@ def register_api(bp: Blueprint, bot: Any, parameters: list[str], store_root: Pat
         # that caller goes on; an invented one, or another user's, is not a key to anything.
         owner = f"api:{user}" if (user := current_user(caller)) is not None else "api"
         if call.history is None and not call.new_session and not sessions.exists(owner, call.session_id):
+            discard(bot, call.files)
             return _refuse(ApiError(404, "unknown_session", "no such session: leave session_id out to start one, "
                                     "and go on with the session_id an answer gave"))
-        # The caller's share of the line, as a reader's (client_share.py): let go when the turn ends.
-        claim = object()
+        # The caller's share of the line, as a reader's (client_share.py): let go when fn has
+        # ended (not when the answer ends: a client that leaves does not stop a plain fn at once).
+        claim, gate = object(), FnGate()
         if not bot.queue.claim(client_key(user, request.remote_addr), claim):
+            discard(bot, call.files)
             return _refuse(ApiError(429, "queue_full", SHARE_FULL))
         # A kept session's turns go one at a time, each loading the history after the one before
         # it saved (loaded first, two calls would each save their own turn over the other's).
@@ -87,7 +92,7 @@ def register_api(bp: Blueprint, bot: Any, parameters: list[str], store_root: Pat
         def end() -> None:
             if held is not None:
                 held.leave()
-            bot.queue.release(claim)
+            gate.when_free(lambda: bot.queue.release(claim))
 
         release = _once(end)
         if held is not None:
@@ -95,7 +100,7 @@ def register_api(bp: Blueprint, bot: Any, parameters: list[str], store_root: Pat
         try:
             history = call.history if call.history is not None else sessions.load(owner, call.session_id)
             reply, frames, transcript = start_turn(bot, call.message, history, call.inputs, call.session_id,
-                                                   gate=FnGate(), normalize=normalize)
+                                                   gate=gate, normalize=normalize)
         except BaseException:
             release()
             raise
@@ -142,18 +147,22 @@ def register_api(bp: Blueprint, bot: Any, parameters: list[str], store_root: Pat
             raise ApiError(413, "too_large", f"the body is larger than {opts.max_frame_bytes} bytes")
         try:
             body = json.loads(data or b"null")
-        except ValueError as exc:
-            raise ApiError(400, "bad_json", f"the body is not valid JSON ({exc})") from None
+        except (ValueError, RecursionError) as exc:  # RecursionError: JSON nested thousands deep
+            raise ApiError(400, "bad_json", f"the body is not valid JSON ({exc.__class__.__name__})") from None
         call = parse_request(body, components=opts.additional_inputs, names=names, max_chars=opts.max_message_chars,
                              multimodal=opts.multimodal)
         if opts.multimodal:
-            call.files = store_files(bot, call.message["files"])  # fn gets paths, as from the page
+            call.files = store_files(bot, call.message["files"], call.session_id)  # fn gets paths, as from the page
             call.message = {"text": call.text, "files": [str(f.path) for f in call.files]}
-        reason = refusal(opts.validator, call.message, call.inputs)
-        if reason is not None:
-            raise ApiError(422, "invalid", reason)
-        if bot.queue.full():
-            raise ApiError(503, "queue_full", "The chat is busy: too many people are waiting. Please try again in a moment.")
+        try:
+            reason = refusal(opts.validator, call.message, call.inputs)
+            if reason is not None:
+                raise ApiError(422, "invalid", reason)
+            if bot.queue.full():
+                raise ApiError(503, "queue_full", "The chat is busy: too many people are waiting. Please try again in a moment.")
+        except ApiError:
+            discard(bot, call.files)  # nothing of a refused call stays
+            raise
         return call
 
 
@@ -207,31 +216,36 @@ def _once(action: Callable[[], None]) -> Callable[[], None]:
 
 
 def _event(name: str, data: Any) -> str:
-    return f"event: {name}\ndata: {json.dumps(data, ensure_ascii=False, separators=(',', ':'))}\n\n"
+    return f"event: {name}\ndata: {encode(data)}\n\n"
 
 
-def store_files(bot: Any, files: list[dict[str, str]]) -> list[Any]:
+def store_files(bot: Any, files: list[dict[str, str]], caller: str) -> list[Any]:
     """A message's files (``{"name", "data": base64}``), checked against the chat's rules and
-    stored as the reader's uploads are."""
+    stored as the reader's uploads are (api_files.py), for ``caller`` (the session)."""
     rules = bot.options.upload_rules
     if len(files) > rules.max_files:
         raise ApiError(400, "file_refused", f"a message may carry at most {rules.max_files} files")
-    stored = []
+    decoded = []
     for item in files:
         name = clean_name(item["name"])
         mime = guess_mime_type(name)
         why = rules.refusal(name, mime)
         if why is not None:
             raise ApiError(400, "file_refused", why)
-        data = item["data"].split(",", 1)[1] if item["data"].startswith("data:") else item["data"]
+        if item["data"].startswith("data:") and "," not in item["data"]:
+            raise ApiError(400, "bad_request", f"{name!r}: data is not a data: URL (data:<type>;base64,<data>)")
+        data = item["data"].partition(",")[2] if item["data"].startswith("data:") else item["data"]
         if len(data) * 3 // 4 > rules.max_file_size + 3:
             raise ApiError(413, "too_large", f"{name!r} is larger than the limit of {rules.max_file_size} bytes")
         try:
             raw = base64.b64decode(data, validate=True)
         except ValueError:
             raise ApiError(400, "bad_request", f"{name!r}: data is not base64") from None
-        stored.append(offload(bot.content.store.add_bytes, raw, name=name, mime_type=mime))
-    return stored
+        decoded.append((name, mime, raw))
+    try:
+        return store_program_files(bot, decoded, caller)
+    except FilesRefused as refused:
+        raise ApiError(refused.status, refused.code, refused.message) from None
 
 
 def with_urls(value: Any, files: str) -> Any:

@@ -41,7 +41,8 @@ class ClientShare:
             directory.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
         self._held: dict[str, set[int]] = defaultdict(set)  # client -> ids of its holders (this worker)
-        self._files: dict[int, tuple[str, int]] = {}  # holder id -> (client, claim file's descriptor)
+        self._client_of: dict[int, str] = {}  # holder id -> its client
+        self._files: dict[int, tuple[str, int]] = {}  # holder id -> (claim file's name, its descriptor)
 
     def claim(self, client: str, holder: Any) -> bool:
         """Claim a turn for ``client``, held by ``holder`` (a session, a call) until :meth:`release`;
@@ -50,17 +51,21 @@ class ClientShare:
             return True
         key = id(holder)
         with self._lock:
-            if key in self._files or key in self._held[client]:
+            if key in self._files or key in self._client_of:
                 return True
             if self._directory is None:
-                if len(self._held[client]) >= self.limit:
+                if len(self._held.get(client, ())) >= self.limit:
                     return False
                 self._held[client].add(key)
+                self._client_of[key] = client
                 return True
             prefix = "c-" + hashlib.sha256(client.encode()).hexdigest()[:20] + "-"
             name = f"{prefix}{os.getpid()}-{next(_claims)}"
-            fd = os.open(self._directory / name, os.O_CREAT | os.O_RDWR, 0o600)
+            # Locked under another name, then renamed into place: another worker never sees it
+            # unheld (and takes it for a dead worker's).
+            fd = os.open(self._directory / ("new" + name), os.O_CREAT | os.O_RDWR, 0o600)
             fcntl.flock(fd, fcntl.LOCK_EX)
+            os.rename(self._directory / ("new" + name), self._directory / name)
             if self._live(prefix) > self.limit:  # counted with our own: over the share
                 os.close(fd)
                 _unlink(self._directory / name)
@@ -72,8 +77,12 @@ class ClientShare:
         """``holder``'s turn ended (or never started): its claim goes."""
         key = id(holder)
         with self._lock:
-            for holders in self._held.values():
+            client = self._client_of.pop(key, None)
+            if client is not None:
+                holders = self._held[client]
                 holders.discard(key)
+                if not holders:  # a client with nothing running is forgotten: the map stays small
+                    del self._held[client]
             held = self._files.pop(key, None)
         if held is not None:
             name, fd = held
@@ -102,6 +111,39 @@ class ClientShare:
         return count
 
 
+class TurnClaims:
+    """One socket's claims on its client's share (session.py): a frame that may start a turn
+    claims (:meth:`claim`); the turn it starts takes the claim over (:meth:`started`) and lets it
+    go once its fn has really ended (:meth:`finished`: a stopped plain fn runs on until it
+    returns); a claim no turn took goes when the frame is handled (:meth:`frame_done`)."""
+
+    def __init__(self, queue: Any, client: str, gate: Any) -> None:
+        self._queue, self._client, self._gate = queue, client, gate
+        self._pending: object | None = None
+        self._running: object | None = None
+
+    def claim(self) -> bool:
+        if self._pending is None:
+            token = object()
+            if not self._queue.claim(self._client, token):
+                return False
+            self._pending = token
+        return True
+
+    def started(self) -> None:
+        self._running, self._pending = self._pending, None
+
+    def finished(self) -> None:
+        token, self._running = self._running, None
+        if token is not None:
+            self._gate.when_free(lambda: self._queue.release(token))
+
+    def frame_done(self) -> None:
+        token, self._pending = self._pending, None
+        if token is not None:
+            self._queue.release(token)
+
+
 def _unlink(path: Path) -> None:
     try:
         path.unlink()
@@ -109,4 +151,4 @@ def _unlink(path: Path) -> None:
         pass
 
 
-__all__ = ["SHARE_FULL", "ClientShare", "client_key"]
+__all__ = ["SHARE_FULL", "ClientShare", "TurnClaims", "client_key"]

@@ -45,6 +45,7 @@ class FnGate:
     def __init__(self) -> None:
         self._cond = threading.Condition()
         self._busy = False
+        self._when_free: list[Callable[[], None]] = []
 
     def enter(self, cancel: Any) -> bool:
         """Wait until no fn of this conversation runs; False if cancelled first."""
@@ -61,6 +62,18 @@ class FnGate:
         with self._cond:
             self._busy = False
             self._cond.notify_all()
+            then, self._when_free = self._when_free, []
+        for action in then:
+            action()
+
+    def when_free(self, action: Callable[[], None]) -> None:
+        """Run ``action`` once no fn of this conversation runs: now, or when the running one ends
+        (a stopped plain fn runs on until it returns, and holds its place in line meanwhile)."""
+        with self._cond:
+            if self._busy:
+                self._when_free.append(action)
+                return
+        action()
 
     def _wake(self) -> None:
         with self._cond:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from .errors import OptionsError
+from .protocol import encode
 
 MAX_CONVERSATIONS = 200  # per user: saving one more drops the oldest
 TITLE_CHARS = 80
@@ -108,7 +109,7 @@ class SQLiteHistoryStore:
         if not messages:
             self.delete(user, conversation)
             return
-        data = json.dumps(messages, ensure_ascii=False, separators=(",", ":"))
+        data = encode(messages)  # a lone surrogate escaped: SQLite takes only valid UTF-8
         db.execute("BEGIN IMMEDIATE")
         try:
             db.execute(
@@ -116,7 +117,8 @@ class SQLiteHistoryStore:
                    VALUES (?, ?, ?, 0, ?, ?, ?)
                    ON CONFLICT (user, id) DO UPDATE SET updated = excluded.updated, messages = excluded.messages,
                    upload_key = excluded.upload_key, title = CASE WHEN renamed THEN title ELSE excluded.title END""",
-                (user, conversation, title_of(messages), time.time(), data, upload_key),
+                # A title with half an emoji keeps a "?" in its place: SQLite takes only valid UTF-8.
+                (user, conversation, title_of(messages).encode("utf-8", "replace").decode(), time.time(), data, upload_key),
             )
             # The oldest beyond the bound go.
             db.execute(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -28,6 +29,8 @@ log = logging.getLogger("flask_chatbot")
 _CONVERSATION = re.compile(SESSION_ID)
 # What a stored message keeps: what the element shows, not the server's own tags (a turn's).
 _KEPT = ("id", "role", "content", "metadata", "options")
+# Seconds of CPU one opening of a saved chat may spend rendering its messages (history_get).
+OPEN_RENDER_BUDGET = 2.0
 
 
 def current_user(history_user: Callable[[], Any] | None) -> str | None:
@@ -159,14 +162,23 @@ def hello_upload_key(session: Any, frame: dict[str, Any], switching: bool) -> st
 
 
 def message_renderer(renderer: Renderer, render_content: Callable[[dict[str, Any]], str] | None) -> Callable[[dict[str, Any]], dict[str, Any]]:
-    """A stored message as the element shows it: rendered now (so today's sanitizer applies)."""
+    """A stored message as the element shows it: rendered now (so today's sanitizer applies),
+    within :data:`OPEN_RENDER_BUDGET` of CPU for the whole conversation: past it, the rest shows
+    as typed (a saved chat full of costly text must not cost a second a message at every open)."""
+    remaining = [OPEN_RENDER_BUDGET]
+
+    def text_html(text: str, from_user: bool) -> str:
+        start = time.thread_time()
+        html = renderer.try_render(text, from_user=from_user, cpu_limit=remaining[0]) if remaining[0] > 0 else None
+        remaining[0] -= time.thread_time() - start
+        return html if html is not None else renderer.as_typed(text)
 
     def render(message: dict[str, Any]) -> dict[str, Any]:
         content = message["content"]
         if isinstance(content, dict):
             html = render_content(content) if render_content else ""
         else:
-            html = renderer.render(str(content), from_user=message["role"] == "user")
+            html = text_html(str(content), message["role"] == "user")
         body = {**message, "html": html, "status": "done"}
         title = (message.get("metadata") or {}).get("title")
         if title:

@@ -18,17 +18,18 @@ import inspect
 import json
 import secrets
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request, url_for
 
 from .api import Closing, read_body
+from .api_files import FilesRefused, discard, store_program_files
 from .client_share import SHARE_FULL, client_key
 from .history_store import default_history_user
 from .history_sync import current_user
 from .api_turn import FrameQueue, Transcript, reply_normalizer, start_turn
-from .concurrency import offload
+from .protocol import encode
 from .fn_queue import FnGate
 from .inputs import default as default_input
 from .reply import Reply
@@ -73,10 +74,19 @@ def register_openai(bp: Blueprint, bot: Any) -> None:
 
     @bp.post("/v1/chat/completions", endpoint="openai_completions")
     def completions() -> Response:
+        completion = f"chatcmpl-{secrets.token_hex(12)}"
+        # The caller's share of the line, as a reader's (client_share.py): let go once fn has ended.
+        claim, gate = object(), FnGate()
+        if not bot.queue.claim(client_key(current_user(caller), request.remote_addr), claim):
+            return OpenAIError(429, SHARE_FULL, "rate_limit_error", code="queue_full").response()
+        stored: list[Any] = []
         try:
             body = _body(opts.max_frame_bytes)
             text, images, history = _messages(body, model, opts.max_message_chars, images=opts.multimodal)
-            message = _with_images(bot, text, images) if opts.multimodal else text
+            message = text
+            if opts.multimodal:
+                stored = _with_images(bot, images, completion)
+                message = {"text": text, "files": [str(f.path) for f in stored]}
             inputs = [default_input(c) for c in opts.additional_inputs]
             reason = refusal(opts.validator, message, inputs)
             if reason is not None:
@@ -85,33 +95,32 @@ def register_openai(bp: Blueprint, bot: Any) -> None:
                 raise OpenAIError(503, "The chat is busy: too many people are waiting. Please try again in a moment.",
                                   "server_error", code="queue_full")
         except OpenAIError as error:
+            discard(bot, stored)  # nothing of a refused call stays
+            bot.queue.release(claim)
             return error.response()
-        # The caller's share of the line, as a reader's (client_share.py): let go when the turn ends.
-        claim = object()
-        if not bot.queue.claim(client_key(current_user(caller), request.remote_addr), claim):
-            return OpenAIError(429, SHARE_FULL, "rate_limit_error", code="queue_full").response()
         try:
-            return _answer(body, message, history, inputs, claim)
+            return _answer(body, message, history, inputs, completion, gate,
+                           lambda: gate.when_free(lambda: bot.queue.release(claim)))
         except BaseException:
             bot.queue.release(claim)
             raise
 
-    def _answer(body: dict[str, Any], message: Any, history: list[Any], inputs: list[Any], claim: object) -> Response:
-        completion = f"chatcmpl-{secrets.token_hex(12)}"
+    def _answer(body: dict[str, Any], message: Any, history: list[Any], inputs: list[Any], completion: str, gate: FnGate,
+                release: Callable[[], None]) -> Response:
         turn_bot = bot
         if takes_tools and body.get("tools") is not None:  # without them fn's default stands, as on the page
             turn_bot = dataclasses.replace(bot, fn=functools.partial(bot.fn, tools=body["tools"]))
-        reply, frames, transcript = start_turn(turn_bot, message, history, inputs, completion, gate=FnGate(), normalize=normalize)
+        reply, frames, transcript = start_turn(turn_bot, message, history, inputs, completion, gate=gate, normalize=normalize)
         head = {"id": completion, "created": int(time.time()), "model": model}
         files = url_for(".page", _external=True) + "files/"
         if body.get("stream"):
-            return Response(Closing(_chunks(frames, transcript, reply, head, files), lambda: bot.queue.release(claim)),
+            return Response(Closing(_chunks(frames, transcript, reply, head, files), release),
                             mimetype="text/event-stream", headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
         try:
             for frame in frames:
                 transcript.apply(frame)
         finally:
-            bot.queue.release(claim)
+            release()
         if transcript.error:
             return OpenAIError(500, transcript.error[1], "server_error", code=transcript.error[0]).response()
         return jsonify(**head, object="chat.completion", choices=[
@@ -125,7 +134,7 @@ def _body(limit: int) -> dict[str, Any]:
         raise OpenAIError(413, f"The request is larger than {limit} bytes.")
     try:
         body = json.loads(data or b"null")
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: JSON nested thousands deep
         raise OpenAIError(400, "We could not parse the JSON body of your request.") from None
     if not isinstance(body, dict):
         raise OpenAIError(400, "The body must be a JSON object.")
@@ -205,7 +214,8 @@ def _images(content: Any) -> list[tuple[str, bytes]]:
     for part in content if isinstance(content, list) else []:
         if part.get("type") != "image_url":
             continue
-        url = str((part.get("image_url") or {}).get("url", ""))
+        given = part.get("image_url")
+        url = str((given or {}).get("url", "")) if isinstance(given, dict) or given is None else str(given)
         head, _, data = url.partition(",")
         if not (head.startswith("data:image/") and head.endswith(";base64")):
             raise OpenAIError(400, "An image must come as a data: URL (base64).", param="messages")
@@ -216,8 +226,8 @@ def _images(content: Any) -> list[tuple[str, bytes]]:
     return found
 
 
-def _with_images(bot: Any, text: str, images: list[tuple[str, bytes]]) -> dict[str, Any]:
-    """A multimodal fn's message: the text and the images, stored as the reader's files are."""
+def _with_images(bot: Any, images: list[tuple[str, bytes]], caller: str) -> list[Any]:
+    """A multimodal fn's images, stored as the reader's files are (api_files.py)."""
     rules = bot.options.upload_rules
     if len(images) > rules.max_files:
         raise OpenAIError(400, f"A message may carry at most {rules.max_files} files.", param="messages")
@@ -229,9 +239,12 @@ def _with_images(bot: Any, text: str, images: list[tuple[str, bytes]]) -> dict[s
             raise OpenAIError(400, why, param="messages")
         if len(data) > rules.max_file_size:
             raise OpenAIError(413, f"An image is larger than {rules.max_file_size} bytes.", param="messages")
-        stored = offload(bot.content.store.add_bytes, data, name=name, mime_type=mime)
-        files.append(str(stored.path))
-    return {"text": text, "files": files}
+        files.append((name, mime, data))
+    try:
+        return store_program_files(bot, files, caller)
+    except FilesRefused as refused:
+        raise OpenAIError(refused.status, refused.message, "rate_limit_error" if refused.status == 429 else "server_error",
+                          code=refused.code) from None
 
 
 def completion_text(transcript: Transcript, files: str) -> str:
@@ -256,7 +269,7 @@ def _chunks(frames: FrameQueue, transcript: Transcript, reply: Reply, head: dict
     further message after a blank line), a last one with finish_reason, then ``[DONE]``."""
     def chunk(delta: dict[str, Any], finish: str | None = None) -> str:
         data = {**head, "object": "chat.completion.chunk", "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
-        return f"data: {json.dumps(data, ensure_ascii=False, separators=(',', ':'))}\n\n"
+        return f"data: {encode(data)}\n\n"
 
     shown: int | None = None  # the message whose text the stream is adding to
     ended = False

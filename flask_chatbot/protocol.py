@@ -311,7 +311,9 @@ def parse_client_frame(raw: str | bytes, max_bytes: int) -> dict[str, Any]:
     return load_frame(data, CLIENT_SCHEMAS)
 
 
-def encode(frame: Mapping[str, Any]) -> str:
+def encode(frame: Any) -> str:
+    """JSON text of ``frame`` that always encodes as UTF-8 (also used for the APIs' streams and
+    the stores): readable characters as they are, a lone surrogate escaped."""
     text = json.dumps(frame, ensure_ascii=False, separators=(",", ":"))
     try:
         text.encode("utf-8")

@@ -233,6 +233,10 @@ class Renderer:
         self._kits.append(kit)
         return out
 
+    def as_typed(self, text: str) -> str:
+        """``text`` shown as typed (escaped, its line breaks kept): what a render over its budget shows."""
+        return self._plain(text)
+
     def _plain(self, text: str, math: bool = False) -> str:
         """``text`` as typed; with ``math``, its formulas as MathML (Gradio draws math
         even with render_markdown=False)."""

@@ -53,5 +53,6 @@ def _from_client(session: ChatSession, message: dict[str, Any]) -> dict[str, Any
 
 def file_ids(content: dict[str, Any]) -> list[str]:
     """The store ids a wire content names (a file, a plot, a gallery's items)."""
-    entries = [content, *(f for f in content.get("files", ()) if isinstance(f, dict))]
+    files = content.get("files")
+    entries = [content, *(f for f in files if isinstance(f, dict))] if isinstance(files, list) else [content]
     return [e["file"]["id"] for e in entries if isinstance(e.get("file"), dict) and isinstance(e["file"].get("id"), str)]

@@ -25,7 +25,7 @@ from .actions import Actions
 from .content_hooks import ContentHooks
 from .messages import normalize_reply
 from .fn_queue import FnGate, FnQueue, group
-from .client_share import SHARE_FULL, client_key
+from .client_share import SHARE_FULL, TurnClaims, client_key
 from .history_sync import ConversationSaver, current_user, hello_upload_key
 from .reply import Reply
 from .inputs import default as default_input
@@ -102,9 +102,10 @@ class ChatSession:
         self.lock = threading.Lock()
         user = current_user(bot.history_user)
         self.saver = ConversationSaver(bot.options.history_store, user)
-        self.client = client_key(user, request.remote_addr if has_request_context() else None)  # whose share of the line
+        client = client_key(user, request.remote_addr if has_request_context() else None)
         self._gate = FnGate()
-        self._budget = FrameBudget(bot.options.max_frames_per_second)
+        self.claims = TurnClaims(bot.queue, client, self._gate)
+        self.budget = FrameBudget(bot.options.max_frames_per_second)
         self._inbox = ws.event if isinstance(getattr(ws, "event", None), InboxEvent) else None
         if self._inbox is not None:
             self._inbox.bind(ws.input_buffer)
@@ -171,7 +172,7 @@ class ChatSession:
         if self._inbox is not None:
             self._inbox.taken()
         if raw is not None:
-            wait = self._budget.delay(len(raw))
+            wait = self.budget.delay(len(raw))
             if wait:  # over its rate: this socket is not read meanwhile (backpressure)
                 time.sleep(wait)
         return raw
@@ -197,8 +198,7 @@ class ChatSession:
             log.exception("Handling a frame failed")
             self.outbox.send(protocol.error(SERVER_ERROR, SERVER_ERROR_TEXT))
         finally:
-            if self.reply is None:  # the frame claimed a turn that did not start (refused, cached)
-                self.bot.queue.release(self)
+            self.claims.frame_done()  # a claim no turn took (refused, replayed from the cache)
 
     # -- frames ----------------------------------------------------------------------
 
@@ -267,7 +267,7 @@ class ChatSession:
         """Echo a message the reader sent (text, or an uploaded file), rendered: the element
         shows it as the server took it."""
         if isinstance(content, str):
-            html = render(self.bot.renderer, content, from_user=True, alive=self.alive, charge=self._budget.charge)
+            html = render(self.bot.renderer, content, from_user=True, alive=self.alive, charge=self.budget.charge)
         else:
             assert self._render_content is not None
             html = self._render_content(content)
@@ -320,7 +320,7 @@ class ChatSession:
         """Refuse a turn (before it changes the conversation) when the line of its concurrency group is full."""
         if self.bot.queue.full():
             raise ProtocolError("queue_full", QUEUE_FULL)
-        if not self.bot.queue.claim(self.client, self):  # let go once no reply runs (handle, _reply_finished)
+        if not self.claims.claim():  # the client's share of the line (client_share.py)
             raise ProtocolError("queue_full", SHARE_FULL)
 
     def history_for_fn(self, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -331,6 +331,7 @@ class ChatSession:
     def start_reply(self, text: Any, history_for_fn: list[dict[str, Any]], on_complete: Any = None) -> None:
         """Run fn on ``text`` (a multimodal chat's ``{"text", "files"}``) and stream its reply (the user's message is already shown);
         ``on_complete(messages)`` when fn ended well (an example's reply to cache)."""
+        self.claims.started()  # before the reply: a quick one may finish before Reply() returns
         self.reply = Reply(
             self.bot.fn,
             (text, history_for_fn, *self.inputs),
@@ -395,7 +396,7 @@ class ChatSession:
                 self.remember(messages)
             self.discard_reply = False
         self.reply = None
-        self.bot.queue.release(self)
+        self.claims.finished()
         self.saver.save(self)
 
     def for_fn(self, message: dict[str, Any]) -> dict[str, Any]:

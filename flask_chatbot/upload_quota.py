@@ -49,6 +49,17 @@ class QuotaRefusal:
     retry_after: int | None = None
 
 
+_ledgers: dict[tuple[Path, UploadQuota], UploadLedger] = {}
+_ledgers_lock = threading.Lock()
+
+
+def ledger_for(root: Path, quota: UploadQuota) -> UploadLedger:
+    """The ledger of the store at ``root`` under ``quota`` (one per process: the upload route
+    and the APIs that take files count in the same one)."""
+    with _ledgers_lock:
+        return _ledgers.setdefault((root, quota), UploadLedger(root, quota))
+
+
 class UploadLedger:
     """What each upload key and client address uploaded lately, shared by a host's workers."""
 
@@ -62,22 +73,26 @@ class UploadLedger:
         if db is None:
             db = sqlite3.connect(self.root / LEDGER, timeout=10, isolation_level=None, check_same_thread=False)
             db.execute("PRAGMA journal_mode=WAL")
-            db.execute("CREATE TABLE IF NOT EXISTS uploads (id TEXT PRIMARY KEY, key TEXT, address TEXT, at REAL, bytes INTEGER)")
+            # done: 0 while the upload is under way (its bytes are reserved on the disk too), 1 once settled.
+            db.execute("CREATE TABLE IF NOT EXISTS uploads (id TEXT PRIMARY KEY, key TEXT, address TEXT, at REAL, bytes INTEGER,"
+                       " done INTEGER NOT NULL DEFAULT 0)")
             db.execute("CREATE INDEX IF NOT EXISTS uploads_at ON uploads (at)")
             self._local.db = db
         return db
 
     def reserve(self, key: str, address: str, size: int) -> str | QuotaRefusal:
         """Reserve ``size`` bytes and one file for ``key`` and ``address``: a reservation id, or why not."""
-        free = shutil.disk_usage(self.root).free
-        if free - size < self.quota.min_free_disk:
-            return QuotaRefusal(507, "disk_full", "The server has no room for more files just now; please try again later.")
         now = time.time()
         since = now - self.quota.window
         db = self._db()
-        db.execute("BEGIN IMMEDIATE")  # the check and the reservation as one step across workers
+        db.execute("BEGIN IMMEDIATE")  # the checks and the reservation as one step across workers
         try:
             db.execute("DELETE FROM uploads WHERE at < ?", (since,))
+            # The disk's free space less what uploads under way may still write (their reservations).
+            (pending,) = db.execute("SELECT COALESCE(SUM(bytes), 0) FROM uploads WHERE done = 0").fetchone()
+            if shutil.disk_usage(self.root).free - pending - size < self.quota.min_free_disk:
+                db.execute("ROLLBACK")
+                return QuotaRefusal(507, "disk_full", "The server has no room for more files just now; please try again later.")
             for column, who, limit, what in (("key", key, self.quota.per_key, "this conversation"),
                                              ("address", address, self.quota.per_address, "your address")):
                 if limit is None:
@@ -92,7 +107,7 @@ class UploadLedger:
                                         f"({limit[1]} files or {_size(limit[0])} per {_duration(self.quota.window)}); "
                                         "please try again later.", wait)
             reservation = uuid.uuid4().hex
-            db.execute("INSERT INTO uploads VALUES (?, ?, ?, ?, ?)", (reservation, key, address, now, size))
+            db.execute("INSERT INTO uploads VALUES (?, ?, ?, ?, ?, 0)", (reservation, key, address, now, size))
             db.execute("COMMIT")
         except BaseException:
             if db.in_transaction:
@@ -100,13 +115,18 @@ class UploadLedger:
             raise
         return reservation
 
-    def settle(self, reservation: str, size: int | None) -> None:
-        """The upload ended: ``size`` bytes were kept, or None (nothing was: the reservation goes)."""
+    def settle(self, reservation: str, size: int | None, file_id: str | None = None) -> None:
+        """The upload ended: ``size`` bytes were kept (as ``file_id``, which :meth:`forget` takes
+        back), or None (nothing was: the reservation goes)."""
         db = self._db()
         if size is None:
             db.execute("DELETE FROM uploads WHERE id = ?", (reservation,))
         else:
-            db.execute("UPDATE uploads SET bytes = ? WHERE id = ?", (size, reservation))
+            db.execute("UPDATE uploads SET bytes = ?, done = 1, id = ? WHERE id = ?", (size, file_id or reservation, reservation))
+
+    def forget(self, file_id: str) -> None:
+        """A kept file was removed again at once (its call was refused): it no longer counts."""
+        self._db().execute("DELETE FROM uploads WHERE id = ?", (file_id,))
 
 
 def _duration(seconds: float) -> str:
@@ -150,5 +170,5 @@ def parse_quota_options(values: dict[str, Any], parse_size: Any) -> None:
 
 __all__ = [
     "DEFAULT_MIN_FREE_DISK", "DEFAULT_PER_ADDRESS", "DEFAULT_PER_KEY", "DEFAULT_UPLOAD_LIFETIME", "DEFAULT_WINDOW",
-    "LEDGER", "QuotaRefusal", "UploadLedger", "UploadQuota", "parse_quota_options",
+    "LEDGER", "QuotaRefusal", "UploadLedger", "UploadQuota", "ledger_for", "parse_quota_options",
 ]

@@ -37,7 +37,7 @@ from .errors import OptionsError
 from .file_serving import clean_mime_type, clean_name, guess_mime_type
 from .files import FileIncomplete, FileStore, FileTooLarge
 from .upload_keys import issue_key, issued
-from .upload_quota import QuotaRefusal, UploadLedger, UploadQuota
+from .upload_quota import QuotaRefusal, UploadQuota, ledger_for
 
 log = logging.getLogger("flask_chatbot")
 
@@ -200,7 +200,7 @@ def upload_view(
     reading), 400 ``incomplete`` (the body ended early, or sent nothing for ``idle_timeout``).
     """
 
-    ledger = UploadLedger(store.root, quota) if quota is not None else None
+    ledger = ledger_for(store.root, quota) if quota is not None else None
 
     def upload() -> tuple[Response, int]:
         limits = rules()
@@ -209,7 +209,7 @@ def upload_view(
             return _error(403, "upload_key", f"send the conversation's upload key in the {KEY_HEADER} header")
         if not issued(store, key):
             # An invented key would open a quota of its own: only the server's keys are taken.
-            return _error(403, "upload_key", "this upload key was not issued by this chat; reload the page")
+            return _error(403, "upload_key", "this upload key was not issued by this server; reload the page")
         given = request.args.get("name", "")
         if not given.strip() or len(given) > 1000:
             return _error(400, "bad_request", "name the file: POST .../upload?name=<file name>")

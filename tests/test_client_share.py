@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import http.client
 import json
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
-from live import Client, LiveServer
+from live import Client, LiveServer, wait_until
 from test_queue import Gate, next_status, submit
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -126,3 +128,36 @@ def test_the_line_has_a_default_size(serve_app, gate) -> None:
         client.send({"type": "stop"})
     gate.release("first")
     readers[0].recv_until("idle")
+
+
+def test_a_stopped_turn_keeps_its_share_until_its_fn_has_returned(serve_app) -> None:
+    """Stop ends the reply at once, but a plain fn runs on until it returns: until then it still
+    holds its place, so stopping and sending again cannot run more fns than the share."""
+    release = threading.Event()
+
+    def slow(message: str, history: list[Any]) -> str:
+        release.wait(30)
+        return "done"
+
+    app = Flask(__name__)
+    app.config["CHATBOT_MAX_TURNS_PER_CLIENT"] = 1
+    app.register_blueprint(chat_bp(slow, concurrency_limit=8), url_prefix="/chat")
+    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1)  # type: ignore[method-assign]
+    server = serve_app(app)
+    first, second = reader(server, "203.0.113.9"), reader(server, "203.0.113.9")
+    submit(first, "a")
+    first.send({"type": "stop"})
+    first.recv_until("idle")  # the reply ended; fn has not
+    submit(second, "b")
+    assert second.recv()["code"] == "queue_full"
+    release.set()  # fn returns: its place goes
+    wait_until(lambda: try_turn(second), "the share is free once fn has returned")
+
+
+def try_turn(client: Client) -> bool:
+    submit(client, "again", f"id-{time.monotonic_ns()}")
+    frame = client.recv()
+    if frame["type"] == "error":
+        return False
+    client.recv_until("idle")
+    return True

@@ -6,13 +6,15 @@ under gevent (Makefile), where renders leave the hub for the render threads."""
 
 from __future__ import annotations
 
+import http.client
+import json
 import os
 import select
 import time
 
 from live import Client, final_text, wait_until
 
-from flask_chatbot import rendering
+from flask_chatbot import chat_bp, rendering
 from flask_chatbot.rendering import Renderer, RenderOptions
 
 # A real table of 100,000 characters: honest Markdown, and more than a second to render.
@@ -101,3 +103,30 @@ def test_a_short_message_is_not_rendered_behind_long_ones(serve, monkeypatch) ->
         client.recv_until("idle")
     os.close(started_r)
     os.close(started_w)
+
+
+def test_opening_a_saved_chat_of_costly_messages_costs_a_bounded_time(serve_app, tmp_path) -> None:
+    """A saved chat filled with text that costs a second each to render (resent in a hello)
+    is opened within its own budget: the first messages render, the rest show as typed."""
+    from flask import Flask
+
+    app = Flask(__name__)
+    app.register_blueprint(chat_bp(lambda message, history: "ok", save_history=True, history_store=tmp_path / "h.sqlite3",
+                                   history_user=lambda: "mallory", max_frame_bytes=400_000), url_prefix="/chat")
+    server = serve_app(app)
+    costly = "<a " * 4000  # raw HTML Python's parser handles in quadratic time: a second of budget each
+    client = Client(f"ws://127.0.0.1:{server.port}/chat/socket")
+    history = [{"id": f"m{i}", "role": "assistant", "content": costly} for i in range(10)]
+    client.send({"type": "hello", "version": 1, "history": history})
+    conversation = client.recv()["session"]
+    client.close()
+    start = time.process_time()
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
+    connection.request("GET", f"/chat/history/{conversation}")
+    response = connection.getresponse()
+    opened = json.loads(response.read())
+    connection.close()
+    spent = time.process_time() - start
+    assert response.status == 200 and len(opened["messages"]) == 10
+    assert spent < 3.5, f"{spent:.1f} s of CPU to open it"  # its 2 s budget, and the rest as typed
+    assert opened["messages"][-1]["html"].startswith("<p>&lt;a &lt;a ")  # shown as typed

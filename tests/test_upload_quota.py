@@ -26,7 +26,9 @@ def upload_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def files_in(folder: Path) -> list[str]:
-    return sorted(p.name for p in folder.iterdir() if not p.name.startswith(".")) if folder.exists() else []
+    """The stored files (folders named by id), not the store's own records."""
+    return sorted(p.name for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")
+                  and p.name != "cached-examples") if folder.exists() else []
 
 
 def post(port: int, body: bytes, key: str, name: str = "notes.txt") -> tuple[int, dict[str, str], dict[str, Any]]:
@@ -174,3 +176,62 @@ def test_readers_uploads_go_after_their_lifetime_and_fn_s_files_stay(serve_app, 
 def test_bad_quota_options_are_refused_at_start_up(options: dict[str, Any], problem: str) -> None:
     with pytest.raises(OptionsError, match=problem):
         chat_bp(lambda message, history: message, multimodal=True, **options)
+
+
+def test_files_sent_through_the_apis_count_in_the_same_quotas_and_a_refused_call_keeps_none(serve_app, upload_dir) -> None:
+    import base64
+
+    server = serve_app(chat_app(upload_quota=None, upload_quota_per_address=("10mb", 2), openai_compatible=True,
+                                validator=lambda message: message["text"] != "refuse"))
+    png = base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"x" * 100).decode()
+
+    def api(text: str, **extra: Any) -> tuple[int, dict[str, Any]]:
+        connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+        body = {"message": {"text": text, "files": [{"name": "a.png", "data": png}]}, **extra}
+        connection.request("POST", "/chat/api/chat", body=json.dumps(body), headers={"Content-Type": "application/json"})
+        response = connection.getresponse()
+        answer = json.loads(response.read())
+        connection.close()
+        return response.status, answer
+
+    # A refused call keeps nothing: by the validator, or for a session it may not go on with.
+    assert api("refuse")[0] == 422
+    assert api("hi", session_id="A" * 32)[0] == 404
+    assert files_in(upload_dir) == []
+    assert api("hi")[0] == 200
+    # The OpenAI endpoint's images count in the same address's quota as the API's files.
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    image = {"type": "image_url", "image_url": {"url": f"data:image/png;base64,{png}"}}
+    connection.request("POST", "/chat/v1/chat/completions", headers={"Content-Type": "application/json"}, body=json.dumps(
+        {"model": "chat", "messages": [{"role": "user", "content": [{"type": "text", "text": "hi"}, image]}]}))
+    assert connection.getresponse().status == 200
+    connection.close()
+    status, answer = api("one too many")
+    assert status == 429 and answer["error"]["code"] == "quota"
+    assert len(files_in(upload_dir)) == 2
+    # An upload of the page counts there too: the address has used its two files.
+    assert post(server.port, b"x", new_key(server.port))[0] == 429
+
+
+def test_uploads_under_way_count_against_the_disk_floor(serve_app, upload_dir) -> None:
+    import shutil
+
+    upload_dir.mkdir(parents=True, exist_ok=True)
+    headroom = 3 * 1024 * 1024
+    floor = shutil.disk_usage(upload_dir).free - headroom
+    server = serve_app(chat_app(min_free_disk=floor, upload_quota=None, upload_quota_per_address=None))
+    key = new_key(server.port)
+    statuses: list[int] = []
+    start = threading.Barrier(8)
+
+    def send() -> None:
+        start.wait()
+        statuses.append(post(server.port, b"z" * 1_500_000, key)[0])
+
+    threads = [threading.Thread(target=send) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    # 3 MB of room over the floor takes two 1.5 MB files, however many start at once.
+    assert statuses.count(201) <= 2 and set(statuses) <= {201, 507}, statuses
