@@ -1,21 +1,55 @@
 """The conversation a client sends back in ``hello`` (a reconnect, a reload, a version the
-reader switched to), as the server keeps it: text as it came, files and components checked
+reader switched to), taken as the session's (:func:`take_hello`) as the server keeps it: text as it came, files and components checked
 against what this server gave. A client names a file only by an id the server issued, and an
 upload only with the key of the conversation that made it (uploads.py).
 """
 
 from __future__ import annotations
 
+import secrets
 from typing import TYPE_CHECKING, Any
 
+from . import protocol
 from .concurrency import offload
 from .errors import ProtocolError
+from .history_sync import hello_upload_key
 
 if TYPE_CHECKING:
     from .session import ChatSession
 
 # What a message that showed a file no longer in the store becomes in the history.
 MISSING_FILE = "[a file that is no longer available]"
+
+
+def take_hello(session: ChatSession, frame: dict[str, Any]) -> None:
+    """A ``hello``: the conversation the client shows becomes the session's (the first one, a
+    reconnect's, or another saved chat's it switches to), then ``welcome``."""
+    if frame["version"] != protocol.PROTOCOL_VERSION:
+        raise ProtocolError("version", f"this server speaks protocol version {protocol.PROTOCOL_VERSION}")
+    history = frame["history"]
+    ids = [m["id"] for m in history]
+    if len(set(ids)) != len(ids):
+        raise ProtocolError("bad_frame", "hello.history: message ids must be unique")
+    if session.reply is not None:
+        raise ProtocolError("busy", "a reply is being generated; stop it before sending hello again")
+    # A later hello naming another conversation (or none: a new one) switches to it (saved chats).
+    switching = session.greeted and frame.get("session") != session.id
+    if not session.greeted or switching:
+        # The key an earlier socket gave: the uploads named in the history below are its.
+        session.upload_key = hello_upload_key(session, frame, switching)
+    messages = session.from_client(history)
+    if not session.greeted or switching:
+        session.system_messages = session.bot.system()
+        # The id an earlier socket of this conversation was given (the flag log's
+        # conversation column); a label the client chose, never a key to anything.
+        session.id = frame.get("session") or (secrets.token_hex(8) if switching else session.id)
+    with session.lock:
+        # The element resends all it shows; past max_history the oldest are dropped, as
+        # after a turn, so a long conversation can always reconnect.
+        session.history = []
+        session.remember(messages)
+    session.greeted = True
+    session.outbox.send(protocol.welcome(session.id, session.upload_key if session.bot.options.multimodal else None))
 
 
 def messages_from_client(session: ChatSession, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:

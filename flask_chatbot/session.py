@@ -26,7 +26,7 @@ from .content_hooks import ContentHooks
 from .messages import normalize_reply
 from .fn_queue import FnGate, FnQueue, group
 from .client_share import SHARE_FULL, TurnClaims, client_key
-from .history_sync import ConversationSaver, current_user, hello_upload_key
+from .history_sync import ConversationSaver, current_user
 from .reply import Reply
 from .inputs import default as default_input
 from .cached_examples import cacheable, replay, storer
@@ -35,7 +35,7 @@ from .inputs import parse_values
 from .validation import refusal
 from .multimodal import checked_files, example_files, fn_value, user_messages
 from .uploads import new_upload_key, owner_of
-from .resent import messages_from_client
+from .resent import messages_from_client, take_hello
 from .request_context import capture
 
 log = logging.getLogger("flask_chatbot")
@@ -92,7 +92,7 @@ class ChatSession:
         # Names this conversation's uploads (uploads.py); a reconnect's hello brings it back.
         self.upload_key = new_upload_key(bot.content.store) if bot.options.multimodal else ""
         self.history: list[dict[str, Any]] = []
-        self._system: list[dict[str, Any]] = []
+        self.system_messages: list[dict[str, Any]] = []
         self.actions = Actions(self)
         # The additional inputs' values of the last message (each frame that runs fn sends them).
         self.inputs: list[Any] = [default_input(c) for c in bot.options.additional_inputs]
@@ -203,32 +203,7 @@ class ChatSession:
     # -- frames ----------------------------------------------------------------------
 
     def _on_hello(self, frame: dict[str, Any]) -> None:
-        if frame["version"] != protocol.PROTOCOL_VERSION:
-            raise ProtocolError("version", f"this server speaks protocol version {protocol.PROTOCOL_VERSION}")
-        history = frame["history"]
-        ids = [m["id"] for m in history]
-        if len(set(ids)) != len(ids):
-            raise ProtocolError("bad_frame", "hello.history: message ids must be unique")
-        if self.reply is not None:
-            raise ProtocolError("busy", "a reply is being generated; stop it before sending hello again")
-        # A later hello naming another conversation (or none: a new one) switches to it (saved chats).
-        switching = self.greeted and frame.get("session") != self.id
-        if not self.greeted or switching:
-            # The key an earlier socket gave: the uploads named in the history below are its.
-            self.upload_key = hello_upload_key(self, frame, switching)
-        messages = self.from_client(history)
-        if not self.greeted or switching:
-            self._system = self.bot.system()
-            # The id an earlier socket of this conversation was given (the flag log's
-            # conversation column); a label the client chose, never a key to anything.
-            self.id = frame.get("session") or (secrets.token_hex(8) if switching else self.id)
-        with self.lock:
-            # The element resends all it shows; past max_history the oldest are dropped, as
-            # after a turn, so a long conversation can always reconnect.
-            self.history = []
-            self.remember(messages)
-        self.greeted = True
-        self.outbox.send(protocol.welcome(self.id, self.upload_key if self.bot.options.multimodal else None))
+        take_hello(self, frame)
 
     @property
     def upload_owner(self) -> str:
@@ -326,7 +301,7 @@ class ChatSession:
     def history_for_fn(self, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """``messages`` as fn gets them: a copy it may mutate freely, the system messages first
         (never trimmed by max_history). Call with the lock."""
-        return [dict(m) for m in self._system] + [self.for_fn(m) for m in messages]
+        return [dict(m) for m in self.system_messages] + [self.for_fn(m) for m in messages]
 
     def start_reply(self, text: Any, history_for_fn: list[dict[str, Any]], on_complete: Any = None) -> None:
         """Run fn on ``text`` (a multimodal chat's ``{"text", "files"}``) and stream its reply (the user's message is already shown);
