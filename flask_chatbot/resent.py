@@ -40,8 +40,9 @@ def take_hello(session: ChatSession, frame: dict[str, Any]) -> None:
     messages = session.from_client(history)
     if not session.greeted or switching:
         session.system_messages = session.bot.system()
-        # The id an earlier socket of this conversation was given (the flag log's
-        # conversation column); a label the client chose, never a key to anything.
+        # The id an earlier socket of this conversation was given: the flag log's conversation
+        # column, and the saved chat's id in its signed-in user's own store (history_sync.py);
+        # never a key to anyone else's data.
         session.id = frame.get("session") or (secrets.token_hex(8) if switching else session.id)
     with session.lock:
         # The element resends all it shows; past max_history the oldest are dropped, as
