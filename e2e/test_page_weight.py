@@ -152,7 +152,8 @@ def trusted_types_app() -> Iterator[str]:
     would not do: Chromium does not let a page that came from no address open a local socket)."""
     app = Flask(__name__)
     app.register_blueprint(chat_bp(lambda message, history: f"**{message}**", placeholder="**Ask**"), url_prefix="/chat")
-    csp = default_content_security_policy() + "; require-trusted-types-for 'script'; trusted-types chat-bot"
+    csp = default_content_security_policy()  # the page's: requires Trusted Types, lists the policy 'chat-bot'
+    assert "require-trusted-types-for 'script'; trusted-types chat-bot" in csp
     app.add_url_rule("/", "page", lambda: Response(TRUSTED_TYPES_PAGE, mimetype="text/html", headers={"Content-Security-Policy": csp}))
     app.add_url_rule("/trusted-types.js", "module", lambda: Response(TRUSTED_TYPES_MODULE, mimetype="text/javascript"))
     server = make_server("127.0.0.1", 0, app, threaded=True)

@@ -66,7 +66,9 @@ _DEFAULT = "\x00default"  # content_security_policy not given: built from image_
 def default_content_security_policy(image_hosts: Sequence[str] = ()) -> str:
     """The strict policy of the chat page; images, audio and video only from the page's origin
     and ``image_hosts`` (``"*"``: any https host), the one list of outside hosts a page may
-    reach; images also from data: and blob: URLs (thumbnails of files being attached)."""
+    reach; images also from data: and blob: URLs (thumbnails of files being attached). Trusted
+    Types are enforced, with one policy, the element's ``chat-bot`` (webcomponent/html.js: the
+    server's sanitized HTML), so a string at any other DOM sink throws instead of running."""
     if "*" in image_hosts:
         hosts = " https:"
     else:
@@ -74,7 +76,8 @@ def default_content_security_policy(image_hosts: Sequence[str] = ()) -> str:
     return (
         f"default-src 'self'; script-src 'self'; style-src 'self'; style-src-attr 'unsafe-inline'; img-src 'self' data: blob:{hosts}; "
         f"media-src 'self'{hosts}; "
-        "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'self'"
+        "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'self'; "
+        "require-trusted-types-for 'script'; trusted-types chat-bot"
     )
 
 

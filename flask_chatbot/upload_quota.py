@@ -77,6 +77,8 @@ class UploadLedger:
             db.execute("CREATE TABLE IF NOT EXISTS uploads (id TEXT PRIMARY KEY, key TEXT, address TEXT, at REAL, bytes INTEGER,"
                        " done INTEGER NOT NULL DEFAULT 0)")
             db.execute("CREATE INDEX IF NOT EXISTS uploads_at ON uploads (at)")
+            if "done" not in {row[1] for row in db.execute("PRAGMA table_info(uploads)")}:  # a ledger of 0.9.0.dev0
+                db.execute("ALTER TABLE uploads ADD COLUMN done INTEGER NOT NULL DEFAULT 1")
             self._local.db = db
         return db
 

@@ -4,8 +4,8 @@
 // A switch shows the other version at once and tells the server with a `hello` holding the
 // version shown: the server's history is always what the reader sees.
 
-import {openEditor} from './editor.js'
 import {emit} from './events.js'
+import {Lazy} from './lazy.js'
 import * as protocol from './protocol.js'
 import {allVersions, turnOf, withoutTurn} from './versions.js'
 
@@ -29,6 +29,7 @@ export class Edits {
   #list
   #host
   #open = null // {view, editor, pending: the id the server's answer will have, or null}
+  #editor = new Lazy(() => import('./editor.js')) // fetched on the first edit: most chats are never edited
 
   constructor(element, list, host) {
     this.#element = element
@@ -48,20 +49,22 @@ export class Edits {
 
   /**
    * Open the editor on the message `element` (its edit button); an editor open elsewhere and
-   * not sent yet closes. False when it cannot be edited now.
+   * not sent yet closes. Nothing when it cannot be edited now (checked again once editor.js
+   * has loaded, the first time: the conversation may have moved on meanwhile).
    */
   begin(element) {
-    const view = this.#list.viewOf(element)
-    if (!view || !this.#list.canEdit(view) || this.#host.generating() || this.pending) return false
-    this.close()
-    const bubble = view.element.querySelector(':scope > .bubble')
-    const editor = openEditor(bubble, view.content, {
-      saveLabel: view.role === protocol.USER ? 'send' : 'save',
-      save: text => this.#save(text),
-      cancel: () => this.close(true),
+    this.#editor.use(({openEditor}) => {
+      const view = this.#list.viewOf(element)
+      if (!view || !this.#list.canEdit(view) || this.#host.generating() || this.pending) return
+      this.close()
+      const bubble = view.element.querySelector(':scope > .bubble')
+      const editor = openEditor(bubble, view.content, {
+        saveLabel: view.role === protocol.USER ? 'send' : 'save',
+        save: text => this.#save(text),
+        cancel: () => this.close(true),
+      })
+      this.#open = {view, editor, pending: null}
     })
-    this.#open = {view, editor, pending: null}
-    return true
   }
 
   /** Close the editor (`focus`: the reader cancelled, focus goes back to the edit button). */

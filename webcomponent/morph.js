@@ -23,8 +23,7 @@ export function morphNodes(parent, oldNodes, newNodes) {
   for (let i = 0; i < shared; i++) {
     const current = oldNodes[i]
     const next = newNodes[i]
-    if (sameKind(current, next)) {
-      morphNode(current, next)
+    if (sameKind(current, next) && morphNode(current, next) !== false) {
       result.push(current)
     } else {
       parent.replaceChild(next, current)
@@ -65,7 +64,13 @@ function morphNode(current, next) {
     return
   }
   if (current.nodeType !== Node.ELEMENT_NODE) return
-  syncAttributes(current, next)
+  try {
+    syncAttributes(current, next)
+  } catch {
+    // Trusted Types refuse a string for an on* attribute or srcdoc (only HTML of sanitize_html=False
+    // has them): the parsed node, which came through the policy, takes this one's place.
+    return false
+  }
   morphNodes(current, [...current.childNodes], [...next.childNodes])
 }
 
