@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from .errors import OptionsError
@@ -72,3 +74,22 @@ def validate_display(opts: ChatOptions) -> None:
     theme_name(opts.theme)
     if not opts.multimodal and any(e.files for e in opts.examples):
         raise OptionsError("examples with files need a multimodal chat: chat_bp(fn, multimodal=True, ...)")
+
+
+def avatar_pair(value: Any) -> tuple[str | None, str | None]:
+    """``avatar_images`` as (user, bot): paths, https URLs or None (OptionsError otherwise)."""
+    if value is None:
+        return (None, None)
+    if isinstance(value, (list, tuple)):  # pathlib.Path entries as Gradio takes them
+        value = tuple(os.fspath(v) if isinstance(v, os.PathLike) else v for v in value)
+    if (
+        isinstance(value, (str, bytes))
+        or not isinstance(value, Sequence)
+        or len(value) != 2
+        or not all(v is None or isinstance(v, str) for v in value)
+    ):
+        raise OptionsError(f"avatar_images must be (user, bot): each a file path, an https URL or None, not {value!r}")
+    for avatar in value:
+        if isinstance(avatar, str) and avatar.startswith("http://"):
+            raise OptionsError(f"avatar_images: {avatar!r} is plain http, which the page cannot load; use https or a file")
+    return (value[0], value[1])

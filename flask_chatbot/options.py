@@ -22,7 +22,7 @@ from .upload_quota import (
 )
 from .chatbot import merge_chatbot
 from .display_options import check as _check
-from .display_options import validate_display
+from .display_options import avatar_pair, validate_display
 from .errors import OptionsError
 from .examples import Example, parse_examples
 from .fn_queue import check_options as check_queue_options
@@ -32,6 +32,7 @@ from .openai_options import check_openai_options
 from .history_store import check_history_options, history_store
 from .locales import check_lang, parse_strings
 from .origin import check_allowed_origins
+from .page_options import default_content_security_policy  # noqa: F401 (documented here)
 from .outputs import parse_additional_outputs
 from .textbox import merge_textbox
 from .uploads import (
@@ -61,24 +62,6 @@ UNSAFE_TAGS: frozenset[str] = frozenset(
 )
 _HOST_NAME = re.compile(r"^(?=.{1,253}\Z)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*\Z")
 _DEFAULT = "\x00default"  # content_security_policy not given: built from image_hosts
-
-
-def default_content_security_policy(image_hosts: Sequence[str] = ()) -> str:
-    """The strict policy of the chat page; images, audio and video only from the page's origin
-    and ``image_hosts`` (``"*"``: any https host), the one list of outside hosts a page may
-    reach; images also from data: and blob: URLs (thumbnails of files being attached). Trusted
-    Types are enforced, with one policy, the element's ``chat-bot`` (webcomponent/html.js: the
-    server's sanitized HTML), so a string at any other DOM sink throws instead of running."""
-    if "*" in image_hosts:
-        hosts = " https:"
-    else:
-        hosts = "".join(f" https://{host}" for host in image_hosts)
-    return (
-        f"default-src 'self'; script-src 'self'; style-src 'self'; style-src-attr 'unsafe-inline'; img-src 'self' data: blob:{hosts}; "
-        f"media-src 'self'{hosts}; "
-        "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'self'; "
-        "require-trusted-types-for 'script'; trusted-types chat-bot"
-    )
 
 
 @dataclass(frozen=True)
@@ -298,7 +281,7 @@ class ChatOptions:
             if isinstance(values["feedback_value"], str):
                 raise OptionsError(f"feedback_value must be a list like ['Like', None], not {given!r}")
         if "avatar_images" in values:
-            values["avatar_images"] = _avatar_pair(values["avatar_images"])
+            values["avatar_images"] = avatar_pair(values["avatar_images"])
         if "additional_inputs" in values:
             values["additional_inputs"] = parse_additional_inputs(values["additional_inputs"])
         if "additional_outputs" in values:
@@ -388,24 +371,6 @@ def _tag_pairs(value: Any) -> tuple[tuple[str, str], ...]:
             )
         pairs.append((pair[0], pair[1]))
     return tuple(pairs)
-
-
-def _avatar_pair(value: Any) -> tuple[str | None, str | None]:
-    if value is None:
-        return (None, None)
-    if isinstance(value, (list, tuple)):  # pathlib.Path entries as Gradio takes them
-        value = tuple(os.fspath(v) if isinstance(v, os.PathLike) else v for v in value)
-    if (
-        isinstance(value, (str, bytes))
-        or not isinstance(value, Sequence)
-        or len(value) != 2
-        or not all(v is None or isinstance(v, str) for v in value)
-    ):
-        raise OptionsError(f"avatar_images must be (user, bot): each a file path, an https URL or None, not {value!r}")
-    for avatar in value:
-        if isinstance(avatar, str) and avatar.startswith("http://"):
-            raise OptionsError(f"avatar_images: {avatar!r} is plain http, which the page cannot load; use https or a file")
-    return (value[0], value[1])
 
 
 _EXAMPLES = {"allowed_paths": "'/srv/app/outputs'", "allow_tags": "'ruby'", "image_hosts": "'images.example.com'",

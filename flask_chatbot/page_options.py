@@ -22,6 +22,24 @@ from typing import Any
 from .errors import OptionsError
 
 
+def default_content_security_policy(image_hosts: Sequence[str] = ()) -> str:
+    """The strict policy of the chat page; images, audio and video only from the page's origin
+    and ``image_hosts`` (``"*"``: any https host), the one list of outside hosts a page may
+    reach; images also from data: and blob: URLs (thumbnails of files being attached). Trusted
+    Types are enforced, with one policy, the element's ``chat-bot`` (webcomponent/html.js: the
+    server's sanitized HTML), so a string at any other DOM sink throws instead of running."""
+    if "*" in image_hosts:
+        hosts = " https:"
+    else:
+        hosts = "".join(f" https://{host}" for host in image_hosts)
+    return (
+        f"default-src 'self'; script-src 'self'; style-src 'self'; style-src-attr 'unsafe-inline'; img-src 'self' data: blob:{hosts}; "
+        f"media-src 'self'{hosts}; "
+        "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'self'; "
+        "require-trusted-types-for 'script'; trusted-types chat-bot"
+    )
+
+
 #: The built-in themes (webcomponent/themes.css). Gradio's hub names of the same themes are
 #: accepted too ("gradio/soft"); None is "default".
 THEMES = ("default", "soft", "monochrome")
@@ -111,4 +129,4 @@ def _read(name: str, path: Path) -> str:
         raise OptionsError(f"{name}: cannot read {str(path)!r}: {exc.strerror or exc}") from None
 
 
-__all__ = ["THEMES", "PageAssets", "page_assets", "theme_name"]
+__all__ = ["THEMES", "PageAssets", "default_content_security_policy", "page_assets", "theme_name"]
