@@ -91,6 +91,8 @@ class FrameBudget:
         self.capacity = rate * burst
         self._tokens = self.capacity
         self._at = time.monotonic()
+        self._owed = 0.0  # CPU of the running reply's renders (seconds), spent when it ends
+        self._lock = threading.Lock()  # the reply's thread adds, the socket's thread spends
 
     @staticmethod
     def cost(size: int) -> float:
@@ -98,13 +100,26 @@ class FrameBudget:
 
     def charge(self, cpu_seconds: float) -> None:
         """Spend the CPU a frame's render took (the balance may go below zero: the wait then)."""
-        self._tokens -= cpu_seconds / CPU_PER_TOKEN
+        with self._lock:
+            self._tokens -= cpu_seconds / CPU_PER_TOKEN
+
+    def owe(self, cpu_seconds: float) -> None:
+        """Note CPU a reply's render took (another thread's), to be spent when it ends (:meth:`settle`):
+        a reply that echoes costly text is the connection's cost too, but its Stop must not wait."""
+        with self._lock:
+            self._owed += cpu_seconds
+
+    def settle(self) -> None:
+        with self._lock:
+            self._tokens -= self._owed / CPU_PER_TOKEN
+            self._owed = 0.0
 
     def delay(self, size: int) -> float:
         """Seconds to wait before handling a frame of ``size`` bytes (and spend its cost)."""
-        now = time.monotonic()
-        self._tokens = min(self.capacity, self._tokens + (now - self._at) * self.rate)
-        self._at = now
-        cost = min(self.cost(size), self.capacity)
-        self._tokens -= cost
-        return 0.0 if self._tokens >= 0 else -self._tokens / self.rate
+        with self._lock:
+            now = time.monotonic()
+            self._tokens = min(self.capacity, self._tokens + (now - self._at) * self.rate)
+            self._at = now
+            cost = min(self.cost(size), self.capacity)
+            self._tokens -= cost
+            return 0.0 if self._tokens >= 0 else -self._tokens / self.rate

@@ -311,7 +311,7 @@ class ChatSession:
             self.bot.fn,
             (text, history_for_fn, *self.inputs),
             outbox=self.outbox,
-            render=lambda markdown: render(self.bot.renderer, markdown, from_user=False),
+            render=lambda markdown: render(self.bot.renderer, markdown, from_user=False, charge=self.budget.owe),
             stream_interval=self.bot.options.stream_interval,
             on_finish=self._reply_finished,
             gate=self._gate,
@@ -366,6 +366,7 @@ class ChatSession:
             self.reply.stop()
 
     def _reply_finished(self, messages: list[dict[str, Any]]) -> None:
+        self.budget.settle()  # the reply's renders, paid once it ended (a Stop meanwhile never waits)
         with self.lock:
             if not self.discard_reply:
                 self.remember(messages)

@@ -130,3 +130,22 @@ def test_opening_a_saved_chat_of_costly_messages_costs_a_bounded_time(serve_app,
     assert response.status == 200 and len(opened["messages"]) == 10
     assert spent < 3.5, f"{spent:.1f} s of CPU to open it"  # its 2 s budget, and the rest as typed
     assert opened["messages"][-1]["html"].startswith("<p>&lt;a &lt;a ")  # shown as typed
+
+
+def test_a_reply_that_echoes_costly_text_is_paid_by_its_socket_once_it_ends(serve) -> None:
+    """fn repeats the reader's text, which as a reply's raw HTML costs a second to render: the
+    socket pays for it before its next frame is read; a Stop during a reply is never held back
+    by it (the reply's cost is paid when the reply ends)."""
+    costly = "<a " * 4000  # about a second to render as a reply (raw HTML), little as the reader's text
+    server = serve(lambda message, history: message, max_frames_per_second=10, sanitize_html=True)
+    url = f"ws://127.0.0.1:{server.port}/chat/socket"
+    echo, reader = Client(url), Client(url)
+    echo.hello()
+    reader.hello()
+    echo.send({"type": "submit", "id": "big", "text": costly})
+    echo.recv_until("idle")
+    ended = time.monotonic()
+    echo.send({"type": "submit", "id": "next", "text": "next"})
+    echo.recv_until("idle")
+    assert time.monotonic() - ended > 3.0  # the reply's second of CPU (the message, escaped, costs little)
+    assert list(final_text(reader.turn("hi", "r1")).values()) == ["hi"]  # others served meanwhile
