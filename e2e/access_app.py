@@ -1,4 +1,4 @@
-"""An app whose chat only signed-in readers may use (authorize=), for e2e/test_access.py: a
+"""An app whose chat only signed-in readers may use (authorize=), for e2e/test_members_only.py: a
 cookie stands for the sign-in, the page sends the others to /sign-in, and a page of the app
 embeds the element (which then meets a refused config.json)."""
 
