@@ -120,6 +120,15 @@ def test_opening_a_saved_chat_of_costly_messages_costs_a_bounded_time(serve_app,
     client.send({"type": "hello", "version": 1, "history": history})
     conversation = client.recv()["session"]
     client.close()
+
+    def listed() -> bool:  # the server keeps it once the hello is handled, just after the welcome
+        connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+        connection.request("GET", "/chat/history")
+        kept = [c["id"] for c in json.loads(connection.getresponse().read())["conversations"]]
+        connection.close()
+        return conversation in kept
+
+    wait_until(listed, "the conversation is kept on the server")
     start = time.process_time()
     connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
     connection.request("GET", f"/chat/history/{conversation}")
