@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from live import Client
+from live import Client, wait_until
 
 from flask_chatbot import chat_bp
 
@@ -69,11 +69,16 @@ def test_half_an_emoji_is_kept_escaped_in_every_store_and_stream(server, caplog)
     client.send(json.dumps({"type": "submit", "id": "u1", "text": lone}))  # escaped, as a browser sends it
     client.recv_until("idle")
     client.close()
-    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
-    connection.request("GET", f"/chat/history/{conversation}")
-    saved = json.loads(connection.getresponse().read())
-    connection.close()
-    assert saved["messages"][0]["content"] == lone
+
+    def saved() -> dict[str, Any]:
+        connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+        connection.request("GET", f"/chat/history/{conversation}")
+        found = json.loads(connection.getresponse().read())
+        connection.close()
+        return found
+
+    wait_until(lambda: len(saved().get("messages", [])) == 2, "the turn is kept on the server")
+    assert saved()["messages"][0]["content"] == lone
     assert "Traceback" not in caplog.text and "failed" not in caplog.text
 
 
