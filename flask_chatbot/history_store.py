@@ -19,6 +19,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from .errors import OptionsError
 from .protocol import encode
+from .sqlite_files import open_wal
 
 MAX_CONVERSATIONS = 200  # per user: saving one more drops the oldest
 TITLE_CHARS = 80
@@ -84,8 +85,7 @@ class SQLiteHistoryStore:
         db = getattr(self._local, "db", None)
         if db is None:
             # One connection per thread; workers in other processes wait for a writer (timeout).
-            db = sqlite3.connect(self.path, timeout=10, isolation_level=None, check_same_thread=True)
-            db.execute("PRAGMA journal_mode=WAL")
+            db = open_wal(self.path, isolation_level=None, check_same_thread=True)
             db.execute("PRAGMA synchronous=NORMAL")
             self._local.db = db
         return db

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import OptionsError
+from .sqlite_files import open_wal
 from .files import UPLOAD_LEDGER as LEDGER
 
 DEFAULT_PER_KEY = (500 * 1024**2, 100)  # bytes, files a conversation may upload per window
@@ -71,8 +72,7 @@ class UploadLedger:
     def _db(self) -> sqlite3.Connection:
         db = getattr(self._local, "db", None)
         if db is None:
-            db = sqlite3.connect(self.root / LEDGER, timeout=10, isolation_level=None, check_same_thread=False)
-            db.execute("PRAGMA journal_mode=WAL")
+            db = open_wal(self.root / LEDGER, isolation_level=None, check_same_thread=False)
             # done: 0 while the upload is under way (its bytes are reserved on the disk too), 1 once settled.
             db.execute("CREATE TABLE IF NOT EXISTS uploads (id TEXT PRIMARY KEY, key TEXT, address TEXT, at REAL, bytes INTEGER,"
                        " done INTEGER NOT NULL DEFAULT 0)")
