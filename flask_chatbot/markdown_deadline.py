@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import gc
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -41,6 +42,23 @@ def not_counted() -> Iterator[None]:
         deadline = getattr(_local, "deadline", None)
         if deadline is not None:
             _local.deadline = deadline + time.thread_time() - start
+
+
+def _collection_not_counted(phase: str, info: dict[str, Any]) -> None:
+    """A garbage collection that lands in a render (it runs in the thread that triggered it) is
+    not the text's cost: in a process with a large heap a full collection takes hundreds of ms,
+    and a 28-character message was shown as typed for it."""
+    deadline = getattr(_local, "deadline", None)
+    if deadline is None:
+        return
+    if phase == "start":
+        _local.collecting = time.thread_time()
+    elif getattr(_local, "collecting", None) is not None:
+        _local.deadline = deadline + time.thread_time() - _local.collecting
+        _local.collecting = None
+
+
+gc.callbacks.append(_collection_not_counted)
 
 
 def check_deadline() -> None:

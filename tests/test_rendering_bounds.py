@@ -413,3 +413,20 @@ def test_images_are_left_alone_when_bleach_does_not_run() -> None:
 def test_alt_text_with_markup_is_shown_once_escaped() -> None:
     out = Renderer(RenderOptions()).render("![a &amp; <b>](https://evil.example/x.png)", from_user=True)
     assert ">a &amp; &lt;b&gt;</a>" in out
+
+
+def test_a_garbage_collection_during_a_render_is_not_charged_to_its_text() -> None:
+    """A full collection runs in whichever thread triggers it, and in a process with a large heap
+    it takes longer than a short message's whole budget: it must not make that message show as
+    typed (it did, in a long test run)."""
+    import gc
+
+    from flask_chatbot.markdown_deadline import check_deadline, cpu_deadline
+
+    heap = [[i] for i in range(2_000_000)]  # a large heap: a full collection takes ~0.1 s or more
+    with cpu_deadline(0.02):
+        start = time.thread_time()
+        gc.collect()
+        assert time.thread_time() - start > 0.02  # the collection alone outlasted the budget
+        check_deadline()  # and yet the render may go on
+    del heap
