@@ -48,7 +48,10 @@ def _collection_not_counted(phase: str, info: dict[str, Any]) -> None:
     """A garbage collection that lands in a render (it runs in the thread that triggered it) is
     not the text's cost: in a process with a large heap a full collection takes hundreds of ms,
     and a 28-character message was shown as typed for it."""
-    deadline = getattr(_local, "deadline", None)
+    try:
+        deadline = getattr(_local, "deadline", None)
+    except Exception:  # a collection at interpreter exit, where gevent's locals are gone
+        return
     if deadline is None:
         return
     if phase == "start":

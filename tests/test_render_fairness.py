@@ -26,7 +26,8 @@ def test_one_message_costs_at_most_about_a_second_then_shows_as_typed(caplog) ->
     start = time.thread_time()
     html = renderer.render(BIG_TABLE, from_user=True)
     spent = time.thread_time() - start
-    assert spent < rendering.RENDER_BUDGET_MAX + 0.3, f"{spent:.2f} s"
+    # The budget's second, and any garbage collection meanwhile (not charged to the text).
+    assert spent < rendering.RENDER_BUDGET_MAX + 1.0, f"{spent:.2f} s"
     assert html.startswith("<p>| a | b |<br>") and "<table" not in html  # as typed, escaped
     assert "exceeded its CPU budget" in caplog.text
     # A short table still renders, well within its budget.
@@ -37,6 +38,7 @@ def test_a_socket_pays_for_the_cpu_its_message_took_before_its_next_frame(serve)
     server = serve(lambda message, history: "ok", max_frames_per_second=10)
     url = f"ws://127.0.0.1:{server.port}/chat/socket"
     costly, reader = Client(url), Client(url)
+    costly.ws.settimeout(60)  # its next frame waits for as long as its render's CPU is worth
     costly.hello()
     reader.hello()
     costly.send({"type": "submit", "id": "big", "text": BIG_TABLE})
@@ -149,6 +151,7 @@ def test_a_reply_that_echoes_costly_text_is_paid_by_its_socket_once_it_ends(serv
     server = serve(lambda message, history: message, max_frames_per_second=10, sanitize_html=True)
     url = f"ws://127.0.0.1:{server.port}/chat/socket"
     echo, reader = Client(url), Client(url)
+    echo.ws.settimeout(60)  # its next frame waits for as long as its reply's CPU is worth
     echo.hello()
     reader.hello()
     echo.send({"type": "submit", "id": "big", "text": costly})
