@@ -70,8 +70,9 @@ def test_frames_left_by_a_socket_that_has_gone_are_not_rendered(serve) -> None:
         return samples[-1][0] - samples[0][0] >= 0.25 and recent[-1] - recent[0] < 0.02
 
     wait_until(idle, "the server is idle again", timeout=30)
-    # At most the render under way when it left (about a second), never all four.
-    assert time.process_time() - start < 1.6, f"{time.process_time() - start:.2f} s of CPU after the socket went"
+    # At most the render under way when it left: its second, plus the collections it triggers and
+    # the server's own work on a loaded machine (1.6 s was seen). All four would be over 4 s.
+    assert time.process_time() - start < 2.5, f"{time.process_time() - start:.2f} s of CPU after the socket went"
 
 
 def test_a_short_message_is_not_rendered_behind_long_ones(serve, monkeypatch) -> None:
