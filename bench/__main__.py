@@ -25,7 +25,7 @@ PACED_RATE = 100.0  # words per second: a fast LLM
 EVERY_YIELD_RATE = 1000.0  # words per second into /chat0 (stream_interval=0): one patch per word
 HISTORY_MESSAGES = 500
 HISTORY_REPLY_WORDS = 500
-WHAT_IF_BIG_TAIL = 512  # flask_chatbot.streaming.BIG_TAIL is 2,048; the shapes table shows both
+WHAT_IF_BIG_TAIL = 512  # flask_chatbot.conversation.streaming.BIG_TAIL is 2,048; the shapes table shows both
 
 
 def log(message: str) -> None:

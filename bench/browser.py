@@ -117,7 +117,7 @@ def longest_frame_while_streaming(page: Page) -> list[float]:
 
 
 def rendered_history(n: int) -> list[dict[str, Any]]:
-    from flask_chatbot.rendering import Renderer, RenderOptions
+    from flask_chatbot.rendering.renderer import Renderer, RenderOptions
 
     from .__main__ import history
 

@@ -15,9 +15,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask_chatbot import streaming
-from flask_chatbot.rendering import Renderer, RenderOptions
-from flask_chatbot.streaming import _SYNTAX, MessageStream
+from flask_chatbot.conversation import streaming
+from flask_chatbot.rendering.renderer import Renderer, RenderOptions
+from flask_chatbot.conversation.streaming import _SYNTAX, MessageStream
 
 from .text import _list, _paragraph, prefixes, reply
 

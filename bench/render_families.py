@@ -20,8 +20,8 @@ from collections.abc import Callable
 from typing import Any
 
 
-from flask_chatbot import rendering
-from flask_chatbot.rendering import Renderer, RenderOptions
+from flask_chatbot.rendering import renderer as rendering
+from flask_chatbot.rendering.renderer import Renderer, RenderOptions
 
 from . import doc_sections
 from .text import _code, _table, reply

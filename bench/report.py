@@ -360,8 +360,8 @@ writing). Every figure in it comes from the run recorded under [Machine](#machin
 
 ## Why the work is linear
 
-Each streamed message is a `MessageStream` (`flask_chatbot/streaming.py`), fed by one emitter
-thread per reply (`flask_chatbot/reply.py`):
+Each streamed message is a `MessageStream` (`flask_chatbot/conversation/streaming.py`), fed by one emitter
+thread per reply (`flask_chatbot/conversation/reply.py`):
 
 - **Frozen blocks are rendered once.** Text before a confirmed block boundary (a blank line
   outside fenced code that is not followed by an indented or list line, or the end of a fenced
@@ -459,7 +459,7 @@ patch frame (`type`, `id`, `keep`, `append`) is {r['patch_overhead']} bytes.
 
 How long after `fn` yielded each word the client read the first patch holding it (both moments on
 one clock; it includes the wait for the next `stream_interval`, which coalescing costs). The fourth row runs a server where the benchmark undoes the
-library's `TCP_NODELAY` (`flask_chatbot/outbox.py`): with Nagle's algorithm on, a small frame waits
+library's `TCP_NODELAY` (`flask_chatbot/conversation/outbox.py`): with Nagle's algorithm on, a small frame waits
 for the acknowledgement of the one before, and the client delays its acknowledgements.
 
 {latency_table(r)}
@@ -479,7 +479,7 @@ is why their CPU per word is lower.
 ### Shapes
 
 The same 2,000 words as a single block of one kind, every yield a patch. The last column is a
-what-if, measured by setting `flask_chatbot.streaming.BIG_TAIL` from the benchmark: the library
+what-if, measured by setting `flask_chatbot.conversation.streaming.BIG_TAIL` from the benchmark: the library
 as it is uses 2,048.
 
 {shapes_table(r)}

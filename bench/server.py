@@ -24,10 +24,10 @@ from typing import Any
 
 from flask import Flask, jsonify
 
-import flask_chatbot.outbox as outbox_module
+import flask_chatbot.conversation.outbox as outbox_module
 from flask_chatbot import chat_bp
-from flask_chatbot.rendering import Renderer
-from flask_chatbot.reply import Reply
+from flask_chatbot.rendering.renderer import Renderer
+from flask_chatbot.conversation.reply import Reply
 
 from .text import reply, word_ends
 

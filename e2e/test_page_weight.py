@@ -28,7 +28,7 @@ from playwright.sync_api import Browser, Page, expect
 from werkzeug.serving import make_server
 
 from flask_chatbot import chat_bp
-from flask_chatbot.options import default_content_security_policy
+from flask_chatbot.options.chat_options import default_content_security_policy
 
 MAX_REQUESTS = 6
 MAX_BYTES = 40_000

@@ -27,7 +27,7 @@ from playwright.sync_api import Page, expect
 from werkzeug.serving import make_server
 
 from flask_chatbot import chat_bp
-from flask_chatbot.options import default_content_security_policy
+from flask_chatbot.options.chat_options import default_content_security_policy
 
 ENFORCED = "require-trusted-types-for 'script'; trusted-types chat-bot"
 PNG = bytes.fromhex(

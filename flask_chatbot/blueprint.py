@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
 import inspect
 import logging
 import os
@@ -20,52 +19,42 @@ from markupsafe import Markup
 from flask.sansio.blueprints import BlueprintSetupState
 from flask_sock import Sock
 
-from . import code_highlight
-from .assets import ENTRY, STYLESHEET, element_asset, file_asset, gzip_response
-from .bundle import lazy_entries, lazy_stylesheets
-from .chatbot import Chatbot
-from .concurrency import offload
-from .content_hooks import ContentHooks
+from .rendering import code_highlight
+from .web.assets import ENTRY, STYLESHEET, element_asset, file_asset, gzip_response
+from .web.bundle import lazy_entries, lazy_stylesheets
+from .options.chatbot import Chatbot
+from .runtime.concurrency import offload
+from .content.hooks import ContentHooks
 from .errors import OptionsError
-from .feedback import FlagLog
-from .files import FileStore, app_folder
-from .html_component import clean_html_component
-from .inbox import InboxEvent
-from .initial_value import initial_messages, system_messages
-from .cached_examples import compute as compute_example
-from .example_cache import ExampleCache, cache_mode, fingerprint
-from .inputs import describe as describe_input
-from .outputs import describe as describe_output
-from .options import ChatOptions
-from . import embedding, fn_queue, shutdown
-from .origin import local_address, origin_allowed, origin_refusal
-from .api import register_api
-from .openai_api import register_openai
-from .history_store import SQLiteHistoryStore, default_history_user
-from .history_sync import current_user, message_renderer, register_history_routes
-from .locales import direction, locale_module, page_language
-from .page_options import page_assets
-from .rendering import Renderer
-from .route_guards import guard_routes
-from .client_config import display_config, example_files_config, files_base, store_images, upload_config
-from .file_cleanup import start_cleaner
-from .uploads import upload_view
-from .session import Bot, ChatSession
+from .stores.flag_log import FlagLog
+from .files.store import FileStore, app_folder
+from .rendering.html_component import clean_html_component
+from .conversation.inbox import InboxEvent
+from .conversation.initial_value import initial_messages, system_messages
+from .conversation.cached_examples import compute as compute_example
+from .stores.example_cache import ExampleCache, cache_mode, fingerprint
+from .options.inputs import describe as describe_input
+from .options.outputs import describe as describe_output
+from .options.chat_options import ChatOptions
+from .access import embedding
+from .conversation import fn_queue
+from .runtime import shutdown
+from .access.origin import local_address, origin_allowed, origin_refusal
+from .web.http_api import register_api
+from .web.openai_api import register_openai
+from .stores.history import SQLiteHistoryStore, default_history_user
+from .conversation.history_sync import current_user, message_renderer, register_history_routes
+from .runtime.package_files import PACKAGE_DIR, webcomponent_dir
+from .options.locales import direction, locale_module, page_language
+from .options.page import page_assets
+from .rendering.renderer import Renderer
+from .access.route_guards import guard_routes
+from .web.client_config import display_config, example_files_config, files_base, store_images, upload_config
+from .files.cleanup import start_cleaner
+from .files.uploads import upload_view
+from .conversation.session import Bot, ChatSession
 
-_PACKAGE_DIR = Path(__file__).resolve().parent
 log = logging.getLogger("flask_chatbot")
-
-# Sent on every response of the blueprint unless the view or app already set the header.
-def webcomponent_dir() -> Path:
-    """Where the element's files are: inside the installed package (a wheel maps
-    webcomponent/ to flask_chatbot/webcomponent), or beside it in a source checkout."""
-    spec = importlib.util.find_spec("flask_chatbot.webcomponent")
-    if spec is not None and spec.submodule_search_locations:
-        for location in spec.submodule_search_locations:
-            if (Path(location) / "chat-bot.js").is_file():
-                return Path(location)
-    return _PACKAGE_DIR.parent / "webcomponent"
-
 
 def chat_bp(fn: Callable[..., Any], *, name: str = "chat", **options: Any) -> Blueprint:
     """A Blueprint serving a complete chat UI around ``fn(message, history)``.
@@ -160,10 +149,10 @@ def chat_bp(fn: Callable[..., Any], *, name: str = "chat", **options: Any) -> Bl
 
     @bp.get("/page.css")
     def page_css() -> Response:
-        page_css = file_asset(_PACKAGE_DIR / "static" / "page.css", "text/css", check_changes=current_app.debug)
+        page_css = file_asset(PACKAGE_DIR / "static" / "page.css", "text/css", check_changes=current_app.debug)
         return page_css.response(request)
 
-    # The element in two requests (assets.py): its entry module with every module it imports,
+    # The element in two requests (web/assets.py): its entry module with every module it imports,
     # and its stylesheet with its @imports inlined, at the raw files' URLs so that pages need
     # no change. The static route still serves every file of the folder as it is.
     @bp.get(f"/static/{ENTRY}")
@@ -247,7 +236,7 @@ def chat_bp(fn: Callable[..., Any], *, name: str = "chat", **options: Any) -> Bl
             lambda: message_renderer(bot.renderer, bot.content.renderer(files_base()) if bot.content else None),
         )
 
-    # The element's files and config.json are public (embedding.py): any page may load the
+    # The element's files and config.json are public (access/embedding.py): any page may load the
     # element, which config.json's origin_allowed then tells whether it may chat here.
     public_endpoints = {f"{bp.name}.{e}" for e in ("static", "config", "element_module", "element_stylesheet")}
     public_endpoints.update(f"{bp.name}.{e}" for e in lazy_endpoints)
@@ -333,7 +322,7 @@ def _warm_examples(bot: Bot) -> Callable[[BlueprintSetupState], None]:
             with app.app_context():
                 bot.examples_cache.warm(len(bot.options.examples), lambda index: compute_example(bot, index))
 
-        threading.Thread(target=run, name="flask_chatbot.examples", daemon=True).start()
+        threading.Thread(target=run, name="flask_chatbot.options.examples", daemon=True).start()
 
     return warm
 
@@ -351,10 +340,10 @@ def _init_app(opts: ChatOptions, bot: Bot) -> Callable[[BlueprintSetupState], No
             "SOCK_SERVER_OPTIONS",
             {"ping_interval": opts.ping_interval or None, "max_message_size": 4 * opts.max_frame_bytes},
         )
-        # Backpressure (inbox.py) also when the app brought its own options.
+        # Backpressure (conversation/inbox.py) also when the app brought its own options.
         sock_options.setdefault("event_class", InboxEvent)
         app.extensions.setdefault("flask_chatbot", {"blueprints": []})["blueprints"].append(state.name)
-        # A worker asked to stop closes its chats at once (shutdown.py).
+        # A worker asked to stop closes its chats at once (runtime/shutdown.py).
         shutdown.watch()
 
     return init

@@ -14,7 +14,7 @@ from flask import Flask, make_response, redirect, render_template, url_for
 from werkzeug.wrappers import Response
 
 from flask_chatbot import chat_bp
-from flask_chatbot.options import default_content_security_policy
+from flask_chatbot.options.chat_options import default_content_security_policy
 
 from .bots import demo_bot, openai_bot
 from .gradio_demos import (

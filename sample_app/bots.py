@@ -7,7 +7,7 @@ import re
 import time
 from collections.abc import Callable, Iterator
 
-from flask_chatbot.load_chat import openai_fn
+from flask_chatbot.clients.load_chat import openai_fn
 
 DEMO_REPLY = """## You said
 

@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 from live import Client, LiveServer, close_clients
 
 from flask_chatbot import chat_bp
-from flask_chatbot.files import FileStore
+from flask_chatbot.files.store import FileStore
 
 
 class ClosingClient(FlaskClient):

@@ -16,7 +16,7 @@ import sys  # noqa: E402
 
 import pytest  # noqa: E402
 
-from flask_chatbot.concurrency import gevent_active  # noqa: E402
+from flask_chatbot.runtime.concurrency import gevent_active  # noqa: E402
 
 if __name__ == "__main__":
     # The checkout's own modules (sample_app) import as under `python -m pytest`, which puts

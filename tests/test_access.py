@@ -1,4 +1,4 @@
-"""One access policy at every door (issue 18, item 1; access.py): ``authorize(request)`` asked by
+"""One access policy at every door (issue 18, item 1; access/policy.py): ``authorize(request)`` asked by
 every route that serves or takes a conversation's data, and API keys guarding ``/api/*`` and
 ``/v1/*`` alike, sent as ``Authorization: Bearer <key>`` in any case of ``Bearer``."""
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from live import assistant_id, counting_bot, final_text
 
 from flask_chatbot import Chatbot
-from flask_chatbot.event_data import CopyData, LikeData, RetryData, SelectData, UndoData
+from flask_chatbot.options.event_data import CopyData, LikeData, RetryData, SelectData, UndoData
 
 
 def test_like_and_dislike_reach_the_listener_with_gradio_s_data(connect) -> None:
@@ -156,7 +156,7 @@ def test_flags_go_to_the_csv_with_a_header_that_matches_the_rows(connect, tmp_pa
 
 
 def test_listeners_are_called_as_gradio_calls_them() -> None:
-    from flask_chatbot.event_data import call_listener
+    from flask_chatbot.options.event_data import call_listener
 
     data, history = LikeData(0, "hi", True), [{"role": "user", "content": "hi"}]
     assert call_listener(lambda d: d, data, history) is data

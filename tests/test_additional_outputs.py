@@ -10,7 +10,7 @@ import pytest
 from flask import Flask
 
 from flask_chatbot import JSON, Code, HTML, Markdown, OptionsError, Textbox, chat_bp
-from flask_chatbot.protocol import SERVER_SCHEMAS
+from flask_chatbot.protocol.frames import SERVER_SCHEMAS
 
 OUTPUTS = [Code(language="python", label="Code"), Markdown(label="Notes"), Textbox(label="Plain"), JSON(label="Data")]
 

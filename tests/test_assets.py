@@ -14,7 +14,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from flask_chatbot import chat_bp
-from flask_chatbot.assets import ENTRY, bundle_modules, element_asset, inline_css_imports
+from flask_chatbot.web.assets import ENTRY, bundle_modules, element_asset, inline_css_imports
 
 ROOT = Path(__file__).resolve().parent.parent
 WEBCOMPONENT = ROOT / "webcomponent"

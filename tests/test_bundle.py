@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from flask_chatbot.bundle import ENTRY, BundleError, bundle_modules, inline_css_imports, lazy_entries
-from flask_chatbot.minify import strip_css
+from flask_chatbot.web.bundle import ENTRY, BundleError, bundle_modules, inline_css_imports, lazy_entries
+from flask_chatbot.web.minify import strip_css
 
 ROOT = Path(__file__).resolve().parent.parent
 WEBCOMPONENT = ROOT / "webcomponent"

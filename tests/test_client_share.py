@@ -20,7 +20,7 @@ from test_queue import Gate, next_status, submit
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from flask_chatbot import chat_bp
-from flask_chatbot.fn_queue import DEFAULT_MAX_QUEUE_SIZE
+from flask_chatbot.conversation.fn_queue import DEFAULT_MAX_QUEUE_SIZE
 
 
 @pytest.fixture

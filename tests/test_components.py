@@ -1,4 +1,4 @@
-"""Files, media and components in messages (flask_chatbot/components.py): wire content, HTML,
+"""Files, media and components in messages (flask_chatbot/content/components.py): wire content, HTML,
 what comes back from a browser, and what fn sees."""
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from flask import Flask
 from PIL import Image as PILImage
 from test_rendering import elements  # the HTML parser the rendering tests use
 
-from flask_chatbot.components import (
+from flask_chatbot.content.components import (
     HTML,
     MAX_CELLS,
     MAX_COLUMNS,
@@ -41,7 +41,7 @@ from flask_chatbot.components import (
     render_content,
     to_content,
 )
-from flask_chatbot.files import FileStore, file_view
+from flask_chatbot.files.store import FileStore, file_view
 
 
 @pytest.fixture
@@ -478,7 +478,7 @@ def test_component_mistakes_are_named(store: FileStore, files: Path) -> None:
 
 
 def test_optional_libraries_are_not_imported_with_the_module() -> None:
-    probe = ("import sys, flask_chatbot.components, flask_chatbot.files; "
+    probe = ("import sys, flask_chatbot.content.components, flask_chatbot.files.store; "
              "print(sorted(m for m in ('matplotlib', 'pandas', 'numpy', 'PIL') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"

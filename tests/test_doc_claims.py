@@ -18,8 +18,8 @@ from flask import Flask
 from live import Client, LiveServer, assistant_id, counting_bot, final_text
 
 from flask_chatbot import Chatbot, Image, Markdown, chat_bp
-from flask_chatbot.inbox import FrameBudget, InboxEvent
-from flask_chatbot.uploads import KEY_HEADER
+from flask_chatbot.conversation.inbox import FrameBudget, InboxEvent
+from flask_chatbot.files.uploads import KEY_HEADER
 
 PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d49444154789c6360f8cf"

@@ -17,8 +17,8 @@ from flask import Flask
 from live import Client, LiveServer, assistant_id, counting_bot, final_text
 
 from flask_chatbot import Chatbot, OptionsError, chat_bp
-from flask_chatbot.event_data import EditData, SelectData
-from flask_chatbot.protocol import SERVER_SCHEMAS
+from flask_chatbot.options.event_data import EditData, SelectData
+from flask_chatbot.protocol.frames import SERVER_SCHEMAS
 
 
 def contents(history: list[dict[str, Any]]) -> list[Any]:

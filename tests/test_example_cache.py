@@ -85,7 +85,7 @@ def test_eager_replies_are_computed_at_start_up_in_the_background(serve_app, sto
     release.set()
     server = serve_app(app)
     for thread in threading.enumerate():  # until the background computation has ended
-        if thread.name == "flask_chatbot.examples":
+        if thread.name == "flask_chatbot.options.examples":
             thread.join(10)
     assert cached_files(store) == ["0.json", "1.json"]
     client = Client(f"ws://127.0.0.1:{server.port}/chat/socket")
@@ -179,7 +179,7 @@ def test_a_multimodal_example_with_a_file_is_cached_and_its_file_shown(serve_app
     app = Flask(__name__)
     app.register_blueprint(chat_bp(fn, **options), url_prefix="/chat")
     for thread in threading.enumerate():  # an eager cache computes in the background
-        if thread.name == "flask_chatbot.examples":
+        if thread.name == "flask_chatbot.options.examples":
             thread.join(10)
     server = serve_app(app)
     for conversation in range(2):

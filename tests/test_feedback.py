@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from flask_chatbot.feedback import COLUMNS, MAX_MESSAGE_CHARS, FlagLog
+from flask_chatbot.stores.flag_log import COLUMNS, MAX_MESSAGE_CHARS, FlagLog
 
 HEADER_LINE = b"conversation,index,message,flag,timestamp,user\r\n"
 BOM = b"\xef\xbb\xbf"

@@ -1,4 +1,4 @@
-"""The file store (flask_chatbot/files.py): files kept by id, served safely, shared by processes."""
+"""The file store (flask_chatbot/files/store.py): files kept by id, served safely, shared by processes."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from flask.testing import FlaskClient
 from live import Client
 from werkzeug.exceptions import NotFound
 
-from flask_chatbot.files import (
+from flask_chatbot.files.store import (
     FILE_ID,
     HTML_REPR,
     FileIncomplete,
@@ -373,7 +373,7 @@ def test_another_process_serves_what_this_one_stored(store: FileStore, client: F
     # Each gunicorn worker has its own FileStore on the shared root; the worker asked for
     # /files/<id> is often not the one whose fn made the file.
     script = (
-        "import sys; from flask_chatbot.files import FileStore; "
+        "import sys; from flask_chatbot.files.store import FileStore; "
         "print(FileStore(sys.argv[1]).add_bytes(b'from the other worker', name='w.txt').id)"
     )
     made = subprocess.run([sys.executable, "-c", script, str(store.root)], capture_output=True, text=True, check=True)

@@ -14,7 +14,7 @@ from flask import Flask, session
 from live import Client, LiveServer, app_with_login, cookie_for
 
 from flask_chatbot import OptionsError, chat_bp
-from flask_chatbot.history_store import SQLiteHistoryStore, title_of
+from flask_chatbot.stores.history import SQLiteHistoryStore, title_of
 
 
 def messages(*texts: str) -> list[dict[str, Any]]:

@@ -1,5 +1,5 @@
 """concurrency_limit across the workers of a host (``CHATBOT_QUEUE_SCOPE = "host"``,
-flask_chatbot/host_line.py): one line and one set of places for every worker process, a
+flask_chatbot/conversation/host_line.py): one line and one set of places for every worker process, a
 dead worker's places and tickets freed by the kernel. Real processes and real sockets: two
 apps with the same queue folder stand for two workers of one gunicorn."""
 
@@ -19,8 +19,8 @@ from live import LiveServer
 from test_queue import Gate, connect, next_status, submit
 
 from flask_chatbot import OptionsError, chat_bp
-from flask_chatbot.host_line import HostLine
-from flask_chatbot.runner import Cancel
+from flask_chatbot.conversation.host_line import HostLine
+from flask_chatbot.runtime.runner import Cancel
 
 SPAWN = multiprocessing.get_context("spawn")
 

@@ -17,8 +17,8 @@ from typing import Any
 import websocket
 from live import Client, final_text
 
-import flask_chatbot.reply as reply_module
-from flask_chatbot.rendering import Renderer
+import flask_chatbot.conversation.reply as reply_module
+from flask_chatbot.rendering.renderer import Renderer
 
 
 def close_code(client: Client) -> int:

@@ -18,7 +18,8 @@ from flask import Flask
 from live import Client as SocketClient
 from live import LiveServer
 
-from flask_chatbot import Client, ClientError, Error, OptionsError, chat_bp, load_chat
+from flask_chatbot import Client, ClientError, Error, OptionsError, chat_bp
+from flask_chatbot import load_chat
 
 PACE = threading.Event()  # never set: the model waits on it as it takes time per token
 KEY = "sk-model"

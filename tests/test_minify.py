@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from test_bundle import COMMENT_LINE, WEBCOMPONENT, modules
 
-from flask_chatbot.bundle import BundleError, bundle_modules, inline_css_imports
-from flask_chatbot.minify import strip_css, strip_js
+from flask_chatbot.web.bundle import BundleError, bundle_modules, inline_css_imports
+from flask_chatbot.web.minify import strip_css, strip_js
 
 # Imports a module (argv[2], a file: URL) in node, with a stand-in for each browser global the
 # element's modules touch when they load, and prints what it exports, described as JSON:

@@ -1,4 +1,4 @@
-"""The options of chat_bp() (flask_chatbot/options.py, blueprint.py): checked at start-up
+"""The options of chat_bp() (flask_chatbot/options/chat_options.py, blueprint.py): checked at start-up
 with messages that say what to change; mounts; the page; the Origin check."""
 
 from __future__ import annotations

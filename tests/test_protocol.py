@@ -1,4 +1,4 @@
-"""The wire protocol (flask_chatbot/protocol.py, docs/protocol.md), checked against the
+"""The wire protocol (flask_chatbot/protocol/frames.py, docs/protocol.md), checked against the
 canonical frames of tests/fixtures/frames.json that the element's tests read too."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from flask_chatbot import protocol
+from flask_chatbot.protocol import frames as protocol
 from flask_chatbot.errors import ProtocolError
 
 FIXTURE = json.loads((Path(__file__).parent / "fixtures" / "frames.json").read_text(encoding="utf-8"))

@@ -14,8 +14,9 @@ import time
 
 from live import Client, final_text, wait_until
 
-from flask_chatbot import chat_bp, rendering
-from flask_chatbot.rendering import Renderer, RenderOptions
+from flask_chatbot import chat_bp
+from flask_chatbot.rendering import renderer as rendering
+from flask_chatbot.rendering.renderer import Renderer, RenderOptions
 
 # A real table of 100,000 characters: honest Markdown, and more than a second to render.
 BIG_TABLE = ("| a | b |\n|---|---|\n" + "| x | y |\n" * 11_000)[:100_000]

@@ -1,4 +1,4 @@
-"""Markdown to safe HTML (flask_chatbot/rendering.py): what a message looks like on screen."""
+"""Markdown to safe HTML (flask_chatbot/rendering/renderer.py): what a message looks like on screen."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from html.parser import HTMLParser
 
 import pytest
 
-from flask_chatbot.math_render import MATHML_TAGS
+from flask_chatbot.rendering.math import MATHML_TAGS
 
-from flask_chatbot.rendering import ALLOWED_TAGS, Renderer, RenderOptions
+from flask_chatbot.rendering.renderer import ALLOWED_TAGS, Renderer, RenderOptions
 
 BOT = Renderer(RenderOptions())
 

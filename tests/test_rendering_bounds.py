@@ -1,5 +1,5 @@
-"""Rendering costs time linear in the text, whatever the text (flask_chatbot/rendering.py,
-flask_chatbot/markdown_limits.py); a CPU budget stops what would not; images load only
+"""Rendering costs time linear in the text, whatever the text (flask_chatbot/rendering/renderer.py,
+flask_chatbot/rendering/markdown_linear.py); a CPU budget stops what would not; images load only
 from allowed hosts.
 
 The families below are texts found to be slow; most once cost Python-Markdown (or
@@ -22,9 +22,9 @@ import markdown
 import pytest
 from markdown.extensions.tables import TableExtension
 
-from flask_chatbot import rendering
-from flask_chatbot.markdown_limits import MAX_NESTING, LinearMarkdown
-from flask_chatbot.rendering import ALLOWED_TAGS, Renderer, RenderOptions, _RawHtmlAsText
+from flask_chatbot.rendering import renderer as rendering
+from flask_chatbot.rendering.markdown_linear import MAX_NESTING, LinearMarkdown
+from flask_chatbot.rendering.renderer import ALLOWED_TAGS, Renderer, RenderOptions, _RawHtmlAsText
 
 GROWTH_LIMIT = 20.0  # for 8x the text: linear is 8, quadratic 64
 
@@ -421,7 +421,7 @@ def test_a_garbage_collection_during_a_render_is_not_charged_to_its_text() -> No
     typed (it did, in a long test run)."""
     import gc
 
-    from flask_chatbot.markdown_deadline import check_deadline, cpu_deadline
+    from flask_chatbot.rendering.deadline import check_deadline, cpu_deadline
 
     heap = [[i] for i in range(2_000_000)]  # a large heap: a full collection takes ~0.1 s or more
     with cpu_deadline(0.02):

@@ -1,4 +1,4 @@
-"""Fenced code, highlighted on the server (flask_chatbot/code_highlight.py, webcomponent/code.css)."""
+"""Fenced code, highlighted on the server (flask_chatbot/rendering/code_highlight.py, webcomponent/code.css)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ import pytest
 from pygments.lexers import get_lexer_by_name
 from test_rendering_bounds import GROWTH_LIMIT, growth, parse
 
-from flask_chatbot.code_highlight import CLASS_NAMES, LANGUAGES, MAX_HIGHLIGHTED_CHARS, code_block_html, stylesheet
-from flask_chatbot.rendering import ALLOWED_TAGS, Renderer, RenderOptions
-from flask_chatbot.streaming import MessageStream
+from flask_chatbot.rendering.code_highlight import CLASS_NAMES, LANGUAGES, MAX_HIGHLIGHTED_CHARS, code_block_html, stylesheet
+from flask_chatbot.rendering.renderer import ALLOWED_TAGS, Renderer, RenderOptions
+from flask_chatbot.conversation.streaming import MessageStream
 
 BOT = Renderer(RenderOptions())
 CSS = Path(__file__).parent.parent / "webcomponent" / "code.css"

@@ -1,4 +1,4 @@
-"""HTML in messages (flask_chatbot/rendering.py): the allowlist, tags removed with their text
+"""HTML in messages (flask_chatbot/rendering/renderer.py): the allowlist, tags removed with their text
 kept, user text never HTML, sanitize_html=False, and HTML components with inline styles."""
 
 from __future__ import annotations
@@ -9,7 +9,8 @@ import pytest
 from test_rendering import assert_safe, elements
 from test_rendering_bounds import GROWTH_LIMIT, cpu, growth
 
-from flask_chatbot.rendering import ALLOWED_TAGS, Renderer, RenderOptions, _drop_hidden_elements, clean_html_component
+from flask_chatbot.rendering.html_component import clean_html_component
+from flask_chatbot.rendering.renderer import ALLOWED_TAGS, Renderer, RenderOptions, _drop_hidden_elements
 
 BOT = Renderer(RenderOptions())
 
@@ -167,7 +168,7 @@ def test_a_component_follows_the_reply_allowlist_otherwise() -> None:
 
 
 def test_a_component_too_costly_to_clean_is_shown_as_text(monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
-    from flask_chatbot import rendering
+    from flask_chatbot.rendering import renderer as rendering
 
     monkeypatch.setattr(rendering, "RENDER_BUDGET_FLOOR", 0.0)
     monkeypatch.setattr(rendering, "RENDER_BUDGET_PER_CHAR", 0.0)

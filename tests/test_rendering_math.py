@@ -1,4 +1,4 @@
-"""LaTeX to MathML on the server (flask_chatbot/math_render.py), and MathML through the sanitizer."""
+"""LaTeX to MathML on the server (flask_chatbot/rendering/math.py), and MathML through the sanitizer."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import pytest
 from test_rendering import assert_safe, elements
 from test_rendering_bounds import GROWTH_LIMIT, growth
 
-from flask_chatbot import math_render
-from flask_chatbot.math_render import MATHML_TAGS, LatexDelimiter, latex_to_mathml, parse_latex_delimiters
-from flask_chatbot.rendering import ALLOWED_TAGS, Renderer, RenderOptions
+from flask_chatbot.rendering import math as math_render
+from flask_chatbot.rendering.math import MATHML_TAGS, LatexDelimiter, latex_to_mathml, parse_latex_delimiters
+from flask_chatbot.rendering.renderer import ALLOWED_TAGS, Renderer, RenderOptions
 
 # Gradio's own list, as its docs show it.
 GRADIO_DELIMITERS: list[dict[str, Any]] = [

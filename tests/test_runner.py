@@ -1,4 +1,4 @@
-"""Calling fn (flask_chatbot/runner.py): the four kinds of function, stop, and errors."""
+"""Calling fn (flask_chatbot/runtime/runner.py): the four kinds of function, stop, and errors."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from flask_chatbot.runner import Cancel, run_fn
+from flask_chatbot.runtime.runner import Cancel, run_fn
 
 HISTORY: list[dict[str, Any]] = [{"role": "user", "content": "earlier"}]
 

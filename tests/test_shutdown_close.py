@@ -9,8 +9,8 @@ from types import SimpleNamespace
 
 import websocket
 
-from flask_chatbot import shutdown
-from flask_chatbot.session import ChatSession
+from flask_chatbot.runtime import shutdown
+from flask_chatbot.conversation.session import ChatSession
 
 
 def test_shut_down_closes_with_1012_before_it_stops_the_reply() -> None:

@@ -1,4 +1,4 @@
-"""Cumulative yields to small patches (flask_chatbot/streaming.py, docs/protocol.md `patch`).
+"""Cumulative yields to small patches (flask_chatbot/conversation/streaming.py, docs/protocol.md `patch`).
 
 The element applies patches to what it shows; these tests apply them the same way
 (``Client``) and check that what it ends up with is right, and that the server's work
@@ -18,10 +18,10 @@ from typing import Any
 
 import pytest
 
-from flask_chatbot.code_highlight import code_block_html
+from flask_chatbot.rendering.code_highlight import code_block_html
 
-from flask_chatbot.rendering import Renderer, RenderOptions
-from flask_chatbot.streaming import BIG_TAIL, MessageStream
+from flask_chatbot.rendering.renderer import Renderer, RenderOptions
+from flask_chatbot.conversation.streaming import BIG_TAIL, MessageStream
 
 FIXTURE = json.loads((Path(__file__).parent / "fixtures" / "frames.json").read_text(encoding="utf-8"))
 RENDERER = Renderer(RenderOptions())

@@ -15,7 +15,7 @@ from flask import Flask
 from live import Client, wait_until
 
 from flask_chatbot import OptionsError, chat_bp
-from flask_chatbot.uploads import KEY_HEADER
+from flask_chatbot.files.uploads import KEY_HEADER
 
 
 @pytest.fixture(autouse=True)

@@ -15,7 +15,7 @@ import pytest
 from live import Client, wait_until
 
 from flask_chatbot import MultimodalTextbox, OptionsError, chat_bp, validate
-from flask_chatbot.uploads import KEY_HEADER
+from flask_chatbot.files.uploads import KEY_HEADER
 
 PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d49444154789c6360f8cf"

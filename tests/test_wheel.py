@@ -7,7 +7,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from flask_chatbot.assets import bundle_modules
+from flask_chatbot.web.assets import bundle_modules
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -53,7 +53,7 @@ def test_installed_wheel_serves_the_element(tmp_path):
 
     found = json.loads(result.stdout)
     assert found["page"] == 200 and found["title"]
-    # The blueprint serves the element bundled (assets.py), built from the installed files.
+    # The blueprint serves the element bundled (web/assets.py), built from the installed files.
     assert found["js"] == 200 and found["js_body"] == bundle_modules(ROOT / "webcomponent")
     assert found["css"] == 200
     assert found["socket"] == "/chat/socket"

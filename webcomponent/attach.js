@@ -3,7 +3,7 @@
 // max_plain_text_length), which becomes a .txt file, and the microphone (config.sources).
 // Loaded by file-intake.js once config.json says the chat takes files; the tray that uploads
 // and shows the files (attachments.js) and the recorder (recorder.js) load on first use. It
-// imports only modules without state (bundle.py's rule for lazy modules).
+// imports only modules without state (web/bundle.py's rule for lazy modules).
 
 import {FILE_TEXT, typeRefusal} from './file-rules.js'
 

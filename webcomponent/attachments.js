@@ -1,12 +1,12 @@
 // The files of the message being written, above the message box: each uploaded as soon as
 // it is attached (POST {mount}/upload, docs/files.md) with a progress bar, a thumbnail for
 // an image, and a button that cancels the upload or removes the file. Loaded on first use
-// by attach.js: it imports only modules without state (bundle.py's rule for lazy modules).
+// by attach.js: it imports only modules without state (web/bundle.py's rule for lazy modules).
 
 import {icon} from './icons.js'
 import {sizeText, typeRefusal} from './file-rules.js'
 
-const KEY_HEADER = 'X-Chatbot-Upload-Key' // flask_chatbot/uploads.py
+const KEY_HEADER = 'X-Chatbot-Upload-Key' // flask_chatbot/files/uploads.py
 
 /**
  *     const tray = new Tray(element, {uploadKey: () => promiseOfKey, say: text => ..., t: (name, values) => text})

@@ -6,7 +6,7 @@ import {setButton} from './parts.js'
 import {EN, setText, unmark} from './strings.js'
 import {parseHTML} from './html.js'
 
-/** The built-in themes besides "default" (themes.css; flask_chatbot/page_options.py THEMES). */
+/** The built-in themes besides "default" (themes.css; flask_chatbot/options/page.py THEMES). */
 const THEMES = ['soft', 'monochrome']
 
 export const DEFAULT_CONFIG = Object.freeze({

@@ -1,4 +1,4 @@
-// What a message's files may be, from config.json: mirrors flask_chatbot/uploads.py's
+// What a message's files may be, from config.json: mirrors flask_chatbot/files/uploads.py's
 // UploadRules, so the reader hears at once what the server would refuse anyway.
 
 // The texts of a message's files in English (strings.js's rule: the element's locale translates them).

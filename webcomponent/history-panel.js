@@ -3,7 +3,7 @@
 // they outlive reloads and server restarts, and, when the chat keeps a signed-in user's
 // conversations on the server (config.history_server), merged with those, so the same list
 // shows on another device. Loaded by saved-history.js only for chats that save history, with
-// its stylesheet; it imports only modules without state (bundle.py's rule for lazy modules).
+// its stylesheet; it imports only modules without state (web/bundle.py's rule for lazy modules).
 
 import {icon} from './icons.js'
 

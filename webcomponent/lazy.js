@@ -1,4 +1,4 @@
-// A feature in a module of its own, fetched the first time it is needed: bundle.py serves each
+// A feature in a module of its own, fetched the first time it is needed: web/bundle.py serves each
 // module the element imports dynamically as a bundle of its own, so a page that never uses the
 // feature never loads it. Calls made while it loads wait for it, in order.
 

@@ -6,7 +6,7 @@
 
 import {EN, MARKERS, RTL_LANGUAGES, format} from './strings.js'
 
-// A module per language, fetched only by an element that speaks it (bundle.py: a bundle each).
+// A module per language, fetched only by an element that speaks it (web/bundle.py: a bundle each).
 const LOCALES = {
   de: () => import('./locale-de.js'),
   es: () => import('./locale-es.js'),

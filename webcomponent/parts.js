@@ -21,7 +21,7 @@ function element(tag, attributes = {}, children = [], label = null, title = true
  */
 export function createParts(ready) {
   // Beside this module: the raw files, or the bundle the blueprint serves from the same
-  // folder (flask_chatbot/bundle.py), find the stylesheet the same way.
+  // folder (flask_chatbot/web/bundle.py), find the stylesheet the same way.
   const stylesheet = element('link', {rel: 'stylesheet', href: new URL('./styles.css', import.meta.url).href})
   const frame = element('div', {class: 'frame', hidden: ''})
   // Settles once the frame is shown: until then nothing in it can take focus.

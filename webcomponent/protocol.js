@@ -1,6 +1,6 @@
 // The wire types of <chat-bot>, protocol version 1.
 //
-// Mirror: flask_chatbot/protocol.py holds the same types as marshmallow schemas on the
+// Mirror: flask_chatbot/protocol/frames.py holds the same types as marshmallow schemas on the
 // server side. The specification both follow is docs/protocol.md, and both test suites
 // read the canonical frames in tests/fixtures/frames.json, so a change here needs the
 // same change there.
@@ -66,7 +66,7 @@ export const ERROR_CODES = Object.freeze([
 /** The close code of a connection the server closed because nothing happened on it. */
 export const CLOSE_IDLE = 4000
 
-/** The close code of a worker that is stopping (flask_chatbot/shutdown.py): reconnect at once. */
+/** The close code of a worker that is stopping (flask_chatbot/runtime/shutdown.py): reconnect at once. */
 export const CLOSE_RESTART = 1012
 
 /** A message id: 1-64 characters of A-Z a-z 0-9 _ -. */

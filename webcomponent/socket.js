@@ -171,7 +171,7 @@ export class ChatSocket {
       this.#waking = false
       if (!connection.idle) {
         this.#dropped = true
-        // Why, for the turn it cut off: a worker that stops closes with 1012 (shutdown.py).
+        // Why, for the turn it cut off: a worker that stops closes with 1012 (runtime/shutdown.py).
         detail.reason = connection.closeCode === CLOSE_RESTART ? 'restart' : 'dropped'
       }
       this.#host.interrupted()

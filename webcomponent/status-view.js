@@ -2,7 +2,7 @@
 // the time it has run and fn's progress, and fn's toasts under it, between the conversation and
 // the message box: they take room from the log rather than cover its latest messages.
 // Loaded on first use by turn-notices.js, with its own stylesheet (status.css): a chat page
-// opens without either. It imports nothing (bundle.py's rule for lazy modules: only modules
+// opens without either. It imports nothing (web/bundle.py's rule for lazy modules: only modules
 // without state); its texts come from the element's locale (locale.js).
 
 // Its texts in English (strings.js's rule: the element's locale translates them).

@@ -1,0 +1,371 @@
+"""One WebSocket conversation: the receive loop, dispatch of frames, and the history."""
+
+from __future__ import annotations
+
+import copy
+import functools
+import logging
+import secrets
+import threading
+import time
+from typing import Any
+
+from flask import has_request_context, request
+
+from ..protocol import frames as protocol
+from ..runtime import shutdown
+from ..runtime.concurrency import Gone, offload, render
+from ..errors import ProtocolError
+from .bot import Bot
+from .inbox import FrameBudget, InboxEvent
+from .outbox import Outbox
+from .actions import Actions
+from ..content.messages import normalize_reply
+from .fn_queue import FnGate
+from .client_share import SHARE_FULL, TurnClaims, client_key
+from .history_sync import ConversationSaver, current_user
+from .reply import Reply
+from ..options.inputs import default as default_input
+from .cached_examples import cacheable, replay, storer
+from ..options.outputs import Outputs, render_output
+from ..options.inputs import parse_values
+from .validation import refusal
+from .multimodal import checked_files, example_files, fn_value, user_messages
+from ..files.uploads import new_upload_key, owner_of
+from .resent import messages_from_client, take_hello
+from .request_context import capture
+
+log = logging.getLogger("flask_chatbot")
+IDLE_CLOSE_CODE = 4000
+CLOSE_WAIT = 2.0  # seconds a closing socket waits for the peer's close reply
+HELLO_TIMEOUT_CLOSE_CODE = 4001
+# Frames above this size are parsed off the gevent hub (concurrency.offload); below it
+# the hand-off would cost more than the work.
+OFFLOAD_FRAME_BYTES = 64 * 1024
+SERVER_ERROR = "server_error"
+SERVER_ERROR_TEXT = "Something went wrong on the server. Please try again."
+QUEUE_FULL = "The chat is busy: too many people are waiting. Please try again in a moment."
+
+
+class ChatSession:
+    """Serves one socket until it closes. The history lives here for the socket's life;
+    the element resends it in ``hello`` on every connection (docs/protocol.md)."""
+
+    def __init__(self, ws: Any, bot: Bot, files_base: str = "/files/") -> None:
+        self.ws = ws
+        self.bot = bot
+        hooks = bot.content
+        self._normalize = functools.partial(
+            normalize_reply,
+            to_content=hooks.to_content if hooks else None,
+            reasoning_tags=bot.options.reasoning_tags,
+        )
+        self.render_content = hooks.renderer(files_base) if hooks else None
+        self.outbox = Outbox(ws)
+        # The handshake's request, session and g, for fn on its own thread (conversation/request_context.py).
+        self._request_context = capture()
+        self.id = secrets.token_hex(8)
+        # Names this conversation's uploads (files/uploads.py); a reconnect's hello brings it back.
+        self.upload_key = new_upload_key(bot.content.store) if bot.options.multimodal else ""
+        self.history: list[dict[str, Any]] = []
+        self.system_messages: list[dict[str, Any]] = []
+        self.actions = Actions(self)
+        # The additional inputs' values of the last message (each frame that runs fn sends them).
+        self.inputs: list[Any] = [default_input(c) for c in bot.options.additional_inputs]
+        self.reply: Reply | None = None
+        self.discard_reply = False  # set by clear: the running reply ends out of the history
+        self.greeted = False
+        self.lock = threading.Lock()
+        user = current_user(bot.history_user)
+        self.saver = ConversationSaver(bot.options.history_store, user)
+        client = client_key(user, request.remote_addr if has_request_context() else None)
+        self._gate = FnGate()
+        self.claims = TurnClaims(bot.queue, client, self._gate)
+        self.budget = FrameBudget(bot.options.max_frames_per_second)
+        self._inbox = ws.event if isinstance(getattr(ws, "event", None), InboxEvent) else None
+        if self._inbox is not None:
+            self._inbox.bind(ws.input_buffer)
+
+    def serve(self) -> None:
+        opts = self.bot.options
+        if not shutdown.track(self):  # accepted while the worker stops: off to another one
+            self._close(shutdown.CLOSE_RESTART, "server restart")
+            return
+        try:
+            if not self._receive_hello(opts.hello_timeout):
+                return
+            while True:
+                raw = self._receive(opts.idle_timeout)
+                if not self.ws.connected:  # frames left in the buffer of a socket that is gone: dropped
+                    return
+                if raw is None:  # nothing received for idle_timeout seconds
+                    if self.reply is None:
+                        self._close(IDLE_CLOSE_CODE, "idle")
+                        return
+                    continue
+                self.handle(raw)
+        finally:
+            shutdown.forget(self)
+            if self._inbox is not None:
+                self._inbox.release()
+            if self.reply is not None:
+                self.reply.stop()
+
+    def alive(self) -> bool:
+        """Whether the socket is still open: work queued for it is dropped once it is not."""
+        return bool(self.ws.connected)
+
+    def shut_down(self) -> None:
+        """The worker is stopping (called from another thread): close with 1012, "service restart",
+        then stop the reply, whose `done` ("stopped") sent first would look like the reader's Stop."""
+        self.ws.close(shutdown.CLOSE_RESTART, "server restart")
+        if self.reply is not None:
+            self.reply.stop()
+
+    def _receive_hello(self, timeout: float) -> bool:
+        """A socket that has not said hello within ``timeout`` seconds is closed (4001):
+        a handshake alone must not hold a connection for long."""
+        deadline = time.monotonic() + timeout
+        while not self.greeted:
+            raw = self._receive(max(deadline - time.monotonic(), 0.001))
+            if raw is None:
+                self._close(HELLO_TIMEOUT_CLOSE_CODE, "hello timeout")
+                return False
+            self.handle(raw)
+        return True
+
+    def _close(self, code: int, reason: str) -> None:
+        """Close the socket and give the peer a moment to answer. simple-websocket's reader
+        is still reading the socket; returning while it does lets the server's connection
+        handler read the same socket (under gevent, two greenlets on one socket fail)."""
+        self.ws.close(code, reason)
+        reader = getattr(self.ws, "thread", None)
+        if reader is not None:
+            reader.join(CLOSE_WAIT)
+
+    def _receive(self, timeout: float | None) -> str | bytes | None:
+        raw = self.ws.receive(timeout=timeout)
+        if self._inbox is not None:
+            self._inbox.taken()
+        if raw is not None:
+            wait = self.budget.delay(len(raw))
+            if wait:  # over its rate: this socket is not read meanwhile (backpressure)
+                time.sleep(wait)
+        return raw
+
+    def handle(self, raw: str | bytes) -> None:
+        try:
+            max_bytes = self.bot.options.max_frame_bytes
+            if len(raw) > OFFLOAD_FRAME_BYTES:
+                frame = offload(protocol.parse_client_frame, raw, max_bytes, alive=self.alive)
+            else:
+                frame = protocol.parse_client_frame(raw, max_bytes)
+            if frame["type"] != "hello" and not self.greeted:
+                raise ProtocolError("hello_required", "send a hello frame first")
+            getattr(self, f"_on_{frame['type']}")(frame)
+            self.saver.save(self)  # the history store keeps what changed (conversation/history_sync.py)
+        except ProtocolError as exc:
+            self.outbox.send(protocol.error(exc.code, exc.message))
+        except Gone:  # its socket closed while the frame's work waited in line: nobody to answer
+            pass
+        except Exception:
+            # A bug or a failing disk must cost this frame, not the connection (which would
+            # otherwise end with an HTTP 500 written into the WebSocket stream).
+            log.exception("Handling a frame failed")
+            self.outbox.send(protocol.error(SERVER_ERROR, SERVER_ERROR_TEXT))
+        finally:
+            self.claims.frame_done()  # a claim no turn took (refused, replayed from the cache)
+
+    # -- frames ----------------------------------------------------------------------
+
+    def _on_hello(self, frame: dict[str, Any]) -> None:
+        take_hello(self, frame)
+
+    @property
+    def upload_owner(self) -> str:
+        """What the store records as the owner of this conversation's uploads."""
+        return owner_of(self.upload_key)
+
+    def from_client(self, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Messages the element sent (in hello) as the server keeps them (conversation/resent.py)."""
+        return messages_from_client(self, messages)
+
+    def read_inputs(self, frame: dict[str, Any]) -> list[Any]:
+        """The inputs' values a frame brings (none: the last message's), the session's once its message is taken."""
+        if "inputs" not in frame:
+            return self.inputs
+        try:
+            return parse_values(self.bot.options.additional_inputs, frame["inputs"])
+        except ValueError as exc:
+            raise ProtocolError("invalid", str(exc)) from None
+
+    def check_text(self, text: str, what: str, inputs: list[Any], validated: bool = True, value: Any = None,
+                   has_files: bool = False) -> None:
+        """A message the reader typed (submit, edit): not empty (unless it carries files), not over
+        max_message_chars, and (``validated``: theirs, not a reply they corrected) accepted by the
+        validator, which gets ``value`` (default: the text) and ``inputs``; else code ``invalid``."""
+        if not text.strip() and not has_files:
+            raise ProtocolError("bad_frame", f"{what}: the message is empty")
+        limit = self.bot.options.max_message_chars
+        if len(text) > limit:
+            raise ProtocolError("too_large", f"the message has {len(text)} characters; the limit is {limit}")
+        message = text if value is None else value
+        reason = refusal(self.bot.options.validator, message, inputs) if validated else None
+        if reason is not None:
+            raise ProtocolError("invalid", reason)
+
+    def show_user_message(self, message_id: str, content: str | dict[str, Any]) -> None:
+        """Echo a message the reader sent (text, or an uploaded file), rendered: the element
+        shows it as the server took it."""
+        if isinstance(content, str):
+            html = render(self.bot.renderer, content, from_user=True, alive=self.alive, charge=self.budget.charge)
+        else:
+            assert self.render_content is not None
+            html = self.render_content(content)
+        self.outbox.send(
+            protocol.message({"id": message_id, "role": "user", "content": content, "html": html, "status": "done"})
+        )
+
+    def _on_submit(self, frame: dict[str, Any]) -> None:
+        text, message_id = frame["text"], frame["id"]
+        if self.reply is not None:
+            raise ProtocolError("busy", "a reply is being generated; stop it or wait for it to finish")
+        self.check_room()
+        example = frame.get("example")
+        if example is not None and (example >= len(self.bot.options.examples) or self.bot.options.examples[example].text != text):
+            raise ProtocolError("bad_frame", "submit.example: the text is not that of this example")
+        inputs = self.read_inputs(frame)
+        # The store is on disk: checked off the hub, but only when there are files (a hop to
+        # the offload pool would queue a plain message behind another conversation's render).
+        files = offload(checked_files, self, frame["files"]) if frame.get("files") else []
+        if example is not None and self.bot.options.examples[example].files:
+            if files:
+                raise ProtocolError("bad_frame", "submit.files: an example brings its own files")
+            files = offload(example_files, self, example)
+        multimodal = self.bot.options.multimodal
+        value = fn_value(text, files) if multimodal else text
+        self.check_text(text, "submit.text", inputs, value=value, has_files=bool(files))
+        if "option_of" in frame and self.actions.option_selected(frame["option_of"], text):
+            self.inputs = inputs
+            self.outbox.send(protocol.idle())  # its listener returned the conversation: no fn
+            return
+        # A multimodal message's entries carry its turn (conversation/multimodal.py); a chat of text keeps plain ones.
+        entries = user_messages(self, message_id, text, files) if multimodal else None
+        with self.lock:
+            if any(m["id"] == message_id for m in self.history):
+                raise ProtocolError("bad_frame", f"submit.id: {message_id!r} is already the id of a message")
+            self.inputs, was_empty = inputs, not self.history
+            history_for_fn = self.history_for_fn(self.history)
+            self.remember(entries or [{"id": message_id, "role": "user", "content": text}])
+        for entry in entries or [{"id": message_id, "content": text}]:
+            self.show_user_message(entry["id"], entry["content"])
+        cache = self.bot.examples_cache
+        if cache is not None and example is not None and cacheable(self, example, was_empty):
+            cached = cache.get(example)
+            if cached is not None:
+                return replay(self, cached)
+            return self.start_reply(value, history_for_fn, on_complete=storer(cache, example))
+        self.start_reply(value, history_for_fn)
+
+    def check_room(self) -> None:
+        """Refuse a turn (before it changes the conversation) when the line of its concurrency group is full."""
+        if self.bot.queue.full():
+            raise ProtocolError("queue_full", QUEUE_FULL)
+        if not self.claims.claim():  # the client's share of the line (conversation/client_share.py)
+            raise ProtocolError("queue_full", SHARE_FULL)
+
+    def history_for_fn(self, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """``messages`` as fn gets them: a copy it may mutate freely, the system messages first
+        (never trimmed by max_history). Call with the lock."""
+        return [dict(m) for m in self.system_messages] + [self.for_fn(m) for m in messages]
+
+    def start_reply(self, text: Any, history_for_fn: list[dict[str, Any]], on_complete: Any = None) -> None:
+        """Run fn on ``text`` (a multimodal chat's ``{"text", "files"}``) and stream its reply (the user's message is already shown);
+        ``on_complete(messages)`` when fn ended well (an example's reply to cache)."""
+        self.claims.started()  # before the reply: a quick one may finish before Reply() returns
+        self.reply = Reply(
+            self.bot.fn,
+            (text, history_for_fn, *self.inputs),
+            outbox=self.outbox,
+            render=lambda markdown: render(self.bot.renderer, markdown, from_user=False, charge=self.budget.owe),
+            stream_interval=self.bot.options.stream_interval,
+            on_finish=self._reply_finished,
+            gate=self._gate,
+            normalize=self._normalize,
+            render_content=self.render_content,
+            outputs=Outputs(self.bot.options.additional_outputs, self.outbox, self._output_html)
+            if self.bot.options.additional_outputs
+            else None,
+            on_complete=on_complete,
+            context=functools.partial(self._request_context, conversation=self.id),
+            queue=self.bot.queue,
+        )
+        self.reply.start()
+
+    def _output_html(self, component: Any, value: Any) -> str:
+        """An additional output's value as HTML, rendered as message content is."""
+        hooks, render_content = self.bot.content, self.render_content
+        assert hooks is not None and render_content is not None  # chat_bp always has content hooks
+        return render_output(
+            component,
+            value,
+            markdown=lambda text: render(self.bot.renderer, text, from_user=False),
+            content=lambda item: render_content(hooks.to_content(item)),
+        )
+
+    def _on_like(self, frame: dict[str, Any]) -> None:
+        self.actions.like(frame)
+
+    def _on_retry(self, frame: dict[str, Any]) -> None:
+        self.actions.retry(frame)
+
+    def _on_undo(self, frame: dict[str, Any]) -> None:
+        self.actions.undo(frame)
+
+    def _on_clear(self, frame: dict[str, Any]) -> None:
+        self.actions.clear(frame)
+
+    def _on_copy(self, frame: dict[str, Any]) -> None:
+        self.actions.copy(frame)
+
+    def _on_select(self, frame: dict[str, Any]) -> None:
+        self.actions.select(frame)
+
+    def _on_example(self, frame: dict[str, Any]) -> None:
+        self.actions.example(frame)
+
+    def _on_edit(self, frame: dict[str, Any]) -> None:
+        self.actions.edit(frame)
+
+    def _on_stop(self, frame: dict[str, Any]) -> None:
+        if self.reply is not None:
+            self.reply.stop()
+
+    def _reply_finished(self, messages: list[dict[str, Any]]) -> None:
+        self.budget.settle()  # the reply's renders, paid once it ended (a Stop meanwhile never waits)
+        with self.lock:
+            if not self.discard_reply:
+                self.remember(messages)
+            self.discard_reply = False
+        self.reply = None
+        self.claims.finished()
+        self.saver.save(self)
+
+    def for_fn(self, message: dict[str, Any]) -> dict[str, Any]:
+        """A history entry as fn sees it: Gradio's OpenAI-style messages (a fresh copy)."""
+        content = message["content"]
+        if isinstance(content, dict) and self.bot.content is not None:
+            content = self.bot.content.for_fn(content)
+        entry = {"role": message["role"], "content": content}
+        for key in ("metadata", "options"):
+            if message.get(key):
+                entry[key] = copy.deepcopy(message[key])
+        return entry
+
+    def remember(self, messages: list[dict[str, Any]]) -> None:
+        """Append to the history, dropping the oldest beyond ``max_history`` (call with the lock)."""
+        self.history.extend(messages)
+        excess = len(self.history) - self.bot.options.max_history
+        if excess > 0:
+            del self.history[:excess]
+

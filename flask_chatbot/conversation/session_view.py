@@ -1,0 +1,63 @@
+"""What a socket's conversation offers the modules that act on it (actions.py, resent.py,
+multimodal.py, cached_examples.py): its state and the steps they call.
+
+:class:`~flask_chatbot.conversation.session.ChatSession` is the one implementation. The helpers
+name this Protocol rather than the class, so that session.py imports them and nothing imports
+session.py back (the layers and cycles contracts in ``.importlinter``).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from .bot import Bot
+from .inbox import FrameBudget
+from .outbox import Outbox
+from .reply import Reply
+
+
+class SessionView(Protocol):
+    """One socket's conversation, as its helpers see it."""
+
+    bot: Bot
+    id: str  # this socket's conversation id (request_context.conversation_id)
+    history: list[dict[str, Any]]
+    system_messages: list[dict[str, Any]]
+    inputs: list[Any]  # the additional inputs' values of the last message
+    reply: Reply | None
+    discard_reply: bool
+    greeted: bool
+    lock: threading.Lock
+    outbox: Outbox
+    upload_key: str
+    budget: FrameBudget
+    render_content: Callable[[dict[str, Any]], str] | None
+
+    @property
+    def upload_owner(self) -> str: ...
+
+    def alive(self) -> bool: ...
+
+    def check_room(self) -> None: ...
+
+    def check_text(self, text: str, what: str, inputs: list[Any], validated: bool = True, value: Any = None,
+                   has_files: bool = False) -> None: ...
+
+    def for_fn(self, message: dict[str, Any]) -> dict[str, Any]: ...
+
+    def from_client(self, messages: list[dict[str, Any]]) -> list[dict[str, Any]]: ...
+
+    def history_for_fn(self, messages: list[dict[str, Any]]) -> list[dict[str, Any]]: ...
+
+    def read_inputs(self, frame: dict[str, Any]) -> list[Any]: ...
+
+    def remember(self, messages: list[dict[str, Any]]) -> None: ...
+
+    def show_user_message(self, message_id: str, content: str | dict[str, Any]) -> None: ...
+
+    def start_reply(self, text: Any, history_for_fn: list[dict[str, Any]], on_complete: Any = None) -> None: ...
+
+
+__all__ = ["SessionView"]

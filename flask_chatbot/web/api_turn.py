@@ -1,0 +1,165 @@
+"""One turn run for a program (the HTTP API, the OpenAI-compatible endpoint): fn on the
+message after the history, through the same :class:`~flask_chatbot.conversation.reply.Reply` as the socket
+(the concurrency queue, Progress, toasts, the request's context), its frames read back into
+the reply so far and the events a stream tells of it (:class:`Transcript`).
+"""
+
+from __future__ import annotations
+
+import functools
+import queue
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from ..content.components import Component
+from ..conversation.fn_queue import FnGate
+from ..content.messages import normalize_reply
+from ..options.outputs import Outputs
+from ..conversation.reply import Reply
+from ..conversation.request_context import capture
+
+
+class FrameQueue:
+    """A Reply's outbox for one request: its frames, in order, for the response to read."""
+
+    def __init__(self) -> None:
+        self._frames: queue.Queue[dict[str, Any]] = queue.Queue()
+        self.closed = False  # the client went away: the reply stops
+
+    def send(self, frame: dict[str, Any]) -> bool:
+        if self.closed:
+            return False
+        self._frames.put(frame)
+        return True
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        while True:
+            frame = self._frames.get()
+            yield frame
+            if frame["type"] == "idle":
+                return
+
+
+class Transcript:
+    """The reply as the frames build it, and the events a stream tells of each frame."""
+
+    def __init__(self) -> None:
+        self.messages: dict[str, dict[str, Any]] = {}  # by id, in order
+        self.outputs: dict[int, Any] = {}
+        self.error: tuple[str, str] | None = None
+
+    def apply(self, frame: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+        kind = frame["type"]
+        if kind == "message" and frame["message"]["role"] == "assistant":
+            body = frame["message"]
+            self.messages[body["id"]] = _message(body)
+            return [("message", {"index": self._index(body["id"]), **self.messages[body["id"]]})]
+        if kind in ("patch", "done") and frame["id"] in self.messages:
+            return self._update(frame, final=kind == "done")
+        if kind == "remove":
+            self.messages.pop(frame["id"], None)
+        elif kind == "output":
+            self.outputs[frame["index"]] = frame["value"]
+            return [("output", {"index": frame["index"], "value": self.outputs[frame["index"]]})]
+        elif kind in ("status", "toast"):
+            return [(kind, {k: v for k, v in frame.items() if k != "type"})]
+        elif kind == "error":
+            self.error = (frame["code"], frame["message"])
+        return []
+
+    def _update(self, frame: dict[str, Any], final: bool) -> list[tuple[str, dict[str, Any]]]:
+        message = self.messages[frame["id"]]
+        index = self._index(frame["id"])
+        events = []
+        if final:
+            # The last piece comes with done only (the reply's last value is never a patch).
+            text, content = message["content"], frame["content"]
+            if isinstance(text, str) and isinstance(content, str) and content.startswith(text) and content != text:
+                events.append(("delta", {"index": index, "text": content[len(text):]}))
+            elif content != text:
+                events.append(("message", {"index": index, **_message(frame)}))
+            message.update(_message(frame))
+        elif isinstance(message["content"], str) and "keep" in frame:
+            text, keep, append = message["content"], frame["keep"], frame["append"]
+            message["content"] = text[:keep] + append
+            if keep == len(text) and append:
+                events.append(("delta", {"index": index, "text": append}))
+            elif keep != len(text):
+                events.append(("message", {"index": index, **message}))
+        for key in ("metadata", "options"):
+            if key in frame and not final:
+                message[key] = frame[key]
+                events.append(("message", {"index": index, **message}))
+        return events
+
+    def _index(self, message_id: str) -> int:
+        return list(self.messages).index(message_id)
+
+    def reply(self) -> list[dict[str, Any]]:
+        return list(self.messages.values())
+
+
+def _message(body: dict[str, Any]) -> dict[str, Any]:
+    out = {"role": "assistant", "content": body["content"]}
+    for key in ("metadata", "options"):
+        if body.get(key):
+            out[key] = body[key]
+    return out
+
+
+def start_turn(bot: Any, message: Any, history: list[dict[str, Any]], inputs: list[Any], conversation: str, *,
+               gate: FnGate, normalize: Callable[[Any], list[dict[str, Any]]]) -> tuple[Reply, FrameQueue, Transcript]:
+    """Run fn on ``message`` after ``history`` (the chat's system messages first), in the request's
+    context and the chat's queue; its frames go to the FrameQueue, for a Transcript to read."""
+    frames = FrameQueue()
+    for_fn = bot.content.for_fn if bot.content else (lambda content: content)
+    history = latest(history, bot.options.max_history)  # fn sees at most max_history, as on the socket
+    past = [{**m, "content": for_fn(m["content"])} if isinstance(m["content"], dict) else dict(m) for m in history]
+    reply = Reply(
+        bot.fn,
+        (message, [dict(m) for m in bot.system()] + past, *inputs),
+        outbox=frames,
+        render=lambda markdown: "",  # a program reads the text: nothing to render
+        stream_interval=bot.options.stream_interval,
+        on_finish=lambda messages: None,
+        gate=gate,
+        normalize=normalize,
+        context=functools.partial(capture(), conversation=conversation),
+        queue=bot.queue,
+        # fn's (reply, *values): the values are outputs, not more reply; a program gets them as JSON.
+        outputs=Outputs(bot.options.additional_outputs, frames, lambda component, value: "", output_value(bot))
+        if bot.options.additional_outputs
+        else None,
+    )
+    reply.start()
+    return reply, frames, Transcript()
+
+
+def output_value(bot: Any) -> Callable[[Any], Any]:
+    """An additional output's value as a program reads it: JSON as it is, a component as its
+    content (a file's info, which gets its URL), anything else as text."""
+
+    def value(item: Any) -> Any:
+        if isinstance(item, Component):
+            return bot.content.to_content(item) if bot.content else None
+        if item is None or isinstance(item, (str, int, float, bool, list, dict)):
+            return item
+        return str(item)
+
+    return value
+
+
+def latest(history: list[dict[str, Any]], max_history: int) -> list[dict[str, Any]]:
+    """The last ``max_history`` messages of ``history`` (none for 0)."""
+    return history[max(len(history) - max_history, 0):]
+
+
+def reply_normalizer(bot: Any) -> Callable[[Any], list[dict[str, Any]]]:
+    """fn's values as messages, as the socket takes them (files stored, reasoning tags)."""
+    return functools.partial(
+        normalize_reply, to_content=bot.content.to_content if bot.content else None,
+        reasoning_tags=bot.options.reasoning_tags,
+    )
+
+
+__all__ = ["FrameQueue", "Transcript", "latest", "output_value", "reply_normalizer", "start_turn"]

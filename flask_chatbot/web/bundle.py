@@ -1,0 +1,269 @@
+"""The element's modules bundled into one ES module, and a stylesheet with its imports
+inlined, without a build step; web/assets.py serves the results.
+
+- :func:`bundle_modules`: chat-bot.js and every module it imports, each in a function scope
+  of its own, in dependency order, as one module whose exports are chat-bot.js's;
+- :func:`inline_css_imports`: styles.css with its ``@import url("x.css");`` lines replaced
+  by those files;
+
+both by default without the sources' comments, indentation and blank lines (web/minify.py).
+
+The bundler is a text transform, not a JavaScript parser, so it relies on a house
+convention that every module of webcomponent/ follows (and it refuses, with the module
+and line, anything else):
+
+- Imports come first, at the start of a line, only in these forms, from a module of the
+  same folder: ``import {a, b as c} from './x.js'`` (may span lines) and
+  ``import * as ns from './x.js'``. No default, side-effect or other dynamic imports, no
+  bare specifiers, no import cycles.
+- One dynamic form loads a feature on first use: ``import('./x.js')`` with a literal name of
+  the same folder. It stays in the bundle as written and resolves beside it, where the
+  blueprint serves ``x.js`` as a bundle of its own (:func:`lazy_entries`). That bundle has its
+  own copies of the modules it imports, so a lazily loaded module imports only modules
+  without state (constants, pure functions) and gets the rest from its caller.
+- Exports, at the start of a line: ``export`` before ``function``, ``async function``,
+  ``class`` or a ``const`` of one name; ``export {a, b as c}``; ``export default name``.
+  No ``export let``/``var`` (exported bindings never change: the bundle copies them once
+  the module has run), no re-exports (``export ... from``), no top-level ``await``.
+- Top-level names starting with ``__chatbot_`` are the bundle's own (one per module).
+- ``import.meta.url`` is the bundle's URL inside the bundle: it is served from the same
+  folder as the raw files, so URLs resolved against it (styles.css) are the same.
+- Stylesheets: ``@import url("x.css");`` on a line of its own, at the top, naming a file
+  of the same folder.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from .minify import BundleError, _line, strip_css, strip_js
+
+ENTRY = "chat-bot.js"
+STYLESHEET = "styles.css"
+
+_IDENT = r"[A-Za-z_$][\w$]*"
+_SPECIFIER = r"""(?P<quote>['"])(?P<specifier>[^'"\n]*)(?P=quote)"""
+_NAMED_IMPORT = re.compile(rf"^import[ \t]*\{{(?P<names>[^}}]*)\}}[ \t]*from[ \t]*{_SPECIFIER}[ \t]*;?[ \t]*$", re.M)
+_NAMESPACE_IMPORT = re.compile(
+    rf"^import[ \t]*\*[ \t]*as[ \t]+(?P<name>{_IDENT})[ \t]+from[ \t]*{_SPECIFIER}[ \t]*;?[ \t]*$", re.M
+)
+_ANY_IMPORT = re.compile(r"^[ \t]*import\b(?!\.meta)|\bimport[ \t]*\(", re.M)
+_EXPORT_DECLARATION = re.compile(
+    rf"^export[ \t]+(?P<kind>(?:async[ \t]+)?function\b[ \t]*\*?[ \t]*|class[ \t]+|const[ \t]+)(?P<name>{_IDENT})", re.M
+)
+_EXPORT_LIST = re.compile(r"^export[ \t]*\{(?P<names>[^}]*)\}[ \t]*;?[ \t]*$", re.M)
+_EXPORT_DEFAULT = re.compile(rf"^export[ \t]+default[ \t]+(?P<name>{_IDENT})[ \t]*;?[ \t]*$", re.M)
+_ANY_EXPORT = re.compile(r"^[ \t]*export\b", re.M)
+_TOP_LEVEL_AWAIT = re.compile(r"^await\b", re.M)
+_MODULE_NAME = re.compile(r"^\./(?P<file>[\w-]+(?:\.[\w-]+)*\.js)$")
+_CSS_IMPORT = re.compile(
+    r"""^@import[ \t]+url\((?P<quote>['"])(?P<file>[\w-]+(?:\.[\w-]+)*\.css)(?P=quote)\)[ \t]*;[ \t]*$""", re.M
+)
+_ANY_CSS_IMPORT = re.compile(r"@import\b")
+_LAZY_IMPORT = re.compile(r"""\bimport\([ \t]*(?P<quote>['"])\./(?P<file>[\w-]+(?:\.[\w-]+)*\.js)(?P=quote)[ \t]*\)""")
+
+
+@dataclass(frozen=True)
+class _Module:
+    file: str
+    imports: dict[str, str]  # local name -> "module.js:exported name", or "module.js:*"
+    exports: dict[str, str]  # exported name -> local name
+    body: str
+    lazy: tuple[str, ...] = ()  # modules it loads with import('./x.js')
+
+
+def bundle_modules(directory: Path, entry: str = ENTRY, *, strip: bool = True) -> str:
+    """``entry`` and every module it imports from ``directory`` as one ES module whose
+    exports are ``entry``'s; ``strip``: without comments, indentation and blank lines
+    (:func:`strip_js`), as served.
+
+        >>> source = bundle_modules(webcomponent_dir())  # doctest: +SKIP
+    """
+    modules = _load_graph(directory, entry)
+    wrappers = {file: "__chatbot_" + re.sub(r"\W", "_", file.removesuffix(".js")) for file in modules}
+    if len(set(wrappers.values())) < len(wrappers):
+        raise BundleError(f"two modules would share a name in the bundle: {sorted(wrappers)}")
+    parts = [f"// {entry} and the modules it imports, bundled by flask_chatbot/web/bundle.py; the raw files are beside it.\n"]
+    for file, module in modules.items():
+        body = strip_js(module.body, file) if strip else module.body
+        bindings = []
+        for local, source in module.imports.items():
+            target, _, name = source.partition(":")
+            value = wrappers[target] if name == "*" else f"{wrappers[target]}.{name}"
+            bindings.append(f"const {local} = {value};\n")
+        exported = ", ".join(f"{name}: {local}" for name, local in module.exports.items())
+        parts.append(
+            f"\n// -- {file} " + "-" * max(0, 80 - len(file)) + "\n"
+            f"const {wrappers[file]} = (() => {{\n{''.join(bindings)}{body.rstrip()}\n"
+            f"return Object.freeze({{__proto__: null, {exported}}});\n}})();\n"
+        )
+    entry_exports = modules[entry].exports
+    if clash := set(entry_exports) & set(wrappers.values()):
+        raise BundleError(f"{entry}: exports {sorted(clash)} clash with the bundle's own names")
+    named = [name for name in entry_exports if name != "default"]
+    if named:
+        parts.append(f"\nexport const {{{', '.join(named)}}} = {wrappers[entry]};\n")
+    if "default" in entry_exports:
+        parts.append(f"export default {wrappers[entry]}.default;\n")
+    return "".join(parts)
+
+
+def lazy_entries(directory: Path, entry: str = ENTRY) -> list[str]:
+    """The modules ``entry``'s graph loads on first use (``import('./x.js')``), and those
+    theirs load: each is served as a bundle of its own."""
+    found: list[str] = []
+    pending = [entry]
+    while pending:
+        for module in _load_graph(directory, pending.pop()).values():
+            for file in module.lazy:
+                if file not in found and file != entry:
+                    found.append(file)
+                    pending.append(file)
+    return found
+
+
+def lazy_stylesheets(directory: Path, name: str = STYLESHEET) -> list[str]:
+    """The stylesheets of ``directory`` that ``name`` does not take in: those a lazily loaded
+    module links itself (status.css, history.css), each served on its own."""
+    taken: set[str] = set()
+    pending = [name]
+    while pending:
+        for match in _CSS_IMPORT.finditer(_read(directory, pending.pop())):
+            if match["file"] not in taken:
+                taken.add(match["file"])
+                pending.append(match["file"])
+    return sorted(p.name for p in directory.glob("*.css") if p.name != name and p.name not in taken)
+
+
+def inline_css_imports(directory: Path, name: str = STYLESHEET, *, strip: bool = True) -> str:
+    """``name`` with each ``@import url("x.css");`` line replaced by that file (recursively);
+    ``strip``: each file without comments, indentation and blank lines (:func:`strip_css`)."""
+    return _inline_css(directory, name, (), strip)
+
+
+def _inline_css(directory: Path, name: str, within: tuple[str, ...], strip: bool) -> str:
+    if name in within:
+        raise BundleError(f"{name}: @import cycle {' -> '.join((*within, name))}")
+    text = _read(directory, name)
+    # Left: an @import of another form (media query, layer, another folder) or in a comment.
+    remaining = _CSS_IMPORT.sub("", text)
+    if match := _ANY_CSS_IMPORT.search(remaining):
+        raise BundleError(f'{name}:{_line(remaining, match.start())}: only @import url("file.css"); lines are inlined')
+    if strip:  # after the check above, so that the refusals do not depend on it
+        text = strip_css(text, name)
+
+    def replace(match: re.Match[str]) -> str:
+        imported = _inline_css(directory, match["file"], (*within, name), strip).rstrip()
+        return imported if strip else f"/* {match['file']} */\n{imported}\n/* end of {match['file']} */"
+
+    return _CSS_IMPORT.sub(replace, text)
+
+
+def _load_graph(directory: Path, entry: str) -> dict[str, _Module]:
+    """The modules reachable from ``entry``, dependencies before their importers."""
+    ordered: dict[str, _Module] = {}
+
+    def visit(file: str, path: tuple[str, ...]) -> None:
+        if file in ordered:
+            return
+        if file in path:
+            raise BundleError(f"import cycle: {' -> '.join((*path, file))}")
+        module = _parse(file, _read(directory, file))
+        for source in dict.fromkeys(source.partition(":")[0] for source in module.imports.values()):
+            visit(source, (*path, file))
+        ordered[file] = module
+
+    visit(entry, ())
+    for module in ordered.values():
+        for local, source in module.imports.items():
+            target, _, name = source.partition(":")
+            if name != "*" and name not in ordered[target].exports:
+                raise BundleError(f"{module.file}: imports {name!r} as {local}, but {target} does not export it")
+    return ordered
+
+
+def _parse(file: str, text: str) -> _Module:
+    imports: dict[str, str] = {}
+    exports: dict[str, str] = {}
+
+    def module_of(match: re.Match[str]) -> str:
+        found = _MODULE_NAME.match(match["specifier"])
+        if not found:
+            raise BundleError(
+                f"{file}:{_line(text, match.start())}: imports {match['specifier']!r}; "
+                "only './name.js' of the same folder is bundled"
+            )
+        return found["file"]
+
+    def named_import(match: re.Match[str]) -> str:
+        target = module_of(match)
+        for name, local in _names(file, text, match):
+            imports[local] = f"{target}:{name}"
+        return _same_lines(match)
+
+    def namespace_import(match: re.Match[str]) -> str:
+        imports[match["name"]] = f"{module_of(match)}:*"
+        return ""
+
+    def declaration(match: re.Match[str]) -> str:
+        exports[match["name"]] = match["name"]
+        return match["kind"] + match["name"]
+
+    def export_list(match: re.Match[str]) -> str:
+        for local, name in _names(file, text, match):
+            exports[name] = local
+        return _same_lines(match)
+
+    def export_default(match: re.Match[str]) -> str:
+        exports["default"] = match["name"]
+        return ""
+
+    body = _NAMED_IMPORT.sub(named_import, text)
+    body = _NAMESPACE_IMPORT.sub(namespace_import, body)
+    body = _EXPORT_DECLARATION.sub(declaration, body)
+    body = _EXPORT_LIST.sub(export_list, body)
+    body = _EXPORT_DEFAULT.sub(export_default, body)
+    lazy = tuple(dict.fromkeys(match["file"] for match in _LAZY_IMPORT.finditer(body)))
+    checked = _LAZY_IMPORT.sub("", body)
+    for pattern, what in (
+        (_ANY_IMPORT, "an import of a form the bundler does not know"),
+        (_ANY_EXPORT, "an export of a form the bundler does not know (let, var, destructuring, re-export?)"),
+        (_TOP_LEVEL_AWAIT, "a top-level await"),
+    ):
+        if match := pattern.search(checked):
+            line = checked[match.start() : checked.find("\n", match.start())].strip()
+            raise BundleError(f"{file}: {what}: {line!r}; see the convention in flask_chatbot/web/bundle.py")
+    return _Module(file=file, imports=imports, exports=exports, body=body, lazy=lazy)
+
+
+def _names(file: str, text: str, match: re.Match[str]) -> Iterable[tuple[str, str]]:
+    """``a, b as c`` -> (a, a), (b, c)."""
+    for item in match["names"].split(","):
+        words = item.split()
+        if not words:
+            continue  # a trailing comma
+        if len(words) == 1 and re.fullmatch(_IDENT, words[0]):
+            yield words[0], words[0]
+        elif len(words) == 3 and words[1] == "as" and all(re.fullmatch(_IDENT, w) for w in words[::2]):
+            yield words[0], words[2]
+        else:
+            raise BundleError(f"{file}:{_line(text, match.start())}: cannot read {item.strip()!r} in {match[0]!r}")
+
+
+def _same_lines(match: re.Match[str]) -> str:
+    """What replaces an import or export that may span lines: its line breaks, so that a line
+    of the body has the number it has in the file (for :func:`strip_js`'s messages)."""
+    return "\n" * match[0].count("\n")
+
+
+def _read(directory: Path, name: str) -> str:
+    try:
+        return (directory / name).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise BundleError(f"{name}: no such file in {directory}") from None
+
+
+__all__ = ["ENTRY", "STYLESHEET", "BundleError", "bundle_modules", "inline_css_imports", "lazy_entries", "lazy_stylesheets"]
