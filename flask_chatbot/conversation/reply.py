@@ -20,7 +20,6 @@ import time
 from collections import deque
 from collections.abc import Callable
 from contextlib import nullcontext
-from dataclasses import dataclass, field
 from typing import Any
 
 from ..protocol import frames as protocol
@@ -33,7 +32,7 @@ from .notices import current_turn
 from .outbox import Outbox
 from .request_context import Enter
 from ..runtime.runner import Cancel, run_fn
-from .streaming import MessageStream
+from .streaming import MessageStream, StreamedMessage
 
 log = logging.getLogger("flask_chatbot")
 
@@ -61,33 +60,6 @@ class _Load:
     @classmethod
     def interval(cls, base: float) -> float:
         return base * max(1.0, cls.streaming / FULL_RATE_REPLIES)
-
-
-@dataclass
-class _Streamed:
-    """One assistant message of the reply, as the element shows it so far."""
-
-    id: str
-    stream: MessageStream  # its text, when it is text
-    metadata: dict[str, Any] = field(default_factory=dict)
-    options: list[dict[str, str]] = field(default_factory=list)
-    component: dict[str, Any] | None = None  # its wire content, when it is a file or component
-    component_html: str = ""
-    title_html: str = ""  # metadata.title rendered (inline Markdown: "_Thinking_")
-
-    def content(self) -> Any:
-        return self.component if self.component is not None else self.stream.text
-
-    def extras(self) -> dict[str, Any]:
-        """``metadata`` and ``options`` for a frame, each left out when empty."""
-        out: dict[str, Any] = {}
-        if self.metadata:
-            out["metadata"] = self.metadata
-        if self.title_html:
-            out["title_html"] = self.title_html
-        if self.options:
-            out["options"] = self.options
-        return out
 
 
 class Reply:
@@ -134,7 +106,7 @@ class Reply:
         self._finished = False
         self._error: str | None = None
         self._cancel = Cancel()
-        self._out: list[_Streamed] = []
+        self._out: list[StreamedMessage] = []
         # What fn said besides its reply (conversation/notices.py), taken by the emitter: the latest progress
         # and the toasts not yet sent; _notices counts both, as _version counts values.
         self._progress: dict[str, Any] | None = None
@@ -309,7 +281,7 @@ class Reply:
             if index == len(self._out):
                 if not item["content"] and not item["metadata"]:
                     break  # nothing to show yet: the pending indicator stays
-                self._out.append(_Streamed(new_message_id(), MessageStream(self._render)))
+                self._out.append(StreamedMessage(new_message_id(), MessageStream(self._render)))
                 self._show(self._out[index], item)
             self._update(self._out[index], item, final)
         else:
@@ -319,7 +291,7 @@ class Reply:
             del self._out[len(items):]
         return True
 
-    def _update(self, streamed: _Streamed, item: dict[str, Any], final: bool) -> None:
+    def _update(self, streamed: StreamedMessage, item: dict[str, Any], final: bool) -> None:
         """Bring one shown message to ``item``: a patch of what changed (none when ``final``:
         the done frame carries the whole message)."""
         content = item["content"]
@@ -341,7 +313,7 @@ class Reply:
             fields.update({key: getattr(streamed, key) for key in changed})
             self._outbox.send(protocol.patch(streamed.id, fields))
 
-    def _take_extras(self, streamed: _Streamed, item: dict[str, Any]) -> list[str]:
+    def _take_extras(self, streamed: StreamedMessage, item: dict[str, Any]) -> list[str]:
         """Take the item's metadata and options; the names of those that changed."""
         changed = []
         if item["metadata"] != streamed.metadata:
@@ -357,7 +329,7 @@ class Reply:
             changed.append("options")
         return changed
 
-    def _show(self, streamed: _Streamed, item: dict[str, Any]) -> None:
+    def _show(self, streamed: StreamedMessage, item: dict[str, Any]) -> None:
         """Send the whole message (its first appearance, or a new file or component)."""
         self._take_extras(streamed, item)
         content = item["content"]

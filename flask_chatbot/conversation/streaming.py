@@ -11,7 +11,8 @@ all new text is code, so it is appended as text too. A tail that is very long
 work for a reply stays linear in its length. The final message is rendered once
 in full (:meth:`MessageStream.finish`), so what stays on screen is exact.
 
-The patch format is documented in docs/protocol.md (``patch`` frame).
+The patch format is documented in docs/protocol.md (``patch`` frame). :class:`StreamedMessage`
+is one message of a reply as the element shows it so far: its stream, metadata and options.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 # Characters that can change how the open block renders; anything else renders as itself.
@@ -228,3 +230,30 @@ class MessageStream:
         if limit > self._tail_end:
             patch["tail_text"] = text[self._tail_end : limit]
             self._tail_end = limit
+@dataclass
+class StreamedMessage:
+    """One assistant message of the reply, as the element shows it so far."""
+
+    id: str
+    stream: MessageStream  # its text, when it is text
+    metadata: dict[str, Any] = field(default_factory=dict)
+    options: list[dict[str, str]] = field(default_factory=list)
+    component: dict[str, Any] | None = None  # its wire content, when it is a file or component
+    component_html: str = ""
+    title_html: str = ""  # metadata.title rendered (inline Markdown: "_Thinking_")
+
+    def content(self) -> Any:
+        return self.component if self.component is not None else self.stream.text
+
+    def extras(self) -> dict[str, Any]:
+        """``metadata`` and ``options`` for a frame, each left out when empty."""
+        out: dict[str, Any] = {}
+        if self.metadata:
+            out["metadata"] = self.metadata
+        if self.title_html:
+            out["title_html"] = self.title_html
+        if self.options:
+            out["options"] = self.options
+        return out
+
+

@@ -1,5 +1,5 @@
-"""Which paths the file store may copy from, what names it writes, and the folder of a chat's
-default store (files/store.py).
+"""Which paths the file store may copy from, what names it writes, the folder of a chat's
+default store (files/store.py), the store's errors and the names of its own records.
 
 A path fn returns is copied only from below the allowed folders, after resolving links, and
 never a hidden path below them (``.env``, ``.git/config``) unless listed itself: a reply
@@ -99,4 +99,41 @@ def covers(denied: Path, real: Path) -> bool:
     return real == denied or denied in real.parents or (real.parent == denied.parent and real.name.startswith(denied.name + "-"))
 
 
-__all__ = ["FileRefused", "FileStoreError", "app_folder", "check_allowed", "covers", "fs_name", "user_name"]
+class FileTooLarge(FileStoreError):
+    """A file over the store's ``max_bytes``; nothing of it is kept."""
+
+    def __init__(self, name: str, max_bytes: int) -> None:
+        super().__init__(f"{name!r} is larger than the limit of {max_bytes} bytes")
+        self.name = name
+        self.max_bytes = max_bytes
+
+
+class FileIncomplete(FileStoreError):
+    """A stream that ended before the size it announced; nothing of it is kept."""
+
+
+# What else the store's root holds, beside its files: the HTTP API's sessions (web/http_api.py) and the
+# examples' cached replies (stores/example_cache.py). Never sent as files.
+API_SESSIONS_DB = "api-sessions.sqlite3"
+CACHED_EXAMPLES = "cached-examples"
+UPLOAD_LEDGER = ".upload-quota.sqlite3"  # files/upload_quota.py's
+UPLOAD_SECRET = ".upload-keys.secret"  # files/upload_keys.py's
+RECORDS = (API_SESSIONS_DB, CACHED_EXAMPLES, UPLOAD_LEDGER, UPLOAD_SECRET)
+
+
+__all__ = [
+    "API_SESSIONS_DB",
+    "CACHED_EXAMPLES",
+    "RECORDS",
+    "UPLOAD_LEDGER",
+    "UPLOAD_SECRET",
+    "FileIncomplete",
+    "FileRefused",
+    "FileStoreError",
+    "FileTooLarge",
+    "app_folder",
+    "check_allowed",
+    "covers",
+    "fs_name",
+    "user_name",
+]

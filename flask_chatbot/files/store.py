@@ -35,8 +35,24 @@ from typing import IO, Any
 
 from flask import Response, request
 
-# FileStoreError and FileRefused are defined beside the path rules, and are this module's too.
-from .paths import FileRefused, FileStoreError, app_folder, check_allowed, covers, fs_name, user_name
+# The store's errors and the names of its own records are defined beside the path rules, and
+# are this module's too.
+from .paths import (
+    API_SESSIONS_DB,
+    CACHED_EXAMPLES,
+    RECORDS,
+    UPLOAD_LEDGER,
+    UPLOAD_SECRET,
+    FileIncomplete,
+    FileRefused,
+    FileStoreError,
+    FileTooLarge,
+    app_folder,
+    check_allowed,
+    covers,
+    fs_name,
+    user_name,
+)
 # Re-exported: callers have always found these names here.
 from .serving import (
     HTML_REPR,
@@ -62,28 +78,6 @@ _META = ".meta.json"
 _CHUNK = 1024 * 1024
 _DEDUP_ENTRIES = 1024
 _LEFTOVER_AGE = 3600  # a write older than this is not in progress
-
-
-class FileTooLarge(FileStoreError):
-    """A file over the store's ``max_bytes``; nothing of it is kept."""
-
-    def __init__(self, name: str, max_bytes: int) -> None:
-        super().__init__(f"{name!r} is larger than the limit of {max_bytes} bytes")
-        self.name = name
-        self.max_bytes = max_bytes
-
-
-class FileIncomplete(FileStoreError):
-    """A stream that ended before the size it announced; nothing of it is kept."""
-
-
-# What else the store's root holds, beside its files: the HTTP API's sessions (web/http_api.py) and the
-# examples' cached replies (stores/example_cache.py). Never sent as files.
-API_SESSIONS_DB = "api-sessions.sqlite3"
-CACHED_EXAMPLES = "cached-examples"
-UPLOAD_LEDGER = ".upload-quota.sqlite3"  # files/upload_quota.py's
-UPLOAD_SECRET = ".upload-keys.secret"  # files/upload_keys.py's
-RECORDS = (API_SESSIONS_DB, CACHED_EXAMPLES, UPLOAD_LEDGER, UPLOAD_SECRET)
 
 
 class FileStore:
