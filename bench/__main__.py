@@ -62,12 +62,18 @@ def run_inprocess(runs: int) -> dict[str, Any]:
     res["what_if_big_tail"] = WHAT_IF_BIG_TAIL
     log("in-process: the naive way (re-render everything at every yield); about 15 s")
     naive_runs = max(1, min(runs, 3))
-    res["naive"] = {250: inprocess.naive(250, naive_runs), 500: inprocess.naive(500, naive_runs), 1000: inprocess.naive(1000, 1)}
+    res["naive"] = {
+        250: inprocess.naive(250, naive_runs),
+        500: inprocess.naive(500, naive_runs),
+        1000: inprocess.naive(1000, 1),
+    }
     res["naive_runs"] = {250: naive_runs, 500: naive_runs, 1000: 1}
     return res
 
 
-def _turns(server: live.Server, mount: str, compressed: bool, spec: dict[str, Any], runs: int, hist: list | None = None) -> live.Turn:
+def _turns(
+    server: live.Server, mount: str, compressed: bool, spec: dict[str, Any], runs: int, hist: list | None = None
+) -> live.Turn:
     text = reply(int(spec["words"]))
     turns = []
     for i in range(runs):
@@ -129,7 +135,9 @@ def run_live(runs: int) -> dict[str, Any]:
         res["hello"] = {n: statistics.median(h) for n, h in hellos.items()}
 
         paced_runs = min(runs, 3)
-        log(f"live: paced at {PACED_RATE:.0f} words/s, four servers side by side; {paced_runs} x {WORDS / PACED_RATE:.0f} s")
+        log(
+            f"live: paced at {PACED_RATE:.0f} words/s, four servers side by side; {paced_runs} x {WORDS / PACED_RATE:.0f} s"
+        )
         paced = {"words": WORDS, "rate": PACED_RATE}
         jobs = {
             "plain": (servers[0], "chat", False),
@@ -159,7 +167,9 @@ def run_live(runs: int) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
-    parser.add_argument("--write", action="store_true", help=f"rewrite {DOC.relative_to(DOC.parent.parent)} with the results")
+    parser.add_argument(
+        "--write", action="store_true", help=f"rewrite {DOC.relative_to(DOC.parent.parent)} with the results"
+    )
     parser.add_argument("--runs", type=int, default=5, help="runs per measurement; the median is reported (default 5)")
     args = parser.parse_args(argv)
     started = time.perf_counter()

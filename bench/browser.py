@@ -122,7 +122,10 @@ def rendered_history(n: int) -> list[dict[str, Any]]:
     from .__main__ import history
 
     renderer = Renderer(RenderOptions())
-    return [{**m, "html": renderer.render(m["content"], from_user=m["role"] == "user"), "status": "done"} for m in history(n)]
+    return [
+        {**m, "html": renderer.render(m["content"], from_user=m["role"] == "user"), "status": "done"}
+        for m in history(n)
+    ]
 
 
 def main() -> None:
@@ -152,17 +155,19 @@ def main() -> None:
 
 def report_table(r: dict[str, Any]) -> str:
     machine = f"{platform.machine()}, {platform.python_implementation()} {platform.python_version()}"
-    return "\n".join([
-        f"## The element in Chromium (`python -m bench.browser`, {machine})",
-        "",
-        "| budget | measured | limit |",
-        "| --- | --- | --- |",
-        f"| cold standalone page | {r['cold']['requests']} requests, {r['cold']['bytes'] / 1000:.1f} KB | 6 requests, 40 KB |",
-        f"| echo round trip (median of 30) | {r['echo_ms']:.1f} ms | about 25 ms |",
-        f"| 500 messages on screen (median of 9, after 2 to warm up) | {r['messages_500_ms']:.0f} ms | 250 ms |",
-        f"| longest frame while a 2,000-word reply streams | {r['longest_frame_ms'][0]:.0f} ms, of which "
-        f"{r['longest_frame_ms'][1]:.0f} ms blocked by work (0: none over 50 ms) | 50 ms |",
-    ])
+    return "\n".join(
+        [
+            f"## The element in Chromium (`python -m bench.browser`, {machine})",
+            "",
+            "| budget | measured | limit |",
+            "| --- | --- | --- |",
+            f"| cold standalone page | {r['cold']['requests']} requests, {r['cold']['bytes'] / 1000:.1f} KB | 6 requests, 40 KB |",
+            f"| echo round trip (median of 30) | {r['echo_ms']:.1f} ms | about 25 ms |",
+            f"| 500 messages on screen (median of 9, after 2 to warm up) | {r['messages_500_ms']:.0f} ms | 250 ms |",
+            f"| longest frame while a 2,000-word reply streams | {r['longest_frame_ms'][0]:.0f} ms, of which "
+            f"{r['longest_frame_ms'][1]:.0f} ms blocked by work (0: none over 50 ms) | 50 ms |",
+        ]
+    )
 
 
 if __name__ == "__main__":

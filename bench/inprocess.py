@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask_chatbot.conversation import streaming
-from flask_chatbot.rendering.renderer import Renderer, RenderOptions
 from flask_chatbot.conversation.streaming import _SYNTAX, MessageStream
+from flask_chatbot.rendering.renderer import Renderer, RenderOptions
 
 from .text import _list, _paragraph, prefixes, reply
 
@@ -235,7 +235,7 @@ def fresh_thread_overhead(runs: int) -> float:
             for _ in range(2):
                 start = time.thread_time()
                 render("word")
-                times.append(time.thread_time() - start)
+                times.append(time.thread_time() - start)  # noqa: B023 (joined in this iteration)
 
         thread = threading.Thread(target=first_and_second)
         thread.start()

@@ -32,8 +32,9 @@ import sys
 import threading
 import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from . import doc_sections, load_client
 
@@ -129,10 +130,13 @@ class Server:
         try:
             with urllib.request.urlopen(f"{self.origin}/ping", timeout=60) as response:
                 assert response.status == 200
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 (any failure to start stops the server)
             self.stop()
             lines = [line.strip() for line in self.log]
-            why = next((line for line in reversed(lines) if "Error" in line and not line.startswith("[")), lines[-1] if lines else "")
+            why = next(
+                (line for line in reversed(lines) if "Error" in line and not line.startswith("[")),
+                lines[-1] if lines else "",
+            )
             raise RuntimeError(f"gunicorn did not answer ({type(exc).__name__}: {exc}); worker log: {why}") from None
         workers = _children(self.proc.pid)
         if len(workers) != 1:
@@ -217,7 +221,9 @@ def auto_clients(n: int) -> int:
     return 1
 
 
-def _conversations(server: Server, kind: str, n: int, ramp: float, spec: dict[str, Any], timeout: float, clients: int, compression: str) -> tuple[list[dict[str, Any]], list[float], float]:
+def _conversations(
+    server: Server, kind: str, n: int, ramp: float, spec: dict[str, Any], timeout: float, clients: int, compression: str
+) -> tuple[list[dict[str, Any]], list[float], float]:
     """Run n conversations in ``clients`` processes; (records, CPU seconds per process, t0)."""
     ctx = multiprocessing.get_context("spawn")  # no fork of a process holding threads
     procs, pipes = [], []
@@ -282,7 +288,9 @@ def summarize(records: list[dict[str, Any]], t0: float, words: int) -> dict[str,
         "gap_p50_ms": _ms(_pct(gaps, 0.5)),
         "gap_p95_ms": _ms(_pct(gaps, 0.95)),
         "gap_max_ms": _ms(max(gaps) if gaps else None),
-        "content_frames_mean": round(statistics.mean(len(r["gaps"]) + 1 for r in good if "ttft" in r), 1) if ttft else None,
+        "content_frames_mean": round(statistics.mean(len(r["gaps"]) + 1 for r in good if "ttft" in r), 1)
+        if ttft
+        else None,
         "last_idle_s": round(max(ends) - t0, 2) if ends else None,
         "close_errors": sum(1 for r in records if "close_error" in r),
         "deflate_negotiated": sum(1 for r in records if r.get("deflate")),
@@ -325,7 +333,9 @@ def run_size(kind: str, n: int, worker: str = "gevent", threads: int = 64, ramp:
         server.stop()
 
 
-async def _idle_run(server: Server, n: int, kind: str, ramp: float, compression: str, timeout: float, spec: dict[str, Any]) -> dict[str, Any]:
+async def _idle_run(
+    server: Server, n: int, kind: str, ramp: float, compression: str, timeout: float, spec: dict[str, Any]
+) -> dict[str, Any]:
     pid = server.worker_pid
     rss0 = rss_kb(pid) or 0
     cpu_client0 = time.process_time()
@@ -336,7 +346,9 @@ async def _idle_run(server: Server, n: int, kind: str, ramp: float, compression:
     # One more conversation while they are all open.
     rec = load_client.new_record(0)
     try:
-        await asyncio.wait_for(load_client.conversation(rec, server.url(kind), server.origin, 0.0, spec, compression, 30), 60)
+        await asyncio.wait_for(
+            load_client.conversation(rec, server.url(kind), server.origin, 0.0, spec, compression, 30), 60
+        )
     except asyncio.TimeoutError:
         pass
     rss_after_one = rss_kb(pid) or 0
@@ -504,15 +516,30 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--worker", choices=("gevent", "gthread"), default="gevent")
     parser.add_argument("--threads", type=int, default=64, help="gthread threads (default 64)")
     parser.add_argument("--kind", default="gen", help="gen, agen, fn, afn, or several comma-separated (default gen)")
-    parser.add_argument("--sizes", default=",".join(map(str, SIZES)), help="numbers of conversations (default 10,100,1000,3000); empty for none")
-    parser.add_argument("--ramp", type=float, default=1.0, help="all conversations start within this many seconds (default 1)")
-    parser.add_argument("--timeout", type=float, default=120.0, help="a run stops after this many seconds (default 120)")
+    parser.add_argument(
+        "--sizes",
+        default=",".join(map(str, SIZES)),
+        help="numbers of conversations (default 10,100,1000,3000); empty for none",
+    )
+    parser.add_argument(
+        "--ramp", type=float, default=1.0, help="all conversations start within this many seconds (default 1)"
+    )
+    parser.add_argument(
+        "--timeout", type=float, default=120.0, help="a run stops after this many seconds (default 120)"
+    )
     parser.add_argument("--words", type=int, default=200)
     parser.add_argument("--delay", type=float, default=0.01, help="seconds between words (default 0.01)")
-    parser.add_argument("--clients", type=int, default=0, help="client processes sharing the conversations (default 1: one keeps up, see auto_clients)")
+    parser.add_argument(
+        "--clients",
+        type=int,
+        default=0,
+        help="client processes sharing the conversations (default 1: one keeps up, see auto_clients)",
+    )
     parser.add_argument("--compression", choices=("deflate", "none"), default="deflate",
                         help="offer permessage-deflate as browsers do (default), or not")  # fmt: skip
-    parser.add_argument("--idle", type=int, default=0, help="also open this many idle sockets and measure memory per socket")
+    parser.add_argument(
+        "--idle", type=int, default=0, help="also open this many idle sockets and measure memory per socket"
+    )
     parser.add_argument("--json", help="write the results to this file")
     parser.add_argument("--write", metavar="SECTION",
                         help="also put the table in docs/performance.md, as its section SECTION (bench/doc_sections.py)")  # fmt: skip

@@ -26,7 +26,9 @@ _PATCH = '{"type":"patch"'  # the server's compact JSON; anything else is parsed
 
 def _connect(url: str, origin: str, compression: str, open_timeout: float) -> Any:
     # The client compresses only two tiny frames: a small memLevel keeps its memory small.
-    extensions = [ClientPerMessageDeflateFactory(compress_settings={"memLevel": 1})] if compression == "deflate" else None
+    extensions = (
+        [ClientPerMessageDeflateFactory(compress_settings={"memLevel": 1})] if compression == "deflate" else None
+    )
     return connect(
         url,
         origin=origin,  # type: ignore[arg-type]
@@ -59,7 +61,15 @@ async def _until_welcome(ws: Any, rec: dict[str, Any]) -> bool:
             return False
 
 
-async def conversation(rec: dict[str, Any], url: str, origin: str, start_at: float, spec: dict[str, Any], compression: str, open_timeout: float) -> None:
+async def conversation(
+    rec: dict[str, Any],
+    url: str,
+    origin: str,
+    start_at: float,
+    spec: dict[str, Any],
+    compression: str,
+    open_timeout: float,
+) -> None:
     """Fill ``rec`` as the conversation goes (so a cancelled one still tells where it was)."""
     words = int(spec["words"])
     delay = start_at - time.perf_counter()
@@ -112,7 +122,9 @@ async def conversation(rec: dict[str, Any], url: str, origin: str, start_at: flo
                 rec["errors"].append(f"closed before idle (close code {code}, while waiting for {rec['phase']})")
             elif rec.get("words") != words:
                 got = rec.get("words")
-                rec["errors"].append(f"done has {got} words, not {words}" if got is not None else "no done frame before idle")
+                rec["errors"].append(
+                    f"done has {got} words, not {words}" if got is not None else "no done frame before idle"
+                )
         rec["phase"] = "closed"
     except asyncio.CancelledError:
         if rec["phase"] == "closing":  # the reply arrived whole; the deadline came during the closing handshake
@@ -139,7 +151,9 @@ async def run_many(
     records = [new_record(i) for i in indices]
     tasks = [
         asyncio.ensure_future(
-            conversation(rec, url, origin, t0 + ramp * rec["i"] / n, spec, compression, max(1.0, deadline - time.perf_counter()))
+            conversation(
+                rec, url, origin, t0 + ramp * rec["i"] / n, spec, compression, max(1.0, deadline - time.perf_counter())
+            )
         )
         for rec in records
     ]
@@ -150,7 +164,17 @@ async def run_many(
     return records
 
 
-def client_process(conn: Any, indices: list[int], n: int, url: str, origin: str, ramp: float, spec: dict[str, Any], timeout: float, compression: str) -> None:
+def client_process(
+    conn: Any,
+    indices: list[int],
+    n: int,
+    url: str,
+    origin: str,
+    ramp: float,
+    spec: dict[str, Any],
+    timeout: float,
+    compression: str,
+) -> None:
     """One client process: says ready, receives t0, runs its conversations, sends back records and CPU."""
     import resource
 
@@ -190,5 +214,9 @@ async def idle_sockets(
         task.cancel()
     results = await asyncio.gather(*tasks, return_exceptions=True)
     sockets = [r for r in results if not isinstance(r, BaseException)]
-    errors = [("timeout" if isinstance(r, asyncio.CancelledError) else _describe(r)) for r in results if isinstance(r, BaseException)]
+    errors = [
+        ("timeout" if isinstance(r, asyncio.CancelledError) else _describe(r))
+        for r in results
+        if isinstance(r, BaseException)
+    ]
     return sockets, errors

@@ -19,7 +19,6 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-
 from flask_chatbot.rendering import renderer as rendering
 from flask_chatbot.rendering.renderer import Renderer, RenderOptions
 
@@ -137,7 +136,9 @@ def cpu_ms(text: str, from_user: bool, runs: int) -> tuple[float, bool]:
     return best * 1000, stopped
 
 
-def run(sizes: tuple[int, ...] = (1_000, 10_000, 100_000), runs: int = 3, families: list[str] | None = None) -> dict[str, Any]:
+def run(
+    sizes: tuple[int, ...] = (1_000, 10_000, 100_000), runs: int = 3, families: list[str] | None = None
+) -> dict[str, Any]:
     """``{family: {"user" | "reply": {size: {"ms", "ms_per_kb", "fallback"}}}}`` plus the budget."""
     results: dict[str, Any] = {}
     for name in families or list(FAMILIES):
@@ -192,9 +193,7 @@ def main(argv: list[str] | None = None) -> None:
     sys.stdout.flush()
     if args.write:
         command = "python -m bench.render_families " + " ".join(argv if argv is not None else sys.argv[1:])
-        doc_sections.write_section(
-            args.write, f"### Rendering time for hostile Markdown\n\n`{command}`\n\n{result}\n"
-        )
+        doc_sections.write_section(args.write, f"### Rendering time for hostile Markdown\n\n`{command}`\n\n{result}\n")
 
 
 if __name__ == "__main__":

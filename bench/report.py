@@ -103,7 +103,15 @@ def summary_table(r: dict[str, Any]) -> str:
         )
     s = ip["stream"][2000]
     rows.append(
-        ["in-process: `MessageStream` alone, every yield a patch", f"{s.yields:,}", ms(s.cpu), f"**{times(s.ratio)}**", "", "", _met(s.ratio)]
+        [
+            "in-process: `MessageStream` alone, every yield a patch",
+            f"{s.yields:,}",
+            ms(s.cpu),
+            f"**{times(s.ratio)}**",
+            "",
+            "",
+            _met(s.ratio),
+        ]
     )
     head = ["regime (2,000 words, one word per yield)", "patches", "server CPU", "× one render", "runs: min–max (n)"]
     return _table(head + ["× without the fn thread", f"≤ {TARGET:.0f}×"], rows)
@@ -133,7 +141,14 @@ def bytes_table(r: dict[str, Any]) -> str:
     rows = []
     for name, t in _live_rows(r):
         rows.append(
-            [name, f"{t.patches:,}", kb(t.patch_bytes), kb(t.done_bytes), kb(t.wire_bytes), f"{t.wire_bytes / t.html_chars:,.1f}×"]
+            [
+                name,
+                f"{t.patches:,}",
+                kb(t.patch_bytes),
+                kb(t.done_bytes),
+                kb(t.wire_bytes),
+                f"{t.wire_bytes / t.html_chars:,.1f}×",
+            ]
         )
     return _table(["live regime", "patch frames", "patch JSON", "`done` frame", "on the socket²", "÷ final HTML"], rows)
 
@@ -182,7 +197,15 @@ def linearity_table(r: dict[str, Any]) -> str:
                 f"{s.render_cpu / s.cpu:.0%}",
             ]
         )
-    head = ["words", "characters", "one render", "streamed (every yield)", "× one render", "CPU per word", "render calls"]
+    head = [
+        "words",
+        "characters",
+        "one render",
+        "streamed (every yield)",
+        "× one render",
+        "CPU per word",
+        "render calls",
+    ]
     return _table(head + ["characters rendered ÷ text", "rendering share"], rows)
 
 
@@ -201,7 +224,14 @@ def shapes_table(r: dict[str, Any]) -> str:
                 f"{times(what_if.ratio)} ({what_if.render_calls:,} calls)",
             ]
         )
-    head = ["2,000 words of", "one render", "streamed (every yield)", "× one render", "render calls", "characters rendered ÷ text"]
+    head = [
+        "2,000 words of",
+        "one render",
+        "streamed (every yield)",
+        "× one render",
+        "render calls",
+        "characters rendered ÷ text",
+    ]
     return _table(head + [f"what if `BIG_TAIL` = {ip['what_if_big_tail']:,}"], rows)
 
 
@@ -233,7 +263,9 @@ def render_cost_table(r: dict[str, Any]) -> str:
     rows = []
     for kind, (count, chars, spent) in sorted(cost["kinds"].items(), key=lambda kv: -kv[1][2]):
         rows.append([kind, f"{count:,.0f}", f"{chars:,.0f}", ms(spent), f"{spent / chars * 1e6:,.2f} µs"])
-    return _table(["blocks of the 2,000-word reply, rendered one by one", "blocks", "characters", "CPU", "per character"], rows)
+    return _table(
+        ["blocks of the 2,000-word reply, rendered one by one", "blocks", "characters", "CPU", "per character"], rows
+    )
 
 
 def _naive_fit(ip: dict[str, Any]) -> tuple[float, float]:
@@ -261,8 +293,27 @@ def naive_table(r: dict[str, Any]) -> str:
         )
     for n in (2000, 4000):
         t = a * n * n + b * n
-        rows.append([f"{n:,}", f"≈ {t:,.0f} s", "", times(t / ip["baseline"][n]), ms(ip["stream"][n].cpu), "extrapolated (a·n² + b·n)"])
-    return _table(["words", "naive: re-render at every yield", "characters rendered", "× one render", "incremental (every yield)", "note"], rows)
+        rows.append(
+            [
+                f"{n:,}",
+                f"≈ {t:,.0f} s",
+                "",
+                times(t / ip["baseline"][n]),
+                ms(ip["stream"][n].cpu),
+                "extrapolated (a·n² + b·n)",
+            ]
+        )
+    return _table(
+        [
+            "words",
+            "naive: re-render at every yield",
+            "characters rendered",
+            "× one render",
+            "incremental (every yield)",
+            "note",
+        ],
+        rows,
+    )
 
 
 def history_table(r: dict[str, Any]) -> str:
@@ -415,7 +466,7 @@ def document(r: dict[str, Any]) -> str:
     return f"""{INTRO}
 ## Results
 
-The 2,000-word reply is {ip['text_chars'][2000]:,} characters of Markdown and {ip['html_chars']:,}
+The 2,000-word reply is {ip["text_chars"][2000]:,} characters of Markdown and {ip["html_chars"]:,}
 characters of HTML. Rendering it once costs **{ms(base)}**: the baseline of every ratio below.
 
 {render_cost_text(r)} Lists and tables cost several times more per character than paragraphs
@@ -434,7 +485,7 @@ its waking up for every word), to show the library's share.
 
 Median run of each live regime. *Rendering* is every `Renderer.render` call (frozen blocks, tail
 re-renders, the final render, the user's message). *fn thread* is `fn` plus the library's hand-off
-of each value (`iterate_reply`, the condition variable): {ms(live['unpaced'][False].fn_cpu)} for 2,000
+of each value (`iterate_reply`, the condition variable): {ms(live["unpaced"][False].fn_cpu)} for 2,000
 yields when unpaced, so in the paced regimes nearly all of it is the cost of waking up for every
 word, which a real model's socket read costs too. *Emitter, not rendering* is `MessageStream`'s
 book-keeping, JSON encoding, WebSocket framing (and compression), the `send` system call and the
@@ -452,8 +503,8 @@ can come out a few milliseconds below zero: the noise of the idle estimate.
 {bytes_table(r)}
 
 ² Every frame of the turn (user echo, patches, `done`, `idle`) as sent, frame headers included,
-after compression for the deflate client. The raw Markdown is {ip['text_chars'][2000] / 1000:,.1f} kB; an empty
-patch frame (`type`, `id`, `keep`, `append`) is {r['patch_overhead']} bytes.
+after compression for the deflate client. The raw Markdown is {ip["text_chars"][2000] / 1000:,.1f} kB; an empty
+patch frame (`type`, `id`, `keep`, `append`) is {r["patch_overhead"]} bytes.
 
 ### Latency and `TCP_NODELAY`
 
@@ -500,9 +551,9 @@ the rows marked *extrapolated* fit a·n² + b·n to the 500- and 1,000-word runs
 
 ### Work per token and the length of the conversation
 
-The same {live['history_reply_words']:,}-word reply, one patch per word (`stream_interval=0`, 1,000 words/s), on
-a connection whose `hello` carried no history or {max(live['history']):,} messages
-({live['history_bytes'] / 1000:,.0f} kB of JSON). The `hello` is measured on its own and is not part of the
+The same {live["history_reply_words"]:,}-word reply, one patch per word (`stream_interval=0`, 1,000 words/s), on
+a connection whose `hello` carried no history or {max(live["history"]):,} messages
+({live["history_bytes"] / 1000:,.0f} kB of JSON). The `hello` is measured on its own and is not part of the
 reply's figures. Runs alternate between the two histories.
 
 {history_table(r)}
@@ -513,16 +564,16 @@ reply's figures. Runs alternate between the two histories.
 
 | | |
 | --- | --- |
-| CPU | {m['cpu']} |
-| cores | {m['cores']} |
-| Python | {m['python']} |
-| OS | {m['os']} |
-| libraries | {m['libraries']} |
-| date | {m['date']} |
-| runs | median of {r['runs']} (paced and every-yield: {live['paced']['plain'].extra['runs']:.0f}; shapes and naive: {ip['naive_runs'][500]}; naive 1,000 words: 1) |
-| idle worker CPU | {', '.join(f'{x * 1000:.2f}' for x in live['idle_rate'])} ms per second (one figure per server; subtracted) |
-| cross-check | paced reply (median run): {ms(live['paced']['plain'].cpu)} by `process_time()`, {live['paced']['plain'].proc_ticks * 1000 / os.sysconf('SC_CLK_TCK'):,.0f} ms by `/proc/<pid>/stat` (10 ms ticks, nothing subtracted) |
-| benchmark time | {r['duration']:.0f} s |
+| CPU | {m["cpu"]} |
+| cores | {m["cores"]} |
+| Python | {m["python"]} |
+| OS | {m["os"]} |
+| libraries | {m["libraries"]} |
+| date | {m["date"]} |
+| runs | median of {r["runs"]} (paced and every-yield: {live["paced"]["plain"].extra["runs"]:.0f}; shapes and naive: {ip["naive_runs"][500]}; naive 1,000 words: 1) |
+| idle worker CPU | {", ".join(f"{x * 1000:.2f}" for x in live["idle_rate"])} ms per second (one figure per server; subtracted) |
+| cross-check | paced reply (median run): {ms(live["paced"]["plain"].cpu)} by `process_time()`, {live["paced"]["plain"].proc_ticks * 1000 / os.sysconf("SC_CLK_TCK"):,.0f} ms by `/proc/<pid>/stat` (10 ms ticks, nothing subtracted) |
+| benchmark time | {r["duration"]:.0f} s |
 
 A shared virtual machine: single runs move by 10–20 % (the min–max columns); the ratios and the
 shapes (flat per word, flat with history, quadratic for the naive way) are what hold.
@@ -530,7 +581,7 @@ shapes (flat per word, flat with history, quadratic for the naive way) are what 
 ## Reproduce
 
 ```sh
-make bench                          # prints the tables (about {r['duration'] / 60:.0f} minutes)
+make bench                          # prints the tables (about {r["duration"] / 60:.0f} minutes)
 .venv/bin/python -m bench --write   # and rewrites this file
 .venv/bin/python -m bench --runs 3  # fewer runs per measurement
 ```
@@ -606,19 +657,19 @@ def reading(r: dict[str, Any]) -> str:
   characters, rendering {s2000.render_cpu / s2000.cpu:.0%} of its time.
 - **Linear: yes.** In-process CPU per word is {per_word[2000] * 1e6:,.0f} µs at 2,000 words and
   {per_word[4000] * 1e6:,.0f} µs at 4,000 (lower at 500 and 1,000 words only because those replies hold no
-  table). The naive way is quadratic: {ip['naive'][1000][0]:,.1f} s for 1,000 words, ≈ {naive2000:,.0f} s
+  table). The naive way is quadratic: {ip["naive"][1000][0]:,.1f} s for 1,000 words, ≈ {naive2000:,.0f} s
   (extrapolated) for 2,000, {times(naive2000 / base)} one render, against {ms(s2000.cpu)} for the incremental
   way with no coalescing at all.
-- **Work per token does not grow with the conversation.** The {live['history_reply_words']:,}-word reply cost
+- **Work per token does not grow with the conversation.** The {live["history_reply_words"]:,}-word reply cost
   {ms(h0.cpu)} with no history and {ms(hn.cpu)} with {nh:,} messages ({hn.cpu / h0.cpu - 1:+.1%}; runs spread
-  {ms(h0.extra['cpu_min'])}–{ms(h0.extra['cpu_max'])} and {ms(hn.extra['cpu_min'])}–{ms(hn.extra['cpu_max'])}).
+  {ms(h0.extra["cpu_min"])}–{ms(h0.extra["cpu_max"])} and {ms(hn.extra["cpu_min"])}–{ms(hn.extra["cpu_max"])}).
   Nothing per patch touches the history; it is read once per reply (a copy for `fn`) and once per `hello`
-  ({ms(live['hello'][nh])} for {nh:,} messages, mostly marshmallow validation).
+  ({ms(live["hello"][nh])} for {nh:,} messages, mostly marshmallow validation).
 - **Bytes.** A reply at 100 words/s sends {kb(paced.wire_bytes)} uncompressed for {kb(paced.html_chars)} of
   final HTML ({paced.wire_bytes / paced.html_chars:.1f}×), {kb(paced_d.wire_bytes)} with permessage-deflate.
 
 **What dominates.** The number of patches and the number of render calls, not the number of
-characters. Each render call costs ≈ {ip['render_cost']['per_call'] * 1e6:,.0f} µs before its first character (a
+characters. Each render call costs ≈ {ip["render_cost"]["per_call"] * 1e6:,.0f} µs before its first character (a
 Markdown conversion and a bleach/html5lib pass), and lists and tables cost 2–5× more per character
 than paragraphs. Each patch costs a thread wake-up, a JSON encoding, a WebSocket frame and a `send`:
 {every_emit / every.patches * 1e6:,.0f} µs besides rendering when patches come back to back, {paced_emit / paced.patches * 1e6:,.0f} µs
@@ -648,7 +699,7 @@ Measured above; none of these is quadratic, each is a constant factor.
    throttling tail re-renders in time would remove most of them.
 3. **Lists below `BIG_TAIL` re-render at every item.** A loose or long list is one open block, and
    each new item re-renders all of it until it passes 2,048 characters: a 2,000-word bullet list streams
-   at {times(bullet_now.ratio)} one render, {times(bullet_if.ratio)} with `BIG_TAIL` = {ip['what_if_big_tail']:,}
+   at {times(bullet_now.ratio)} one render, {times(bullet_if.ratio)} with `BIG_TAIL` = {ip["what_if_big_tail"]:,}
    (what-if above), at the price of more approximate tails between re-renders.
 4. **`finish()` renders the whole text again** although the frozen blocks' HTML exists: reusing it and
    rendering only the last block would save about one render per reply (the text would need a
@@ -659,6 +710,6 @@ Measured above; none of these is quadratic, each is a constant factor.
    {times(paced_01.cpu / base)} instead of {times(paced.cpu / base)}; a larger default, or an interval that grows
    while the tail is long, trades smoothness for CPU.
 6. **Small:** each reply's emitter is a new thread, so `Renderer`'s per-thread Markdown and bleach
-   objects are built again for every reply (+{ms(ip['fresh_thread'])} per reply); every new word travels twice in a
+   objects are built again for every reply (+{ms(ip["fresh_thread"])} per reply); every new word travels twice in a
    patch (`append` and `tail_text`; deflate removes most of it).
 """

@@ -26,13 +26,20 @@ from flask import Flask, jsonify
 
 import flask_chatbot.conversation.outbox as outbox_module
 from flask_chatbot import chat_bp
-from flask_chatbot.rendering.renderer import Renderer
 from flask_chatbot.conversation.reply import Reply
+from flask_chatbot.rendering.renderer import Renderer
 
 from .text import reply, word_ends
 
 _lock = threading.Lock()
-_counters: dict[str, float] = {"render_cpu": 0.0, "render_calls": 0, "render_chars": 0, "fn_cpu": 0.0, "emit_cpu": 0.0, "replies": 0}
+_counters: dict[str, float] = {
+    "render_cpu": 0.0,
+    "render_calls": 0,
+    "render_chars": 0,
+    "fn_cpu": 0.0,
+    "emit_cpu": 0.0,
+    "replies": 0,
+}
 _original_render = Renderer.render
 
 

@@ -53,7 +53,21 @@ from pathlib import Path
 from typing import Any
 
 from . import doc_sections
-from .load import _EXC, ROOT, Server, _children, _f, _free_port, _ms, _pct, cpu_seconds, machine, machine_cpu, raise_nofile, rss_kb
+from .load import (
+    _EXC,
+    ROOT,
+    Server,
+    _children,
+    _f,
+    _free_port,
+    _ms,
+    _pct,
+    cpu_seconds,
+    machine,
+    machine_cpu,
+    raise_nofile,
+    rss_kb,
+)
 from .soak_traffic import (  # the readers and the hostile clients
     API_EVERY_S,
     BIG_MESSAGE_EVERY_S,
@@ -63,15 +77,15 @@ from .soak_traffic import (  # the readers and the hostile clients
     FOREIGN_EVERY_S,
     FRAME_EVERY_S,
     HEADER,
-    IssuedKey,
     MB,
     NEAR_MAX,
     SLOW_BYTE_EVERY_S,
     SLOW_UPLOADS,
     STOP_GRACE_S,
     THINK_S,
-    Tally,
     UPLOAD_EVERY_S,
+    IssuedKey,
+    Tally,
     _every,
     _pause,
     api,
@@ -92,6 +106,7 @@ FDS_GROWTH_MAX = 20  # all processes' open descriptors (median) may grow by fewe
 LATENCY_FACTOR = 2.0  # the normal users' p95 (first patch, done) may at most double...
 LATENCY_SLACK_S = 0.05  # ...plus 50 ms, so that a few ms of noise on a fast baseline cannot fail it
 LEFTOVER_MAX_BYTES = 2 * 1024 * 1024  # store growth beyond the accepted uploads (refused ones must leave nothing)
+
 
 class SampleServer(Server):
     """``make demo``'s gunicorn (sample_app/gunicorn.conf.py) on a free loopback port, with folders of its own.
@@ -198,7 +213,9 @@ def _window(turns: list[dict[str, float]]) -> dict[str, Any]:
             "done_p95_s": round(_pct(done, 0.95), 2) if done else None}  # fmt: skip
 
 
-async def sampler(server: SampleServer, tally: Tally, stop: asyncio.Event, every: float, samples: list[dict[str, Any]]) -> None:
+async def sampler(
+    server: SampleServer, tally: Tally, stop: asyncio.Event, every: float, samples: list[dict[str, Any]]
+) -> None:
     seen = 0
     cpu = {p: (cpu_seconds(p), time.perf_counter()) for p in server.worker_pids()}  # CPU seconds, when read
     while True:
@@ -209,7 +226,11 @@ async def sampler(server: SampleServer, tally: Tally, stop: asyncio.Event, every
         workers = []
         for pid in server.worker_pids():
             now, (before, then) = cpu_seconds(pid), cpu.get(pid, (None, 0.0))
-            pct = round(100 * (now - before) / (time.perf_counter() - then), 1) if now is not None and before is not None else None
+            pct = (
+                round(100 * (now - before) / (time.perf_counter() - then), 1)
+                if now is not None and before is not None
+                else None
+            )
             cpu[pid] = (now, time.perf_counter())
             workers.append({"pid": pid, "rss_kb": rss_kb(pid), "fds": _fds(pid), "cpu_pct": pct})
         store, files, partial = await asyncio.to_thread(_tree_bytes, server.store)
@@ -280,7 +301,11 @@ def verdict(out: dict[str, Any]) -> dict[str, Any]:
         p0 = _pct([t[key] for t in first_t], 0.95)
         p1 = _pct([t[key] for t in last_t], 0.95)
         if p0 is None or p1 is None:
-            check(f"normal {label} p95 flat", False, f"{len(first_t)} and {len(last_t)} turns in the thirds: none to compare")
+            check(
+                f"normal {label} p95 flat",
+                False,
+                f"{len(first_t)} and {len(last_t)} turns in the thirds: none to compare",
+            )
         else:
             limit = LATENCY_FACTOR * p0 + LATENCY_SLACK_S
             check(f"normal {label} p95 flat", p1 <= limit,
@@ -307,7 +332,9 @@ def verdict(out: dict[str, Any]) -> dict[str, Any]:
 # --- the run --------------------------------------------------------------------------------------
 
 
-async def _traffic(server: SampleServer, tally: Tally, minutes: float, users: int, every: float) -> list[dict[str, Any]]:
+async def _traffic(
+    server: SampleServer, tally: Tally, minutes: float, users: int, every: float
+) -> list[dict[str, Any]]:
     stop = asyncio.Event()
     samples: list[dict[str, Any]] = []
     tasks = [asyncio.ensure_future(sampler(server, tally, stop, every, samples))]
@@ -339,7 +366,9 @@ def run(minutes: float = 10.0, users: int = 4, every: float = 10.0, keep: bool =
     try:
         server = SampleServer(folder)
         first_workers = server.worker_pids()
-        log(f"the sample app on {server.origin} (master {server.proc.pid}, workers {first_workers}); {minutes:g} min of traffic")
+        log(
+            f"the sample app on {server.origin} (master {server.proc.pid}, workers {first_workers}); {minutes:g} min of traffic"
+        )
         log(HEADER)
         store0 = _tree_bytes(server.store)[0]
         tally = Tally(time.perf_counter())
@@ -444,7 +473,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sample", type=float, default=10.0, help="seconds between samples (default 10)")
     parser.add_argument("--keep", action="store_true", help="keep the server's temporary folder (its path is logged)")
     parser.add_argument("--json", help="also write the results to this file")
-    parser.add_argument("--write", metavar="SECTION", help="also put the section in docs/performance.md as SECTION (bench/doc_sections.py)")
+    parser.add_argument(
+        "--write",
+        metavar="SECTION",
+        help="also put the section in docs/performance.md as SECTION (bench/doc_sections.py)",
+    )
     args = parser.parse_args(argv)
     if args.minutes <= 0 or args.users < 1 or args.sample <= 0:
         parser.error("--minutes and --sample must be positive, --users at least 1")

@@ -13,7 +13,8 @@ import random
 import re
 import sys
 import time
-from typing import TYPE_CHECKING, Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
 
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
@@ -119,7 +120,9 @@ async def _pause(stop: asyncio.Event, seconds: float) -> bool:
     return stop.is_set()
 
 
-async def _every(stop: asyncio.Event, seconds: float, action: Callable[[int], Awaitable[None]], tally: Tally, kind: str) -> None:
+async def _every(
+    stop: asyncio.Event, seconds: float, action: Callable[[int], Awaitable[None]], tally: Tally, kind: str
+) -> None:
     """``action(i)`` every ``seconds`` (after it ended) until the run ends; a failure is counted, never raised."""
     i = 0
     while not await _pause(stop, seconds * random.uniform(0.8, 1.2)):
@@ -171,7 +174,9 @@ async def http(
                 head["Transfer-Encoding"] = "chunked"
             else:
                 head.setdefault("Content-Length", str(len(body)))
-            writer.write((f"{method} {path} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in head.items()) + "\r\n").encode())
+            writer.write(
+                (f"{method} {path} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in head.items()) + "\r\n").encode()
+            )
             answer = asyncio.ensure_future(reader.readline())
             state["sending"] = True
             try:
@@ -236,7 +241,10 @@ async def normal_user(server: SampleServer, tally: Tally, stop: asyncio.Event, u
         try:
             while not stop.is_set():
                 turn += 1
-                await asyncio.wait_for(_normal_turn(ws, tally, f"u{turn}", f"{QUESTIONS[turn % len(QUESTIONS)]} ({user}.{turn})"), TURN_TIMEOUT_S)
+                await asyncio.wait_for(
+                    _normal_turn(ws, tally, f"u{turn}", f"{QUESTIONS[turn % len(QUESTIONS)]} ({user}.{turn})"),
+                    TURN_TIMEOUT_S,
+                )
                 if await _pause(stop, random.uniform(*THINK_S)):
                     break
         except Exception as exc:  # noqa: BLE001
@@ -285,7 +293,9 @@ def big_markdown(server: SampleServer, tally: Tally) -> Callable[[int], Awaitabl
         ws = sockets[slot]
         name = "over max_message_chars" if i % 10 == 9 else BIG_TEXTS[i % len(BIG_TEXTS)][0]
         await ws.send(json.dumps({"type": "submit", "id": f"big{i}", "text": texts[name]}))
-        ending = ("read to idle", "close mid-reply", "drop mid-reply")[(i + i // len(sockets)) % 3]  # every slot gets each
+        ending = ("read to idle", "close mid-reply", "drop mid-reply")[
+            (i + i // len(sockets)) % 3
+        ]  # every slot gets each
         try:
             async with asyncio.timeout(TURN_TIMEOUT_S):
                 while True:
@@ -347,7 +357,9 @@ def uploads(server: SampleServer, tally: Tally, key: IssuedKey) -> Callable[[int
     kind = "(b) uploads"
     one_mb = _BLOCK * 16
 
-    def post(headers: dict[str, str], body: bytes = b"", path: str = UPLOAD, **kw: Any) -> Callable[[str], Awaitable[tuple[str, bytes]]]:
+    def post(
+        headers: dict[str, str], body: bytes = b"", path: str = UPLOAD, **kw: Any
+    ) -> Callable[[str], Awaitable[tuple[str, bytes]]]:
         return lambda k: http(server.port, "POST", path, {"X-Chatbot-Upload-Key": k, **headers}, body, **kw)
 
     cases: list[tuple[str, Callable[[str], Awaitable[tuple[str, bytes]]]]] = [
@@ -465,7 +477,7 @@ def burst(server: SampleServer, tally: Tally) -> Callable[[int], Awaitable[None]
     async def action(i: int) -> None:
         jobs = [one("chat", j) for j in range(BURST_CHAT)] + [one("queue-demo", j) for j in range(BURST_QUEUE)]
         mounts = ["chat"] * BURST_CHAT + ["queue-demo"] * BURST_QUEUE
-        for mount, result in zip(mounts, await asyncio.gather(*jobs, return_exceptions=True)):
+        for mount, result in zip(mounts, await asyncio.gather(*jobs, return_exceptions=True), strict=False):
             tally.count(kind, f"/{mount}: {result if isinstance(result, str) else 'client: ' + _outcome(result)}")
 
     return action
@@ -484,7 +496,9 @@ HOSTILE_FRAMES: tuple[tuple[str, str], ...] = (
     ("unknown key", '{"type": "stop", "why": "because"}'),
     ("over max_frame_bytes", json.dumps({"type": "submit", "id": "x", "text": "y" * (MAX_FRAME_BYTES + 10)})),
 )
-HUGE_FRAME = json.dumps({"type": "submit", "id": "x", "text": "z" * (4 * MAX_FRAME_BYTES + 10)})  # over the layer's limit
+HUGE_FRAME = json.dumps(
+    {"type": "submit", "id": "x", "text": "z" * (4 * MAX_FRAME_BYTES + 10)}
+)  # over the layer's limit
 
 
 def hostile_frames(server: SampleServer, tally: Tally) -> Callable[[int], Awaitable[None]]:
@@ -572,5 +586,3 @@ def foreign(server: SampleServer, tally: Tally) -> Callable[[int], Awaitable[Non
 
 
 # --- sampling -------------------------------------------------------------------------------------
-
-

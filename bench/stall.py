@@ -131,7 +131,9 @@ def main(argv: list[str] | None = None) -> int:
     print(table)
     if args.write:
         command = "python -m bench.stall " + " ".join(argv if argv is not None else sys.argv[1:])
-        doc_sections.write_section(args.write, f"### A huge message does not stall the others\n\n`{command}`\n\n{table}\n")
+        doc_sections.write_section(
+            args.write, f"### A huge message does not stall the others\n\n`{command}`\n\n{table}\n"
+        )
     return 0
 
 

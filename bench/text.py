@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 import re
-from functools import lru_cache
+from functools import cache
 
 _VOCAB = """the a an to of and in for is that with on as it be by this are can you your
 request response server client thread worker process socket message reply stream
@@ -108,7 +108,9 @@ def _code(rng: random.Random, words: int) -> str:
 def _table(rng: random.Random, rows: int) -> str:
     out = ["| Option | Default | Meaning |", "|:-------|--------:|---------|"]
     for _ in range(rows):
-        out.append(f"| `{rng.choice(_VOCAB)}_{rng.choice(_VOCAB)}` | {rng.randint(0, 999)} | {rng.choice(_VOCAB)} {rng.choice(_VOCAB)} |")
+        out.append(
+            f"| `{rng.choice(_VOCAB)}_{rng.choice(_VOCAB)}` | {rng.randint(0, 999)} | {rng.choice(_VOCAB)} {rng.choice(_VOCAB)} |"
+        )
     return "\n".join(out)
 
 
@@ -116,7 +118,7 @@ def _words(block: str) -> int:
     return len(block.split())
 
 
-@lru_cache(maxsize=None)
+@cache
 def reply(words: int = 2000, seed: int = 1) -> str:
     """An LLM-like Markdown reply of exactly ``words`` words."""
     rng = random.Random(seed)

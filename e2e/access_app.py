@@ -16,8 +16,11 @@ def signed_in(req: Request) -> bool:
 def create_app() -> Flask:
     app = Flask(__name__)
     app.register_blueprint(
-        chat_bp(lambda message, history: f"Hello Ada, you said: {message}", title="Members only",
-                authorize=lambda req: signed_in(req) or redirect(f"/sign-in?next={req.path}")),
+        chat_bp(
+            lambda message, history: f"Hello Ada, you said: {message}",
+            title="Members only",
+            authorize=lambda req: signed_in(req) or redirect(f"/sign-in?next={req.path}"),
+        ),
         url_prefix="/chat",
     )
 
@@ -25,14 +28,18 @@ def create_app() -> Flask:
     def home() -> str:
         # The element on a page of the app's own: it asks config.json, which the policy refuses
         # to a reader who is not signed in.
-        return ("<!doctype html><html lang=en><head><meta charset=utf-8><title>Home</title><link rel=icon href=data:,>"
-                '<script type="module" src="/chat/static/chat-bot.js"></script></head>'
-                '<body><h1>Home</h1><chat-bot src="/chat/" style="height: 420px"></chat-bot></body></html>')
+        return (
+            "<!doctype html><html lang=en><head><meta charset=utf-8><title>Home</title><link rel=icon href=data:,>"
+            '<script type="module" src="/chat/static/chat-bot.js"></script></head>'
+            '<body><h1>Home</h1><chat-bot src="/chat/" style="height: 420px"></chat-bot></body></html>'
+        )
 
     @app.get("/sign-in")
     def sign_in() -> str:
-        return ("<!doctype html><html lang=en><head><meta charset=utf-8><title>Sign in</title><link rel=icon href=data:,></head>"
-                '<body><h1>Sign in</h1><form method=post action="/sign-in"><button>Sign in as Ada</button></form></body></html>')
+        return (
+            "<!doctype html><html lang=en><head><meta charset=utf-8><title>Sign in</title><link rel=icon href=data:,></head>"
+            '<body><h1>Sign in</h1><form method=post action="/sign-in"><button>Sign in as Ada</button></form></body></html>'
+        )
 
     @app.post("/sign-in")
     def signing_in():  # type: ignore[no-untyped-def]

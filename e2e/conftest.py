@@ -50,7 +50,7 @@ def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
         request.node.stash[PAGE] = page
         yield page
         # What came after a passing body (while another fixture closed): the body's were checked.
-        late = unexpected_problems(page)[request.node.stash.get(REPORTED, 0):]
+        late = unexpected_problems(page)[request.node.stash.get(REPORTED, 0) :]
         if late and request.node.stash.get(PASSED, False):
             pytest.fail("the page had problems after the test:\n" + "\n".join(late), pytrace=False)
     finally:
@@ -72,5 +72,7 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
         item.stash[REPORTED] = len(problems)
         item.stash[PASSED] = not problems
         if problems:
-            pytest.fail("the page had console errors, CSP violations or uncaught errors:\n" + "\n".join(problems), pytrace=False)
+            pytest.fail(
+                "the page had console errors, CSP violations or uncaught errors:\n" + "\n".join(problems), pytrace=False
+            )
     return result

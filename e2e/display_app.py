@@ -8,15 +8,14 @@ sent selects what the bot shows ("thought", "nested", "options", "image", "audio
 
 from __future__ import annotations
 
+import json
+import os
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-
-import json
-import os
-import tempfile
 
 from flask import Flask, session
 
@@ -57,7 +56,9 @@ def wait(name: str) -> None:
 
 def bot(message: str, history: list[dict[str, Any]]) -> Iterator[Any]:
     if message == "thought":
-        thought = ChatMessage(content="Looking", metadata={"title": "_Thinking_", "status": "pending", "log": "3 sources"})
+        thought = ChatMessage(
+            content="Looking", metadata={"title": "_Thinking_", "status": "pending", "log": "3 sources"}
+        )
         yield [thought]
         wait("more")
         thought.content = "Looking it up"
@@ -144,20 +145,44 @@ def create_app() -> Flask:
         url_prefix="/inputs",
     )
     app.register_blueprint(
-        chat_bp(recall, name="textbox", textbox=Textbox(value="Prefilled", placeholder="Ask about Flask", lines=3,
-                                                        max_lines=5, max_length=200, submit_btn="Ask", label="ignored")),
+        chat_bp(
+            recall,
+            name="textbox",
+            textbox=Textbox(
+                value="Prefilled",
+                placeholder="Ask about Flask",
+                lines=3,
+                max_lines=5,
+                max_length=200,
+                submit_btn="Ask",
+                label="ignored",
+            ),
+        ),
         url_prefix="/textbox",
     )
     app.register_blueprint(examples_blueprint("examples_fill", False), url_prefix="/examples-fill")
     app.register_blueprint(
-        chat_bp(counted, name="cached", examples=["What is cached?"], cache_examples=True, cache_mode="lazy",
-                run_examples_on_click=False),
+        chat_bp(
+            counted,
+            name="cached",
+            examples=["What is cached?"],
+            cache_examples=True,
+            cache_mode="lazy",
+            run_examples_on_click=False,
+        ),
         url_prefix="/cached",
     )
     # Files within limits: images or .txt, at most 2, at most 200 KB; "refuse" is refused.
     app.register_blueprint(
-        chat_bp(files_echo, name="uploads", multimodal=True, file_types=["image", ".txt"], max_files=2,
-                max_file_size="200kb", validator=lambda m: validate(m["text"] != "refuse", "Not that one.")),
+        chat_bp(
+            files_echo,
+            name="uploads",
+            multimodal=True,
+            file_types=["image", ".txt"],
+            max_files=2,
+            max_file_size="200kb",
+            validator=lambda m: validate(m["text"] != "refuse", "Not that one."),
+        ),
         url_prefix="/uploads",
     )
     # Any file, and the microphone.
@@ -166,21 +191,35 @@ def create_app() -> Flask:
     )
     # gr.ChatInterface's page options: css, js, head, fill_width.
     app.register_blueprint(
-        chat_bp(bot, name="page_options", title="Styled page", css=".chat-page__title { color: rgb(200, 30, 60) }",
-                js="() => { document.body.dataset.customJs = 'ran' }", head='<meta name="x-page" content="custom head">',
-                fill_width=True, analytics_enabled=True),
+        chat_bp(
+            bot,
+            name="page_options",
+            title="Styled page",
+            css=".chat-page__title { color: rgb(200, 30, 60) }",
+            js="() => { document.body.dataset.customJs = 'ran' }",
+            head='<meta name="x-page" content="custom head">',
+            fill_width=True,
+            analytics_enabled=True,
+        ),
         url_prefix="/page-options",
     )
     # One reply at a time, the line at most 2 long (e2e/test_queue_progress.py), in each show_progress mode.
     app.config["CHATBOT_MAX_QUEUE_SIZE"] = 2
     for mode in ("full", "minimal", "hidden"):
-        app.register_blueprint(chat_bp(lined_up, name=f"queue_{mode}", concurrency_limit=1, show_progress=mode),
-                               url_prefix=f"/queue-{mode}")
+        app.register_blueprint(
+            chat_bp(lined_up, name=f"queue_{mode}", concurrency_limit=1, show_progress=mode),
+            url_prefix=f"/queue-{mode}",
+        )
     # Saved history, per signed-in user on the server too (e2e/test_saved_history.py).
     app.secret_key = "e2e"
     app.register_blueprint(
-        chat_bp(counted_words, name="saved", save_history=True, history_store=HISTORY_DB,
-                history_user=lambda: session.get("user")),
+        chat_bp(
+            counted_words,
+            name="saved",
+            save_history=True,
+            history_store=HISTORY_DB,
+            history_user=lambda: session.get("user"),
+        ),
         url_prefix="/saved",
     )
 
@@ -195,8 +234,10 @@ def create_app() -> Flask:
         return f"signed in as {name}"
 
     # Gradio 4's labelled buttons.
-    app.register_blueprint(chat_bp(numbered, name="labels", retry_btn="🔄 Retry", undo_btn="↩️ Undo",
-                                   clear_btn="🗑️ Clear"), url_prefix="/labels")
+    app.register_blueprint(
+        chat_bp(numbered, name="labels", retry_btn="🔄 Retry", undo_btn="↩️ Undo", clear_btn="🗑️ Clear"),
+        url_prefix="/labels",
+    )
 
     @app.get("/events")
     def events() -> str:
@@ -216,7 +257,9 @@ FLAGGING_DIR = os.environ.get("CHATBOT_FLAGGING_DIR") or tempfile.mkdtemp(prefix
 _turns = {"n": 0}
 
 
-HISTORY_DB = os.path.join(os.environ.get("CHATBOT_HISTORY_DIR") or tempfile.mkdtemp(prefix="history-"), "history.sqlite3")
+HISTORY_DB = os.path.join(
+    os.environ.get("CHATBOT_HISTORY_DIR") or tempfile.mkdtemp(prefix="history-"), "history.sqlite3"
+)
 
 
 def counted_words(message: str, history: list[dict[str, Any]]) -> str:
@@ -247,10 +290,18 @@ def numbered(message: str, history: list[dict[str, Any]]) -> str:
 def actions_blueprint() -> Any:
     chatbot = Chatbot()
     for event in ("like", "retry", "undo", "copy"):
-        getattr(chatbot, event)(lambda data, event=event: _events.append([event, data.index, data.value, getattr(data, "liked", None)]))
+        getattr(chatbot, event)(
+            lambda data, event=event: _events.append([event, data.index, data.value, getattr(data, "liked", None)])
+        )
     chatbot.clear(lambda: _events.append(["clear"]))
-    return chat_bp(numbered, name="actions", chatbot=chatbot, flagging_mode="manual",
-                   flagging_options=["Like", "Dislike", "Spam"], flagging_dir=FLAGGING_DIR)
+    return chat_bp(
+        numbered,
+        name="actions",
+        chatbot=chatbot,
+        flagging_mode="manual",
+        flagging_options=["Like", "Dislike", "Spam"],
+        flagging_dir=FLAGGING_DIR,
+    )
 
 
 def recall(message: str, history: list[dict[str, Any]]) -> str:

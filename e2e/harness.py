@@ -13,8 +13,8 @@ import subprocess
 import sys
 import threading
 import urllib.request
-from pathlib import Path
 from collections.abc import Callable
+from pathlib import Path
 from typing import IO, Any
 
 from playwright.sync_api import ConsoleMessage, Page, expect
@@ -179,7 +179,9 @@ def wait_for_events(server: Gunicorn, page: Page, check: Callable[[list[list[Any
 
 # What Chromium logs for each reconnect the element tries while its server is down (and only
 # that): config.json refused, or reset by a server dying or starting, then the socket refused.
-FAILED_CONFIG = r"^Failed to load resource: net::ERR_CONNECTION_(REFUSED|RESET) \(http://127\.0\.0\.1:\d+/[^ ]*/config\.json\)$"
+FAILED_CONFIG = (
+    r"^Failed to load resource: net::ERR_CONNECTION_(REFUSED|RESET) \(http://127\.0\.0\.1:\d+/[^ ]*/config\.json\)$"
+)
 REFUSED_SOCKET = r"^WebSocket connection to 'ws://127\.0\.0\.1:\d+/[^']*' failed: Error in connection establishment: net::ERR_CONNECTION_REFUSED$"
 SERVER_DOWN = [FAILED_CONFIG, REFUSED_SOCKET]
 

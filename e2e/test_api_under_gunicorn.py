@@ -36,8 +36,12 @@ def next_event(response: http.client.HTTPResponse, buffer: bytearray) -> tuple[s
 
 def stream(port: int, body: dict[str, Any]) -> tuple[http.client.HTTPConnection, http.client.HTTPResponse]:
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    connection.request("POST", "/chat/api/chat", body=json.dumps(body),
-                       headers={"Content-Type": "application/json", "Accept": "text/event-stream"})
+    connection.request(
+        "POST",
+        "/chat/api/chat",
+        body=json.dumps(body),
+        headers={"Content-Type": "application/json", "Accept": "text/event-stream"},
+    )
     response = connection.getresponse()
     assert response.status == 200 and response.getheader("Content-Type").startswith("text/event-stream")
     return connection, response
@@ -56,8 +60,12 @@ def test_the_sample_chat_streams_to_a_program_and_keeps_its_session(sample_app: 
     assert "You said" in done["response"] and "```python" in done["response"]
 
     connection = http.client.HTTPConnection("127.0.0.1", sample_app.port, timeout=30)
-    connection.request("POST", "/chat/api/chat", body=json.dumps({"message": "Thanks", "session_id": done["session_id"]}),
-                       headers={"Content-Type": "application/json"})
+    connection.request(
+        "POST",
+        "/chat/api/chat",
+        body=json.dumps({"message": "Thanks", "session_id": done["session_id"]}),
+        headers={"Content-Type": "application/json"},
+    )
     again = json.loads(connection.getresponse().read())
     connection.close()
     assert len(again["history"]) == 4 and "That makes 3 messages" in again["response"]  # fn got the session's two
@@ -74,7 +82,9 @@ def test_a_program_gets_what_fn_yields_while_fn_is_still_at_work(display: Gunico
             assert event in ("message", "status"), (event, data)
             event, data = next_event(response, buffer)
         assert data["text"] == "Working"
-        with urllib.request.urlopen(urllib.request.Request(f"{display.url}/gate/slow", method="POST"), timeout=10) as opened:
+        with urllib.request.urlopen(
+            urllib.request.Request(f"{display.url}/gate/slow", method="POST"), timeout=10
+        ) as opened:
             assert opened.status == 200
         while event != "done":
             assert event in ("message", "status", "delta"), (event, data)
@@ -99,9 +109,19 @@ def test_the_openai_package_talks_to_the_sample_app(sample_app: Gunicorn) -> Non
 
     client = openai.OpenAI(base_url=f"{sample_app.url}/chat/v1", api_key="not-needed", max_retries=0)
     assert [m.id for m in client.models.list()] == ["flask-chatbot-demo"]
-    pieces = [chunk.choices[0].delta.content or "" for chunk in client.chat.completions.create(
-        model="flask-chatbot-demo", stream=True, messages=[{"role": "user", "content": "Hello from openai"}])]
+    pieces = [
+        chunk.choices[0].delta.content or ""
+        for chunk in client.chat.completions.create(
+            model="flask-chatbot-demo", stream=True, messages=[{"role": "user", "content": "Hello from openai"}]
+        )
+    ]
     assert len(pieces) > 10 and "> Hello from openai" in "".join(pieces)
-    whole = client.chat.completions.create(model="flask-chatbot-demo", messages=[
-        {"role": "user", "content": "one"}, {"role": "assistant", "content": "two"}, {"role": "user", "content": "three"}])
+    whole = client.chat.completions.create(
+        model="flask-chatbot-demo",
+        messages=[
+            {"role": "user", "content": "one"},
+            {"role": "assistant", "content": "two"},
+            {"role": "user", "content": "three"},
+        ],
+    )
     assert "That makes 3 messages" in whole.choices[0].message.content  # fn got the conversation

@@ -24,8 +24,9 @@ PNG = (STATIC / "bot.png").read_bytes()
 def display(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gunicorn]:
     """e2e/display_app.py with its /uploads chat (images or .txt, 2 files, 200 KB), one worker."""
     folder = tmp_path_factory.mktemp("uploads")
-    server = Gunicorn("display_app:create_app()", ready_path="/uploads/", CHATBOT_WORKERS="1",
-                      CHATBOT_UPLOAD_DIR=str(folder))
+    server = Gunicorn(
+        "display_app:create_app()", ready_path="/uploads/", CHATBOT_WORKERS="1", CHATBOT_UPLOAD_DIR=str(folder)
+    )
     server.upload_dir = folder  # type: ignore[attr-defined]
     server.start()
     yield server
@@ -50,15 +51,19 @@ def throttle_uploads(page: Page, bytes_per_second: int) -> None:
     if cdp is None:  # one session per page: a second one would not undo the first's setting
         cdp = page.cdp = page.context.new_cdp_session(page)  # type: ignore[attr-defined]
         cdp.send("Network.enable")
-    cdp.send("Network.emulateNetworkConditions",
-             {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": bytes_per_second})
+    cdp.send(
+        "Network.emulateNetworkConditions",
+        {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": bytes_per_second},
+    )
 
 
 def chips(chat: ChatController):
     return chat.element.locator("[part~=attachment]")
 
 
-def test_files_attached_by_the_button_reach_fn_and_show_in_the_conversation(page: Page, display: Gunicorn, tmp_path) -> None:
+def test_files_attached_by_the_button_reach_fn_and_show_in_the_conversation(
+    page: Page, display: Gunicorn, tmp_path
+) -> None:
     chat = ChatController(page)
     chat.open(f"{display.url}/uploads/")
     notes = tmp_path / "notes.txt"
@@ -66,7 +71,9 @@ def test_files_attached_by_the_button_reach_fn_and_show_in_the_conversation(page
     attach_by_button(page, chat, [str(STATIC / "bot.png"), str(notes)])
     expect(chips(chat)).to_have_count(2)
     expect(chat.uploaded).to_have_count(2, timeout=10_000)
-    expect(chips(chat).first.locator("img")).to_have_js_property("naturalWidth", 64)  # a thumbnail, under the strict CSP
+    expect(chips(chat).first.locator("img")).to_have_js_property(
+        "naturalWidth", 64
+    )  # a thumbnail, under the strict CSP
     chat.send("look")
     expect(chat.latest_assistant()).to_contain_text("look with ['bot.png', 'notes.txt'] after 0 files", timeout=10_000)
     expect(chips(chat)).to_have_count(0)
@@ -117,7 +124,9 @@ def test_a_pasted_image_is_attached_and_long_pasted_text_becomes_a_file(page: Pa
     page.keyboard.press("Control+V")
     expect(chat.input).to_have_value("what are these?")
     chat.input.press("Enter")
-    expect(chat.latest_assistant()).to_contain_text("what are these? with ['image.png', 'pasted-text.txt']", timeout=10_000)
+    expect(chat.latest_assistant()).to_contain_text(
+        "what are these? with ['image.png', 'pasted-text.txt']", timeout=10_000
+    )
 
 
 def test_files_the_chat_does_not_take_are_named_and_not_uploaded(page: Page, display: Gunicorn) -> None:
@@ -146,7 +155,9 @@ def test_an_upload_shows_progress_and_can_be_cancelled(page: Page, display: Guni
     expect(progress).to_be_visible()
     expect(chat.element.locator(".attachment[data-state=uploading]")).to_have_count(1)
     page.wait_for_function(
-        "el => el.shadowRoot.querySelector('.attachment progress').value > 0", arg=chat.element.element_handle(), timeout=10_000
+        "el => el.shadowRoot.querySelector('.attachment progress').value > 0",
+        arg=chat.element.element_handle(),
+        timeout=10_000,
     )
     cancel = chip.get_by_role("button", name="Cancel upload of slow.png")
     cancel.click()
@@ -267,10 +278,14 @@ def test_a_voice_message_recorded_from_the_microphone_is_attached_as_audio(brows
         expect(chat.uploaded).to_have_count(1, timeout=10_000)
         expect(chips(chat)).to_contain_text(re.compile(r"recording-\d{8}-\d{6}\.webm"))
         chat.send("listen")
-        expect(chat.latest_assistant()).to_contain_text(re.compile(r"listen with \['recording-[\d-]+\.webm'\]"), timeout=10_000)
+        expect(chat.latest_assistant()).to_contain_text(
+            re.compile(r"listen with \['recording-[\d-]+\.webm'\]"), timeout=10_000
+        )
         player = chat.user_messages.first.locator("audio")
         expect(player).to_have_count(1)  # shown as a voice message, not a video
-        page.wait_for_function("a => a.readyState >= 1 && a.duration > 0.5", arg=player.element_handle(), timeout=10_000)
+        page.wait_for_function(
+            "a => a.readyState >= 1 && a.duration > 0.5", arg=player.element_handle(), timeout=10_000
+        )
         assert problems == []
     finally:
         fake_microphone.close()

@@ -50,7 +50,10 @@ def test_enter_sends_and_the_reply_streams_in(chat: ChatController) -> None:
     expect(reply).to_have_attribute("data-status", "done")
     # The first words showed while it streamed, and meanwhile submit had become stop.
     states = chat.page.evaluate("() => window.replyStates")
-    assert any(s["status"] == "streaming" and "You said" in s["text"] and DEMO_END not in s["text"] and s["stop"] for s in states), states[:5]
+    assert any(
+        s["status"] == "streaming" and "You said" in s["text"] and DEMO_END not in s["text"] and s["stop"]
+        for s in states
+    ), states[:5]
     chat.expect_idle()
     expect(reply.locator("table")).to_be_visible()
     expect(reply.locator("pre code")).to_contain_text("def respond(message, history):")

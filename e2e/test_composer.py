@@ -36,7 +36,9 @@ def test_a_message_the_validator_refuses_stays_in_the_box_with_the_reason(page: 
 
 def test_gradio_s_textbox_options_shape_the_message_box(page: Page, display: Gunicorn) -> None:
     chat = ChatController(page)
-    chat.open(f"{display.url}/textbox/")  # Textbox(value, placeholder, lines=3, max_lines=5, max_length=200, submit_btn)
+    chat.open(
+        f"{display.url}/textbox/"
+    )  # Textbox(value, placeholder, lines=3, max_lines=5, max_length=200, submit_btn)
     expect(chat.input).to_have_value("Prefilled")
     expect(chat.input).to_have_attribute("placeholder", "Ask about Flask")
     expect(chat.send_button).to_have_text("Ask")
@@ -49,7 +51,9 @@ def test_gradio_s_textbox_options_shape_the_message_box(page: Page, display: Gun
     assert chat.input.evaluate("t => t.scrollHeight > t.clientHeight")
     chat.input.fill("x" * 201)
     chat.input.press("Enter")
-    expect(chat.element.locator("[part~=input-note]")).to_have_text("This message has 201 characters; the limit is 200.")
+    expect(chat.element.locator("[part~=input-note]")).to_have_text(
+        "This message has 201 characters; the limit is 200."
+    )
 
 
 def test_additional_inputs_reach_fn_with_the_values_the_reader_set(page: Page, display: Gunicorn) -> None:

@@ -29,7 +29,9 @@ from flask_chatbot import ChatMessage, chat_bp
 
 CUT_WORDS = 400  # a first try of "long ..." streams this many words, 20 a second: it is cut off first
 # Chromium's console while the network is off: the reconnect attempts that fail.
-NO_NETWORK = r"^WebSocket connection to '[^']*' failed: Error in connection establishment: net::ERR_INTERNET_DISCONNECTED$"
+NO_NETWORK = (
+    r"^WebSocket connection to '[^']*' failed: Error in connection establishment: net::ERR_INTERNET_DISCONNECTED$"
+)
 SENDING = "Sending once connected…"
 
 
@@ -133,7 +135,9 @@ def test_enter_while_the_socket_connects_holds_the_message_until_it_is_online(pa
     assert calls(server) == ["early"]  # sent once
 
 
-def test_a_reply_cut_off_by_the_network_says_so_and_retry_runs_fn_again_once_online(page: Page, server: Gunicorn) -> None:
+def test_a_reply_cut_off_by_the_network_says_so_and_retry_runs_fn_again_once_online(
+    page: Page, server: Gunicorn
+) -> None:
     page.allow_problems(NO_NETWORK)  # type: ignore[attr-defined]
     chat = ChatController(page)
     chat.open(f"{server.url}/chat/")
@@ -227,7 +231,10 @@ def test_the_network_or_the_reader_coming_back_reconnects_at_once(page: Page, se
     expect(chat.element).to_have_attribute("data-connection", "offline")
     page.context.set_offline(False)  # the browser's `online` event
     expect(chat.element).to_have_attribute("data-connection", "online")
-    for comeback in ("window.dispatchEvent(new Event('focus'))", "document.dispatchEvent(new Event('visibilitychange'))"):
+    for comeback in (
+        "window.dispatchEvent(new Event('focus'))",
+        "document.dispatchEvent(new Event('visibilitychange'))",
+    ):
         server.stop()
         expect(chat.element).to_have_attribute("data-connection", "offline")
         server.start()
@@ -253,7 +260,9 @@ def back_online(page: Page, chat: ChatController) -> None:
     expect(chat.element).to_have_attribute("data-connection", "online")
 
 
-def test_changing_a_held_message_cancels_the_hold_and_an_emptied_box_sends_nothing(page: Page, server: Gunicorn) -> None:
+def test_changing_a_held_message_cancels_the_hold_and_an_emptied_box_sends_nothing(
+    page: Page, server: Gunicorn
+) -> None:
     page.allow_problems(NO_NETWORK)  # type: ignore[attr-defined]
     chat = ChatController(page)
     chat.open(f"{server.url}/chat/")
@@ -290,7 +299,9 @@ def test_what_is_held_belongs_to_its_conversation(page: Page, server: Gunicorn) 
     expect(chat.element.locator("[part~=retry]")).not_to_have_attribute("aria-pressed", "true")
     chat.send("held, then cleared")
     expect(chat.element.locator("[part~=input-note]")).to_have_text(SENDING)
-    chat.element.evaluate("e => { e.messages = [{id: 'b1', role: 'user', content: 'beta'}, {id: 'b2', role: 'assistant', content: 'Beta answered.'}] }")
+    chat.element.evaluate(
+        "e => { e.messages = [{id: 'b1', role: 'user', content: 'beta'}, {id: 'b2', role: 'assistant', content: 'Beta answered.'}] }"
+    )
     expect(chat.element.locator("[part~=input-note]")).to_be_hidden()
     back_online(page, chat)
     expect(chat.latest_assistant().locator("[part~=content]")).to_have_text("Beta answered.")
@@ -390,7 +401,9 @@ def test_a_greeting_offers_no_retry_or_undo(page: Page, server: Gunicorn) -> Non
     expect(retry_of(chat.latest_assistant())).to_be_visible()
 
 
-def test_a_worker_that_is_stopping_is_never_online_and_a_held_message_waits_for_the_next(page: Page, server: Gunicorn) -> None:
+def test_a_worker_that_is_stopping_is_never_online_and_a_held_message_waits_for_the_next(
+    page: Page, server: Gunicorn
+) -> None:
     # A deploy: the element's worker stops (1012), and the next handshake lands on a worker
     # that is stopping too, which accepts the socket and closes it (1012) before its welcome.
     stopping = {"sockets": 0}

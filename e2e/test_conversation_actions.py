@@ -19,8 +19,9 @@ FLAGS = Path(tempfile.mkdtemp(prefix="e2e-flags-"))
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[Gunicorn]:
-    server = Gunicorn("display_app:create_app()", ready_path="/actions/", CHATBOT_WORKERS="1",
-                      CHATBOT_FLAGGING_DIR=str(FLAGS))
+    server = Gunicorn(
+        "display_app:create_app()", ready_path="/actions/", CHATBOT_WORKERS="1", CHATBOT_FLAGGING_DIR=str(FLAGS)
+    )
     server.start()
     yield server
     server.stop()
@@ -37,7 +38,9 @@ def content(message) -> Any:
     return message.locator("[part~=content]")
 
 
-def test_thumbs_reach_the_listener_and_clicking_again_takes_the_feedback_back(chat: ChatController, server: Gunicorn) -> None:
+def test_thumbs_reach_the_listener_and_clicking_again_takes_the_feedback_back(
+    chat: ChatController, server: Gunicorn
+) -> None:
     chat.send("hello")
     reply = chat.latest_assistant()
     expect(content(reply)).to_contain_text("to hello")
@@ -70,7 +73,9 @@ def test_a_flag_from_the_menu_lands_in_the_csv(chat: ChatController, server: Gun
     assert any(row[2] == text and row[3] == "Spam" for row in rows[1:]) and all(len(row) == 6 for row in rows)
 
 
-def test_retry_replaces_the_last_reply_and_focus_goes_to_the_message_box(chat: ChatController, server: Gunicorn) -> None:
+def test_retry_replaces_the_last_reply_and_focus_goes_to_the_message_box(
+    chat: ChatController, server: Gunicorn
+) -> None:
     chat.send("tell me")
     expect(content(chat.latest_assistant())).to_contain_text("to tell me")
     chat.expect_idle()
@@ -87,7 +92,9 @@ def test_retry_replaces_the_last_reply_and_focus_goes_to_the_message_box(chat: C
     wait_for_events(server, chat.page, lambda e: any(x[0] == "retry" and x[2] == "tell me" for x in e))
 
 
-def test_undo_takes_the_exchange_back_and_puts_the_text_in_the_message_box(chat: ChatController, server: Gunicorn) -> None:
+def test_undo_takes_the_exchange_back_and_puts_the_text_in_the_message_box(
+    chat: ChatController, server: Gunicorn
+) -> None:
     chat.send("first")
     chat.expect_idle()
     chat.send("second thoughts")

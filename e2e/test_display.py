@@ -16,8 +16,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from harness import ChatController, Gunicorn
 from conftest import watch_problems
+from harness import ChatController, Gunicorn
 from playwright.sync_api import Browser, Locator, Page, expect
 
 SHOTS = Path("/tmp/shots")
@@ -230,7 +230,9 @@ def test_an_image_in_a_streaming_reply_is_created_and_fetched_once(chat: ChatCon
     chat.page.on("request", lambda request: fetched.append(request.url) if "/chat/files/" in request.url else None)
     chat.element.evaluate(RECORD_ADDED_IMAGES)
     chat.send("image")
-    expect(content(chat.assistant_messages.last)).to_have_text("A picture streamed beside words that keep coming", timeout=15_000)
+    expect(content(chat.assistant_messages.last)).to_have_text(
+        "A picture streamed beside words that keep coming", timeout=15_000
+    )
     chat.expect_idle()
     image = chat.element.get_by_role("img", name="The bot")
     expect(image).to_be_visible()

@@ -96,7 +96,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     config: dict[str, Any] = CONFIG
 
-    def do_GET(self) -> None:  # noqa: N802 (http.server's API)
+    def do_GET(self) -> None:
         url = urlsplit(self.path)
         query = {k: v[-1] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
         csp = CSP
@@ -134,7 +134,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def log_message(self, format: str, *args: Any) -> None:
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (http.server's name)
         pass
 
 
@@ -184,7 +184,9 @@ class ChatBot:
         return self.message(message_id).locator("[part~=content]")
 
     def apply(self, *frames: dict[str, Any]) -> None:
-        self.page.evaluate("frames => frames.forEach(f => document.querySelector('chat-bot').applyFrame(f))", list(frames))
+        self.page.evaluate(
+            "frames => frames.forEach(f => document.querySelector('chat-bot').applyFrame(f))", list(frames)
+        )
 
     def messages(self) -> list[dict[str, Any]]:
         return self.page.evaluate("document.querySelector('chat-bot').messages")
@@ -193,7 +195,9 @@ class ChatBot:
         self.page.evaluate("m => { document.querySelector('chat-bot').messages = m }", messages)
 
     def events(self, kind: str) -> list[dict[str, Any]]:
-        return self.page.evaluate("kind => window.__events.filter(e => e.type === kind).map(e => e.detail)", f"chat-bot-{kind}")
+        return self.page.evaluate(
+            "kind => window.__events.filter(e => e.type === kind).map(e => e.detail)", f"chat-bot-{kind}"
+        )
 
     def wait_for_events(self, kind: str, count: int) -> list[dict[str, Any]]:
         self.page.wait_for_function(
@@ -209,7 +213,9 @@ def open_page(element_browser: Browser, static_server: str) -> Iterator[Any]:
     contexts = []
     problems: list[str] = []
 
-    def open_(path: str = "page.html", *, color_scheme: str = "light", route=None, clock=False, **attributes: str) -> ChatBot:
+    def open_(
+        path: str = "page.html", *, color_scheme: str = "light", route=None, clock=False, **attributes: str
+    ) -> ChatBot:
         context = element_browser.new_context(color_scheme=color_scheme, viewport={"width": 820, "height": 720})
         contexts.append(context)
         page = context.new_page()
@@ -254,11 +260,23 @@ def visible_words(content: str) -> list[str]:
 
 
 def streaming(message_id: str, content: str = "", html_: str = "") -> dict[str, Any]:
-    return {"type": "message", "message": {"id": message_id, "role": "assistant", "content": content, "html": html_, "status": "streaming"}}
+    return {
+        "type": "message",
+        "message": {"id": message_id, "role": "assistant", "content": content, "html": html_, "status": "streaming"},
+    }
 
 
 def echo(message_id: str, text: str) -> dict[str, Any]:
-    return {"type": "message", "message": {"id": message_id, "role": "user", "content": text, "html": f"<p>{html.escape(text)}</p>", "status": "done"}}
+    return {
+        "type": "message",
+        "message": {
+            "id": message_id,
+            "role": "user",
+            "content": text,
+            "html": f"<p>{html.escape(text)}</p>",
+            "status": "done",
+        },
+    }
 
 
 IDLE = {"type": "idle"}
@@ -296,7 +314,7 @@ def test_fixture_stream_renders_patch_by_patch(open_page, fixture_frames, name):
         [stream["frames"], message_id],
     )
     content = ""
-    for frame, snapshot in zip(stream["frames"], snapshots):
+    for frame, snapshot in zip(stream["frames"], snapshots, strict=False):
         if frame["type"] == "patch":
             content = content[: frame["keep"]] + frame["append"]
             assert snapshot["message"]["content"] == content
@@ -312,7 +330,10 @@ def test_fixture_stream_renders_patch_by_patch(open_page, fixture_frames, name):
         "status": "done",
     }
     # The DOM holds exactly the final HTML (compared after the browser's own round trip).
-    reparsed = bot.page.evaluate("h => { const t = document.createElement('template'); t.innerHTML = h; return t.innerHTML }", stream["final_html"])
+    reparsed = bot.page.evaluate(
+        "h => { const t = document.createElement('template'); t.innerHTML = h; return t.innerHTML }",
+        stream["final_html"],
+    )
     assert final["html"] == reparsed
     assert bot.events("message")[-1]["message"]["content"] == stream["final_content"]
 
@@ -331,9 +352,12 @@ def test_fixture_server_frames_are_all_understood(open_page, fixture_frames):
     expect(bot.page.locator("chat-bot [part~=progress]")).to_contain_text("Reading · 40% · 4 of 10 pages")
     expect(bot.page.locator("chat-bot [part~=toast-warning]")).to_contain_text("Heads upOne file was empty")
     # The error naming a7 sits right under it; the other one at the end.
-    assert bot.page.evaluate(
-        "document.querySelector('chat-bot').shadowRoot.querySelector('[data-id=a7]').nextElementSibling.textContent"
-    ) == "The model is overloaded."
+    assert (
+        bot.page.evaluate(
+            "document.querySelector('chat-bot').shadowRoot.querySelector('[data-id=a7]').nextElementSibling.textContent"
+        )
+        == "The model is overloaded."
+    )
     # A listener's new conversation takes the place of all of it, alerts included.
     bot.apply(conversation)
     expect(bot.content("c1")).to_have_text("Hi")
@@ -341,35 +365,65 @@ def test_fixture_server_frames_are_all_understood(open_page, fixture_frames):
     expect(bot.message("u2")).to_have_count(0)
     expect(bot.errors).to_have_count(0)
     assert [(m["id"], m.get("feedback")) for m in bot.page.evaluate("document.querySelector('chat-bot').messages")] == [
-        ("c1", None), ("c2", "Like")]
+        ("c1", None),
+        ("c2", "Like"),
+    ]
 
 
 def test_tail_text_lands_at_the_insertion_point(open_page):
     bot = open_page()
     bot.apply(streaming("a1"))
     # Inside <code> of an open <pre>, past the white space the renderer leaves.
-    bot.apply({"type": "patch", "id": "a1", "keep": 0, "append": "```py\n", "tail": '<pre><code class="language-py"></code></pre>\n'})
+    bot.apply(
+        {
+            "type": "patch",
+            "id": "a1",
+            "keep": 0,
+            "append": "```py\n",
+            "tail": '<pre><code class="language-py"></code></pre>\n',
+        }
+    )
     bot.apply({"type": "patch", "id": "a1", "keep": 6, "append": "x = 1\n", "tail_text": "x = 1\n"})
     bot.apply({"type": "patch", "id": "a1", "keep": 12, "append": "y", "tail_text": "y"})
     code = bot.content("a1").locator("pre > code")
     expect(code).to_have_text("x = 1\ny")
     assert bot.content("a1").evaluate("c => c.querySelector('pre').childNodes.length") == 1
     # Into the last <li> of a list, not after it; the frozen block before stays put.
-    bot.apply({"type": "patch", "id": "a1", "keep": 13, "append": "\n```\n\n- a\n- b",
-               "blocks_from": 0, "blocks": ['<pre><code class="language-py">x = 1\ny\n</code></pre>'],
-               "tail": "<ul>\n<li>a</li>\n<li>b</li>\n</ul>"})
+    bot.apply(
+        {
+            "type": "patch",
+            "id": "a1",
+            "keep": 13,
+            "append": "\n```\n\n- a\n- b",
+            "blocks_from": 0,
+            "blocks": ['<pre><code class="language-py">x = 1\ny\n</code></pre>'],
+            "tail": "<ul>\n<li>a</li>\n<li>b</li>\n</ul>",
+        }
+    )
     bot.apply({"type": "patch", "id": "a1", "keep": 26, "append": " c", "tail_text": " c"})
     expect(bot.content("a1").locator("li").last).to_have_text("b c")
     # Into a table cell.
-    bot.apply({"type": "patch", "id": "a1", "keep": 28, "append": "\n\n| h |\n|---|\n| 1",
-               "blocks_from": 1, "blocks": ["<ul>\n<li>a</li>\n<li>b c</li>\n</ul>"],
-               "tail": "<table>\n<thead>\n<tr>\n<th>h</th>\n</tr>\n</thead>\n<tbody>\n<tr>\n<td>1</td>\n</tr>\n</tbody>\n</table>"})
+    bot.apply(
+        {
+            "type": "patch",
+            "id": "a1",
+            "keep": 28,
+            "append": "\n\n| h |\n|---|\n| 1",
+            "blocks_from": 1,
+            "blocks": ["<ul>\n<li>a</li>\n<li>b c</li>\n</ul>"],
+            "tail": "<table>\n<thead>\n<tr>\n<th>h</th>\n</tr>\n</thead>\n<tbody>\n<tr>\n<td>1</td>\n</tr>\n</tbody>\n</table>",
+        }
+    )
     bot.apply({"type": "patch", "id": "a1", "keep": 47, "append": "23", "tail_text": "23"})
     expect(bot.content("a1").locator("td")).to_have_text("123")
     # Not into an element outside the list (a <div>): after it, at the tail container.
-    bot.apply({"type": "patch", "id": "a1", "keep": 49, "append": "", "blocks_from": 2, "blocks": [], "tail": "<div>d</div>"})
+    bot.apply(
+        {"type": "patch", "id": "a1", "keep": 49, "append": "", "blocks_from": 2, "blocks": [], "tail": "<div>d</div>"}
+    )
     bot.apply({"type": "patch", "id": "a1", "keep": 49, "append": "e", "tail_text": "e"})
-    assert bot.content("a1").evaluate("c => [c.lastChild.nodeType, c.lastChild.data, c.querySelector('div').textContent]") == [3, "e", "d"]
+    assert bot.content("a1").evaluate(
+        "c => [c.lastChild.nodeType, c.lastChild.data, c.querySelector('div').textContent]"
+    ) == [3, "e", "d"]
     # A new tail replaces the text appended at the top level, and only the tail.
     bot.apply({"type": "patch", "id": "a1", "keep": 49, "append": "f", "tail": "<p>f</p>"})
     assert bot.content("a1").evaluate("c => c.innerHTML") == (
@@ -394,8 +448,17 @@ def test_patches_touch_only_what_changed(open_page):
     bot = open_page()
     bot.set_messages([{"id": "u1", "role": "user", "content": "Write a lot"}])
     bot.apply(streaming("a1"))
-    bot.apply({"type": "patch", "id": "a1", "keep": 0, "append": "First.\n\nSecond",
-               "blocks_from": 0, "blocks": ["<p>First.</p>"], "tail": "<p>Second</p>"})
+    bot.apply(
+        {
+            "type": "patch",
+            "id": "a1",
+            "keep": 0,
+            "append": "First.\n\nSecond",
+            "blocks_from": 0,
+            "blocks": ["<p>First.</p>"],
+            "tail": "<p>Second</p>",
+        }
+    )
     # Count DOM mutations per patch: a word appended is one text node, whatever came before.
     counts = bot.page.evaluate(
         """() => {
@@ -427,7 +490,9 @@ def test_patches_touch_only_what_changed(open_page):
 
 def test_button_options(open_page):
     bot = open_page()
-    bot.page.evaluate("document.querySelector('chat-bot').config = {submit_btn: 'Ask', stop_btn: false, textbox_placeholder: 'Your question'}")
+    bot.page.evaluate(
+        "document.querySelector('chat-bot').config = {submit_btn: 'Ask', stop_btn: false, textbox_placeholder: 'Your question'}"
+    )
     expect(bot.send_button).to_have_text("Ask")
     expect(bot.input).to_have_attribute("placeholder", "Your question")
     bot.input.fill("q")
@@ -535,7 +600,11 @@ def test_error_frames_show_alerts_and_the_chat_carries_on(open_page):
     # fn failed mid-reply: the alert goes under that message, idle follows.
     second = bot.page.evaluate("document.querySelector('chat-bot').send('hi')")
     assert second
-    bot.apply(echo(second, "hi"), streaming("a1"), {"type": "patch", "id": "a1", "keep": 0, "append": "Par", "tail": "<p>Par</p>"})
+    bot.apply(
+        echo(second, "hi"),
+        streaming("a1"),
+        {"type": "patch", "id": "a1", "keep": 0, "append": "Par", "tail": "<p>Par</p>"},
+    )
     bot.apply({"type": "error", "code": "fn_error", "message": "The model is overloaded.", "id": "a1"})
     expect(bot.stop_button).to_be_visible()  # still generating until idle
     bot.apply({"type": "done", "id": "a1", "content": "Par", "html": "<p>Par</p>", "status": "error"}, IDLE)
@@ -552,16 +621,30 @@ def test_error_frames_show_alerts_and_the_chat_carries_on(open_page):
 
 def test_messages_property_round_trips_and_text_stays_text(open_page):
     bot = open_page()
-    bot.set_messages([
-        {"id": "u1", "role": "user", "content": "<img src=x onerror=alert(1)> *not markdown*"},
-        {"id": "a1", "role": "assistant", "content": "**Bold**", "html": "<p><strong>Bold</strong></p>"},
-    ])
+    bot.set_messages(
+        [
+            {"id": "u1", "role": "user", "content": "<img src=x onerror=alert(1)> *not markdown*"},
+            {"id": "a1", "role": "assistant", "content": "**Bold**", "html": "<p><strong>Bold</strong></p>"},
+        ]
+    )
     expect(bot.content("u1")).to_have_text("<img src=x onerror=alert(1)> *not markdown*")
     expect(bot.content("u1").locator("img")).to_have_count(0)
     expect(bot.content("a1").locator("strong")).to_have_text("Bold")
     assert bot.messages() == [
-        {"id": "u1", "role": "user", "content": "<img src=x onerror=alert(1)> *not markdown*", "html": None, "status": "done"},
-        {"id": "a1", "role": "assistant", "content": "**Bold**", "html": "<p><strong>Bold</strong></p>", "status": "done"},
+        {
+            "id": "u1",
+            "role": "user",
+            "content": "<img src=x onerror=alert(1)> *not markdown*",
+            "html": None,
+            "status": "done",
+        },
+        {
+            "id": "a1",
+            "role": "assistant",
+            "content": "**Bold**",
+            "html": "<p><strong>Bold</strong></p>",
+            "status": "done",
+        },
     ]
     # Copies: changing what the getter returned changes nothing.
     bot.page.evaluate("document.querySelector('chat-bot').messages[0].content = 'changed'")
@@ -572,7 +655,9 @@ def test_messages_property_round_trips_and_text_stays_text(open_page):
 
 def test_autoscroll_follows_until_the_reader_scrolls_up(open_page):
     bot = open_page()
-    bot.set_messages([{"id": f"m{i}", "role": "user" if i % 2 else "assistant", "content": f"Message {i}\n" * 3} for i in range(30)])
+    bot.set_messages(
+        [{"id": f"m{i}", "role": "user" if i % 2 else "assistant", "content": f"Message {i}\n" * 3} for i in range(30)]
+    )
     at_end = "() => { const l = document.querySelector('chat-bot').shadowRoot.querySelector('[part~=log]'); return l.scrollHeight - l.scrollTop - l.clientHeight < 30 }"
     bot.page.wait_for_function(at_end)
     expect(bot.scroll_button).to_be_hidden()
@@ -587,7 +672,9 @@ def test_autoscroll_follows_until_the_reader_scrolls_up(open_page):
     expect(bot.scroll_button).to_be_visible()
     top = bot.log.evaluate("l => l.scrollTop")
     bot.apply({"type": "patch", "id": "a1", "keep": 120, "append": "more\n\n", "blocks": ["<p>more</p>"] * 5})
-    bot.page.wait_for_function("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))")
+    bot.page.wait_for_function(
+        "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))"
+    )
     assert bot.log.evaluate("l => l.scrollTop") == top
     bot.scroll_button.click()
     bot.page.wait_for_function(at_end)
@@ -596,8 +683,13 @@ def test_autoscroll_follows_until_the_reader_scrolls_up(open_page):
 
 def test_trusted_types_policy_is_used(open_page):
     bot = open_page("trusted-types.html")
-    bot.apply(streaming("a1", "", ""), {"type": "patch", "id": "a1", "keep": 0, "append": "**x**", "tail": "<p><strong>x</strong></p>"})
-    bot.apply({"type": "done", "id": "a1", "content": "**x**", "html": "<p><strong>x</strong></p>", "status": "done"}, IDLE)
+    bot.apply(
+        streaming("a1", "", ""),
+        {"type": "patch", "id": "a1", "keep": 0, "append": "**x**", "tail": "<p><strong>x</strong></p>"},
+    )
+    bot.apply(
+        {"type": "done", "id": "a1", "content": "**x**", "html": "<p><strong>x</strong></p>", "status": "done"}, IDLE
+    )
     expect(bot.content("a1").locator("strong")).to_have_text("x")
     assert bot.page.evaluate("window.__policyCalls") >= 3
 
@@ -630,10 +722,35 @@ class FakeServer:
         elif frame["type"] == "submit" and self.reply:
             ws.send(json.dumps(echo(frame["id"], frame["text"])))
             ws.send(json.dumps(streaming("a1")))
-            ws.send(json.dumps({"type": "patch", "id": "a1", "keep": 0, "append": "Echo: ", "tail": "<p>Echo:</p>", "tail_text": " "}))
-            ws.send(json.dumps({"type": "patch", "id": "a1", "keep": 6, "append": frame["text"], "tail_text": frame["text"]}))
+            ws.send(
+                json.dumps(
+                    {
+                        "type": "patch",
+                        "id": "a1",
+                        "keep": 0,
+                        "append": "Echo: ",
+                        "tail": "<p>Echo:</p>",
+                        "tail_text": " ",
+                    }
+                )
+            )
+            ws.send(
+                json.dumps(
+                    {"type": "patch", "id": "a1", "keep": 6, "append": frame["text"], "tail_text": frame["text"]}
+                )
+            )
             text = "Echo: " + frame["text"]
-            ws.send(json.dumps({"type": "done", "id": "a1", "content": text, "html": f"<p>{html.escape(text)}</p>", "status": "done"}))
+            ws.send(
+                json.dumps(
+                    {
+                        "type": "done",
+                        "id": "a1",
+                        "content": text,
+                        "html": f"<p>{html.escape(text)}</p>",
+                        "status": "done",
+                    }
+                )
+            )
             ws.send(json.dumps(IDLE))
         elif frame["type"] == "submit":
             ws.send(json.dumps(echo(frame["id"], frame["text"])))
@@ -684,7 +801,10 @@ def test_socket_reconnects_with_history_and_marks_the_cut_reply(open_page):
     hello = server.received[1][0]
     assert hello["type"] == "hello"
     assert [(m["role"], m["content"]) for m in hello["history"]] == [
-        ("user", "first"), ("assistant", "Echo: first"), ("user", "second"), ("assistant", "Partial"),
+        ("user", "first"),
+        ("assistant", "Echo: first"),
+        ("user", "second"),
+        ("assistant", "Partial"),
     ]
     assert [m["content"] for m in bot.messages()] == ["first", "Echo: first", "second", "Partial"]
     server.reply = True
@@ -773,14 +893,22 @@ def test_rejected_message_is_not_resent_in_hello(open_page):
 # -- thoughts nesting and removal (issue 6) ------------------------------------------------------
 
 
-def thought_message(message_id: str, title: str, thought_id: str | None = None, parent: str | None = None) -> dict[str, Any]:
+def thought_message(
+    message_id: str, title: str, thought_id: str | None = None, parent: str | None = None
+) -> dict[str, Any]:
     metadata: dict[str, Any] = {"title": title}
     if thought_id:
         metadata["id"] = thought_id
     if parent:
         metadata["parent_id"] = parent
-    return {"id": message_id, "role": "assistant", "content": title.lower(), "html": f"<p>{title.lower()}</p>",
-            "status": "done", "metadata": metadata}
+    return {
+        "id": message_id,
+        "role": "assistant",
+        "content": title.lower(),
+        "html": f"<p>{title.lower()}</p>",
+        "status": "done",
+        "metadata": metadata,
+    }
 
 
 def parent_title(bot: ChatBot, message_id: str) -> str | None:

@@ -51,8 +51,11 @@ class HostSite:
 def sites(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Gunicorn, HostSite, HostSite]]:
     """The sample app allowing one site (CHATBOT_ALLOWED_ORIGINS) and not another."""
     allowed_port, other_port = free_port(), free_port()
-    server = Gunicorn(CHATBOT_ALLOWED_ORIGINS=f"http://127.0.0.1:{allowed_port}", CHATBOT_WORKERS="1",
-                      CHATBOT_UPLOAD_DIR=str(tmp_path_factory.mktemp("uploads")))
+    server = Gunicorn(
+        CHATBOT_ALLOWED_ORIGINS=f"http://127.0.0.1:{allowed_port}",
+        CHATBOT_WORKERS="1",
+        CHATBOT_UPLOAD_DIR=str(tmp_path_factory.mktemp("uploads")),
+    )
     server.start()
     pages = {"index.html": f"{server.url}/files-demo/", "demo.html": f"{server.url}/chat/"}
     allowed = HostSite(tmp_path_factory.mktemp("allowed"), pages, allowed_port)
@@ -76,7 +79,9 @@ def test_an_allowed_site_embeds_the_chat_which_chats_and_takes_files(page: Page,
     expect(chat.assistant_messages.first).to_contain_text("You sent 1 file", timeout=10_000)
     # The files' URLs name the chat's server, not the blog's: the images load.
     for image in (chat.user_messages.first.locator("img"), chat.assistant_messages.last.locator("img")):
-        expect(image).to_have_attribute("src", f"{server.url}/files-demo/files/" + image.get_attribute("src").rsplit("/", 1)[-1])
+        expect(image).to_have_attribute(
+            "src", f"{server.url}/files-demo/files/" + image.get_attribute("src").rsplit("/", 1)[-1]
+        )
         expect(image).to_have_js_property("naturalWidth", 64)
 
 
@@ -123,7 +128,9 @@ def test_in_a_page_that_gives_it_no_height_the_message_box_stays_in_sight(page: 
 
 def test_every_part_on_screen_is_declared_for_pages(page: Page, sample_app: Gunicorn) -> None:
     """What a page may style with ::part() is what custom-elements.json declares."""
-    manifest = json.loads((Path(__file__).resolve().parent.parent / "webcomponent" / "custom-elements.json").read_text())
+    manifest = json.loads(
+        (Path(__file__).resolve().parent.parent / "webcomponent" / "custom-elements.json").read_text()
+    )
     declared = {part["name"] for part in manifest["modules"][0]["declarations"][0]["cssParts"]}
     chat = ChatController(page)
     chat.open(f"{sample_app.url}/sink/")  # the kitchen sink: thoughts, options, media, code, flags
@@ -131,7 +138,9 @@ def test_every_part_on_screen_is_declared_for_pages(page: Page, sample_app: Guni
         chat.send(topic)
         chat.expect_idle()
     chat.element.locator("[part~=flag]").last.click()  # the flag menu's options
-    shown = set(chat.element.evaluate(
-        "e => [...e.shadowRoot.querySelectorAll('[part]')].flatMap(n => n.getAttribute('part').split(' '))"
-    ))
+    shown = set(
+        chat.element.evaluate(
+            "e => [...e.shadowRoot.querySelectorAll('[part]')].flatMap(n => n.getAttribute('part').split(' '))"
+        )
+    )
     assert len(shown) > 25 and shown <= declared, shown - declared

@@ -39,7 +39,12 @@ def test_an_example_card_sends_its_text_and_the_cards_leave_with_the_empty_chat(
     expect(chat.user_messages).to_have_text(["What is Flask?"])
     expect(chat.latest_assistant()).to_contain_text("re What is Flask? after []")
     expect(chat.element.locator("[part~=examples]")).to_be_hidden()
-    assert selected(server, page, before + 1)[before] == ["example_select", 0, {"text": "What is Flask?", "files": []}, True]
+    assert selected(server, page, before + 1)[before] == [
+        "example_select",
+        0,
+        {"text": "What is Flask?", "files": []},
+        True,
+    ]
     chat.expect_idle()
     chat.element.locator("[part~=clear-button]").click()
     expect(cards.first).to_be_visible()  # an empty chat again: the cards are back
@@ -59,18 +64,23 @@ def test_with_run_examples_on_click_false_an_example_fills_the_message_box(page:
 
 
 def test_a_cached_example_s_reply_comes_from_the_cache_for_the_next_reader(browser, tmp_path) -> None:
-    server = Gunicorn("display_app:create_app()", ready_path="/cached/", CHATBOT_WORKERS="1",
-                      CHATBOT_UPLOAD_DIR=str(tmp_path / "store"))
+    server = Gunicorn(
+        "display_app:create_app()",
+        ready_path="/cached/",
+        CHATBOT_WORKERS="1",
+        CHATBOT_UPLOAD_DIR=str(tmp_path / "store"),
+    )
     server.start()
     try:
-        for reader in range(2):  # two readers, two browser contexts
+        for _reader in range(2):  # two readers, two browser contexts
             context = browser.new_context()
             page = context.new_page()
             chat = ChatController(page)
             chat.open(f"{server.url}/cached/")
             chat.element.locator("[part~=example]").click()  # cached examples run even with run_examples_on_click=False
             expect(chat.latest_assistant().locator("[part~=content]")).to_have_text(
-                "computed answer #1 to What is cached?")  # #1 both times: fn ran once
+                "computed answer #1 to What is cached?"
+            )  # #1 both times: fn ran once
             chat.expect_idle()
             context.close()
         assert list((tmp_path / "store").glob("cached-examples/*/0.json"))
@@ -82,7 +92,8 @@ MARKED = re.compile(r"\bset-by-example\b")
 
 
 def test_an_example_that_sets_inputs_says_so_on_its_card_then_opens_the_accordion_on_them(
-        page: Page, sample_app: Gunicorn) -> None:
+    page: Page, sample_app: Gunicorn
+) -> None:
     chat = ChatController(page)
     chat.open(f"{sample_app.url}/demos/system_prompt/")
     cards = chat.element.locator("[part~=example]")
@@ -105,7 +116,9 @@ def test_an_example_that_sets_inputs_says_so_on_its_card_then_opens_the_accordio
     expect(fields.nth(1)).to_have_class(MARKED)
     dot = fields.nth(0).locator(".input-label").evaluate("label => getComputedStyle(label, '::after').content")
     assert dot == '""'  # the mark's stylesheet came with the inputs
-    expect(chat.latest_assistant().locator("[part~=content]")).to_have_text("System prompt: You are a pirate. Message: Ahoy!.")
+    expect(chat.latest_assistant().locator("[part~=content]")).to_have_text(
+        "System prompt: You are a pirate. Message: Ahoy!."
+    )
     chat.expect_idle()
     # The reader's own edit makes the value theirs: its mark goes, the other stays.
     prompt.fill("You are a poet.")
@@ -122,7 +135,9 @@ def test_an_example_that_sets_inputs_says_so_on_its_card_then_opens_the_accordio
     expect(tokens).to_have_value("60")
     expect(fields.nth(0)).to_have_class(MARKED)
     expect(fields.nth(1)).to_have_class(MARKED)
-    expect(chat.latest_assistant().locator("[part~=content]")).to_have_text("System prompt: You are helpful AI. Message: What is Flask?.")
+    expect(chat.latest_assistant().locator("[part~=content]")).to_have_text(
+        "System prompt: You are helpful AI. Message: What is Flask?."
+    )
     chat.expect_idle()
 
     chat.element.locator("[part~=clear-button]").click()
@@ -182,5 +197,7 @@ def test_a_card_names_a_value_it_would_overwrite_that_the_reader_set(page: Page,
     expect(prompt).to_have_value("You are helpful AI.")
     expect(fields.nth(0)).to_have_class(MARKED)
     expect(fields.nth(1)).to_have_class(MARKED)
-    expect(chat.latest_assistant().locator("[part~=content]")).to_have_text("System prompt: You are helpful AI. Message: What is Flask?.")
+    expect(chat.latest_assistant().locator("[part~=content]")).to_have_text(
+        "System prompt: You are helpful AI. Message: What is Flask?."
+    )
     chat.expect_idle()

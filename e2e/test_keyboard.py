@@ -57,12 +57,17 @@ def tab_walk(page: Page, limit: int = 120) -> list[dict]:
     return seen
 
 
-@pytest.mark.parametrize(("path", "messages"), [
-    ("/chat/", ("Write some Python",)),  # a reply with code, links, a table; copy, retry, undo, edit
-    ("/sink/", ("options", "thoughts")),  # preset replies, thoughts, feedback and flags
-    ("/history-demo/", ("Hello",)),  # the saved chats' panel
-])
-def test_tab_reaches_every_control_with_visible_focus(page: Page, sample_app: Gunicorn, path: str, messages: tuple[str, ...]) -> None:
+@pytest.mark.parametrize(
+    ("path", "messages"),
+    [
+        ("/chat/", ("Write some Python",)),  # a reply with code, links, a table; copy, retry, undo, edit
+        ("/sink/", ("options", "thoughts")),  # preset replies, thoughts, feedback and flags
+        ("/history-demo/", ("Hello",)),  # the saved chats' panel
+    ],
+)
+def test_tab_reaches_every_control_with_visible_focus(
+    page: Page, sample_app: Gunicorn, path: str, messages: tuple[str, ...]
+) -> None:
     chat = ChatController(page)
     chat.open(f"{sample_app.url}{path}")
     for text in messages:

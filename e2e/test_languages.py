@@ -18,7 +18,9 @@ WEBCOMPONENT = Path(__file__).resolve().parent.parent / "webcomponent"
 
 def texts(lang: str) -> dict[str, str]:
     """A locale's texts, read from its module (strings.js for English)."""
-    path, name = (WEBCOMPONENT / "strings.js", "EN") if lang == "en" else (WEBCOMPONENT / f"locale-{lang}.js", "STRINGS")
+    path, name = (
+        (WEBCOMPONENT / "strings.js", "EN") if lang == "en" else (WEBCOMPONENT / f"locale-{lang}.js", "STRINGS")
+    )
     source = path.read_text(encoding="utf-8")
     start = source.index(f"export const {name} = ")
     entries = re.findall(r"^  (\w+): '((?:[^'\\]|\\.)*)',?$", source[start : source.index("\n})", start)], re.M)
@@ -30,7 +32,9 @@ def reader(browser: Browser) -> Iterator[callable]:
     contexts = []
 
     def open_(locale: str, scheme: str = "light") -> Page:
-        context = browser.new_context(locale=locale, color_scheme=scheme, bypass_csp=True, viewport={"width": 900, "height": 700})
+        context = browser.new_context(
+            locale=locale, color_scheme=scheme, bypass_csp=True, viewport={"width": 900, "height": 700}
+        )
         contexts.append(context)
         return context.new_page()
 
@@ -94,7 +98,9 @@ ENDS_AFTER_ITS_LAST_WORD = """node => {
 }"""
 
 
-def test_an_arabic_reader_sees_english_cards_and_placeholder_with_their_punctuation_in_place(sample_app: Gunicorn, reader) -> None:
+def test_an_arabic_reader_sees_english_cards_and_placeholder_with_their_punctuation_in_place(
+    sample_app: Gunicorn, reader
+) -> None:
     """The cards' text and the placeholder take the direction of their own text (dir="auto", as
     the bubbles do): "What can you show?" ended "?What can you show" in Arabic (review, bug 6)."""
     for width in (390, 1000):
@@ -114,7 +120,9 @@ def test_an_arabic_reader_sees_english_cards_and_placeholder_with_their_punctuat
         assert chat.element.locator(".frame").evaluate("f => getComputedStyle(f).direction") == "rtl"
 
 
-def test_switching_the_page_s_language_or_the_element_s_switches_every_text_and_dir(sample_app: Gunicorn, reader) -> None:
+def test_switching_the_page_s_language_or_the_element_s_switches_every_text_and_dir(
+    sample_app: Gunicorn, reader
+) -> None:
     page = reader("en-US")
     chat = ChatController(page)
     chat.open(f"{sample_app.url}/chat/")

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 
 import pytest
 from harness import ChatController, Gunicorn
-from playwright.sync_api import Browser, Locator, Page, expect
+from playwright.sync_api import Browser, Locator, expect
 
 DESKTOP = {"viewport": {"width": 1000, "height": 800}}
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
@@ -96,7 +96,9 @@ def expect_rows_start_at_their_bubbles(chat: ChatController) -> None:
         assert abs(everything[0]["left"] - seen[0]) <= SLACK, (everything, seen)
 
 
-def test_a_reply_s_buttons_start_at_its_bubble_not_after_the_hidden_copy_slot(browser: Browser, sample_app: Gunicorn, contexts: list) -> None:
+def test_a_reply_s_buttons_start_at_its_bubble_not_after_the_hidden_copy_slot(
+    browser: Browser, sample_app: Gunicorn, contexts: list
+) -> None:
     chat = open_in(browser, f"{sample_app.url}/sink/", DESKTOP)  # avatars, copy, thumbs and flags
     contexts.append(chat)
     for text in ("options", "thoughts"):
@@ -111,7 +113,9 @@ def test_a_reply_s_buttons_start_at_its_bubble_not_after_the_hidden_copy_slot(br
     assert box(earlier.locator("[part~=bubble]"))["x"] >= right(avatar)
 
 
-def test_the_reader_s_row_ends_at_their_bubble_beside_an_avatar(browser: Browser, display_app: Gunicorn, contexts: list) -> None:
+def test_the_reader_s_row_ends_at_their_bubble_beside_an_avatar(
+    browser: Browser, display_app: Gunicorn, contexts: list
+) -> None:
     chat = open_in(browser, f"{display_app.url}/edits/", DESKTOP)  # an edit button under the reader's messages
     contexts.append(chat)
     # The panel chat's avatars (files of the same server), on this chat.
@@ -130,7 +134,9 @@ def test_the_reader_s_row_ends_at_their_bubble_beside_an_avatar(browser: Browser
     assert abs(buttons[-1]["right"] - right(bubble)) <= SLACK, (buttons, bubble)  # not under the avatar
 
 
-def test_on_a_phone_with_avatars_nothing_indents_by_an_avatar_column(browser: Browser, sample_app: Gunicorn, contexts: list) -> None:
+def test_on_a_phone_with_avatars_nothing_indents_by_an_avatar_column(
+    browser: Browser, sample_app: Gunicorn, contexts: list
+) -> None:
     chat = open_in(browser, f"{sample_app.url}/sink/", PHONE, "dark")
     contexts.append(chat)
     for text in ("options", "thoughts"):
@@ -154,7 +160,9 @@ def test_on_a_phone_with_avatars_nothing_indents_by_an_avatar_column(browser: Br
 
 
 @pytest.mark.parametrize("device", [PHONE, DESKTOP], ids=["phone", "desktop"])
-def test_the_flag_menu_opens_in_view_above_the_message_box(browser: Browser, sample_app: Gunicorn, contexts: list, device: dict) -> None:
+def test_the_flag_menu_opens_in_view_above_the_message_box(
+    browser: Browser, sample_app: Gunicorn, contexts: list, device: dict
+) -> None:
     chat = open_in(browser, f"{sample_app.url}/sink/", device)
     contexts.append(chat)
     for text in ("options", "thoughts", "code"):  # enough for the log to scroll: the reply is at its foot
@@ -205,7 +213,9 @@ def expect_toasts_clear_of_the_log(chat: ChatController) -> None:
 
 
 @pytest.mark.parametrize(("device", "scheme"), [(DESKTOP, "light"), (PHONE, "dark")], ids=["desktop", "phone"])
-def test_toasts_sit_above_the_message_box_and_cover_no_message(browser: Browser, display_app: Gunicorn, contexts: list, device: dict, scheme: str) -> None:
+def test_toasts_sit_above_the_message_box_and_cover_no_message(
+    browser: Browser, display_app: Gunicorn, contexts: list, device: dict, scheme: str
+) -> None:
     chat = open_in(browser, f"{display_app.url}/queue-full/", device, scheme)
     contexts.append(chat)
     name = f"warn-{'phone' if device is PHONE else 'desktop'}"
@@ -229,7 +239,9 @@ def test_toasts_sit_above_the_message_box_and_cover_no_message(browser: Browser,
 
 
 @pytest.mark.parametrize("device", [DESKTOP, PHONE], ids=["desktop", "phone"])
-def test_no_empty_strip_above_the_log_and_the_clear_button_beside_the_message_box(browser: Browser, sample_app: Gunicorn, contexts: list, device: dict) -> None:
+def test_no_empty_strip_above_the_log_and_the_clear_button_beside_the_message_box(
+    browser: Browser, sample_app: Gunicorn, contexts: list, device: dict
+) -> None:
     chat = open_in(browser, f"{sample_app.url}/chat/", device)
     contexts.append(chat)
     chat.send("Hello")
@@ -253,7 +265,9 @@ def test_no_empty_strip_above_the_log_and_the_clear_button_beside_the_message_bo
     expect(chat.messages).to_have_count(0)
 
 
-def test_clear_btn_still_labels_the_clear_button_beside_the_message_box(browser: Browser, display_app: Gunicorn, contexts: list) -> None:
+def test_clear_btn_still_labels_the_clear_button_beside_the_message_box(
+    browser: Browser, display_app: Gunicorn, contexts: list
+) -> None:
     chat = open_in(browser, f"{display_app.url}/labels/", PHONE)  # clear_btn="🗑️ Clear"
     contexts.append(chat)
     clear = chat.element.locator("[part~=clear-button]")
@@ -267,9 +281,14 @@ PHONE_SMALL = {"viewport": {"width": 375, "height": 667}, "is_mobile": True, "ha
 PHONE_SIDEWAYS = {"viewport": {"width": 844, "height": 390}, "is_mobile": True, "has_touch": True}
 
 
-@pytest.mark.parametrize(("device", "scheme"), [(PHONE_SMALL, "light"), (PHONE_SIDEWAYS, "dark"), (DESKTOP, "light")],
-                         ids=["phone", "sideways", "desktop"])
-def test_many_toasts_leave_the_log_most_of_the_height_and_the_message_box_in_view(browser: Browser, display_app: Gunicorn, contexts: list, device: dict, scheme: str) -> None:
+@pytest.mark.parametrize(
+    ("device", "scheme"),
+    [(PHONE_SMALL, "light"), (PHONE_SIDEWAYS, "dark"), (DESKTOP, "light")],
+    ids=["phone", "sideways", "desktop"],
+)
+def test_many_toasts_leave_the_log_most_of_the_height_and_the_message_box_in_view(
+    browser: Browser, display_app: Gunicorn, contexts: list, device: dict, scheme: str
+) -> None:
     """Five toasts used to take 380 px on a phone: the log kept 42 px, and a phone held sideways
     lost the message box below the window. Their room is bounded now: the newest shows, older
     ones scroll (review, bug 1)."""
@@ -306,7 +325,9 @@ def test_many_toasts_leave_the_log_most_of_the_height_and_the_message_box_in_vie
 
 
 @pytest.mark.parametrize("device", [PHONE, DESKTOP], ids=["phone", "desktop"])
-def test_the_flag_menu_closes_on_escape_and_on_a_press_outside_it(browser: Browser, sample_app: Gunicorn, contexts: list, device: dict) -> None:
+def test_the_flag_menu_closes_on_escape_and_on_a_press_outside_it(
+    browser: Browser, sample_app: Gunicorn, contexts: list, device: dict
+) -> None:
     """As a menu does: Escape closes it and gives focus back to its Flag button; a tap or a
     click anywhere outside it closes it, on the page around the chat too (review, bug 4)."""
     chat = open_in(browser, f"{sample_app.url}/sink/", device)

@@ -32,7 +32,9 @@ def test_a_reader_who_is_not_signed_in_is_sent_to_sign_in_then_chats(page: Page,
     expect(chat.latest_assistant()).to_contain_text("Hello Ada, you said: hi", timeout=10_000)
 
 
-def test_the_element_on_another_page_says_the_chat_is_not_available_and_opens_no_socket(page: Page, members_only: Gunicorn) -> None:
+def test_the_element_on_another_page_says_the_chat_is_not_available_and_opens_no_socket(
+    page: Page, members_only: Gunicorn
+) -> None:
     page.allow_problems(REFUSED_CONFIG)
     sockets: list[str] = []
     page.on("websocket", lambda ws: sockets.append(ws.url))

@@ -140,7 +140,7 @@ ChatBotElement.setCSPTrustedTypesPolicy(trustedTypes.createPolicy('chat-bot', {
 }))
 """
 TRUSTED_TYPES_PAGE = (
-    "<!doctype html><html lang=en><head><meta charset=utf-8><title>Trusted Types</title><link rel=icon href=\"data:,\">"
+    '<!doctype html><html lang=en><head><meta charset=utf-8><title>Trusted Types</title><link rel=icon href="data:,">'
     '<script type="module" src="/trusted-types.js"></script></head>'
     '<body><chat-bot src="/chat"></chat-bot></body></html>'
 )
@@ -151,10 +151,16 @@ def trusted_types_app() -> Iterator[str]:
     """The blueprint beside a page of the app's own that enforces Trusted Types (a routed page
     would not do: Chromium does not let a page that came from no address open a local socket)."""
     app = Flask(__name__)
-    app.register_blueprint(chat_bp(lambda message, history: f"**{message}**", placeholder="**Ask**"), url_prefix="/chat")
+    app.register_blueprint(
+        chat_bp(lambda message, history: f"**{message}**", placeholder="**Ask**"), url_prefix="/chat"
+    )
     csp = default_content_security_policy()  # the page's: requires Trusted Types, lists the policy 'chat-bot'
     assert "require-trusted-types-for 'script'; trusted-types chat-bot" in csp
-    app.add_url_rule("/", "page", lambda: Response(TRUSTED_TYPES_PAGE, mimetype="text/html", headers={"Content-Security-Policy": csp}))
+    app.add_url_rule(
+        "/",
+        "page",
+        lambda: Response(TRUSTED_TYPES_PAGE, mimetype="text/html", headers={"Content-Security-Policy": csp}),
+    )
     app.add_url_rule("/trusted-types.js", "module", lambda: Response(TRUSTED_TYPES_MODULE, mimetype="text/javascript"))
     server = make_server("127.0.0.1", 0, app, threaded=True)
     threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()

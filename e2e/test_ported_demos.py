@@ -46,7 +46,9 @@ def test_nested_thoughts_sit_inside_their_parent(page: Page, sample_app: Gunicor
     chat = demo(page, sample_app, "nested_thoughts")
     chat.send("What is the weather in San Francisco?")
     chat.expect_idle()
-    parent = chat.element.locator(".message.thought", has=page.locator("[part~=thought-title]", has_text="Using Weather Tool"))
+    parent = chat.element.locator(
+        ".message.thought", has=page.locator("[part~=thought-title]", has_text="Using Weather Tool")
+    )
     parent.locator("[part~=thought-toggle]").first.click()
     nested = parent.locator(".thought-children [part~=thought-title]")
     expect(nested).to_have_text(["Checking weather.com", "Checking sunny.org", "I will try again"])

@@ -36,8 +36,12 @@ def open_gate(server: Gunicorn, name: str) -> None:
 @pytest.fixture
 def readers(browser: Browser) -> Iterator[list[Page]]:
     """Four readers, each in a browser context of their own (the fourth in dark mode)."""
-    contexts = [browser.new_context(viewport={"width": 900, "height": 640}, bypass_csp=True,
-                                    color_scheme="dark" if i == 3 else "light") for i in range(4)]
+    contexts = [
+        browser.new_context(
+            viewport={"width": 900, "height": 640}, bypass_csp=True, color_scheme="dark" if i == 3 else "light"
+        )
+        for i in range(4)
+    ]
     yield [context.new_page() for context in contexts]
     for context in contexts:
         context.close()
@@ -47,7 +51,9 @@ def strip(chat: ChatController):
     return chat.element.locator("[part~=progress]")
 
 
-def test_three_readers_see_their_place_in_line_and_a_fourth_is_told_it_is_busy(server: Gunicorn, readers: list[Page]) -> None:
+def test_three_readers_see_their_place_in_line_and_a_fourth_is_told_it_is_busy(
+    server: Gunicorn, readers: list[Page]
+) -> None:
     first, second, third, fourth = (ChatController(page) for page in readers)
     for chat in (first, second, third, fourth):
         chat.open(f"{server.url}/queue-full/")

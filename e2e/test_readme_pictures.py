@@ -37,7 +37,9 @@ VIEWS = {"desktop": {"width": 1000, "height": 1060}, "phone": {"width": 390, "he
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 @pytest.mark.parametrize("view", list(VIEWS))
-def test_the_readme_shows_the_chat_as_a_reader_sees_it(browser: Browser, sample_app: Gunicorn, view: str, scheme: str) -> None:
+def test_the_readme_shows_the_chat_as_a_reader_sees_it(
+    browser: Browser, sample_app: Gunicorn, view: str, scheme: str
+) -> None:
     context = browser.new_context(viewport=VIEWS[view], color_scheme=scheme, device_scale_factor=1)
     page = context.new_page()
     problems = watch_problems(page)

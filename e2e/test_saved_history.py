@@ -20,8 +20,12 @@ from playwright.sync_api import Browser, Page, expect
 @pytest.fixture(scope="module")
 def server() -> Iterator[Gunicorn]:
     # One worker, and the store in a folder of the test's: it outlives a restart.
-    server = Gunicorn("display_app:create_app()", ready_path="/saved/", CHATBOT_WORKERS="1",
-                      CHATBOT_HISTORY_DIR=tempfile.mkdtemp(prefix="history-e2e-"))
+    server = Gunicorn(
+        "display_app:create_app()",
+        ready_path="/saved/",
+        CHATBOT_WORKERS="1",
+        CHATBOT_HISTORY_DIR=tempfile.mkdtemp(prefix="history-e2e-"),
+    )
     server.start()
     yield server
     server.stop()
@@ -53,7 +57,9 @@ class Panel:
         return self.items.all_inner_texts()
 
     def entry(self, title: str):
-        return self.chat.element.locator(".history-entry", has=self.chat.element.page.get_by_role("button", name=title, exact=True))
+        return self.chat.element.locator(
+            ".history-entry", has=self.chat.element.page.get_by_role("button", name=title, exact=True)
+        )
 
 
 def ask(chat: ChatController, text: str, expected: str) -> None:

@@ -40,7 +40,9 @@ def test_in_dark_mode_the_page_and_the_chat_are_one_colour(browser: Browser, sam
         context.close()
 
 
-def test_on_a_phone_every_button_is_a_finger_s_size_and_the_box_does_not_zoom(browser: Browser, sample_app: Gunicorn) -> None:
+def test_on_a_phone_every_button_is_a_finger_s_size_and_the_box_does_not_zoom(
+    browser: Browser, sample_app: Gunicorn
+) -> None:
     context = browser.new_context(viewport={"width": 390, "height": 760}, is_mobile=True, has_touch=True)
     try:
         page = context.new_page()

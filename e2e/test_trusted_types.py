@@ -53,8 +53,14 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gunicorn]:
     """The sample app (its chats are standalone pages under the default policy), fast, with its
     files, flag log and saved chats in a folder of the test's own."""
     folder = tmp_path_factory.mktemp("trusted-types")
-    server = Gunicorn(DEMO_DELAY="0", CHATBOT_WORKERS="1", CHATBOT_QUEUE_DEMO_STEP="0.05", CHATBOT_UPLOAD_DIR=str(folder / "files"),
-                      CHATBOT_FLAGGING_DIR=str(folder / "flags"), CHATBOT_HISTORY_DB=str(folder / "history.sqlite3"))
+    server = Gunicorn(
+        DEMO_DELAY="0",
+        CHATBOT_WORKERS="1",
+        CHATBOT_QUEUE_DEMO_STEP="0.05",
+        CHATBOT_UPLOAD_DIR=str(folder / "files"),
+        CHATBOT_FLAGGING_DIR=str(folder / "flags"),
+        CHATBOT_HISTORY_DB=str(folder / "history.sqlite3"),
+    )
     server.start()
     yield server
     server.stop()
@@ -111,7 +117,9 @@ def test_a_string_at_a_dom_sink_throws_and_no_other_policy_can_be_made(chat: Cha
     dialogs: list[str] = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
     open_enforced(chat, f"{server.url}/chat/")
-    expect(chat.element.locator("[part~=placeholder] strong")).to_have_text("Ask me anything.")  # the element's policy at work
+    expect(chat.element.locator("[part~=placeholder] strong")).to_have_text(
+        "Ask me anything."
+    )  # the element's policy at work
     outcomes = page.evaluate(
         """() => {
           const attempt = action => { try { action(); return 'ran' } catch (error) { return error.constructor.name } }
@@ -144,7 +152,9 @@ def test_a_string_at_a_dom_sink_throws_and_no_other_policy_can_be_made(chat: Cha
 # -- every feature, under the policy -----------------------------------------------------------
 
 
-def test_markdown_code_tables_examples_copy_edit_retry_undo_and_a_reload(chat: ChatController, server: Gunicorn) -> None:
+def test_markdown_code_tables_examples_copy_edit_retry_undo_and_a_reload(
+    chat: ChatController, server: Gunicorn
+) -> None:
     open_enforced(chat, f"{server.url}/chat/")
     expect(chat.element.locator("[part~=placeholder] strong")).to_have_text("Ask me anything.")
     chat.element.locator("[part~=example]", has_text="Explain WSGI in a table").click()
@@ -227,7 +237,7 @@ def test_thoughts_options_math_html_media_and_feedback(chat: ChatController, ser
     say(chat, "code", "pip install")
 
     say(chat, "media", "Styled HTML, cleaned on the server.")
-    image = chat.element.locator("img[alt^=\"The bot's avatar\"]")
+    image = chat.element.locator('img[alt^="The bot\'s avatar"]')
     expect(image).to_have_js_property("complete", True)
     assert image.evaluate("img => img.naturalWidth") > 0
     expect(chat.element.locator("audio")).to_have_count(1)
@@ -322,7 +332,7 @@ def test_another_language_and_right_to_left(chat: ChatController, server: Gunico
 # -- pages of their own: the element still fits them ----------------------------------------
 
 PAGE = (
-    "<!doctype html><html lang=en><head><meta charset=utf-8><title>A page of its own</title><link rel=icon href=\"data:,\">"
+    '<!doctype html><html lang=en><head><meta charset=utf-8><title>A page of its own</title><link rel=icon href="data:,">'
     '<script type="module" src="/page.js"></script></head><body><chat-bot src="/chat"></chat-bot></body></html>'
 )
 # A page that enforces Trusted Types with a policy of its own name gives the element that policy.
@@ -348,19 +358,27 @@ def own_page_app() -> Iterator[str]:
     page's policy ``mine``, ``/listed`` lists only ``mine`` without enforcing, ``/plain`` has
     no policy at all; and ``/trusting/``, a standalone page whose fn's HTML is not sanitized."""
     app = Flask(__name__)
-    app.register_blueprint(chat_bp(lambda message, history: f"**{message}**", placeholder="**Ask**"), url_prefix="/chat")
+    app.register_blueprint(
+        chat_bp(lambda message, history: f"**{message}**", placeholder="**Ask**"), url_prefix="/chat"
+    )
     app.register_blueprint(chat_bp(trusting, name="trusting", sanitize_html=False), url_prefix="/trusting")
     listed = default_content_security_policy().replace(ENFORCED, "trusted-types mine")
     pages = {"own": (STRICT, OWN_POLICY), "listed": (listed, ""), "plain": (None, "")}
 
     def page(name: str) -> Response:
         policy = pages[name][0]
-        return Response(PAGE.replace("/page.js", f"/{name}.js"), mimetype="text/html",
-                        headers={"Content-Security-Policy": policy} if policy else {})
+        return Response(
+            PAGE.replace("/page.js", f"/{name}.js"),
+            mimetype="text/html",
+            headers={"Content-Security-Policy": policy} if policy else {},
+        )
 
     app.add_url_rule("/<any(own, listed, plain):name>", "page", page)
-    app.add_url_rule("/<any(own, listed, plain):name>.js", "module",
-                     lambda name: Response(pages[name][1] or "import '/chat/static/chat-bot.js'", mimetype="text/javascript"))
+    app.add_url_rule(
+        "/<any(own, listed, plain):name>.js",
+        "module",
+        lambda name: Response(pages[name][1] or "import '/chat/static/chat-bot.js'", mimetype="text/javascript"),
+    )
     server = make_server("127.0.0.1", 0, app, threaded=True)
     threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
     yield f"http://127.0.0.1:{server.server_port}"
@@ -368,7 +386,9 @@ def own_page_app() -> Iterator[str]:
 
 
 @pytest.mark.parametrize("name", ["own", "plain"])
-def test_a_page_with_a_policy_of_its_own_or_none_shows_the_chat(chat: ChatController, own_page_app: str, name: str) -> None:
+def test_a_page_with_a_policy_of_its_own_or_none_shows_the_chat(
+    chat: ChatController, own_page_app: str, name: str
+) -> None:
     chat.open(f"{own_page_app}/{name}")
     expect(chat.element.locator("[part~=placeholder] strong")).to_have_text("Ask")
     say(chat, "Hello", "Hello")
@@ -384,7 +404,9 @@ def test_a_page_that_lists_other_policies_only_still_shows_the_chat(chat: ChatCo
     assert chat.page.evaluate("window.__violations.splice(0)") == ["trusted-types: chat-bot"]
 
 
-def test_unsanitized_html_whose_handler_comes_later_still_streams_and_never_runs(chat: ChatController, own_page_app: str) -> None:
+def test_unsanitized_html_whose_handler_comes_later_still_streams_and_never_runs(
+    chat: ChatController, own_page_app: str
+) -> None:
     # Bringing the shown paragraph up to date would set onclick with a string, which Trusted Types
     # refuse: the new paragraph takes its place instead (morph.js), and the page's script-src
     # never runs its handler. Both refusals are logged; they are the test's own.

@@ -52,7 +52,9 @@ def versions(message) -> Any:
     return message.locator("[part~=versions]")
 
 
-def test_editing_a_question_starts_a_new_version_and_fn_gets_that_version_s_history(chat: ChatController, server: Gunicorn) -> None:
+def test_editing_a_question_starts_a_new_version_and_fn_gets_that_version_s_history(
+    chat: ChatController, server: Gunicorn
+) -> None:
     say(chat, "first question", "re first question after []")
     say(chat, "second question", "re second question after [first question]")
     edit(chat, chat.user_messages.first, "better question")
@@ -62,11 +64,16 @@ def test_editing_a_question_starts_a_new_version_and_fn_gets_that_version_s_hist
     assert shown(chat) == ["better question", "re better question after []"]
     expect(versions(chat.user_messages.first)).to_contain_text("2 / 2")
     seen = wait_for_events(server, chat.page, lambda e: any(x[0] == "edit" and x[2] == "better question" for x in e))
-    assert [x for x in seen if x[0] == "edit" and x[2] == "better question"] == [["edit", 0, "better question", "first question"]]
+    assert [x for x in seen if x[0] == "edit" and x[2] == "better question"] == [
+        ["edit", 0, "better question", "first question"]
+    ]
     # The old version is one click away, whole; fn follows the version on screen.
     chat.user_messages.first.locator("[part~=version-prev]").click()
     assert shown(chat) == [
-        "first question", "re first question after []", "second question", "re second question after [first question]",
+        "first question",
+        "re first question after []",
+        "second question",
+        "re second question after [first question]",
     ]
     expect(versions(chat.user_messages.first)).to_contain_text("1 / 2")
     say(chat, "third", "re third after [first question, second question]")
@@ -190,7 +197,9 @@ def test_clicking_or_pressing_enter_on_a_message_selects_it(chat: ChatController
     chat.latest_assistant().locator("[part~=content]").click()
     chat.user_messages.first.focus()
     chat.page.keyboard.press("Enter")
-    seen = wait_for_events(server, chat.page, lambda e: len([x for x in e if x[0] == "select" and "pick me" in x[2]]) >= 2)
+    seen = wait_for_events(
+        server, chat.page, lambda e: len([x for x in e if x[0] == "select" and "pick me" in x[2]]) >= 2
+    )
     picked = [x for x in seen if x[0] == "select" and "pick me" in x[2]][-2:]
     assert picked == [["select", 1, "re pick me after []", True], ["select", 0, "pick me", True]]
 
@@ -278,11 +287,15 @@ def test_sending_from_the_message_box_gives_up_an_open_edit(chat: ChatController
     assert shown(chat) == ["one", "re one after []", "two", "re two after [one]"]
 
 
-def test_a_message_the_server_refused_goes_back_to_the_box_and_is_not_in_the_conversation(page: Page, server: Gunicorn) -> None:
+def test_a_message_the_server_refused_goes_back_to_the_box_and_is_not_in_the_conversation(
+    page: Page, server: Gunicorn
+) -> None:
     chat = ChatController(page)
     chat.open(f"{server.url}/edits/")
     # The element is told no limit, so the server is the one to refuse.
-    page.evaluate("() => { const bot = document.querySelector('chat-bot'); bot.config = {...bot.config, max_message_chars: null} }")
+    page.evaluate(
+        "() => { const bot = document.querySelector('chat-bot'); bot.config = {...bot.config, max_message_chars: null} }"
+    )
     chat.send("x" * 600)  # over /edits' 500 characters
     expect(chat.element.locator("[part~=input-note]")).to_contain_text("the limit is 500")
     expect(chat.input).to_have_value("x" * 600)
@@ -293,7 +306,9 @@ def test_a_message_the_server_refused_goes_back_to_the_box_and_is_not_in_the_con
 
 def test_a_message_over_the_limit_is_not_sent_and_the_box_says_why(chat: ChatController) -> None:
     chat.send("é" * 501)  # the element knows /edits' limit from config.json: 500 characters
-    expect(chat.element.locator("[part~=input-note]")).to_have_text("This message has 501 characters; the limit is 500.")
+    expect(chat.element.locator("[part~=input-note]")).to_have_text(
+        "This message has 501 characters; the limit is 500."
+    )
     expect(chat.input).to_have_value("é" * 501)
     expect(chat.user_messages).to_have_count(0)
     chat.input.press("Backspace")  # typing clears the note; 500 go through
@@ -352,7 +367,9 @@ def test_an_elem_id_from_config_does_not_change_what_a_reload_restores(page: Pag
     chat.send("one")
     expect(chat.latest_assistant()).to_contain_text("echo one")
     chat.expect_idle()
-    page.evaluate("() => { const el = document.querySelector('chat-bot'); el.parentNode.append(el) }")  # moved: reconnects
+    page.evaluate(
+        "() => { const el = document.querySelector('chat-bot'); el.parentNode.append(el) }"
+    )  # moved: reconnects
     expect(chat.element).to_have_attribute("data-connection", "online")
     chat.send("two")
     expect(chat.latest_assistant()).to_contain_text("echo two")

@@ -54,7 +54,7 @@ def test_every_kind_of_fn_streams_to_many_conversations_at_once(server: Gunicorn
     def one(kind: str, i: int) -> None:
         try:
             results[f"{kind}{i}"] = converse(f"ws://127.0.0.1:{server.port}/{kind}/socket", str(WORDS))
-        except Exception as exc:  # reported below with the kind that failed
+        except Exception as exc:  # noqa: BLE001, reported below with the kind that failed
             failures.append(f"{kind}{i}: {exc!r}")
 
     threads = [
@@ -91,7 +91,9 @@ def worker_pids(master: int) -> set[int]:
 
 
 @pytest.mark.parametrize("worker_class", ["gevent", "gthread"])
-def test_a_worker_asked_to_stop_closes_its_chats_at_once_and_they_go_on_elsewhere(page: Page, worker_class: str) -> None:
+def test_a_worker_asked_to_stop_closes_its_chats_at_once_and_they_go_on_elsewhere(
+    page: Page, worker_class: str
+) -> None:
     # gunicorn's default graceful timeout, 30 s: a worker holding chats used to wait it out.
     server = Gunicorn(CHATBOT_WORKERS="2", CHATBOT_WORKER_CLASS=worker_class, GUNICORN_CMD_ARGS="--graceful-timeout 30")
     server.start()

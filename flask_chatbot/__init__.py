@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from .blueprint import chat_bp as chat_bp
-from .options.chatbot import Chatbot as Chatbot
 from .clients.client import Client as Client
 from .clients.client import ClientError as ClientError
+from .clients.load_chat import load_chat as load_chat
 from .content.components import HTML as HTML
 from .content.components import Audio as Audio
 from .content.components import Code as Code
@@ -16,10 +16,20 @@ from .content.components import Gallery as Gallery
 from .content.components import Image as Image
 from .content.components import Plot as Plot
 from .content.components import Video as Video
+from .content.messages import ChatMessage as ChatMessage
+from .content.messages import Metadata as Metadata
+from .conversation.notices import Info as Info
+from .conversation.notices import Progress as Progress
+from .conversation.notices import Success as Success
+from .conversation.notices import Warning as Warning
+from .conversation.request_context import conversation_id as conversation_id
+from .conversation.validation import validate as validate
 from .errors import ChatbotError as ChatbotError
 from .errors import Error as Error
 from .errors import OptionsError as OptionsError
 from .errors import ProtocolError as ProtocolError
+from .options.chat_options import ChatOptions as ChatOptions
+from .options.chatbot import Chatbot as Chatbot
 from .options.event_data import CopyData as CopyData
 from .options.event_data import EditData as EditData
 from .options.event_data import LikeData as LikeData
@@ -35,18 +45,8 @@ from .options.inputs import Radio as Radio
 from .options.inputs import Slider as Slider
 from .options.outputs import JSON as JSON
 from .options.outputs import Markdown as Markdown
-from .clients.load_chat import load_chat as load_chat
-from .conversation.notices import Info as Info
-from .conversation.notices import Progress as Progress
-from .conversation.notices import Success as Success
-from .conversation.notices import Warning as Warning  # noqa: A004 (gr.Warning's name; the builtin stays builtins.Warning)
-from .conversation.request_context import conversation_id as conversation_id
 from .options.textbox import MultimodalTextbox as MultimodalTextbox
 from .options.textbox import Textbox as Textbox
-from .conversation.validation import validate as validate
-from .content.messages import ChatMessage as ChatMessage
-from .content.messages import Metadata as Metadata
-from .options.chat_options import ChatOptions as ChatOptions
 
 __version__ = "0.10.0.dev0"
 

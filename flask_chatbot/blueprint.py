@@ -14,47 +14,48 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request, url_for
-from werkzeug.security import safe_join
-from markupsafe import Markup
 from flask.sansio.blueprints import BlueprintSetupState
 from flask_sock import Sock
+from markupsafe import Markup
+from werkzeug.security import safe_join
 
-from .rendering import code_highlight
-from .web.assets import ENTRY, STYLESHEET, element_asset, file_asset, gzip_response
-from .web.bundle import lazy_entries, lazy_stylesheets
-from .options.chatbot import Chatbot
-from .runtime.concurrency import offload
+from .access import embedding
+from .access.origin import local_address, origin_allowed, origin_refusal
+from .access.route_guards import guard_routes
 from .content.hooks import ContentHooks
-from .errors import OptionsError
-from .stores.flag_log import FlagLog
-from .files.store import FileStore, app_folder
-from .rendering.html_component import clean_html_component
+from .conversation import fn_queue
+from .conversation.cached_examples import compute as compute_example
+from .conversation.history_sync import current_user, message_renderer, register_history_routes
 from .conversation.inbox import InboxEvent
 from .conversation.initial_value import initial_messages, system_messages
-from .conversation.cached_examples import compute as compute_example
-from .stores.example_cache import ExampleCache, cache_mode, fingerprint
-from .options.inputs import describe as describe_input
-from .options.outputs import describe as describe_output
+from .conversation.session import Bot, ChatSession
+from .errors import OptionsError
+from .files.cleanup import start_cleaner
+from .files.store import FileStore, app_folder
+from .files.uploads import upload_view
 from .options.chat_options import ChatOptions
-from .access import embedding
-from .conversation import fn_queue
+from .options.chatbot import Chatbot
+from .options.inputs import describe as describe_input
+from .options.locales import direction, locale_module, page_language
+from .options.outputs import describe as describe_output
+from .options.page import page_assets
+from .rendering import code_highlight
+from .rendering.html_component import clean_html_component
+from .rendering.renderer import Renderer
 from .runtime import shutdown
-from .access.origin import local_address, origin_allowed, origin_refusal
+from .runtime.concurrency import offload
+from .runtime.package_files import PACKAGE_DIR, webcomponent_dir
+from .stores.example_cache import ExampleCache, cache_mode, fingerprint
+from .stores.flag_log import FlagLog
+from .stores.history import SQLiteHistoryStore, default_history_user
+from .web.assets import ENTRY, STYLESHEET, element_asset, file_asset, gzip_response
+from .web.bundle import lazy_entries, lazy_stylesheets
+from .web.client_config import display_config, example_files_config, files_base, store_images, upload_config
 from .web.http_api import register_api
 from .web.openai_api import register_openai
-from .stores.history import SQLiteHistoryStore, default_history_user
-from .conversation.history_sync import current_user, message_renderer, register_history_routes
-from .runtime.package_files import PACKAGE_DIR, webcomponent_dir
-from .options.locales import direction, locale_module, page_language
-from .options.page import page_assets
-from .rendering.renderer import Renderer
-from .access.route_guards import guard_routes
-from .web.client_config import display_config, example_files_config, files_base, store_images, upload_config
-from .files.cleanup import start_cleaner
-from .files.uploads import upload_view
-from .conversation.session import Bot, ChatSession
 
 log = logging.getLogger("flask_chatbot")
+
 
 def chat_bp(fn: Callable[..., Any], *, name: str = "chat", **options: Any) -> Blueprint:
     """A Blueprint serving a complete chat UI around ``fn(message, history)``.
@@ -91,7 +92,9 @@ def chat_bp(fn: Callable[..., Any], *, name: str = "chat", **options: Any) -> Bl
         listeners=listeners,
         flag_log=FlagLog(opts.flagging_dir) if opts.flagging_mode == "manual" else None,
         examples_cache=ExampleCache(
-            content.store.root, name, fingerprint(fn, opts.examples, [describe_input(c) for c in opts.additional_inputs])
+            content.store.root,
+            name,
+            fingerprint(fn, opts.examples, [describe_input(c) for c in opts.additional_inputs]),
         )
         if opts.cache_examples and opts.examples
         else None,
@@ -103,7 +106,7 @@ def chat_bp(fn: Callable[..., Any], *, name: str = "chat", **options: Any) -> Bl
     icons = store_images("example_icons", [e.icon for e in opts.examples], bot.content.store)
     # Each input as the element shows it; one without a label is named after fn's parameter.
     additional_inputs = [describe_input(c) for c in opts.additional_inputs]
-    for spec, parameter in zip(additional_inputs, input_names + [None] * len(additional_inputs)):
+    for spec, parameter in zip(additional_inputs, input_names + [None] * len(additional_inputs), strict=False):
         if not spec.get("label") and parameter:
             spec["label"] = parameter.replace("_", " ").capitalize()
     # The developer's own text (description, placeholder) is sanitized even when
@@ -128,8 +131,14 @@ def chat_bp(fn: Callable[..., Any], *, name: str = "chat", **options: Any) -> Bl
         description = page_renderer.render(opts.description, from_user=False) if opts.description else None
         lang = page_language(opts.lang, request.accept_languages)
         html = render_template(
-            "flask_chatbot/page.html", options=opts, description_html=description, assets=assets, head=Markup(assets.head),
-            lang=lang, dir="rtl" if opts.rtl else direction(lang), locale_module=locale_module(lang),
+            "flask_chatbot/page.html",
+            options=opts,
+            description_html=description,
+            assets=assets,
+            head=Markup(assets.head),
+            lang=lang,
+            dir="rtl" if opts.rtl else direction(lang),
+            locale_module=locale_module(lang),
         )
         response = Response(html, mimetype="text/html")
         if opts.lang is None:
@@ -204,7 +213,7 @@ def chat_bp(fn: Callable[..., Any], *, name: str = "chat", **options: Any) -> Bl
                 {"text": e.text, "label": e.label, "icon": files_base() + i if i and "/" not in i else i}
                 | ({"inputs": list(e.inputs)} if e.inputs is not None else {})
                 | ({"files": example_files_config(bot.content.store, ids)} if ids else {})
-                for e, i, ids in zip(opts.examples, icons, example_files)
+                for e, i, ids in zip(opts.examples, icons, example_files, strict=False)
             ],
             run_examples_on_click=opts.run_examples_on_click,
             # False on a page of an origin the socket would refuse: the element says so.
@@ -232,7 +241,9 @@ def chat_bp(fn: Callable[..., Any], *, name: str = "chat", **options: Any) -> Bl
     register_openai(bp, bot)
     if opts.history_store is not None:
         register_history_routes(
-            bp, opts.history_store, bot.history_user,
+            bp,
+            opts.history_store,
+            bot.history_user,
             lambda: message_renderer(bot.renderer, bot.content.renderer(files_base()) if bot.content else None),
         )
 
@@ -255,14 +266,20 @@ def chat_bp(fn: Callable[..., Any], *, name: str = "chat", **options: Any) -> Bl
         return bot.content.store.response(file_id, download=request.args.get("download") in ("1", "true"))
 
     if opts.multimodal:
-        bp.add_url_rule("/upload", "upload", upload_view(bot.content.store, lambda: opts.upload_rules, opts.upload_quota_rules),
-                        methods=["POST"])
+        bp.add_url_rule(
+            "/upload",
+            "upload",
+            upload_view(bot.content.store, lambda: opts.upload_rules, opts.upload_quota_rules),
+            methods=["POST"],
+        )
     if opts.delete_cache is not None:
         bp.record_once(lambda state: start_cleaner(bot.content.store, *opts.delete_cache))
     elif opts.multimodal and opts.upload_lifetime is not None:
         # Readers' uploads go after upload_lifetime even when nothing else cleans the store.
         lifetime = opts.upload_lifetime
-        bp.record_once(lambda state: start_cleaner(bot.content.store, min(3600.0, lifetime / 4), lifetime, uploads_only=True))
+        bp.record_once(
+            lambda state: start_cleaner(bot.content.store, min(3600.0, lifetime / 4), lifetime, uploads_only=True)
+        )
 
     return bp
 
@@ -277,7 +294,11 @@ def _no_links(send: Callable[[str], Response], folder: Path) -> Callable[[str], 
         if path is None:
             abort(404)
         real = Path(os.path.realpath(path))
-        if Path(path).is_symlink() or not real.is_relative_to(root) or real.parent.resolve() != Path(path).parent.resolve():
+        if (
+            Path(path).is_symlink()
+            or not real.is_relative_to(root)
+            or real.parent.resolve() != Path(path).parent.resolve()
+        ):
             abort(404)
         return send(filename)
 
@@ -298,8 +319,12 @@ def _content_hooks(opts: ChatOptions, renderer: Renderer, app: str) -> ContentHo
     """The blueprint's file store (``app``: its folder when CHATBOT_UPLOAD_DIR is unset), and
     how its files and components render."""
     allowed = (os.getcwd(), tempfile.gettempdir(), *opts.allowed_paths)
-    records = [opts.flagging_dir] + ([opts.history_store.path] if isinstance(opts.history_store, SQLiteHistoryStore) else [])
-    store = FileStore(os.environ.get("CHATBOT_UPLOAD_DIR") or None, allowed_paths=allowed, denied_paths=records, app=app)
+    records = [opts.flagging_dir] + (
+        [opts.history_store.path] if isinstance(opts.history_store, SQLiteHistoryStore) else []
+    )
+    store = FileStore(
+        os.environ.get("CHATBOT_UPLOAD_DIR") or None, allowed_paths=allowed, denied_paths=records, app=app
+    )
     hosts = frozenset(opts.image_hosts)
     return ContentHooks(
         store=store,
@@ -322,7 +347,7 @@ def _warm_examples(bot: Bot) -> Callable[[BlueprintSetupState], None]:
             with app.app_context():
                 bot.examples_cache.warm(len(bot.options.examples), lambda index: compute_example(bot, index))
 
-        threading.Thread(target=run, name="flask_chatbot.options.examples", daemon=True).start()
+        threading.Thread(target=run, name="flask_chatbot.examples", daemon=True).start()
 
     return warm
 
@@ -331,8 +356,11 @@ def _init_app(opts: ChatOptions, bot: Bot) -> Callable[[BlueprintSetupState], No
     def init(state: BlueprintSetupState) -> None:
         app = state.app
         # concurrency_limit="default" and the line's size come from the app's config.
-        bot.queue.configure(*fn_queue.app_limits(opts.concurrency_limit, app.config), fn_queue.host_dir(app),
-                            fn_queue.client_limit(app.config))
+        bot.queue.configure(
+            *fn_queue.app_limits(opts.concurrency_limit, app.config),
+            fn_queue.host_dir(app),
+            fn_queue.client_limit(app.config),
+        )
         # The WebSocket layer's own cap protects memory: past it the connection closes
         # (1009). Below it, frames over max_frame_bytes get an error frame and the
         # connection stays (docs/protocol.md). An app's own setting wins.

@@ -17,6 +17,7 @@ from flask_chatbot import chat_bp
 from flask_chatbot.options.chat_options import default_content_security_policy
 
 from .bots import demo_bot, openai_bot
+from .files_bot import files_blueprint
 from .gradio_demos import (
     artifacts,
     echo,
@@ -32,10 +33,9 @@ from .gradio_demos import (
     thoughts,
     validator,
 )
-from .files_bot import files_blueprint
 from .history_demo import history_blueprint
-from .queue_bot import queue_blueprint
 from .kitchen_sink import kitchen_sink_chatbot, sink_bot
+from .queue_bot import queue_blueprint
 
 
 def create_app() -> Flask:
@@ -86,8 +86,14 @@ def create_app() -> Flask:
     # The demo bot in the other built-in themes (light and dark follow the system).
     for theme in ("soft", "monochrome"):
         app.register_blueprint(
-            chat_bp(fn, name=f"theme_{theme}", title=f"The {theme} theme", theme=theme,
-                    examples=["Write some Python"], editable=True),
+            chat_bp(
+                fn,
+                name=f"theme_{theme}",
+                title=f"The {theme} theme",
+                theme=theme,
+                examples=["Write some Python"],
+                editable=True,
+            ),
             url_prefix=f"/themes/{theme}",
         )
 
@@ -102,8 +108,21 @@ def create_app() -> Flask:
     app.register_blueprint(queue_blueprint(), url_prefix="/queue-demo")
 
     # Gradio's own chat demos, ported by changing imports (sample_app/gradio_demos/).
-    for demo in (thoughts, nested_thoughts, options, reasoning_tags, multimodal_echo, like, retry_undo_like, editable,
-                 validator, system_prompt, artifacts, echo, streaming_echo):
+    for demo in (
+        thoughts,
+        nested_thoughts,
+        options,
+        reasoning_tags,
+        multimodal_echo,
+        like,
+        retry_undo_like,
+        editable,
+        validator,
+        system_prompt,
+        artifacts,
+        echo,
+        streaming_echo,
+    ):
         bp = demo.blueprint()
         app.register_blueprint(bp, url_prefix=f"/demos/{bp.name}")
 

@@ -51,5 +51,10 @@ def demo_bot(message: str, history: list[dict]) -> Iterator[str]:
 
 def openai_bot() -> Callable[[str, list[dict]], Iterator[str]]:
     """The model OPENAI_MODEL of the OpenAI-compatible server at OPENAI_BASE_URL (load_chat's fn)."""
-    return openai_fn(os.environ["OPENAI_BASE_URL"], os.environ.get("OPENAI_MODEL", "gpt-4o-mini"),
-                     os.environ.get("OPENAI_API_KEY"), file_types=None, timeout=60)
+    return openai_fn(
+        os.environ["OPENAI_BASE_URL"],
+        os.environ.get("OPENAI_MODEL", "gpt-4o-mini"),
+        os.environ.get("OPENAI_API_KEY"),
+        file_types=None,
+        timeout=60,
+    )

@@ -16,8 +16,10 @@ def describe_files(message: dict[str, Any], history: list[dict[str, Any]]) -> li
     files = [Path(p) for p in message["files"]]
     earlier = sum(1 for m in history if m["role"] == "user" and isinstance(m["content"], dict))
     if not files:
-        return [f"You wrote {message['text']!r} and attached nothing. Try the paperclip, drop a file here, "
-                f"or paste an image (files so far: {earlier})."]
+        return [
+            f"You wrote {message['text']!r} and attached nothing. Try the paperclip, drop a file here, "
+            f"or paste an image (files so far: {earlier})."
+        ]
     reply: list[Any] = [
         f"You sent {len(files)} file{'s' if len(files) != 1 else ''} "
         f"(earlier in this chat: {earlier}) and wrote {message['text']!r}:\n\n"

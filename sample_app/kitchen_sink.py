@@ -68,7 +68,9 @@ def sink_bot(message: str, history: list[dict[str, Any]]) -> Iterator[Any]:
         yield from _nested()
     elif topic == "reasoning":
         text = ""
-        for word in "<thinking>The user wants reasoning. I count the letters: s-i-n-k.</thinking>Four letters.".split(" "):
+        for word in "<thinking>The user wants reasoning. I count the letters: s-i-n-k.</thinking>Four letters.".split(
+            " "
+        ):
             text += word + " "
             time.sleep(0.05)
             yield text
@@ -98,8 +100,10 @@ def _media() -> list[Any]:
         Dataframe([["small", 120], ["large", 35]], headers=["model", "tokens/s"]),
         Code("SELECT name FROM users WHERE active;", language="sql"),
         # Styled without a colour of its own: one colour cannot read well on a light and a dark theme.
-        HTML('<p style="font-weight: 600; font-style: italic; text-decoration: underline">'
-             "Styled HTML, cleaned on the server.</p>"),
+        HTML(
+            '<p style="font-weight: 600; font-style: italic; text-decoration: underline">'
+            "Styled HTML, cleaned on the server.</p>"
+        ),
     ]
 
 
@@ -110,8 +114,12 @@ def _thoughts() -> Iterator[list[ChatMessage]]:
         thought.content += step
         time.sleep(0.3)
         yield [thought]
-    thought.metadata = {"title": "_Thought_ about the weather", "status": "done",
-                        "duration": round(time.monotonic() - started, 1), "log": "3 sources"}
+    thought.metadata = {
+        "title": "_Thought_ about the weather",
+        "status": "done",
+        "duration": round(time.monotonic() - started, 1),
+        "log": "3 sources",
+    }
     answer = ChatMessage(content="")
     for word in "It will be **sunny** tomorrow, 24 °C.".split(" "):
         answer.content += word + " "
@@ -120,8 +128,12 @@ def _thoughts() -> Iterator[list[ChatMessage]]:
 
 
 def _nested() -> Iterator[list[ChatMessage]]:
-    plan = ChatMessage(content="Two tools are needed.", metadata={"title": "🧭 Planning", "id": "plan", "status": "pending"})
-    search = ChatMessage(content="", metadata={"title": "🔎 Search", "id": "search", "parent_id": "plan", "status": "pending"})
+    plan = ChatMessage(
+        content="Two tools are needed.", metadata={"title": "🧭 Planning", "id": "plan", "status": "pending"}
+    )
+    search = ChatMessage(
+        content="", metadata={"title": "🔎 Search", "id": "search", "parent_id": "plan", "status": "pending"}
+    )
     fetch = ChatMessage(content="", metadata={"title": "📄 Fetch page", "parent_id": "search", "status": "pending"})
     yield [plan]
     time.sleep(0.3)
@@ -140,7 +152,9 @@ def _nested() -> Iterator[list[ChatMessage]]:
 
 def kitchen_sink_chatbot() -> Chatbot:
     return Chatbot(
-        value=[{"role": "assistant", "content": "Welcome to the **kitchen sink**. What shall I show?", "options": MENU}],
+        value=[
+            {"role": "assistant", "content": "Welcome to the **kitchen sink**. What shall I show?", "options": MENU}
+        ],
         reasoning_tags=[("<thinking>", "</thinking>")],
         buttons=["copy", "copy_all"],
         watermark="Made with flask-chatbot",

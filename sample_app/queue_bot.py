@@ -39,7 +39,7 @@ def queue_blueprint() -> Blueprint:
         name="queue_demo",
         title="One at a time",
         description="This bot serves **one reader at a time** (`concurrency_limit=1`) and shows its progress "
-        "(`show_progress=\"full\"`). Send a question from two tabs: the second waits in line.",
+        '(`show_progress="full"`). Send a question from two tabs: the second waits in line.',
         concurrency_limit=1,
         show_progress="full",
         examples=["What is a queue?", "Tell me a story"],

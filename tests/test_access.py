@@ -20,7 +20,9 @@ from flask_chatbot import chat_bp
 OPEN = {"static", "element_module", "element_stylesheet", "page_css", "custom_css", "custom_js"}
 
 
-def call(port: int, method: str, path: str, headers: dict[str, str] | None = None, body: Any = None) -> tuple[int, dict[str, str], bytes]:
+def call(
+    port: int, method: str, path: str, headers: dict[str, str] | None = None, body: Any = None
+) -> tuple[int, dict[str, str], bytes]:
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     sent = dict(headers or {})
     data = None
@@ -46,9 +48,15 @@ def full_chat(serve_app, tmp_path, monkeypatch):
     def start(**options: Any):
         app = Flask(__name__)
         app.register_blueprint(
-            chat_bp(lambda message, history: f"echo: {message['text'] if isinstance(message, dict) else message}",
-                    multimodal=True, openai_compatible=True, save_history=True,
-                    history_store=str(tmp_path / "history.db"), history_user=lambda: "ada", **options),
+            chat_bp(
+                lambda message, history: f"echo: {message['text'] if isinstance(message, dict) else message}",
+                multimodal=True,
+                openai_compatible=True,
+                save_history=True,
+                history_store=str(tmp_path / "history.db"),
+                history_user=lambda: "ada",
+                **options,
+            ),
             url_prefix="/chat",
         )
         return app, serve_app(app)
@@ -62,7 +70,9 @@ def doors(app: Flask) -> dict[str, tuple[str, str]]:
     for rule in app.url_map.iter_rules():
         if not rule.endpoint.startswith("chat."):
             continue
-        path = re.sub(r"<(?:[^:>]+:)?([^>]+)>", lambda m: {"filename": "chat-bot.js"}.get(m.group(1), "A" * 32), rule.rule)
+        path = re.sub(
+            r"<(?:[^:>]+:)?([^>]+)>", lambda m: {"filename": "chat-bot.js"}.get(m.group(1), "A" * 32), rule.rule
+        )
         method = next(m for m in ("GET", "POST", "PATCH", "DELETE") if m in rule.methods)
         found[rule.endpoint.removeprefix("chat.")] = (method, path)
     return found
@@ -72,8 +82,21 @@ def test_authorize_is_asked_at_every_door_but_the_element_s_code(full_chat) -> N
     app, server = full_chat(authorize=passes)
     routes = doors(app)
     # Every route the blueprint has is named here: a new one must be sorted into a door or open code.
-    assert {"page", "config", "socket", "files", "upload", "api", "api_info", "openai_models", "openai_completions",
-            "history_list", "history_get", "history_rename", "history_delete"} <= set(routes)
+    assert {
+        "page",
+        "config",
+        "socket",
+        "files",
+        "upload",
+        "api",
+        "api_info",
+        "openai_models",
+        "openai_completions",
+        "history_list",
+        "history_get",
+        "history_rename",
+        "history_delete",
+    } <= set(routes)
     open_routes = {name for name in routes if name in OPEN or name.startswith("element_")}
     shut = set(routes) - open_routes
     assert len(shut) == 13
@@ -134,8 +157,11 @@ def test_one_key_guards_the_http_api_and_the_openai_endpoint(full_chat, option) 
     port = server.port
     question = {"message": "hi"}
     # Without a key, or with a wrong one: 401 on both programmatic doors, and nothing runs.
-    for headers, code in (({}, "missing_api_key"), ({"Authorization": "Bearer sk-wrong"}, "invalid_api_key"),
-                          ({"Authorization": "Basic c2stZmlyc3Q="}, "missing_api_key")):
+    for headers, code in (
+        ({}, "missing_api_key"),
+        ({"Authorization": "Bearer sk-wrong"}, "invalid_api_key"),
+        ({"Authorization": "Basic c2stZmlyc3Q="}, "missing_api_key"),
+    ):
         status, answer_headers, answer = call(port, "POST", "/chat/api/chat", headers=headers, body=question)
         assert status == 401 and json.loads(answer)["error"]["code"] == code
         assert answer_headers["www-authenticate"].startswith("Bearer")
@@ -144,7 +170,9 @@ def test_one_key_guards_the_http_api_and_the_openai_endpoint(full_chat, option) 
         assert status == 401 and json.loads(answer)["error"]["code"] == code  # OpenAI's shape
     # Either key, with the scheme in any case.
     for scheme, key in (("Bearer", "sk-first"), ("bearer", "sk-second"), ("BEARER", "sk-first")):
-        status, _, answer = call(port, "POST", "/chat/api/chat", headers={"Authorization": f"{scheme} {key}"}, body=question)
+        status, _, answer = call(
+            port, "POST", "/chat/api/chat", headers={"Authorization": f"{scheme} {key}"}, body=question
+        )
         assert status == 200 and json.loads(answer)["response"] == "echo: hi"
     with openai.OpenAI(base_url=f"{server.url}/chat/v1", api_key="sk-second", max_retries=0) as client:
         reply = client.chat.completions.create(model="chat", messages=[{"role": "user", "content": "hi"}])
@@ -170,20 +198,30 @@ def test_a_key_stands_in_for_authorize_on_the_api_and_nowhere_else(full_chat) ->
 
 def test_a_cors_preflight_is_not_asked_for_credentials(full_chat) -> None:
     _, server = full_chat(authorize=passes, allowed_origins=["https://blog.example.com"])
-    status, headers, _ = call(server.port, "OPTIONS", "/chat/upload", headers={
-        "Origin": "https://blog.example.com", "Access-Control-Request-Method": "POST",
-        "Access-Control-Request-Headers": "x-upload-key"})
+    status, headers, _ = call(
+        server.port,
+        "OPTIONS",
+        "/chat/upload",
+        headers={
+            "Origin": "https://blog.example.com",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "x-upload-key",
+        },
+    )
     assert status == 200 and headers["access-control-allow-origin"] == "https://blog.example.com"
     status, _, _ = call(server.port, "POST", "/chat/upload", headers={"Origin": "https://blog.example.com"})
     assert status == 403
 
 
-@pytest.mark.parametrize(("options", "problem"), [
-    ({"authorize": "admins"}, "authorize must be a function"),
-    ({"api_key": ""}, "api_key must be a key string"),
-    ({"api_key": [" sk-x"]}, "api_key must be a key string"),
-    ({"api_key": "a", "openai_api_key": "b"}, "not both"),
-])
+@pytest.mark.parametrize(
+    ("options", "problem"),
+    [
+        ({"authorize": "admins"}, "authorize must be a function"),
+        ({"api_key": ""}, "api_key must be a key string"),
+        ({"api_key": [" sk-x"]}, "api_key must be a key string"),
+        ({"api_key": "a", "openai_api_key": "b"}, "not both"),
+    ],
+)
 def test_bad_access_options_are_refused_at_start_up(options: dict[str, Any], problem: str) -> None:
     from flask_chatbot import OptionsError
 

@@ -23,7 +23,11 @@ def test_like_and_dislike_reach_the_listener_with_gradio_s_data(connect) -> None
     client.send({"type": "like", "id": reply, "value": None})
     client.send({"type": "copy", "id": reply})  # a frame after them: all are handled once it is
     client.turn("again", "u2")
-    assert seen == [LikeData(1, "reply 1 to hi", True), LikeData(1, "reply 1 to hi", False), LikeData(1, "reply 1 to hi", None)]
+    assert seen == [
+        LikeData(1, "reply 1 to hi", True),
+        LikeData(1, "reply 1 to hi", False),
+        LikeData(1, "reply 1 to hi", None),
+    ]
 
 
 def test_feedback_travels_back_in_hello_and_a_bad_like_gets_an_error(connect) -> None:
@@ -36,8 +40,15 @@ def test_feedback_travels_back_in_hello_and_a_bad_like_gets_an_error(connect) ->
     assert client.recv()["code"] == "unknown_message"
     client.send({"type": "like", "id": "u1", "value": "Like"})  # like_user_message is off
     assert client.recv()["code"] == "bad_frame"
-    assert client.hello([{"id": "u1", "role": "user", "content": "hi"},
-                         {"id": reply, "role": "assistant", "content": "x", "feedback": "Like"}])["type"] == "welcome"
+    assert (
+        client.hello(
+            [
+                {"id": "u1", "role": "user", "content": "hi"},
+                {"id": reply, "role": "assistant", "content": "x", "feedback": "Like"},
+            ]
+        )["type"]
+        == "welcome"
+    )
 
 
 def test_retry_regenerates_the_last_reply_and_removes_the_old_one(connect) -> None:
@@ -108,7 +119,11 @@ def test_a_preset_reply_that_was_never_offered_is_refused(connect) -> None:
     client = connect(fn, chatbot=chatbot)
     reply = assistant_id(client.turn("go", "u1"))
     client.send({"type": "submit", "id": "u2", "text": "rm -rf /", "option_of": reply})
-    assert client.recv() == {"type": "error", "code": "bad_frame", "message": "submit.option_of: that message offers no such option"}
+    assert client.recv() == {
+        "type": "error",
+        "code": "bad_frame",
+        "message": "submit.option_of: that message offers no such option",
+    }
     assert picks == []
     client.send({"type": "submit", "id": "u3", "text": "blue", "option_of": reply})  # the offered one still goes
     client.recv_until("idle")
@@ -144,9 +159,10 @@ def test_a_listener_that_raises_is_logged_and_the_chat_goes_on(connect, caplog) 
 
 def test_flags_go_to_the_csv_with_a_header_that_matches_the_rows(connect, tmp_path: Path) -> None:
     fn, _ = counting_bot()
-    client = connect(fn, flagging_mode="manual", flagging_options=["Like", "Dislike", "Spam"],
-                     flagging_dir=str(tmp_path / "flags"))
-    reply = assistant_id(client.turn("=HYPERLINK(\"http://x\")", "u1"))
+    client = connect(
+        fn, flagging_mode="manual", flagging_options=["Like", "Dislike", "Spam"], flagging_dir=str(tmp_path / "flags")
+    )
+    reply = assistant_id(client.turn('=HYPERLINK("http://x")', "u1"))
     client.send({"type": "like", "id": reply, "value": "Spam"})
     client.turn("flush", "u2")
     with open(tmp_path / "flags" / "flags.csv", encoding="utf-8-sig", newline="") as f:
@@ -220,11 +236,17 @@ def test_feedback_value_presets_the_starting_conversation_s_feedback() -> None:
 
     from flask_chatbot import chat_bp
 
-    value = [{"role": "system", "content": "be nice"}, {"role": "assistant", "content": "Hi!"},
-             {"role": "user", "content": "yo"}, {"role": "assistant", "content": "Hello again"}]
+    value = [
+        {"role": "system", "content": "be nice"},
+        {"role": "assistant", "content": "Hi!"},
+        {"role": "user", "content": "yo"},
+        {"role": "assistant", "content": "Hello again"},
+    ]
     app = Flask(__name__)
-    app.register_blueprint(chat_bp(lambda m, h: "ok", chatbot=Chatbot(value=value, feedback_value=["Like", None, "Dislike"])),
-                           url_prefix="/chat")
+    app.register_blueprint(
+        chat_bp(lambda m, h: "ok", chatbot=Chatbot(value=value, feedback_value=["Like", None, "Dislike"])),
+        url_prefix="/chat",
+    )
     shown = app.test_client().get("/chat/config.json").json["value"]
     assert [m.get("feedback") for m in shown] == ["Like", None, "Dislike"]
 

@@ -52,8 +52,14 @@ def config(fn, **options: Any) -> dict[str, Any]:
 def test_the_values_reach_fn_after_the_history_in_order(connect) -> None:
     fn, calls = recorder()
     client = connect(fn, additional_inputs=ALL)
-    client.send({"type": "submit", "id": "u1", "text": "hi",
-                 "inputs": ["Be brief.", 0.2, 7.4, False, "slow", "l", ["web", "docs"]]})
+    client.send(
+        {
+            "type": "submit",
+            "id": "u1",
+            "text": "hi",
+            "inputs": ["Be brief.", 0.2, 7.4, False, "slow", "l", ["web", "docs"]],
+        }
+    )
     client.recv_until("idle")
     assert calls == [("hi", "Be brief.", 0.2, 7, False, "slow", 1, ["web", "docs"])]  # precision 0, type="index"
     client.turn("again", "u2")  # no inputs in the frame: those of the last message
@@ -134,24 +140,45 @@ def test_config_describes_each_input_and_names_unlabelled_ones_after_fn_s_parame
     def respond(message, history, system_prompt, max_tokens, flag):
         return "ok"
 
-    got = config(respond, additional_inputs=["textbox", Slider(10, 100), Checkbox(label="Flag it")],
-                 additional_inputs_accordion=Accordion("Settings", open=True))
+    got = config(
+        respond,
+        additional_inputs=["textbox", Slider(10, 100), Checkbox(label="Flag it")],
+        additional_inputs_accordion=Accordion("Settings", open=True),
+    )
     textbox, slider, checkbox = got["additional_inputs"]
-    assert textbox == {"type": "textbox", "label": "System prompt", "info": None, "value": "", "placeholder": None,
-                       "lines": 1, "max_lines": None}
-    assert slider == {"type": "slider", "label": "Max tokens", "info": None, "value": 10, "minimum": 10, "maximum": 100,
-                      "step": 1}
+    assert textbox == {
+        "type": "textbox",
+        "label": "System prompt",
+        "info": None,
+        "value": "",
+        "placeholder": None,
+        "lines": 1,
+        "max_lines": None,
+    }
+    assert slider == {
+        "type": "slider",
+        "label": "Max tokens",
+        "info": None,
+        "value": 10,
+        "minimum": 10,
+        "maximum": 100,
+        "step": 1,
+    }
     assert checkbox["label"] == "Flag it"
     assert got["additional_inputs_accordion"] == {"label": "Settings", "open": True}
     assert config(lambda m, h: "ok")["additional_inputs"] == []
-    assert config(respond, additional_inputs=["text", "slider", "checkbox"],
-                  additional_inputs_accordion="More")["additional_inputs_accordion"] == {"label": "More", "open": False}
+    assert config(respond, additional_inputs=["text", "slider", "checkbox"], additional_inputs_accordion="More")[
+        "additional_inputs_accordion"
+    ] == {"label": "More", "open": False}
 
 
 @pytest.mark.parametrize(
     ("make", "says"),
     [
-        (lambda: chat_bp(lambda m, h: "ok", additional_inputs=["slider"]), r"fn must accept 3 arguments, \(message, history, input1\)"),
+        (
+            lambda: chat_bp(lambda m, h: "ok", additional_inputs=["slider"]),
+            r"fn must accept 3 arguments, \(message, history, input1\)",
+        ),
         (lambda: chat_bp(lambda m, h, x: "ok", additional_inputs=["sliders"]), "did you mean 'slider'"),
         (lambda: chat_bp(lambda m, h, x: "ok", additional_inputs=[object()]), "additional_inputs takes Textbox"),
         (lambda: Slider(5, 5), "maximum"),
@@ -162,7 +189,10 @@ def test_config_describes_each_input_and_names_unlabelled_ones_after_fn_s_parame
         (lambda: Checkbox("yes"), "True or False"),
         (lambda: Number(precision=-1), "precision"),
         (lambda: Slider(0, 10, colour="red"), "'colour'"),
-        (lambda: chat_bp(lambda m, h, x: "ok", additional_inputs=["slider"], additional_inputs_accordion=3), "Accordion"),
+        (
+            lambda: chat_bp(lambda m, h, x: "ok", additional_inputs=["slider"], additional_inputs_accordion=3),
+            "Accordion",
+        ),
     ],
 )
 def test_a_wrong_input_says_what_to_change_at_start_up(make, says) -> None:

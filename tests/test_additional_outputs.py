@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from flask_chatbot import JSON, Code, HTML, Markdown, OptionsError, Textbox, chat_bp
+from flask_chatbot import HTML, JSON, Code, Markdown, OptionsError, Textbox, chat_bp
 from flask_chatbot.protocol.frames import SERVER_SCHEMAS
 
 OUTPUTS = [Code(language="python", label="Code"), Markdown(label="Notes"), Textbox(label="Plain"), JSON(label="Data")]
@@ -56,7 +56,11 @@ def test_only_values_that_changed_are_sent_and_none_clears_an_output(connect) ->
     seen_first.set()
     frames += client.recv_until("idle")
     assert [(index, value) for index, _, value in outputs(frames)] == [
-        (0, "x = 1"), (1, "first"), (1, "second"), (0, None)]
+        (0, "x = 1"),
+        (1, "first"),
+        (1, "second"),
+        (0, None),
+    ]
     assert outputs(frames)[-1][1] == ""  # cleared
 
 
@@ -89,8 +93,10 @@ def test_config_lists_the_outputs_and_the_page_shows_them_beside_the_chat() -> N
     app.register_blueprint(chat_bp(lambda m, h: "ok", name="plain"), url_prefix="/plain")
     client = app.test_client()
     assert client.get("/chat/config.json").json["additional_outputs"] == [
-        {"type": "code", "label": "Code"}, {"type": "markdown", "label": "Notes"},
-        {"type": "textbox", "label": "Plain"}, {"type": "json", "label": "Data"},
+        {"type": "code", "label": "Code"},
+        {"type": "markdown", "label": "Notes"},
+        {"type": "textbox", "label": "Plain"},
+        {"type": "json", "label": "Data"},
     ]
     assert b"show-outputs" in client.get("/chat/").data
     assert b"show-outputs" not in client.get("/plain/").data

@@ -54,13 +54,19 @@ def failing(message: str, history: list[dict[str, Any]]) -> str:
 def server() -> Iterator[LiveServer]:
     app = Flask(__name__)
     app.register_blueprint(
-        chat_bp(echo, additional_inputs=[Textbox("Be kind.", label="System prompt"), Slider(0, 1, value=0.5, label="Temp")],
-                validator=lambda message, *inputs: validate(message != "forbidden", "Not that."), stream_interval=0),
+        chat_bp(
+            echo,
+            additional_inputs=[Textbox("Be kind.", label="System prompt"), Slider(0, 1, value=0.5, label="Temp")],
+            validator=lambda message, *inputs: validate(message != "forbidden", "Not that."),
+            stream_interval=0,
+        ),
         url_prefix="/chat",
     )
     app.register_blueprint(chat_bp(slow, name="slow", api_name="generate", stream_interval=0), url_prefix="/slow")
     app.register_blueprint(chat_bp(failing, name="failing"), url_prefix="/failing")
-    app.register_blueprint(chat_bp(echo, name="off", api_name=False, additional_inputs=["text", "slider"]), url_prefix="/off")
+    app.register_blueprint(
+        chat_bp(echo, name="off", api_name=False, additional_inputs=["text", "slider"]), url_prefix="/off"
+    )
 
     @app.get("/who")
     def who() -> str:
@@ -71,8 +77,9 @@ def server() -> Iterator[LiveServer]:
     server.stop()
 
 
-def post(server: LiveServer, path: str, body: Any, *, headers: dict[str, str] | None = None,
-         raw: bytes | None = None) -> tuple[int, Any, str]:
+def post(
+    server: LiveServer, path: str, body: Any, *, headers: dict[str, str] | None = None, raw: bytes | None = None
+) -> tuple[int, Any, str]:
     connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=20)
     data = raw if raw is not None else json.dumps(body).encode()
     connection.request("POST", path, body=data, headers={"Content-Type": "application/json", **(headers or {})})
@@ -95,11 +102,15 @@ def test_a_message_gets_the_reply_and_the_session_keeps_the_history(server: Live
     status, answer, _ = post(server, "/chat/api/chat", {"message": "hello"})
     assert status == 200
     assert answer["response"] == "Be kind. hello at 0.5 after 0"
-    assert answer["history"] == [{"role": "user", "content": "hello"}, {"role": "assistant", "content": answer["response"]}]
+    assert answer["history"] == [
+        {"role": "user", "content": "hello"},
+        {"role": "assistant", "content": answer["response"]},
+    ]
     session = answer["session_id"]
     # Gradio's API keeps a session's state: the next call goes on with it.
-    status, again, _ = post(server, "/chat/api/chat", {"message": "more", "session_id": session, "temp": 0.25,
-                                                       "system_prompt": "Be brief."})
+    status, again, _ = post(
+        server, "/chat/api/chat", {"message": "more", "session_id": session, "temp": 0.25, "system_prompt": "Be brief."}
+    )
     assert status == 200 and again["response"] == "Be brief. more at 0.25 after 2" and again["session_id"] == session
     assert len(again["history"]) == 4
 
@@ -112,7 +123,9 @@ def test_a_history_sent_is_the_history_fn_gets(server: LiveServer) -> None:
 
 
 def test_server_sent_events_stream_the_reply(server: LiveServer) -> None:
-    status, text, kind = post(server, "/chat/api/chat", {"message": "stream me"}, headers={"Accept": "text/event-stream"})
+    status, text, kind = post(
+        server, "/chat/api/chat", {"message": "stream me"}, headers={"Accept": "text/event-stream"}
+    )
     assert status == 200 and kind.startswith("text/event-stream")
     stream = events(text)
     deltas = [data["text"] for name, data in stream if name == "delta"]
@@ -130,8 +143,10 @@ def test_progress_and_toasts_stream_and_a_client_that_leaves_stops_fn(server: Li
     CLOSED.clear()
     connection = socket.create_connection(("127.0.0.1", server.port), timeout=20)
     body = json.dumps({"message": "go"}).encode()
-    connection.sendall(b"POST /slow/api/generate HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n"
-                       b"Content-Type: application/json\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
+    connection.sendall(
+        b"POST /slow/api/generate HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n"
+        b"Content-Type: application/json\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
+    )
     received = b""
     while b"event: delta" not in received:
         chunk = connection.recv(65536)
@@ -151,20 +166,33 @@ def test_progress_and_toasts_stream_and_a_client_that_leaves_stops_fn(server: Li
         ("/chat/api/chat", ["hello"], None, 400, "bad_request", "JSON object"),
         ("/chat/api/chat", {"message": 5}, None, 400, "bad_request", "message"),
         ("/chat/api/chat", {"message": ""}, None, 400, "bad_request", "empty"),
-        ("/chat/api/chat", {"message": "x", "temprature": 1}, None, 400, "bad_request",
-         "unknown parameter 'temprature'; did you mean 'temperature'?"),
+        (
+            "/chat/api/chat",
+            {"message": "x", "temprature": 1},
+            None,
+            400,
+            "bad_request",
+            "unknown parameter 'temprature'; did you mean 'temperature'?",
+        ),
         ("/chat/api/chat", {"message": "x", "zzz": 1}, None, 400, "bad_request", "this chat takes: history, message"),
         ("/chat/api/chat", {"message": "x", "temp": "hot"}, None, 400, "invalid", "Temp"),
-        ("/chat/api/chat", {"message": "x", "history": [{"role": "system", "content": "obey"}]}, None, 400, "bad_request",
-         "history[0]"),
+        (
+            "/chat/api/chat",
+            {"message": "x", "history": [{"role": "system", "content": "obey"}]},
+            None,
+            400,
+            "bad_request",
+            "history[0]",
+        ),
         ("/chat/api/chat", {"message": "x", "session_id": "../../etc"}, None, 400, "bad_request", "session_id"),
         ("/chat/api/chat", {"message": "x" * 100_001}, None, 413, "too_large", "limit"),
         ("/chat/api/chat", {"message": "forbidden"}, None, 422, "invalid", "Not that."),
         ("/failing/api/chat", {"message": "x"}, None, 500, "fn_error", "The model is down."),
     ],
 )
-def test_bad_input_gets_the_documented_status_and_body(server: LiveServer, path: str, body: Any, raw: bytes | None,
-                                                        status: int, code: str, mentions: str) -> None:
+def test_bad_input_gets_the_documented_status_and_body(
+    server: LiveServer, path: str, body: Any, raw: bytes | None, status: int, code: str, mentions: str
+) -> None:
     got, answer, _ = post(server, path, body, raw=raw)
     assert got == status
     assert answer["error"]["code"] == code and mentions in answer["error"]["message"]
@@ -193,13 +221,20 @@ def test_api_info_describes_the_endpoint_as_openapi(server: LiveServer) -> None:
     assert schema["required"] == ["message"]
     # Each input by fn's name for it (its label's name, "system_prompt", is taken too).
     assert schema["properties"]["system"]["default"] == "Be kind."
-    assert schema["properties"]["temperature"] == {"type": "number", "minimum": 0, "maximum": 1, "default": 0.5,
-                                                   "description": "Temp"}
+    assert schema["properties"]["temperature"] == {
+        "type": "number",
+        "minimum": 0,
+        "maximum": 1,
+        "default": 0.5,
+        "description": "Temp",
+    }
     assert {"200", "400", "413", "422", "500", "503"} <= set(spec["paths"]["/api/chat"]["post"]["responses"])
 
 
-@pytest.mark.parametrize("options, problem", [({"api_name": "a b"}, "api_name"), ({"api_name": True}, "api_name"),
-                                              ({"api_description": 3}, "api_description")])
+@pytest.mark.parametrize(
+    "options, problem",
+    [({"api_name": "a b"}, "api_name"), ({"api_name": True}, "api_name"), ({"api_description": 3}, "api_description")],
+)
 def test_bad_api_options_are_refused_at_start_up(options: dict[str, Any], problem: str) -> None:
     with pytest.raises(OptionsError, match=problem):
         chat_bp(lambda message, history: message, **options)
@@ -225,8 +260,9 @@ def test_files_go_in_and_come_out(serve_app: Any, tmp_path: Any, monkeypatch: py
 
     monkeypatch.setenv("CHATBOT_UPLOAD_DIR", str(tmp_path / "files"))
     app = Flask(__name__)
-    app.register_blueprint(chat_bp(look, multimodal=True, file_types=[".txt"], max_files=2, max_file_size=100),
-                           url_prefix="/chat")
+    app.register_blueprint(
+        chat_bp(look, multimodal=True, file_types=[".txt"], max_files=2, max_file_size=100), url_prefix="/chat"
+    )
     server = serve_app(app)
     note = {"name": "note.txt", "data": base64.b64encode(b"buy milk").decode()}
     status, answer, _ = post(server, "/chat/api/chat", {"message": {"text": "read", "files": [note]}})
@@ -246,9 +282,13 @@ def test_files_go_in_and_come_out(serve_app: Any, tmp_path: Any, monkeypatch: py
     path = tmp_path / "list.txt"
     path.write_text("eggs")
     assert Client(f"{server.url}/chat/").predict({"text": "read", "files": [str(path)]}) == "read: ['eggs'] after []"
-    for files, code in (([{"name": "x.png", "data": "AAAA"}], "file_refused"), ([note, note, note], "file_refused"),
-                        ([{"name": "big.txt", "data": base64.b64encode(b"x" * 200).decode()}], "too_large"),
-                        ([{"name": "bad.txt", "data": "%%%"}], "bad_request"), (["note.txt"], "bad_request")):
+    for files, code in (
+        ([{"name": "x.png", "data": "AAAA"}], "file_refused"),
+        ([note, note, note], "file_refused"),
+        ([{"name": "big.txt", "data": base64.b64encode(b"x" * 200).decode()}], "too_large"),
+        ([{"name": "bad.txt", "data": "%%%"}], "bad_request"),
+        (["note.txt"], "bad_request"),
+    ):
         status, refused, _ = post(server, "/chat/api/chat", {"message": {"text": "x", "files": files}})
         assert refused["error"]["code"] == code, (files, refused)
 
@@ -288,7 +328,9 @@ def test_a_kept_session_holds_at_most_max_history_messages(serve_app: Any) -> No
         status, answer, _ = post(server, "/chat/api/chat", {"message": text, "session_id": session})
         assert status == 200 and len(answer["history"]) == 3
     assert answer["history"][-1] == {"role": "assistant", "content": "re four"}
-    status, answer, _ = post(server, "/chat/api/chat", {"message": "five", "history": [{"role": "user", "content": "x"}] * 9})
+    status, answer, _ = post(
+        server, "/chat/api/chat", {"message": "five", "history": [{"role": "user", "content": "x"}] * 9}
+    )
     assert status == 200 and seen == [0, 2, 3, 3, 3]  # fn never sees more, sent or kept
 
 
@@ -335,15 +377,23 @@ def test_two_calls_at_once_on_one_session_keep_both_turns(serve_app: Any) -> Non
 
 def test_a_session_goes_on_only_with_an_id_the_server_gave_its_caller(serve_app: Any) -> None:
     app = app_with_login()
-    app.register_blueprint(chat_bp(lambda message, history: f"{message} after {len(history)}",
-                                   history_user=lambda: flask_session.get("user")), url_prefix="/chat")
+    app.register_blueprint(
+        chat_bp(
+            lambda message, history: f"{message} after {len(history)}", history_user=lambda: flask_session.get("user")
+        ),
+        url_prefix="/chat",
+    )
     server = serve_app(app)
     ada, bob = ({"Cookie": cookie_for(server.port, name)} for name in ("ada", "bob"))
     status, answer, _ = post(server, "/chat/api/chat", {"message": "hi"}, headers=ada)
     assert status == 200 and len(answer["session_id"]) >= 32  # at least 128 random bits (192)
     session = answer["session_id"]
     # Invented ids start nothing and read nothing; another user's id is not theirs.
-    for body, headers in (({"session_id": "aaaaaaaa"}, ada), ({"session_id": session}, bob), ({"session_id": session}, {})):
+    for body, headers in (
+        ({"session_id": "aaaaaaaa"}, ada),
+        ({"session_id": session}, bob),
+        ({"session_id": session}, {}),
+    ):
         status, answer, _ = post(server, "/chat/api/chat", {"message": "steal", **body}, headers=headers)
         assert status == 404 and answer["error"]["code"] == "unknown_session", answer
     status, answer, _ = post(server, "/chat/api/chat", {"message": "more", "session_id": session}, headers=ada)
@@ -351,7 +401,8 @@ def test_a_session_goes_on_only_with_an_id_the_server_gave_its_caller(serve_app:
 
 
 def test_additional_outputs_come_as_outputs_not_as_reply(serve_app: Any) -> None:
-    from flask_chatbot import JSON, Textbox as Text
+    from flask_chatbot import JSON
+    from flask_chatbot import Textbox as Text
 
     def with_outputs(message: str, history: list[dict[str, Any]]) -> Iterator[tuple[str, Any, Any]]:
         yield "Work", None, "started"
@@ -359,8 +410,10 @@ def test_additional_outputs_come_as_outputs_not_as_reply(serve_app: Any) -> None
         yield f"Done: {message}", {"steps": [1, 2, 3], "ok": True}, "all"
 
     app = Flask(__name__)
-    app.register_blueprint(chat_bp(with_outputs, additional_outputs=[JSON(label="Plan"), Text(label="Status")],
-                                   openai_compatible=True), url_prefix="/chat")
+    app.register_blueprint(
+        chat_bp(with_outputs, additional_outputs=[JSON(label="Plan"), Text(label="Status")], openai_compatible=True),
+        url_prefix="/chat",
+    )
     server = serve_app(app)
     status, answer, _ = post(server, "/chat/api/chat", {"message": "x"})
     assert status == 200, answer
@@ -370,6 +423,7 @@ def test_additional_outputs_come_as_outputs_not_as_reply(serve_app: Any) -> None
     outputs = [data for event, data in events(text) if event == "output"]
     assert outputs[-2:] == [{"index": 0, "value": {"steps": [1, 2, 3], "ok": True}}, {"index": 1, "value": "all"}]
     assert events(text)[-1][1]["outputs"] == [{"steps": [1, 2, 3], "ok": True}, "all"]
-    status, completion, _ = post(server, "/chat/v1/chat/completions",
-                                 {"model": "chat", "messages": [{"role": "user", "content": "x"}]})
+    status, completion, _ = post(
+        server, "/chat/v1/chat/completions", {"model": "chat", "messages": [{"role": "user", "content": "x"}]}
+    )
     assert status == 200 and completion["choices"][0]["message"]["content"] == "Done: x"

@@ -17,10 +17,10 @@ from live import Client, final_text
 
 from flask_chatbot import chat_bp
 
-APP = '''
+APP = """
 def respond(message, history):
     return "{answer}"
-'''
+"""
 
 
 @pytest.fixture(autouse=True)
@@ -44,8 +44,9 @@ def load(folder: Path, answer: str) -> ModuleType:
 
 def example_answer(serve_app, module: ModuleType) -> str:
     app = Flask(__name__)
-    app.register_blueprint(chat_bp(module.respond, examples=["hello"], cache_examples=True, cache_mode="lazy"),
-                           url_prefix="/chat")
+    app.register_blueprint(
+        chat_bp(module.respond, examples=["hello"], cache_examples=True, cache_mode="lazy"), url_prefix="/chat"
+    )
     server = serve_app(app)
     client = Client(f"ws://127.0.0.1:{server.port}/chat/socket")
     client.hello()
@@ -77,7 +78,9 @@ def test_two_chats_of_one_app_keep_their_files_apart(serve_app, tmp_path) -> Non
     made = tmp_path / "secret.txt"
     made.write_text("chat A's file")
     app = Flask(__name__)
-    app.register_blueprint(chat_bp(lambda m, h: {"path": str(made)}, name="a", allowed_paths=[str(tmp_path)]), url_prefix="/a")
+    app.register_blueprint(
+        chat_bp(lambda m, h: {"path": str(made)}, name="a", allowed_paths=[str(tmp_path)]), url_prefix="/a"
+    )
     app.register_blueprint(chat_bp(lambda m, h: "b", name="b"), url_prefix="/b")
     server = serve_app(app)
     client = Client(f"ws://127.0.0.1:{server.port}/a/socket")

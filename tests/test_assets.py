@@ -45,7 +45,9 @@ def client() -> FlaskClient:
         ("/chat/page.css", "text/css", lambda: (ROOT / "flask_chatbot/static/page.css").read_text(encoding="utf-8")),
     ],
 )
-def test_assets_are_gzipped_and_revalidated_with_a_strong_etag(client: FlaskClient, path: str, mimetype: str, expected) -> None:
+def test_assets_are_gzipped_and_revalidated_with_a_strong_etag(
+    client: FlaskClient, path: str, mimetype: str, expected
+) -> None:
     plain = client.get(path)
     assert plain.status_code == 200 and plain.mimetype == mimetype
     assert plain.get_data(as_text=True) == expected()
@@ -64,7 +66,9 @@ def test_assets_are_gzipped_and_revalidated_with_a_strong_etag(client: FlaskClie
     revalidated = client.get(path, headers={"Accept-Encoding": "gzip", "If-None-Match": zipped.headers["ETag"]})
     assert (revalidated.status_code, revalidated.data) == (304, b"")
     # The plain bytes' tag does not validate the gzipped bytes.
-    assert client.get(path, headers={"Accept-Encoding": "gzip", "If-None-Match": plain.headers["ETag"]}).status_code == 200
+    assert (
+        client.get(path, headers={"Accept-Encoding": "gzip", "If-None-Match": plain.headers["ETag"]}).status_code == 200
+    )
 
 
 def test_the_other_modules_stay_reachable_one_by_one(client: FlaskClient) -> None:
@@ -84,7 +88,9 @@ def test_the_page_loads_the_bundle_and_preloads_the_stylesheet(client: FlaskClie
 def test_the_page_is_gzipped_only_when_that_saves_something() -> None:
     app = Flask(__name__)
     app.register_blueprint(chat_bp(lambda m, h: m, name="short"), url_prefix="/short")
-    app.register_blueprint(chat_bp(lambda m, h: m, name="long", description="A long description. " * 100), url_prefix="/long")
+    app.register_blueprint(
+        chat_bp(lambda m, h: m, name="long", description="A long description. " * 100), url_prefix="/long"
+    )
     client = app.test_client()
     short = client.get("/short/", headers={"Accept-Encoding": "gzip"})
     assert "Content-Encoding" not in short.headers and "<chat-bot" in short.get_data(as_text=True)

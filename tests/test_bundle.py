@@ -44,7 +44,17 @@ def test_the_real_element_bundles_every_module_and_exports_only_the_element(stri
     bundle = bundle_modules(WEBCOMPONENT, strip=strip)
     # Every module but those loaded on first use (attach.js and what it loads, editor.js, inputs-panel.js, the locales, status-view.js), bundles of their own.
     lazy = lazy_entries(WEBCOMPONENT)
-    assert sorted(lazy) == ["attach.js", "attachments.js", "editor.js", "history-panel.js", "inputs-panel.js", *(f"locale-{lang}.js" for lang in ("ar", "de", "es", "fr", "he", "ja", "zh")), "outputs.js", "recorder.js", "status-view.js"]
+    assert sorted(lazy) == [
+        "attach.js",
+        "attachments.js",
+        "editor.js",
+        "history-panel.js",
+        "inputs-panel.js",
+        *(f"locale-{lang}.js" for lang in ("ar", "de", "es", "fr", "he", "ja", "zh")),
+        "outputs.js",
+        "recorder.js",
+        "status-view.js",
+    ]
     only_lazy = {"file-rules.js"}  # imported only by lazy modules (attach.js, attachments.js): in their bundles
     files = sorted(p.name for p in WEBCOMPONENT.glob("*.js") if p.name not in lazy and p.name not in only_lazy)
     banners = re.findall(r"^// -- (\S+\.js) -+$", bundle, re.M)
@@ -93,8 +103,10 @@ def test_the_real_stylesheet_inlines_each_import(strip: bool) -> None:
 
 
 def test_each_module_gets_its_own_scope_in_dependency_order(tmp_path: Path) -> None:
-    modules(tmp_path, {
-        "chat-bot.js": """\
+    modules(
+        tmp_path,
+        {
+            "chat-bot.js": """\
             import {greet, PI as pi} from './b.js'
             import * as a from './a.js'
             const helper = 'entry'
@@ -102,12 +114,12 @@ def test_each_module_gets_its_own_scope_in_dependency_order(tmp_path: Path) -> N
             export {greet, pi}
             export default Thing
             """,
-        "a.js": """\
+            "a.js": """\
             const helper = 'a'
             export const NAME = helper
             export function shout(text) { return text.toUpperCase() }
             """,
-        "b.js": """\
+            "b.js": """\
             import {
               NAME,
               shout,
@@ -116,7 +128,8 @@ def test_each_module_gets_its_own_scope_in_dependency_order(tmp_path: Path) -> N
             export const PI = 3.14
             export async function greet() { return shout(NAME + helper) }
             """,
-    })
+        },
+    )
     bundle = bundle_modules(tmp_path)
     assert re.findall(r"^// -- (\S+) ", bundle, re.M) == ["a.js", "b.js", "chat-bot.js"]
     # The same top-level name in three modules: three function scopes, no clash.
@@ -164,12 +177,15 @@ def test_forms_outside_the_convention_are_refused_at_build_time(tmp_path: Path, 
 
 
 def test_a_module_loaded_on_first_use_stays_out_of_the_bundle_and_bundles_alone(tmp_path: Path) -> None:
-    modules(tmp_path, {
-        "chat-bot.js": "import {x} from './a.js'\nexport const load = () => import('./lazy.js').then(m => m.y + x)\n",
-        "a.js": "export const x = 1\n",
-        "lazy.js": "import {x} from './a.js'\nexport const y = x + 1\nexport const more = () => import(\"./later.js\")\n",
-        "later.js": "export const z = 3\n",
-    })
+    modules(
+        tmp_path,
+        {
+            "chat-bot.js": "import {x} from './a.js'\nexport const load = () => import('./lazy.js').then(m => m.y + x)\n",
+            "a.js": "export const x = 1\n",
+            "lazy.js": "import {x} from './a.js'\nexport const y = x + 1\nexport const more = () => import(\"./later.js\")\n",
+            "later.js": "export const z = 3\n",
+        },
+    )
     bundle = bundle_modules(tmp_path)
     assert "import('./lazy.js')" in bundle and "// -- lazy.js" not in bundle  # resolved beside the bundle
     assert lazy_entries(tmp_path) == ["lazy.js", "later.js"]
@@ -189,11 +205,14 @@ def test_the_blueprint_serves_a_lazy_module_as_its_own_bundle(serve) -> None:
 
 
 def test_an_import_cycle_is_refused(tmp_path: Path) -> None:
-    modules(tmp_path, {
-        "chat-bot.js": "import {a} from './a.js'\n",
-        "a.js": "import {b} from './b.js'\nexport const a = 1\n",
-        "b.js": "import {a} from './a.js'\nexport const b = 2\n",
-    })
+    modules(
+        tmp_path,
+        {
+            "chat-bot.js": "import {a} from './a.js'\n",
+            "a.js": "import {b} from './b.js'\nexport const a = 1\n",
+            "b.js": "import {a} from './a.js'\nexport const b = 2\n",
+        },
+    )
     with pytest.raises(BundleError, match=re.escape("import cycle: chat-bot.js -> a.js -> b.js -> a.js")):
         bundle_modules(tmp_path)
 
@@ -205,12 +224,15 @@ def test_a_missing_module_is_named(tmp_path: Path) -> None:
 
 
 def test_stylesheet_imports_are_inlined_in_place_and_in_depth(tmp_path: Path) -> None:
-    modules(tmp_path, {
-        "styles.css": '/* base */\n@import url("code.css");\n@import url(\'media.css\');\n.base { color: red; }\n',
-        "code.css": '@import url("palette.css");\n.code { color: blue; }\n',
-        "palette.css": ".palette { color: green; }\n",
-        "media.css": ".media { color: black; }\n",
-    })
+    modules(
+        tmp_path,
+        {
+            "styles.css": "/* base */\n@import url(\"code.css\");\n@import url('media.css');\n.base { color: red; }\n",
+            "code.css": '@import url("palette.css");\n.code { color: blue; }\n',
+            "palette.css": ".palette { color: green; }\n",
+            "media.css": ".media { color: black; }\n",
+        },
+    )
     css = inline_css_imports(tmp_path)
     order = [css.index(rule) for rule in (".palette", ".code", ".media", ".base")]
     assert order == sorted(order)

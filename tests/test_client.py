@@ -43,8 +43,10 @@ def refusing(message: str, history: list[dict[str, Any]]) -> str:
 @pytest.fixture(scope="module")
 def server() -> Iterator[LiveServer]:
     app = Flask(__name__)
-    app.register_blueprint(chat_bp(counter, additional_inputs=[Slider(0, 1, value=0.5, label="Temperature")],
-                                   stream_interval=0), url_prefix="/chat")
+    app.register_blueprint(
+        chat_bp(counter, additional_inputs=[Slider(0, 1, value=0.5, label="Temperature")], stream_interval=0),
+        url_prefix="/chat",
+    )
     app.register_blueprint(chat_bp(endless, name="endless", stream_interval=0), url_prefix="/endless")
     app.register_blueprint(chat_bp(refusing, name="refusing"), url_prefix="/refusing")
     server = LiveServer(app)
@@ -67,7 +69,9 @@ def test_submit_streams_the_reply_as_it_grows(server: LiveServer) -> None:
     job = Client(f"{server.url}/chat/").submit("stream this")
     seen = list(job)
     assert len(seen) > 2 and seen[-1] == job.result() == "stream this after 0 at 0.5"
-    assert all(later.startswith(earlier) for earlier, later in zip(seen, seen[1:]))  # each the reply so far
+    assert all(
+        later.startswith(earlier) for earlier, later in zip(seen, seen[1:], strict=False)
+    )  # each the reply so far
     assert job.done() and job.outputs() == seen
 
 
@@ -100,4 +104,7 @@ def test_errors_raise_client_error(server: LiveServer) -> None:
 def test_info_describes_the_chat(server: LiveServer) -> None:
     spec = Client(f"{server.url}/chat/").info()
     assert spec["info"]["description"] == "Counts the messages before, a word at a time."
-    assert "temperature" in spec["paths"]["/api/chat"]["post"]["requestBody"]["content"]["application/json"]["schema"]["properties"]
+    assert (
+        "temperature"
+        in spec["paths"]["/api/chat"]["post"]["requestBody"]["content"]["application/json"]["schema"]["properties"]
+    )

@@ -81,7 +81,11 @@ def test_a_refused_frame_does_not_keep_a_claim(serve_app, gate) -> None:
 
 
 def test_the_share_holds_across_the_workers_of_a_host(serve_app, gate, tmp_path: Path) -> None:
-    config = {"CHATBOT_MAX_TURNS_PER_CLIENT": 2, "CHATBOT_QUEUE_SCOPE": "host", "CHATBOT_QUEUE_DIR": str(tmp_path / "queues")}
+    config = {
+        "CHATBOT_MAX_TURNS_PER_CLIENT": 2,
+        "CHATBOT_QUEUE_SCOPE": "host",
+        "CHATBOT_QUEUE_DIR": str(tmp_path / "queues"),
+    }
     first, second = serve_app(app_of(gate, **config)), serve_app(app_of(gate, **config))  # two workers
     a, b, c = reader(first, "203.0.113.9"), reader(second, "203.0.113.9"), reader(second, "203.0.113.9")
     submit(a, "a")
@@ -102,8 +106,12 @@ def test_the_http_api_counts_in_the_same_share(serve_app, gate) -> None:
     submit(socket, "busy")
     gate.wait_started("busy")
     connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
-    connection.request("POST", "/chat/api/chat", body=json.dumps({"message": "more"}),
-                       headers={"Content-Type": "application/json", "X-Forwarded-For": "203.0.113.9"})
+    connection.request(
+        "POST",
+        "/chat/api/chat",
+        body=json.dumps({"message": "more"}),
+        headers={"Content-Type": "application/json", "X-Forwarded-For": "203.0.113.9"},
+    )
     response = connection.getresponse()
     assert response.status == 429 and json.loads(response.read())["error"]["code"] == "queue_full"
     connection.close()

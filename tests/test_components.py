@@ -62,12 +62,15 @@ def clean(text: str) -> str:
 
 
 def highlight(code: str, language: str | None) -> str:
-    return f'<pre class="highlight" data-language="{html.escape(language or "")}"><code>{html.escape(code)}</code></pre>'
+    return (
+        f'<pre class="highlight" data-language="{html.escape(language or "")}"><code>{html.escape(code)}</code></pre>'
+    )
 
 
 def render(content: dict[str, Any], *, allow_downloads: bool = True, **extra: Any) -> str:
-    return render_content(content, file_url=file_url, clean_html=clean, highlight=highlight,
-                          allow_downloads=allow_downloads, **extra)
+    return render_content(
+        content, file_url=file_url, clean_html=clean, highlight=highlight, allow_downloads=allow_downloads, **extra
+    )
 
 
 def tags(markup: str) -> list[str]:
@@ -122,10 +125,18 @@ def test_gradio_file_shapes_all_work(store: FileStore, files: Path) -> None:
 
 
 def test_the_mime_type_picks_the_player(store: FileStore, files: Path) -> None:
-    kinds = {name: to_content({"path": str(files / name)}, store)["component"] for name in
-             ("cat.png", "song.mp3", "clip.mp4", "report.pdf", "page.html", "logo.svg")}
-    assert kinds == {"cat.png": "image", "song.mp3": "audio", "clip.mp4": "video", "report.pdf": "file",
-                     "page.html": "file", "logo.svg": "image"}
+    kinds = {
+        name: to_content({"path": str(files / name)}, store)["component"]
+        for name in ("cat.png", "song.mp3", "clip.mp4", "report.pdf", "page.html", "logo.svg")
+    }
+    assert kinds == {
+        "cat.png": "image",
+        "song.mp3": "audio",
+        "clip.mp4": "video",
+        "report.pdf": "file",
+        "page.html": "file",
+        "logo.svg": "image",
+    }
     # A component class decides over the type.
     assert to_content(File(str(files / "cat.png")), store)["component"] == "file"
 
@@ -143,8 +154,12 @@ def test_audio_and_video_get_players_named_for_the_file(store: FileStore, files:
     video = to_content(Video(str(files / "clip.mp4")), store)
     assert audio["component"] == "audio" and video["component"] == "video"
     player = first(render(audio), "audio")
-    assert player == {"controls": None, "preload": "metadata", "src": f"/chat/files/{audio['file']['id']}",
-                      "aria-label": "Audio: song.mp3"}
+    assert player == {
+        "controls": None,
+        "preload": "metadata",
+        "src": f"/chat/files/{audio['file']['id']}",
+        "aria-label": "Audio: song.mp3",
+    }
     screen = first(render(video), "video")
     assert screen["src"] == f"/chat/files/{video['file']['id']}"
     assert screen["aria-label"] == "Video: clip.mp4" and "controls" in screen and screen["preload"] == "metadata"
@@ -168,7 +183,14 @@ def test_a_file_card_shows_name_size_and_a_download_link(store: FileStore, tmp_p
 
 def test_sizes_read_as_people_expect() -> None:
     assert [human_size(n) for n in (0, 1, 1023, 1024, 1_258_291, 50 * 1024**2, 3 * 1024**3)] == [
-        "0 bytes", "1 byte", "1023 bytes", "1.0 KB", "1.2 MB", "50 MB", "3.0 GB"]
+        "0 bytes",
+        "1 byte",
+        "1023 bytes",
+        "1.0 KB",
+        "1.2 MB",
+        "50 MB",
+        "3.0 GB",
+    ]
 
 
 def test_https_urls_are_shown_directly_and_never_fetched(store: FileStore, tmp_path: Path) -> None:
@@ -186,8 +208,18 @@ def test_https_urls_are_shown_directly_and_never_fetched(store: FileStore, tmp_p
     assert first(card, "a")["rel"] == "noopener noreferrer"
 
 
-@pytest.mark.parametrize("url", ["javascript:alert(1)", "data:text/html,<script>", "ftp://host/x.png",
-                                 "https://host/a b.png", "//host/x.png", "https://host/\\evil", "/chat/files/x"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "javascript:alert(1)",
+        "data:text/html,<script>",
+        "ftp://host/x.png",
+        "https://host/a b.png",
+        "//host/x.png",
+        "https://host/\\evil",
+        "/chat/files/x",
+    ],
+)
 def test_only_http_urls_are_taken(store: FileStore, url: str) -> None:
     with pytest.raises(TypeError):
         to_content({"url": url}, store)
@@ -222,10 +254,14 @@ def test_pil_images_numpy_images_and_numpy_sound_are_stored(store: FileStore) ->
 
 
 def test_a_gallery_shows_images_and_videos_with_captions(store: FileStore, files: Path) -> None:
-    content = to_content(Gallery([(str(files / "cat.png"), "Tabby"), str(files / "clip.mp4"),
-                                  "https://example.invalid/dog.jpg"]), store)
+    content = to_content(
+        Gallery([(str(files / "cat.png"), "Tabby"), str(files / "clip.mp4"), "https://example.invalid/dog.jpg"]), store
+    )
     assert [(f["component"], f.get("caption")) for f in content["files"]] == [
-        ("image", "Tabby"), ("video", None), ("image", None)]
+        ("image", "Tabby"),
+        ("video", None),
+        ("image", None),
+    ]
     assert content["files"][2] == {"component": "image", "url": "https://example.invalid/dog.jpg"}
     markup = render(content, allow_downloads=False)
     assert tags(markup) == ["figure", "div", "figure", "img", "figcaption", "figure", "video", "figure", "img"]
@@ -272,12 +308,22 @@ def test_a_repr_html_object_runs_in_a_sandboxed_iframe(store: FileStore) -> None
 
 
 def test_a_dataframe_is_an_escaped_table(store: FileStore) -> None:
-    frame = pd.DataFrame({"name": ["<script>alert(1)</script>", "Bob & Co"], "score": [1.5, float("nan")],
-                          "n": np.array([3, 4], dtype=np.int64), "ok": [True, False]})
+    frame = pd.DataFrame(
+        {
+            "name": ["<script>alert(1)</script>", "Bob & Co"],
+            "score": [1.5, float("nan")],
+            "n": np.array([3, 4], dtype=np.int64),
+            "ok": [True, False],
+        }
+    )
     content = to_content(Dataframe(frame), store)
-    assert content == {"component": "dataframe", "headers": ["name", "score", "n", "ok"],
-                       "rows": [["<script>alert(1)</script>", 1.5, 3, True], ["Bob & Co", "nan", 4, False]],
-                       "total_rows": 2, "total_columns": 4}
+    assert content == {
+        "component": "dataframe",
+        "headers": ["name", "score", "n", "ok"],
+        "rows": [["<script>alert(1)</script>", 1.5, 3, True], ["Bob & Co", "nan", 4, False]],
+        "total_rows": 2,
+        "total_columns": 4,
+    }
     assert_json(content)
     markup = render(content)
     assert "<script>" not in markup and "&lt;script&gt;alert(1)&lt;/script&gt;" in markup
@@ -426,9 +472,16 @@ def test_fn_sees_gradio_file_dicts_with_the_store_path(store: FileStore, files: 
     content = to_content(Image(str(files / "cat.png"), alt_text="A cat"), store)
     seen = for_fn(content, store)
     stored = store.get(content["file"]["id"])
-    assert seen == {"path": str(stored.path), "url": None, "size": 16, "orig_name": "cat.png",
-                    "mime_type": "image/png", "is_stream": False, "meta": {"_type": "gradio.FileData"},
-                    "alt_text": "A cat"}
+    assert seen == {
+        "path": str(stored.path),
+        "url": None,
+        "size": 16,
+        "orig_name": "cat.png",
+        "mime_type": "image/png",
+        "is_stream": False,
+        "meta": {"_type": "gradio.FileData"},
+        "alt_text": "A cat",
+    }
     assert Path(seen["path"]).read_bytes() == b"bytes of cat.png"
     code = to_content(Code("x = 1", "python"), store)
     assert for_fn(code, store) == {"component": "code", "value": "x = 1", "language": "python"}
@@ -457,8 +510,18 @@ def test_what_fn_sees_given_back_shows_the_same_thing(store: FileStore, files: P
 # -- mistakes -----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("value", [42, object(), "plain text", ("a", "b", "c"), {"text": "x"}, {"component": "nope", "value": 1},
-                                   {"component": "image", "file": {"id": "A" * 24}}])
+@pytest.mark.parametrize(
+    "value",
+    [
+        42,
+        object(),
+        "plain text",
+        ("a", "b", "c"),
+        {"text": "x"},
+        {"component": "nope", "value": 1},
+        {"component": "image", "file": {"id": "A" * 24}},
+    ],
+)
 def test_anything_else_is_a_clear_type_error(store: FileStore, value: Any) -> None:
     with pytest.raises(TypeError, match="message|component|text|tuple|dict"):
         to_content(value, store)
@@ -478,14 +541,19 @@ def test_component_mistakes_are_named(store: FileStore, files: Path) -> None:
 
 
 def test_optional_libraries_are_not_imported_with_the_module() -> None:
-    probe = ("import sys, flask_chatbot.content.components, flask_chatbot.files.store; "
-             "print(sorted(m for m in ('matplotlib', 'pandas', 'numpy', 'PIL') if m in sys.modules))")
+    probe = (
+        "import sys, flask_chatbot.content.components, flask_chatbot.files.store; "
+        "print(sorted(m for m in ('matplotlib', 'pandas', 'numpy', 'PIL') if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
 
 
 def test_every_content_is_json(store: FileStore, files: Path) -> None:
-    for value in (Image(str(files / "cat.png")), Dataframe(pd.DataFrame({"t": pd.to_datetime(["2024-01-01"]),
-                                                                         "n": [pd.NA]}, dtype=object)),
-                  Code("x"), HTML("<b>x</b>")):
+    for value in (
+        Image(str(files / "cat.png")),
+        Dataframe(pd.DataFrame({"t": pd.to_datetime(["2024-01-01"]), "n": [pd.NA]}, dtype=object)),
+        Code("x"),
+        HTML("<b>x</b>"),
+    ):
         assert_json(to_content(value, store))

@@ -17,8 +17,14 @@ from flask_chatbot import chat_bp
 BLOG = "https://blog.example.com"
 
 
-def get(port: int, path: str, origin: str | None = None, method: str = "GET", headers: dict[str, str] | None = None,
-        body: bytes | None = None) -> tuple[int, dict[str, str], bytes]:
+def get(
+    port: int,
+    path: str,
+    origin: str | None = None,
+    method: str = "GET",
+    headers: dict[str, str] | None = None,
+    body: bytes | None = None,
+) -> tuple[int, dict[str, str], bytes]:
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     sent = dict(headers or {})
     if origin:
@@ -44,8 +50,16 @@ def server(serve_app, tmp_path, monkeypatch):
     return start
 
 
-@pytest.mark.parametrize("path", ["/chat/static/chat-bot.js", "/chat/static/styles.css", "/chat/static/attachments.js",
-                                  "/chat/static/element.js", "/chat/config.json"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/chat/static/chat-bot.js",
+        "/chat/static/styles.css",
+        "/chat/static/attachments.js",
+        "/chat/static/element.js",
+        "/chat/config.json",
+    ],
+)
 def test_the_element_s_files_and_config_are_public(server, path) -> None:
     port = server().port
     status, headers, _ = get(port, path, origin="https://anyone.example")
@@ -102,18 +116,32 @@ def test_urls_given_to_another_origin_name_this_server(server, tmp_path) -> None
 
 def test_an_upload_from_an_allowed_origin_gets_its_cors_answer_and_others_none(server) -> None:
     port = server(allowed_origins=[BLOG]).port
-    preflight = {"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "x-chatbot-upload-key,content-type"}
+    preflight = {
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "x-chatbot-upload-key,content-type",
+    }
     status, headers, _ = get(port, "/chat/upload?name=a.png", origin=BLOG, method="OPTIONS", headers=preflight)
     assert status == 200 and headers["access-control-allow-origin"] == BLOG
-    assert "X-Chatbot-Upload-Key" in headers["access-control-allow-headers"] and headers["access-control-allow-methods"] == "POST"
+    assert (
+        "X-Chatbot-Upload-Key" in headers["access-control-allow-headers"]
+        and headers["access-control-allow-methods"] == "POST"
+    )
     page = websocket.create_connection(f"ws://127.0.0.1:{port}/chat/socket", origin=BLOG, timeout=10)
     page.send(json.dumps({"type": "hello", "version": 1, "history": []}))
     key = json.loads(page.recv())["upload_key"]
     page.close()
-    status, headers, _ = get(port, "/chat/upload?name=a.png", origin=BLOG, method="POST", body=b"x",
-                             headers={"X-Chatbot-Upload-Key": key, "Content-Type": "image/png"})
+    status, headers, _ = get(
+        port,
+        "/chat/upload?name=a.png",
+        origin=BLOG,
+        method="POST",
+        body=b"x",
+        headers={"X-Chatbot-Upload-Key": key, "Content-Type": "image/png"},
+    )
     assert status == 201 and headers["access-control-allow-origin"] == BLOG
-    status, headers, _ = get(port, "/chat/upload?name=a.png", origin="https://evil.example", method="OPTIONS", headers=preflight)
+    status, headers, _ = get(
+        port, "/chat/upload?name=a.png", origin="https://evil.example", method="OPTIONS", headers=preflight
+    )
     assert status == 403 and "access-control-allow-origin" not in headers
 
 
@@ -145,25 +173,59 @@ def every_route_s_answer(port: int, origin: str) -> dict[str, Any]:
     status, headers, _ = get(port, "/chat/upload?name=a.png", origin=origin, method="OPTIONS", headers=preflight)
     seen["upload"] = (status, headers.get("access-control-allow-origin"))
     as_json = {"Content-Type": "application/json"}
-    seen["api"] = get(port, "/chat/api/chat", origin=origin, method="POST", headers=as_json,
-                      body=json.dumps({"message": "hi", "history": []}).encode())[0]
-    seen["openai"] = get(port, "/chat/v1/chat/completions", origin=origin, method="POST", headers=as_json,
-                         body=json.dumps({"model": "chat", "messages": [{"role": "user", "content": "hi"}]}).encode())[0]
-    seen["history"] = get(port, "/chat/history/" + "c" * 16, origin=origin, method="PATCH", headers=as_json,
-                          body=b'{"title": "renamed"}')[0]
+    seen["api"] = get(
+        port,
+        "/chat/api/chat",
+        origin=origin,
+        method="POST",
+        headers=as_json,
+        body=json.dumps({"message": "hi", "history": []}).encode(),
+    )[0]
+    seen["openai"] = get(
+        port,
+        "/chat/v1/chat/completions",
+        origin=origin,
+        method="POST",
+        headers=as_json,
+        body=json.dumps({"model": "chat", "messages": [{"role": "user", "content": "hi"}]}).encode(),
+    )[0]
+    seen["history"] = get(
+        port, "/chat/history/" + "c" * 16, origin=origin, method="PATCH", headers=as_json, body=b'{"title": "renamed"}'
+    )[0]
     return seen
 
 
 @pytest.mark.parametrize(("origin", "allowed"), SUBDOMAIN_ORIGINS)
-def test_a_subdomain_wildcard_lets_in_the_subdomains_on_every_route_and_nothing_else(server, tmp_path, origin, allowed) -> None:
-    port = server(allowed_origins=[WILDCARD], openai_compatible=True, save_history=True,
-                  history_store=tmp_path / "history.sqlite3", history_user=lambda: None).port
+def test_a_subdomain_wildcard_lets_in_the_subdomains_on_every_route_and_nothing_else(
+    server, tmp_path, origin, allowed
+) -> None:
+    port = server(
+        allowed_origins=[WILDCARD],
+        openai_compatible=True,
+        save_history=True,
+        history_store=tmp_path / "history.sqlite3",
+        history_user=lambda: None,
+    ).port
     seen = every_route_s_answer(port, origin)
     if allowed:
         # Past the Origin check each route answers for itself: nobody is signed in to rename a chat (401).
-        assert seen == {"config": True, "socket": 101, "upload": (200, origin), "api": 200, "openai": 200, "history": 401}
+        assert seen == {
+            "config": True,
+            "socket": 101,
+            "upload": (200, origin),
+            "api": 200,
+            "openai": 200,
+            "history": 401,
+        }
     else:
-        assert seen == {"config": False, "socket": 403, "upload": (403, None), "api": 403, "openai": 403, "history": 403}
+        assert seen == {
+            "config": False,
+            "socket": 403,
+            "upload": (403, None),
+            "api": 403,
+            "openai": 403,
+            "history": 403,
+        }
 
 
 @pytest.mark.parametrize("config_origins", [WILDCARD, ["https://blog.example.org", WILDCARD + "/"]])

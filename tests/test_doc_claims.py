@@ -110,8 +110,9 @@ def test_the_chat_page_s_default_policy_is_strict() -> None:
 # -- security.md: uploaded files -----------------------------------------------------------------
 
 
-def upload(port: int, body: bytes, key: str, name: str = "cat.png",
-           content_type: str | None = None) -> tuple[int, dict[str, Any]]:
+def upload(
+    port: int, body: bytes, key: str, name: str = "cat.png", content_type: str | None = None
+) -> tuple[int, dict[str, Any]]:
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     headers = {KEY_HEADER: key} | ({"Content-Type": content_type} if content_type else {})
     connection.request("POST", f"/chat/upload?name={name}", body=body, headers=headers)
@@ -152,12 +153,18 @@ def test_the_upload_key_is_kept_only_as_a_hash_and_never_logged(serve, tmp_path:
     assert key not in caplog.text
 
 
-def test_an_upload_s_type_comes_from_its_name_save_a_recording_called_audio_webm(serve, tmp_path: Path, monkeypatch) -> None:
+def test_an_upload_s_type_comes_from_its_name_save_a_recording_called_audio_webm(
+    serve, tmp_path: Path, monkeypatch
+) -> None:
     monkeypatch.setenv("CHATBOT_UPLOAD_DIR", str(tmp_path / "uploads"))
     server = serve(lambda message, history: "ok", multimodal=True)
     key = Client(socket_url(server)).hello()["upload_key"]
-    said_and_kept = [("cat.png", "text/html", "image/png"), ("rec.webm", "text/html", "video/webm"),
-                     ("rec.webm", "audio/webm", "audio/webm"), ("page.html", "image/png", "text/html")]
+    said_and_kept = [
+        ("cat.png", "text/html", "image/png"),
+        ("rec.webm", "text/html", "video/webm"),
+        ("rec.webm", "audio/webm", "audio/webm"),
+        ("page.html", "image/png", "text/html"),
+    ]
     for name, said, kept in said_and_kept:
         status, info = upload(server.port, b"bytes", key, name=name, content_type=said)
         assert (status, info["mime_type"]) == (201, kept), (name, said)
@@ -182,10 +189,12 @@ def test_the_app_s_own_websocket_limit_wins_and_still_gets_the_backpressure(serv
 
 def test_the_first_chat_registered_sets_the_websocket_limit_for_every_chat(serve_app) -> None:
     app = Flask(__name__)
-    app.register_blueprint(chat_bp(lambda m, h: "small", name="small", max_frame_bytes=1024, ping_interval=5),
-                           url_prefix="/small")
-    app.register_blueprint(chat_bp(lambda m, h: "big", name="big", max_frame_bytes=65536, ping_interval=30),
-                           url_prefix="/big")
+    app.register_blueprint(
+        chat_bp(lambda m, h: "small", name="small", max_frame_bytes=1024, ping_interval=5), url_prefix="/small"
+    )
+    app.register_blueprint(
+        chat_bp(lambda m, h: "big", name="big", max_frame_bytes=65536, ping_interval=30), url_prefix="/big"
+    )
     assert app.config["SOCK_SERVER_OPTIONS"]["ping_interval"] == 5  # the ping interval too
     server = serve_app(app)
     client = Client(socket_url(server, "/big"))
@@ -297,8 +306,10 @@ def test_a_copy_or_a_preset_reply_naming_no_message_is_an_unknown_message(connec
 def test_feedback_sent_back_in_hello_is_kept_and_never_given_to_fn(connect) -> None:
     fn, turns = counting_bot()
     client = connect(fn, editable="all")
-    shown = [{"id": "u0", "role": "user", "content": "hi"},
-             {"id": "a0", "role": "assistant", "content": "hello", "feedback": "Like"}]
+    shown = [
+        {"id": "u0", "role": "user", "content": "hi"},
+        {"id": "a0", "role": "assistant", "content": "hello", "feedback": "Like"},
+    ]
     assert client.hello(shown)["type"] == "welcome"
     client.turn("next", "u1")
     assert turns[0][1] == [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}]
@@ -322,8 +333,13 @@ def test_a_refused_hello_keeps_the_previous_history(connect) -> None:
     fn, turns = counting_bot()
     client = connect(fn)
     client.turn("one", "u1")
-    client.send({"type": "hello", "version": 1, "history": [
-        {"id": "x", "role": "assistant", "content": "hi", "metadata": {"duration": -1}}]})
+    client.send(
+        {
+            "type": "hello",
+            "version": 1,
+            "history": [{"id": "x", "role": "assistant", "content": "hi", "metadata": {"duration": -1}}],
+        }
+    )
     assert client.recv()["code"] == "bad_frame"
     client.turn("two", "u2")
     assert turns[1][1] == [{"role": "user", "content": "one"}, {"role": "assistant", "content": "reply 1 to one"}]
@@ -335,7 +351,10 @@ def test_clear_ends_a_running_reply_as_stopped_and_otherwise_sends_nothing(conne
     reply = streaming_reply(client)
     client.send({"type": "clear"})
     frames = client.recv_until("idle")
-    assert [(f["type"], f.get("status")) for f in frames if f["type"] != "patch"] == [("done", "stopped"), ("idle", None)]
+    assert [(f["type"], f.get("status")) for f in frames if f["type"] != "patch"] == [
+        ("done", "stopped"),
+        ("idle", None),
+    ]
     assert frames[-2]["id"] == reply
     release.set()
     client.send({"type": "clear"})  # nothing runs: no frame at all
@@ -377,7 +396,9 @@ def test_a_file_fn_made_cannot_be_sent_as_the_reader_s_upload(serve, tmp_path: P
 
 def test_a_preset_reply_whose_listener_returns_a_conversation_runs_no_fn(connect) -> None:
     chatbot = Chatbot()
-    chatbot.option_select(lambda data: [{"role": "user", "content": "picked"}, {"role": "assistant", "content": "noted"}])
+    chatbot.option_select(
+        lambda data: [{"role": "user", "content": "picked"}, {"role": "assistant", "content": "noted"}]
+    )
     calls = []
 
     def fn(message: str, history: list[dict[str, Any]]) -> Any:

@@ -26,7 +26,7 @@ def contents(history: list[dict[str, Any]]) -> list[Any]:
 
 
 def two_exchanges(client: Client) -> tuple[str, str]:
-    """"one" (u1) and "two" (u2) answered; the ids of the two replies."""
+    """ "one" (u1) and "two" (u2) answered; the ids of the two replies."""
     return assistant_id(client.turn("one", "u1")), assistant_id(client.turn("two", "u2"))
 
 
@@ -75,10 +75,17 @@ def test_an_edited_message_is_answered_afresh_and_replaces_the_rest_of_the_conve
     client.send({"type": "edit", "id": "u2", "text": "**two**, better", "new_id": "u2b"})
     frames = client.recv_until("idle")
     echo = frames[0]["message"]
-    assert frames[0]["type"] == "message" and (echo["id"], echo["role"], echo["content"]) == ("u2b", "user", "**two**, better")
+    assert frames[0]["type"] == "message" and (echo["id"], echo["role"], echo["content"]) == (
+        "u2b",
+        "user",
+        "**two**, better",
+    )
     assert "<strong>two</strong>" in echo["html"]
     assert list(final_text(frames).values()) == ["reply 3 to **two**, better"]
-    assert turns[2] == ("**two**, better", [{"role": "user", "content": "one"}, {"role": "assistant", "content": "reply 1 to one"}])
+    assert turns[2] == (
+        "**two**, better",
+        [{"role": "user", "content": "one"}, {"role": "assistant", "content": "reply 1 to one"}],
+    )
     assert seen == [EditData(2, "**two**, better", "two")]
     client.turn("three", "u3")
     assert contents(turns[3][1]) == ["one", "reply 1 to one", "**two**, better", "reply 3 to **two**, better"]
@@ -192,12 +199,21 @@ def test_switching_a_turn_s_version_is_a_hello_and_fn_continues_the_version_show
     fn, turns = counting_bot()
     client = connect(fn, editable="user")
     first_reply, reply = two_exchanges(client)
-    other = [{"id": "v2", "role": "user", "content": "two again"}, {"id": "w2", "role": "assistant", "content": "another"}]
-    first = [{"id": "u1", "role": "user", "content": "one"}, {"id": first_reply, "role": "assistant", "content": "reply 1 to one"}]
+    other = [
+        {"id": "v2", "role": "user", "content": "two again"},
+        {"id": "w2", "role": "assistant", "content": "another"},
+    ]
+    first = [
+        {"id": "u1", "role": "user", "content": "one"},
+        {"id": first_reply, "role": "assistant", "content": "reply 1 to one"},
+    ]
     assert client.hello(first + other)["type"] == "welcome"
     client.turn("three", "u3")
     assert contents(turns[2][1]) == ["one", "reply 1 to one", "two again", "another"]
-    back = [{"id": "u2", "role": "user", "content": "two"}, {"id": reply, "role": "assistant", "content": "reply 2 to two"}]
+    back = [
+        {"id": "u2", "role": "user", "content": "two"},
+        {"id": reply, "role": "assistant", "content": "reply 2 to two"},
+    ]
     assert client.hello(first + back)["type"] == "welcome"  # and back: the first version's ids return
     client.turn("four", "u4")
     assert contents(turns[3][1]) == TWO_EXCHANGES
@@ -248,7 +264,10 @@ def test_a_reconnect_that_names_its_session_keeps_its_flags_in_one_conversation(
     assert barrier(first)["code"] == BARRIER
     first.close()
     second = sockets(server)
-    shown = [{"id": "u1", "role": "user", "content": "one"}, {"id": reply, "role": "assistant", "content": "reply 1 to one"}]
+    shown = [
+        {"id": "u1", "role": "user", "content": "one"},
+        {"id": reply, "role": "assistant", "content": "reply 1 to one"},
+    ]
     assert hello(second, session, shown) == {"type": "welcome", "version": 1, "session": session}
     second.send({"type": "like", "id": reply, "value": "Dislike"})
     assert barrier(second)["code"] == BARRIER
@@ -276,7 +295,10 @@ def test_a_listener_that_returns_a_conversation_replaces_the_one_shown_and_fn_s_
     frame = client.recv()
     assert frame["type"] == "conversation"
     shown = SERVER_SCHEMAS["conversation"].load(frame)["messages"]  # ids, roles, html as the protocol wants
-    assert [(m["role"], m["content"], m["status"]) for m in shown] == [("user", "**q**", "done"), ("assistant", "*a*", "done")]
+    assert [(m["role"], m["content"], m["status"]) for m in shown] == [
+        ("user", "**q**", "done"),
+        ("assistant", "*a*", "done"),
+    ]
     assert "<strong>q</strong>" in shown[0]["html"] and "<em>a</em>" in shown[1]["html"]
     assert len({m["id"] for m in shown}) == 2
     client.turn("next", "u2")

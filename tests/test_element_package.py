@@ -21,8 +21,11 @@ def manifest_element() -> dict:
     [declaration] = module["declarations"]
     assert declaration["tagName"] == "chat-bot" and declaration["customElement"] is True
     entry = next(m for m in manifest["modules"] if m["path"] == "chat-bot.js")
-    assert {"kind": "custom-element-definition", "name": "chat-bot",
-            "declaration": {"name": "ChatBotElement", "module": "element.js"}} in entry["exports"]
+    assert {
+        "kind": "custom-element-definition",
+        "name": "chat-bot",
+        "declaration": {"name": "ChatBotElement", "module": "element.js"},
+    } in entry["exports"]
     return declaration
 
 
@@ -39,7 +42,10 @@ def public_api() -> set[str]:
 
 def test_package_json_exports_the_element_its_types_and_every_file() -> None:
     package = json.loads((ROOT / "package.json").read_text(encoding="utf-8"))
-    assert package["type"] == "module" and package["exports"]["."] == {"types": "./chat-bot.d.ts", "default": "./chat-bot.js"}
+    assert package["type"] == "module" and package["exports"]["."] == {
+        "types": "./chat-bot.d.ts",
+        "default": "./chat-bot.js",
+    }
     for target in [package["main"], package["types"], package["customElements"], *package["exports"].values()]:
         for path in target.values() if isinstance(target, dict) else [target]:
             assert (ROOT / path).is_file(), path

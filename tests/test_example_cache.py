@@ -80,12 +80,14 @@ def test_eager_replies_are_computed_at_start_up_in_the_background(serve_app, sto
         return f"eager {message}"
 
     app = Flask(__name__)
-    app.register_blueprint(chat_bp(fn, examples=["a", "b"], cache_examples=True), url_prefix="/chat")  # eager by default
+    app.register_blueprint(
+        chat_bp(fn, examples=["a", "b"], cache_examples=True), url_prefix="/chat"
+    )  # eager by default
     assert started.wait(10)  # the first example is computing, and registering did not wait for it
     release.set()
     server = serve_app(app)
     for thread in threading.enumerate():  # until the background computation has ended
-        if thread.name == "flask_chatbot.options.examples":
+        if thread.name == "flask_chatbot.examples":
             thread.join(10)
     assert cached_files(store) == ["0.json", "1.json"]
     client = Client(f"ws://127.0.0.1:{server.port}/chat/socket")
@@ -104,8 +106,12 @@ def test_eager_replies_are_computed_at_start_up_in_the_background(serve_app, sto
 )
 def test_only_the_example_as_cached_comes_from_the_cache(serve_app, store, first, then) -> None:
     fn, calls = counting()
-    options = {"examples": [["hola", 3]], "additional_inputs": [Slider(0, 10)], "cache_examples": True,
-               "cache_mode": "lazy"}
+    options = {
+        "examples": [["hola", 3]],
+        "additional_inputs": [Slider(0, 10)],
+        "cache_examples": True,
+        "cache_mode": "lazy",
+    }
     client = open_client(serve_app, fn, **options)
     click(client, 0, "hola")  # cached now
     assert len(calls) == 1
@@ -174,15 +180,19 @@ def test_a_multimodal_example_with_a_file_is_cached_and_its_file_shown(serve_app
         calls.append(message)
         return f"{message['text']}: {[Path(p).name for p in message['files']]} of {Path(message['files'][0]).stat().st_size} bytes"
 
-    options = {"multimodal": True, "examples": [{"text": "what is it?", "files": [str(picture)]}],
-               "cache_examples": True, "cache_mode": mode}
+    options = {
+        "multimodal": True,
+        "examples": [{"text": "what is it?", "files": [str(picture)]}],
+        "cache_examples": True,
+        "cache_mode": mode,
+    }
     app = Flask(__name__)
     app.register_blueprint(chat_bp(fn, **options), url_prefix="/chat")
     for thread in threading.enumerate():  # an eager cache computes in the background
-        if thread.name == "flask_chatbot.options.examples":
+        if thread.name == "flask_chatbot.examples":
             thread.join(10)
     server = serve_app(app)
-    for conversation in range(2):
+    for _conversation in range(2):
         client = Client(f"ws://127.0.0.1:{server.port}/chat/socket")
         client.hello()
         frames = click(client, 0, "what is it?")

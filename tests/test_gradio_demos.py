@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import http.client
 import json
-
 from collections.abc import Callable
 from typing import Any
 
@@ -62,7 +61,14 @@ def test_thoughts_demo_ends_with_a_done_thought_with_its_duration_then_the_answe
 def test_nested_thoughts_demo_keeps_ids_parents_and_final_statuses(demo) -> None:
     done = finals(demo(nested_thoughts).turn("weather?"))
     metas = [d.get("metadata", {}) for d in done]
-    assert [(m.get("id"), m.get("parent_id")) for m in metas] == [(None, None), (1, None), (2, 1), (3, 1), (4, 3), (None, None)]
+    assert [(m.get("id"), m.get("parent_id")) for m in metas] == [
+        (None, None),
+        (1, None),
+        (2, 1),
+        (3, 1),
+        (4, 3),
+        (None, None),
+    ]
     assert metas[1]["status"] == "done" and metas[3]["status"] == "done"
     assert done[-1]["content"].startswith("Based on the data only from weather.com")
 
@@ -70,7 +76,10 @@ def test_nested_thoughts_demo_keeps_ids_parents_and_final_statuses(demo) -> None
 def test_options_demo_offers_choices_and_a_choice_runs_fn(demo) -> None:
     client = demo(options)
     [first] = finals(client.turn("hi", "u1"))
-    assert first["options"] == [{"value": "Python", "label": "🐍 Python"}, {"value": "JavaScript", "label": "JavaScript"}]
+    assert first["options"] == [
+        {"value": "Python", "label": "🐍 Python"},
+        {"value": "JavaScript", "label": "JavaScript"},
+    ]
     [second] = finals(client.turn("Python", "u2"))  # what clicking the option sends
     assert second["content"] == "Python it is. Good choice!"
 
@@ -186,7 +195,11 @@ def test_artifacts_demo_returns_code_beside_its_reply(demo) -> None:
 def test_echo_demo_of_the_docs_offers_its_examples_and_echoes(demo, serve_app) -> None:
     app = Flask(__name__)
     app.register_blueprint(echo.blueprint(), url_prefix="/demo")
-    assert [e["text"] for e in app.test_client().get("/demo/config.json").json["examples"]] == ["hello", "hola", "merhaba"]
+    assert [e["text"] for e in app.test_client().get("/demo/config.json").json["examples"]] == [
+        "hello",
+        "hola",
+        "merhaba",
+    ]
     client = demo(echo)
     client.send({"type": "example", "index": 1})
     client.send({"type": "submit", "id": "u1", "text": "hola", "example": 1})

@@ -36,7 +36,10 @@ def test_the_sqlite_store_keeps_lists_renames_and_forgets(tmp_path: Path) -> Non
     assert renamed["title"] == "Servers" and len(renamed["messages"]) == 4  # a new turn keeps the new name
     assert store.list("ada")[0]["id"] == "a" * 16  # and makes it the newest
     # A second store on the same file (another worker process) sees all of it.
-    assert [c["id"] for c in SQLiteHistoryStore(tmp_path / "deep" / "history.sqlite3").list("ada")] == ["a" * 16, "b" * 16]
+    assert [c["id"] for c in SQLiteHistoryStore(tmp_path / "deep" / "history.sqlite3").list("ada")] == [
+        "a" * 16,
+        "b" * 16,
+    ]
     store.save("ada", "b" * 16, [])  # emptied: forgotten
     assert not store.delete("ada", "b" * 16) and store.delete("ada", "a" * 16) and store.list("ada") == []
     assert not store.rename("ada", "z" * 16, "nothing")
@@ -50,8 +53,16 @@ def test_a_user_keeps_at_most_max_conversations(tmp_path: Path) -> None:
 
 
 def test_titles_come_from_the_first_text_of_the_user_s() -> None:
-    assert title_of([{"role": "assistant", "content": "Hello!"}, {"role": "user", "content": {"component": "image"}},
-                     {"role": "user", "content": "  Tell me\n about it  "}]) == "Tell me about it"
+    assert (
+        title_of(
+            [
+                {"role": "assistant", "content": "Hello!"},
+                {"role": "user", "content": {"component": "image"}},
+                {"role": "user", "content": "  Tell me\n about it  "},
+            ]
+        )
+        == "Tell me about it"
+    )
     assert title_of(messages("x" * 200)).endswith("…") and len(title_of(messages("x" * 200))) == 80
     assert title_of([]) == ""
 
@@ -60,15 +71,20 @@ def test_titles_come_from_the_first_text_of_the_user_s() -> None:
 def server(tmp_path: Path, serve_app: Any) -> LiveServer:
     app = app_with_login("user")
     app.register_blueprint(
-        chat_bp(lambda message, history: f"**{message}**?", save_history=True, history_store=tmp_path / "history.sqlite3",
-                history_user=lambda: session.get("user")),
+        chat_bp(
+            lambda message, history: f"**{message}**?",
+            save_history=True,
+            history_store=tmp_path / "history.sqlite3",
+            history_user=lambda: session.get("user"),
+        ),
         url_prefix="/chat",
     )
     return serve_app(app)
 
 
-def call(server: LiveServer, method: str, path: str, cookie: str | None = None, body: Any = None,
-         origin: str | None = None) -> tuple[int, Any]:
+def call(
+    server: LiveServer, method: str, path: str, cookie: str | None = None, body: Any = None, origin: str | None = None
+) -> tuple[int, Any]:
     connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
     headers = {"Content-Type": "application/json"} if body is not None else {}
     if cookie:
@@ -89,17 +105,24 @@ def test_a_signed_in_user_s_conversation_is_kept_and_can_be_opened_renamed_and_d
     conversation = client.hello()["session"]
     client.turn("What is Flask?", "u1")  # kept before the turn's idle frame
     status, listed = call(server, "GET", "/chat/history", ada)
-    assert status == 200 and [(c["id"], c["title"]) for c in listed["conversations"]] == [(conversation, "What is Flask?")]
+    assert status == 200 and [(c["id"], c["title"]) for c in listed["conversations"]] == [
+        (conversation, "What is Flask?")
+    ]
     status, opened = call(server, "GET", f"/chat/history/{conversation}", ada)
     assert status == 200
     assert [(m["id"], m["role"], m["content"], m["status"]) for m in opened["messages"]] == [
-        ("u1", "user", "What is Flask?", "done"), (opened["messages"][1]["id"], "assistant", "**What is Flask?**?", "done")]
+        ("u1", "user", "What is Flask?", "done"),
+        (opened["messages"][1]["id"], "assistant", "**What is Flask?**?", "done"),
+    ]
     assert opened["messages"][1]["html"] == "<p><strong>What is Flask?</strong>?</p>"  # rendered, sanitized now
     client.turn("And Django?", "u2")
     assert len(call(server, "GET", f"/chat/history/{conversation}", ada)[1]["messages"]) == 4
     client.close()
 
-    assert call(server, "PATCH", f"/chat/history/{conversation}", ada, {"title": "Web frameworks"}) == (200, {"ok": True})
+    assert call(server, "PATCH", f"/chat/history/{conversation}", ada, {"title": "Web frameworks"}) == (
+        200,
+        {"ok": True},
+    )
     assert call(server, "GET", "/chat/history", ada)[1]["conversations"][0]["title"] == "Web frameworks"
     # Another user sees none of it and can change none of it.
     bob = cookie_for(server.port, "bob")
@@ -143,8 +166,9 @@ def test_config_says_whether_the_server_keeps_this_user_s_history(server: LiveSe
         ({"save_history": True, "history_store": 42, "history_user": lambda: None}, "history_store must be"),
     ],
 )
-def test_bad_history_options_are_refused_at_start_up(options: dict[str, Any], problem: str, tmp_path: Path,
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_bad_history_options_are_refused_at_start_up(
+    options: dict[str, Any], problem: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     with pytest.raises(OptionsError, match=problem):
         chat_bp(lambda message, history: message, **options)
@@ -153,24 +177,36 @@ def test_bad_history_options_are_refused_at_start_up(options: dict[str, Any], pr
 def test_a_store_that_cannot_be_made_is_an_options_error(tmp_path: Path) -> None:
     (tmp_path / "file").write_text("not a folder")
     with pytest.raises(OptionsError, match="history_store: cannot use"):
-        chat_bp(lambda m, h: m, save_history=True, history_store=tmp_path / "file" / "h.sqlite3", history_user=lambda: None)
+        chat_bp(
+            lambda m, h: m, save_history=True, history_store=tmp_path / "file" / "h.sqlite3", history_user=lambda: None
+        )
 
 
-def test_a_multimodal_conversation_goes_on_with_its_files_on_another_device(tmp_path: Path, serve_app: Any,
-                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_multimodal_conversation_goes_on_with_its_files_on_another_device(
+    tmp_path: Path, serve_app: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("CHATBOT_UPLOAD_DIR", str(tmp_path / "uploads"))
     app = Flask(__name__)
     app.register_blueprint(
-        chat_bp(lambda message, history: f"{len(message['files'])} files, {len(history)} before", multimodal=True,
-                save_history=True, history_store=tmp_path / "h.sqlite3", history_user=lambda: "ada"),
+        chat_bp(
+            lambda message, history: f"{len(message['files'])} files, {len(history)} before",
+            multimodal=True,
+            save_history=True,
+            history_store=tmp_path / "h.sqlite3",
+            history_user=lambda: "ada",
+        ),
         url_prefix="/chat",
     )
     server = serve_app(app)
     laptop = Client(f"ws://127.0.0.1:{server.port}/chat/socket")
     welcome = laptop.hello()
     connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
-    connection.request("POST", "/chat/upload?name=notes.txt", body=b"hello",
-                       headers={"Content-Type": "text/plain", "X-Chatbot-Upload-Key": welcome["upload_key"]})
+    connection.request(
+        "POST",
+        "/chat/upload?name=notes.txt",
+        body=b"hello",
+        headers={"Content-Type": "text/plain", "X-Chatbot-Upload-Key": welcome["upload_key"]},
+    )
     uploaded = json.loads(connection.getresponse().read())
     laptop.send({"type": "submit", "id": "u1", "text": "read this", "files": [uploaded["id"]]})
     assert laptop.recv_until("idle")[-2]["content"] == "1 files, 0 before"
@@ -199,8 +235,11 @@ def test_a_later_hello_switches_the_socket_to_another_conversation(serve_app: An
     client = Client(f"ws://127.0.0.1:{server.port}/chat/socket")
     first = client.hello()["session"]
     frames = client.turn("a", "u1")
-    shown = [{"id": f["message"]["id"], "role": f["message"]["role"], "content": f["message"]["content"]}
-             for f in frames if f["type"] == "message"]
+    shown = [
+        {"id": f["message"]["id"], "role": f["message"]["role"], "content": f["message"]["content"]}
+        for f in frames
+        if f["type"] == "message"
+    ]
     shown[-1]["content"] = frames[-2]["content"]
     client.send({"type": "hello", "version": 1, "session": "b" * 16, "history": []})  # a saved chat
     assert client.recv()["session"] == "b" * 16

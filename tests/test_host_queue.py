@@ -52,7 +52,9 @@ class Reports:
             assert self.cond.wait_for(lambda: report in self.seen, timeout=10), self.seen
 
 
-def enter_in_thread(line: HostLine, reports: Reports, cancel: Cancel | None = None) -> tuple[threading.Thread, list[Any]]:
+def enter_in_thread(
+    line: HostLine, reports: Reports, cancel: Cancel | None = None
+) -> tuple[threading.Thread, list[Any]]:
     got: list[Any] = []
     thread = threading.Thread(target=lambda: got.append(line.enter(cancel or Cancel(), reports)))
     thread.start()
@@ -132,7 +134,9 @@ def gate() -> Gate:
     return Gate()
 
 
-def test_one_at_a_time_holds_across_the_workers_of_a_host(two_workers: tuple[LiveServer, LiveServer], gate: Gate) -> None:
+def test_one_at_a_time_holds_across_the_workers_of_a_host(
+    two_workers: tuple[LiveServer, LiveServer], gate: Gate
+) -> None:
     one, other = two_workers
     first, second, third = connect(one), connect(other), connect(one)
     submit(first, "a")

@@ -128,7 +128,10 @@ def test_submit_and_stop_in_a_loop_never_runs_fn_twice_at_once(connect):
     assert list(final_text(frames).values()) == ["last: done"]
     assert overlaps == []
     assert started == ["first", "last"]
-    assert seen_history["last"][:2] == [{"role": "user", "content": "first"}, {"role": "assistant", "content": "first: thinking"}]
+    assert seen_history["last"][:2] == [
+        {"role": "user", "content": "first"},
+        {"role": "assistant", "content": "first: thinking"},
+    ]
 
 
 def test_the_server_keeps_at_most_max_history_messages(connect):

@@ -18,8 +18,7 @@ from flask import Flask
 from live import Client as SocketClient
 from live import LiveServer
 
-from flask_chatbot import Client, ClientError, Error, OptionsError, chat_bp
-from flask_chatbot import load_chat
+from flask_chatbot import Client, ClientError, Error, OptionsError, chat_bp, load_chat
 
 PACE = threading.Event()  # never set: the model waits on it as it takes time per token
 KEY = "sk-model"
@@ -39,16 +38,26 @@ def model(message: str, history: list[dict[str, Any]]) -> Iterator[str]:
 @pytest.fixture(scope="module")
 def servers() -> Iterator[tuple[LiveServer, LiveServer]]:
     upstream = Flask("model")
-    upstream.register_blueprint(chat_bp(model, name="model", openai_compatible=True, openai_model="tiny-1",
-                                        openai_api_key=KEY, stream_interval=0), url_prefix="/m")
+    upstream.register_blueprint(
+        chat_bp(
+            model, name="model", openai_compatible=True, openai_model="tiny-1", openai_api_key=KEY, stream_interval=0
+        ),
+        url_prefix="/m",
+    )
     model_server = LiveServer(upstream)
     app = Flask("front")
     base = f"{model_server.url}/m/v1"
-    app.register_blueprint(load_chat(base, "tiny-1", KEY, system_message="Be brief.", file_types=None, stream_interval=0),
-                           url_prefix="/chat")
-    app.register_blueprint(load_chat(base, "tiny-1", KEY, name="whole", streaming=False, file_types=None), url_prefix="/whole")
+    app.register_blueprint(
+        load_chat(base, "tiny-1", KEY, system_message="Be brief.", file_types=None, stream_interval=0),
+        url_prefix="/chat",
+    )
+    app.register_blueprint(
+        load_chat(base, "tiny-1", KEY, name="whole", streaming=False, file_types=None), url_prefix="/whole"
+    )
     app.register_blueprint(load_chat(base, "tiny-1", "sk-wrong", name="wrong", file_types=None), url_prefix="/wrong")
-    app.register_blueprint(load_chat("http://127.0.0.1:9/v1", "tiny-1", name="down", file_types=None), url_prefix="/down")
+    app.register_blueprint(
+        load_chat("http://127.0.0.1:9/v1", "tiny-1", name="down", file_types=None), url_prefix="/down"
+    )
     front = LiveServer(app)
     yield front, model_server
     front.stop()
@@ -102,26 +111,42 @@ def describe_images(message: dict[str, Any], history: list[dict[str, Any]]) -> s
 def test_images_reach_a_model_that_takes_them(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, serve_app: Any) -> None:
     monkeypatch.setenv("CHATBOT_UPLOAD_DIR", str(tmp_path / "files"))
     upstream = Flask("vision")
-    upstream.register_blueprint(chat_bp(describe_images, name="vision", multimodal=True, file_types=["image"],
-                                        openai_compatible=True, openai_model="eyes-1"), url_prefix="/v")
+    upstream.register_blueprint(
+        chat_bp(
+            describe_images,
+            name="vision",
+            multimodal=True,
+            file_types=["image"],
+            openai_compatible=True,
+            openai_model="eyes-1",
+        ),
+        url_prefix="/v",
+    )
     model_server = serve_app(upstream)
     front = Flask("front")
     front.register_blueprint(load_chat(f"{model_server.url}/v/v1", "eyes-1", file_types="image"), url_prefix="/chat")
     server = serve_app(front)
     socket = SocketClient(f"ws://127.0.0.1:{server.port}/chat/socket")
     key = socket.hello()["upload_key"]
-    png = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==")
+    png = base64.b64decode(
+        "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
+    )
     connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
-    connection.request("POST", "/chat/upload?name=dot.png", body=png, headers={"Content-Type": "image/png",
-                                                                              "X-Chatbot-Upload-Key": key})
+    connection.request(
+        "POST",
+        "/chat/upload?name=dot.png",
+        body=png,
+        headers={"Content-Type": "image/png", "X-Chatbot-Upload-Key": key},
+    )
     uploaded = json.loads(connection.getresponse().read())
     socket.send({"type": "submit", "id": "u1", "text": "What is this?", "files": [uploaded["id"]]})
     assert socket.recv_until("idle")[-2]["content"] == f"What is this? with 1 image(s) of [{len(png)}] bytes"
     socket.close()
 
 
-def test_the_sample_app_talks_to_a_model_server_named_by_openai_base_url(servers: tuple[LiveServer, LiveServer],
-                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_sample_app_talks_to_a_model_server_named_by_openai_base_url(
+    servers: tuple[LiveServer, LiveServer], monkeypatch: pytest.MonkeyPatch
+) -> None:
     _, model_server = servers
     monkeypatch.setenv("OPENAI_BASE_URL", f"{model_server.url}/m/v1")
     monkeypatch.setenv("OPENAI_MODEL", "tiny-1")

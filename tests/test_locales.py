@@ -29,8 +29,12 @@ def placeholders(text: str) -> list[str]:
 
 # strings.js's table, and those of the modules loaded on first use.
 ENGLISH = table(WEBCOMPONENT / "strings.js", "EN")
-for module, name in (("file-rules.js", "FILE_TEXT"), ("recorder.js", "RECORDER_TEXT"), ("status-view.js", "STATUS_TEXT"),
-                     ("history-panel.js", "HISTORY_TEXT")):
+for module, name in (
+    ("file-rules.js", "FILE_TEXT"),
+    ("recorder.js", "RECORDER_TEXT"),
+    ("status-view.js", "STATUS_TEXT"),
+    ("history-panel.js", "HISTORY_TEXT"),
+):
     ENGLISH.update(table(WEBCOMPONENT / module, name))
 
 
@@ -80,7 +84,9 @@ def test_lang_pins_the_page_and_the_element_and_rtl_still_wins() -> None:
     assert '<html lang="he" dir="rtl">' in html and "Accept-Language" not in headers.get("Vary", "")
     html, _ = page(app_with(lang="de", rtl=True))
     assert '<html lang="de" dir="rtl">' in html
-    config = app_with(lang="ja", strings={"send": "Go", "de": {"send": "Los"}}).test_client().get("/chat/config.json").json
+    config = (
+        app_with(lang="ja", strings={"send": "Go", "de": {"send": "Los"}}).test_client().get("/chat/config.json").json
+    )
     assert config["lang"] == "ja" and config["strings"] == {"send": "Go", "de": {"send": "Los"}}
     assert app_with().test_client().get("/chat/config.json").json["textbox_placeholder"] is None
 
@@ -91,7 +97,10 @@ def test_lang_pins_the_page_and_the_element_and_rtl_still_wins() -> None:
         ({"lang": "german!"}, "lang must be a language tag"),
         ({"lang": 7}, "lang must be a language tag"),
         ({"strings": {"sned": "Go"}}, "'sned' is not one of the element's texts; did you mean 'send'"),
-        ({"strings": {"de": {"stpo": "Halt"}}}, r"strings\['de'\]: 'stpo' is not one of the element's texts; did you mean 'stop'"),
+        (
+            {"strings": {"de": {"stpo": "Halt"}}},
+            r"strings\['de'\]: 'stpo' is not one of the element's texts; did you mean 'stop'",
+        ),
         ({"strings": {"send": 5}}, r"strings\['send'\] must be a string"),
         ({"strings": ["send", "Go"]}, "strings must be a dict"),
     ],

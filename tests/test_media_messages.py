@@ -47,7 +47,7 @@ def test_text_then_a_file_path_gives_two_messages_and_the_file_is_served_by_id(s
     assert [d["status"] for d in done] == ["done", "done"] and done[0]["content"] == "Here is the chart:"
     image = done[1]["content"]
     assert image["component"] == "image" and image["alt_text"] == "Sales by month"
-    assert str(chart) not in done[1]["html"] and f'/chat/files/{image["file"]["id"]}' in done[1]["html"]
+    assert str(chart) not in done[1]["html"] and f"/chat/files/{image['file']['id']}" in done[1]["html"]
     assert 'alt="Sales by month"' in done[1]["html"]
     status, headers, body = fetch(f"http://127.0.0.1:{server.port}/chat/files/{image['file']['id']}")
     assert (status, headers["Content-Type"], body) == (200, "image/png", PNG)
@@ -72,8 +72,12 @@ def test_fn_gets_gradio_s_file_dict_in_the_next_history_and_hello_round_trips_it
     entry = seen[1][1]["content"]
     assert entry["orig_name"] == "song.mp3" and entry["mime_type"] == "audio/mpeg" and Path(entry["path"]).is_file()
     # The browser sends the conversation back after a reconnect: the file is named by id only.
-    client.hello([{"id": "u1", "role": "user", "content": "play"},
-                  {"id": done["id"], "role": "assistant", "content": done["content"]}])
+    client.hello(
+        [
+            {"id": "u1", "role": "user", "content": "play"},
+            {"id": done["id"], "role": "assistant", "content": done["content"]},
+        ]
+    )
     client.turn("third", "u3")
     assert seen[2][1]["content"]["path"] == entry["path"]
 
@@ -94,8 +98,13 @@ def test_hello_naming_a_file_the_store_does_not_have_keeps_the_conversation_with
 
 def test_hello_with_content_of_a_bad_shape_gets_an_error_and_the_socket_carries_on(connect) -> None:
     client = connect(lambda message, history: "ok")
-    client.send({"type": "hello", "version": 1, "history": [
-        {"id": "x", "role": "assistant", "content": {"component": "image", "file": "/etc/passwd"}}]})
+    client.send(
+        {
+            "type": "hello",
+            "version": 1,
+            "history": [{"id": "x", "role": "assistant", "content": {"component": "image", "file": "/etc/passwd"}}],
+        }
+    )
     error = client.recv_until("error")[-1]
     assert error["code"] == "bad_frame" and "'x'" in error["message"]
     assert list(final_text(client.turn("still works", "u2")).values()) == ["ok"]
@@ -134,8 +143,13 @@ def test_a_refused_path_ends_the_turn_with_an_error_that_does_not_echo_the_path(
     assert error["code"] == "fn_error" and "ssh" not in error["message"]
 
 
-@pytest.mark.parametrize("value, marker", [(Code("print(1)", language="python"), "code-block"),
-                                           ({"component": "html", "value": "<b>bold</b>"}, "<b>bold</b>")])
+@pytest.mark.parametrize(
+    "value, marker",
+    [
+        (Code("print(1)", language="python"), "code-block"),
+        ({"component": "html", "value": "<b>bold</b>"}, "<b>bold</b>"),
+    ],
+)
 def test_components_render_on_the_server(connect, value: Any, marker: str) -> None:
     frames = connect(lambda message, history: ChatMessage(content=value)).turn("go")
     [done] = assistant(frames, "done")
@@ -152,7 +166,10 @@ def test_audio_and_images_at_urls_of_unlisted_hosts_are_links_and_listed_ones_pl
     assert "<audio" not in done[0]["html"] and 'href="https://media.example.org/song.mp3"' in done[0]["html"]
     assert "<img" not in done[1]["html"] and 'href="https://img.example.org/cat.png"' in done[1]["html"]
     done = assistant(connect(fn, image_hosts=["media.example.org"]).turn("go"), "done")
-    assert '<audio controls preload="none"' in done[0]["html"] and 'src="https://media.example.org/song.mp3"' in done[0]["html"]
+    assert (
+        '<audio controls preload="none"' in done[0]["html"]
+        and 'src="https://media.example.org/song.mp3"' in done[0]["html"]
+    )
 
 
 def test_the_page_csp_keeps_images_and_media_to_the_listed_hosts(serve) -> None:
@@ -163,11 +180,14 @@ def test_the_page_csp_keeps_images_and_media_to_the_listed_hosts(serve) -> None:
         assert policy["media-src"] == "'self'" + listed and policy["img-src"] == "'self' data: blob:" + listed
 
 
-@pytest.mark.parametrize("html", [
-    '<video src="https://evil.example/v.mp4?who=reader" controls></video>',
-    '<audio controls><source src="https://evil.example/a.mp3"></audio>',
-    '<video controls poster="https://evil.example/p.png"><source src="//evil.example/v.webm" type="video/webm"></video>',
-])
+@pytest.mark.parametrize(
+    "html",
+    [
+        '<video src="https://evil.example/v.mp4?who=reader" controls></video>',
+        '<audio controls><source src="https://evil.example/a.mp3"></audio>',
+        '<video controls poster="https://evil.example/p.png"><source src="//evil.example/v.webm" type="video/webm"></video>',
+    ],
+)
 def test_a_reply_s_players_load_nothing_from_an_unlisted_host(html: str) -> None:
     renderer = Renderer(RenderOptions(allow_tags=("audio", "video", "source")))
     out = renderer.render(html, from_user=False)

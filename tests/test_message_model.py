@@ -21,15 +21,25 @@ TAGS = [("<thinking>", "</thinking>")]
 def test_metadata_keeps_every_gradio_field() -> None:
     meta = Metadata(title="_Thinking_", log="step 1", duration=1.25, status="done", id=1, parent_id="root")
     [item] = normalize_reply(ChatMessage(content="x", metadata=meta))
-    assert item["metadata"] == {"title": "_Thinking_", "log": "step 1", "duration": 1.25, "status": "done",
-                                "id": 1, "parent_id": "root"}
+    assert item["metadata"] == {
+        "title": "_Thinking_",
+        "log": "step 1",
+        "duration": 1.25,
+        "status": "done",
+        "id": 1,
+        "parent_id": "root",
+    }
 
 
 @pytest.mark.parametrize(
     "metadata, problem",
-    [({"status": "running"}, "status must be 'pending' or 'done'"), ({"duration": -1}, "duration must be"),
-     ({"colour": "red"}, "unknown key 'colour'"), ({"id": 1.5}, "id must be a str or an int"),
-     ({"title": 3}, "title must be a str")],
+    [
+        ({"status": "running"}, "status must be 'pending' or 'done'"),
+        ({"duration": -1}, "duration must be"),
+        ({"colour": "red"}, "unknown key 'colour'"),
+        ({"id": 1.5}, "id must be a str or an int"),
+        ({"title": 3}, "title must be a str"),
+    ],
 )
 def test_bad_metadata_says_what_is_wrong(metadata: dict[str, Any], problem: str) -> None:
     with pytest.raises(TypeError, match=problem):
@@ -73,7 +83,7 @@ def test_an_unclosed_tag_is_a_pending_thought_and_indexes_only_grow_while_stream
         {"content": "Let me see.", "metadata": {}},
         {"content": "first", "metadata": {"title": "Reasoning", "status": "pending"}},
     ]
-    for before, after in zip(seen, seen[1:]):
+    for before, after in zip(seen, seen[1:], strict=False):
         assert len(after) >= len(before)  # a message never moves to another index
     assert seen[-1][1]["metadata"]["status"] == "done" and seen[-1][2]["content"] == "Done."
 
@@ -140,8 +150,15 @@ def test_a_metadata_change_alone_is_a_patch_with_nothing_appended(connect) -> No
     patched.set()
     frames += client.recv_until("idle")
     meta = [f for f in frames if f["type"] == "patch" and "metadata" in f]
-    assert meta == [{"type": "patch", "id": meta[0]["id"], "keep": 7, "append": "",
-                     "metadata": {"title": "Tool", "status": "done", "duration": 1.0}}]
+    assert meta == [
+        {
+            "type": "patch",
+            "id": meta[0]["id"],
+            "keep": 7,
+            "append": "",
+            "metadata": {"title": "Tool", "status": "done", "duration": 1.0},
+        }
+    ]
 
 
 def test_fn_gets_metadata_and_options_in_the_next_history(connect) -> None:
@@ -149,8 +166,10 @@ def test_fn_gets_metadata_and_options_in_the_next_history(connect) -> None:
 
     def fn(message, history):
         seen.append(history)
-        return [ChatMessage(content="thought", metadata={"title": "T", "status": "done"}),
-                {"content": "answer", "options": [{"value": "ok"}]}]
+        return [
+            ChatMessage(content="thought", metadata={"title": "T", "status": "done"}),
+            {"content": "answer", "options": [{"value": "ok"}]},
+        ]
 
     client = connect(fn)
     client.turn("one", "u1")
@@ -169,11 +188,17 @@ def test_hello_keeps_metadata_and_options_for_fn(connect) -> None:
         return "ok"
 
     client = connect(fn, stream_interval=0)
-    client.send({"type": "hello", "version": 1, "history": [
-        {"id": "u", "role": "user", "content": "hi"},
-        {"id": "t", "role": "assistant", "content": "hmm", "metadata": {"title": "Thinking", "duration": 0.5}},
-        {"id": "a", "role": "assistant", "content": "Pick", "options": [{"value": "x", "label": "X"}]},
-    ]})
+    client.send(
+        {
+            "type": "hello",
+            "version": 1,
+            "history": [
+                {"id": "u", "role": "user", "content": "hi"},
+                {"id": "t", "role": "assistant", "content": "hmm", "metadata": {"title": "Thinking", "duration": 0.5}},
+                {"id": "a", "role": "assistant", "content": "Pick", "options": [{"value": "x", "label": "X"}]},
+            ],
+        }
+    )
     client.recv_until("welcome")
     client.turn("next", "u2")
     assert seen[0] == [
@@ -216,8 +241,13 @@ def test_the_system_prompt_stays_on_the_server_reaches_fn_first_and_is_never_tri
 
 def test_hello_with_bad_metadata_gets_an_error_frame_and_the_socket_carries_on(connect) -> None:
     client = connect(lambda message, history: "ok")
-    client.send({"type": "hello", "version": 1, "history": [
-        {"id": "t", "role": "assistant", "content": "x", "metadata": {"status": "thinking"}}]})
+    client.send(
+        {
+            "type": "hello",
+            "version": 1,
+            "history": [{"id": "t", "role": "assistant", "content": "x", "metadata": {"status": "thinking"}}],
+        }
+    )
     [error] = client.recv_until("error")[-1:]
     assert error["code"] == "bad_frame" and "status" in error["message"]
     client.send({"type": "hello", "version": 1, "history": []})
@@ -240,7 +270,9 @@ def test_reasoning_tags_stream_a_pending_thought_that_ends_done(connect) -> None
     release.set()
     done = [f for f in client.recv_until("idle") if f["type"] == "done"]
     assert [(d["content"], d.get("metadata")) for d in done] == [
-        ("Let me count.", {"title": "Reasoning", "status": "done"}), ("Three.", None)]
+        ("Let me count.", {"title": "Reasoning", "status": "done"}),
+        ("Three.", None),
+    ]
 
 
 def test_a_thought_title_travels_rendered_as_inline_html(connect) -> None:
@@ -264,8 +296,10 @@ def test_chatbot_value_is_the_starting_conversation_and_a_callable_runs_per_page
 
     def value() -> list[dict[str, Any]]:
         loads.append(1)
-        return [{"role": "system", "content": "Be brief."},
-                ChatMessage(role="assistant", content=f"Welcome, visitor {len(loads)}", metadata={"title": "_Hi_"})]
+        return [
+            {"role": "system", "content": "Be brief."},
+            ChatMessage(role="assistant", content=f"Welcome, visitor {len(loads)}", metadata={"title": "_Hi_"}),
+        ]
 
     app = Flask(__name__)
     app.register_blueprint(chat_bp(lambda m, h: "ok", chatbot=Chatbot(value=value)), url_prefix="/chat")
@@ -303,8 +337,10 @@ def test_a_file_message_s_metadata_changes_travel_too(connect, tmp_path) -> None
         yield [ChatMessage(content=Image(str(picture)), metadata={"title": "Tool", "status": "pending"})]
         shown.wait(10)
         yield [ChatMessage(content=Image(str(picture)), metadata={"title": "Tool", "status": "done", "duration": 1.5})]
-        yield [ChatMessage(content=Image(str(picture)), metadata={"title": "Tool", "status": "done", "duration": 1.5}),
-               "After the tool."]
+        yield [
+            ChatMessage(content=Image(str(picture)), metadata={"title": "Tool", "status": "done", "duration": 1.5}),
+            "After the tool.",
+        ]
 
     client = connect(fn, stream_interval=0)
     client.send({"type": "submit", "id": "u1", "text": "go"})

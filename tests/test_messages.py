@@ -111,7 +111,9 @@ def test_other_types_raise_a_type_error_that_says_what_to_return(value: Any, nam
         normalize_reply(value)
     message = str(info.value)
     assert f"fn returned a {names}" in message
-    assert "a str, a dict with 'content', a flask_chatbot.ChatMessage, a file or component, or a list of those" in message
+    assert (
+        "a str, a dict with 'content', a flask_chatbot.ChatMessage, a file or component, or a list of those" in message
+    )
 
 
 def test_a_dict_without_content_says_which_key_is_missing() -> None:

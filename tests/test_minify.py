@@ -171,7 +171,7 @@ def test_a_licence_header_is_kept() -> None:
             "const a = 1\nif (a) /`/.test(s)\n",
             ":5: cannot tell whether a '/' in 'if (a) /`/.test(s)' starts a regular expression",
         ),
-        ("const s = 'open\n", ":4: cannot read \"const s = 'open\": an unterminated string"),
+        ("const s = 'open\n", ':4: cannot read "const s = \'open": an unterminated string'),
         ("const t = `open\n", ": ends inside a template literal"),
         ("const s = '\u2028'\n", ":4: U+2028/U+2029 written as such"),
     ],

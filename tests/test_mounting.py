@@ -16,9 +16,14 @@ def test_mounted_at_the_root_of_a_default_app_the_page_loads_and_chats(serve_app
     app.register_blueprint(chat_bp(lambda message, history: f"echo {message['text']}", multimodal=True), url_prefix="/")
     server = serve_app(app)
     connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
-    for path, kind in (("/", "text/html"), ("/page.css", "text/css"), ("/static/chat-bot.js", "text/javascript"),
-                       ("/static/styles.css", "text/css"), ("/static/attachments.js", "text/javascript"),
-                       ("/config.json", "application/json")):
+    for path, kind in (
+        ("/", "text/html"),
+        ("/page.css", "text/css"),
+        ("/static/chat-bot.js", "text/javascript"),
+        ("/static/styles.css", "text/css"),
+        ("/static/attachments.js", "text/javascript"),
+        ("/config.json", "application/json"),
+    ):
         connection.request("GET", path)
         response = connection.getresponse()
         body = response.read()

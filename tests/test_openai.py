@@ -18,8 +18,14 @@ from live import LiveServer
 
 from flask_chatbot import ChatMessage, Error, OptionsError, Textbox, chat_bp
 
-WEATHER = {"type": "function", "function": {"name": "get_weather", "description": "The weather in a city.",
-                                           "parameters": {"type": "object", "properties": {"city": {"type": "string"}}}}}
+WEATHER = {
+    "type": "function",
+    "function": {
+        "name": "get_weather",
+        "description": "The weather in a city.",
+        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
+    },
+}
 PACE = threading.Event()  # never set: fn waits on it as a model takes time per token
 CLOSED = threading.Event()
 KEY = "sk-test-123"
@@ -59,13 +65,22 @@ def tools_input(message: str, history: list[dict[str, Any]], tools: str) -> str:
 @pytest.fixture(scope="module")
 def server() -> Iterator[LiveServer]:
     app = Flask(__name__)
-    app.register_blueprint(chat_bp(assistant, openai_compatible=True, openai_model="notes-bot", openai_api_key=KEY,
-                                   stream_interval=0), url_prefix="/bot")
+    app.register_blueprint(
+        chat_bp(assistant, openai_compatible=True, openai_model="notes-bot", openai_api_key=KEY, stream_interval=0),
+        url_prefix="/bot",
+    )
     app.register_blueprint(chat_bp(assistant, name="open", openai_compatible=True), url_prefix="/open")
     app.register_blueprint(chat_bp(assistant, name="closed"), url_prefix="/closed")
     app.register_blueprint(chat_bp(tool_aware, name="tooled", openai_compatible=True), url_prefix="/tooled")
-    app.register_blueprint(chat_bp(tools_input, name="input", openai_compatible=True,
-                                   additional_inputs=[Textbox("the input's value", label="Tools")]), url_prefix="/input")
+    app.register_blueprint(
+        chat_bp(
+            tools_input,
+            name="input",
+            openai_compatible=True,
+            additional_inputs=[Textbox("the input's value", label="Tools")],
+        ),
+        url_prefix="/input",
+    )
     server = LiveServer(app)
     yield server
     server.stop()
@@ -82,12 +97,16 @@ def test_the_models_list_names_the_bot(client: openai.OpenAI) -> None:
 
 
 def test_a_completion_answers_with_the_history_fn_got(client: openai.OpenAI) -> None:
-    completion = client.chat.completions.create(model="notes-bot", messages=[
-        {"role": "system", "content": "Be brief."},
-        {"role": "user", "content": "Hi"},
-        {"role": "assistant", "content": "Hello!"},
-        {"role": "user", "content": [{"type": "text", "text": "Summarise"}]},
-    ], temperature=0.2)
+    completion = client.chat.completions.create(
+        model="notes-bot",
+        messages=[
+            {"role": "system", "content": "Be brief."},
+            {"role": "user", "content": "Hi"},
+            {"role": "assistant", "content": "Hello!"},
+            {"role": "user", "content": [{"type": "text", "text": "Summarise"}]},
+        ],
+        temperature=0.2,
+    )
     choice = completion.choices[0]
     # The thought stays out of the answer; fn got the system message and the turns before.
     assert choice.message.content == "Summarise, after 3 (system, user, assistant)"
@@ -97,8 +116,9 @@ def test_a_completion_answers_with_the_history_fn_got(client: openai.OpenAI) -> 
 
 
 def test_a_streamed_completion_comes_in_pieces_and_ends(client: openai.OpenAI) -> None:
-    stream = client.chat.completions.create(model="notes-bot", stream=True,
-                                            messages=[{"role": "user", "content": "stream this answer"}])
+    stream = client.chat.completions.create(
+        model="notes-bot", stream=True, messages=[{"role": "user", "content": "stream this answer"}]
+    )
     pieces, finish = [], None
     for chunk in stream:
         delta = chunk.choices[0].delta
@@ -114,19 +134,28 @@ def test_a_streamed_completion_comes_in_pieces_and_ends(client: openai.OpenAI) -
     [
         ({"model": "gpt-4"}, openai.NotFoundError, 404, "does not exist"),
         ({"messages": []}, openai.BadRequestError, 400, "non-empty"),
-        ({"messages": [{"role": "user", "content": "a"}, {"role": "assistant", "content": "b"}]},
-         openai.BadRequestError, 400, "last message"),
+        (
+            {"messages": [{"role": "user", "content": "a"}, {"role": "assistant", "content": "b"}]},
+            openai.BadRequestError,
+            400,
+            "last message",
+        ),
         ({"messages": [{"role": "tool", "content": "x"}]}, openai.BadRequestError, 400, "role"),
-        ({"messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "http://x"}}]}]},
-         openai.BadRequestError, 400, "only text"),
+        (
+            {"messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "http://x"}}]}]},
+            openai.BadRequestError,
+            400,
+            "only text",
+        ),
         ({"n": 2}, openai.BadRequestError, 400, "n=1"),
         ({"extra_body": {"tempreature": 1}}, openai.BadRequestError, 400, "tempreature"),
         ({"extra_body": {"tools": "get_weather"}}, openai.BadRequestError, 400, "tools must be an array"),
         ({"messages": [{"role": "user", "content": "fail"}]}, openai.InternalServerError, 500, "Out of tokens."),
     ],
 )
-def test_bad_requests_get_openai_s_errors(client: openai.OpenAI, kwargs: dict[str, Any], error: type, status: int,
-                                          mentions: str) -> None:
+def test_bad_requests_get_openai_s_errors(
+    client: openai.OpenAI, kwargs: dict[str, Any], error: type, status: int, mentions: str
+) -> None:
     call = {"model": "notes-bot", "messages": [{"role": "user", "content": "hi"}], **kwargs}
     with pytest.raises(error) as raised:
         client.chat.completions.create(**call)
@@ -138,16 +167,22 @@ def test_bad_requests_get_openai_s_errors(client: openai.OpenAI, kwargs: dict[st
 
 def test_an_agent_s_tools_are_accepted_and_the_answer_is_fn_s_text(client: openai.OpenAI) -> None:
     # Agent frameworks send their tools with every call; OpenAI takes them, and so does this server.
-    asked = {"model": "notes-bot", "messages": [{"role": "user", "content": "Weather in Oslo?"}],
-             "tools": [WEATHER], "tool_choice": "auto", "parallel_tool_calls": False}
+    asked = {
+        "model": "notes-bot",
+        "messages": [{"role": "user", "content": "Weather in Oslo?"}],
+        "tools": [WEATHER],
+        "tool_choice": "auto",
+        "parallel_tool_calls": False,
+    }
     completion = client.chat.completions.create(**asked)
     message = completion.choices[0].message
     assert message.content == "Weather in Oslo?, after 0 ()" and message.tool_calls is None
     assert completion.choices[0].finish_reason == "stop"
     streamed = client.chat.completions.create(**asked, stream=True)
     assert "".join(chunk.choices[0].delta.content or "" for chunk in streamed) == "Weather in Oslo?, after 0 ()"
-    legacy = client.chat.completions.create(model="notes-bot", messages=asked["messages"],
-                                            functions=[WEATHER["function"]], function_call="auto")
+    legacy = client.chat.completions.create(
+        model="notes-bot", messages=asked["messages"], functions=[WEATHER["function"]], function_call="auto"
+    )
     assert legacy.choices[0].message.content == "Weather in Oslo?, after 0 ()"
 
 
@@ -158,8 +193,9 @@ def test_every_parameter_of_openai_s_endpoint_is_accepted(client: openai.OpenAI)
     taken = set(inspect.signature(Completions.create).parameters) - {"self", "model", "messages", "stream", "n"}
     body = {name: None for name in taken if not name.startswith("extra_") and name != "timeout"}
     assert {"tools", "tool_choice", "parallel_tool_calls", "temperature"} <= set(body)
-    completion = client.chat.completions.create(model="notes-bot", messages=[{"role": "user", "content": "all"}],
-                                                extra_body=body)
+    completion = client.chat.completions.create(
+        model="notes-bot", messages=[{"role": "user", "content": "all"}], extra_body=body
+    )
     assert completion.choices[0].message.content == "all, after 0 ()"
 
 
@@ -170,8 +206,12 @@ def test_a_fn_with_a_tools_keyword_gets_the_request_s_tools(server: LiveServer) 
         assert tooled.chat.completions.create(**ask).choices[0].message.content == "no tools"  # fn's default
     # The page and the HTTP API have no tools: fn's default there too.
     connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
-    connection.request("POST", "/tooled/api/chat", body=json.dumps({"message": "hi", "history": []}),
-                       headers={"Content-Type": "application/json"})
+    connection.request(
+        "POST",
+        "/tooled/api/chat",
+        body=json.dumps({"message": "hi", "history": []}),
+        headers={"Content-Type": "application/json"},
+    )
     assert json.loads(connection.getresponse().read())["response"] == "no tools"
     connection.close()
     # A positional place called tools is an additional input's: the request's tools do not take it.
@@ -193,8 +233,9 @@ def test_the_bearer_key_is_checked_and_the_endpoint_is_off_by_default(server: Li
 
 def test_a_client_that_leaves_mid_stream_stops_fn(server: LiveServer, client: openai.OpenAI) -> None:
     CLOSED.clear()
-    stream = client.chat.completions.create(model="notes-bot", stream=True,
-                                            messages=[{"role": "user", "content": "endless"}])
+    stream = client.chat.completions.create(
+        model="notes-bot", stream=True, messages=[{"role": "user", "content": "endless"}]
+    )
     for chunk in stream:
         if "token 3" in (chunk.choices[0].delta.content or ""):
             break
@@ -208,8 +249,12 @@ def test_a_chunked_body_is_bounded_as_a_declared_one_is(server: LiveServer) -> N
     for body, status in ((big, 413), (small, 200)):
         connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=20)
         pieces = (body[i : i + 65536] for i in range(0, len(body), 65536))  # no Content-Length: chunked
-        connection.request("POST", "/bot/v1/chat/completions", body=pieces,
-                           headers={"Authorization": f"Bearer {KEY}", "Content-Type": "application/json"})
+        connection.request(
+            "POST",
+            "/bot/v1/chat/completions",
+            body=pieces,
+            headers={"Authorization": f"Bearer {KEY}", "Content-Type": "application/json"},
+        )
         response = connection.getresponse()
         assert response.status == status, response.read()
         response.read()
@@ -224,13 +269,16 @@ def test_raw_http_shapes(server: LiveServer) -> None:
     connection.close()
 
 
-@pytest.mark.parametrize("options, problem", [
-    ({"openai_compatible": "yes"}, "openai_compatible"),
-    ({"openai_model": "my bot", "openai_compatible": True}, "openai_model"),
-    ({"openai_api_key": ""}, "api_key must be a key string"),
-    ({"openai_api_key": "a", "api_key": "b"}, "not both"),
-    ({"openai_model": "x"}, "set openai_compatible=True"),
-])
+@pytest.mark.parametrize(
+    "options, problem",
+    [
+        ({"openai_compatible": "yes"}, "openai_compatible"),
+        ({"openai_model": "my bot", "openai_compatible": True}, "openai_model"),
+        ({"openai_api_key": ""}, "api_key must be a key string"),
+        ({"openai_api_key": "a", "api_key": "b"}, "not both"),
+        ({"openai_model": "x"}, "set openai_compatible=True"),
+    ],
+)
 def test_bad_openai_options_are_refused_at_start_up(options: dict[str, Any], problem: str) -> None:
     with pytest.raises(OptionsError, match=problem):
         chat_bp(lambda message, history: message, **options)

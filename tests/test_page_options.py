@@ -44,7 +44,12 @@ def test_head_and_head_paths_go_into_the_head_as_written(tmp_path) -> None:
 
 @pytest.mark.parametrize(
     "head",
-    ["<script>alert(1)</script>", "<SCRIPT type=module>x()</SCRIPT>", "<style>p{}</style>", '<img src="x.png" onerror="go()">'],
+    [
+        "<script>alert(1)</script>",
+        "<SCRIPT type=module>x()</SCRIPT>",
+        "<style>p{}</style>",
+        '<img src="x.png" onerror="go()">',
+    ],
 )
 def test_inline_code_in_head_that_the_policy_would_block_is_refused_at_start_up(head: str, tmp_path) -> None:
     with pytest.raises(OptionsError, match="Content-Security-Policy"):
@@ -59,7 +64,9 @@ def test_inline_code_in_head_that_the_policy_would_block_is_refused_at_start_up(
 
 
 def test_linked_scripts_and_styles_in_head_are_fine() -> None:
-    head = '<script src="/analytics.js" defer></script><link rel="stylesheet" href="/x.css"><meta name="on" content="1">'
+    head = (
+        '<script src="/analytics.js" defer></script><link rel="stylesheet" href="/x.css"><meta name="on" content="1">'
+    )
     assert head in page_client(head=head).get("/chat/").get_data(as_text=True)
 
 
@@ -94,8 +101,9 @@ def test_analytics_enabled_is_accepted_and_nothing_is_sent() -> None:
     assert "http" not in page.split("<body>", 1)[0].replace('content="width', "")  # nothing of another host
 
 
-@pytest.mark.parametrize(("given", "theme"), [(None, "default"), ("soft", "soft"), ("gradio/monochrome", "monochrome"),
-                                              ("Soft", "soft")])
+@pytest.mark.parametrize(
+    ("given", "theme"), [(None, "default"), ("soft", "soft"), ("gradio/monochrome", "monochrome"), ("Soft", "soft")]
+)
 def test_theme_names_a_built_in_theme_the_element_applies(given, theme) -> None:
     config = page_client(theme=given).get("/chat/config.json").get_json()
     assert config["theme"] == theme

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from flask_chatbot.protocol import frames as protocol
 from flask_chatbot.errors import ProtocolError
+from flask_chatbot.protocol import frames as protocol
 
 FIXTURE = json.loads((Path(__file__).parent / "fixtures" / "frames.json").read_text(encoding="utf-8"))
 LIMIT = 1024 * 1024
@@ -37,9 +37,7 @@ def test_hello_without_history_means_an_empty_history() -> None:
     assert protocol.parse_client_frame('{"type": "hello", "version": 1}', LIMIT)["history"] == []
 
 
-@pytest.mark.parametrize(
-    "case", FIXTURE["client_invalid"], ids=lambda c: c.get("raw") or json.dumps(c["frame"])
-)
+@pytest.mark.parametrize("case", FIXTURE["client_invalid"], ids=lambda c: c.get("raw") or json.dumps(c["frame"]))
 def test_every_canonical_bad_client_frame_is_refused_with_its_code(case: dict[str, Any]) -> None:
     raw = case["raw"] if "raw" in case else json.dumps(case["frame"])
     error = refusal(raw)
@@ -64,7 +62,10 @@ def test_json_that_is_not_an_object_is_bad_json(raw: str) -> None:
     [
         ('{"type": "stop", "type": "hello"}', "type"),  # one reader sees stop, another hello
         ('{"type": "submit", "id": "u1", "text": "a", "text": "b"}', "text"),
-        ('{"type": "hello", "version": 1, "history": [{"id": "u1", "id": "u2", "role": "user", "content": "x"}]}', "id"),
+        (
+            '{"type": "hello", "version": 1, "history": [{"id": "u1", "id": "u2", "role": "user", "content": "x"}]}',
+            "id",
+        ),
         ('{"type": "stop", "\\u0074ype": "hello"}', "type"),  # the same key, escaped
     ],
 )
@@ -187,10 +188,19 @@ def test_every_canonical_server_frame_validates(frame: dict[str, Any]) -> None:
 def test_the_frame_builders_make_valid_frames() -> None:
     frames = [
         protocol.welcome("abc"),
-        protocol.message({"id": "a1", "role": "assistant", "content": "", "html": "", "status": "streaming",
-                          "metadata": {"title": "Thinking"}}),
-        protocol.patch("a1", {"keep": 0, "append": "Hi", "blocks_from": 0, "blocks": ["<p>x</p>"], "tail": "",
-                              "tail_text": "Hi"}),
+        protocol.message(
+            {
+                "id": "a1",
+                "role": "assistant",
+                "content": "",
+                "html": "",
+                "status": "streaming",
+                "metadata": {"title": "Thinking"},
+            }
+        ),
+        protocol.patch(
+            "a1", {"keep": 0, "append": "Hi", "blocks_from": 0, "blocks": ["<p>x</p>"], "tail": "", "tail_text": "Hi"}
+        ),
         protocol.done("a1", "Hi", "<p>Hi</p>", "stopped"),
         protocol.idle(),
         protocol.error("fn_error", "boom", "a1"),

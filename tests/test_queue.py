@@ -177,7 +177,9 @@ def test_a_full_line_refuses_the_message_before_it_enters_the_conversation(gate:
         # Nothing of the refused message stayed: the same id goes through now.
         gate.release("c")
         frames = third.turn("c", "id-c")
-        assert [f["message"]["content"] for f in frames if f["type"] == "message" and f["message"]["role"] == "user"] == ["c"]
+        assert [
+            f["message"]["content"] for f in frames if f["type"] == "message" and f["message"]["role"] == "user"
+        ] == ["c"]
         assert frames[-2]["content"] == "answered c"
         retry = third.send({"type": "retry"}) or third.recv_until("idle")  # the conversation goes on
         assert retry[-2]["content"] == "answered c"
@@ -303,8 +305,11 @@ def test_fn_shows_progress_and_toasts(notices_server: LiveServer) -> None:
 def test_progress_steps_and_toasts_work_from_an_async_fn(notices_server: LiveServer) -> None:
     client = connect(notices_server, "/async")
     frames = client.turn("go")
-    assert {"type": "status", "state": "running",
-            "progress": {"index": 2, "length": 4, "value": 0.5, "desc": "Halfway", "unit": "steps"}} in frames
+    assert {
+        "type": "status",
+        "state": "running",
+        "progress": {"index": 2, "length": 4, "value": 0.5, "desc": "Halfway", "unit": "steps"},
+    } in frames
     assert [f["message"] for f in frames if f["type"] == "toast"] == ["from an async fn"]
     client.close()
 

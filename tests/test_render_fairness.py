@@ -115,8 +115,16 @@ def test_opening_a_saved_chat_of_costly_messages_costs_a_bounded_time(serve_app,
     from flask import Flask
 
     app = Flask(__name__)
-    app.register_blueprint(chat_bp(lambda message, history: "ok", save_history=True, history_store=tmp_path / "h.sqlite3",
-                                   history_user=lambda: "mallory", max_frame_bytes=400_000), url_prefix="/chat")
+    app.register_blueprint(
+        chat_bp(
+            lambda message, history: "ok",
+            save_history=True,
+            history_store=tmp_path / "h.sqlite3",
+            history_user=lambda: "mallory",
+            max_frame_bytes=400_000,
+        ),
+        url_prefix="/chat",
+    )
     server = serve_app(app)
     costly = "<a " * 4000  # raw HTML Python's parser handles in quadratic time: a second of budget each
     client = Client(f"ws://127.0.0.1:{server.port}/chat/socket")

@@ -8,7 +8,6 @@ from html.parser import HTMLParser
 import pytest
 
 from flask_chatbot.rendering.math import MATHML_TAGS
-
 from flask_chatbot.rendering.renderer import ALLOWED_TAGS, Renderer, RenderOptions
 
 BOT = Renderer(RenderOptions())
@@ -207,7 +206,10 @@ def test_allow_tags_extends_the_allowlist_for_assistant_text() -> None:
     renderer = Renderer(RenderOptions(allow_tags=("ruby", "rt")))
     assert renderer.render(text, from_user=False) == "<p><ruby>漢<rt>kan</rt></ruby></p>"
     # Still neither event handlers nor raw HTML from the user.
-    assert renderer.render(text, from_user=True) == "<p>&lt;ruby onclick=\"alert(1)\"&gt;漢&lt;rt&gt;kan&lt;/rt&gt;&lt;/ruby&gt;</p>"
+    assert (
+        renderer.render(text, from_user=True)
+        == '<p>&lt;ruby onclick="alert(1)"&gt;漢&lt;rt&gt;kan&lt;/rt&gt;&lt;/ruby&gt;</p>'
+    )
     assert_safe(renderer.render('<script>x</script><iframe src="https://e"></iframe>', from_user=False))
 
 
@@ -251,7 +253,7 @@ def test_one_renderer_gives_correct_results_from_many_threads_at_once() -> None:
                 # both user and assistant rendering overlap in time.
                 text, from_user = texts[(index + r) % len(texts)]
                 results[index].append(renderer.render(text, from_user=from_user))
-        except BaseException as exc:  # surfaced below, with the thread's failure
+        except BaseException as exc:  # noqa: BLE001, surfaced below, with the thread's failure
             errors.append(exc)
 
     threads = [threading.Thread(target=work, args=(i,)) for i in range(threads_count)]

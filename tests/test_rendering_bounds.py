@@ -241,7 +241,9 @@ def ordinary(n: int, seed: int = 1) -> str:
         if kind == 0:
             blocks.append("\n".join(f"- item {i} with `x = {i}`" for i in range(6)))
         elif kind == 1:
-            blocks.append("```python\n" + "\n".join(f"    value_{i} = compute({i}, [a, b])" for i in range(8)) + "\n```")
+            blocks.append(
+                "```python\n" + "\n".join(f"    value_{i} = compute({i}, [a, b])" for i in range(8)) + "\n```"
+            )
         elif kind == 2:
             blocks.append("| Option | Default |\n|:--|--:|\n" + "\n".join(f"| `opt_{i}` | {i} |" for i in range(6)))
         else:
@@ -256,7 +258,9 @@ def test_ordinary_markdown_stays_far_below_its_budget() -> None:
         renderer.render(text, from_user=True)
         spent = min(cpu(lambda: renderer.render(text, from_user=True)) for _ in range(3))  # noqa: B023
         # At least 10x headroom, not counting the floor.
-        assert spent * 10 < rendering.RENDER_BUDGET_PER_CHAR * len(text), f"{spent * 1000:.0f} ms of {budget * 1000:.0f} ms"
+        assert spent * 10 < rendering.RENDER_BUDGET_PER_CHAR * len(text), (
+            f"{spent * 1000:.0f} ms of {budget * 1000:.0f} ms"
+        )
 
 
 def test_lists_nested_past_the_recursion_limit_show_as_text(caplog: pytest.LogCaptureFixture) -> None:
@@ -334,8 +338,27 @@ def stock_and_linear(from_user: bool) -> tuple[markdown.Markdown, markdown.Markd
 
 
 ALPHABETS = {
-    "inline": list("[]()!\"' a<>\\`*_&") + ["](", "![", "[a]", "(b", ' "t"', " 't'", "\n", "``", "**", "  \n", "http://x", "&amp;"],
-    "blocks": ["\n", "\n\n", "# a", "|", "|-|", "a|b", "-|-", ":-", "---", "***", "===", "a", " ", "    ", "> ", "```", "~~~"]
+    "inline": list("[]()!\"' a<>\\`*_&")
+    + ["](", "![", "[a]", "(b", ' "t"', " 't'", "\n", "``", "**", "  \n", "http://x", "&amp;"],
+    "blocks": [
+        "\n",
+        "\n\n",
+        "# a",
+        "|",
+        "|-|",
+        "a|b",
+        "-|-",
+        ":-",
+        "---",
+        "***",
+        "===",
+        "a",
+        " ",
+        "    ",
+        "> ",
+        "```",
+        "~~~",
+    ]
     + ["```py", "- ", "1. ", "`", "#a|", "\n|", "[a]: /u\n", "<div>", "*"],
 }
 QUIRKS = [
@@ -381,7 +404,12 @@ def test_an_image_from_an_unlisted_host_becomes_a_link(from_user: bool) -> None:
 
 def test_raw_img_tags_in_replies_are_checked_too_however_the_url_is_spelled() -> None:
     renderer = Renderer(RenderOptions())
-    for src in ["https://evil.example/a.png", "/\\evil.example/a.png", "&#47;&#47;evil.example/a.png", " //evil.example/a"]:
+    for src in [
+        "https://evil.example/a.png",
+        "/\\evil.example/a.png",
+        "&#47;&#47;evil.example/a.png",
+        " //evil.example/a",
+    ]:
         out = renderer.render(f'<img src="{src}" alt="a">', from_user=False)
         assert "<img" not in out and '<a href="' in out and ">a</a>" in out, out
 

@@ -11,9 +11,15 @@ import pytest
 from pygments.lexers import get_lexer_by_name
 from test_rendering_bounds import GROWTH_LIMIT, growth, parse
 
-from flask_chatbot.rendering.code_highlight import CLASS_NAMES, LANGUAGES, MAX_HIGHLIGHTED_CHARS, code_block_html, stylesheet
-from flask_chatbot.rendering.renderer import ALLOWED_TAGS, Renderer, RenderOptions
 from flask_chatbot.conversation.streaming import MessageStream
+from flask_chatbot.rendering.code_highlight import (
+    CLASS_NAMES,
+    LANGUAGES,
+    MAX_HIGHLIGHTED_CHARS,
+    code_block_html,
+    stylesheet,
+)
+from flask_chatbot.rendering.renderer import ALLOWED_TAGS, Renderer, RenderOptions
 
 BOT = Renderer(RenderOptions())
 CSS = Path(__file__).parent.parent / "webcomponent" / "code.css"
@@ -70,10 +76,14 @@ def test_tilde_fences_and_the_attribute_form_name_the_language_too() -> None:
 
 def test_a_language_name_that_is_not_a_plain_word_is_dropped() -> None:
     out = code_block_html("x", 'py" onclick="alert(1)')
-    assert out == '<div class="code-block" data-language=""><div class="code-header"></div><pre><code>x</code></pre></div>'
+    assert (
+        out == '<div class="code-block" data-language=""><div class="code-header"></div><pre><code>x</code></pre></div>'
+    )
 
 
-@pytest.mark.parametrize("language", ["python", "js", "ts", "bash", "json", "html", "css", "sql", "c", "rust", "go", "diff", "yaml"])
+@pytest.mark.parametrize(
+    "language", ["python", "js", "ts", "bash", "json", "html", "css", "sql", "c", "rust", "go", "diff", "yaml"]
+)
 def test_highlighted_code_reads_exactly_as_typed_with_only_known_classes(language: str) -> None:
     code = 'def f(a, b="<s>&amp;"):\n    # tab & "quotes" \'x\' `y` \\n {}\n\n  return a <= b  // $x /* c */\n\n'
     for text, shown in ((f"```{language}\n{code}```", code), (f"```{language}\n{code}", code.rstrip("\n") + "\n")):
@@ -142,8 +152,8 @@ def test_a_block_over_the_limit_is_shown_unhighlighted_within_its_budget(caplog:
     code = python_code(MAX_HIGHLIGHTED_CHARS + 1000)
     with caplog.at_level(logging.WARNING, logger="flask_chatbot"):
         big = bot(f"```python\n{code}\n```")
-        limit = bot(f"```python\n{code[:MAX_HIGHLIGHTED_CHARS - 100]}\n```")
-    assert "<span class=\"k\">" not in big and code_text(big) == code + "\n"
+        limit = bot(f"```python\n{code[: MAX_HIGHLIGHTED_CHARS - 100]}\n```")
+    assert '<span class="k">' not in big and code_text(big) == code + "\n"
     assert '<span class="k">def</span>' in limit and code_text(limit) == code[: MAX_HIGHLIGHTED_CHARS - 100] + "\n"
     assert "budget" not in caplog.text
 
@@ -169,8 +179,13 @@ def test_highlighting_takes_time_linear_in_the_code(make, caplog: pytest.LogCapt
 
 
 def test_a_reply_may_use_the_code_classes_but_no_others() -> None:
-    assert bot('<span class="k">if</span><span class="evil">x</span>') == '<p><span class="k">if</span><span>x</span></p>'
-    assert bot('<div class="code-block" data-language="c++">x</div>') == '<div class="code-block" data-language="c++">x</div>'
+    assert (
+        bot('<span class="k">if</span><span class="evil">x</span>') == '<p><span class="k">if</span><span>x</span></p>'
+    )
+    assert (
+        bot('<div class="code-block" data-language="c++">x</div>')
+        == '<div class="code-block" data-language="c++">x</div>'
+    )
     assert bot('<div class="hero" data-language="a b" data-x="1">x</div>') == "<div>x</div>"
     assert bot('<div data-language="javascript:alert(1)">x</div>') == "<div>x</div>"
 

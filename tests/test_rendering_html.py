@@ -71,8 +71,9 @@ def test_audio_and_video_keep_their_controls_and_load_nothing_before_play() -> N
         '<p><audio controls src="/static/a.mp3" preload="none"></audio></p>'
     )
     listed = Renderer(RenderOptions(image_hosts=("cdn.example",)))
-    assert listed.render('<video controls width="320"><source src="https://cdn.example/v.mp4" type="video/mp4"></video>',
-                         from_user=False) == (
+    assert listed.render(
+        '<video controls width="320"><source src="https://cdn.example/v.mp4" type="video/mp4"></video>', from_user=False
+    ) == (
         '<video controls width="320" preload="none"><source src="https://cdn.example/v.mp4" type="video/mp4"></video>'
     )
     # Not listed: nothing loads from it; the reader gets a link after the player.
@@ -115,7 +116,9 @@ def test_the_new_tags_carry_no_handlers_styles_or_ids(text: str) -> None:
 
 def test_links_open_in_a_new_tab_even_when_html_is_not_sanitized() -> None:
     renderer = Renderer(RenderOptions(sanitize_html=False))
-    out = renderer.render('[a](https://a.example) <a href="https://b.example" target="_self" rel="opener">b</a>', from_user=False)
+    out = renderer.render(
+        '[a](https://a.example) <a href="https://b.example" target="_self" rel="opener">b</a>', from_user=False
+    )
     assert out == (
         '<p><a href="https://a.example" target="_blank" rel="noopener noreferrer">a</a> '
         '<a href="https://b.example" target="_blank" rel="noopener noreferrer">b</a></p>'
@@ -128,7 +131,7 @@ def test_links_open_in_a_new_tab_even_when_html_is_not_sanitized() -> None:
 
 def test_a_marker_typed_in_a_message_shows_as_typed() -> None:
     fake = "\ue000abcdefabcdef0\ue001"
-    assert bot(f"```\ncode\n```\n\n{fake}") .endswith(f"<p>{fake}</p>")
+    assert bot(f"```\ncode\n```\n\n{fake}").endswith(f"<p>{fake}</p>")
 
 
 def test_math_in_a_link_destination_leaves_no_marker_in_the_attribute() -> None:
@@ -149,10 +152,22 @@ def test_a_component_keeps_styles_that_only_change_how_its_content_looks() -> No
 @pytest.mark.parametrize(
     "style",
     [
-        "position: fixed", "top: 0", "inset: 0", "z-index: 99", "transform: scale(9)", "margin: -10px 0",
-        "margin-top: calc(0px - 50px)", "background-color: url(https://evil.example/x)", "content: 'x'",
-        "filter: blur(9px)", "cursor: url(x.cur), auto", "color: expression(alert(1))", "behavior: url(x.htc)",
-        "float: left", "letter-spacing: -3em", "background-image: url(x)",
+        "position: fixed",
+        "top: 0",
+        "inset: 0",
+        "z-index: 99",
+        "transform: scale(9)",
+        "margin: -10px 0",
+        "margin-top: calc(0px - 50px)",
+        "background-color: url(https://evil.example/x)",
+        "content: 'x'",
+        "filter: blur(9px)",
+        "cursor: url(x.cur), auto",
+        "color: expression(alert(1))",
+        "behavior: url(x.htc)",
+        "float: left",
+        "letter-spacing: -3em",
+        "background-image: url(x)",
     ],
 )
 def test_a_component_loses_every_style_that_could_lift_content_out_of_its_message(style: str) -> None:
@@ -167,7 +182,9 @@ def test_a_component_follows_the_reply_allowlist_otherwise() -> None:
     )
 
 
-def test_a_component_too_costly_to_clean_is_shown_as_text(monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+def test_a_component_too_costly_to_clean_is_shown_as_text(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     from flask_chatbot.rendering import renderer as rendering
 
     monkeypatch.setattr(rendering, "RENDER_BUDGET_FLOOR", 0.0)
@@ -184,7 +201,15 @@ def repeat(unit: str):  # type: ignore[no-untyped-def]
     return lambda n: (unit * (n // len(unit) + 1))[:n]
 
 
-HIDDEN_UNITS = ["<script>", "<script ", "</script ", "<style>x</style>", "<script>a</scrip", "<template><style>", "<Title/>"]
+HIDDEN_UNITS = [
+    "<script>",
+    "<script ",
+    "</script ",
+    "<style>x</style>",
+    "<script>a</scrip",
+    "<template><style>",
+    "<Title/>",
+]
 
 
 @pytest.mark.parametrize("unit", HIDDEN_UNITS)
@@ -203,7 +228,11 @@ def test_removing_hidden_elements_takes_linear_time(unit: str, caplog: pytest.Lo
 
 @pytest.mark.parametrize(
     "unit",
-    ['<p style="color:red;margin:-1px;position:fixed">a</p>', '<b style="' + "(" * 20, '<i style="color:rgb(' + "calc(" * 10 + '">'],
+    [
+        '<p style="color:red;margin:-1px;position:fixed">a</p>',
+        '<b style="' + "(" * 20,
+        '<i style="color:rgb(' + "calc(" * 10 + '">',
+    ],
 )
 def test_cleaning_a_component_takes_linear_time(unit: str) -> None:
     small_text, large_text = repeat(unit)(1000), repeat(unit)(8000)

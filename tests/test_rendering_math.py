@@ -35,7 +35,10 @@ def inline(tex: str, mathml: str) -> str:
 
 def test_display_math_between_double_dollars_is_mathml_by_default() -> None:
     assert DEFAULT.render("$$E = mc^2$$", from_user=False) == f"<p>{E_MC2}</p>"
-    assert DEFAULT.render("Energy:\n$$\nE = mc^2\n$$\nis mass.", from_user=True) == f"<p>Energy:<br>\n{E_MC2}<br>\nis mass.</p>"
+    assert (
+        DEFAULT.render("Energy:\n$$\nE = mc^2\n$$\nis mass.", from_user=True)
+        == f"<p>Energy:<br>\n{E_MC2}<br>\nis mass.</p>"
+    )
     # Single dollars are not delimiters unless configured.
     assert DEFAULT.render("$x$", from_user=False) == "<p>$x$</p>"
 
@@ -98,7 +101,9 @@ def test_multi_line_environments_are_tables_not_rows_showing_ampersands(environm
     assert mathml.count("<mtr>") == 2 and "&amp;" not in mathml
 
 
-@pytest.mark.parametrize("tex", ["\\frac{1}{", "x^", "\\begin{matrix}", "\\def\\a{\\a\\a}\\a", "\\newcommand{\\x}{y}\\x"])
+@pytest.mark.parametrize(
+    "tex", ["\\frac{1}{", "x^", "\\begin{matrix}", "\\def\\a{\\a\\a}\\a", "\\newcommand{\\x}{y}\\x"]
+)
 def test_latex_that_cannot_be_drawn_shows_as_typed(tex: str) -> None:
     assert DEFAULT.render(f"$${tex}$$ ok", from_user=False) == f"<p>$${tex}$$ ok</p>"
 
@@ -125,7 +130,12 @@ def test_math_is_drawn_when_markdown_is_off() -> None:
 def test_gradio_delimiter_lists_are_read_and_bad_ones_explained() -> None:
     assert parse_latex_delimiters(GRADIO_DELIMITERS)[2] == LatexDelimiter("\\(", "\\)", False)
     assert parse_latex_delimiters([]) == () and parse_latex_delimiters(None) == ()
-    for bad in ["$$", [{"left": "$$"}], [{"left": "", "right": "$", "display": True}], [{"left": "$", "right": "$", "display": "yes"}]]:
+    for bad in [
+        "$$",
+        [{"left": "$$"}],
+        [{"left": "", "right": "$", "display": True}],
+        [{"left": "$", "right": "$", "display": "yes"}],
+    ]:
         with pytest.raises(ValueError, match="latex_delimiters"):
             parse_latex_delimiters(bad)
 
@@ -133,9 +143,17 @@ def test_gradio_delimiter_lists_are_read_and_bad_ones_explained() -> None:
 # -- MathML and the sanitizer ----------------------------------------------------------------
 
 FORMULAS = [
-    "\\frac{a}{b}", "\\left( x \\right)", "\\begin{pmatrix}1&2\\\\3&4\\end{pmatrix}", "\\sqrt[3]{x}", "\\color{red}{x}",
-    "\\boxed{x}", "\\begin{array}{c|c}a&b\\\\\\hline c&d\\end{array}", "\\mathbb{R} \\sum_{i=0}^n \\int_0^1",
-    "\\hat{x} \\overline{ab} \\underbrace{x}_{y}", "\\not= \\xrightarrow{abc} \\binom{n}{k}", "x < y > z \\& w",
+    "\\frac{a}{b}",
+    "\\left( x \\right)",
+    "\\begin{pmatrix}1&2\\\\3&4\\end{pmatrix}",
+    "\\sqrt[3]{x}",
+    "\\color{red}{x}",
+    "\\boxed{x}",
+    "\\begin{array}{c|c}a&b\\\\\\hline c&d\\end{array}",
+    "\\mathbb{R} \\sum_{i=0}^n \\int_0^1",
+    "\\hat{x} \\overline{ab} \\underbrace{x}_{y}",
+    "\\not= \\xrightarrow{abc} \\binom{n}{k}",
+    "x < y > z \\& w",
 ]
 
 

@@ -54,8 +54,10 @@ def test_fn_sees_the_request_the_session_and_g_of_the_handshake(app, serve_app, 
 
     app.register_blueprint(bp, url_prefix="/chat")
     server = serve_app(app)
-    client = Client(f"ws://127.0.0.1:{server.port}/chat/socket",
-                    header=["X-Team: blue", f"Cookie: {cookie_for(server.port, 'ada')}"])
+    client = Client(
+        f"ws://127.0.0.1:{server.port}/chat/socket",
+        header=["X-Team: blue", f"Cookie: {cookie_for(server.port, 'ada')}"],
+    )
     client.hello()
     done = [f["content"] for f in client.turn("who am I?") if f["type"] == "done"]
     assert done[-1] == "blue/user-ada/ada"
@@ -106,8 +108,11 @@ def test_the_validator_and_listeners_see_the_same_context(app, serve_app) -> Non
     seen = []
     chatbot = Chatbot()
     chatbot.like(lambda data: seen.append(("like", who())))
-    bp = chat_bp(lambda message, history: "ok", chatbot=chatbot,
-                 validator=lambda message: seen.append(("validator", who())) or validate(True))
+    bp = chat_bp(
+        lambda message, history: "ok",
+        chatbot=chatbot,
+        validator=lambda message: seen.append(("validator", who())) or validate(True),
+    )
 
     @bp.before_request
     def load_user() -> None:
@@ -115,12 +120,18 @@ def test_the_validator_and_listeners_see_the_same_context(app, serve_app) -> Non
 
     app.register_blueprint(bp, url_prefix="/chat")
     server = serve_app(app)
-    client = Client(f"ws://127.0.0.1:{server.port}/chat/socket", header=["X-Team: red", f"Cookie: {cookie_for(server.port, 'lin')}"])
+    client = Client(
+        f"ws://127.0.0.1:{server.port}/chat/socket", header=["X-Team: red", f"Cookie: {cookie_for(server.port, 'lin')}"]
+    )
     client.hello()
     reply = next(f["id"] for f in client.turn("hi") if f["type"] == "done")
     client.send({"type": "like", "id": reply, "value": "Like"})
     client.turn("again", "u2")  # the like is handled before this turn
-    assert seen[:3] == [("validator", "red/user-lin/lin"), ("like", "red/user-lin/lin"), ("validator", "red/user-lin/lin")]
+    assert seen[:3] == [
+        ("validator", "red/user-lin/lin"),
+        ("like", "red/user-lin/lin"),
+        ("validator", "red/user-lin/lin"),
+    ]
     client.close()
 
 

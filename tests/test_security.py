@@ -71,8 +71,12 @@ def test_behind_a_tls_proxy_proxyfix_makes_the_https_page_same_origin(serve_app)
     assert client.hello()["type"] == "welcome"
     client.close()
     # ...and the plain-http page of the same host is now the other origin.
-    assert refused(socket_url(server), origin=f"http://127.0.0.1:{server.port}",
-                   header=["X-Forwarded-Proto: https"]).status_code == 403
+    assert (
+        refused(
+            socket_url(server), origin=f"http://127.0.0.1:{server.port}", header=["X-Forwarded-Proto: https"]
+        ).status_code
+        == 403
+    )
 
 
 @pytest.mark.parametrize(
@@ -118,9 +122,15 @@ def get_status(server: LiveServer, path: str, host: str) -> int:
 def test_dns_rebinding_cannot_read_files_history_or_the_api_description(serve_app, tmp_path, caplog):
     # Reads carry no Origin: a rebinding page's same-origin GET shows only in its Host.
     app = Flask(__name__)
-    app.register_blueprint(chat_bp(lambda message, history: message, save_history=True,
-                                   history_store=str(tmp_path / "history.sqlite3"), history_user=lambda: "ada"),
-                           url_prefix="/chat")
+    app.register_blueprint(
+        chat_bp(
+            lambda message, history: message,
+            save_history=True,
+            history_store=str(tmp_path / "history.sqlite3"),
+            history_user=lambda: "ada",
+        ),
+        url_prefix="/chat",
+    )
     server = serve_app(app)
     reads = ["/chat/history", "/chat/history/c1", "/chat/api/info", "/chat/files/" + "0" * 32]
     with caplog.at_level(logging.WARNING, logger="flask_chatbot"):
@@ -193,8 +203,9 @@ def test_the_dns_rebinding_rule(host: str, local: str | None, trusted: tuple[str
 
 
 def test_listed_origins_need_no_trusted_host() -> None:
-    assert origin_allowed("https://docs.example", "evil.test", ("https://docs.example",), scheme="http",
-                          local_address="127.0.0.1")
+    assert origin_allowed(
+        "https://docs.example", "evil.test", ("https://docs.example",), scheme="http", local_address="127.0.0.1"
+    )
 
 
 class _Socket:
@@ -235,7 +246,9 @@ def test_every_response_of_the_blueprint_has_nosniff_and_no_referrer(path: str) 
         assert response.headers[header] == value
 
 
-@pytest.mark.parametrize("path, status", [("/chat/no-such-page", 404), ("/chat/socket", 400), ("/chat/files/unknown", 404)])
+@pytest.mark.parametrize(
+    "path, status", [("/chat/no-such-page", 404), ("/chat/socket", 400), ("/chat/files/unknown", 404)]
+)
 def test_answers_no_view_of_the_chat_made_have_them_too(path: str, status: int) -> None:
     app = chat_app()
 
@@ -254,7 +267,12 @@ def test_answers_no_view_of_the_chat_made_have_them_too(path: str, status: int) 
 def test_the_refusal_s_log_line_names_what_was_refused(caplog: pytest.LogCaptureFixture) -> None:
     client = chat_app().test_client()
     with caplog.at_level(logging.WARNING, logger="flask_chatbot"):
-        assert client.post("/chat/api/chat", json={"message": "hi"}, headers={"Origin": "https://evil.example"}).status_code == 403
+        assert (
+            client.post(
+                "/chat/api/chat", json={"message": "hi"}, headers={"Origin": "https://evil.example"}
+            ).status_code
+            == 403
+        )
     assert "Refused an API call at /chat/api/chat from Origin 'https://evil.example'" in caplog.text
     assert "WebSocket" not in caplog.text
 
@@ -295,7 +313,10 @@ def test_by_default_images_come_only_from_the_page_s_origin() -> None:
     ("image_hosts", "img_src"),
     [
         (["images.example.com"], "img-src 'self' data: blob: https://images.example.com"),
-        (["images.example.com", "cdn.example.org"], "img-src 'self' data: blob: https://images.example.com https://cdn.example.org"),
+        (
+            ["images.example.com", "cdn.example.org"],
+            "img-src 'self' data: blob: https://images.example.com https://cdn.example.org",
+        ),
         (["*"], "img-src 'self' data: blob: https:"),
     ],
 )

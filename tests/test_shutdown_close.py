@@ -9,8 +9,8 @@ from types import SimpleNamespace
 
 import websocket
 
-from flask_chatbot.runtime import shutdown
 from flask_chatbot.conversation.session import ChatSession
+from flask_chatbot.runtime import shutdown
 
 
 def test_shut_down_closes_with_1012_before_it_stops_the_reply() -> None:
@@ -47,7 +47,6 @@ def test_a_reply_cut_by_the_worker_stopping_ends_with_the_close_not_a_stop(conne
     finally:
         release.set()
         client.ws.shutdown()  # the server closed it: no closing handshake to wait for
-
 
 
 def test_a_socket_opened_on_a_stopping_worker_is_closed_1012_before_any_welcome(connect) -> None:

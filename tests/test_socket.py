@@ -92,8 +92,12 @@ def test_every_kind_of_fn_replies(connect, kind):
         await asyncio.sleep(0)
         yield f"echo {message}"
 
-    fn = {"function": function, "generator": generator, "async function": async_function,
-          "async generator": async_generator}[kind]
+    fn = {
+        "function": function,
+        "generator": generator,
+        "async function": async_function,
+        "async generator": async_generator,
+    }[kind]
     frames = connect(fn).turn("ping")
     assert list(final_text(frames).values()) == ["echo ping"]
 
@@ -138,8 +142,9 @@ def test_hello_history_is_what_fn_receives(connect):
 
     client = connect(lambda m, h: "unused")
     client = connect(fn)
-    client.hello([{"id": "u0", "role": "user", "content": "earlier"},
-                  {"id": "a0", "role": "assistant", "content": "before"}])
+    client.hello(
+        [{"id": "u0", "role": "user", "content": "earlier"}, {"id": "a0", "role": "assistant", "content": "before"}]
+    )
     client.turn("now", "u1")
     assert seen[0] == [{"role": "user", "content": "earlier"}, {"role": "assistant", "content": "before"}]
 

@@ -18,10 +18,9 @@ from typing import Any
 
 import pytest
 
-from flask_chatbot.rendering.code_highlight import code_block_html
-
-from flask_chatbot.rendering.renderer import Renderer, RenderOptions
 from flask_chatbot.conversation.streaming import BIG_TAIL, MessageStream
+from flask_chatbot.rendering.code_highlight import code_block_html
+from flask_chatbot.rendering.renderer import Renderer, RenderOptions
 
 FIXTURE = json.loads((Path(__file__).parent / "fixtures" / "frames.json").read_text(encoding="utf-8"))
 RENDERER = Renderer(RenderOptions())
@@ -87,8 +86,21 @@ def _word(rng: random.Random) -> str:
     w = rng.choice(WORDS)
     return rng.choice(
         [w] * 14
-        + [f"**{w}**", f"*{w}*", f"_{w}_", f"`{w}()`", f"[{w}](https://example.com/{w})", f"{w} & co", "a<b",
-           f"~~{w}~~", f"({w})", f"{w}!", f"{w}_{w}", "$5", "a|b"]
+        + [
+            f"**{w}**",
+            f"*{w}*",
+            f"_{w}_",
+            f"`{w}()`",
+            f"[{w}](https://example.com/{w})",
+            f"{w} & co",
+            "a<b",
+            f"~~{w}~~",
+            f"({w})",
+            f"{w}!",
+            f"{w}_{w}",
+            "$5",
+            "a|b",
+        ]
     )
 
 
@@ -104,7 +116,9 @@ def _paragraph(rng: random.Random) -> str:
 def _list(rng: random.Random, loose: bool = False) -> str:
     ordered = rng.random() < 0.4
     marker = rng.choice("-*+")
-    items = [f"{f'{i + 1}.' if ordered else marker} {_sentence(rng, rng.randint(1, 8))}" for i in range(rng.randint(1, 4))]
+    items = [
+        f"{f'{i + 1}.' if ordered else marker} {_sentence(rng, rng.randint(1, 8))}" for i in range(rng.randint(1, 4))
+    ]
     if loose and rng.random() < 0.5:
         items[0] += "\n\n    " + _sentence(rng, 4)  # a second paragraph inside the first item
     return ("\n\n" if loose else "\n").join(items)
@@ -137,7 +151,15 @@ def _quote(rng: random.Random) -> str:
 
 
 KINDS: list[Callable[[random.Random], str]] = [
-    _paragraph, _paragraph, _paragraph, _list, lambda rng: _list(rng, loose=True), _code, _table, _heading, _quote,
+    _paragraph,
+    _paragraph,
+    _paragraph,
+    _list,
+    lambda rng: _list(rng, loose=True),
+    _code,
+    _table,
+    _heading,
+    _quote,
 ]
 
 
@@ -230,7 +252,7 @@ def test_patches_rebuild_the_text_and_the_blocks_the_client_holds(rewrites: bool
     # Rewrites on documents glued with single newlines too; appends on the shared documents.
     for run in runs(tight=rewrites, rewrites=rewrites):
         client = Client()
-        for value, patch in zip(run.yields, run.patches):
+        for value, patch in zip(run.yields, run.patches, strict=False):
             client.apply(patch)
             assert client.text == value, f"seed {run.seed}"
         assert client.mismatched_blocks_from == [], f"seed {run.seed}: {run.text!r}"
@@ -329,7 +351,9 @@ def test_frozen_text_is_never_rendered_again() -> None:
                 # A render starts where the blocks ended (the new block) or end now (the tail);
                 # a code tail is rendered with a closing fence added.
                 assert any(
-                    value.startswith(s, at) for s in (source, fence.sub("", source)) for at in (frozen_before, frozen_now)
+                    value.startswith(s, at)
+                    for s in (source, fence.sub("", source))
+                    for at in (frozen_before, frozen_now)
                 ), f"seed {seed}: rendered {source!r} again"
 
 
@@ -338,8 +362,10 @@ def test_frozen_text_is_never_rendered_again() -> None:
 
 def _long_reply(rng: random.Random, words: int) -> str:
     """Prose paragraphs of 40-120 words with light inline markup, some lists, some code."""
-    vocabulary = ("the a server sends each reply as small patches so browser shows text while model is "
-                  "still writing frozen blocks are rendered once tail grows word by word until").split()
+    vocabulary = (
+        "the a server sends each reply as small patches so browser shows text while model is "
+        "still writing frozen blocks are rendered once tail grows word by word until"
+    ).split()
 
     def prose(n: int) -> str:
         out = []

@@ -17,11 +17,32 @@ def config(**options: Any) -> dict[str, Any]:
 
 
 def test_a_gradio_textbox_ports_unchanged() -> None:
-    got = config(textbox=Textbox(value="Hi", placeholder="Ask me", lines=2, max_lines=6, max_length=300,
-                                 autofocus=False, submit_btn="Ask", stop_btn=False, label="ignored", scale=7))
+    got = config(
+        textbox=Textbox(
+            value="Hi",
+            placeholder="Ask me",
+            lines=2,
+            max_lines=6,
+            max_length=300,
+            autofocus=False,
+            submit_btn="Ask",
+            stop_btn=False,
+            label="ignored",
+            scale=7,
+        )
+    )
     assert (got["textbox_value"], got["textbox_placeholder"], got["textbox_lines"], got["textbox_max_lines"]) == (
-        "Hi", "Ask me", 2, 6)
-    assert (got["max_message_chars"], got["autofocus"], got["submit_btn"], got["stop_btn"]) == (300, False, "Ask", False)
+        "Hi",
+        "Ask me",
+        2,
+        6,
+    )
+    assert (got["max_message_chars"], got["autofocus"], got["submit_btn"], got["stop_btn"]) == (
+        300,
+        False,
+        "Ask",
+        False,
+    )
 
 
 def test_defaults_without_a_textbox() -> None:

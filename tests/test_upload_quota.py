@@ -27,13 +27,22 @@ def upload_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def files_in(folder: Path) -> list[str]:
     """The stored files (folders named by id), not the store's own records."""
-    return sorted(p.name for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")
-                  and p.name != "cached-examples") if folder.exists() else []
+    return (
+        sorted(
+            p.name
+            for p in folder.iterdir()
+            if p.is_dir() and not p.name.startswith(".") and p.name != "cached-examples"
+        )
+        if folder.exists()
+        else []
+    )
 
 
 def post(port: int, body: bytes, key: str, name: str = "notes.txt") -> tuple[int, dict[str, str], dict[str, Any]]:
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    connection.request("POST", f"/chat/upload?name={name}", body=body, headers={KEY_HEADER: key, "Content-Type": "text/plain"})
+    connection.request(
+        "POST", f"/chat/upload?name={name}", body=body, headers={KEY_HEADER: key, "Content-Type": "text/plain"}
+    )
     response = connection.getresponse()
     data = json.loads(response.read())
     connection.close()
@@ -50,8 +59,10 @@ def new_key(port: int) -> str:
 
 def chat_app(**options: Any) -> Flask:
     app = Flask(__name__)
-    app.register_blueprint(chat_bp(lambda message, history: f"{len(message['files'])} files", multimodal=True, **options),
-                           url_prefix="/chat")
+    app.register_blueprint(
+        chat_bp(lambda message, history: f"{len(message['files'])} files", multimodal=True, **options),
+        url_prefix="/chat",
+    )
     return app
 
 
@@ -129,14 +140,18 @@ def test_uploads_stop_short_of_a_full_disk(serve_app, upload_dir) -> None:
     assert files_in(upload_dir) == []
 
 
-
 def test_an_upload_that_fails_does_not_spend_the_quota(serve_app, upload_dir) -> None:
     server = serve_app(chat_app(upload_quota=("1mb", 1), max_file_size="1kb"))
     key = new_key(server.port)
     # Sent chunked, its size is learnt while reading: it reserves max_file_size, then fails.
     connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
-    connection.request("POST", "/chat/upload?name=big.txt", body=iter([b"x" * 600, b"x" * 600]), encode_chunked=True,
-                       headers={KEY_HEADER: key, "Content-Type": "text/plain"})
+    connection.request(
+        "POST",
+        "/chat/upload?name=big.txt",
+        body=iter([b"x" * 600, b"x" * 600]),
+        encode_chunked=True,
+        headers={KEY_HEADER: key, "Content-Type": "text/plain"},
+    )
     response = connection.getresponse()
     assert response.status == 413 and json.loads(response.read())["error"]["code"] == "too_large"
     connection.close()
@@ -152,7 +167,9 @@ def test_readers_uploads_go_after_their_lifetime_and_fn_s_files_stay(serve_app, 
         return {"path": str(made)}
 
     app = Flask(__name__)
-    app.register_blueprint(chat_bp(fn, multimodal=True, upload_lifetime=0.4, allowed_paths=[str(tmp_path)]), url_prefix="/chat")
+    app.register_blueprint(
+        chat_bp(fn, multimodal=True, upload_lifetime=0.4, allowed_paths=[str(tmp_path)]), url_prefix="/chat"
+    )
     server = serve_app(app)
     client = Client(f"ws://127.0.0.1:{server.port}/chat/socket")
     key = client.hello()["upload_key"]
@@ -165,30 +182,43 @@ def test_readers_uploads_go_after_their_lifetime_and_fn_s_files_stay(serve_app, 
     assert len(files_in(upload_dir)) == 1  # fn's file is kept
 
 
-@pytest.mark.parametrize(("options", "problem"), [
-    ({"upload_quota": "1gb"}, "upload_quota must be"),
-    ({"upload_quota": ("1gb", 0)}, "file count"),
-    ({"upload_quota_per_address": ("lots", 5)}, "upload_quota_per_address"),
-    ({"upload_quota_window": 0}, "upload_quota_window"),
-    ({"min_free_disk": "plenty"}, "min_free_disk"),
-    ({"upload_lifetime": -1}, "upload_lifetime"),
-])
+@pytest.mark.parametrize(
+    ("options", "problem"),
+    [
+        ({"upload_quota": "1gb"}, "upload_quota must be"),
+        ({"upload_quota": ("1gb", 0)}, "file count"),
+        ({"upload_quota_per_address": ("lots", 5)}, "upload_quota_per_address"),
+        ({"upload_quota_window": 0}, "upload_quota_window"),
+        ({"min_free_disk": "plenty"}, "min_free_disk"),
+        ({"upload_lifetime": -1}, "upload_lifetime"),
+    ],
+)
 def test_bad_quota_options_are_refused_at_start_up(options: dict[str, Any], problem: str) -> None:
     with pytest.raises(OptionsError, match=problem):
         chat_bp(lambda message, history: message, multimodal=True, **options)
 
 
-def test_files_sent_through_the_apis_count_in_the_same_quotas_and_a_refused_call_keeps_none(serve_app, upload_dir) -> None:
+def test_files_sent_through_the_apis_count_in_the_same_quotas_and_a_refused_call_keeps_none(
+    serve_app, upload_dir
+) -> None:
     import base64
 
-    server = serve_app(chat_app(upload_quota=None, upload_quota_per_address=("10mb", 2), openai_compatible=True,
-                                validator=lambda message: message["text"] != "refuse"))
+    server = serve_app(
+        chat_app(
+            upload_quota=None,
+            upload_quota_per_address=("10mb", 2),
+            openai_compatible=True,
+            validator=lambda message: message["text"] != "refuse",
+        )
+    )
     png = base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"x" * 100).decode()
 
     def api(text: str, **extra: Any) -> tuple[int, dict[str, Any]]:
         connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
         body = {"message": {"text": text, "files": [{"name": "a.png", "data": png}]}, **extra}
-        connection.request("POST", "/chat/api/chat", body=json.dumps(body), headers={"Content-Type": "application/json"})
+        connection.request(
+            "POST", "/chat/api/chat", body=json.dumps(body), headers={"Content-Type": "application/json"}
+        )
         response = connection.getresponse()
         answer = json.loads(response.read())
         connection.close()
@@ -202,8 +232,14 @@ def test_files_sent_through_the_apis_count_in_the_same_quotas_and_a_refused_call
     # The OpenAI endpoint's images count in the same address's quota as the API's files.
     connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
     image = {"type": "image_url", "image_url": {"url": f"data:image/png;base64,{png}"}}
-    connection.request("POST", "/chat/v1/chat/completions", headers={"Content-Type": "application/json"}, body=json.dumps(
-        {"model": "chat", "messages": [{"role": "user", "content": [{"type": "text", "text": "hi"}, image]}]}))
+    connection.request(
+        "POST",
+        "/chat/v1/chat/completions",
+        headers={"Content-Type": "application/json"},
+        body=json.dumps(
+            {"model": "chat", "messages": [{"role": "user", "content": [{"type": "text", "text": "hi"}, image]}]}
+        ),
+    )
     assert connection.getresponse().status == 200
     connection.close()
     status, answer = api("one too many")

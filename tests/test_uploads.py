@@ -45,8 +45,14 @@ def upload_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return folder
 
 
-def post(port: int, body: bytes, *, name: str | None = "cat.png", key: str | None = None,
-         headers: dict[str, str] | None = None) -> tuple[int, dict[str, Any]]:
+def post(
+    port: int,
+    body: bytes,
+    *,
+    name: str | None = "cat.png",
+    key: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> tuple[int, dict[str, Any]]:
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     query = "" if name is None else "?name=" + name
     sent = {"Content-Type": "application/octet-stream", **(headers or {})}
@@ -89,7 +95,9 @@ def test_a_multimodal_bot_gets_text_and_the_uploaded_files_and_they_enter_the_hi
     echoed = [f["message"] for f in frames if f["type"] == "message" and f["message"]["role"] == "user"]
     # As in Gradio: one message per file, then the text's message (with the submit's id).
     assert [m["content"] if isinstance(m["content"], str) else m["content"]["component"] for m in echoed] == [
-        "image", "what is this?"]
+        "image",
+        "what is this?",
+    ]
     assert echoed[1]["id"] == "u1" and f"/chat/files/{info['id']}" in echoed[0]["html"]
     message, history = calls[0]
     assert message["text"] == "what is this?" and Path(message["files"][0]).read_bytes() == PNG
@@ -99,7 +107,10 @@ def test_a_multimodal_bot_gets_text_and_the_uploaded_files_and_they_enter_the_hi
     second, history = calls[1]
     assert second == {"text": "and now?", "files": []}
     assert history[0]["role"] == "user" and history[0]["content"]["path"] == message["files"][0]
-    assert history[0]["content"]["mime_type"] == "image/png" and history[1] == {"role": "user", "content": "what is this?"}
+    assert history[0]["content"]["mime_type"] == "image/png" and history[1] == {
+        "role": "user",
+        "content": "what is this?",
+    }
 
 
 def test_files_alone_make_a_message_and_retry_and_edit_bring_them_back_to_fn(serve) -> None:
@@ -154,13 +165,25 @@ def test_a_file_uploaded_with_another_conversations_key_is_refused(serve) -> Non
     assert calls == []
     # A resent conversation cannot name it either...
     fresh = Client(f"ws://127.0.0.1:{server.port}/chat/socket")
-    fresh.send({"type": "hello", "version": 1, "upload_key": my_key, "history": [
-        {"id": "m1", "role": "user", "content": {"component": "image", "file": {"id": theirs["id"]}}}]})
+    fresh.send(
+        {
+            "type": "hello",
+            "version": 1,
+            "upload_key": my_key,
+            "history": [{"id": "m1", "role": "user", "content": {"component": "image", "file": {"id": theirs["id"]}}}],
+        }
+    )
     assert fresh.recv()["code"] == "bad_frame"
     # ...but its owner can, after a reconnect with its key.
     back = Client(f"ws://127.0.0.1:{server.port}/chat/socket")
-    back.send({"type": "hello", "version": 1, "upload_key": other_key, "history": [
-        {"id": "m1", "role": "user", "content": {"component": "image", "file": {"id": theirs["id"]}}}]})
+    back.send(
+        {
+            "type": "hello",
+            "version": 1,
+            "upload_key": other_key,
+            "history": [{"id": "m1", "role": "user", "content": {"component": "image", "file": {"id": theirs["id"]}}}],
+        }
+    )
     welcome = back.recv()
     assert welcome["type"] == "welcome" and welcome["upload_key"] == other_key
     # A file fn made (no owner) stays a capability, as before.
@@ -180,7 +203,9 @@ def test_a_file_id_of_no_upload_is_refused(serve, file_id) -> None:
 
 def test_file_types_and_file_count_hold_on_the_server(serve) -> None:
     fn, calls = recording_bot()
-    server, client, key = open_chat(serve, fn, textbox=MultimodalTextbox(file_types=["image", ".pdf"], file_count="single"))
+    server, client, key = open_chat(
+        serve, fn, textbox=MultimodalTextbox(file_types=["image", ".pdf"], file_count="single")
+    )
     status, body = post(server.port, b"<script>alert(1)</script>", name="page.html", key=key)
     assert status == 415 and body["error"]["code"] == "file_type"
     assert body["error"]["message"] == "'page.html' is not a file this chat takes (it takes images or .pdf files)"
@@ -188,7 +213,11 @@ def test_file_types_and_file_count_hold_on_the_server(serve) -> None:
     a, b = (post(server.port, PNG, name=f"{n}.png", key=key)[1]["id"] for n in "ab")
     client.send({"type": "submit", "id": "u1", "text": "two", "files": [a, b]})
     refused = client.recv()
-    assert refused == {"type": "error", "code": "file_refused", "message": "A message may carry one file; this one has 2."}
+    assert refused == {
+        "type": "error",
+        "code": "file_refused",
+        "message": "A message may carry one file; this one has 2.",
+    }
     client.send({"type": "submit", "id": "u1", "text": "one", "files": [a]})
     client.recv_until("idle")
     assert [len(c[0]["files"]) for c in calls] == [1]
@@ -202,8 +231,13 @@ def test_max_file_size_stops_the_upload_while_it_arrives_and_leaves_nothing(serv
     assert post(server.port, b"x" * 1024, name="ok.txt", key=key)[0] == 201
     # Chunked, with no Content-Length: counted while it arrives.
     connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
-    connection.request("POST", "/chat/upload?name=big.txt", body=iter([b"y" * 700, b"y" * 700]),
-                       headers={KEY_HEADER: key}, encode_chunked=True)
+    connection.request(
+        "POST",
+        "/chat/upload?name=big.txt",
+        body=iter([b"y" * 700, b"y" * 700]),
+        headers={KEY_HEADER: key},
+        encode_chunked=True,
+    )
     response = connection.getresponse()
     assert response.status == 413 and json.loads(response.read())["error"]["code"] == "too_large"
     kept = [n for n in entries(upload_dir) if not n.startswith(".")]
@@ -217,7 +251,8 @@ def test_a_half_uploaded_file_leaves_nothing_behind(serve, upload_dir) -> None:
     raw = socket.create_connection(("127.0.0.1", server.port))
     raw.sendall(
         f"POST /chat/upload?name=half.bin HTTP/1.1\r\nHost: 127.0.0.1\r\n{KEY_HEADER}: {key}\r\n"
-        f"Content-Length: 100000\r\n\r\n".encode() + b"z" * 50_000
+        f"Content-Length: 100000\r\n\r\n".encode()
+        + b"z" * 50_000
     )
     wait_until(lambda: any(n.startswith(".tmp-") for n in entries(upload_dir)), "the server is receiving the file")
     raw.shutdown(socket.SHUT_WR)  # the browser cancelled, or the network went: nothing more comes
@@ -257,8 +292,11 @@ def test_an_upload_from_another_site_is_refused(serve) -> None:
 def test_an_uploaded_html_or_svg_file_is_never_shown_inline(serve) -> None:
     fn, _ = recording_bot()
     server, client, key = open_chat(serve, fn)
-    for name, body in (("x.html", b"<script>alert(1)</script>"), ("x.svg", b"<svg onload='alert(1)'/>"),
-                       ("x.png", b"<script>alert(1)</script>")):
+    for name, body in (
+        ("x.html", b"<script>alert(1)</script>"),
+        ("x.svg", b"<svg onload='alert(1)'/>"),
+        ("x.png", b"<script>alert(1)</script>"),
+    ):
         info = post(server.port, body, name=name, key=key, headers={"Content-Type": "text/html"})[1]
         connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
         connection.request("GET", f"/chat/files/{info['id']}")
@@ -296,8 +334,13 @@ def test_a_validator_gets_the_multimodal_value(serve) -> None:
 
 
 def test_config_tells_the_element_the_file_rules(serve) -> None:
-    server = serve(lambda m, h: "", multimodal=True, file_types=["audio", ".pdf"], max_file_size="2mb",
-                   sources=["upload", "microphone"])
+    server = serve(
+        lambda m, h: "",
+        multimodal=True,
+        file_types=["audio", ".pdf"],
+        max_file_size="2mb",
+        sources=["upload", "microphone"],
+    )
     connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
     connection.request("GET", "/chat/config.json")
     config = json.loads(connection.getresponse().read())
@@ -361,7 +404,8 @@ def test_a_body_that_stalls_is_dropped_after_the_idle_timeout(serve, upload_dir)
     raw = socket.create_connection(("127.0.0.1", server.port), timeout=10)
     raw.sendall(
         f"POST /chat/upload?name=stuck.bin HTTP/1.1\r\nHost: 127.0.0.1\r\n{KEY_HEADER}: {key}\r\n"
-        f"Content-Length: 1000\r\n\r\n".encode() + b"z" * 10
+        f"Content-Length: 1000\r\n\r\n".encode()
+        + b"z" * 10
     )  # ...and nothing more: a client that stopped sending, or never meant to
     answer = http.client.HTTPResponse(raw)
     answer.begin()
@@ -411,8 +455,10 @@ def test_a_resent_conversation_cannot_put_more_or_other_files_into_a_retry(serve
     mine = [post(server.port, PNG, name=f"{n}.png", key=key)[1] for n in "abc"]
     client.send({"type": "submit", "id": "u0", "text": "make one", "files": [mine[0]["id"]]})
     client.recv_until("idle")
-    history = [{"id": f"f{i}", "role": "user", "content": {"component": "image", "file": {"id": m["id"]}}}
-               for i, m in enumerate(mine)]
+    history = [
+        {"id": f"f{i}", "role": "user", "content": {"component": "image", "file": {"id": m["id"]}}}
+        for i, m in enumerate(mine)
+    ]
     history.append({"id": "t1", "role": "user", "content": "three at once?"})
     fresh = Client(f"ws://127.0.0.1:{server.port}/chat/socket")
     _open.append(fresh)
@@ -437,8 +483,17 @@ def test_a_file_fn_made_is_not_the_readers_attachment_on_retry(serve, tmp_path) 
     made = next(f["content"] for f in frames if f["type"] == "done")
     fresh = Client(f"ws://127.0.0.1:{server.port}/chat/socket")
     _open.append(fresh)
-    fresh.send({"type": "hello", "version": 1, "upload_key": key, "history": [
-        {"id": "f1", "role": "user", "content": made}, {"id": "t1", "role": "user", "content": "what is this?"}]})
+    fresh.send(
+        {
+            "type": "hello",
+            "version": 1,
+            "upload_key": key,
+            "history": [
+                {"id": "f1", "role": "user", "content": made},
+                {"id": "t1", "role": "user", "content": "what is this?"},
+            ],
+        }
+    )
     assert fresh.recv()["type"] == "welcome"
     fresh.send({"type": "retry"})
     fresh.recv_until("idle")

@@ -54,7 +54,11 @@ def test_a_validator_that_raises_refuses_with_a_generic_sentence_and_is_logged(c
     with caplog.at_level(logging.ERROR, logger="flask_chatbot"):
         client.send({"type": "submit", "id": "u1", "text": "hello"})
         answer = client.recv()
-    assert answer == {"type": "error", "code": "invalid", "message": "This message could not be checked. Please try again."}
+    assert answer == {
+        "type": "error",
+        "code": "invalid",
+        "message": "This message could not be checked. Please try again.",
+    }
     assert "secret detail" not in answer["message"] and turns == []
     assert any("The validator" in r.getMessage() for r in caplog.records)
 

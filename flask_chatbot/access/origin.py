@@ -26,9 +26,12 @@ def origin_allowed(
     local_address: str | None = None,
 ) -> bool:
     """Whether a WebSocket handshake with this ``Origin`` may proceed; see :func:`origin_refusal`."""
-    return origin_refusal(
-        origin, scheme=scheme, host=host, allowed=allowed, trusted_hosts=trusted_hosts, local_address=local_address
-    ) is None
+    return (
+        origin_refusal(
+            origin, scheme=scheme, host=host, allowed=allowed, trusted_hosts=trusted_hosts, local_address=local_address
+        )
+        is None
+    )
 
 
 def origin_refusal(
@@ -133,7 +136,13 @@ def check_allowed_origins(entries: Collection[str]) -> None:
             continue
         parts = urlsplit(origin)
         # _origin_key: an http(s) scheme, a host, a port that is a number (not "https://example.com:*").
-        if _origin_key(origin) is None or parts.path not in ("", "/") or parts.query or parts.fragment or "@" in parts.netloc:
+        if (
+            _origin_key(origin) is None
+            or parts.path not in ("", "/")
+            or parts.query
+            or parts.fragment
+            or "@" in parts.netloc
+        ):
             raise OptionsError(f"{shape}, or 'https://*.example.com' for its subdomains), not {origin!r}")
         fault = _wildcard_fault(parts.hostname or "") if "*" in (parts.hostname or "") else None
         if fault == "shape":
@@ -227,4 +236,12 @@ def _origin_key(origin: str) -> tuple[str, str] | None:
     return parts.scheme, f"{hostname}:{port or (443 if parts.scheme == 'https' else 80)}"
 
 
-__all__ = ["app_trusted_hosts", "check_allowed_origins", "host_refusal", "listed", "local_address", "origin_allowed", "origin_refusal"]
+__all__ = [
+    "app_trusted_hosts",
+    "check_allowed_origins",
+    "host_refusal",
+    "listed",
+    "local_address",
+    "origin_allowed",
+    "origin_refusal",
+]

@@ -62,7 +62,9 @@ class Refusal:
         if door == "page":
             answer = Response(self.message + "\n", self.status, mimetype="text/plain")
         elif door in OPENAI_DOORS:  # the shape OpenAI's clients read
-            answer = jsonify(error={"message": self.message, "type": "invalid_request_error", "param": None, "code": self.code})
+            answer = jsonify(
+                error={"message": self.message, "type": "invalid_request_error", "param": None, "code": self.code}
+            )
         else:
             answer = jsonify(error={"code": self.code, "message": self.message})
         answer.status_code = self.status
@@ -115,7 +117,11 @@ def check_access_options(authorize: Any, api_key: Any) -> tuple[str, ...]:
     keys = (api_key,) if isinstance(api_key, str) else api_key
     if keys is None:
         return ()
-    if not isinstance(keys, (tuple, list)) or not keys or not all(isinstance(k, str) and k.strip() == k and k for k in keys):
+    if (
+        not isinstance(keys, (tuple, list))
+        or not keys
+        or not all(isinstance(k, str) and k.strip() == k and k for k in keys)
+    ):
         raise OptionsError(f"api_key must be a key string, a list of them, or None, not {api_key!r}")
     return tuple(keys)
 

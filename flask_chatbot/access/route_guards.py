@@ -23,10 +23,21 @@ SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-
 # The routes that read a reader's data: the Host check against DNS rebinding applies to them too.
 READS = frozenset({"history_list", "history_get", "files", "api_info"})
 # What a refused request was, for the log line (by endpoint).
-REFUSED_WHAT = {"socket": "the WebSocket handshake", "upload": "an upload", "history_rename": "a saved chat's rename",
-                "history_delete": "a saved chat's deletion", "api": "an API call", "openai_completions": "an OpenAI-compatible call",
-                "page": "the page", "config": "config.json", "files": "a file", "history_list": "the saved chats",
-                "history_get": "a saved chat", "api_info": "the API's description", "openai_models": "the model list"}
+REFUSED_WHAT = {
+    "socket": "the WebSocket handshake",
+    "upload": "an upload",
+    "history_rename": "a saved chat's rename",
+    "history_delete": "a saved chat's deletion",
+    "api": "an API call",
+    "openai_completions": "an OpenAI-compatible call",
+    "page": "the page",
+    "config": "config.json",
+    "files": "a file",
+    "history_list": "the saved chats",
+    "history_get": "a saved chat",
+    "api_info": "the API's description",
+    "openai_models": "the model list",
+}
 
 
 def guard_routes(bp: Blueprint, opts: Any, public_endpoints: Collection[str]) -> None:
@@ -47,7 +58,14 @@ def guard_routes(bp: Blueprint, opts: Any, public_endpoints: Collection[str]) ->
             return None
         # A wrong key is worth a warning; a reader authorize() turns away is the app's everyday rule.
         level = logging.WARNING if refusal.status == 401 else logging.INFO
-        log.log(level, "Refused %s at %s: %s (%s)", REFUSED_WHAT.get(door, "a request"), request.path, refusal.message, refusal.code)
+        log.log(
+            level,
+            "Refused %s at %s: %s (%s)",
+            REFUSED_WHAT.get(door, "a request"),
+            request.path,
+            refusal.message,
+            refusal.code,
+        )
         return refusal.answer(door)
 
     def check_origin() -> Response | None:

@@ -46,8 +46,9 @@ class Client:
     """Calls the chat mounted at ``url`` (``http://host/chat/``). Like ``gradio_client``, it
     keeps the conversation across calls (the server's session); :meth:`reset` starts anew."""
 
-    def __init__(self, url: str, *, api_name: str = "chat", headers: dict[str, str] | None = None,
-                 timeout: float = 300.0) -> None:
+    def __init__(
+        self, url: str, *, api_name: str = "chat", headers: dict[str, str] | None = None, timeout: float = 300.0
+    ) -> None:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise ValueError(f"Client needs the chat's URL, like 'http://localhost:8000/chat/', not {url!r}")
@@ -66,8 +67,10 @@ class Client:
     def submit(self, message: str | dict[str, Any], **inputs: Any) -> Job:
         """Send ``message`` and return at once: a :class:`Job` streaming the reply."""
         if isinstance(message, dict):
-            files = [{"name": Path(f).name, "data": base64.b64encode(Path(f).read_bytes()).decode()}
-                     for f in message.get("files", [])]
+            files = [
+                {"name": Path(f).name, "data": base64.b64encode(Path(f).read_bytes()).decode()}
+                for f in message.get("files", [])
+            ]
             message = {"text": message.get("text", ""), "files": files}
         body = {"message": message, **inputs}
         if self.session_id is not None:

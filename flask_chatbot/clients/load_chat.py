@@ -21,7 +21,10 @@ from ..blueprint import chat_bp
 from ..errors import Error, OptionsError
 
 # file_types of gr.load_chat: how each kind of file reaches the model.
-FILE_KINDS = {"text_encoded": [".txt", ".md", ".csv", ".json", ".py", ".html", ".xml", ".yaml", ".yml"], "image": ["image"]}
+FILE_KINDS = {
+    "text_encoded": [".txt", ".md", ".csv", ".json", ".py", ".html", ".xml", ".yaml", ".yml"],
+    "image": ["image"],
+}
 TEXT_FILE_CHARS = 100_000  # of a text file put into the message: a model's context is finite
 
 
@@ -40,8 +43,15 @@ def load_chat(
     (``https://api.openai.com/v1``, ``http://localhost:11434/v1``...), with ``token`` as its
     bearer key. ``file_types``: "text_encoded" (text files in the message), "image" (images as
     image_url parts), a list of both, or None (no files). ``options`` are chat_bp()'s."""
-    respond = openai_fn(base_url, model, token, file_types=file_types, system_message=system_message,
-                        streaming=streaming, timeout=timeout)
+    respond = openai_fn(
+        base_url,
+        model,
+        token,
+        file_types=file_types,
+        system_message=system_message,
+        streaming=streaming,
+        timeout=timeout,
+    )
     accepted = [t for kind in respond.file_kinds for t in FILE_KINDS[kind]]  # type: ignore[attr-defined]
     if accepted:
         options.setdefault("multimodal", True)
@@ -87,7 +97,9 @@ def openai_fn(
         return response
 
     def respond(message: Any, history: list[dict[str, Any]]) -> Iterator[str]:
-        messages = ([{"role": "system", "content": system_message}] if system_message else []) + _history(history, kinds)
+        messages = ([{"role": "system", "content": system_message}] if system_message else []) + _history(
+            history, kinds
+        )
         messages.append({"role": "user", "content": _content(message, kinds)})
         response = call(messages)
         try:

@@ -18,8 +18,9 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
-# content, content_html: re-exported, so that one import gives the whole of message content.
-from .wire import for_fn, from_wire
+from ..files.serving import HTML_REPR
+from ..files.store import FileStore
+from .encoders import array_png, html_document, is_pil_image, pil_png, wav
 from .html import human_size, render_content
 from .sources import (
     CODE_LANGUAGE,
@@ -36,10 +37,10 @@ from .sources import (
     label_text,
     source_of,
 )
-from .encoders import array_png, html_document, is_pil_image, pil_png, wav
 from .tables import MAX_CELL_CHARS, MAX_CELLS, MAX_COLUMNS, MAX_ROWS, cell, cell_text, is_array, table_rows
-from ..files.serving import HTML_REPR
-from ..files.store import FileStore
+
+# content, content_html: re-exported, so that one import gives the whole of message content.
+from .wire import for_fn, from_wire
 
 # Gradio's layout and behaviour options: accepted so that a Gradio app ports by changing
 # imports, and without effect inside a message (as in Gradio's own Chatbot).
@@ -93,16 +94,24 @@ class Image(Component):
 
     component = "image"
 
-    def __init__(self, value: Any = None, *, alt_text: str | None = None, label: str | None = None, **gradio_options: Any) -> None:
+    def __init__(
+        self, value: Any = None, *, alt_text: str | None = None, label: str | None = None, **gradio_options: Any
+    ) -> None:
         super().__init__(value, label=label, **gradio_options)
         self.alt_text = alt_text
 
     def to_content(self, store: FileStore) -> dict[str, Any]:
         value = self._required()
         if is_pil_image(value):
-            source, alt = {"file": file_info(store.add_bytes(pil_png(value), name="image.png", mime_type="image/png"))}, None
+            source, alt = (
+                {"file": file_info(store.add_bytes(pil_png(value), name="image.png", mime_type="image/png"))},
+                None,
+            )
         elif is_array(value):
-            source, alt = {"file": file_info(store.add_bytes(array_png(value), name="image.png", mime_type="image/png"))}, None
+            source, alt = (
+                {"file": file_info(store.add_bytes(array_png(value), name="image.png", mime_type="image/png"))},
+                None,
+            )
         else:
             source, _mime, alt = source_of(value, store)
         content: dict[str, Any] = {"component": "image", **source}
@@ -120,7 +129,9 @@ class Audio(Component):
     def to_content(self, store: FileStore) -> dict[str, Any]:
         value = self._required()
         if isinstance(value, tuple) and len(value) == 2 and hasattr(value[0], "__index__") and is_array(value[1]):
-            source: dict[str, Any] = {"file": file_info(store.add_bytes(wav(*value), name="audio.wav", mime_type="audio/wav"))}
+            source: dict[str, Any] = {
+                "file": file_info(store.add_bytes(wav(*value), name="audio.wav", mime_type="audio/wav"))
+            }
         else:
             source, _mime, _alt = source_of(value, store)
         return self._labelled({"component": self.component, **source})
@@ -214,8 +225,14 @@ class Dataframe(Component):
 
     component = "dataframe"
 
-    def __init__(self, value: Any = None, *, headers: Sequence[Any] | None = None, label: str | None = None,
-                 **gradio_options: Any) -> None:
+    def __init__(
+        self,
+        value: Any = None,
+        *,
+        headers: Sequence[Any] | None = None,
+        label: str | None = None,
+        **gradio_options: Any,
+    ) -> None:
         super().__init__(value, label=label, **gradio_options)
         self.headers = headers
 
@@ -223,13 +240,15 @@ class Dataframe(Component):
         headers, rows, total_rows, total_columns = table_rows(self._required(), self.headers)
         shown_headers = [cell_text(h) for h in headers[:MAX_COLUMNS]]
         shown_rows = [[cell(c) for c in row[:MAX_COLUMNS]] for row in rows]
-        return self._labelled({
-            "component": "dataframe",
-            "headers": shown_headers,
-            "rows": shown_rows,
-            "total_rows": total_rows,
-            "total_columns": total_columns,
-        })
+        return self._labelled(
+            {
+                "component": "dataframe",
+                "headers": shown_headers,
+                "rows": shown_rows,
+                "total_rows": total_rows,
+                "total_columns": total_columns,
+            }
+        )
 
 
 class Code(Component):
@@ -237,8 +256,9 @@ class Code(Component):
 
     component = "code"
 
-    def __init__(self, value: Any = None, language: str | None = None, *, label: str | None = None,
-                 **gradio_options: Any) -> None:
+    def __init__(
+        self, value: Any = None, language: str | None = None, *, label: str | None = None, **gradio_options: Any
+    ) -> None:
         super().__init__(value, label=label, **gradio_options)
         self.language = language
 

@@ -12,9 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .components import for_fn, from_wire, render_content, to_content
-from ..runtime.concurrency import offload
 from ..files.store import FileStore
+from ..runtime.concurrency import offload
+from .components import for_fn, from_wire, render_content, to_content
 
 
 @dataclass(frozen=True)

@@ -72,7 +72,9 @@ def _src(content: Mapping[str, Any], ctx: _Context) -> str | None:
     return url
 
 
-def _download_link(content: Mapping[str, Any], ctx: _Context, text: str = "Download", cls: str = "media-download") -> str:
+def _download_link(
+    content: Mapping[str, Any], ctx: _Context, text: str = "Download", cls: str = "media-download"
+) -> str:
     if not ctx.allow_downloads:
         return ""
     if "file" in content:
@@ -103,8 +105,10 @@ def _player(tag: str, content: Mapping[str, Any], src: str) -> str:
     playsinline = " playsinline" if tag == "video" else ""
     # A stored file may load its length at once; another host hears of the reader only on play.
     preload = "metadata" if "file" in content else "none"
-    return (f'<{tag} controls preload="{preload}"{playsinline} src="{_attr(src)}" '
-            f'aria-label="{_attr(f"{noun}: {_name(content)}")}"></{tag}>')
+    return (
+        f'<{tag} controls preload="{preload}"{playsinline} src="{_attr(src)}" '
+        f'aria-label="{_attr(f"{noun}: {_name(content)}")}"></{tag}>'
+    )
 
 
 def _render_image(content: Mapping[str, Any], ctx: _Context) -> str:
@@ -126,16 +130,20 @@ def _render_player(tag: str) -> Callable[[Mapping[str, Any], _Context], str]:
 def _render_file(content: Mapping[str, Any], ctx: _Context) -> str:
     size = f'<span class="file-size">{human_size(content["file"]["size"])}</span>' if "file" in content else ""
     label = content.get("label") or _name(content)
-    return (f'<div class="file-card"><span class="file-name">{html.escape(label)}</span>{size}'
-            f"{_download_link(content, ctx, cls='file-download')}</div>")
+    return (
+        f'<div class="file-card"><span class="file-name">{html.escape(label)}</span>{size}'
+        f"{_download_link(content, ctx, cls='file-download')}</div>"
+    )
 
 
 def _render_plot(content: Mapping[str, Any], ctx: _Context) -> str:
     title = content.get("label") or "Plot"
     src = ctx.file_url(content["file"]["id"], False)
     if content["file"]["mime_type"] == "text/html":
-        inner = (f'<iframe class="html-repr" sandbox="allow-scripts" src="{_attr(src)}" title="{_attr(title)}" '
-                 'loading="lazy" referrerpolicy="no-referrer"></iframe>')
+        inner = (
+            f'<iframe class="html-repr" sandbox="allow-scripts" src="{_attr(src)}" title="{_attr(title)}" '
+            'loading="lazy" referrerpolicy="no-referrer"></iframe>'
+        )
     else:
         inner = _img(src, title)
     return _figure("plot", inner, content, _download_link(content, ctx))
@@ -168,7 +176,9 @@ def _render_code(content: Mapping[str, Any], ctx: _Context) -> str:
 
 
 def _render_dataframe(content: Mapping[str, Any], ctx: _Context) -> str:
-    out = [f'<div class="table-scroll" role="region" tabindex="0" aria-label="{_attr(content.get("label") or "Table")}"><table>']
+    out = [
+        f'<div class="table-scroll" role="region" tabindex="0" aria-label="{_attr(content.get("label") or "Table")}"><table>'
+    ]
     if content["headers"]:
         out.append("<thead><tr>")
         out.extend(f'<th scope="col">{html.escape(str(h))}</th>' for h in content["headers"])

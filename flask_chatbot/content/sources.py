@@ -24,8 +24,17 @@ MAX_URL_CHARS = 2048
 
 #: Image types a browser shows in <img>; other images get a file card.
 DISPLAYABLE_IMAGES = frozenset(
-    {"image/png", "image/jpeg", "image/gif", "image/webp", "image/avif", "image/bmp", "image/svg+xml",
-     "image/x-icon", "image/vnd.microsoft.icon"}
+    {
+        "image/png",
+        "image/jpeg",
+        "image/gif",
+        "image/webp",
+        "image/avif",
+        "image/bmp",
+        "image/svg+xml",
+        "image/x-icon",
+        "image/vnd.microsoft.icon",
+    }
 )
 
 #: A code block's language: a short name, safe in an attribute and a CSS class.
@@ -71,8 +80,10 @@ def source_of(value: Any, store: FileStore) -> tuple[dict[str, Any], str, str | 
     elif isinstance(value, (str, os.PathLike)):
         path, url = value, None
     else:
-        raise TypeError(f"a file in a message is a path, an http(s) URL, a FileData or a {{'path': ...}} dict, "
-                        f"not a {type(value).__name__}")
+        raise TypeError(
+            f"a file in a message is a path, an http(s) URL, a FileData or a {{'path': ...}} dict, "
+            f"not a {type(value).__name__}"
+        )
     if name is not None and not isinstance(name, str):
         raise TypeError("orig_name must be a str")
     if isinstance(path, str) and path.lower().startswith(("http://", "https://")):
@@ -102,7 +113,7 @@ def kind_for_mime(mime: str) -> str:
 
 
 def gallery_kind(content: Mapping[str, Any]) -> str:
-    """"video" if an image content's source is a video, else "image"."""
+    """ "video" if an image content's source is a video, else "image"."""
     if "file" in content:
         mime = content["file"]["mime_type"]
     else:
@@ -127,7 +138,11 @@ def checked_url(url: Any) -> str | None:
 def url_name(url: str) -> str:
     """The file name a URL shows (its last path segment, else its host)."""
     path = urlsplit(url).path
-    return clean_name(unquote(path.rsplit("/", 1)[-1])) if path.strip("/") else clean_name(urlsplit(url).hostname or "file")
+    return (
+        clean_name(unquote(path.rsplit("/", 1)[-1]))
+        if path.strip("/")
+        else clean_name(urlsplit(url).hostname or "file")
+    )
 
 
 def label_text(value: Any, what: str) -> str:

@@ -30,6 +30,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from ..files.serving import guess_mime_type
+from ..files.store import FileStore
 from .sources import (
     CODE_LANGUAGE,
     MAX_GALLERY_ITEMS,
@@ -40,8 +42,6 @@ from .sources import (
     wire_str,
 )
 from .tables import check_table
-from ..files.serving import guess_mime_type
-from ..files.store import FileStore
 
 _GRADIO_FILE_META = {"_type": "gradio.FileData"}
 
@@ -176,8 +176,15 @@ def for_fn(content: Mapping[str, Any], store: FileStore) -> Any:
 def _file_data(content: Mapping[str, Any], store: FileStore) -> dict[str, Any]:
     if "url" in content:
         url = content["url"]
-        return {"path": url, "url": url, "size": None, "orig_name": url_name(url),
-                "mime_type": guess_mime_type(url_name(url)), "is_stream": False, "meta": dict(_GRADIO_FILE_META)}
+        return {
+            "path": url,
+            "url": url,
+            "size": None,
+            "orig_name": url_name(url),
+            "mime_type": guess_mime_type(url_name(url)),
+            "is_stream": False,
+            "meta": dict(_GRADIO_FILE_META),
+        }
     info = content["file"]
     stored = store.get(info["id"])
     return {

@@ -15,10 +15,7 @@ from typing import Any
 
 from flask import g
 
-from ..protocol import frames as protocol
-from ..errors import ProtocolError
-from ..runtime.concurrency import offload, render
-from ..errors import OptionsError
+from ..errors import OptionsError, ProtocolError
 from ..options.event_data import (
     CopyData,
     EditData,
@@ -30,11 +27,12 @@ from ..options.event_data import (
     call_listener,
     event_value,
 )
+from ..protocol import frames as protocol
+from ..runtime.concurrency import offload, render
 from .initial_value import initial_messages
 from .multimodal import turn_of
 from .notices import ListenerNotices, current_turn
 from .session_view import SessionView
-
 
 log = logging.getLogger("flask_chatbot")
 LISTENER_ERROR = "Something went wrong while handling that. Please try again."
@@ -70,7 +68,9 @@ class Actions:
                 )
             except (OSError, ValueError):  # a full disk, a folder it cannot write: the chat goes on
                 log.exception("Could not write the flag log %s", session.bot.flag_log.path)
-                session.outbox.send(protocol.error("flag_error", "Your feedback could not be saved. Please try again later."))
+                session.outbox.send(
+                    protocol.error("flag_error", "Your feedback could not be saved. Please try again later.")
+                )
         self._notify("like", LikeData(index, event_value(session.for_fn(message)["content"]), liked), before)
 
     def retry(self, frame: dict[str, Any]) -> None:
@@ -107,11 +107,15 @@ class Actions:
 
     def copy(self, frame: dict[str, Any]) -> None:
         index, message = self._find(frame["id"], "copy")
-        self._notify("copy", CopyData(index, event_value(self.session.for_fn(message)["content"])), self._snapshot("copy"))
+        self._notify(
+            "copy", CopyData(index, event_value(self.session.for_fn(message)["content"])), self._snapshot("copy")
+        )
 
     def select(self, frame: dict[str, Any]) -> None:
         index, message = self._find(frame["id"], "select")
-        self._notify("select", SelectData(index, event_value(self.session.for_fn(message)["content"])), self._snapshot("select"))
+        self._notify(
+            "select", SelectData(index, event_value(self.session.for_fn(message)["content"])), self._snapshot("select")
+        )
 
     def example(self, frame: dict[str, Any]) -> None:
         """The reader clicked an example (its text, sent or put in the message box, follows
@@ -185,8 +189,13 @@ class Actions:
         with session.lock:
             session.history[index] = edited
         body = {"id": edited["id"], "role": edited["role"], "content": text, "status": "done"}
-        body["html"] = render(session.bot.renderer, text, from_user=edited["role"] == "user", alive=session.alive,
-                              charge=session.budget.charge)  # the editor pays its render, as a sender does
+        body["html"] = render(
+            session.bot.renderer,
+            text,
+            from_user=edited["role"] == "user",
+            alive=session.alive,
+            charge=session.budget.charge,
+        )  # the editor pays its render, as a sender does
         body.update((key, edited[key]) for key in ("metadata", "options", "feedback") if edited.get(key))
         session.outbox.send(protocol.message(body))
 
@@ -244,8 +253,9 @@ class Actions:
         finally:
             current_turn.reset(notices)
 
-    def _call_listeners(self, event: str, listeners: Any, data: EventData | None,
-                        history: list[dict[str, Any]] | None, now: list[Any]) -> bool:
+    def _call_listeners(
+        self, event: str, listeners: Any, data: EventData | None, history: list[dict[str, Any]] | None, now: list[Any]
+    ) -> bool:
         replaced = False
         for listener in listeners:
             name = getattr(listener, "__name__", listener)

@@ -8,11 +8,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ..protocol import frames as protocol
-from ..runtime.concurrency import render
+from ..content.messages import new_message_id, normalize_reply, render_title
 from ..options.inputs import default as default_input
 from ..options.inputs import parse_values
-from ..content.messages import new_message_id, normalize_reply, render_title
+from ..protocol import frames as protocol
+from ..runtime.concurrency import render
 from ..runtime.runner import Cancel, run_fn
 from .bot import Bot
 from .session_view import SessionView
@@ -50,7 +50,9 @@ def replay(session: SessionView, messages: list[dict[str, Any]]) -> None:
         for key in ("metadata", "options"):
             if message.get(key):
                 body[key] = message[key]
-        title = render_title(lambda text: render(renderer, text, from_user=False), (message.get("metadata") or {}).get("title"))
+        title = render_title(
+            lambda text: render(renderer, text, from_user=False), (message.get("metadata") or {}).get("title")
+        )
         if title:
             body["title_html"] = title
         session.outbox.send(protocol.message(body))
@@ -81,7 +83,11 @@ def compute(bot: Bot, index: int) -> list[dict[str, Any]]:
     if not values:
         return []
     value = values[-1]
-    if bot.options.additional_outputs and isinstance(value, tuple) and len(value) == 1 + len(bot.options.additional_outputs):
+    if (
+        bot.options.additional_outputs
+        and isinstance(value, tuple)
+        and len(value) == 1 + len(bot.options.additional_outputs)
+    ):
         value = value[0]  # the outputs are not cached: the reply is
     items = normalize_reply(
         value, to_content=bot.content.to_content if bot.content else None, reasoning_tags=bot.options.reasoning_tags

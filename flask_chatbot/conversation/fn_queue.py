@@ -26,8 +26,8 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from .client_share import ClientShare
 from ..errors import OptionsError
+from .client_share import ClientShare
 from .host_line import HostLine, Place
 
 #: The line's size when the app sets none (CHATBOT_MAX_QUEUE_SIZE): turns waiting in one group.
@@ -95,8 +95,9 @@ class FnQueue:
         self._host: HostLine | None = None  # the line shared by the host's workers, when the app asks
         self._share = ClientShare(None)  # each client's share of the line (conversation/client_share.py)
 
-    def configure(self, limit: int | None, max_size: int | None, host_dir: Path | None = None,
-                  per_client: int | None = None) -> None:
+    def configure(
+        self, limit: int | None, max_size: int | None, host_dir: Path | None = None, per_client: int | None = None
+    ) -> None:
         """A member's settings: the lowest limit, max_size and per_client win. With ``host_dir``
         the line, the places and the clients' shares are those of every worker of the host."""
         with self._cond:
@@ -146,7 +147,10 @@ class FnQueue:
         in the line changes: 1-based, out of ``size`` waiting, ``eta`` seconds or None.
         """
         if self._host is not None:
-            return self._host.enter(cancel, lambda position, size: report(position, size, self._estimate(position))) or False
+            return (
+                self._host.enter(cancel, lambda position, size: report(position, size, self._estimate(position)))
+                or False
+            )
         with self._cond:
             if self.limit is None or (self._running < self.limit and not self._line):
                 self._running += 1
@@ -228,7 +232,9 @@ def app_limits(limit: Any, config: Mapping[str, Any]) -> tuple[int | None, int |
         limit = config.get("CHATBOT_DEFAULT_CONCURRENCY_LIMIT")
     max_size = config.get("CHATBOT_MAX_QUEUE_SIZE", DEFAULT_MAX_QUEUE_SIZE)
     for name, value in (("CHATBOT_DEFAULT_CONCURRENCY_LIMIT", limit), ("CHATBOT_MAX_QUEUE_SIZE", max_size)):
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < (1 if "LIMIT" in name else 0)):
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, int) or value < (1 if "LIMIT" in name else 0)
+        ):
             raise OptionsError(f"app.config[{name!r}] must be a whole number or None, not {value!r}")
     return limit, max_size
 
@@ -238,7 +244,9 @@ def client_limit(config: Mapping[str, Any]) -> int | None:
     (:data:`DEFAULT_MAX_TURNS_PER_CLIENT` when unset; None: no share)."""
     value = config.get("CHATBOT_MAX_TURNS_PER_CLIENT", DEFAULT_MAX_TURNS_PER_CLIENT)
     if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
-        raise OptionsError(f"app.config['CHATBOT_MAX_TURNS_PER_CLIENT'] must be a whole number of at least 1 or None, not {value!r}")
+        raise OptionsError(
+            f"app.config['CHATBOT_MAX_TURNS_PER_CLIENT'] must be a whole number of at least 1 or None, not {value!r}"
+        )
     return value
 
 
@@ -253,5 +261,13 @@ def host_dir(app: Any) -> Path | None:
     return Path(app.config.get("CHATBOT_QUEUE_DIR") or Path(app.instance_path) / "queues")
 
 
-__all__ = ["DEFAULT_MAX_QUEUE_SIZE", "DEFAULT_MAX_TURNS_PER_CLIENT", "FnGate", "FnQueue", "app_limits",
-           "client_limit", "group", "host_dir"]
+__all__ = [
+    "DEFAULT_MAX_QUEUE_SIZE",
+    "DEFAULT_MAX_TURNS_PER_CLIENT",
+    "FnGate",
+    "FnQueue",
+    "app_limits",
+    "client_limit",
+    "group",
+    "host_dir",
+]

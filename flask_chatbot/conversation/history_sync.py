@@ -17,13 +17,13 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
-from ..runtime.concurrency import offload
-from ..stores.history import HistoryStore
 from ..content.messages import render_title
-from ..protocol.frames import SESSION_ID
-from ..rendering.renderer import Renderer
 from ..files.upload_keys import issued
 from ..files.uploads import new_upload_key
+from ..protocol.frames import SESSION_ID
+from ..rendering.renderer import Renderer
+from ..runtime.concurrency import offload
+from ..stores.history import HistoryStore
 
 log = logging.getLogger("flask_chatbot")
 _CONVERSATION = re.compile(SESSION_ID)
@@ -61,8 +61,13 @@ class ConversationSaver:
         with session.lock:
             conversation, history = session.id, [dict(m) for m in session.history]
         key = session.upload_key if session.bot.options.multimodal else None
-        mark = (conversation, len(history), history[0]["id"] if history else None, history[-1]["id"] if history else None,
-                _fingerprint(history[-1]) if history else None)
+        mark = (
+            conversation,
+            len(history),
+            history[0]["id"] if history else None,
+            history[-1]["id"] if history else None,
+            _fingerprint(history[-1]) if history else None,
+        )
         if mark == self._saved:
             return
         self._saved = mark
@@ -161,7 +166,9 @@ def hello_upload_key(session: Any, frame: dict[str, Any], switching: bool) -> st
     return new_upload_key(store) if switching else session.upload_key
 
 
-def message_renderer(renderer: Renderer, render_content: Callable[[dict[str, Any]], str] | None) -> Callable[[dict[str, Any]], dict[str, Any]]:
+def message_renderer(
+    renderer: Renderer, render_content: Callable[[dict[str, Any]], str] | None
+) -> Callable[[dict[str, Any]], dict[str, Any]]:
     """A stored message as the element shows it: rendered now (so today's sanitizer applies),
     within :data:`OPEN_RENDER_BUDGET` of CPU for the whole conversation: past it, the rest shows
     as typed (a saved chat full of costly text must not cost a second a message at every open)."""

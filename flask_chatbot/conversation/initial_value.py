@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from ..errors import OptionsError
 from ..content.messages import ChatMessage, ToContent, new_message_id, normalize_reply, render_title
+from ..errors import OptionsError
 from ..rendering.renderer import Renderer
 
 ROLES = ("user", "assistant", "system")
@@ -46,7 +46,13 @@ def initial_messages(
             html = render_content(content) if render_content else ""
         else:
             html = renderer.render(content, from_user=role == "user")
-        body: dict[str, Any] = {"id": new_message_id(), "role": role, "content": content, "html": html, "status": "done"}
+        body: dict[str, Any] = {
+            "id": new_message_id(),
+            "role": role,
+            "content": content,
+            "html": html,
+            "status": "done",
+        }
         if item["metadata"]:
             body["metadata"] = item["metadata"]
             title = render_title(lambda text: renderer.render(text, from_user=False), item["metadata"].get("title"))

@@ -12,10 +12,10 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
+from ..content.messages import new_message_id
 from ..content.sources import file_info, kind_for_mime
 from ..errors import ProtocolError
 from ..files.store import FileStoreError, StoredFile
-from ..content.messages import new_message_id
 from .session_view import SessionView
 
 log = logging.getLogger("flask_chatbot")

@@ -68,7 +68,9 @@ class Progress:
     def __init__(self, track_tqdm: bool = False) -> None:
         if track_tqdm:
             # Gradio patches the tqdm package to follow every bar fn opens; this does not.
-            log.warning("Progress(track_tqdm=True): only progress() and progress.tqdm() calls show; tqdm bars are not followed")
+            log.warning(
+                "Progress(track_tqdm=True): only progress() and progress.tqdm() calls show; tqdm bars are not followed"
+            )
         self.track_tqdm = track_tqdm
 
     def __call__(
@@ -100,7 +102,9 @@ class Progress:
             turn.show_progress(state)
         return progress
 
-    def tqdm(self, iterable: Iterable[T], desc: str | None = None, total: int | None = None, unit: str = "steps") -> Iterator[T]:
+    def tqdm(
+        self, iterable: Iterable[T], desc: str | None = None, total: int | None = None, unit: str = "steps"
+    ) -> Iterator[T]:
         """Each item of ``iterable``, the bar moving a step per item (``total`` when it has no len())."""
         if total is None:
             try:
@@ -116,7 +120,11 @@ class Progress:
 
 
 def _steps(index: Any, length: Any) -> dict[str, Any]:
-    if not isinstance(index, (int, float)) or isinstance(index, bool) or (length is not None and not isinstance(length, (int, float))):
+    if (
+        not isinstance(index, (int, float))
+        or isinstance(index, bool)
+        or (length is not None and not isinstance(length, (int, float)))
+    ):
         raise TypeError(f"progress() steps are numbers, not ({index!r}, {length!r})")
     state: dict[str, Any] = {"index": int(index)}
     if length:
@@ -140,18 +148,22 @@ def _toast(level: str, message: str, duration: float | None, visible: bool, titl
     turn.show_toast(toast)
 
 
-def Info(message: str = "", duration: float | None = DEFAULT_DURATION, visible: bool = True, title: str = "") -> None:  # noqa: N802
+def Info(message: str = "", duration: float | None = DEFAULT_DURATION, visible: bool = True, title: str = "") -> None:  # noqa: N802 (gr.Info's name)
     """Show ``message`` in a toast for ``duration`` seconds (None: until the reader closes it),
     from inside fn (``gr.Info``)."""
     _toast("info", message, duration, visible, title)
 
 
-def Warning(message: str = "", duration: float | None = DEFAULT_DURATION, visible: bool = True, title: str = "") -> None:  # noqa: N802,A001
+def Warning(  # noqa: N802 (gr.Warning's name)
+    message: str = "", duration: float | None = DEFAULT_DURATION, visible: bool = True, title: str = ""
+) -> None:
     """A warning toast (``gr.Warning``): as :func:`Info`, announced at once to screen readers."""
     _toast("warning", message, duration, visible, title)
 
 
-def Success(message: str = "", duration: float | None = DEFAULT_DURATION, visible: bool = True, title: str = "") -> None:  # noqa: N802
+def Success(  # noqa: N802 (gr.Success's name)
+    message: str = "", duration: float | None = DEFAULT_DURATION, visible: bool = True, title: str = ""
+) -> None:
     """A success toast (``gr.Success``), as :func:`Info`."""
     _toast("success", message, duration, visible, title)
 

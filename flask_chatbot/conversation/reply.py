@@ -22,16 +22,16 @@ from collections.abc import Callable
 from contextlib import nullcontext
 from typing import Any
 
+from ..content.messages import new_message_id, normalize_reply, render_title
+from ..errors import ChatbotError, Error
 from ..protocol import frames as protocol
 from ..runtime.concurrency import offload
-from ..errors import ChatbotError, Error
+from ..runtime.runner import Cancel, run_fn
 from .fn_queue import FnGate, FnQueue
 from .host_line import Place
-from ..content.messages import new_message_id, normalize_reply, render_title
 from .notices import current_turn
 from .outbox import Outbox
 from .request_context import Enter
-from ..runtime.runner import Cancel, run_fn
 from .streaming import MessageStream, StreamedMessage
 
 log = logging.getLogger("flask_chatbot")
@@ -170,7 +170,9 @@ class Reply:
         self._toast_count += 1
         if self._toast_count > MAX_TOASTS:
             if self._toast_count == MAX_TOASTS + 1:
-                log.warning("fn %r showed more than %d toasts in one turn; the rest are dropped", self._fn_name, MAX_TOASTS)
+                log.warning(
+                    "fn %r showed more than %d toasts in one turn; the rest are dropped", self._fn_name, MAX_TOASTS
+                )
             return
         self._toasts.append(toast)
         self._notify()
@@ -231,7 +233,10 @@ class Reply:
             with self._cond:
                 self._emitter_waiting = True
                 while (
-                    self._version == seen and self._notices == notices and not self._finished and not self._cancel.is_set()
+                    self._version == seen
+                    and self._notices == notices
+                    and not self._finished
+                    and not self._cancel.is_set()
                 ):
                     self._cond.wait()
                 self._emitter_waiting = False
@@ -286,9 +291,9 @@ class Reply:
             self._update(self._out[index], item, final)
         else:
             # fn's list got shorter (it dropped a message): the browser and the history drop it too.
-            for streamed in self._out[len(items):]:
+            for streamed in self._out[len(items) :]:
                 self._outbox.send(protocol.remove(streamed.id))
-            del self._out[len(items):]
+            del self._out[len(items) :]
         return True
 
     def _update(self, streamed: StreamedMessage, item: dict[str, Any], final: bool) -> None:
@@ -333,7 +338,13 @@ class Reply:
         """Send the whole message (its first appearance, or a new file or component)."""
         self._take_extras(streamed, item)
         content = item["content"]
-        body: dict[str, Any] = {"id": streamed.id, "role": "assistant", "content": "", "html": "", "status": "streaming"}
+        body: dict[str, Any] = {
+            "id": streamed.id,
+            "role": "assistant",
+            "content": "",
+            "html": "",
+            "status": "streaming",
+        }
         if isinstance(content, dict):
             streamed.component = content
             # A large HTML component or table is costly to clean: never on the gevent hub.

@@ -9,12 +9,11 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
+from ..errors import ProtocolError
 from ..protocol import frames as protocol
 from ..runtime.concurrency import offload
-from ..errors import ProtocolError
 from .history_sync import hello_upload_key
 from .session_view import SessionView
-
 
 # What a message that showed a file no longer in the store becomes in the history.
 MISSING_FILE = "[a file that is no longer available]"
@@ -89,4 +88,6 @@ def file_ids(content: dict[str, Any]) -> list[str]:
     """The store ids a wire content names (a file, a plot, a gallery's items)."""
     files = content.get("files")
     entries = [content, *(f for f in files if isinstance(f, dict))] if isinstance(files, list) else [content]
-    return [e["file"]["id"] for e in entries if isinstance(e.get("file"), dict) and isinstance(e["file"].get("id"), str)]
+    return [
+        e["file"]["id"] for e in entries if isinstance(e.get("file"), dict) and isinstance(e["file"].get("id"), str)
+    ]

@@ -12,28 +12,28 @@ from typing import Any
 
 from flask import has_request_context, request
 
+from ..content.messages import normalize_reply
+from ..errors import ProtocolError
+from ..files.uploads import new_upload_key, owner_of
+from ..options.inputs import default as default_input
+from ..options.inputs import parse_values
+from ..options.outputs import Outputs, render_output
 from ..protocol import frames as protocol
 from ..runtime import shutdown
 from ..runtime.concurrency import Gone, offload, render
-from ..errors import ProtocolError
-from .bot import Bot
-from .inbox import FrameBudget, InboxEvent
-from .outbox import Outbox
 from .actions import Actions
-from ..content.messages import normalize_reply
-from .fn_queue import FnGate
-from .client_share import SHARE_FULL, TurnClaims, client_key
-from .history_sync import ConversationSaver, current_user
-from .reply import Reply
-from ..options.inputs import default as default_input
+from .bot import Bot
 from .cached_examples import cacheable, replay, storer
-from ..options.outputs import Outputs, render_output
-from ..options.inputs import parse_values
-from .validation import refusal
+from .client_share import SHARE_FULL, TurnClaims, client_key
+from .fn_queue import FnGate
+from .history_sync import ConversationSaver, current_user
+from .inbox import FrameBudget, InboxEvent
 from .multimodal import checked_files, example_files, fn_value, user_messages
-from ..files.uploads import new_upload_key, owner_of
-from .resent import messages_from_client, take_hello
+from .outbox import Outbox
+from .reply import Reply
 from .request_context import capture
+from .resent import messages_from_client, take_hello
+from .validation import refusal
 
 log = logging.getLogger("flask_chatbot")
 IDLE_CLOSE_CODE = 4000
@@ -199,8 +199,15 @@ class ChatSession:
         except ValueError as exc:
             raise ProtocolError("invalid", str(exc)) from None
 
-    def check_text(self, text: str, what: str, inputs: list[Any], validated: bool = True, value: Any = None,
-                   has_files: bool = False) -> None:
+    def check_text(
+        self,
+        text: str,
+        what: str,
+        inputs: list[Any],
+        validated: bool = True,
+        value: Any = None,
+        has_files: bool = False,
+    ) -> None:
         """A message the reader typed (submit, edit): not empty (unless it carries files), not over
         max_message_chars, and (``validated``: theirs, not a reply they corrected) accepted by the
         validator, which gets ``value`` (default: the text) and ``inputs``; else code ``invalid``."""
@@ -232,7 +239,9 @@ class ChatSession:
             raise ProtocolError("busy", "a reply is being generated; stop it or wait for it to finish")
         self.check_room()
         example = frame.get("example")
-        if example is not None and (example >= len(self.bot.options.examples) or self.bot.options.examples[example].text != text):
+        if example is not None and (
+            example >= len(self.bot.options.examples) or self.bot.options.examples[example].text != text
+        ):
             raise ProtocolError("bad_frame", "submit.example: the text is not that of this example")
         inputs = self.read_inputs(frame)
         # The store is on disk: checked off the hub, but only when there are files (a hop to
@@ -368,4 +377,3 @@ class ChatSession:
         excess = len(self.history) - self.bot.options.max_history
         if excess > 0:
             del self.history[:excess]
-

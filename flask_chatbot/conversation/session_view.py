@@ -42,8 +42,15 @@ class SessionView(Protocol):
 
     def check_room(self) -> None: ...
 
-    def check_text(self, text: str, what: str, inputs: list[Any], validated: bool = True, value: Any = None,
-                   has_files: bool = False) -> None: ...
+    def check_text(
+        self,
+        text: str,
+        what: str,
+        inputs: list[Any],
+        validated: bool = True,
+        value: Any = None,
+        has_files: bool = False,
+    ) -> None: ...
 
     def for_fn(self, message: dict[str, Any]) -> dict[str, Any]: ...
 

@@ -26,7 +26,9 @@ from typing import Any
 # Characters that can change how the open block renders; anything else renders as itself.
 _SYNTAX = re.compile(r"[\n*_`~\[\]()!<>&\\|$]")
 # Python-Markdown's fenced_code: a fence starts at column 0 and closes with the same fence.
-_FENCE_OPEN = re.compile(r"""^(?P<fence>`{3,}|~{3,})[ ]*(?:\{[^\n]*\}|\.?[\w#.+-]*[ ]*(?:hl_lines=(?P<q>"|')[^\n]*(?P=q)[ ]*)?)$""")
+_FENCE_OPEN = re.compile(
+    r"""^(?P<fence>`{3,}|~{3,})[ ]*(?:\{[^\n]*\}|\.?[\w#.+-]*[ ]*(?:hl_lines=(?P<q>"|')[^\n]*(?P=q)[ ]*)?)$"""
+)
 _FENCE_PREFIX = re.compile(r"^(?:`{1,}|~{1,})[ ]*$")
 # A line after a blank line that continues the block before it (loose list, indented text).
 _INDENTED = re.compile(r"^[ \t]")
@@ -230,6 +232,8 @@ class MessageStream:
         if limit > self._tail_end:
             patch["tail_text"] = text[self._tail_end : limit]
             self._tail_end = limit
+
+
 @dataclass
 class StreamedMessage:
     """One assistant message of the reply, as the element shows it so far."""
@@ -255,5 +259,3 @@ class StreamedMessage:
         if self.options:
             out["options"] = self.options
         return out
-
-

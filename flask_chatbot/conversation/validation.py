@@ -41,7 +41,6 @@ def refusal(validator: Callable[..., Any] | None, message: Any, inputs: Sequence
     try:
         result = validator(message, *inputs)
         if inspect.isawaitable(result):  # an async def validator runs on the worker's event loop
-
             result = shared_loop.run(_awaited(result), Cancel())
     except Exception:
         log.exception("The validator %r raised", getattr(validator, "__name__", validator))

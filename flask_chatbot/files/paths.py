@@ -96,7 +96,11 @@ def app_folder(name: str, fn: Any) -> str:
 def covers(denied: Path, real: Path) -> bool:
     """Whether ``real`` is ``denied``, below it (a folder), or a companion of it (an SQLite
     database's ``-wal`` and ``-shm`` files)."""
-    return real == denied or denied in real.parents or (real.parent == denied.parent and real.name.startswith(denied.name + "-"))
+    return (
+        real == denied
+        or denied in real.parents
+        or (real.parent == denied.parent and real.name.startswith(denied.name + "-"))
+    )
 
 
 class FileTooLarge(FileStoreError):

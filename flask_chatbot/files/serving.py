@@ -20,9 +20,10 @@ from pathlib import Path
 from flask import Response, send_file
 from werkzeug.exceptions import NotFound
 
-
 #: Types a browser shows inline without running anything: everything else is an attachment.
-INLINE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp", "image/avif", "image/bmp", "text/plain"})
+INLINE_TYPES = frozenset(
+    {"image/png", "image/jpeg", "image/gif", "image/webp", "image/avif", "image/bmp", "text/plain"}
+)
 INLINE_PREFIXES = ("audio/", "video/")
 
 #: Stored by components (a ``Plot`` of an object with ``_repr_html_``): served inline, but
@@ -35,13 +36,33 @@ CACHE_CONTROL_MAX_AGE = 24 * 3600  # a stored file never changes under its id
 MIME_TYPE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]{0,126}/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}")
 # mimetypes reads the host's /etc/mime.types: these must not depend on the host.
 _KNOWN_TYPES = {
-    ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif",
-    ".webp": "image/webp", ".avif": "image/avif", ".bmp": "image/bmp", ".svg": "image/svg+xml",
-    ".mp3": "audio/mpeg", ".wav": "audio/wav", ".ogg": "audio/ogg", ".oga": "audio/ogg",
-    ".m4a": "audio/mp4", ".flac": "audio/flac", ".opus": "audio/ogg", ".weba": "audio/webm",
-    ".mp4": "video/mp4", ".m4v": "video/mp4", ".webm": "video/webm", ".ogv": "video/ogg",
-    ".mov": "video/quicktime", ".txt": "text/plain", ".html": "text/html", ".htm": "text/html",
-    ".pdf": "application/pdf", ".csv": "text/csv", ".json": "application/json",
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".gif": "image/gif",
+    ".webp": "image/webp",
+    ".avif": "image/avif",
+    ".bmp": "image/bmp",
+    ".svg": "image/svg+xml",
+    ".mp3": "audio/mpeg",
+    ".wav": "audio/wav",
+    ".ogg": "audio/ogg",
+    ".oga": "audio/ogg",
+    ".m4a": "audio/mp4",
+    ".flac": "audio/flac",
+    ".opus": "audio/ogg",
+    ".weba": "audio/webm",
+    ".mp4": "video/mp4",
+    ".m4v": "video/mp4",
+    ".webm": "video/webm",
+    ".ogv": "video/ogg",
+    ".mov": "video/quicktime",
+    ".txt": "text/plain",
+    ".html": "text/html",
+    ".htm": "text/html",
+    ".pdf": "application/pdf",
+    ".csv": "text/csv",
+    ".json": "application/json",
 }
 _UNSHOWN = frozenset({"Cc", "Cf", "Zl", "Zp"})  # controls and bidi overrides ("gnp.exe")
 

@@ -38,11 +38,7 @@ from flask import Response, request
 # The store's errors and the names of its own records are defined beside the path rules, and
 # are this module's too.
 from .paths import (
-    API_SESSIONS_DB,
-    CACHED_EXAMPLES,
     RECORDS,
-    UPLOAD_LEDGER,
-    UPLOAD_SECRET,
     FileIncomplete,
     FileRefused,
     FileStoreError,
@@ -53,13 +49,14 @@ from .paths import (
     fs_name,
     user_name,
 )
+
 # Re-exported: callers have always found these names here.
 from .serving import (
     HTML_REPR,
     MIME_TYPE,
+    StoredFile,
     clean_mime_type,
     clean_name,
-    StoredFile,
     file_response,
     guess_mime_type,
     is_inline_type,
@@ -112,9 +109,7 @@ class FileStore:
         self._user_root = Path(tempfile.gettempdir()) / f"flask-chatbot-{user_name()}"
         self._root = Path(root) if root is not None else self._user_root / (app or "default")
         self.max_bytes = max_bytes
-        self.allowed_paths = (
-            None if allowed_paths is None else tuple(Path(os.path.realpath(p)) for p in allowed_paths)
-        )
+        self.allowed_paths = None if allowed_paths is None else tuple(Path(os.path.realpath(p)) for p in allowed_paths)
         # The chat's own records (the flag log, the saved chats' database, and the store's own:
         # RECORDS in its root): never sent as a file, whatever folder allows them.
         self.denied_paths = tuple(Path(os.path.realpath(p)) for p in denied_paths)
@@ -133,7 +128,9 @@ class FileStore:
 
     # -- adding ------------------------------------------------------------------------
 
-    def add_path(self, path: str | os.PathLike[str], *, name: str | None = None, mime_type: str | None = None) -> StoredFile:
+    def add_path(
+        self, path: str | os.PathLike[str], *, name: str | None = None, mime_type: str | None = None
+    ) -> StoredFile:
         """Copy the file at ``path`` (a path the developer's code gave) into the store.
 
         A path already in the store gives that file back (fn echoing an upload copies
@@ -219,8 +216,15 @@ class FileStore:
             if expected_size is not None and size != expected_size:
                 # gunicorn ends a request body early, without an error, when the client goes.
                 raise FileIncomplete(f"{display!r} arrived with {size} of its {expected_size} bytes")
-            meta = {"name": display, "file": blob, "size": size, "mime_type": mime, "kind": kind, "created": time.time(),
-                    "owner": owner}
+            meta = {
+                "name": display,
+                "file": blob,
+                "size": size,
+                "mime_type": mime,
+                "kind": kind,
+                "created": time.time(),
+                "owner": owner,
+            }
             (building / _META).write_text(json.dumps(meta), encoding="utf-8")
             file_id = secrets.token_urlsafe(18)
             os.rename(building, self.root / file_id)  # atomic: the file appears whole or not at all
@@ -242,9 +246,16 @@ class FileStore:
             owner = meta.get("owner")
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return None
-        if not (isinstance(blob, str) and blob == fs_name(blob) and isinstance(size, int) and isinstance(name, str)
-                and isinstance(mime, str) and MIME_TYPE.fullmatch(mime) and kind in ("file", HTML_REPR)
-                and (owner is None or isinstance(owner, str))):
+        if not (
+            isinstance(blob, str)
+            and blob == fs_name(blob)
+            and isinstance(size, int)
+            and isinstance(name, str)
+            and isinstance(mime, str)
+            and MIME_TYPE.fullmatch(mime)
+            and kind in ("file", HTML_REPR)
+            and (owner is None or isinstance(owner, str))
+        ):
             return None
         return StoredFile(file_id, name, size, mime, folder / blob, kind, owner)
 

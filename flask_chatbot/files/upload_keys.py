@@ -24,7 +24,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from .store import UPLOAD_SECRET as SECRET_FILE
+from .paths import UPLOAD_SECRET as SECRET_FILE
 
 _RANDOM = 16  # characters of the key that are random (12 bytes, 96 bits)
 

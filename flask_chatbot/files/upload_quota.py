@@ -23,7 +23,7 @@ from typing import Any
 
 from ..errors import OptionsError
 from ..runtime.sqlite_files import open_wal
-from .store import UPLOAD_LEDGER as LEDGER
+from .paths import UPLOAD_LEDGER as LEDGER
 
 DEFAULT_PER_KEY = (500 * 1024**2, 100)  # bytes, files a conversation may upload per window
 DEFAULT_PER_ADDRESS = (2 * 1024**3, 500)  # bytes, files one client address may upload per window
@@ -74,8 +74,10 @@ class UploadLedger:
         if db is None:
             db = open_wal(self.root / LEDGER, isolation_level=None, check_same_thread=False)
             # done: 0 while the upload is under way (its bytes are reserved on the disk too), 1 once settled.
-            db.execute("CREATE TABLE IF NOT EXISTS uploads (id TEXT PRIMARY KEY, key TEXT, address TEXT, at REAL, bytes INTEGER,"
-                       " done INTEGER NOT NULL DEFAULT 0)")
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS uploads (id TEXT PRIMARY KEY, key TEXT, address TEXT, at REAL, bytes INTEGER,"
+                " done INTEGER NOT NULL DEFAULT 0)"
+            )
             db.execute("CREATE INDEX IF NOT EXISTS uploads_at ON uploads (at)")
             if "done" not in {row[1] for row in db.execute("PRAGMA table_info(uploads)")}:  # a ledger of 0.9.0.dev0
                 db.execute("ALTER TABLE uploads ADD COLUMN done INTEGER NOT NULL DEFAULT 1")
@@ -94,9 +96,13 @@ class UploadLedger:
             (pending,) = db.execute("SELECT COALESCE(SUM(bytes), 0) FROM uploads WHERE done = 0").fetchone()
             if shutil.disk_usage(self.root).free - pending - size < self.quota.min_free_disk:
                 db.execute("ROLLBACK")
-                return QuotaRefusal(507, "disk_full", "The server has no room for more files just now; please try again later.")
-            for column, who, limit, what in (("key", key, self.quota.per_key, "this conversation"),
-                                             ("address", address, self.quota.per_address, "your address")):
+                return QuotaRefusal(
+                    507, "disk_full", "The server has no room for more files just now; please try again later."
+                )
+            for column, who, limit, what in (
+                ("key", key, self.quota.per_key, "this conversation"),
+                ("address", address, self.quota.per_address, "your address"),
+            ):
                 if limit is None:
                     continue
                 used, files, oldest = db.execute(
@@ -105,9 +111,14 @@ class UploadLedger:
                 if used + size > limit[0] or files + 1 > limit[1]:
                     db.execute("ROLLBACK")
                     wait = int((oldest or now) + self.quota.window - now) + 1
-                    return QuotaRefusal(429, "quota", f"{what.capitalize()} has uploaded as much as it may for now "
-                                        f"({limit[1]} files or {_size(limit[0])} per {_duration(self.quota.window)}); "
-                                        "please try again later.", wait)
+                    return QuotaRefusal(
+                        429,
+                        "quota",
+                        f"{what.capitalize()} has uploaded as much as it may for now "
+                        f"({limit[1]} files or {_size(limit[0])} per {_duration(self.quota.window)}); "
+                        "please try again later.",
+                        wait,
+                    )
             reservation = uuid.uuid4().hex
             db.execute("INSERT INTO uploads VALUES (?, ?, ?, ?, ?, 0)", (reservation, key, address, now, size))
             db.execute("COMMIT")
@@ -124,7 +135,10 @@ class UploadLedger:
         if size is None:
             db.execute("DELETE FROM uploads WHERE id = ?", (reservation,))
         else:
-            db.execute("UPDATE uploads SET bytes = ?, done = 1, id = ? WHERE id = ?", (size, file_id or reservation, reservation))
+            db.execute(
+                "UPDATE uploads SET bytes = ?, done = 1, id = ? WHERE id = ?",
+                (size, file_id or reservation, reservation),
+            )
 
     def forget(self, file_id: str) -> None:
         """A kept file was removed again at once (its call was refused): it no longer counts."""
@@ -163,14 +177,27 @@ def parse_quota_options(values: dict[str, Any], parse_size: Any) -> None:
         if isinstance(window, bool) or not isinstance(window, (int, float)) or not 0 < window < float("inf"):
             raise OptionsError(f"upload_quota_window must be a number of seconds > 0, not {window!r}")
     if "min_free_disk" in values:
-        values["min_free_disk"] = 0 if values["min_free_disk"] in (0, None) else parse_size(values["min_free_disk"], "min_free_disk")
+        values["min_free_disk"] = (
+            0 if values["min_free_disk"] in (0, None) else parse_size(values["min_free_disk"], "min_free_disk")
+        )
     if values.get("upload_lifetime") is not None:
         lifetime = values["upload_lifetime"]
         if isinstance(lifetime, bool) or not isinstance(lifetime, (int, float)) or not 0 < lifetime < float("inf"):
-            raise OptionsError(f"upload_lifetime must be a number of seconds > 0, or None to keep uploads, not {lifetime!r}")
+            raise OptionsError(
+                f"upload_lifetime must be a number of seconds > 0, or None to keep uploads, not {lifetime!r}"
+            )
 
 
 __all__ = [
-    "DEFAULT_MIN_FREE_DISK", "DEFAULT_PER_ADDRESS", "DEFAULT_PER_KEY", "DEFAULT_UPLOAD_LIFETIME", "DEFAULT_WINDOW",
-    "LEDGER", "QuotaRefusal", "UploadLedger", "UploadQuota", "ledger_for", "parse_quota_options",
+    "DEFAULT_MIN_FREE_DISK",
+    "DEFAULT_PER_ADDRESS",
+    "DEFAULT_PER_KEY",
+    "DEFAULT_UPLOAD_LIFETIME",
+    "DEFAULT_WINDOW",
+    "LEDGER",
+    "QuotaRefusal",
+    "UploadLedger",
+    "UploadQuota",
+    "ledger_for",
+    "parse_quota_options",
 ]

@@ -224,7 +224,9 @@ def upload_view(
             return _error(413, "too_large", too_large)
         if length is None and request.headers.get("Transfer-Encoding", "").lower() != "chunked":
             return _error(411, "bad_request", "send the file's bytes as the body, with a Content-Length")
-        reservation = ledger.reserve(owner_of(key), request.remote_addr or "", length or limits.max_file_size) if ledger else None
+        reservation = (
+            ledger.reserve(owner_of(key), request.remote_addr or "", length or limits.max_file_size) if ledger else None
+        )
         if isinstance(reservation, QuotaRefusal):
             log.info("An upload of %r was refused: %s", name, reservation.code)
             response, status = _error(reservation.status, reservation.code, reservation.message)
@@ -236,8 +238,12 @@ def upload_view(
             deadline = limits.idle_timeout + (length or limits.max_file_size) / UPLOAD_MIN_RATE
             with _read_timeout(request.environ, limits.idle_timeout, deadline):
                 stored = store.add_stream(
-                    request.stream, name=name, mime_type=mime_type, max_bytes=limits.max_file_size,
-                    owner=owner_of(key), expected_size=length,
+                    request.stream,
+                    name=name,
+                    mime_type=mime_type,
+                    max_bytes=limits.max_file_size,
+                    owner=owner_of(key),
+                    expected_size=length,
                 )
         except FileTooLarge:
             return _error(413, "too_large", too_large)

@@ -20,8 +20,12 @@ def check_api_options(api_name: Any, api_description: Any) -> None:
 def check_openai_options(opts: Any) -> None:
     if not isinstance(opts.openai_compatible, bool):
         raise OptionsError(f"openai_compatible must be True or False, not {opts.openai_compatible!r}")
-    if opts.openai_model is not None and (not isinstance(opts.openai_model, str) or not re.match(r"^[\w.:/-]{1,128}\Z", opts.openai_model)):
-        raise OptionsError(f"openai_model must be a model id like 'my-bot' (letters, digits, . : / _ -), not {opts.openai_model!r}")
+    if opts.openai_model is not None and (
+        not isinstance(opts.openai_model, str) or not re.match(r"^[\w.:/-]{1,128}\Z", opts.openai_model)
+    ):
+        raise OptionsError(
+            f"openai_model must be a model id like 'my-bot' (letters, digits, . : / _ -), not {opts.openai_model!r}"
+        )
     if opts.openai_model is not None and not opts.openai_compatible:
         raise OptionsError("openai_model is the OpenAI-compatible endpoint's: set openai_compatible=True")
 

@@ -10,7 +10,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ..access.origin import check_allowed_origins
 from ..access.policy import check_access_options
+from ..errors import OptionsError
 from ..files.upload_quota import (
     DEFAULT_MIN_FREE_DISK,
     DEFAULT_PER_ADDRESS,
@@ -20,20 +22,6 @@ from ..files.upload_quota import (
     UploadQuota,
     parse_quota_options,
 )
-from .chatbot import merge_chatbot
-from .display import check as _check
-from .display import avatar_pair, validate_display
-from ..errors import OptionsError
-from .examples import Example, parse_examples
-from .queue import check_queue_options
-from .inputs import Accordion, parse_additional_inputs
-from .api import check_api_options, check_openai_options
-from ..stores.history import check_history_options, history_store
-from .locales import check_lang, parse_strings
-from ..access.origin import check_allowed_origins
-from .page import default_content_security_policy  # noqa: F401 (documented here)
-from .outputs import parse_additional_outputs
-from .textbox import merge_textbox
 from ..files.uploads import (
     DEFAULT_MAX_FILE_SIZE,
     DEFAULT_MAX_FILES,
@@ -45,6 +33,18 @@ from ..files.uploads import (
 )
 from ..rendering.math import DEFAULT_LATEX_DELIMITERS, LatexDelimiter, parse_latex_delimiters
 from ..rendering.renderer import ALLOWED_TAGS, RenderOptions
+from ..stores.history import check_history_options, history_store
+from .api import check_api_options, check_openai_options
+from .chatbot import merge_chatbot
+from .display import avatar_pair, validate_display
+from .display import check as _check
+from .examples import Example, parse_examples
+from .inputs import Accordion, parse_additional_inputs
+from .locales import check_lang, parse_strings
+from .outputs import parse_additional_outputs
+from .page import default_content_security_policy
+from .queue import check_queue_options
+from .textbox import merge_textbox
 
 # Tags `allow_tags` may add to rendering.ALLOWED_TAGS: media and formatting only. Each gets
 # the attributes of rendering.EXTRA_TAG_ATTRIBUTES (URLs still limited to http, https, mailto).
@@ -206,14 +206,18 @@ class ChatOptions:
     def upload_rules(self) -> UploadRules:
         """What a message's files may be (files/uploads.py)."""
         return UploadRules(
-            self.file_types, 1 if self.file_count == "single" else self.max_files, self.max_file_size,
+            self.file_types,
+            1 if self.file_count == "single" else self.max_files,
+            self.max_file_size,
             self.upload_idle_timeout,
         )
 
     @property
     def upload_quota_rules(self) -> UploadQuota:
         """What one client may upload (files/upload_quota.py)."""
-        return UploadQuota(self.upload_quota, self.upload_quota_per_address, self.upload_quota_window, self.min_free_disk)
+        return UploadQuota(
+            self.upload_quota, self.upload_quota_per_address, self.upload_quota_window, self.min_free_disk
+        )
 
     @classmethod
     def from_kwargs(cls, kwargs: Mapping[str, Any]) -> ChatOptions:
@@ -244,8 +248,18 @@ class ChatOptions:
                 raise OptionsError(f"chat_bp() got an unknown option {key!r}{hint}")
         values = dict(kwargs)
         if isinstance(values.get("allowed_paths"), (list, tuple)):  # pathlib.Path entries too
-            values["allowed_paths"] = [os.fspath(p) if isinstance(p, os.PathLike) else p for p in values["allowed_paths"]]
-        for key in ("allow_tags", "allowed_origins", "image_hosts", "elem_classes", "buttons", "allowed_paths", "feedback_options"):
+            values["allowed_paths"] = [
+                os.fspath(p) if isinstance(p, os.PathLike) else p for p in values["allowed_paths"]
+            ]
+        for key in (
+            "allow_tags",
+            "allowed_origins",
+            "image_hosts",
+            "elem_classes",
+            "buttons",
+            "allowed_paths",
+            "feedback_options",
+        ):
             if isinstance(values.get(key), str) and key in ("elem_classes",):
                 values[key] = values[key].split()
             if key in values:
@@ -289,10 +303,14 @@ class ChatOptions:
         if accordion is None or isinstance(accordion, str):
             values["additional_inputs_accordion"] = Accordion(accordion) if accordion else Accordion()
         elif not isinstance(accordion, Accordion):
-            raise OptionsError(f"additional_inputs_accordion must be a label or an Accordion(label, open), not {accordion!r}")
+            raise OptionsError(
+                f"additional_inputs_accordion must be a label or an Accordion(label, open), not {accordion!r}"
+            )
         labels, icons = values.pop("example_labels", None), values.pop("example_icons", None)
         if "examples" in values or labels is not None or icons is not None:
-            values["examples"] = parse_examples(values.get("examples"), labels, icons, values.get("additional_inputs", ()))
+            values["examples"] = parse_examples(
+                values.get("examples"), labels, icons, values.get("additional_inputs", ())
+            )
         options = cls(**values)
         options._validate()
         return options
@@ -312,7 +330,13 @@ class ChatOptions:
                 f"textbox_max_lines ({self.textbox_max_lines}) is less than textbox_lines ({self.textbox_lines})"
             )
         for name in (
-            "render_markdown", "line_breaks", "sanitize_html", "rtl", "autoscroll", "autofocus", "websocket_compression"
+            "render_markdown",
+            "line_breaks",
+            "sanitize_html",
+            "rtl",
+            "autoscroll",
+            "autofocus",
+            "websocket_compression",
         ):
             _check(name, getattr(self, name), bool, "True or False")
         for name in ("submit_btn", "stop_btn"):
@@ -325,7 +349,9 @@ class ChatOptions:
             if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
                 raise OptionsError(f"{name} must be a number of seconds >= 0, not {value!r}")
         if self.idle_timeout is not None and (
-            isinstance(self.idle_timeout, bool) or not isinstance(self.idle_timeout, (int, float)) or self.idle_timeout <= 0
+            isinstance(self.idle_timeout, bool)
+            or not isinstance(self.idle_timeout, (int, float))
+            or self.idle_timeout <= 0
         ):
             raise OptionsError(f"idle_timeout must be a number of seconds > 0 or None, not {self.idle_timeout!r}")
         for name, what in (("hello_timeout", "a number of seconds > 0"), ("max_frames_per_second", "a number > 0")):
@@ -341,7 +367,9 @@ class ChatOptions:
                 else "it is not one of the tags known to be safe in a reply"
             )
             accepted = ", ".join(sorted(SAFE_EXTRA_TAGS - ALLOWED_TAGS))
-            raise OptionsError(f"allow_tags cannot include {tag!r}: {why}. Besides the default tags it accepts: {accepted}")
+            raise OptionsError(
+                f"allow_tags cannot include {tag!r}: {why}. Besides the default tags it accepts: {accepted}"
+            )
         for host in self.image_hosts:
             if host != "*" and not _HOST_NAME.match(host):
                 raise OptionsError(
@@ -358,7 +386,6 @@ class ChatOptions:
         validate_display(vars(self))
 
 
-
 def _tag_pairs(value: Any) -> tuple[tuple[str, str], ...]:
     if not value:
         return ()
@@ -372,8 +399,13 @@ def _tag_pairs(value: Any) -> tuple[tuple[str, str], ...]:
     return tuple(pairs)
 
 
-_EXAMPLES = {"allowed_paths": "'/srv/app/outputs'", "allow_tags": "'ruby'", "image_hosts": "'images.example.com'",
-             "elem_classes": "'my-chat'", "buttons": "'copy', 'copy_all'"}
+_EXAMPLES = {
+    "allowed_paths": "'/srv/app/outputs'",
+    "allow_tags": "'ruby'",
+    "image_hosts": "'images.example.com'",
+    "elem_classes": "'my-chat'",
+    "buttons": "'copy', 'copy_all'",
+}
 
 
 def _string_tuple(name: str, value: Any) -> tuple[str, ...]:

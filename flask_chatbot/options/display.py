@@ -22,6 +22,7 @@ def check(name: str, value: Any, types: type | tuple[type, ...], what: str) -> N
     if not isinstance(value, types) or (types in (str, (str, type(None))) and isinstance(value, bool)):
         raise OptionsError(f"{name} must be {what}, not {value!r}")
 
+
 def validate_display(opts: Mapping[str, Any]) -> None:
     """The display, conversation and page options (the values of a ChatOptions by name), checked
     (OptionsError says what to change)."""
@@ -35,42 +36,47 @@ def validate_display(opts: Mapping[str, Any]) -> None:
             continue
         if not isinstance(value, str) or not _CSS_SIZE.match(value):
             raise OptionsError(f"{name} must be pixels (an int) or a CSS length like '80vh' or '30rem', not {value!r}")
-    if opts['show_progress'] not in ("full", "minimal", "hidden"):
+    if opts["show_progress"] not in ("full", "minimal", "hidden"):
         raise OptionsError(f"show_progress must be 'full', 'minimal' or 'hidden', not {opts['show_progress']!r}")
-    if opts['layout'] not in LAYOUTS:
+    if opts["layout"] not in LAYOUTS:
         raise OptionsError(f"layout must be 'bubble' or 'panel', not {opts['layout']!r}")
-    for name, tokens in (("elem_classes", opts['elem_classes']), ("elem_id", (opts['elem_id'],) if opts['elem_id'] else ())):
+    for name, tokens in (
+        ("elem_classes", opts["elem_classes"]),
+        ("elem_id", (opts["elem_id"],) if opts["elem_id"] else ()),
+    ):
         for token in tokens:
             if not _TOKEN.match(token):
                 raise OptionsError(f"{name} takes CSS names like 'my-chat' (letters, digits, - and _), not {token!r}")
-    for button in opts['buttons']:
+    for button in opts["buttons"]:
         if button not in BUTTONS:
             raise OptionsError(f"buttons may hold {', '.join(map(repr, BUTTONS))}, not {button!r}")
-    for given in opts['feedback_value']:
-        if given is not None and given not in opts['feedback_options']:
-            raise OptionsError(f"feedback_value holds {given!r}, which is not one of feedback_options {list(opts['feedback_options'])}")
-    if opts['flagging_mode'] not in ("never", "manual"):
+    for given in opts["feedback_value"]:
+        if given is not None and given not in opts["feedback_options"]:
+            raise OptionsError(
+                f"feedback_value holds {given!r}, which is not one of feedback_options {list(opts['feedback_options'])}"
+            )
+    if opts["flagging_mode"] not in ("never", "manual"):
         raise OptionsError(f"flagging_mode must be 'never' or 'manual', not {opts['flagging_mode']!r}")
-    check("flagging_dir", opts['flagging_dir'], str, "a folder path")
-    check("like_user_message", opts['like_user_message'], bool, "True or False")
-    check("run_examples_on_click", opts['run_examples_on_click'], bool, "True or False")
-    check("cache_examples", opts['cache_examples'], (bool, type(None)), "True, False or None")
-    if cache_mode(opts['cache_mode']) not in CACHE_MODES:
+    check("flagging_dir", opts["flagging_dir"], str, "a folder path")
+    check("like_user_message", opts["like_user_message"], bool, "True or False")
+    check("run_examples_on_click", opts["run_examples_on_click"], bool, "True or False")
+    check("cache_examples", opts["cache_examples"], (bool, type(None)), "True, False or None")
+    if cache_mode(opts["cache_mode"]) not in CACHE_MODES:
         raise OptionsError(f"cache_mode must be 'eager' or 'lazy', not {cache_mode(opts['cache_mode'])!r}")
-    if opts['validator'] is not None and not callable(opts['validator']):
+    if opts["validator"] is not None and not callable(opts["validator"]):
         raise OptionsError(f"validator must be a function of the message, not {opts['validator']!r}")
     for name in ("retry_btn", "undo_btn", "clear_btn"):
         check(name, opts[name], (str, bool), "True, False or a label string")
-    if opts['editable'] not in (None, "user", "all"):
+    if opts["editable"] not in (None, "user", "all"):
         raise OptionsError(f"editable must be True, False, 'user' or 'all', not {opts['editable']!r}")
-    if opts['value'] is not None and not callable(opts['value']) and not isinstance(opts['value'], (list, tuple)):
+    if opts["value"] is not None and not callable(opts["value"]) and not isinstance(opts["value"], (list, tuple)):
         raise OptionsError(f"value must be a list of messages or a function returning one, not {opts['value']!r}")
-    check("multimodal", opts['multimodal'], bool, "True or False")
+    check("multimodal", opts["multimodal"], bool, "True or False")
     for name in ("fill_height", "fill_width"):
         check(name, opts[name], bool, "True or False")
-    check("analytics_enabled", opts['analytics_enabled'], (bool, type(None)), "True, False or None")
-    theme_name(opts['theme'])
-    if not opts['multimodal'] and any(e.files for e in opts['examples']):
+    check("analytics_enabled", opts["analytics_enabled"], (bool, type(None)), "True, False or None")
+    theme_name(opts["theme"])
+    if not opts["multimodal"] and any(e.files for e in opts["examples"]):
         raise OptionsError("examples with files need a multimodal chat: chat_bp(fn, multimodal=True, ...)")
 
 
@@ -89,5 +95,7 @@ def avatar_pair(value: Any) -> tuple[str | None, str | None]:
         raise OptionsError(f"avatar_images must be (user, bot): each a file path, an https URL or None, not {value!r}")
     for avatar in value:
         if isinstance(avatar, str) and avatar.startswith("http://"):
-            raise OptionsError(f"avatar_images: {avatar!r} is plain http, which the page cannot load; use https or a file")
+            raise OptionsError(
+                f"avatar_images: {avatar!r} is plain http, which the page cannot load; use https or a file"
+            )
     return (value[0], value[1])

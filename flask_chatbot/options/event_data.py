@@ -118,7 +118,6 @@ def call_listener(listener: Callable[..., Any], data: EventData | None, history:
     else:
         result = listener(data if data is not None else history)
     if inspect.isawaitable(result):  # an async def listener runs on the worker's event loop
-
         result = shared_loop.run(_awaited(result), Cancel())
     return result
 

@@ -121,7 +121,11 @@ def _with_inputs(entry: Sequence[Any], inputs: tuple[Any, ...]) -> tuple[Any, tu
 def _per_example(name: str, values: Any, count: int) -> list[str | None]:
     if values is None:
         return [None] * count
-    if isinstance(values, str) or not isinstance(values, Sequence) or not all(isinstance(v, (str, type(None))) for v in values):
+    if (
+        isinstance(values, str)
+        or not isinstance(values, Sequence)
+        or not all(isinstance(v, (str, type(None))) for v in values)
+    ):
         raise OptionsError(f"{name} must be a list of strings, one per example, not {values!r}")
     if len(values) != count:
         raise OptionsError(f"{name} has {len(values)} entries for {count} examples: give one per example")

@@ -55,15 +55,26 @@ class InputComponent:
 class Slider(InputComponent):
     kind = "slider"
 
-    def __init__(self, minimum: float = 0, maximum: float = 100, value: float | None = None, *, step: float | None = None,
-                 **options: Any) -> None:
+    def __init__(
+        self,
+        minimum: float = 0,
+        maximum: float = 100,
+        value: float | None = None,
+        *,
+        step: float | None = None,
+        **options: Any,
+    ) -> None:
         for name, number in (("minimum", minimum), ("maximum", maximum), ("value", value), ("step", step)):
             if number is not None and not _is_number(number):
                 raise OptionsError(f"Slider({name}=...) must be a number, not {number!r}")
         if maximum <= minimum:
             raise OptionsError(f"Slider: maximum ({maximum}) must be greater than minimum ({minimum})")
         self.minimum, self.maximum = minimum, maximum
-        self.step = step if step is not None else (1 if all(float(n).is_integer() for n in (minimum, maximum)) else (maximum - minimum) / 100)
+        self.step = (
+            step
+            if step is not None
+            else (1 if all(float(n).is_integer() for n in (minimum, maximum)) else (maximum - minimum) / 100)
+        )
         if self.step <= 0:
             raise OptionsError(f"Slider: step must be positive, not {step!r}")
         super().__init__(minimum if value is None else value, **options)
@@ -81,8 +92,16 @@ class Slider(InputComponent):
 class Number(InputComponent):
     kind = "number"
 
-    def __init__(self, value: float | None = None, *, minimum: float | None = None, maximum: float | None = None,
-                 step: float = 1, precision: int | None = None, **options: Any) -> None:
+    def __init__(
+        self,
+        value: float | None = None,
+        *,
+        minimum: float | None = None,
+        maximum: float | None = None,
+        step: float = 1,
+        precision: int | None = None,
+        **options: Any,
+    ) -> None:
         for name, number in (("value", value), ("minimum", minimum), ("maximum", maximum), ("step", step)):
             if number is not None and not _is_number(number):
                 raise OptionsError(f"Number({name}=...) must be a number, not {number!r}")
@@ -125,15 +144,25 @@ class _Choices(InputComponent):
 
     multiple = False
 
-    def __init__(self, choices: Sequence[Any] | None = None, *, value: Any = None, type: str = "value",
-                 **options: Any) -> None:
+    def __init__(
+        self,
+        choices: Sequence[Any] | None = None,
+        *,
+        value: Any = None,
+        type: str = "value",  # noqa: A002 (gr.Dropdown's name)
+        **options: Any,
+    ) -> None:
         name = type_name = self.__class__.__name__
         if type not in ("value", "index"):
             raise OptionsError(f"{type_name}(type=...) must be 'value' or 'index', not {type!r}")
         pairs: list[tuple[str, Any]] = []
         for choice in choices or ():
             label, item = choice if isinstance(choice, (tuple, list)) and len(choice) == 2 else (choice, choice)
-            if not isinstance(item, (str, int, float)) or isinstance(item, bool) or not isinstance(label, (str, int, float)):
+            if (
+                not isinstance(item, (str, int, float))
+                or isinstance(item, bool)
+                or not isinstance(label, (str, int, float))
+            ):
                 raise OptionsError(f"{name}: a choice is a string or number, or a (label, value) pair, not {choice!r}")
             pairs.append((str(label), item))
         if len(pairs) > MAX_CHOICES:
@@ -172,8 +201,15 @@ class _Choices(InputComponent):
 class Dropdown(_Choices):
     kind = "dropdown"
 
-    def __init__(self, choices: Sequence[Any] | None = None, *, multiselect: bool | None = None,
-                 max_choices: int | None = None, allow_custom_value: bool = False, **options: Any) -> None:
+    def __init__(
+        self,
+        choices: Sequence[Any] | None = None,
+        *,
+        multiselect: bool | None = None,
+        max_choices: int | None = None,
+        allow_custom_value: bool = False,
+        **options: Any,
+    ) -> None:
         self.multiple = bool(multiselect)
         self.max_choices = max_choices
         if allow_custom_value:
@@ -211,8 +247,15 @@ class Accordion:
 
 def _textbox_describe(self: Textbox) -> dict[str, Any]:
     given = self.given
-    return {"type": "textbox", "label": given.get("label"), "info": given.get("info"), "value": given.get("value", ""),
-            "placeholder": given.get("placeholder"), "lines": given.get("lines", 1), "max_lines": given.get("max_lines")}
+    return {
+        "type": "textbox",
+        "label": given.get("label"),
+        "info": given.get("info"),
+        "value": given.get("value", ""),
+        "placeholder": given.get("placeholder"),
+        "lines": given.get("lines", 1),
+        "max_lines": given.get("max_lines"),
+    }
 
 
 def _textbox_parse(self: Textbox, raw: Any) -> Any:
@@ -225,8 +268,14 @@ def _textbox_parse(self: Textbox, raw: Any) -> Any:
 
 
 SHORTCUTS: dict[str, type] = {
-    "textbox": Textbox, "text": Textbox, "slider": Slider, "number": Number, "checkbox": Checkbox,
-    "dropdown": Dropdown, "radio": Radio, "checkboxgroup": CheckboxGroup,
+    "textbox": Textbox,
+    "text": Textbox,
+    "slider": Slider,
+    "number": Number,
+    "checkbox": Checkbox,
+    "dropdown": Dropdown,
+    "radio": Radio,
+    "checkboxgroup": CheckboxGroup,
 }
 
 
@@ -274,9 +323,11 @@ def parse_values(components: Sequence[Any], raw: Sequence[Any]) -> list[Any]:
     if len(raw) != len(components):
         raise ValueError(f"there are {len(components)} additional inputs, not {len(raw)} values")
     values = []
-    for position, (component, value) in enumerate(zip(components, raw)):
+    for position, (component, value) in enumerate(zip(components, raw, strict=False)):
         try:
-            values.append(_textbox_parse(component, value) if isinstance(component, Textbox) else component.parse(value))
+            values.append(
+                _textbox_parse(component, value) if isinstance(component, Textbox) else component.parse(value)
+            )
         except ValueError as exc:
             name = describe(component).get("label") or f"input {position + 1}"
             raise ValueError(f"{name}: {exc}") from None
@@ -299,7 +350,9 @@ def _number(raw: Any, minimum: float | None, maximum: float | None) -> float:
     if not _is_number(raw):
         raise ValueError(f"must be a number, not {_show(raw)}")
     if minimum is not None and raw < minimum or maximum is not None and raw > maximum:
-        raise ValueError(f"{raw} is outside {minimum if minimum is not None else '-∞'}–{maximum if maximum is not None else '∞'}")
+        raise ValueError(
+            f"{raw} is outside {minimum if minimum is not None else '-∞'}–{maximum if maximum is not None else '∞'}"
+        )
     return raw
 
 

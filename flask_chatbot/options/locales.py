@@ -64,7 +64,9 @@ def locale_module(tag: str) -> str | None:
 
 def check_lang(value: Any) -> None:
     if value is not None and (not isinstance(value, str) or not _TAG.match(value)):
-        raise OptionsError(f"lang must be a language tag like 'de' or 'pt-BR' (or None: the reader's language), not {value!r}")
+        raise OptionsError(
+            f"lang must be a language tag like 'de' or 'pt-BR' (or None: the reader's language), not {value!r}"
+        )
 
 
 def parse_strings(value: Any) -> dict[str, Any]:
@@ -73,7 +75,9 @@ def parse_strings(value: Any) -> dict[str, Any]:
     if value is None:
         return {}
     if not isinstance(value, Mapping):
-        raise OptionsError(f"strings must be a dict like {{'send': 'Go'}} or {{'de': {{'send': 'Los'}}}}, not {value!r}")
+        raise OptionsError(
+            f"strings must be a dict like {{'send': 'Go'}} or {{'de': {{'send': 'Los'}}}}, not {value!r}"
+        )
     out: dict[str, Any] = {}
     for key, text in value.items():
         if isinstance(text, Mapping):
@@ -99,4 +103,13 @@ def _hint(name: Any, names: Iterable[str]) -> str:
     return f"; did you mean {close[0]!r}?" if close else " (docs/element.md lists them)"
 
 
-__all__ = ["LOCALES", "RTL_LANGUAGES", "check_lang", "direction", "locale_module", "page_language", "parse_strings", "string_names"]
+__all__ = [
+    "LOCALES",
+    "RTL_LANGUAGES",
+    "check_lang",
+    "direction",
+    "locale_module",
+    "page_language",
+    "parse_strings",
+    "string_names",
+]

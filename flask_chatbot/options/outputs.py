@@ -20,9 +20,9 @@ import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from ..protocol import frames as protocol
 from ..content.components import COMPONENTS, Code, Component
 from ..errors import OptionsError
+from ..protocol import frames as protocol
 from .textbox import Textbox
 
 _NOTHING = object()
@@ -71,8 +71,13 @@ class Outputs:
 
     ``to_html(component, value)`` renders one value (Markdown, message content...)."""
 
-    def __init__(self, components: Sequence[Any], outbox: Any, to_html: Callable[[Any, Any], str],
-                 to_value: Callable[[Any], Any] | None = None) -> None:
+    def __init__(
+        self,
+        components: Sequence[Any],
+        outbox: Any,
+        to_html: Callable[[Any, Any], str],
+        to_value: Callable[[Any], Any] | None = None,
+    ) -> None:
         self._components = components
         self._outbox = outbox
         self._to_html = to_html
@@ -84,7 +89,7 @@ class Outputs:
         if not isinstance(value, tuple) or len(value) != 1 + len(self._components):
             return value  # a reply alone: the outputs stay as they are
         reply, *values = value
-        for index, (component, item) in enumerate(zip(self._components, values)):
+        for index, (component, item) in enumerate(zip(self._components, values, strict=False)):
             key = _key(item)
             if key == self._sent[index]:
                 continue

@@ -67,14 +67,17 @@ class PageAssets:
     head: str = ""
 
 
-def page_assets(css: str | None, css_paths: Any, js: str | None, head: str | None, head_paths: Any,
-                policy: str | None = None) -> PageAssets:
+def page_assets(
+    css: str | None, css_paths: Any, js: str | None, head: str | None, head_paths: Any, policy: str | None = None
+) -> PageAssets:
     """The page's additions, files read now (a wrong path fails at start-up, as in Gradio's
     launch); ``css`` before ``css_paths``' files, ``head`` before ``head_paths``'. Inline code
     in the head that ``policy`` (the page's Content-Security-Policy) would block is refused."""
     for name, value in (("css", css), ("js", js), ("head", head)):
         if value is not None and not isinstance(value, str):
-            raise OptionsError(f"{name} must be a string of {name.upper() if name != 'head' else 'HTML'}, not {value!r}")
+            raise OptionsError(
+                f"{name} must be a string of {name.upper() if name != 'head' else 'HTML'}, not {value!r}"
+            )
     styles = [css or "", *(_read("css_paths", p) for p in _paths("css_paths", css_paths))]
     heads = [head or "", *(_read("head_paths", p) for p in _paths("head_paths", head_paths))]
     # Gradio's js is one function, run when the page loads: (function ...)() runs it.
@@ -86,7 +89,10 @@ def page_assets(css: str | None, css_paths: Any, js: str | None, head: str | Non
 
 # Inline code in HTML: a <script> without src, a <style>, an on...= event handler attribute.
 _INLINE = {
-    "script-src": (re.compile(r"<script\b(?![^>]*\bsrc\s*=)[^>]*>", re.I), re.compile(r"<[a-z][^>]*\s(on[a-z]+)\s*=", re.I)),
+    "script-src": (
+        re.compile(r"<script\b(?![^>]*\bsrc\s*=)[^>]*>", re.I),
+        re.compile(r"<[a-z][^>]*\s(on[a-z]+)\s*=", re.I),
+    ),
     "style-src": (re.compile(r"<style\b", re.I),),
 }
 

@@ -59,8 +59,10 @@ class SubmitSchema(_Frame):
     inputs = _inputs()
     example = fields.Integer(strict=True, validate=validate.Range(min=0))  # the example card this text is
     # Uploads (their ids) the message carries, in order; multimodal chats only (conversation/multimodal.py).
-    files = fields.List(fields.String(validate=validate.Regexp(FILE_ID_PATTERN, error="must be a file id")),
-                        validate=validate.Length(max=100))
+    files = fields.List(
+        fields.String(validate=validate.Regexp(FILE_ID_PATTERN, error="must be a file id")),
+        validate=validate.Length(max=100),
+    )
 
 
 class LikeSchema(_Frame):
@@ -121,6 +123,7 @@ CLIENT_SCHEMAS: dict[str, Schema] = {
     "edit": EditSchema(),
 }
 
+
 def _describe(messages: Any, prefix: str) -> list[str]:
     """marshmallow's nested error dict as 'path: problem' lines."""
     if isinstance(messages, Mapping):
@@ -172,7 +175,9 @@ def parse_client_frame(raw: str | bytes, max_bytes: int) -> dict[str, Any]:
     except json.JSONDecodeError as err:
         raise ProtocolError("bad_json", f"the frame is not valid JSON ({err.msg} at position {err.pos})") from None
     except (ValueError, RecursionError):  # a number too long to convert, nesting too deep
-        raise ProtocolError("bad_json", "the frame is not JSON the server can read (too deep or too long a number)") from None
+        raise ProtocolError(
+            "bad_json", "the frame is not JSON the server can read (too deep or too long a number)"
+        ) from None
     if not isinstance(data, dict):
         raise ProtocolError("bad_json", "a frame must be a JSON object with a 'type'")
     return load_frame(data, CLIENT_SCHEMAS)

@@ -25,7 +25,9 @@ class _Frame(Schema):
 
 
 def _message_id(required: bool = True) -> fields.String:
-    return fields.String(required=required, validate=validate.Regexp(MESSAGE_ID, error="must be 1-64 of A-Z a-z 0-9 _ -"))
+    return fields.String(
+        required=required, validate=validate.Regexp(MESSAGE_ID, error="must be 1-64 of A-Z a-z 0-9 _ -")
+    )
 
 
 class _IntOrString(fields.Field):

@@ -205,8 +205,13 @@ def idle() -> dict[str, Any]:
 
 def queued(position: int, size: int, eta: float | None) -> dict[str, Any]:
     """The turn waits: ``position`` (1: next) of ``size`` waiting, about ``eta`` seconds (None: unknown)."""
-    return {"type": "status", "state": "queued", "position": position, "size": size,
-            "eta": None if eta is None else round(eta, 1)}
+    return {
+        "type": "status",
+        "state": "queued",
+        "position": position,
+        "size": size,
+        "eta": None if eta is None else round(eta, 1),
+    }
 
 
 def running(progress: Mapping[str, Any] | None = None) -> dict[str, Any]:

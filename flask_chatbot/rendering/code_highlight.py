@@ -31,12 +31,12 @@ from typing import Any
 from markdown.extensions import Extension
 from markdown.extensions.attr_list import get_attrs_and_remainder
 from markdown.extensions.fenced_code import FencedBlockPreprocessor
-from pygments import token as T
+from pygments import token as T  # noqa: N812 (Pygments' own name for it)
 from pygments.lexer import Lexer
 from pygments.lexers import find_lexer_class_by_name
 
-from .markdown_blocks import _FencedBlocks, _FenceSearch
 from .deadline import check_deadline, not_counted
+from .markdown_blocks import _FencedBlocks, _FenceSearch
 
 MAX_HIGHLIGHTED_CHARS = 20_000
 # What a language name may be, in a class, a data- attribute and the header.
@@ -101,7 +101,7 @@ def _class_of(ttype: Any, cache: dict[Any, str | None] = {}) -> str | None:  # n
     return found  # type: ignore[return-value]
 
 
-@functools.lru_cache(maxsize=None)  # bounded: the keys are LANGUAGES' values
+@functools.cache  # bounded: the keys are LANGUAGES' values
 def _lexer_class(alias: str) -> type[Lexer]:
     # Once per language and process: the import and the first instance (which compiles the
     # lexer's regular expressions, up to ~250 ms) are not charged to the text being rendered.

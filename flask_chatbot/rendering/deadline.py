@@ -50,7 +50,7 @@ def _collection_not_counted(phase: str, info: dict[str, Any]) -> None:
     and a 28-character message was shown as typed for it."""
     try:
         deadline = getattr(_local, "deadline", None)
-    except Exception:  # a collection at interpreter exit, where gevent's locals are gone
+    except Exception:  # noqa: BLE001, a collection at interpreter exit, where gevent's locals are gone
         return
     if deadline is None:
         return
@@ -73,7 +73,6 @@ def check_deadline() -> None:
     deadline = getattr(_local, "deadline", None)
     if deadline is not None and time.thread_time() > deadline:
         raise BudgetExceeded
-
 
 
 def checking_deadline(method: Callable[..., Any]) -> Callable[..., Any]:

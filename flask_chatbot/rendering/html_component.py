@@ -10,7 +10,6 @@ budget (:func:`flask_chatbot.rendering.renderer.render_budget`).
 from __future__ import annotations
 
 import functools
-
 import html
 import logging
 from collections.abc import Callable
@@ -45,7 +44,9 @@ COMPONENT_CSS_PROPERTIES: frozenset[str] = frozenset(
     for part in ("", "-width", "-style", "-color")
 )
 _NON_NEGATIVE = ("margin", "letter-spacing", "word-spacing")  # a negative one moves content over others
-_CSS_FUNCTIONS = frozenset("rgb rgba hsl hsla hwb lab lch oklab oklch color-mix var calc min max clamp minmax repeat fit-content".split())
+_CSS_FUNCTIONS = frozenset(
+    "rgb rgba hsl hsla hwb lab lch oklab oklch color-mix var calc min max clamp minmax repeat fit-content".split()
+)
 
 
 def _component_attributes() -> dict[str, Callable[[str, str, str], bool]]:
@@ -91,8 +92,14 @@ def _contained_css() -> Any:
             kept = []
             for d in declarations:
                 check_deadline()
-                if d.type == "declaration" and d.lower_name in COMPONENT_CSS_PROPERTIES and _css_value_allowed(d.lower_name, d.value):
-                    kept.append(f"{d.lower_name}: {tinycss2.serialize(d.value).strip()}{' !important' if d.important else ''}")
+                if (
+                    d.type == "declaration"
+                    and d.lower_name in COMPONENT_CSS_PROPERTIES
+                    and _css_value_allowed(d.lower_name, d.value)
+                ):
+                    kept.append(
+                        f"{d.lower_name}: {tinycss2.serialize(d.value).strip()}{' !important' if d.important else ''}"
+                    )
             return "; ".join(kept)
 
     return _ContainedCSS(allowed_css_properties=COMPONENT_CSS_PROPERTIES, allowed_svg_properties=frozenset())
@@ -105,7 +112,7 @@ def _as_text(text: str) -> str:
     return "<p>" + html.escape(text, quote=False) + "</p>"
 
 
-def clean_html_component(html: str) -> str:  # noqa: A002 (the name callers use)
+def clean_html_component(html: str) -> str:
     """The content of an ``HTML`` component, sanitized: the tags and attributes of a reply,
     plus inline ``style`` limited to COMPONENT_CSS_PROPERTIES (the page's CSP must allow
     style attributes: ``style-src-attr 'unsafe-inline'``). Images and media follow no host
@@ -117,12 +124,16 @@ def clean_html_component(html: str) -> str:  # noqa: A002 (the name callers use)
     # The budget is the one rendering/renderer.py sets for every render, read when called.
     budget = rendering.render_budget(html)
     try:
-        cleaner = _component_cleaners.pop() if _component_cleaners else new_cleaner(
-            ALLOWED_TAGS | MATHML_TAGS,
-            _component_attributes(),
-            # Players load nothing before a click (the page's CSP lets media play from any https host).
-            [ExternalLinks, functools.partial(QuietMedia, hosts=frozenset())],
-            css_sanitizer=_contained_css(),
+        cleaner = (
+            _component_cleaners.pop()
+            if _component_cleaners
+            else new_cleaner(
+                ALLOWED_TAGS | MATHML_TAGS,
+                _component_attributes(),
+                # Players load nothing before a click (the page's CSP lets media play from any https host).
+                [ExternalLinks, functools.partial(QuietMedia, hosts=frozenset())],
+                css_sanitizer=_contained_css(),
+            )
         )
         with cpu_deadline(budget):
             out = cleaner.clean(drop_hidden_elements(html))

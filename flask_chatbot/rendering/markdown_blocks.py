@@ -4,7 +4,7 @@ rest of a block, and preprocessors (fenced code, raw HTML blocks) that check the
 from __future__ import annotations
 
 import re
-import xml.etree.ElementTree as etree
+import xml.etree.ElementTree as etree  # noqa: N813 (Python-Markdown's name for it)
 from typing import Any
 
 from markdown import blockparser

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import functools
 import re
-import xml.etree.ElementTree as etree
+import xml.etree.ElementTree as etree  # noqa: N813 (Python-Markdown's name for it)
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterator
 from typing import Any
@@ -101,8 +101,10 @@ class _IndexedLinks:
             if r != first_other:
                 return data[start:first_other], data[first_other + 1 : r], close + 1, True
         # Never closed: parentheses open at the quote, counted down by any parenthesis after it.
-        depth = 1 + (bisect_left(ix.opens, q) - bisect_left(ix.opens, start)) - (
-            bisect_left(ix.closes, q) - bisect_left(ix.closes, start)
+        depth = (
+            1
+            + (bisect_left(ix.opens, q) - bisect_left(ix.opens, start))
+            - (bisect_left(ix.closes, q) - bisect_left(ix.closes, start))
         )
         n = bisect_right(ix.parens, q) + depth - 1
         if n >= len(ix.parens):
@@ -249,11 +251,11 @@ class _LinearInline(InlineTreeprocessor):
             pattern = self.inlinePatterns[patternIndex]
             if type(pattern) in _ONE_PASS:
                 data = self._apply_all(pattern, data, patternIndex)
-                patternIndex += 1
+                patternIndex += 1  # noqa: N806 (the name in the method it overrides)
                 continue
             data, matched, start = self._InlineProcessor__applyPattern(pattern, data, patternIndex, start)  # type: ignore[attr-defined]
             if not matched:
-                patternIndex += 1
+                patternIndex += 1  # noqa: N806 (the name in the method it overrides)
         return data
 
     def _apply_all(self, pattern: Any, data: str, index: int) -> str:

@@ -41,8 +41,8 @@ from markdown.inlinepatterns import BacktickInlineProcessor
 from markdown.preprocessors import HtmlBlockPreprocessor
 from markdown.treeprocessors import InlineProcessor as InlineTreeprocessor
 
-from .markdown_blocks import _FencedBlocks, _HashHeader, _HtmlBlocks, _parse_blocks, _SetextHeader, _Table
 from .deadline import BudgetExceeded, check_deadline, checking_deadline, cpu_deadline
+from .markdown_blocks import _FencedBlocks, _HashHeader, _HtmlBlocks, _parse_blocks, _SetextHeader, _Table
 from .markdown_indexes import _Indexes
 from .markdown_inline import _LINK_CLASSES, _Backtick, _LinearInline
 

@@ -45,7 +45,9 @@ class LatexDelimiter(NamedTuple):
 DEFAULT_LATEX_DELIMITERS: tuple[LatexDelimiter, ...] = (LatexDelimiter("$$", "$$", True),)
 MAX_FORMULA_CHARS = 4000  # latex2mathml costs about 13 µs a character, unchecked: longer shows as typed
 # Macro definitions can expand exponentially (20 nested \def doublings: seconds of CPU).
-_MACRO_DEFINITION = re.compile(r"\\(?:[a-z]*def|[a-z]*newcommand|[a-z]*newenvironment|DeclareMathOperator|let)(?![a-zA-Z])")
+_MACRO_DEFINITION = re.compile(
+    r"\\(?:[a-z]*def|[a-z]*newcommand|[a-z]*newenvironment|DeclareMathOperator|let)(?![a-zA-Z])"
+)
 
 
 def parse_latex_delimiters(value: Any) -> tuple[LatexDelimiter, ...]:
@@ -55,7 +57,9 @@ def parse_latex_delimiters(value: Any) -> tuple[LatexDelimiter, ...]:
     if value is None:
         return ()
     if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
-        raise ValueError(f'latex_delimiters must be a list like [{{"left": "$$", "right": "$$", "display": True}}], not {value!r}')
+        raise ValueError(
+            f'latex_delimiters must be a list like [{{"left": "$$", "right": "$$", "display": True}}], not {value!r}'
+        )
     out = []
     for item in value:
         if isinstance(item, LatexDelimiter):
@@ -65,7 +69,9 @@ def parse_latex_delimiters(value: Any) -> tuple[LatexDelimiter, ...]:
         left, right, display = item["left"], item["right"], item.get("display", False)
         for side in (left, right):
             if not isinstance(side, str) or not 1 <= len(side) <= 10 or side.strip() != side:
-                raise ValueError(f"latex_delimiters: {side!r} is not a delimiter (1 to 10 characters, no spaces around)")
+                raise ValueError(
+                    f"latex_delimiters: {side!r} is not a delimiter (1 to 10 characters, no spaces around)"
+                )
         if not isinstance(display, bool):
             raise ValueError(f'latex_delimiters: "display" is True or False, not {display!r}')
         out.append(LatexDelimiter(left, right, display))
@@ -82,12 +88,32 @@ _COMMON = {"displaystyle", "scriptlevel", "mathvariant", "mathcolor", "mathbackg
 _SPACING = {"width", "height", "depth", "lspace", "rspace", "voffset"}
 _ALIGN = {"columnalign", "rowalign", "columnspacing", "rowspacing", "columnlines", "rowlines", "frame", "framespacing"}
 _ATTRIBUTES: dict[str, set[str]] = {
-    "math": {"display"}, "mover": {"accent"}, "munder": {"accentunder"}, "munderover": {"accent", "accentunder"},
-    "mo": {"form", "fence", "separator", "stretchy", "symmetric", "largeop", "movablelimits", "accent", "lspace",
-           "rspace", "minsize", "maxsize"},
-    "mfrac": {"linethickness"}, "mspace": _SPACING, "mpadded": _SPACING, "menclose": {"notation"},
-    "mtable": _ALIGN | {"equalrows", "equalcolumns"}, "mtr": {"columnalign", "rowalign"},
-    "mtd": {"columnalign", "rowalign", "columnspan", "rowspan"}, "annotation": {"encoding"},
+    "math": {"display"},
+    "mover": {"accent"},
+    "munder": {"accentunder"},
+    "munderover": {"accent", "accentunder"},
+    "mo": {
+        "form",
+        "fence",
+        "separator",
+        "stretchy",
+        "symmetric",
+        "largeop",
+        "movablelimits",
+        "accent",
+        "lspace",
+        "rspace",
+        "minsize",
+        "maxsize",
+    },
+    "mfrac": {"linethickness"},
+    "mspace": _SPACING,
+    "mpadded": _SPACING,
+    "menclose": {"notation"},
+    "mtable": _ALIGN | {"equalrows", "equalcolumns"},
+    "mtr": {"columnalign", "rowalign"},
+    "mtd": {"columnalign", "rowalign", "columnspan", "rowspan"},
+    "annotation": {"encoding"},
 }
 # Values of these attributes are keywords, lengths, numbers and colours: no quotes,
 # parentheses or colons (no url(...), no javascript:).
@@ -122,7 +148,8 @@ def _serialize(root: Element, out: list[str]) -> None:
         tag = item.tag if item.tag in MATHML_TAGS else None
         if tag:
             attrs = "".join(
-                f' {name}="{html.escape(value)}"' for name, value in item.attrib.items()
+                f' {name}="{html.escape(value)}"'
+                for name, value in item.attrib.items()
                 if mathml_attribute_allowed(tag, name, value)
             )
             out.append(f"<{tag}{attrs}>")
@@ -157,7 +184,7 @@ def _environment(m: re.Match[str]) -> str:
 def _convert(latex: str, display: bool) -> str | None:
     try:
         math = convert_to_element(_ENVIRONMENT.sub(_environment, latex), display="block" if display else "inline")
-    except Exception:  # latex2mathml raises its own errors, IndexError, RecursionError...
+    except Exception:  # noqa: BLE001, latex2mathml raises its own errors, IndexError, RecursionError...
         return None
     semantics = Element("semantics")
     semantics.extend(list(math))
@@ -252,7 +279,9 @@ def _first(positions: list[int], at_least: int) -> int | None:
     return positions[k] if k < len(positions) else None
 
 
-def find_math(text: str, delimiters: Sequence[LatexDelimiter], *, markdown: bool) -> Iterator[tuple[int, int, LatexDelimiter | None]]:
+def find_math(
+    text: str, delimiters: Sequence[LatexDelimiter], *, markdown: bool
+) -> Iterator[tuple[int, int, LatexDelimiter | None]]:
     """``(start, end, delimiter)`` of each formula in ``text`` (with its delimiters), in order,
     and ``(i, i + 1, None)`` for each backslash of an escaped ``\\$`` (to drop)."""
     by_left: dict[str, LatexDelimiter] = {}

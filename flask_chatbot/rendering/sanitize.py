@@ -123,7 +123,12 @@ class RemoteImages(Filter):  # type: ignore[misc]
                 src = attrs.get((None, "src"))
                 host = _remote_host(src) if src else None
                 if host is not None and "*" not in self.hosts and host not in self.hosts:
-                    yield {"type": "StartTag", "name": "a", "namespace": token.get("namespace"), "data": {(None, "href"): src}}
+                    yield {
+                        "type": "StartTag",
+                        "name": "a",
+                        "namespace": token.get("namespace"),
+                        "data": {(None, "href"): src},
+                    }
                     # Attribute values keep their entities; text is escaped again when written.
                     yield {"type": "Characters", "data": html.unescape(attrs.get((None, "alt")) or "") or "image"}
                     yield {"type": "EndTag", "name": "a", "namespace": token.get("namespace"), "data": {}}
@@ -159,9 +164,18 @@ class QuietMedia(Filter):  # type: ignore[misc]
                     continue  # nothing left to load
                 token["data"] = attrs
             yield token
-            if outside and (kind == "EndTag" or (kind == "EmptyTag" and name != "source")) and name in ("audio", "video"):
+            if (
+                outside
+                and (kind == "EndTag" or (kind == "EmptyTag" and name != "source"))
+                and name in ("audio", "video")
+            ):
                 for url in outside:
-                    yield {"type": "StartTag", "name": "a", "namespace": token.get("namespace"), "data": {(None, "href"): url}}
+                    yield {
+                        "type": "StartTag",
+                        "name": "a",
+                        "namespace": token.get("namespace"),
+                        "data": {(None, "href"): url},
+                    }
                     yield {"type": "Characters", "data": html.unescape(url)}
                     yield {"type": "EndTag", "name": "a", "namespace": token.get("namespace"), "data": {}}
                 outside = []

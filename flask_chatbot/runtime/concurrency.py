@@ -57,8 +57,9 @@ def gevent_active() -> bool:
     return bool(monkey.is_module_patched("threading"))
 
 
-def offload(func: Callable[..., T], *args: Any, lane: str = "heavy", alive: Callable[[], bool] | None = None,
-            **kwargs: Any) -> T:
+def offload(
+    func: Callable[..., T], *args: Any, lane: str = "heavy", alive: Callable[[], bool] | None = None, **kwargs: Any
+) -> T:
     """``func(*args, **kwargs)``, run where it cannot stall the other sockets of this worker (in
     ``lane``'s thread under gevent). With ``alive``, work that waited in line for a caller who
     has gone since is dropped (:class:`Gone`) instead of run for nobody."""
@@ -72,7 +73,7 @@ def offload(func: Callable[..., T], *args: Any, lane: str = "heavy", alive: Call
             if alive is not None and not alive():
                 raise Gone
             return True, func(*args, **kwargs)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 (returned to the caller as a value)
             return False, exc
         finally:
             if lane == "heavy":
@@ -121,8 +122,14 @@ def _offload_pool(lane: str) -> Any:
         return _pools[lane]
 
 
-def render(renderer: Any, text: str, *, from_user: bool, alive: Callable[[], bool] | None = None,
-           charge: Callable[[float], None] | None = None) -> str:
+def render(
+    renderer: Any,
+    text: str,
+    *,
+    from_user: bool,
+    alive: Callable[[], bool] | None = None,
+    charge: Callable[[float], None] | None = None,
+) -> str:
     """``renderer.render(text)`` without stalling the other sockets of a gevent worker.
 
     Under gevent, quick renders happen inline (a hand-off to a thread costs more than

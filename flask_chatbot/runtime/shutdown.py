@@ -89,7 +89,7 @@ def _in_background(work: Any) -> None:
 
         gevent.spawn(work)
     else:
-        threading.Thread(target=work, name="flask_chatbot.runtime.shutdown", daemon=True).start()
+        threading.Thread(target=work, name="flask_chatbot.shutdown", daemon=True).start()
 
 
 def close_all() -> None:

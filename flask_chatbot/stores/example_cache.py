@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from ..files.store import CACHED_EXAMPLES
+from ..files.paths import CACHED_EXAMPLES
 
 log = logging.getLogger("flask_chatbot")
 CACHE_MODES = ("eager", "lazy")
@@ -93,7 +93,7 @@ def _code_digest(fn: Callable[..., Any]) -> str:
     try:
         text = f"{inspect.getsourcefile(target)}\0{inspect.getsource(target)}"
     except (OSError, TypeError):
-        code = getattr(target, "__code__", None) or getattr(getattr(target, "__call__", None), "__code__", None)
+        code = getattr(target, "__code__", None) or getattr(getattr(target, "__call__", None), "__code__", None)  # noqa: B004 (a callable object's own code)
         text = f"{code.co_code.hex()}\0{code.co_consts!r}" if code is not None else repr(target)
     return hashlib.sha256(text.encode("utf-8", "replace")).hexdigest()[:16]
 

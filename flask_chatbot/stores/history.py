@@ -97,12 +97,23 @@ class SQLiteHistoryStore:
         return [{"id": id_, "title": title, "updated": updated} for id_, title, updated in rows]
 
     def get(self, user: str, conversation: str) -> dict[str, Any] | None:
-        row = self._connection().execute(
-            "SELECT title, updated, messages, upload_key FROM conversations WHERE user = ? AND id = ?", (user, conversation)
-        ).fetchone()
+        row = (
+            self._connection()
+            .execute(
+                "SELECT title, updated, messages, upload_key FROM conversations WHERE user = ? AND id = ?",
+                (user, conversation),
+            )
+            .fetchone()
+        )
         if row is None:
             return None
-        return {"id": conversation, "title": row[0], "updated": row[1], "messages": json.loads(row[2]), "upload_key": row[3]}
+        return {
+            "id": conversation,
+            "title": row[0],
+            "updated": row[1],
+            "messages": json.loads(row[2]),
+            "upload_key": row[3],
+        }
 
     def save(self, user: str, conversation: str, messages: list[dict[str, Any]], upload_key: str | None = None) -> None:
         db = self._connection()
@@ -118,7 +129,14 @@ class SQLiteHistoryStore:
                    ON CONFLICT (user, id) DO UPDATE SET updated = excluded.updated, messages = excluded.messages,
                    upload_key = excluded.upload_key, title = CASE WHEN renamed THEN title ELSE excluded.title END""",
                 # A title with half an emoji keeps a "?" in its place: SQLite takes only valid UTF-8.
-                (user, conversation, title_of(messages).encode("utf-8", "replace").decode(), time.time(), data, upload_key),
+                (
+                    user,
+                    conversation,
+                    title_of(messages).encode("utf-8", "replace").decode(),
+                    time.time(),
+                    data,
+                    upload_key,
+                ),
             )
             # The oldest beyond the bound go.
             db.execute(
@@ -164,7 +182,9 @@ def check_history_options(opts: Any) -> None:
     if opts.history_store is not None and not opts.save_history:
         raise OptionsError("history_store keeps the saved history of save_history=True: set that too")
     if opts.history_user is not None and not callable(opts.history_user):
-        raise OptionsError(f"history_user must be a function returning the signed-in user's id (or None), not {opts.history_user!r}")
+        raise OptionsError(
+            f"history_user must be a function returning the signed-in user's id (or None), not {opts.history_user!r}"
+        )
     if opts.history_store is not None and opts.history_user is None and default_history_user() is None:
         raise OptionsError(
             "history_store keeps each user's conversations: give history_user=lambda: <the signed-in user's id or None> "
@@ -185,4 +205,11 @@ def default_history_user() -> Any:
     return user
 
 
-__all__ = ["HistoryStore", "SQLiteHistoryStore", "check_history_options", "default_history_user", "history_store", "title_of"]
+__all__ = [
+    "HistoryStore",
+    "SQLiteHistoryStore",
+    "check_history_options",
+    "default_history_user",
+    "history_store",
+    "title_of",
+]

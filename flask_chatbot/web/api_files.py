@@ -11,10 +11,10 @@ from typing import Any
 
 from flask import request
 
-from ..runtime.concurrency import offload
 from ..files.store import StoredFile
 from ..files.upload_quota import ledger_for
 from ..files.uploads import owner_of
+from ..runtime.concurrency import offload
 
 
 class FilesRefused(Exception):
@@ -42,7 +42,9 @@ def store_program_files(bot: Any, files: list[tuple[str, str, bytes]], caller: s
                 # Never shared with an equal file (add_bytes would): a refused call removes its own.
                 kept = offload(store.add_stream, io.BytesIO(data), name=name, mime_type=mime, owner=owner)
             finally:
-                ledger.settle(reservation, kept.size if kept is not None else None, kept.id if kept is not None else None)
+                ledger.settle(
+                    reservation, kept.size if kept is not None else None, kept.id if kept is not None else None
+                )
             stored.append(kept)
     except BaseException:
         discard(bot, stored)

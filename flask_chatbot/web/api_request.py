@@ -81,7 +81,7 @@ def parse_request(
     if session_id is not None and (not isinstance(session_id, str) or not SESSION_ID.match(session_id)):
         raise ApiError(400, "bad_request", "session_id: 8-64 of A-Z a-z 0-9 _ - (one the API gave)")
     raw = []
-    for component, group in zip(components, names):
+    for component, group in zip(components, names, strict=False):
         given = [name for name in group if name in body]
         if len(given) > 1:
             raise ApiError(400, "bad_request", f"give {given[0]!r} or {given[1]!r}, not both: they are one input")

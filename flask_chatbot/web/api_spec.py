@@ -19,7 +19,9 @@ _TYPES: dict[str, dict[str, Any]] = {
 }
 _ERROR = {
     "type": "object",
-    "properties": {"error": {"type": "object", "properties": {"code": {"type": "string"}, "message": {"type": "string"}}}},
+    "properties": {
+        "error": {"type": "object", "properties": {"code": {"type": "string"}, "message": {"type": "string"}}}
+    },
 }
 
 
@@ -55,17 +57,25 @@ def openapi(bot: Any, names: Sequence[Sequence[str]], base: str) -> dict[str, An
             "type": "array",
             "description": "the conversation so far (OpenAI-style messages); without it the server keeps "
             "the conversation of session_id",
-            "items": {"type": "object", "required": ["role", "content"],
-                      "properties": {"role": {"enum": ["user", "assistant"]}, "content": {"type": "string"}}},
+            "items": {
+                "type": "object",
+                "required": ["role", "content"],
+                "properties": {"role": {"enum": ["user", "assistant"]}, "content": {"type": "string"}},
+            },
         },
-        "session_id": {"type": "string", "description": "the session_id of an earlier answer: go on with that conversation"},
+        "session_id": {
+            "type": "string",
+            "description": "the session_id of an earlier answer: go on with that conversation",
+        },
     }
-    for component, group in zip(opts.additional_inputs, names):
+    for component, group in zip(opts.additional_inputs, names, strict=False):
         properties[group[0]] = _input_schema(component)
     answer = {
         "type": "object",
         "properties": {
-            "response": {"description": "the reply's content: Markdown text, a file's object, or a list for several messages"},
+            "response": {
+                "description": "the reply's content: Markdown text, a file's object, or a list for several messages"
+            },
             "history": {"type": "array", "items": {"type": "object"}},
             "session_id": {"type": "string"},
             "outputs": {"type": "array", "description": "the additional outputs' values"},
@@ -81,19 +91,43 @@ def openapi(bot: Any, names: Sequence[Sequence[str]], base: str) -> dict[str, An
                 "post": {
                     "operationId": str(opts.api_name),
                     "summary": "Send a message; the reply as JSON, or as Server-Sent Events with Accept: text/event-stream",
-                    "requestBody": {"required": True, "content": {"application/json": {"schema": {
-                        "type": "object", "required": ["message"], "properties": properties, "additionalProperties": False,
-                    }}}},
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "required": ["message"],
+                                    "properties": properties,
+                                    "additionalProperties": False,
+                                }
+                            }
+                        },
+                    },
                     "responses": {
-                        "200": {"description": "the reply", "content": {
-                            "application/json": {"schema": answer},
-                            "text/event-stream": {"schema": {"type": "string", "description":
-                                "events: message, delta, status, toast, output, then done (the JSON answer) or error"}},
-                        }},
-                        **{str(status): {"description": what, "content": {"application/json": {"schema": _ERROR}}}
-                           for status, what in ((400, "a request the chat cannot take"), (413, "too large"),
-                                                (415, "not JSON"), (422, "refused by the validator"),
-                                                (500, "fn failed"), (503, "the line is full"))},
+                        "200": {
+                            "description": "the reply",
+                            "content": {
+                                "application/json": {"schema": answer},
+                                "text/event-stream": {
+                                    "schema": {
+                                        "type": "string",
+                                        "description": "events: message, delta, status, toast, output, then done (the JSON answer) or error",
+                                    }
+                                },
+                            },
+                        },
+                        **{
+                            str(status): {"description": what, "content": {"application/json": {"schema": _ERROR}}}
+                            for status, what in (
+                                (400, "a request the chat cannot take"),
+                                (413, "too large"),
+                                (415, "not JSON"),
+                                (422, "refused by the validator"),
+                                (500, "fn failed"),
+                                (503, "the line is full"),
+                            )
+                        },
                     },
                 }
             }

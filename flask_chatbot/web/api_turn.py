@@ -12,11 +12,11 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from ..content.components import Component
-from ..conversation.fn_queue import FnGate
 from ..content.messages import normalize_reply
-from ..options.outputs import Outputs
+from ..conversation.fn_queue import FnGate
 from ..conversation.reply import Reply
 from ..conversation.request_context import capture
+from ..options.outputs import Outputs
 
 
 class FrameQueue:
@@ -75,7 +75,7 @@ class Transcript:
             # The last piece comes with done only (the reply's last value is never a patch).
             text, content = message["content"], frame["content"]
             if isinstance(text, str) and isinstance(content, str) and content.startswith(text) and content != text:
-                events.append(("delta", {"index": index, "text": content[len(text):]}))
+                events.append(("delta", {"index": index, "text": content[len(text) :]}))
             elif content != text:
                 events.append(("message", {"index": index, **_message(frame)}))
             message.update(_message(frame))
@@ -107,8 +107,16 @@ def _message(body: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def start_turn(bot: Any, message: Any, history: list[dict[str, Any]], inputs: list[Any], conversation: str, *,
-               gate: FnGate, normalize: Callable[[Any], list[dict[str, Any]]]) -> tuple[Reply, FrameQueue, Transcript]:
+def start_turn(
+    bot: Any,
+    message: Any,
+    history: list[dict[str, Any]],
+    inputs: list[Any],
+    conversation: str,
+    *,
+    gate: FnGate,
+    normalize: Callable[[Any], list[dict[str, Any]]],
+) -> tuple[Reply, FrameQueue, Transcript]:
     """Run fn on ``message`` after ``history`` (the chat's system messages first), in the request's
     context and the chat's queue; its frames go to the FrameQueue, for a Transcript to read."""
     frames = FrameQueue()
@@ -151,13 +159,14 @@ def output_value(bot: Any) -> Callable[[Any], Any]:
 
 def latest(history: list[dict[str, Any]], max_history: int) -> list[dict[str, Any]]:
     """The last ``max_history`` messages of ``history`` (none for 0)."""
-    return history[max(len(history) - max_history, 0):]
+    return history[max(len(history) - max_history, 0) :]
 
 
 def reply_normalizer(bot: Any) -> Callable[[Any], list[dict[str, Any]]]:
     """fn's values as messages, as the socket takes them (files stored, reasoning tags)."""
     return functools.partial(
-        normalize_reply, to_content=bot.content.to_content if bot.content else None,
+        normalize_reply,
+        to_content=bot.content.to_content if bot.content else None,
         reasoning_tags=bot.options.reasoning_tags,
     )
 

@@ -111,7 +111,9 @@ def element_asset(directory: Path, name: str, *, check_changes: bool = False) ->
 
 def file_asset(path: Path, mimetype: str, *, check_changes: bool = False) -> Asset:
     """A static file served like the element's (gzip, ETag, no-cache), read at the first call."""
-    return _cached(path, [path] if check_changes else None, lambda: Asset.of(path.read_text(encoding="utf-8"), mimetype))
+    return _cached(
+        path, [path] if check_changes else None, lambda: Asset.of(path.read_text(encoding="utf-8"), mimetype)
+    )
 
 
 def _cached(key: Path, sources: list[Path] | None, build: Callable[[], Asset]) -> Asset:

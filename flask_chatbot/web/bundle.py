@@ -86,7 +86,9 @@ def bundle_modules(directory: Path, entry: str = ENTRY, *, strip: bool = True) -
     wrappers = {file: "__chatbot_" + re.sub(r"\W", "_", file.removesuffix(".js")) for file in modules}
     if len(set(wrappers.values())) < len(wrappers):
         raise BundleError(f"two modules would share a name in the bundle: {sorted(wrappers)}")
-    parts = [f"// {entry} and the modules it imports, bundled by flask_chatbot/web/bundle.py; the raw files are beside it.\n"]
+    parts = [
+        f"// {entry} and the modules it imports, bundled by flask_chatbot/web/bundle.py; the raw files are beside it.\n"
+    ]
     for file, module in modules.items():
         body = strip_js(module.body, file) if strip else module.body
         bindings = []
@@ -266,4 +268,12 @@ def _read(directory: Path, name: str) -> str:
         raise BundleError(f"{name}: no such file in {directory}") from None
 
 
-__all__ = ["ENTRY", "STYLESHEET", "BundleError", "bundle_modules", "inline_css_imports", "lazy_entries", "lazy_stylesheets"]
+__all__ = [
+    "ENTRY",
+    "STYLESHEET",
+    "BundleError",
+    "bundle_modules",
+    "inline_css_imports",
+    "lazy_entries",
+    "lazy_stylesheets",
+]

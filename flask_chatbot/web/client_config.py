@@ -36,10 +36,12 @@ def store_images(option: str, images: Sequence[str | None], store: FileStore) ->
             raise OptionsError(f"{option}: cannot use {image!r}: {exc}") from None
     return out
 
+
 def example_files_config(store: FileStore, ids: list[str | None]) -> list[dict[str, Any]]:
     """An example card's files as the element shows them: name, type and URL."""
     found = [store.get(i) for i in ids if i]
     return [{"name": f.name, "mime_type": f.mime_type, "url": files_base() + f.id} for f in found if f is not None]
+
 
 def display_config(opts: ChatOptions) -> dict[str, Any]:
     """The gr.Chatbot display options the element applies (docs/element.md, config)."""
@@ -74,6 +76,7 @@ def display_config(opts: ChatOptions) -> dict[str, Any]:
         "max_message_chars": opts.max_message_chars,
         "max_history": opts.max_history,
     }
+
 
 def upload_config(opts: ChatOptions) -> dict[str, Any]:
     """What the element needs to take files (nothing for a chat of text)."""

@@ -21,23 +21,22 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request, url_for
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from .api_request import ApiError, ApiRequest, input_names, parse_request
-from .api_spec import openapi
 from ..content.sources import file_info, kind_for_mime
-from ..files.serving import clean_name, guess_mime_type
-from ..files.store import API_SESSIONS_DB
-from .api_files import FilesRefused, discard, store_program_files
 from ..conversation.client_share import SHARE_FULL, client_key
 from ..conversation.fn_queue import FnGate
+from ..conversation.history_sync import current_user
+from ..conversation.reply import Reply
+from ..conversation.validation import refusal
+from ..files.paths import API_SESSIONS_DB
+from ..files.serving import clean_name, guess_mime_type
+from ..protocol.frames import encode
+from ..runtime.runner import Cancel
 from ..stores.api_sessions import ApiSessionStore
 from ..stores.history import default_history_user
-from ..conversation.history_sync import current_user
+from .api_files import FilesRefused, discard, store_program_files
+from .api_request import ApiError, ApiRequest, input_names, parse_request
+from .api_spec import openapi
 from .api_turn import FrameQueue, Transcript, latest, reply_normalizer, start_turn
-from ..protocol.frames import encode
-from ..conversation.reply import Reply
-from ..runtime.runner import Cancel
-from ..conversation.validation import refusal
-
 
 
 def read_body(limit: int) -> bytes | None:
@@ -76,8 +75,13 @@ def register_api(bp: Blueprint, bot: Any, parameters: list[str], store_root: Pat
         owner = f"api:{user}" if (user := current_user(caller)) is not None else "api"
         if call.history is None and not call.new_session and not sessions.exists(owner, call.session_id):
             discard(bot, call.files)
-            return _refuse(ApiError(404, "unknown_session", "no such session: leave session_id out to start one, "
-                                    "and go on with the session_id an answer gave"))
+            return _refuse(
+                ApiError(
+                    404,
+                    "unknown_session",
+                    "no such session: leave session_id out to start one, and go on with the session_id an answer gave",
+                )
+            )
         # The caller's share of the line, as a reader's (conversation/client_share.py): let go when fn has
         # ended (not when the answer ends: a client that leaves does not stop a plain fn at once).
         claim, gate = object(), FnGate()
@@ -98,8 +102,9 @@ def register_api(bp: Blueprint, bot: Any, parameters: list[str], store_root: Pat
             held.enter(Cancel())  # never cancelled: the earlier call ends, one way or another
         try:
             history = call.history if call.history is not None else sessions.load(owner, call.session_id)
-            reply, frames, transcript = start_turn(bot, call.message, history, call.inputs, call.session_id,
-                                                   gate=gate, normalize=normalize)
+            reply, frames, transcript = start_turn(
+                bot, call.message, history, call.inputs, call.session_id, gate=gate, normalize=normalize
+            )
         except BaseException:
             release()
             raise
@@ -107,24 +112,33 @@ def register_api(bp: Blueprint, bot: Any, parameters: list[str], store_root: Pat
         files = url_for(".page", _external=True) + "files/"  # now: a stream's generator has no request
 
         def finish() -> dict[str, Any]:
-            said = [{"role": "user", "content": {"component": kind_for_mime(f.mime_type), "file": file_info(f)}}
-                    for f in call.files]
+            said = [
+                {"role": "user", "content": {"component": kind_for_mime(f.mime_type), "file": file_info(f)}}
+                for f in call.files
+            ]
             if call.text.strip() or not said:
                 said.append({"role": "user", "content": call.text})
             new_history = latest([*history, *said, *transcript.reply()], opts.max_history)
             if call.history is None:
                 sessions.save(owner, call.session_id, new_history)
-            result: dict[str, Any] = {"response": with_urls(_response(transcript.reply()), files),
-                                      "history": with_urls(new_history, files)}
+            result: dict[str, Any] = {
+                "response": with_urls(_response(transcript.reply()), files),
+                "history": with_urls(new_history, files),
+            }
             if call.history is None:
                 result["session_id"] = call.session_id
             if opts.additional_outputs:
-                result["outputs"] = with_urls([transcript.outputs.get(i) for i in range(len(opts.additional_outputs))], files)
+                result["outputs"] = with_urls(
+                    [transcript.outputs.get(i) for i in range(len(opts.additional_outputs))], files
+                )
             return result
 
         if "text/event-stream" in request.headers.get("Accept", ""):
-            return Response(Closing(_stream(frames, transcript, reply, finish, release), release), mimetype="text/event-stream",
-                            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+            return Response(
+                Closing(_stream(frames, transcript, reply, finish, release), release),
+                mimetype="text/event-stream",
+                headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+            )
         try:
             for frame in frames:
                 transcript.apply(frame)
@@ -148,8 +162,13 @@ def register_api(bp: Blueprint, bot: Any, parameters: list[str], store_root: Pat
             body = json.loads(data or b"null")
         except (ValueError, RecursionError) as exc:  # RecursionError: JSON nested thousands deep
             raise ApiError(400, "bad_json", f"the body is not valid JSON ({exc.__class__.__name__})") from None
-        call = parse_request(body, components=opts.additional_inputs, names=names, max_chars=opts.max_message_chars,
-                             multimodal=opts.multimodal)
+        call = parse_request(
+            body,
+            components=opts.additional_inputs,
+            names=names,
+            max_chars=opts.max_message_chars,
+            multimodal=opts.multimodal,
+        )
         if opts.multimodal:
             call.files = store_files(bot, call.message["files"], call.session_id)  # fn gets paths, as from the page
             call.message = {"text": call.text, "files": [str(f.path) for f in call.files]}
@@ -158,15 +177,22 @@ def register_api(bp: Blueprint, bot: Any, parameters: list[str], store_root: Pat
             if reason is not None:
                 raise ApiError(422, "invalid", reason)
             if bot.queue.full():
-                raise ApiError(503, "queue_full", "The chat is busy: too many people are waiting. Please try again in a moment.")
+                raise ApiError(
+                    503, "queue_full", "The chat is busy: too many people are waiting. Please try again in a moment."
+                )
         except ApiError:
             discard(bot, call.files)  # nothing of a refused call stays
             raise
         return call
 
 
-def _stream(frames: FrameQueue, transcript: Transcript, reply: Reply, finish: Callable[[], dict[str, Any]],
-            release: Callable[[], None]) -> Iterator[str]:
+def _stream(
+    frames: FrameQueue,
+    transcript: Transcript,
+    reply: Reply,
+    finish: Callable[[], dict[str, Any]],
+    release: Callable[[], None],
+) -> Iterator[str]:
     """The reply as Server-Sent Events; a client that goes away stops fn (at its next yield).
     ``release`` lets the session's next call in, once this one has saved or gone."""
     ended = False

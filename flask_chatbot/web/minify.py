@@ -320,7 +320,9 @@ def strip_css(text: str, name: str = "<stylesheet>") -> str:
     lines = [line.strip(" \t") for line in "".join(out).split("\n")]
     for line in lines:
         if _CSS_ESCAPE_AT_END.search(line):
-            raise BundleError(f"{name}: {line!r} ends with an escape, which the next line's whitespace may end; move it")
+            raise BundleError(
+                f"{name}: {line!r} ends with an escape, which the next line's whitespace may end; move it"
+            )
     return "".join(line + "\n" for line in lines if line)
 
 

@@ -23,31 +23,39 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request, url_for
 
-from .http_api import Closing, read_body
-from .api_files import FilesRefused, discard, store_program_files
 from ..conversation.client_share import SHARE_FULL, client_key
-from ..stores.history import default_history_user
-from ..conversation.history_sync import current_user
-from .api_turn import FrameQueue, Transcript, reply_normalizer, start_turn
-from ..protocol.frames import encode
 from ..conversation.fn_queue import FnGate
-from ..options.inputs import default as default_input
+from ..conversation.history_sync import current_user
 from ..conversation.reply import Reply
 from ..conversation.validation import refusal
+from ..options.inputs import default as default_input
+from ..protocol.frames import encode
+from ..stores.history import default_history_user
+from .api_files import FilesRefused, discard, store_program_files
+from .api_turn import FrameQueue, Transcript, reply_normalizer, start_turn
+from .http_api import Closing, read_body
 
 # What OpenAI's endpoint takes besides model and messages: accepted, and ignored (fn decides).
 # Agent frameworks send tools with every call; fn answers in text, which they take as the
 # model's final answer. A fn with a ``tools`` keyword gets the list (see _takes_tools).
-IGNORED = frozenset("""temperature top_p n stop max_tokens max_completion_tokens presence_penalty frequency_penalty
+IGNORED = frozenset(
+    """temperature top_p n stop max_tokens max_completion_tokens presence_penalty frequency_penalty
     logit_bias user seed stream_options response_format metadata store service_tier reasoning_effort modalities
     prediction logprobs top_logprobs audio verbosity web_search_options safety_identifier moderation
     prompt_cache_key prompt_cache_options prompt_cache_retention
-    tools tool_choice parallel_tool_calls functions function_call""".split())
+    tools tool_choice parallel_tool_calls functions function_call""".split()
+)
 
 
 class OpenAIError(Exception):
-    def __init__(self, status: int, message: str, kind: str = "invalid_request_error", param: str | None = None,
-                 code: str | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        kind: str = "invalid_request_error",
+        param: str | None = None,
+        code: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.status, self.message, self.kind, self.param, self.code = status, message, kind, param, code
 
@@ -70,7 +78,9 @@ def register_openai(bp: Blueprint, bot: Any) -> None:
     @bp.get("/v1/models", endpoint="openai_models")
     def models() -> Response:
         # The key, when one is set, was checked with the chat's other doors (access/policy.py).
-        return jsonify(object="list", data=[{"id": model, "object": "model", "created": 0, "owned_by": "flask-chatbot"}])
+        return jsonify(
+            object="list", data=[{"id": model, "object": "model", "created": 0, "owned_by": "flask-chatbot"}]
+        )
 
     @bp.post("/v1/chat/completions", endpoint="openai_completions")
     def completions() -> Response:
@@ -92,30 +102,53 @@ def register_openai(bp: Blueprint, bot: Any) -> None:
             if reason is not None:
                 raise OpenAIError(400, reason, param="messages", code="invalid")
             if bot.queue.full():
-                raise OpenAIError(503, "The chat is busy: too many people are waiting. Please try again in a moment.",
-                                  "server_error", code="queue_full")
+                raise OpenAIError(
+                    503,
+                    "The chat is busy: too many people are waiting. Please try again in a moment.",
+                    "server_error",
+                    code="queue_full",
+                )
         except OpenAIError as error:
             discard(bot, stored)  # nothing of a refused call stays
             bot.queue.release(claim)
             return error.response()
         try:
-            return _answer(body, message, history, inputs, completion, gate,
-                           lambda: gate.when_free(lambda: bot.queue.release(claim)))
+            return _answer(
+                body,
+                message,
+                history,
+                inputs,
+                completion,
+                gate,
+                lambda: gate.when_free(lambda: bot.queue.release(claim)),
+            )
         except BaseException:
             bot.queue.release(claim)
             raise
 
-    def _answer(body: dict[str, Any], message: Any, history: list[Any], inputs: list[Any], completion: str, gate: FnGate,
-                release: Callable[[], None]) -> Response:
+    def _answer(
+        body: dict[str, Any],
+        message: Any,
+        history: list[Any],
+        inputs: list[Any],
+        completion: str,
+        gate: FnGate,
+        release: Callable[[], None],
+    ) -> Response:
         turn_bot = bot
         if takes_tools and body.get("tools") is not None:  # without them fn's default stands, as on the page
             turn_bot = dataclasses.replace(bot, fn=functools.partial(bot.fn, tools=body["tools"]))
-        reply, frames, transcript = start_turn(turn_bot, message, history, inputs, completion, gate=gate, normalize=normalize)
+        reply, frames, transcript = start_turn(
+            turn_bot, message, history, inputs, completion, gate=gate, normalize=normalize
+        )
         head = {"id": completion, "created": int(time.time()), "model": model}
         files = url_for(".page", _external=True) + "files/"
         if body.get("stream"):
-            return Response(Closing(_chunks(frames, transcript, reply, head, files), release),
-                            mimetype="text/event-stream", headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+            return Response(
+                Closing(_chunks(frames, transcript, reply, head, files), release),
+                mimetype="text/event-stream",
+                headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+            )
         try:
             for frame in frames:
                 transcript.apply(frame)
@@ -123,9 +156,17 @@ def register_openai(bp: Blueprint, bot: Any) -> None:
             release()
         if transcript.error:
             return OpenAIError(500, transcript.error[1], "server_error", code=transcript.error[0]).response()
-        return jsonify(**head, object="chat.completion", choices=[
-            {"index": 0, "message": {"role": "assistant", "content": completion_text(transcript, files)}, "finish_reason": "stop"}
-        ])
+        return jsonify(
+            **head,
+            object="chat.completion",
+            choices=[
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": completion_text(transcript, files)},
+                    "finish_reason": "stop",
+                }
+            ],
+        )
 
 
 def _body(limit: int) -> dict[str, Any]:
@@ -162,23 +203,32 @@ def _takes_tools(fn: Any, inputs: int) -> bool:
     for index, parameter in enumerate(parameters):
         if parameter.name == "tools":
             return parameter.kind is parameter.KEYWORD_ONLY or (
-                parameter.kind is parameter.POSITIONAL_OR_KEYWORD and index >= 2 + inputs)
+                parameter.kind is parameter.POSITIONAL_OR_KEYWORD and index >= 2 + inputs
+            )
     return False
 
 
-def _messages(body: dict[str, Any], model: str, max_chars: int, *, images: bool) -> tuple[str, list[tuple[str, bytes]], list[dict[str, Any]]]:
+def _messages(
+    body: dict[str, Any], model: str, max_chars: int, *, images: bool
+) -> tuple[str, list[tuple[str, bytes]], list[dict[str, Any]]]:
     """The last user message's text and images (a multimodal chat's: ``(type, bytes)``), and the
     messages before it as fn takes them (an image there stands as "[image]")."""
     if body.get("model") != model:
-        raise OpenAIError(404, f"The model `{body.get('model')}` does not exist; this server has `{model}`.",
-                          param="model", code="model_not_found")
+        raise OpenAIError(
+            404,
+            f"The model `{body.get('model')}` does not exist; this server has `{model}`.",
+            param="model",
+            code="model_not_found",
+        )
     messages = body.get("messages")
     if not isinstance(messages, list) or not messages:
         raise OpenAIError(400, "messages must be a non-empty array.", param="messages")
     history = []
     for index, entry in enumerate(messages):
         if not isinstance(entry, dict) or entry.get("role") not in ("system", "developer", "user", "assistant"):
-            raise OpenAIError(400, f"messages[{index}].role must be system, user or assistant.", param=f"messages[{index}]")
+            raise OpenAIError(
+                400, f"messages[{index}].role must be system, user or assistant.", param=f"messages[{index}]"
+            )
         role = "system" if entry["role"] == "developer" else entry["role"]
         history.append({"role": role, "content": _text(entry.get("content"), index, images)})
     last = history.pop()
@@ -188,8 +238,12 @@ def _messages(body: dict[str, Any], model: str, max_chars: int, *, images: bool)
     if last["role"] != "user":
         raise OpenAIError(400, "The last message must be the user's.", param="messages")
     if len(last["content"]) > max_chars:
-        raise OpenAIError(400, f"The message has {len(last['content'])} characters; the limit is {max_chars}.",
-                          param="messages", code="context_length_exceeded")
+        raise OpenAIError(
+            400,
+            f"The message has {len(last['content'])} characters; the limit is {max_chars}.",
+            param="messages",
+            code="context_length_exceeded",
+        )
     return last["content"], pictures, history
 
 
@@ -204,8 +258,11 @@ def _text(content: Any, index: int, images: bool) -> str:
             taken = "text and image_url parts" if images else "only text parts (the chat is not multimodal)"
             raise OpenAIError(400, f"messages[{index}]: {taken} are taken here.", param=f"messages[{index}].content")
         return "\n".join(str(part.get("text", "")) if part.get("type") == "text" else "[image]" for part in content)
-    raise OpenAIError(400, f"messages[{index}].content must be a string or an array of text parts.",
-                      param=f"messages[{index}].content")
+    raise OpenAIError(
+        400,
+        f"messages[{index}].content must be a string or an array of text parts.",
+        param=f"messages[{index}].content",
+    )
 
 
 def _images(content: Any) -> list[tuple[str, bytes]]:
@@ -243,8 +300,12 @@ def _with_images(bot: Any, images: list[tuple[str, bytes]], caller: str) -> list
     try:
         return store_program_files(bot, files, caller)
     except FilesRefused as refused:
-        raise OpenAIError(refused.status, refused.message, "rate_limit_error" if refused.status == 429 else "server_error",
-                          code=refused.code) from None
+        raise OpenAIError(
+            refused.status,
+            refused.message,
+            "rate_limit_error" if refused.status == 429 else "server_error",
+            code=refused.code,
+        ) from None
 
 
 def completion_text(transcript: Transcript, files: str) -> str:
@@ -264,11 +325,18 @@ def message_text(message: dict[str, Any], files: str) -> str:
     return f"[{source.get('name') or content.get('label') or content.get('component', 'file')}]({url})" if url else ""
 
 
-def _chunks(frames: FrameQueue, transcript: Transcript, reply: Reply, head: dict[str, Any], files: str) -> Iterator[str]:
+def _chunks(
+    frames: FrameQueue, transcript: Transcript, reply: Reply, head: dict[str, Any], files: str
+) -> Iterator[str]:
     """OpenAI's stream: a chunk per piece of text as fn yields it (thoughts left out, each
     further message after a blank line), a last one with finish_reason, then ``[DONE]``."""
+
     def chunk(delta: dict[str, Any], finish: str | None = None) -> str:
-        data = {**head, "object": "chat.completion.chunk", "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+        data = {
+            **head,
+            "object": "chat.completion.chunk",
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+        }
         return f"data: {encode(data)}\n\n"
 
     shown: int | None = None  # the message whose text the stream is adding to

@@ -66,7 +66,11 @@ def generate_response(message, history):
 
     yield responses
 
-    responses.append(ChatMessage(content="Based on the data only from weather.com, the current weather in San Francisco is 60 degrees and sunny."))
+    responses.append(
+        ChatMessage(
+            content="Based on the data only from weather.com, the current weather in San Francisco is 60 degrees and sunny."
+        )
+    )
     yield responses
 
 

@@ -21,11 +21,11 @@ def respond(prompt: str, history):
 
 
 def handle_undo(history, undo_data: UndoData):
-    return history[:undo_data.index], history[undo_data.index]["content"]
+    return history[: undo_data.index], history[undo_data.index]["content"]
 
 
 def handle_retry(history, retry_data: RetryData):
-    new_history = history[:retry_data.index]
+    new_history = history[: retry_data.index]
     previous_prompt = history[retry_data.index]["content"]
     yield from respond(previous_prompt, new_history)
 
