@@ -13,22 +13,21 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request, url_for
+from flask import Blueprint, Response, abort, request
 from flask.sansio.blueprints import BlueprintSetupState
 from flask_sock import Sock
-from markupsafe import Markup
 from werkzeug.security import safe_join
 
-from .access import embedding
 from .access.origin import local_address, origin_allowed, origin_refusal
 from .access.route_guards import guard_routes
 from .content.hooks import ContentHooks
 from .conversation import fn_queue
+from .conversation.bot import Bot
 from .conversation.cached_examples import compute as compute_example
-from .conversation.history_sync import current_user, message_renderer, register_history_routes
+from .conversation.history_sync import message_renderer, register_history_routes
 from .conversation.inbox import InboxEvent
-from .conversation.initial_value import initial_messages, system_messages
-from .conversation.session import Bot, ChatSession
+from .conversation.initial_value import system_messages, value_or_empty
+from .conversation.session import ChatSession
 from .errors import OptionsError
 from .files.cleanup import start_cleaner
 from .files.store import FileStore, app_folder
@@ -36,23 +35,20 @@ from .files.uploads import upload_view
 from .options.chat_options import ChatOptions
 from .options.chatbot import Chatbot
 from .options.inputs import describe as describe_input
-from .options.locales import direction, locale_module, page_language
-from .options.outputs import describe as describe_output
 from .options.page import page_assets
 from .rendering import code_highlight
 from .rendering.html_component import clean_html_component
 from .rendering.renderer import Renderer
 from .runtime import shutdown
-from .runtime.concurrency import offload
-from .runtime.package_files import PACKAGE_DIR, webcomponent_dir
+from .runtime.package_files import webcomponent_dir
 from .stores.example_cache import ExampleCache, cache_mode, fingerprint
 from .stores.flag_log import FlagLog
 from .stores.history import SQLiteHistoryStore, default_history_user
-from .web.assets import ENTRY, STYLESHEET, element_asset, file_asset, gzip_response
-from .web.bundle import lazy_entries, lazy_stylesheets
-from .web.client_config import display_config, example_files_config, files_base, store_images, upload_config
+from .web.assets import register_element
+from .web.client_config import files_base, register_config, store_images
 from .web.http_api import register_api
 from .web.openai_api import register_openai
+from .web.page import register_page
 
 log = logging.getLogger("flask_chatbot")
 
@@ -88,7 +84,7 @@ def chat_bp(fn: Callable[..., Any], *, name: str = "chat", **options: Any) -> Bl
         options=opts,
         renderer=renderer,
         content=content,
-        system=lambda: _or_log(system_messages, opts.value),
+        system=lambda: value_or_empty(system_messages, opts.value),
         listeners=listeners,
         flag_log=FlagLog(opts.flagging_dir) if opts.flagging_mode == "manual" else None,
         examples_cache=ExampleCache(
@@ -126,116 +122,19 @@ def chat_bp(fn: Callable[..., Any], *, name: str = "chat", **options: Any) -> Bl
     if bot.examples_cache is not None and cache_mode(opts.cache_mode) == "eager":
         bp.record_once(_warm_examples(bot))
 
-    @bp.get("/")
-    def page() -> Response:
-        description = page_renderer.render(opts.description, from_user=False) if opts.description else None
-        lang = page_language(opts.lang, request.accept_languages)
-        html = render_template(
-            "flask_chatbot/page.html",
-            options=opts,
-            description_html=description,
-            assets=assets,
-            head=Markup(assets.head),
-            lang=lang,
-            dir="rtl" if opts.rtl else direction(lang),
-            locale_module=locale_module(lang),
-        )
-        response = Response(html, mimetype="text/html")
-        if opts.lang is None:
-            response.vary.add("Accept-Language")  # the page speaks the reader's language
-        if opts.content_security_policy:
-            response.headers["Content-Security-Policy"] = opts.content_security_policy
-        return gzip_response(response, request)
-
-    # The developer's css, css_paths and js, as files: the page keeps its strict policy.
-    @bp.get("/custom.css")
-    def custom_css() -> Response:
-        return gzip_response(Response(assets.css, mimetype="text/css"), request)
-
-    @bp.get("/custom.js")
-    def custom_js() -> Response:
-        return gzip_response(Response(assets.js, mimetype="text/javascript"), request)
-
-    @bp.get("/page.css")
-    def page_css() -> Response:
-        page_css = file_asset(PACKAGE_DIR / "static" / "page.css", "text/css", check_changes=current_app.debug)
-        return page_css.response(request)
-
-    # The element in two requests (web/assets.py): its entry module with every module it imports,
-    # and its stylesheet with its @imports inlined, at the raw files' URLs so that pages need
-    # no change. The static route still serves every file of the folder as it is.
-    @bp.get(f"/static/{ENTRY}")
-    def element_module() -> Response:
-        return element_asset(static_dir, ENTRY, check_changes=current_app.debug).response(request)
-
-    # Features the element loads on first use (the attachments of a multimodal chat), each
-    # bundled alone: a chat that never uses them never downloads them.
-    lazy_endpoints = []
-    for lazy in [*lazy_entries(static_dir), *lazy_stylesheets(static_dir)]:
-        lazy_endpoints.append(f"element_{lazy.replace('.', '_').replace('-', '_')}")
-        bp.add_url_rule(
-            f"/static/{lazy}",
-            lazy_endpoints[-1],
-            lambda name=lazy: element_asset(static_dir, name, check_changes=current_app.debug).response(request),
-        )
-
-    @bp.get(f"/static/{STYLESHEET}")
-    def element_stylesheet() -> Response:
-        return element_asset(static_dir, STYLESHEET, check_changes=current_app.debug).response(request)
-
-    @bp.get("/config.json")
-    def config() -> Response:
-        placeholder = page_renderer.render(opts.placeholder, from_user=False) if opts.placeholder else None
-        return jsonify(
-            version=1,
-            socket=url_for(".page") + "socket",  # a path: werkzeug builds websocket rules as ws:// URLs
-            placeholder=placeholder,
-            textbox_placeholder=opts.textbox_placeholder,
-            textbox_value=opts.textbox_value,
-            textbox_lines=opts.textbox_lines,
-            textbox_max_lines=opts.textbox_max_lines,
-            submit_btn=opts.submit_btn,
-            stop_btn=opts.stop_btn,
-            autofocus=opts.autofocus,
-            autoscroll=opts.autoscroll,
-            rtl=opts.rtl,
-            save_history=opts.save_history,
-            # The signed-in user's conversations are on the server too (history routes below).
-            history_server=opts.history_store is not None and current_user(bot.history_user) is not None,
-            **display_config(opts),
-            **upload_config(opts),
-            # Thumbs show when something listens to them, or flags are logged (as in Gradio).
-            likeable=bool(listeners.get("like")) or opts.flagging_mode == "manual",
-            # Messages are clickable only when something listens (Gradio's chatbot.select).
-            selectable=bool(listeners.get("select")),
-            avatar_images=[files_base() + a if a and "/" not in a else a for a in avatars],
-            examples=[
-                {"text": e.text, "label": e.label, "icon": files_base() + i if i and "/" not in i else i}
-                | ({"inputs": list(e.inputs)} if e.inputs is not None else {})
-                | ({"files": example_files_config(bot.content.store, ids)} if ids else {})
-                for e, i, ids in zip(opts.examples, icons, example_files, strict=False)
-            ],
-            run_examples_on_click=opts.run_examples_on_click,
-            # False on a page of an origin the socket would refuse: the element says so.
-            origin_allowed=embedding.refusal(opts.allowed_origins) is None,
-            cache_examples=bot.examples_cache is not None,
-            additional_inputs=additional_inputs,
-            additional_outputs=[describe_output(c) for c in opts.additional_outputs],
-            additional_inputs_accordion={
-                "label": opts.additional_inputs_accordion.label,
-                "open": opts.additional_inputs_accordion.open,
-            },
-            # Off the gevent hub: rendering a long starting conversation takes a while.
-            value=_or_log(
-                offload,
-                initial_messages,
-                opts.value,
-                renderer=bot.renderer,
-                to_content=bot.content.to_content if bot.content else None,
-                render_content=bot.content.renderer(files_base()) if bot.content else None,
-                feedback=opts.feedback_value,
-            ),
-        )
+    register_page(bp, opts, page_renderer, assets)
+    # The element in two requests (web/assets.py), and the features it loads on first use.
+    lazy_endpoints = register_element(bp, static_dir)
+    register_config(
+        bp,
+        bot,
+        page_renderer,
+        avatars=avatars,
+        icons=icons,
+        example_files=example_files,
+        additional_inputs=additional_inputs,
+        listeners=listeners,
+    )
 
     register_api(bp, bot, input_names, content.store.root)
     register_openai(bp, bot)
@@ -303,16 +202,6 @@ def _no_links(send: Callable[[str], Response], folder: Path) -> Callable[[str], 
         return send(filename)
 
     return send_static_file
-
-
-def _or_log(func: Callable[..., list[Any]], *args: Any, **kwargs: Any) -> list[Any]:
-    """``func(...)``, or an empty list when it raises (logged): a ``value`` function that fails
-    must not keep every page from connecting."""
-    try:
-        return func(*args, **kwargs)
-    except Exception:
-        log.exception("The chatbot's value could not be built; starting with an empty conversation")
-        return []
 
 
 def _content_hooks(opts: ChatOptions, renderer: Renderer, app: str) -> ContentHooks:

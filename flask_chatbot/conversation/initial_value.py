@@ -9,12 +9,15 @@ prompt is the developer's, never shown to a visitor nor taken from one.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from ..content.messages import ChatMessage, ToContent, new_message_id, normalize_reply, render_title
 from ..errors import OptionsError
 from ..rendering.renderer import Renderer
+
+log = logging.getLogger("flask_chatbot")
 
 ROLES = ("user", "assistant", "system")
 
@@ -86,3 +89,13 @@ def system_messages(value: Any) -> list[dict[str, Any]]:
             [item] = normalize_reply([entry])
             out.append({"role": "system", "content": item["content"]})
     return out
+
+
+def value_or_empty(func: Callable[..., list[Any]], *args: Any, **kwargs: Any) -> list[Any]:
+    """``func(...)``, or an empty list when it raises (logged): a ``value`` function that fails
+    must not keep every page from connecting."""
+    try:
+        return func(*args, **kwargs)
+    except Exception:
+        log.exception("The chatbot's value could not be built; starting with an empty conversation")
+        return []

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
-import difflib
-import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from ..access.origin import check_allowed_origins
-from ..access.policy import check_access_options
 from ..errors import OptionsError
 from ..files.upload_quota import (
     DEFAULT_MIN_FREE_DISK,
@@ -20,7 +17,6 @@ from ..files.upload_quota import (
     DEFAULT_UPLOAD_LIFETIME,
     DEFAULT_WINDOW,
     UploadQuota,
-    parse_quota_options,
 )
 from ..files.uploads import (
     DEFAULT_MAX_FILE_SIZE,
@@ -28,23 +24,18 @@ from ..files.uploads import (
     DEFAULT_MAX_PLAIN_TEXT_LENGTH,
     DEFAULT_UPLOAD_IDLE_TIMEOUT,
     UploadRules,
-    parse_size,
-    parse_upload_options,
 )
-from ..rendering.math import DEFAULT_LATEX_DELIMITERS, LatexDelimiter, parse_latex_delimiters
+from ..rendering.math import DEFAULT_LATEX_DELIMITERS, LatexDelimiter
 from ..rendering.renderer import ALLOWED_TAGS, RenderOptions
-from ..stores.history import check_history_options, history_store
+from ..stores.history import check_history_options
 from .api import check_api_options, check_openai_options
-from .chatbot import merge_chatbot
-from .display import avatar_pair, validate_display
 from .display import check as _check
-from .examples import Example, parse_examples
-from .inputs import Accordion, parse_additional_inputs
-from .locales import check_lang, parse_strings
-from .outputs import parse_additional_outputs
+from .display import validate_display
+from .examples import Example
+from .given import option_values
+from .locales import check_lang
 from .page import default_content_security_policy
 from .queue import check_queue_options
-from .textbox import merge_textbox
 
 # Tags `allow_tags` may add to rendering.ALLOWED_TAGS: media and formatting only. Each gets
 # the attributes of rendering.EXTRA_TAG_ATTRIBUTES (URLs still limited to http, https, mailto).
@@ -222,96 +213,7 @@ class ChatOptions:
     @classmethod
     def from_kwargs(cls, kwargs: Mapping[str, Any]) -> ChatOptions:
         """Build and validate the options; OptionsError says what to change."""
-        kwargs = merge_textbox(merge_chatbot(kwargs))
-        kwargs = {**kwargs}
-        if kwargs.get("type", "messages") != "messages":  # gr.ChatInterface's history format
-            raise OptionsError("type must be 'messages' (OpenAI-style history): the 'tuples' format is not supported")
-        kwargs.pop("type", None)
-        if kwargs.get("flagging_mode", "") is None:  # Gradio's default: no flagging
-            kwargs["flagging_mode"] = "never"
-        for name in ("retry_btn", "undo_btn", "clear_btn"):  # Gradio 4: None hides the button
-            if name in kwargs and kwargs[name] is None:
-                kwargs[name] = False
-        if kwargs.get("editable") is True:  # gr.ChatInterface's bool: the user's own messages
-            kwargs["editable"] = "user"
-        elif kwargs.get("editable") is False:
-            kwargs["editable"] = None
-        if "flagging_options" in kwargs:  # gr.ChatInterface's name for the chatbot's feedback_options
-            if "feedback_options" in kwargs:
-                raise OptionsError("give flagging_options or feedback_options, not both: they are the same list")
-            kwargs["feedback_options"] = kwargs.pop("flagging_options")
-        names = [f.name for f in dataclasses.fields(cls)] + ["example_labels", "example_icons", "openai_api_key"]
-        for key in kwargs:
-            if key not in names:
-                close = difflib.get_close_matches(key, names, n=1)
-                hint = f"; did you mean {close[0]!r}?" if close else f"; the options are: {', '.join(names)}"
-                raise OptionsError(f"chat_bp() got an unknown option {key!r}{hint}")
-        values = dict(kwargs)
-        if isinstance(values.get("allowed_paths"), (list, tuple)):  # pathlib.Path entries too
-            values["allowed_paths"] = [
-                os.fspath(p) if isinstance(p, os.PathLike) else p for p in values["allowed_paths"]
-            ]
-        for key in (
-            "allow_tags",
-            "allowed_origins",
-            "image_hosts",
-            "elem_classes",
-            "buttons",
-            "allowed_paths",
-            "feedback_options",
-        ):
-            if isinstance(values.get(key), str) and key in ("elem_classes",):
-                values[key] = values[key].split()
-            if key in values:
-                values[key] = _string_tuple(key, values[key])
-        for key in ("allow_tags", "image_hosts"):  # HTML tag names and host names ignore case
-            if key in values:
-                values[key] = tuple(v.lower() for v in values[key])
-        if "latex_delimiters" in values:
-            try:
-                values["latex_delimiters"] = parse_latex_delimiters(values["latex_delimiters"])
-            except ValueError as exc:
-                raise OptionsError(str(exc)) from None
-        if "reasoning_tags" in values:
-            values["reasoning_tags"] = _tag_pairs(values["reasoning_tags"])
-        parse_upload_options(values)
-        parse_quota_options(values, parse_size)
-        if "strings" in values:
-            values["strings"] = parse_strings(values["strings"])
-        if "openai_api_key" in values:  # api_key's first name, when only the OpenAI endpoint had one
-            if "api_key" in values:
-                raise OptionsError("give api_key or openai_api_key, not both: they are the same keys")
-            values["api_key"] = values.pop("openai_api_key")
-        values["api_key"] = check_access_options(values.get("authorize"), values.get("api_key"))
-        if values.get("history_store") is not None:
-            values["history_store"] = history_store(values["history_store"])
-        if "feedback_value" in values:
-            given = values["feedback_value"]
-            if given is None or isinstance(given, str) or not isinstance(given, Sequence):
-                values["feedback_value"] = () if given is None else given  # a str is refused below
-            else:
-                values["feedback_value"] = tuple(given)
-            if isinstance(values["feedback_value"], str):
-                raise OptionsError(f"feedback_value must be a list like ['Like', None], not {given!r}")
-        if "avatar_images" in values:
-            values["avatar_images"] = avatar_pair(values["avatar_images"])
-        if "additional_inputs" in values:
-            values["additional_inputs"] = parse_additional_inputs(values["additional_inputs"])
-        if "additional_outputs" in values:
-            values["additional_outputs"] = parse_additional_outputs(values["additional_outputs"])
-        accordion = values.get("additional_inputs_accordion")
-        if accordion is None or isinstance(accordion, str):
-            values["additional_inputs_accordion"] = Accordion(accordion) if accordion else Accordion()
-        elif not isinstance(accordion, Accordion):
-            raise OptionsError(
-                f"additional_inputs_accordion must be a label or an Accordion(label, open), not {accordion!r}"
-            )
-        labels, icons = values.pop("example_labels", None), values.pop("example_icons", None)
-        if "examples" in values or labels is not None or icons is not None:
-            values["examples"] = parse_examples(
-                values.get("examples"), labels, icons, values.get("additional_inputs", ())
-            )
-        options = cls(**values)
+        options = cls(**option_values(kwargs, [f.name for f in dataclasses.fields(cls)]))
         options._validate()
         return options
 
@@ -384,34 +286,3 @@ class ChatOptions:
         check_api_options(self.api_name, self.api_description)
         check_openai_options(self)
         validate_display(vars(self))
-
-
-def _tag_pairs(value: Any) -> tuple[tuple[str, str], ...]:
-    if not value:
-        return ()
-    pairs = []
-    for pair in value if isinstance(value, Sequence) and not isinstance(value, str) else [value]:
-        if not (isinstance(pair, Sequence) and len(pair) == 2 and all(isinstance(t, str) and t for t in pair)):
-            raise OptionsError(
-                f"reasoning_tags must be a list of (opening, closing) pairs like [('<thinking>', '</thinking>')], not {value!r}"
-            )
-        pairs.append((pair[0], pair[1]))
-    return tuple(pairs)
-
-
-_EXAMPLES = {
-    "allowed_paths": "'/srv/app/outputs'",
-    "allow_tags": "'ruby'",
-    "image_hosts": "'images.example.com'",
-    "elem_classes": "'my-chat'",
-    "buttons": "'copy', 'copy_all'",
-}
-
-
-def _string_tuple(name: str, value: Any) -> tuple[str, ...]:
-    if value is None or value is False:
-        return ()
-    if isinstance(value, str) or not isinstance(value, Sequence) or not all(isinstance(v, str) for v in value):
-        example = _EXAMPLES.get(name, "'https://example.com'")
-        raise OptionsError(f"{name} must be a list of strings, like [{example}], not {value!r}")
-    return tuple(value)

@@ -30,12 +30,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from flask import Request, Response
+from flask import Blueprint, Request, Response, current_app, request
 
 from .bundle import ENTRY as ENTRY
 from .bundle import STYLESHEET as STYLESHEET
 from .bundle import bundle_modules as bundle_modules
 from .bundle import inline_css_imports as inline_css_imports
+from .bundle import lazy_entries, lazy_stylesheets
 from .minify import BundleError as BundleError
 from .minify import strip_css as strip_css
 from .minify import strip_js as strip_js
@@ -143,6 +144,36 @@ def gzip_response(response: Response, request: Request, minimum: int = MIN_GZIP_
         response.set_data(gzip.compress(data, compresslevel=6))
         response.headers["Content-Encoding"] = "gzip"
     return response
+
+
+def register_element(bp: Blueprint, static_dir: Path) -> list[str]:
+    """The element's routes: its entry module and stylesheet, bundled, and each feature it loads on
+    first use as a bundle of its own. Returns the endpoints of those features (public, like the
+    static files)."""
+
+    # The element in two requests (web/assets.py): its entry module with every module it imports,
+    # and its stylesheet with its @imports inlined, at the raw files' URLs so that pages need
+    # no change. The static route still serves every file of the folder as it is.
+    @bp.get(f"/static/{ENTRY}")
+    def element_module() -> Response:
+        return element_asset(static_dir, ENTRY, check_changes=current_app.debug).response(request)
+
+    # Features the element loads on first use (the attachments of a multimodal chat), each
+    # bundled alone: a chat that never uses them never downloads them.
+    lazy_endpoints = []
+    for lazy in [*lazy_entries(static_dir), *lazy_stylesheets(static_dir)]:
+        lazy_endpoints.append(f"element_{lazy.replace('.', '_').replace('-', '_')}")
+        bp.add_url_rule(
+            f"/static/{lazy}",
+            lazy_endpoints[-1],
+            lambda name=lazy: element_asset(static_dir, name, check_changes=current_app.debug).response(request),
+        )
+
+    @bp.get(f"/static/{STYLESHEET}")
+    def element_stylesheet() -> Response:
+        return element_asset(static_dir, STYLESHEET, check_changes=current_app.debug).response(request)
+
+    return lazy_endpoints
 
 
 __all__ = [

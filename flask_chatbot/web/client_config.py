@@ -3,16 +3,23 @@ and the option files it shows (avatars, example icons and files), stored at star
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from flask import url_for
+from flask import Blueprint, Response, jsonify, url_for
 
+from ..access import embedding
 from ..access.embedding import cross_site
+from ..conversation.bot import Bot
+from ..conversation.history_sync import current_user
+from ..conversation.initial_value import initial_messages, value_or_empty
 from ..errors import ChatbotError, OptionsError
 from ..files.store import FileStore
 from ..options.chat_options import ChatOptions
+from ..options.outputs import describe as describe_output
 from ..options.page import theme_name
+from ..rendering.renderer import Renderer
+from ..runtime.concurrency import offload
 
 
 def files_base() -> str:
@@ -94,3 +101,73 @@ def upload_config(opts: ChatOptions) -> dict[str, Any]:
         "max_plain_text_length": opts.max_plain_text_length,
         "sources": list(opts.sources),
     }
+
+
+def register_config(
+    bp: Blueprint,
+    bot: Bot,
+    page_renderer: Renderer,
+    *,
+    avatars: list[str | None],
+    icons: list[str | None],
+    example_files: list[list[str | None]],
+    additional_inputs: list[dict[str, Any]],
+    listeners: Mapping[str, list[Any]],
+) -> None:
+    """``GET config.json``: what the element needs to know of the chat (docs/element.md). The
+    option files are the store ids made at start-up (:func:`store_images`)."""
+    opts = bot.options
+
+    @bp.get("/config.json")
+    def config() -> Response:
+        placeholder = page_renderer.render(opts.placeholder, from_user=False) if opts.placeholder else None
+        return jsonify(
+            version=1,
+            socket=url_for(".page") + "socket",  # a path: werkzeug builds websocket rules as ws:// URLs
+            placeholder=placeholder,
+            textbox_placeholder=opts.textbox_placeholder,
+            textbox_value=opts.textbox_value,
+            textbox_lines=opts.textbox_lines,
+            textbox_max_lines=opts.textbox_max_lines,
+            submit_btn=opts.submit_btn,
+            stop_btn=opts.stop_btn,
+            autofocus=opts.autofocus,
+            autoscroll=opts.autoscroll,
+            rtl=opts.rtl,
+            save_history=opts.save_history,
+            # The signed-in user's conversations are on the server too (history routes below).
+            history_server=opts.history_store is not None and current_user(bot.history_user) is not None,
+            **display_config(opts),
+            **upload_config(opts),
+            # Thumbs show when something listens to them, or flags are logged (as in Gradio).
+            likeable=bool(listeners.get("like")) or opts.flagging_mode == "manual",
+            # Messages are clickable only when something listens (Gradio's chatbot.select).
+            selectable=bool(listeners.get("select")),
+            avatar_images=[files_base() + a if a and "/" not in a else a for a in avatars],
+            examples=[
+                {"text": e.text, "label": e.label, "icon": files_base() + i if i and "/" not in i else i}
+                | ({"inputs": list(e.inputs)} if e.inputs is not None else {})
+                | ({"files": example_files_config(bot.content.store, ids)} if ids else {})
+                for e, i, ids in zip(opts.examples, icons, example_files, strict=False)
+            ],
+            run_examples_on_click=opts.run_examples_on_click,
+            # False on a page of an origin the socket would refuse: the element says so.
+            origin_allowed=embedding.refusal(opts.allowed_origins) is None,
+            cache_examples=bot.examples_cache is not None,
+            additional_inputs=additional_inputs,
+            additional_outputs=[describe_output(c) for c in opts.additional_outputs],
+            additional_inputs_accordion={
+                "label": opts.additional_inputs_accordion.label,
+                "open": opts.additional_inputs_accordion.open,
+            },
+            # Off the gevent hub: rendering a long starting conversation takes a while.
+            value=value_or_empty(
+                offload,
+                initial_messages,
+                opts.value,
+                renderer=bot.renderer,
+                to_content=bot.content.to_content if bot.content else None,
+                render_content=bot.content.renderer(files_base()) if bot.content else None,
+                feedback=opts.feedback_value,
+            ),
+        )
