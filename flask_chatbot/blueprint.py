@@ -10,10 +10,10 @@ import tempfile
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, abort, request
+from flask import Blueprint, Flask, Response, abort, request
 from flask.sansio.blueprints import BlueprintSetupState
 from flask_sock import Sock
 from werkzeug.security import safe_join
@@ -98,8 +98,8 @@ def chat_bp(fn: Callable[..., Any], *, name: str = "chat", **options: Any) -> Bl
         queue=fn_queue.group(opts.concurrency_id, name),
         history_user=opts.history_user or (default_history_user() if opts.history_store is not None else None),
     )
-    avatars = store_images("avatar_images", opts.avatar_images, bot.content.store)
-    icons = store_images("example_icons", [e.icon for e in opts.examples], bot.content.store)
+    avatars = store_images("avatar_images", opts.avatar_images, content.store)
+    icons = store_images("example_icons", [e.icon for e in opts.examples], content.store)
     # Each input as the element shows it; one without a label is named after fn's parameter.
     additional_inputs = [describe_input(c) for c in opts.additional_inputs]
     for spec, parameter in zip(additional_inputs, input_names + [None] * len(additional_inputs), strict=False):
@@ -117,7 +117,7 @@ def chat_bp(fn: Callable[..., Any], *, name: str = "chat", **options: Any) -> Bl
         static_url_path="/static",
         template_folder="templates",
     )
-    bp.send_static_file = _no_links(bp.send_static_file, static_dir)  # type: ignore[method-assign]
+    bp.send_static_file = _no_links(bp.send_static_file, static_dir)  # type: ignore[assignment]  # replaces the method on this instance
     bp.record_once(_init_app(opts, bot))
     if bot.examples_cache is not None and cache_mode(opts.cache_mode) == "eager":
         bp.record_once(_warm_examples(bot))
@@ -155,7 +155,7 @@ def chat_bp(fn: Callable[..., Any], *, name: str = "chat", **options: Any) -> Bl
 
     sock = Sock()
 
-    @sock.route("/socket", bp=bp)
+    @sock.route("/socket", bp=bp)  # type: ignore[untyped-decorator]  # flask_sock ships no types
     def socket(ws: Any) -> None:
         ChatSession(ws, bot, files_base=files_base()).serve()
 
@@ -168,17 +168,24 @@ def chat_bp(fn: Callable[..., Any], *, name: str = "chat", **options: Any) -> Bl
         bp.add_url_rule(
             "/upload",
             "upload",
-            upload_view(bot.content.store, lambda: opts.upload_rules, opts.upload_quota_rules),
+            upload_view(content.store, lambda: opts.upload_rules, opts.upload_quota_rules),
             methods=["POST"],
         )
-    if opts.delete_cache is not None:
-        bp.record_once(lambda state: start_cleaner(bot.content.store, *opts.delete_cache))
+    delete_cache = opts.delete_cache
+    if delete_cache is not None:
+
+        def clean_store(state: BlueprintSetupState) -> None:
+            start_cleaner(content.store, *delete_cache)
+
+        bp.record_once(clean_store)
     elif opts.multimodal and opts.upload_lifetime is not None:
         # Readers' uploads go after upload_lifetime even when nothing else cleans the store.
         lifetime = opts.upload_lifetime
-        bp.record_once(
-            lambda state: start_cleaner(bot.content.store, min(3600.0, lifetime / 4), lifetime, uploads_only=True)
-        )
+
+        def clean_uploads(state: BlueprintSetupState) -> None:
+            start_cleaner(content.store, min(3600.0, lifetime / 4), lifetime, uploads_only=True)
+
+        bp.record_once(clean_uploads)
 
     return bp
 
@@ -230,7 +237,7 @@ def _warm_examples(bot: Bot) -> Callable[[BlueprintSetupState], None]:
     background (in the app's context, as fn runs in a conversation), so start-up does not wait."""
 
     def warm(state: BlueprintSetupState) -> None:
-        app = state.app
+        app = cast(Flask, state.app)  # a Flask app: the setup state names only sansio's App
 
         def run() -> None:
             with app.app_context():

@@ -70,7 +70,7 @@ def cross_site() -> bool:
     """Whether the current request comes from a page of another origin: URLs it gets back
     must then name this server (a path would resolve against that page's origin)."""
     origin = request.headers.get("Origin")
-    return bool(origin) and origin.rstrip("/").lower() != request.host_url.rstrip("/").lower()
+    return bool(origin and origin.rstrip("/").lower() != request.host_url.rstrip("/").lower())
 
 
 def public(response: Response) -> Response:

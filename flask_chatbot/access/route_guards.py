@@ -13,6 +13,7 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 from flask.sansio.blueprints import BlueprintSetupState
+from flask.typing import ResponseReturnValue
 
 from . import embedding
 from .policy import AccessPolicy
@@ -46,7 +47,7 @@ def guard_routes(bp: Blueprint, opts: Any, public_endpoints: Collection[str]) ->
     policy = AccessPolicy(opts.authorize, opts.api_key)
 
     @bp.before_request
-    def check_request() -> Response | None:
+    def check_request() -> ResponseReturnValue | None:
         # Where the request comes from first (it costs nothing and runs no app code), then who.
         refused = check_origin()
         if refused is not None:
@@ -68,14 +69,15 @@ def guard_routes(bp: Blueprint, opts: Any, public_endpoints: Collection[str]) ->
         )
         return refusal.answer(door)
 
-    def check_origin() -> Response | None:
+    def check_origin() -> ResponseReturnValue | None:
         # Browsers apply no CORS to WebSockets, and neither flask-sock nor simple-websocket
         # checks Origin: without this any site could open a socket with the user's cookies.
         # An upload (multimodal) is checked alike: its key header already makes a cross-site
         # form post impossible, and this keeps other sites' pages from posting files at all.
         # The HTTP API alike: programs send no Origin; another site's page may not call it.
         checked = ("socket", "upload", "history_rename", "history_delete", "api", "openai_completions")
-        route = (request.endpoint or "").rpartition(".")[2]
+        endpoint = request.endpoint or ""
+        route = endpoint.rpartition(".")[2]
         if route in READS:
             # A read carries no Origin, so only its Host can tell a rebinding page's request.
             reason = embedding.host_refusal_now()
@@ -85,7 +87,7 @@ def guard_routes(bp: Blueprint, opts: Any, public_endpoints: Collection[str]) ->
             return None
         if route not in checked:
             return None
-        if not opts.websocket_compression and request.endpoint.endswith(".socket"):
+        if not opts.websocket_compression and endpoint.endswith(".socket"):
             # simple-websocket accepts any permessage-deflate offer: a zlib context of about
             # 300 KB per socket and CPU on every frame. Without the offer the handshake has none.
             request.environ.pop("HTTP_SEC_WEBSOCKET_EXTENSIONS", None)
@@ -94,11 +96,11 @@ def guard_routes(bp: Blueprint, opts: Any, public_endpoints: Collection[str]) ->
         if reason is None:
             return None
         # %r: the Origin and Host are the client's text; repr keeps them on one line.
-        what = REFUSED_WHAT[request.endpoint.rpartition(".")[2]]
+        what = REFUSED_WHAT[endpoint.rpartition(".")[2]]
         log.warning("Refused %s at %s from Origin %r (Host %r): %s", what, request.path, origin, request.host, reason)
-        if request.endpoint.endswith(".upload"):
+        if endpoint.endswith(".upload"):
             return Response("Uploads are not accepted from that origin.\n", 403, mimetype="text/plain")
-        if request.endpoint.endswith((".api", ".openai_completions")):
+        if endpoint.endswith((".api", ".openai_completions")):
             return jsonify(error={"code": "origin", "message": "The API does not take requests from that origin."}), 403
         return Response("This WebSocket does not accept connections from that origin.\n", 403, mimetype="text/plain")
 

@@ -93,7 +93,8 @@ class Client:
             connection.close()
         if response.status != 200:
             raise _error(response.status, data)
-        return data  # type: ignore[no-any-return]
+        spec: dict[str, Any] = data  # the OpenAPI document, a JSON object
+        return spec
 
     def _connect(self) -> http.client.HTTPConnection:
         kind = http.client.HTTPSConnection if self._parts.scheme == "https" else http.client.HTTPConnection
@@ -209,6 +210,7 @@ class Job:
 
 def _events(response: http.client.HTTPResponse) -> Iterator[tuple[str, Any]]:
     """Server-Sent Events of ``response``: (event, decoded data)."""
+    data: list[str]
     event, data = "message", []
     for raw in response:
         line = raw.decode("utf-8").rstrip("\r\n")

@@ -52,7 +52,7 @@ def load_chat(
         streaming=streaming,
         timeout=timeout,
     )
-    accepted = [t for kind in respond.file_kinds for t in FILE_KINDS[kind]]  # type: ignore[attr-defined]
+    accepted = [t for kind in respond.file_kinds for t in FILE_KINDS[kind]]  # type: ignore[attr-defined]  # set on the function by openai_fn
     if accepted:
         options.setdefault("multimodal", True)
         options.setdefault("file_types", accepted)
@@ -118,7 +118,7 @@ def openai_fn(
             response.close()  # Stop, or a reader gone: the server hears the stream end
 
     respond.__name__ = respond.__qualname__ = model.replace("/", "_").replace("-", "_")
-    respond.file_kinds = kinds  # type: ignore[attr-defined]
+    respond.file_kinds = kinds  # type: ignore[attr-defined]  # an attribute of the function, read by load_chat
     return respond
 
 

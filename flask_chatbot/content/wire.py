@@ -114,7 +114,7 @@ def _wire_source(content: Mapping[str, Any], allowed: set[str], store: FileStore
     sent = content["file"]
     if not isinstance(sent, Mapping) or not set(sent) <= {"id", "name", "size", "mime_type"}:
         raise InvalidContent("file must be an object with id (and name, size, mime_type)")
-    stored = store.get(sent.get("id"))  # type: ignore[arg-type]
+    stored = store.get(sent.get("id"))  # type: ignore[arg-type]  # get() takes any id: None unless a well-formed str
     if stored is None:
         raise InvalidContent("file names no file of this server (it may have been deleted)")
     info = file_info(stored)

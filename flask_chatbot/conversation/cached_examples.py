@@ -94,10 +94,10 @@ def compute(bot: Bot, index: int) -> list[dict[str, Any]]:
     )
     out = []
     for item in items:
-        message: dict[str, Any] = {"role": "assistant", "content": item["content"]}
+        cached: dict[str, Any] = {"role": "assistant", "content": item["content"]}
         if item["metadata"]:
-            message["metadata"] = item["metadata"]
+            cached["metadata"] = item["metadata"]
         if item.get("options"):
-            message["options"] = item["options"]
-        out.append(message)
+            cached["options"] = item["options"]
+        out.append(cached)
     return out

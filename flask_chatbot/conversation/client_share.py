@@ -85,12 +85,14 @@ class ClientShare:
                     del self._held[client]
             held = self._files.pop(key, None)
         if held is not None:
+            assert self._directory is not None  # claim files are made only in a directory
             name, fd = held
             _unlink(self._directory / name)
             os.close(fd)
 
     def _live(self, prefix: str) -> int:
         """Claims of one client held by a living worker; a dead worker's are removed on the way."""
+        assert self._directory is not None  # called by claim() only when claims are files
         count = 0
         for name in os.listdir(self._directory):
             if not name.startswith(prefix):

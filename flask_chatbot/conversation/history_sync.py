@@ -153,17 +153,19 @@ def hello_upload_key(session: Any, frame: dict[str, Any], switching: bool) -> st
     if this chat issued it; else, for a conversation the signed-in user keeps on the server, the
     key stored with it (the element does not get it from ``GET history/<id>``); else the
     socket's own, or a new one for a new conversation."""
+    own: str = session.upload_key
     if not session.bot.options.multimodal:
-        return session.upload_key  # no uploads, no key
+        return own  # no uploads, no key
     store, given = session.bot.content.store, frame.get("upload_key")
-    if given and issued(store, given):
+    if isinstance(given, str) and issued(store, given):  # issued() is False for a non-str or ""
         return given
     conversation = frame.get("session")
     if conversation and session.saver.user is not None:
         found = offload(session.bot.options.history_store.get, session.saver.user, conversation)
-        if found and found.get("upload_key") and issued(store, found["upload_key"]):
-            return found["upload_key"]
-    return new_upload_key(store) if switching else session.upload_key
+        kept = found.get("upload_key") if found else None
+        if isinstance(kept, str) and issued(store, kept):  # issued() is False for a non-str or ""
+            return kept
+    return new_upload_key(store) if switching else own
 
 
 def message_renderer(

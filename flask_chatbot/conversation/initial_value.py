@@ -38,7 +38,7 @@ def initial_messages(
         return []
     if not isinstance(value, (list, tuple)):
         raise OptionsError(f"the chatbot's value must be a list of messages, not {type(value).__name__}")
-    bodies = []
+    bodies: list[dict[str, Any]] = []
     for entry in value:
         role = _role(entry)
         if role == "system":

@@ -125,7 +125,7 @@ def _sendable(session: SessionView, content: dict[str, Any]) -> bool:
     conversation's key, or an example's file."""
     assert session.bot.content is not None
     info = content.get("file")
-    stored = session.bot.content.store.get(info.get("id")) if isinstance(info, dict) else None
+    stored = session.bot.content.store.get(info.get("id")) if isinstance(info, dict) else None  # type: ignore[arg-type]  # get() takes any id: None unless a well-formed str
     if stored is None:
         return False
     return stored.owner == session.upload_owner or stored.id in session.bot.example_file_ids

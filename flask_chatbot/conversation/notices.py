@@ -108,7 +108,7 @@ class Progress:
         """Each item of ``iterable``, the bar moving a step per item (``total`` when it has no len())."""
         if total is None:
             try:
-                total = len(iterable)  # type: ignore[arg-type]
+                total = len(iterable)  # type: ignore[arg-type]  # any iterable: TypeError without len()
             except TypeError:
                 total = None
         self((0, total), desc=desc, unit=unit)

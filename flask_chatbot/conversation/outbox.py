@@ -6,13 +6,21 @@ import logging
 import socket
 import threading
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Protocol
 
 from simple_websocket import ConnectionClosed
 
 from ..protocol.frames import encode
 
 log = logging.getLogger("flask_chatbot")
+
+
+class FrameSink(Protocol):
+    """Where a reply's frames go: an :class:`Outbox` (a socket), or web/api_turn.py's FrameQueue (a request)."""
+
+    closed: bool  # the receiver has gone: the reply stops
+
+    def send(self, frame: dict[str, Any]) -> bool: ...
 
 
 class Outbox:

@@ -30,7 +30,7 @@ from ..runtime.runner import Cancel, run_fn
 from .fn_queue import FnGate, FnQueue
 from .host_line import Place
 from .notices import current_turn
-from .outbox import Outbox
+from .outbox import FrameSink
 from .request_context import Enter
 from .streaming import MessageStream, StreamedMessage
 
@@ -74,7 +74,7 @@ class Reply:
         fn: Callable[..., Any],
         args: tuple[Any, ...],
         *,
-        outbox: Outbox,
+        outbox: FrameSink,
         render: Callable[[str], str],
         stream_interval: float,
         on_finish: Callable[[list[dict[str, Any]]], None],
@@ -305,8 +305,8 @@ class Reply:
         changed = self._take_extras(streamed, item)
         if isinstance(content, dict):
             if changed and not final:
-                fields = {"keep": 0, "append": "", **{key: getattr(streamed, key) for key in changed}}
-                self._outbox.send(protocol.patch(streamed.id, fields))
+                extras = {"keep": 0, "append": "", **{key: getattr(streamed, key) for key in changed}}
+                self._outbox.send(protocol.patch(streamed.id, extras))
             return
         if final:
             streamed.stream.text = content  # finish() renders it, in the done frame (with the extras)

@@ -44,9 +44,9 @@ def capture() -> Enter:
     outside a request: the eager example cache, a test calling a session directly)."""
     if not has_request_context():
         return lambda conversation=None: nullcontext()
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    req = request._get_current_object()  # type: ignore[attr-defined]
-    sess = session._get_current_object()  # type: ignore[attr-defined]
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # Flask types the proxy as its object
+    req = request._get_current_object()  # type: ignore[attr-defined]  # Flask types the proxy as its object
+    sess = session._get_current_object()  # type: ignore[attr-defined]  # Flask types the proxy as its object
     values = dict(vars(g))  # what before_request put there: g.user, Flask-Login's user
 
     @contextmanager

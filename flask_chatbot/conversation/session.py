@@ -66,7 +66,10 @@ class ChatSession:
         self._request_context = capture()
         self.id = secrets.token_hex(8)
         # Names this conversation's uploads (files/uploads.py); a reconnect's hello brings it back.
-        self.upload_key = new_upload_key(bot.content.store) if bot.options.multimodal else ""
+        self.upload_key = ""
+        if bot.options.multimodal:
+            assert hooks is not None  # chat_bp gives every Bot its content hooks (the file store)
+            self.upload_key = new_upload_key(hooks.store)
         self.history: list[dict[str, Any]] = []
         self.system_messages: list[dict[str, Any]] = []
         self.actions = Actions(self)
@@ -144,7 +147,7 @@ class ChatSession:
             reader.join(CLOSE_WAIT)
 
     def _receive(self, timeout: float | None) -> str | bytes | None:
-        raw = self.ws.receive(timeout=timeout)
+        raw: str | bytes | None = self.ws.receive(timeout=timeout)
         if self._inbox is not None:
             self._inbox.taken()
         if raw is not None:

@@ -218,6 +218,7 @@ class MessageStream:
         return end
 
     def _update_code_tail(self, patch: dict[str, Any]) -> None:
+        assert self._fence is not None  # _update_tail calls this only inside an open fence
         text, start, body = self.text, self._frozen, self._fence_body
         if self._tail_dirty or self._tail_fence != body:
             # Render what precedes the code plus an empty, closed fence: <pre><code></code></pre>.

@@ -285,7 +285,7 @@ class FileStore:
                 if FILE_ID.fullmatch(entry.name):
                     if os.stat(Path(entry.path) / _META).st_mtime >= cutoff:
                         continue
-                    if uploads_only and (self.get(entry.name) is None or self.get(entry.name).owner is None):
+                    if uploads_only and ((stored := self.get(entry.name)) is None or stored.owner is None):
                         continue
                     if self._remove(Path(entry.path)):
                         removed += 1

@@ -247,9 +247,9 @@ class ChatOptions:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
                 raise OptionsError(f"{name} must be a whole number of at least {low}, not {value!r}")
-        for name, value in (("stream_interval", self.stream_interval), ("ping_interval", self.ping_interval)):
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-                raise OptionsError(f"{name} must be a number of seconds >= 0, not {value!r}")
+        for name, seconds in (("stream_interval", self.stream_interval), ("ping_interval", self.ping_interval)):
+            if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds < 0:
+                raise OptionsError(f"{name} must be a number of seconds >= 0, not {seconds!r}")
         if self.idle_timeout is not None and (
             isinstance(self.idle_timeout, bool)
             or not isinstance(self.idle_timeout, (int, float))

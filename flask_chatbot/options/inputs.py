@@ -18,7 +18,7 @@ from __future__ import annotations
 import difflib
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeGuard
 
 from ..errors import OptionsError
 from .textbox import Textbox
@@ -342,7 +342,7 @@ def _default(component: InputComponent, value: Any) -> Any:
         raise OptionsError(f"{type(component).__name__}(value={value!r}): {exc}") from None
 
 
-def _is_number(value: Any) -> bool:
+def _is_number(value: Any) -> TypeGuard[float]:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 

@@ -42,7 +42,7 @@ class JSON:
         self.value, self.label = value, label
 
 
-OUTPUT_TYPES = (Markdown, JSON, Textbox, *COMPONENTS.values())
+OUTPUT_TYPES: tuple[type, ...] = (Markdown, JSON, Textbox, *COMPONENTS.values())
 
 
 def parse_additional_outputs(outputs: Any) -> tuple[Any, ...]:

@@ -102,7 +102,7 @@ def _check_inline_code(head: str, policy: str | None) -> None:
     into every page only to be refused in every reader's browser."""
     if policy is None or not head:
         return
-    directives = {}
+    directives: dict[str, list[str]] = {}
     for part in policy.split(";"):
         name, _, values = part.strip().partition(" ")
         directives.setdefault(name.lower(), values.split())

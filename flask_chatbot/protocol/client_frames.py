@@ -47,7 +47,7 @@ class HelloSchema(_Frame):
     upload_key = fields.String(validate=validate.Regexp(UPLOAD_KEY, error="must be 32 of A-Z a-z 0-9 _ -"))
 
 
-def _inputs() -> fields.List:
+def _inputs() -> fields.List[Any]:
     """The values of the additional inputs, in order (checked against them by options/inputs.py)."""
     return fields.List(fields.Raw(allow_none=True), validate=validate.Length(max=100))
 
@@ -144,7 +144,8 @@ def load_frame(data: Mapping[str, Any], schemas: Mapping[str, Schema]) -> dict[s
         known = ", ".join(schemas)
         raise ProtocolError("bad_frame", f"unknown frame type {frame_type!r}; expected one of {known}")
     try:
-        return schema.load(data)
+        frame: dict[str, Any] = schema.load(data)
+        return frame
     except ValidationError as err:
         raise ProtocolError("bad_frame", " ".join(_describe(err.messages, str(frame_type)))) from None
 

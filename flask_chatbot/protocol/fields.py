@@ -30,7 +30,7 @@ def _message_id(required: bool = True) -> fields.String:
     )
 
 
-class _IntOrString(fields.Field):
+class _IntOrString(fields.Field):  # type: ignore[type-arg]  # marshmallow 3 (supported) cannot subscript Field at runtime
     """A thought's ``id`` / ``parent_id``: Gradio allows a str or an int."""
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
@@ -39,7 +39,7 @@ class _IntOrString(fields.Field):
         return value
 
 
-class Content(fields.Field):
+class Content(fields.Field):  # type: ignore[type-arg]  # marshmallow 3 (supported) cannot subscript Field at runtime
     """A message's content: Markdown text, or a file or component as an object whose
     ``component`` names its kind (docs/protocol.md; checked in full by components.from_wire)."""
 
@@ -75,5 +75,5 @@ def _metadata() -> fields.Nested:
     return fields.Nested(MetadataSchema)
 
 
-def _options() -> fields.List:
+def _options() -> fields.List[Any]:
     return fields.List(fields.Nested(OptionSchema))

@@ -7,7 +7,7 @@ Mirrors the handlers of webcomponent/protocol.js; docs/protocol.md is the refere
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from marshmallow import RAISE, Schema, fields, validate
@@ -195,7 +195,7 @@ def output(index: int, html: str, value: Any = None) -> dict[str, Any]:
     return {"type": "output", "index": index, "html": html, "value": value}
 
 
-def conversation(bodies: list[Mapping[str, Any]]) -> dict[str, Any]:
+def conversation(bodies: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     return {"type": "conversation", "messages": [dict(b) for b in bodies]}
 
 

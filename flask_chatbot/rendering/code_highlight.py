@@ -98,7 +98,7 @@ def _class_of(ttype: Any, cache: dict[Any, str | None] = {}) -> str | None:  # n
         while t is not None and t not in TOKEN_CLASSES:
             t = t.parent
         found = cache[ttype] = TOKEN_CLASSES.get(t) if t is not None else None
-    return found  # type: ignore[return-value]
+    return found  # type: ignore[return-value]  # never False here: False only marks a miss, filled in above
 
 
 @functools.cache  # bounded: the keys are LANGUAGES' values
@@ -106,7 +106,7 @@ def _lexer_class(alias: str) -> type[Lexer]:
     # Once per language and process: the import and the first instance (which compiles the
     # lexer's regular expressions, up to ~250 ms) are not charged to the text being rendered.
     with not_counted():
-        found = find_lexer_class_by_name(alias)
+        found: type[Lexer] = find_lexer_class_by_name(alias)
         found(stripnl=False, ensurenl=True)
     return found
 
@@ -188,8 +188,6 @@ class HighlightedFences(_FencedBlocks):
     together once, not after each block.
     """
 
-    store: Callable[[str], str] | None = None
-
     def run(self, lines: list[str]) -> list[str]:
         search = _FenceSearch(FencedBlockPreprocessor.FENCED_BLOCK_RE)
         text = "\n".join(lines)
@@ -233,10 +231,11 @@ class HighlightedFences(_FencedBlocks):
             lang = classes[0] if classes else None
         outer, inner = code_block_parts(code, lang)
         # The outer <div> stays in Markdown's stash (a block: never wrapped in a <p>).
-        return self.md.htmlStash.store(f"{outer}{self.store(inner) if self.store else inner}</div>")
+        placeholder: str = self.md.htmlStash.store(f"{outer}{self.store(inner) if self.store else inner}</div>")
+        return placeholder
 
 
-class HighlightedCode(Extension):
+class HighlightedCode(Extension):  # type: ignore[misc]  # Markdown ships no types
     """Put :class:`HighlightedFences` in place of the fenced_code extension's preprocessor.
 
     ``store``, if given, takes each block's inner HTML and returns the text that stands

@@ -80,7 +80,7 @@ def _contained_css() -> Any:
     import tinycss2
     from bleach.css_sanitizer import CSSSanitizer
 
-    class _ContainedCSS(CSSSanitizer):  # type: ignore[misc]
+    class _ContainedCSS(CSSSanitizer):  # type: ignore[misc]  # bleach ships no types
         """bleach's CSS sanitizer with COMPONENT_CSS_PROPERTIES, values checked too (no url(),
         no function but colours and arithmetic, no negative margin)."""
 
@@ -136,7 +136,7 @@ def clean_html_component(html: str) -> str:
             )
         )
         with cpu_deadline(budget):
-            out = cleaner.clean(drop_hidden_elements(html))
+            out: str = cleaner.clean(drop_hidden_elements(html))
     except (BudgetExceeded, RecursionError):
         log.warning("A %d-character HTML component was too costly to sanitize: shown as text", len(html))
         return _as_text(html)

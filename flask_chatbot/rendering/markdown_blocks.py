@@ -93,15 +93,15 @@ class _LineStartSearch:
         return i
 
 
-class _HashHeader(HashHeaderProcessor):
+class _HashHeader(HashHeaderProcessor):  # type: ignore[misc]  # Markdown ships no types
     """``# Heading``: looked for only at lines that start with ``#``."""
 
     def __init__(self, parser: blockparser.BlockParser) -> None:
         super().__init__(parser)
-        self.RE = _LineStartSearch(HashHeaderProcessor.RE, "#")  # type: ignore[assignment]
+        self.RE = _LineStartSearch(HashHeaderProcessor.RE, "#")
 
 
-class _SetextHeader(SetextHeaderProcessor):
+class _SetextHeader(SetextHeaderProcessor):  # type: ignore[misc]  # Markdown ships no types
     """Setext headings: the rest of the block is sliced off, not split into lines and joined."""
 
     def run(self, parent: etree.Element, blocks: list[str]) -> None:
@@ -115,7 +115,7 @@ class _SetextHeader(SetextHeaderProcessor):
             blocks.insert(0, block[second + 1 :])
 
 
-class _Table(TableProcessor):
+class _Table(TableProcessor):  # type: ignore[misc]  # Markdown ships no types
     """The tables test on the first two lines of the block, not on every line of it.
 
     For a one-column table with a border every line needs a pipe; that costly check
@@ -200,19 +200,20 @@ class _FenceSearch:
                 return None
             distance = self.last_close.get(opener.group())
             if distance is not None and len(text) - distance > opener.start():
-                m = self.regex.match(text, opener.start())
-                if m:
-                    return m
+                found = self.regex.match(text, opener.start())
+                if found:
+                    return found
             pos = opener.start() + 1
 
 
-class _FencedBlocks(FencedBlockPreprocessor):
+class _FencedBlocks(FencedBlockPreprocessor):  # type: ignore[misc]  # Markdown ships no types
     def run(self, lines: list[str]) -> list[str]:
-        self.FENCED_BLOCK_RE = _FenceSearch(FencedBlockPreprocessor.FENCED_BLOCK_RE)  # type: ignore[assignment]
-        return super().run(lines)
+        self.FENCED_BLOCK_RE = _FenceSearch(FencedBlockPreprocessor.FENCED_BLOCK_RE)
+        processed: list[str] = super().run(lines)
+        return processed
 
 
-class _CheckedExtractor(HTMLExtractor):
+class _CheckedExtractor(HTMLExtractor):  # type: ignore[misc]  # Markdown ships no types
     """Markdown's raw HTML block parser, checking the deadline at every step.
 
     Python's HTMLParser, until the fix for CPython issue gh-135462 (mid-2025), scans to
@@ -222,10 +223,11 @@ class _CheckedExtractor(HTMLExtractor):
 
     def updatepos(self, i: int, j: int) -> int:
         check_deadline()
-        return super().updatepos(i, j)
+        pos: int = super().updatepos(i, j)
+        return pos
 
 
-class _HtmlBlocks(HtmlBlockPreprocessor):
+class _HtmlBlocks(HtmlBlockPreprocessor):  # type: ignore[misc]  # Markdown ships no types
     def run(self, lines: list[str]) -> list[str]:
         parser = _CheckedExtractor(self.md)
         parser.feed("\n".join(lines))

@@ -7,7 +7,7 @@ import functools
 import re
 import xml.etree.ElementTree as etree  # noqa: N813 (Python-Markdown's name for it)
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import markdown
@@ -46,10 +46,11 @@ class _IndexedLinks:
     RE_LINK: re.Pattern[str]
     RE_TITLE_CLEAN: re.Pattern[str]
     indexes: _Indexes
+    unescape: Callable[[str], str]  # the Markdown pattern's, after this mixin in the MRO
 
     def getText(self, data: str, index: int) -> tuple[str, int, bool]:  # noqa: N802 (Markdown's API)
         if index == 0 or data[index - 1] != "[":  # Markdown calls it just after a "["
-            return super().getText(data, index)  # type: ignore[misc]
+            return super().getText(data, index)  # type: ignore[misc, no-any-return]  # a mixin: the Markdown pattern after it has it
         check_deadline()
         close = self.indexes.link(data).bracket_close.get(index - 1)
         if close is None:
@@ -59,7 +60,8 @@ class _IndexedLinks:
     def getLink(self, data: str, index: int) -> tuple[str, str | None, int, bool]:  # noqa: N802
         m = self.RE_LINK.match(data, pos=index)
         if not m or m.group(1):  # no "(", or the "(<url> 'title')" form: one regular expression
-            return LinkInlineProcessor.getLink(self, data, index)  # type: ignore[arg-type]
+            link: tuple[str, str | None, int, bool] = LinkInlineProcessor.getLink(self, data, index)
+            return link
         check_deadline()
         ix = self.indexes.link(data)
         start = m.end()
@@ -75,8 +77,8 @@ class _IndexedLinks:
             if not handled:
                 return "", None, len(data), False
         if title is not None:
-            title = self.RE_TITLE_CLEAN.sub(" ", dequote(self.unescape(title.strip())))  # type: ignore[attr-defined]
-        return self.unescape(href).strip(), title, index, handled  # type: ignore[attr-defined]
+            title = self.RE_TITLE_CLEAN.sub(" ", dequote(self.unescape(title.strip())))
+        return self.unescape(href).strip(), title, index, handled
 
     @staticmethod
     def _quoted(data: str, ix: _LinkIndex, start: int, q: int) -> tuple[str, str | None, int, bool]:
@@ -99,6 +101,8 @@ class _IndexedLinks:
             if data[r] == first:
                 return data[start:q], data[q + 1 : r], close + 1, True
             if r != first_other:
+                # data[r] is then the other quote, after q: first_other is at most r, not None.
+                assert first_other is not None
                 return data[start:first_other], data[first_other + 1 : r], close + 1, True
         # Never closed: parentheses open at the quote, counted down by any parenthesis after it.
         depth = (
@@ -118,27 +122,27 @@ def _first_at_or_after(positions: list[int], pos: int) -> int | None:
     return positions[k] if k < len(positions) else None
 
 
-class _Link(_IndexedLinks, LinkInlineProcessor):
+class _Link(_IndexedLinks, LinkInlineProcessor):  # type: ignore[misc]  # Markdown ships no types
     pass
 
 
-class _Image(_IndexedLinks, ImageInlineProcessor):
+class _Image(_IndexedLinks, ImageInlineProcessor):  # type: ignore[misc]  # Markdown ships no types
     pass
 
 
-class _Reference(_IndexedLinks, ReferenceInlineProcessor):
+class _Reference(_IndexedLinks, ReferenceInlineProcessor):  # type: ignore[misc]  # Markdown ships no types
     pass
 
 
-class _ImageReference(_IndexedLinks, ImageReferenceInlineProcessor):
+class _ImageReference(_IndexedLinks, ImageReferenceInlineProcessor):  # type: ignore[misc]  # Markdown ships no types
     pass
 
 
-class _ShortReference(_IndexedLinks, ShortReferenceInlineProcessor):
+class _ShortReference(_IndexedLinks, ShortReferenceInlineProcessor):  # type: ignore[misc]  # Markdown ships no types
     pass
 
 
-class _ShortImageReference(_IndexedLinks, ShortImageReferenceInlineProcessor):
+class _ShortImageReference(_IndexedLinks, ShortImageReferenceInlineProcessor):  # type: ignore[misc]  # Markdown ships no types
     pass
 
 
@@ -152,7 +156,7 @@ _LINK_CLASSES: dict[type, type] = {
 }
 
 
-class _Backtick(BacktickInlineProcessor):
+class _Backtick(BacktickInlineProcessor):  # type: ignore[misc]  # Markdown ships no types
     """Code spans: the closing run of backticks found from a :class:`_TickIndex`, not by a scan."""
 
     def __init__(self, pattern: str, indexes: _Indexes) -> None:
@@ -175,7 +179,8 @@ class _Backtick(BacktickInlineProcessor):
             ix = self.indexes.tick(text)
         k = bisect_right(ix.starts, start) - 1
         if k < 0 or start >= ix.ends[k]:  # not on a backtick: the plain scan
-            return super().find_code_spans(start, text)
+            spans: tuple[int, int | None] = super().find_code_spans(start, text)
+            return spans
         end = ix.ends[k]
         ticks = end - start
         same = ix.by_length.get(ticks, [])
@@ -221,7 +226,7 @@ _ONE_PASS: tuple[type, ...] = (
 )
 
 
-class _LinearInline(InlineTreeprocessor):
+class _LinearInline(InlineTreeprocessor):  # type: ignore[misc]  # Markdown ships no types
     """Markdown's inline processor, applying each pattern to a string in one pass.
 
     Markdown rebuilds the string after every match, so a paragraph with m matches
@@ -237,13 +242,14 @@ class _LinearInline(InlineTreeprocessor):
     def run(self, tree: etree.Element, ancestors: list[str] | None = None) -> etree.Element:
         self.indexes.clear()
         try:
-            return super().run(tree, ancestors)
+            root: etree.Element = super().run(tree, ancestors)
+            return root
         finally:
             self.indexes.clear()
 
     def _InlineProcessor__handleInline(self, data: str, patternIndex: int = 0) -> str:  # noqa: N802, N803
         if isinstance(data, util.AtomicString):
-            return data
+            return data  # type: ignore[no-any-return]  # an AtomicString, a str (Markdown ships no types)
         check_deadline()
         start = 0
         count = len(self.inlinePatterns)
@@ -253,7 +259,7 @@ class _LinearInline(InlineTreeprocessor):
                 data = self._apply_all(pattern, data, patternIndex)
                 patternIndex += 1  # noqa: N806 (the name in the method it overrides)
                 continue
-            data, matched, start = self._InlineProcessor__applyPattern(pattern, data, patternIndex, start)  # type: ignore[attr-defined]
+            data, matched, start = self._InlineProcessor__applyPattern(pattern, data, patternIndex, start)
             if not matched:
                 patternIndex += 1  # noqa: N806 (the name in the method it overrides)
         return data
@@ -297,7 +303,7 @@ class _LinearInline(InlineTreeprocessor):
                 continue
             self._process_children(node, index)
             parts.append(data[last:start])
-            parts.append(self._InlineProcessor__stashNode(node, pattern.type()))  # type: ignore[attr-defined]
+            parts.append(self._InlineProcessor__stashNode(node, pattern.type()))
             last = pos = end
         if not parts:
             return data
@@ -321,12 +327,12 @@ class _LinearInline(InlineTreeprocessor):
             pos = end
         else:
             self._process_children(node, index)
-            placeholder = self._InlineProcessor__stashNode(node, pattern.type())  # type: ignore[attr-defined]
+            placeholder = self._InlineProcessor__stashNode(node, pattern.type())
             data = data[:start] + placeholder + data[end:]
             pos = start + len(placeholder)
         matched = True
         while matched:
-            data, matched, pos = self._InlineProcessor__applyPattern(pattern, data, index, pos)  # type: ignore[attr-defined]
+            data, matched, pos = self._InlineProcessor__applyPattern(pattern, data, index, pos)
         return data
 
 

@@ -107,7 +107,7 @@ def check_nesting(text: str, limit: int = MAX_NESTING) -> None:
 CHECKED_VERSIONS = ((3, 11),)
 
 
-class LinearMarkdown(Extension):
+class LinearMarkdown(Extension):  # type: ignore[misc]  # Markdown ships no types
     """Swap the quadratic parts of Python-Markdown for linear ones (same HTML); add deadline checks.
 
     Load it after every other extension: it replaces processors under their own names
@@ -115,10 +115,10 @@ class LinearMarkdown(Extension):
     """
 
     def extendMarkdown(self, md: markdown.Markdown) -> None:  # noqa: N802 (Markdown's API)
-        md.parser.parseBlocks = _parse_blocks.__get__(md.parser)  # type: ignore[method-assign]
+        md.parser.parseBlocks = _parse_blocks.__get__(md.parser)
         if tuple(markdown.__version_info__[:2]) not in CHECKED_VERSIONS:
             for pattern in md.inlinePatterns:
-                pattern.handleMatch = checking_deadline(pattern.handleMatch)  # type: ignore[method-assign]
+                pattern.handleMatch = checking_deadline(pattern.handleMatch)
             return
         indexes = _Indexes()
         self._replace(md.inlinePatterns, "backtick", lambda old: _Backtick(old.pattern, indexes))

@@ -358,7 +358,7 @@ def split_math(text: str, delimiters: Sequence[LatexDelimiter], *, markdown: boo
     return parts
 
 
-class _MathPreprocessor(Preprocessor):
+class _MathPreprocessor(Preprocessor):  # type: ignore[misc]  # Markdown ships no types
     def __init__(self, md: Any, delimiters: tuple[LatexDelimiter, ...], store: Callable[[str], str] | None) -> None:
         super().__init__(md)
         self.delimiters = delimiters
@@ -370,7 +370,7 @@ class _MathPreprocessor(Preprocessor):
         return "".join(stash(self.store(piece)) if is_html else piece for piece, is_html in parts).split("\n")
 
 
-class MathExtension(Extension):
+class MathExtension(Extension):  # type: ignore[misc]  # Markdown ships no types
     """Stash formulas after fenced code is cut out (25) and before raw HTML blocks are (20).
 
     ``store``: as for code_highlight.HighlightedCode."""

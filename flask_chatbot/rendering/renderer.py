@@ -29,6 +29,7 @@ import secrets
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import bleach
 import markdown
@@ -88,7 +89,7 @@ class RenderOptions:
     latex_delimiters: tuple[LatexDelimiter, ...] = DEFAULT_LATEX_DELIMITERS
 
 
-class _RawHtmlAsText(Extension):
+class _RawHtmlAsText(Extension):  # type: ignore[misc]  # Markdown ships no types
     """Treat raw HTML in Markdown as text: user messages are never interpreted as HTML.
 
     An entity the user typed (``&amp;``) shows as typed too: Markdown stashes entities
@@ -104,7 +105,7 @@ class _RawHtmlAsText(Extension):
 _ENTITY = re.compile(ENTITY_RE)
 
 
-class _TypedEntities(Postprocessor):
+class _TypedEntities(Postprocessor):  # type: ignore[misc]  # Markdown ships no types
     def run(self, text: str) -> str:
         blocks = self.md.htmlStash.rawHtmlBlocks
         for i, block in enumerate(blocks):
@@ -151,8 +152,8 @@ class _Fragments:
 _ANY_MARKER = re.compile("\ue000[0-9a-f]*[0-9]*\ue001?")
 
 
-class _NoMarkersInAttributes(Filter):  # type: ignore[misc]
-    def __iter__(self) -> Iterator[dict]:
+class _NoMarkersInAttributes(Filter):  # type: ignore[misc]  # bleach ships no types
+    def __iter__(self) -> Iterator[dict[str, Any]]:
         for token in super().__iter__():
             data = token.get("data")
             if token["type"] in ("StartTag", "EmptyTag") and data and any("\ue000" in v for v in data.values()):
@@ -224,7 +225,8 @@ class Renderer:
         finish = kit.cleaner if sanitize else kit.relinker
         with cpu_deadline(budget):
             out = md.reset().convert(text)
-            out = finish.clean(_drop_hidden_elements(out)) if sanitize else finish.render(out)
+            # finish is the relinker exactly when not sanitize; isinstance tells the type checker which.
+            out = finish.render(out) if isinstance(finish, _Relinker) else finish.clean(_drop_hidden_elements(out))
             out = kit.fragments.restore(out)
         # Only a kit that finished goes back: one stopped halfway keeps state (open lists,
         # a half-built tree) and is dropped.
@@ -293,7 +295,8 @@ class _Relinker:
 
     def render(self, text: str) -> str:
         walker = LinearWalker(self.parser.parseFragment(text))
-        return self.serializer.render(_NoMarkersInAttributes(ExternalLinks(walker)))
+        html_text: str = self.serializer.render(_NoMarkersInAttributes(ExternalLinks(walker)))
+        return html_text
 
 
 class _Kit:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -74,10 +74,10 @@ ALLOWED_ATTRIBUTES: dict[str, list[str] | Callable[[str, str, str], bool]] = {
 EXTRA_TAG_ATTRIBUTES = ("src", "href", "alt", "title", "width", "height", "controls", "loop", "muted", "poster")
 
 
-class ExternalLinks(Filter):  # type: ignore[misc]
+class ExternalLinks(Filter):  # type: ignore[misc]  # bleach ships no types
     """Every link opens in a new tab and gives the opened page no handle on ours."""
 
-    def __iter__(self) -> Iterator[dict]:
+    def __iter__(self) -> Iterator[dict[str, Any]]:
         for count, token in enumerate(super().__iter__()):
             if count % 64 == 0:
                 check_deadline()
@@ -109,14 +109,14 @@ def _remote_host(src: str) -> str | None:
     return None
 
 
-class RemoteImages(Filter):  # type: ignore[misc]
+class RemoteImages(Filter):  # type: ignore[misc]  # bleach ships no types
     """An <img> from a host not in ``hosts`` becomes a link to it: nothing loads until a click."""
 
     def __init__(self, source: Any, hosts: frozenset[str]) -> None:
         super().__init__(source)
         self.hosts = hosts
 
-    def __iter__(self) -> Iterator[dict]:
+    def __iter__(self) -> Iterator[dict[str, Any]]:
         for token in super().__iter__():
             if token["type"] in ("StartTag", "EmptyTag") and token["name"] == "img":
                 attrs = token["data"]
@@ -136,7 +136,7 @@ class RemoteImages(Filter):  # type: ignore[misc]
             yield token
 
 
-class QuietMedia(Filter):  # type: ignore[misc]
+class QuietMedia(Filter):  # type: ignore[misc]  # bleach ships no types
     """Audio and video load nothing until the reader presses play (preload="none"), and only
     from the image hosts, as images: a reply cannot make the page reach another host. A player's
     or a ``<source>``'s URL of another host becomes a link after the player; a poster goes."""
@@ -145,7 +145,7 @@ class QuietMedia(Filter):  # type: ignore[misc]
         super().__init__(source)
         self.hosts = hosts
 
-    def __iter__(self) -> Iterator[dict]:
+    def __iter__(self) -> Iterator[dict[str, Any]]:
         outside: list[str] = []  # the URLs of the player being read that may not load: links after it
         for token in super().__iter__():
             kind, name = token["type"], token.get("name")
@@ -156,7 +156,7 @@ class QuietMedia(Filter):  # type: ignore[misc]
                 for attr in ("src", "poster"):
                     value = attrs.get((None, attr))
                     host = _remote_host(value) if value else None
-                    if host is not None and "*" not in self.hosts and host not in self.hosts:
+                    if value and host is not None and "*" not in self.hosts and host not in self.hosts:
                         del attrs[(None, attr)]
                         if attr == "src":
                             outside.append(value)
@@ -217,7 +217,7 @@ def drop_hidden_elements(html_text: str) -> str:
     return "".join(parts)
 
 
-class LinearWalker(html5lib_shim.getTreeWalker("etree")):  # type: ignore[misc]
+class LinearWalker(html5lib_shim.getTreeWalker("etree")):  # type: ignore[misc]  # bleach ships no types
     """html5lib's etree walker, without its cost quadratic in the number of siblings.
 
     Going back up to a parent, html5lib finds the parent's position among its own
@@ -254,7 +254,12 @@ def check_deadline_while_parsing(parser: Any) -> None:
     tree.insertText = checking_deadline(tree.insertText)
 
 
-def new_cleaner(tags: frozenset[str], attributes: dict, filters: list, css_sanitizer: Any = None) -> bleach.Cleaner:
+def new_cleaner(
+    tags: frozenset[str],
+    attributes: Mapping[str, list[str] | Callable[[str, str, str], bool]],
+    filters: list[Callable[[Any], Any]],
+    css_sanitizer: Any = None,
+) -> bleach.Cleaner:
     """A bleach cleaner for ``tags`` and ``attributes``, URLs limited to ALLOWED_PROTOCOLS,
     that works in linear time (or stops at the render deadline).
 

@@ -15,7 +15,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 T = TypeVar("T")
 
@@ -42,6 +42,14 @@ SWITCH_INTERVAL = 0.001
 _pools: dict[str, Any] = {}
 _pool_pid = 0
 _pool_lock = threading.Lock()
+
+
+class TextRenderer(Protocol):
+    """What :func:`render` needs of a renderer (rendering.renderer.Renderer is one)."""
+
+    def render(self, text: str, *, from_user: bool) -> str: ...
+
+    def try_render(self, text: str, *, from_user: bool, cpu_limit: float) -> str | None: ...
 
 
 class Gone(Exception):
@@ -82,7 +90,8 @@ def offload(
     ok, value = _offload_pool(lane).apply(run)
     if not ok:
         raise value
-    return value  # type: ignore[no-any-return]
+    result: T = value  # gevent is untyped: apply() returns what run() did, func's T
+    return result
 
 
 def _load_malloc_trim() -> Callable[[int], int] | None:
@@ -90,7 +99,7 @@ def _load_malloc_trim() -> Callable[[int], int] | None:
         import ctypes
         import ctypes.util
 
-        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim  # type: ignore[no-any-return]
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
     except (OSError, AttributeError):  # not glibc: nothing to give back this way
         return None
 
@@ -123,7 +132,7 @@ def _offload_pool(lane: str) -> Any:
 
 
 def render(
-    renderer: Any,
+    renderer: TextRenderer,
     text: str,
     *,
     from_user: bool,
@@ -148,10 +157,11 @@ def render(
                 charge(time.thread_time() - start)
 
     if not gevent_active():
-        return timed(lambda: renderer.render(text, from_user=from_user))  # type: ignore[no-any-return]
+        return timed(lambda: renderer.render(text, from_user=from_user))
     if len(text) <= INLINE_RENDER_CHARS:
         html = timed(lambda: renderer.try_render(text, from_user=from_user, cpu_limit=INLINE_RENDER_CPU))
         if html is not None:
-            return html  # type: ignore[no-any-return]
+            return html
     lane = "quick" if len(text) <= QUICK_RENDER_CHARS else "heavy"
-    return offload(timed, lambda: renderer.render(text, from_user=from_user), lane=lane, alive=alive)  # type: ignore[no-any-return]
+    rendered: str = offload(timed, lambda: renderer.render(text, from_user=from_user), lane=lane, alive=alive)
+    return rendered

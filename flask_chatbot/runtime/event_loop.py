@@ -74,7 +74,7 @@ class SharedLoop:
         with self._lock:
             if self._loop is None or self._pid != os.getpid():  # after a fork the thread is gone
                 selector = _QuietSelector(selectors.DefaultSelector())
-                loop = asyncio.SelectorEventLoop(selector)  # type: ignore[arg-type]
+                loop = asyncio.SelectorEventLoop(selector)  # type: ignore[arg-type]  # duck-types a BaseSelector
                 thread = threading.Thread(
                     target=_run_forever, args=(loop, selector), name="flask_chatbot.asyncio", daemon=True
                 )
@@ -94,7 +94,7 @@ class SharedLoop:
             if task.cancelled():
                 ended.set_result(None)
             elif task.exception() is not None:
-                ended.set_exception(task.exception())  # type: ignore[arg-type]
+                ended.set_exception(task.exception())
             else:
                 ended.set_result(task.result())
 

@@ -73,7 +73,7 @@ def watch() -> None:
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
             os.kill(os.getpid(), signal.SIGTERM)
 
-    on_terminate._flask_chatbot = True  # type: ignore[attr-defined]
+    on_terminate._flask_chatbot = True  # type: ignore[attr-defined]  # a marker on the function
     try:
         signal.signal(signal.SIGTERM, on_terminate)
     except ValueError:  # not the main thread of the main interpreter after all

@@ -14,14 +14,15 @@ import sqlite3
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 _WAL_TRIES = 200  # 10 s at 50 ms: another connection's change of mode takes milliseconds
 _lock = threading.Lock()  # this process's connections set the mode one at a time
 
 
-def open_wal(path: str | Path, **options: object) -> sqlite3.Connection:
+def open_wal(path: str | Path, **options: Any) -> sqlite3.Connection:
     """A connection to ``path`` (``options``: sqlite3.connect's) with the file in WAL mode."""
-    db = sqlite3.connect(path, timeout=10, **options)  # type: ignore[arg-type]
+    db: sqlite3.Connection = sqlite3.connect(path, timeout=10, **options)
     for _ in range(_WAL_TRIES):
         try:
             if db.execute("PRAGMA journal_mode").fetchone()[0].lower() == "wal":

@@ -44,7 +44,9 @@ def _cell(value: str, limit: int) -> str:
     text = _SURROGATE.sub("\ufffd", str(value).replace("\x00", ""))
     if len(text) > limit:
         text = f"{text[:limit]}… [truncated: {len(text)} characters in all]"
-    if text.startswith(_FORMULA_LEADS) or text[_LEADING_BLANKS.match(text).end() :].startswith(_FORMULA_LEADS):
+    blanks = _LEADING_BLANKS.match(text)
+    assert blanks is not None  # "[...]*" matches at the start of every string, if only an empty run
+    if text.startswith(_FORMULA_LEADS) or text[blanks.end() :].startswith(_FORMULA_LEADS):
         text = "'" + text
     return text
 

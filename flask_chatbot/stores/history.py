@@ -10,6 +10,7 @@ five methods.
 
 from __future__ import annotations
 
+import builtins
 import json
 import sqlite3
 import threading
@@ -38,7 +39,9 @@ class HistoryStore(Protocol):
         """``{"id", "title", "updated", "messages", "upload_key"}``, or None."""
         ...
 
-    def save(self, user: str, conversation: str, messages: list[dict[str, Any]], upload_key: str | None = None) -> None:
+    def save(
+        self, user: str, conversation: str, messages: builtins.list[dict[str, Any]], upload_key: str | None = None
+    ) -> None:
         """Keep ``messages`` as the conversation (its title from its first message of the
         user's, unless renamed) with its upload key (a multimodal chat's, which makes its files
         its own on another device); no messages: forget it."""
@@ -115,7 +118,9 @@ class SQLiteHistoryStore:
             "upload_key": row[3],
         }
 
-    def save(self, user: str, conversation: str, messages: list[dict[str, Any]], upload_key: str | None = None) -> None:
+    def save(
+        self, user: str, conversation: str, messages: builtins.list[dict[str, Any]], upload_key: str | None = None
+    ) -> None:
         db = self._connection()
         if not messages:
             self.delete(user, conversation)
@@ -195,7 +200,7 @@ def check_history_options(opts: Any) -> None:
 def default_history_user() -> Any:
     """Flask-Login's signed-in user, when Flask-Login is installed (else None)."""
     try:
-        from flask_login import current_user  # type: ignore[import-not-found]
+        from flask_login import current_user  # type: ignore[import-not-found]  # optional, not installed here
     except ImportError:
         return None
 

@@ -54,7 +54,9 @@ def store_program_files(bot: Any, files: list[tuple[str, str, bytes]], caller: s
 
 def discard(bot: Any, stored: list[StoredFile]) -> None:
     """Remove a refused call's files: nothing of it stays, nor counts in the quotas."""
-    ledger = ledger_for(bot.content.store.root, bot.options.upload_quota_rules) if stored else None
+    if not stored:
+        return
+    ledger = ledger_for(bot.content.store.root, bot.options.upload_quota_rules)
     for item in stored:
         bot.content.store.delete(item.id)
         ledger.forget(item.id)

@@ -69,7 +69,8 @@ class Asset:
         response.vary.add("Accept-Encoding")
         response.headers["Cache-Control"] = "no-cache"  # revalidate every time: a 304 is cheap
         response.set_etag(self.gzipped_etag if compressed else self.etag)  # strong: one per encoding
-        return response.make_conditional(request)
+        response.make_conditional(request)  # in place (it returns the response itself)
+        return response
 
 
 def _etag(data: bytes) -> str:

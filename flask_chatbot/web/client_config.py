@@ -118,6 +118,10 @@ def register_config(
     option files are the store ids made at start-up (:func:`store_images`)."""
     opts = bot.options
 
+    def files_of(ids: list[str | None]) -> list[dict[str, Any]]:
+        assert bot.content is not None  # the ids are of files chat_bp stored in the chat's store
+        return example_files_config(bot.content.store, ids)
+
     @bp.get("/config.json")
     def config() -> Response:
         placeholder = page_renderer.render(opts.placeholder, from_user=False) if opts.placeholder else None
@@ -147,7 +151,7 @@ def register_config(
             examples=[
                 {"text": e.text, "label": e.label, "icon": files_base() + i if i and "/" not in i else i}
                 | ({"inputs": list(e.inputs)} if e.inputs is not None else {})
-                | ({"files": example_files_config(bot.content.store, ids)} if ids else {})
+                | ({"files": files_of(ids)} if ids else {})
                 for e, i, ids in zip(opts.examples, icons, example_files, strict=False)
             ],
             run_examples_on_click=opts.run_examples_on_click,

@@ -14,7 +14,7 @@ import base64
 import json
 import threading
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -192,7 +192,7 @@ def _stream(
     reply: Reply,
     finish: Callable[[], dict[str, Any]],
     release: Callable[[], None],
-) -> Iterator[str]:
+) -> Generator[str, None, None]:
     """The reply as Server-Sent Events; a client that goes away stops fn (at its next yield).
     ``release`` lets the session's next call in, once this one has saved or gone."""
     ended = False
@@ -216,7 +216,7 @@ class Closing:
     """An iterable that calls ``release`` when the server closes it, even if it never started
     (a generator's ``finally`` does not run then)."""
 
-    def __init__(self, events: Iterator[str], release: Callable[[], None]) -> None:
+    def __init__(self, events: Generator[str, None, None], release: Callable[[], None]) -> None:
         self._events = events
         self._release = release
 
@@ -225,7 +225,7 @@ class Closing:
 
     def close(self) -> None:
         try:
-            self._events.close()  # type: ignore[attr-defined]
+            self._events.close()
         finally:
             self._release()
 

@@ -198,8 +198,8 @@ def _scan_js_line(line: str, start: _JSState) -> frozenset[_JSState]:
                     continue
                 # Both readings when unsure, each to the end of the line.
                 ends: frozenset[_JSState] = frozenset()
-                if slash != "divide" and (end := _regex_end(line, i)) is not None:
-                    ends |= scan(end, _JSState("code", tuple(nest), "divide"))
+                if slash != "divide" and (regex_end := _regex_end(line, i)) is not None:
+                    ends |= scan(regex_end, _JSState("code", tuple(nest), "divide"))
                 if slash != "regex":
                     ends |= scan(i + 2 if line.startswith("/=", i) else i + 1, _JSState("code", tuple(nest), "regex"))
                 return ends
@@ -309,11 +309,11 @@ def strip_css(text: str, name: str = "<stylesheet>") -> str:
             out.append(text[match.start() : match.start() + 2])
             i = match.start() + 2
         else:  # url( without quotes: to the ")", which an escape may hide
-            end = _CSS_URL_REST.match(text, match.end())
-            if not end:
+            rest = _CSS_URL_REST.match(text, match.end())
+            if not rest:
                 raise BundleError(f"{name}:{_line(text, match.start())}: url( is not closed")
-            out.append(text[match.start() : end.end()])
-            i = end.end()
+            out.append(text[match.start() : rest.end()])
+            i = rest.end()
         last_char = out[-1][-1:]
         only_whitespace = False
     out.append(text[i:])

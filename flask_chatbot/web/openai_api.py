@@ -18,7 +18,7 @@ import inspect
 import json
 import secrets
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request, url_for
@@ -93,7 +93,7 @@ def register_openai(bp: Blueprint, bot: Any) -> None:
         try:
             body = _body(opts.max_frame_bytes)
             text, images, history = _messages(body, model, opts.max_message_chars, images=opts.multimodal)
-            message = text
+            message: str | dict[str, Any] = text
             if opts.multimodal:
                 stored = _with_images(bot, images, completion)
                 message = {"text": text, "files": [str(f.path) for f in stored]}
@@ -327,7 +327,7 @@ def message_text(message: dict[str, Any], files: str) -> str:
 
 def _chunks(
     frames: FrameQueue, transcript: Transcript, reply: Reply, head: dict[str, Any], files: str
-) -> Iterator[str]:
+) -> Generator[str, None, None]:
     """OpenAI's stream: a chunk per piece of text as fn yields it (thoughts left out, each
     further message after a blank line), a last one with finish_reason, then ``[DONE]``."""
 
