@@ -99,7 +99,7 @@ class Server:
         self.origin = f"http://127.0.0.1:{self.port}"
         gunicorn = Path(sys.executable).parent / "gunicorn"
         cmd = [str(gunicorn)] if gunicorn.exists() else [sys.executable, "-m", "gunicorn"]
-        cmd += ["--workers", "1", "--bind", f"127.0.0.1:{self.port}", "--timeout", "60", "--graceful-timeout", "3",
+        cmd += ["--config", "python:bench.worker_hooks", "--workers", "1", "--bind", f"127.0.0.1:{self.port}", "--timeout", "60", "--graceful-timeout", "3",
                 "--keep-alive", "5", "--log-level", "info", "--backlog", "4096"]  # fmt: skip
         if worker == "gevent":
             cmd += ["--worker-class", "gevent", "--worker-connections", "10000"]

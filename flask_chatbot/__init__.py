@@ -47,6 +47,7 @@ from .options.outputs import JSON as JSON
 from .options.outputs import Markdown as Markdown
 from .options.textbox import MultimodalTextbox as MultimodalTextbox
 from .options.textbox import Textbox as Textbox
+from .runtime.worker import init_worker as init_worker
 
 __version__ = "0.10.0.dev0"
 
@@ -94,6 +95,7 @@ __all__ = [
     "Warning",
     "chat_bp",
     "conversation_id",
+    "init_worker",
     "load_chat",
     "validate",
 ]

@@ -39,7 +39,6 @@ from .options.page import page_assets
 from .rendering import code_highlight
 from .rendering.html_component import clean_html_component
 from .rendering.renderer import Renderer
-from .runtime import shutdown
 from .runtime.package_files import webcomponent_dir
 from .stores.example_cache import ExampleCache, cache_mode, fingerprint
 from .stores.flag_log import FlagLog
@@ -257,20 +256,32 @@ def _init_app(opts: ChatOptions, bot: Bot) -> Callable[[BlueprintSetupState], No
             fn_queue.host_dir(app),
             fn_queue.client_limit(app.config),
         )
-        # The WebSocket layer's own cap protects memory: past it the connection closes
-        # (1009). Below it, frames over max_frame_bytes get an error frame and the
-        # connection stays (docs/protocol.md). An app's own setting wins.
-        sock_options = app.config.setdefault(
-            "SOCK_SERVER_OPTIONS",
-            {"ping_interval": opts.ping_interval or None, "max_message_size": 4 * opts.max_frame_bytes},
-        )
+        extension = app.extensions.setdefault("flask_chatbot", {"blueprints": []})
+        extension["blueprints"].append(state.name)
+        # The WebSocket layer's options are the app's (flask-sock reads one SOCK_SERVER_OPTIONS):
+        # they hold for every chat of the app, and an app's own setting wins (docs/options.md).
+        if (
+            "SOCK_SERVER_OPTIONS" not in app.config
+            or extension.get("sock_options") is app.config["SOCK_SERVER_OPTIONS"]
+        ):
+            extension["sock_options"] = app.config["SOCK_SERVER_OPTIONS"] = socket_options(
+                extension.get("sock_options"), opts.ping_interval, opts.max_frame_bytes
+            )
         # Backpressure (conversation/inbox.py) also when the app brought its own options.
-        sock_options.setdefault("event_class", InboxEvent)
-        app.extensions.setdefault("flask_chatbot", {"blueprints": []})["blueprints"].append(state.name)
-        # A worker asked to stop closes its chats at once (runtime/shutdown.py).
-        shutdown.watch()
+        app.config["SOCK_SERVER_OPTIONS"].setdefault("event_class", InboxEvent)
 
     return init
+
+
+def socket_options(current: dict[str, Any] | None, ping_interval: float, max_frame_bytes: int) -> dict[str, Any]:
+    """The app's WebSocket options with one more chat's: pings at the shortest interval any chat
+    asks for (a connection kept alive for one is kept alive for all), and the layer's own cap on
+    a message at 4x the largest ``max_frame_bytes``. Past the cap the connection closes (1009);
+    below it, each chat answers a frame over its own ``max_frame_bytes`` with an error frame and
+    the connection stays (docs/protocol.md)."""
+    pings = [p for p in ((current or {}).get("ping_interval"), ping_interval or None) if p]
+    sizes = [(current or {}).get("max_message_size") or 0, 4 * max_frame_bytes]
+    return {**(current or {}), "ping_interval": min(pings) if pings else None, "max_message_size": max(sizes)}
 
 
 def _check_signature(fn: Callable[..., Any], inputs: int) -> list[str]:

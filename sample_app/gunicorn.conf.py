@@ -18,3 +18,12 @@ timeout = 60
 graceful_timeout = 5
 keepalive = 5
 accesslog = "-"
+
+
+def post_worker_init(worker):
+    """Each worker opts into what flask-chatbot leaves to the process (docs/deployment.md): its
+    chats closed at once with 1012 on SIGTERM (a deploy, a restart), and under gevent a 1 ms
+    thread switch interval, so that a long render lets the event loop serve the other sockets."""
+    import flask_chatbot
+
+    flask_chatbot.init_worker()

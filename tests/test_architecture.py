@@ -63,6 +63,8 @@ PUBLIC_NAMES = {
     "load_chat",
     "validate",
 }
+# Added since: the worker's opt-in to what the library leaves to the process (0.10.0).
+PUBLIC_NAMES |= {"init_worker"}
 
 
 def test_the_public_names_are_the_ones_users_import() -> None:

@@ -187,21 +187,26 @@ def test_the_app_s_own_websocket_limit_wins_and_still_gets_the_backpressure(serv
     assert close_code(client) == 1009
 
 
-def test_the_first_chat_registered_sets_the_websocket_limit_for_every_chat(serve_app) -> None:
+def test_the_websocket_limit_holds_for_every_chat_at_four_times_the_largest(serve_app) -> None:
     app = Flask(__name__)
+    app.register_blueprint(
+        chat_bp(lambda m, h: "big", name="big", max_frame_bytes=4096, ping_interval=30), url_prefix="/big"
+    )
     app.register_blueprint(
         chat_bp(lambda m, h: "small", name="small", max_frame_bytes=1024, ping_interval=5), url_prefix="/small"
     )
-    app.register_blueprint(
-        chat_bp(lambda m, h: "big", name="big", max_frame_bytes=65536, ping_interval=30), url_prefix="/big"
-    )
-    assert app.config["SOCK_SERVER_OPTIONS"]["ping_interval"] == 5  # the ping interval too
+    assert app.config["SOCK_SERVER_OPTIONS"]["ping_interval"] == 5  # the shortest, registered second
     server = serve_app(app)
-    client = Client(socket_url(server, "/big"))
-    client.hello()
-    assert list(final_text(client.turn("x" * 4000)).values()) == ["big"]  # within 4 x 1024
-    client.send(json.dumps({"type": "submit", "id": "u2", "text": "x" * 5000}))  # within big's own limit
-    assert close_code(client) == 1009
+    small = Client(socket_url(server, "/small"))
+    small.hello()
+    small.send(json.dumps({"type": "submit", "id": "u1", "text": "x" * 2000}))  # over small's own limit
+    assert small.recv()["code"] == "too_large"  # an error frame: the connection goes on
+    assert list(final_text(small.turn("x" * 500)).values()) == ["small"]
+    big = Client(socket_url(server, "/big"))
+    big.hello()
+    assert list(final_text(big.turn("x" * 4000)).values()) == ["big"]  # within big's own limit
+    big.send("x" * (4 * 4096 + 1))  # over 4 x the largest max_frame_bytes: the layer closes
+    assert close_code(big) == 1009
 
 
 # -- security.md: the rate ------------------------------------------------------------------------

@@ -36,8 +36,9 @@ INLINE_RENDER_CHARS = 5000  # longer text would miss the limit anyway: straight 
 # (a session handles its frames one at a time), so the line is round-robin over sockets.
 OFFLOAD_THREADS = 1
 QUICK_RENDER_CHARS = 4000
-# The switch interval while offloaded work runs beside the hub (CPython's default is
-# 5 ms; measured with one busy thread: hub stalls up to ~20 ms at 5 ms, ~5 ms at 1 ms).
+# The switch interval a gevent worker opts into (runtime/worker.py's init_worker) so that
+# offloaded work yields to the hub (CPython's default is 5 ms; measured with one busy thread:
+# hub stalls up to ~20 ms at 5 ms, ~5 ms at 1 ms).
 SWITCH_INTERVAL = 0.001
 _pools: dict[str, Any] = {}
 _pool_pid = 0
@@ -127,7 +128,6 @@ def _offload_pool(lane: str) -> Any:
             from gevent.threadpool import ThreadPool
 
             _pools[lane] = ThreadPool(OFFLOAD_THREADS)
-            sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL))
         return _pools[lane]
 
 

@@ -5,11 +5,12 @@ memory?"), and the elements reconnect to another worker right away (close code 1
 restart"). The code also tells the element why a reply was cut off: it says "The server
 restarted." rather than that the connection was lost (docs/protocol.md, "Close codes").
 
-gunicorn installs its signal handlers in each worker before it loads the app, so the handler
-is wrapped when a blueprint is registered (the worker's main thread, after them) and again,
-if it was lost, when a socket opens on the main thread (the gevent worker; an app preloaded in
-the master registers its blueprints before the worker's handlers exist). gunicorn's own handler
-still runs: it stops the worker accepting and lets it exit once its requests ended.
+Nothing here happens unless the worker opts in with :func:`enable` (``init_worker()`` in
+gunicorn's ``post_worker_init`` hook, runtime/worker.py): a library does not replace a
+process's signal handlers on its own. Once enabled, the handler is wrapped at once (the
+worker's main thread, after gunicorn installed its own) and again, if it was lost, when a
+socket opens on the main thread. gunicorn's own handler still runs: it stops the worker
+accepting and lets it exit once its requests ended.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ _open: weakref.WeakSet[Any] = weakref.WeakSet()  # the ChatSessions of this proc
 _lock = threading.Lock()
 _stopping = threading.Event()
 _wrapped_pid = 0
+_enabled = False  # enable(): the worker opted in
 
 
 def track(session: Any) -> bool:
@@ -43,13 +45,21 @@ def track(session: Any) -> bool:
         if _stopping.is_set():
             return False
         _open.add(session)
-    watch()
+    if _enabled:
+        watch()
     return True
 
 
 def forget(session: Any) -> None:
     with _lock:
         _open.discard(session)
+
+
+def enable() -> None:
+    """Close this process's chats with 1012 when it gets SIGTERM (call on the main thread)."""
+    global _enabled
+    _enabled = True
+    watch()
 
 
 def watch() -> None:
@@ -105,4 +115,4 @@ def close_all() -> None:
             log.exception("Closing a chat for the shutdown failed")
 
 
-__all__ = ["CLOSE_RESTART", "close_all", "forget", "track", "watch"]
+__all__ = ["CLOSE_RESTART", "close_all", "enable", "forget", "track", "watch"]
