@@ -68,7 +68,7 @@ class ClientShare:
             os.rename(self._directory / ("new" + name), self._directory / name)
             if self._live(prefix) > self.limit:  # counted with our own: over the share
                 os.close(fd)
-                _unlink(self._directory / name)
+                (self._directory / name).unlink(missing_ok=True)
                 return False
             self._files[key] = (name, fd)
             return True
@@ -87,7 +87,7 @@ class ClientShare:
         if held is not None:
             assert self._directory is not None  # claim files are made only in a directory
             name, fd = held
-            _unlink(self._directory / name)
+            (self._directory / name).unlink(missing_ok=True)
             os.close(fd)
 
     def _live(self, prefix: str) -> int:
@@ -107,7 +107,7 @@ class ClientShare:
                 except BlockingIOError:
                     count += 1  # held: a living claim (ours included)
                     continue
-                _unlink(self._directory / name)  # nobody holds it: its worker died
+                (self._directory / name).unlink(missing_ok=True)  # nobody holds it: its worker died
             finally:
                 os.close(fd)
         return count
@@ -144,13 +144,6 @@ class TurnClaims:
         token, self._pending = self._pending, None
         if token is not None:
             self._queue.release(token)
-
-
-def _unlink(path: Path) -> None:
-    try:
-        path.unlink()
-    except FileNotFoundError:
-        pass
 
 
 __all__ = ["SHARE_FULL", "ClientShare", "TurnClaims", "client_key"]

@@ -84,7 +84,7 @@ class HostLine:
                     self._freed.wait(POLL)
             return None
         finally:
-            _unlink(self.directory / name)
+            (self.directory / name).unlink(missing_ok=True)
             os.close(ticket)
 
     def leave(self, place: Place) -> None:
@@ -116,7 +116,7 @@ class HostLine:
                 continue  # it left while we looked
             try:
                 if _try_lock(fd, fcntl.LOCK_SH):  # nobody holds it: its worker died
-                    _unlink(self.directory / name)
+                    (self.directory / name).unlink(missing_ok=True)
                     continue
             finally:
                 os.close(fd)
@@ -134,13 +134,6 @@ def _try_lock(fd: int, kind: int) -> bool:
     except BlockingIOError:
         return False
     return True
-
-
-def _unlink(path: Path) -> None:
-    try:
-        path.unlink()
-    except FileNotFoundError:
-        pass
 
 
 __all__ = ["POLL", "HostLine", "Place"]

@@ -115,7 +115,7 @@ class UploadLedger:
                         429,
                         "quota",
                         f"{what.capitalize()} has uploaded as much as it may for now "
-                        f"({limit[1]} files or {_size(limit[0])} per {_duration(self.quota.window)}); "
+                        f"({limit[1]} files or {size_text(limit[0])} per {_duration(self.quota.window)}); "
                         "please try again later.",
                         wait,
                     )
@@ -153,7 +153,8 @@ def _duration(seconds: float) -> str:
     return f"{seconds:g} seconds"
 
 
-def _size(size: int) -> str:
+def size_text(size: int) -> str:
+    """``size`` bytes as a reader reads them: "1.5 MB", "300 bytes"."""
     for unit, factor in (("GB", 1024**3), ("MB", 1024**2), ("KB", 1024)):
         if size >= factor:
             return f"{size / factor:.3g} {unit}"
@@ -200,4 +201,5 @@ __all__ = [
     "UploadQuota",
     "ledger_for",
     "parse_quota_options",
+    "size_text",
 ]

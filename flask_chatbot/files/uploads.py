@@ -37,7 +37,7 @@ from ..errors import OptionsError
 from .serving import clean_mime_type, clean_name, guess_mime_type
 from .store import FileIncomplete, FileStore, FileTooLarge
 from .upload_keys import issue_key, issued
-from .upload_quota import QuotaRefusal, UploadQuota, ledger_for
+from .upload_quota import QuotaRefusal, UploadQuota, ledger_for, size_text
 
 log = logging.getLogger("flask_chatbot")
 
@@ -218,7 +218,7 @@ def upload_view(
         reason = limits.refusal(name, mime_type)
         if reason is not None:
             return _error(415, "file_type", reason)
-        too_large = f"{name!r} is larger than the limit of {_size_text(limits.max_file_size)}"
+        too_large = f"{name!r} is larger than the limit of {size_text(limits.max_file_size)}"
         length = request.content_length
         if length is not None and length > limits.max_file_size:
             return _error(413, "too_large", too_large)
@@ -305,13 +305,6 @@ def _error(status: int, code: str, message: str) -> tuple[Response, int]:
     if status in (400, 411, 413, 429, 507):
         response.headers["Connection"] = "close"  # the rest of the body is not read
     return response, status
-
-
-def _size_text(size: int) -> str:
-    for unit, factor in (("GB", 1024**3), ("MB", 1024**2), ("KB", 1024)):
-        if size >= factor:
-            return f"{size / factor:.3g} {unit}"
-    return f"{size} bytes"
 
 
 __all__ = [

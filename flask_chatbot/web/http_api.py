@@ -298,17 +298,16 @@ def _refuse(error: ApiError) -> Response:
     return response
 
 
-class _Sessions:
+class _Sessions(ApiSessionStore):
     """The conversations the server keeps for API sessions, and one fn at a time in each."""
 
     def __init__(self, path: Path) -> None:
-        self._store = ApiSessionStore(path)
-        self._lock = threading.Lock()
+        super().__init__(path)
+        self._gates_lock = threading.Lock()
         self._gates: weakref.WeakValueDictionary[str, FnGate] = weakref.WeakValueDictionary()
-        self.exists, self.load, self.save = self._store.exists, self._store.load, self._store.save
 
     def gate(self, session_id: str) -> FnGate:
-        with self._lock:
+        with self._gates_lock:
             gate = self._gates.get(session_id)
             if gate is None:
                 gate = FnGate()
