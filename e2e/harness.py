@@ -96,8 +96,15 @@ class Gunicorn:
             pass
 
     def stop(self) -> None:
+        """Stop gunicorn at once (its quick shutdown, SIGINT).
+
+        A graceful stop (SIGTERM) waits for every connection to end, and the idle keep-alive
+        connection Chromium holds ends only at gunicorn's ``keepalive`` (5 s): a test that
+        stopped its own server spent 5 s in teardown. The tests of a graceful stop or a deploy
+        send SIGTERM or SIGHUP themselves.
+        """
         if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
+            os.killpg(self.process.pid, signal.SIGINT)
             self.process.wait(10)
         self._close_log()
 
