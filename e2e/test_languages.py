@@ -19,7 +19,9 @@ WEBCOMPONENT = Path(__file__).resolve().parent.parent / "webcomponent"
 def texts(lang: str) -> dict[str, str]:
     """A locale's texts, read from its module (strings.js for English)."""
     path, name = (
-        (WEBCOMPONENT / "strings.js", "EN") if lang == "en" else (WEBCOMPONENT / f"locale-{lang}.js", "STRINGS")
+        (WEBCOMPONENT / "i18n/strings.js", "EN")
+        if lang == "en"
+        else (WEBCOMPONENT / f"i18n/locale-{lang}.js", "STRINGS")
     )
     source = path.read_text(encoding="utf-8")
     start = source.index(f"export const {name} = ")

@@ -3,7 +3,7 @@ with ``require-trusted-types-for 'script'; trusted-types chat-bot``.
 
 Chromium then refuses a string at every DOM sink that can run script (``innerHTML``,
 ``insertAdjacentHTML``, a script's ``src``, ``srcdoc``, ``on*`` attributes, ...), and the page may
-create one policy, ``chat-bot``: the element's own (webcomponent/html.js), which only its
+create one policy, ``chat-bot``: the element's own (webcomponent/core/html.js), which only its
 ``parseHTML`` uses, for HTML the server sanitized. A DOM-XSS bug anywhere else then throws a
 TypeError instead of running: it fails closed.
 

@@ -72,7 +72,7 @@ def test_assets_are_gzipped_and_revalidated_with_a_strong_etag(
 
 
 def test_the_other_modules_stay_reachable_one_by_one(client: FlaskClient) -> None:
-    for file in ("element.js", "render.js", "protocol.js"):
+    for file in ("element.js", "view/render.js", "core/protocol.js"):
         response = client.get(f"/chat/static/{file}")
         assert response.status_code == 200
         assert response.get_data(as_text=True) == (WEBCOMPONENT / file).read_text(encoding="utf-8")

@@ -11,7 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from flask_chatbot.web.bundle import ENTRY, BundleError, bundle_modules, inline_css_imports, lazy_entries
+from flask_chatbot.web.bundle import (
+    ENTRY,
+    BundleError,
+    bundle_modules,
+    inline_css_imports,
+    lazy_entries,
+    lazy_stylesheets,
+)
 from flask_chatbot.web.minify import strip_css
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -25,13 +32,14 @@ COMMENT_LINE = re.compile(r"^[ \t]*(?://|/\*|\*)")
 
 def modules(directory: Path, files: dict[str, str]) -> Path:
     for name, text in files.items():
+        (directory / name).parent.mkdir(parents=True, exist_ok=True)
         (directory / name).write_text(textwrap.dedent(text), encoding="utf-8")
     return directory
 
 
 def wrapper(bundle: str, file: str) -> str:
     """The text of ``file``'s function scope in ``bundle``."""
-    match = re.search(rf"^// -- {re.escape(file)} -+\n(.*?)^}}\)\(\);$", bundle, re.M | re.S)
+    match = re.search(rf"^// -- {re.escape(file)}\n(.*?)^}}\)\(\);$", bundle, re.M | re.S)
     assert match, f"{file} is not in the bundle"
     return match[1]
 
@@ -45,23 +53,28 @@ def test_the_real_element_bundles_every_module_and_exports_only_the_element(stri
     # Every module but those loaded on first use (attach.js and what it loads, editor.js, inputs-panel.js, the locales, status-view.js), bundles of their own.
     lazy = lazy_entries(WEBCOMPONENT)
     assert sorted(lazy) == [
-        "attach.js",
-        "attachments.js",
-        "editor.js",
-        "history-panel.js",
-        "inputs-panel.js",
-        *(f"locale-{lang}.js" for lang in ("ar", "de", "es", "fr", "he", "ja", "zh")),
-        "outputs.js",
-        "recorder.js",
-        "status-view.js",
+        "actions/editor.js",
+        "composer/attach.js",
+        "composer/attachments.js",
+        "composer/recorder.js",
+        *(f"i18n/locale-{lang}.js" for lang in ("ar", "de", "es", "fr", "he", "ja", "zh")),
+        "panels/history-panel.js",
+        "panels/inputs-panel.js",
+        "panels/outputs.js",
+        "panels/status-view.js",
     ]
-    only_lazy = {"file-rules.js"}  # imported only by lazy modules (attach.js, attachments.js): in their bundles
-    files = sorted(p.name for p in WEBCOMPONENT.glob("*.js") if p.name not in lazy and p.name not in only_lazy)
-    banners = re.findall(r"^// -- (\S+\.js) -+$", bundle, re.M)
-    assert sorted(banners) == files  # every module, once
-    assert banners[-1] == ENTRY and banners.index("protocol.js") < banners.index("render.js")
+    only_lazy = {
+        "composer/file-rules.js"
+    }  # imported only by lazy modules (attach.js, attachments.js): in their bundles
+    every = sorted(p.relative_to(WEBCOMPONENT).as_posix() for p in WEBCOMPONENT.rglob("*.js"))
+    files = [file for file in every if file not in lazy and file not in only_lazy]
+    banners = re.findall(r"^// -- (\S+\.js)$", bundle, re.M)
+    assert sorted(banners) == files  # every module, once, by its path in the folder
+    assert banners[-1] == ENTRY and banners.index("core/protocol.js") < banners.index("view/render.js")
     for file in files:  # each module's code, whole, in its own scope
         body = (WEBCOMPONENT / file).read_text(encoding="utf-8")
+        # Relative to the bundle's folder, not the module's (asserted below): compared apart.
+        body = re.sub(r"^.*(?:import\.meta\.url|import\(').*$", "", body, flags=re.M)
         body = re.sub(r"^export (?=async |function|class |const )", "", body, flags=re.M)
         body = re.sub(r"^import\s*\{[^}]*\}[^\n]*$", "", body, flags=re.M)  # may span lines
         body = IMPORT_OR_EXPORT.sub("", body)
@@ -80,14 +93,19 @@ def test_the_real_element_bundles_every_module_and_exports_only_the_element(stri
         "export const {ChatBotElement} = __chatbot_chat_bot;",
         "export default __chatbot_chat_bot.default;",
     ]
-    # The stylesheet is found beside the module, whichever file it is.
-    assert "new URL('./styles.css', import.meta.url)" in wrapper(bundle, "parts.js")
+    # The stylesheet is found where the raw module finds it, and a feature loaded on first use
+    # where the raw module would load it: both relative to the bundle, at the top of the folder.
+    assert "new URL('../styles.css', new URL('./view/parts.js', import.meta.url).href)" in wrapper(
+        bundle, "view/parts.js"
+    )
+    assert "import('./history-panel.js')" in (WEBCOMPONENT / "panels/saved-history.js").read_text(encoding="utf-8")
+    assert "import('./panels/history-panel.js')" in wrapper(bundle, "panels/saved-history.js")
 
 
 @pytest.mark.parametrize("strip", [False, True])
 def test_the_real_stylesheet_inlines_each_import(strip: bool) -> None:
     raw = (WEBCOMPONENT / "styles.css").read_text(encoding="utf-8")
-    imported = re.findall(r'^@import url\("([\w.-]+\.css)"\);$', raw, re.M)
+    imported = re.findall(r'^@import url\("([\w./-]+\.css)"\);$', raw, re.M)
     assert imported
     css = inline_css_imports(WEBCOMPONENT, strip=strip)
     served = strip_css if strip else lambda text, name: text
@@ -131,17 +149,17 @@ def test_each_module_gets_its_own_scope_in_dependency_order(tmp_path: Path) -> N
         },
     )
     bundle = bundle_modules(tmp_path)
-    assert re.findall(r"^// -- (\S+) ", bundle, re.M) == ["a.js", "b.js", "chat-bot.js"]
+    assert re.findall(r"^// -- (\S+)$", bundle, re.M) == ["a.js", "b.js", "chat-bot.js"]
     # The same top-level name in three modules: three function scopes, no clash.
     for file in ("a.js", "b.js", "chat-bot.js"):
         assert len(re.findall(r"^const helper = ", wrapper(bundle, file), re.M)) == 1
     b = wrapper(bundle, "b.js")
     assert "const NAME = __chatbot_a.NAME;\nconst shout = __chatbot_a.shout;\n" in b
     assert "\nasync function greet() {" in b
-    assert b.endswith("return Object.freeze({__proto__: null, PI: PI, greet: greet});\n")
+    assert b.endswith("return Object.freeze({__proto__: null, PI, greet});\n")
     entry = wrapper(bundle, "chat-bot.js")
     assert "const greet = __chatbot_b.greet;\nconst pi = __chatbot_b.PI;\nconst a = __chatbot_a;\n" in entry
-    assert "return Object.freeze({__proto__: null, Thing: Thing, greet: greet, pi: pi, default: Thing});" in entry
+    assert "return Object.freeze({__proto__: null, Thing, greet, pi, default: Thing});" in entry
     assert IMPORT_OR_EXPORT.findall(bundle) == [
         "export const {Thing, greet, pi} = __chatbot_chat_bot;",
         "export default __chatbot_chat_bot.default;",
@@ -154,9 +172,10 @@ def test_each_module_gets_its_own_scope_in_dependency_order(tmp_path: Path) -> N
         ("import thing from './a.js'", "an import of a form the bundler does not know"),
         ("import './a.js'", "an import of a form the bundler does not know"),
         ("const load = name => import(name)", "an import of a form the bundler does not know"),
-        ("const load = () => import('../a.js')", "an import of a form the bundler does not know"),
+        ("const load = () => import('../a.js')", "loads '../a.js', outside the element's folder"),
         ("const load = () => import(`./a.js`)", "an import of a form the bundler does not know"),
-        ("import {x} from 'lit'", "imports 'lit'; only './name.js' of the same folder is bundled"),
+        ("import {x} from 'lit'", "imports 'lit'; only a relative path ('./name.js', '../core/name.js') inside"),
+        ("import {x} from '/a.js'", "imports '/a.js'; only a relative path"),
         ("import {x} from '../a.js'", "imports '../a.js'"),
         ("import {x, y z} from './a.js'", "cannot read 'y z'"),
         ("export let count = 0", "an export of a form the bundler does not know"),
@@ -194,13 +213,36 @@ def test_a_module_loaded_on_first_use_stays_out_of_the_bundle_and_bundles_alone(
     assert IMPORT_OR_EXPORT.findall(alone) == ["export const {y, more} = __chatbot_lazy;"]
 
 
+def test_modules_in_subfolders_are_known_by_their_paths(tmp_path: Path) -> None:
+    modules(
+        tmp_path,
+        {
+            "chat-bot.js": "import {a} from './core/a.js'\nexport const load = () => import('./panels/lazy.js')\n",
+            "core/a.js": "import {b} from '../view/b.js'\nexport const a = b\nexport const here = import.meta.url\n",
+            "view/b.js": "export const b = 2\n",
+            "panels/lazy.js": "import {b} from '../view/b.js'\nexport const more = () => import('../core/later.js')\n",
+            "core/later.js": "export const sheet = new URL('./later.css', import.meta.url).href\n",
+        },
+    )
+    bundle = bundle_modules(tmp_path)
+    assert re.findall(r"^// -- (\S+)$", bundle, re.M) == ["view/b.js", "core/a.js", "chat-bot.js"]
+    assert "const b = __chatbot_b.b;" in wrapper(bundle, "core/a.js")
+    # What the raw module means, from where the bundle is served (the raw entry's place).
+    assert "export const here" not in bundle and "here = new URL('./core/a.js', import.meta.url).href" in bundle
+    assert lazy_entries(tmp_path) == ["panels/lazy.js", "core/later.js"]
+    alone = bundle_modules(tmp_path, "panels/lazy.js")  # served at panels/lazy.js
+    assert "import('../core/later.js')" in alone and "new URL('../view/b.js'" not in alone
+    later = bundle_modules(tmp_path, "core/later.js")  # its own folder: import.meta.url as written
+    assert "new URL('./later.css', import.meta.url).href" in later
+
+
 def test_the_blueprint_serves_a_lazy_module_as_its_own_bundle(serve) -> None:
     import urllib.request
 
     server = serve(lambda message, history: message)
-    with urllib.request.urlopen(f"{server.url}/chat/static/attachments.js") as response:
+    with urllib.request.urlopen(f"{server.url}/chat/static/composer/attachments.js") as response:
         body = response.read().decode()
-    assert body == bundle_modules(WEBCOMPONENT, "attachments.js")
+    assert body == bundle_modules(WEBCOMPONENT, "composer/attachments.js")
     assert response.headers["Content-Type"].startswith("text/javascript")
 
 
@@ -241,9 +283,37 @@ def test_stylesheet_imports_are_inlined_in_place_and_in_depth(tmp_path: Path) ->
 
 @pytest.mark.parametrize(
     "line",
-    ['@import url("print.css") print;', '@import "code.css";', '@import url("../other/code.css");'],
+    ['@import url("print.css") print;', '@import "code.css";', '@import url("/code.css");'],
 )
 def test_stylesheet_imports_of_other_forms_are_refused(tmp_path: Path, line: str) -> None:
     modules(tmp_path, {"styles.css": f"{line}\n.base {{}}\n", "print.css": "", "code.css": ""})
     with pytest.raises(BundleError, match=r'styles.css:1: only @import url\("file.css"\); lines are inlined'):
+        inline_css_imports(tmp_path)
+
+
+def test_a_stylesheet_outside_the_folder_is_refused(tmp_path: Path) -> None:
+    modules(tmp_path, {"styles.css": '@import url("../other/code.css");\n.base {}\n'})
+    with pytest.raises(
+        BundleError, match=re.escape("styles.css: imports '../other/code.css', outside the element's folder")
+    ):
+        inline_css_imports(tmp_path)
+
+
+def test_stylesheets_in_subfolders_inline_by_their_paths(tmp_path: Path) -> None:
+    modules(
+        tmp_path,
+        {
+            "styles.css": '@import url("view/code.css");\n.base { color: red; }\n',
+            "view/code.css": '@import url("../panels/palette.css");\n.code { color: blue; }\n',
+            "panels/palette.css": ".palette { color: green; }\n",
+            "panels/status.css": ".status { color: black; }\n",  # linked by a module of its own
+        },
+    )
+    css = inline_css_imports(tmp_path)
+    order = [css.index(rule) for rule in (".palette", ".code", ".base")]
+    assert order == sorted(order)
+    assert lazy_stylesheets(tmp_path) == ["panels/status.css"]
+    # Inlined into styles.css, a url() of view/ would resolve against the top of the folder.
+    modules(tmp_path, {"view/code.css": '.code { background: url("dots.png"); }\n'})
+    with pytest.raises(BundleError, match=re.escape("view/code.css: refers to a url()")):
         inline_css_imports(tmp_path)

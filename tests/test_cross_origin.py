@@ -55,7 +55,7 @@ def server(serve_app, tmp_path, monkeypatch):
     [
         "/chat/static/chat-bot.js",
         "/chat/static/styles.css",
-        "/chat/static/attachments.js",
+        "/chat/static/composer/attachments.js",
         "/chat/static/element.js",
         "/chat/config.json",
     ],

@@ -9,8 +9,8 @@ import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent / "webcomponent"
-SCRIPTS = {p.name: p.read_text(encoding="utf-8") for p in ROOT.glob("*.js")}
-STYLES = {p.name: p.read_text(encoding="utf-8") for p in ROOT.glob("*.css")}
+SCRIPTS = {p.relative_to(ROOT).as_posix(): p.read_text(encoding="utf-8") for p in ROOT.rglob("*.js")}
+STYLES = {p.relative_to(ROOT).as_posix(): p.read_text(encoding="utf-8") for p in ROOT.rglob("*.css")}
 LIFECYCLE = {"constructor", "connectedCallback", "disconnectedCallback", "attributeChangedCallback"}
 
 
@@ -49,7 +49,13 @@ def test_package_json_exports_the_element_its_types_and_every_file() -> None:
     for target in [package["main"], package["types"], package["customElements"], *package["exports"].values()]:
         for path in target.values() if isinstance(target, dict) else [target]:
             assert (ROOT / path).is_file(), path
-    shipped = {p.name for pattern in package["files"] for p in ROOT.glob(pattern)}
+    # npm's `files`: a file by name, or a folder with all it holds.
+    shipped = {
+        p.relative_to(ROOT).as_posix()
+        for pattern in package["files"]
+        for found in ROOT.glob(pattern.rstrip("/"))
+        for p in (found.rglob("*") if found.is_dir() else [found])
+    }
     assert set(SCRIPTS) | set(STYLES) <= shipped  # the raw modules all go, so imports resolve
 
 
@@ -57,7 +63,7 @@ def test_the_manifest_declares_every_member_attribute_event_and_custom_property(
     element = manifest_element()
     assert public_api() == names(element["members"])
     # The element's own attributes (not those it reads on images and parts).
-    own = SCRIPTS["element.js"] + SCRIPTS["outputs.js"] + SCRIPTS["persist.js"]
+    own = SCRIPTS["element.js"] + SCRIPTS["panels/outputs.js"] + SCRIPTS["core/persist.js"]
     read = set(re.findall(r"(?:this|element|this\.#element)\.(?:getAttribute|hasAttribute)\('([a-z-]+)'\)", own))
     assert read and read <= names(element["attributes"])
     emitted = {f"chat-bot-{name}" for name in re.findall(r"emit\([^,]+,\s*'([a-z-]+)'", "".join(SCRIPTS.values()))}

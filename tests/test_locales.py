@@ -28,19 +28,19 @@ def placeholders(text: str) -> list[str]:
 
 
 # strings.js's table, and those of the modules loaded on first use.
-ENGLISH = table(WEBCOMPONENT / "strings.js", "EN")
+ENGLISH = table(WEBCOMPONENT / "i18n/strings.js", "EN")
 for module, name in (
-    ("file-rules.js", "FILE_TEXT"),
-    ("recorder.js", "RECORDER_TEXT"),
-    ("status-view.js", "STATUS_TEXT"),
-    ("history-panel.js", "HISTORY_TEXT"),
+    ("composer/file-rules.js", "FILE_TEXT"),
+    ("composer/recorder.js", "RECORDER_TEXT"),
+    ("panels/status-view.js", "STATUS_TEXT"),
+    ("panels/history-panel.js", "HISTORY_TEXT"),
 ):
     ENGLISH.update(table(WEBCOMPONENT / module, name))
 
 
 @pytest.mark.parametrize("lang", [lang for lang in LOCALES if lang != "en"])
 def test_each_locale_translates_every_text_with_the_same_placeholders(lang: str) -> None:
-    texts = table(WEBCOMPONENT / f"locale-{lang}.js", "STRINGS")
+    texts = table(WEBCOMPONENT / f"i18n/locale-{lang}.js", "STRINGS")
     assert sorted(texts) == sorted(ENGLISH)  # every name, no other
     for name, text in texts.items():
         assert text.strip(), (lang, name)
@@ -70,13 +70,13 @@ def test_the_page_speaks_the_reader_s_language_and_preloads_its_texts() -> None:
     app = app_with()
     html, headers = page(app, **{"Accept-Language": "fr-CH, fr;q=0.9, en;q=0.8"})
     assert '<html lang="fr" dir="ltr">' in html
-    assert re.search(r'<link rel="modulepreload" href="/chat/static/locale-fr\.js">', html)
+    assert re.search(r'<link rel="modulepreload" href="/chat/static/i18n/locale-fr\.js">', html)
     assert "Accept-Language" in headers["Vary"]
     html, _ = page(app, **{"Accept-Language": "ar"})
     assert '<html lang="ar" dir="rtl">' in html
     html, _ = page(app, **{"Accept-Language": "pt-BR"})  # no locale: English, nothing to preload
     assert '<html lang="en" dir="ltr">' in html and "modulepreload" not in html
-    assert app.test_client().get("/chat/static/locale-ar.js").status_code == 200
+    assert app.test_client().get("/chat/static/i18n/locale-ar.js").status_code == 200
 
 
 def test_lang_pins_the_page_and_the_element_and_rtl_still_wins() -> None:

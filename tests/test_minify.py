@@ -225,3 +225,43 @@ def test_what_the_stylesheet_scanner_cannot_read_for_sure_is_refused(
     with pytest.raises(BundleError, match=re.escape(complaint)):
         inline_css_imports(tmp_path)
     assert ".a" in inline_css_imports(tmp_path, strip=False)  # the raw files are not refused
+
+
+def test_a_bundled_module_of_a_subfolder_resolves_urls_as_its_raw_file_does(tmp_path: Path) -> None:
+    # The raw files beside the bundle, as the blueprint serves them: the bundle at the entry's
+    # place, a feature loaded on first use from its own path (here, its raw file).
+    modules(
+        tmp_path,
+        {
+            "chat-bot.js": "import {here, feature} from './view/a.js'\nexport const found = () => feature().then(f => ({here, ...f}))\n",
+            "view/a.js": "export const here = new URL('../styles.css', import.meta.url).href\n"
+            "export const feature = () => import('../panels/lazy.js').then(m => ({sheet: m.sheet}))\n",
+            "panels/lazy.js": "export const sheet = new URL('./status.css', import.meta.url).href\n",
+        },
+    )
+    (tmp_path / "served.js").write_text(bundle_modules(tmp_path), encoding="utf-8")
+    (tmp_path / "package.json").write_text('{"type": "module"}', encoding="utf-8")
+    seen = {}
+    for name in ("chat-bot.js", "served.js"):
+        result = subprocess.run(
+            [
+                "node",
+                "--input-type=module",
+                "-e",
+                f"console.log(JSON.stringify(await (await import({json.dumps((tmp_path / name).as_uri())})).found()))",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr
+        seen[name] = json.loads(result.stdout)
+    assert (
+        seen["served.js"]
+        == seen["chat-bot.js"]
+        == {
+            "here": (tmp_path / "styles.css").as_uri(),
+            "sheet": (tmp_path / "panels/status.css").as_uri(),
+        }
+    )

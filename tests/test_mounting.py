@@ -21,7 +21,7 @@ def test_mounted_at_the_root_of_a_default_app_the_page_loads_and_chats(serve_app
         ("/page.css", "text/css"),
         ("/static/chat-bot.js", "text/javascript"),
         ("/static/styles.css", "text/css"),
-        ("/static/attachments.js", "text/javascript"),
+        ("/static/composer/attachments.js", "text/javascript"),
         ("/config.json", "application/json"),
     ):
         connection.request("GET", path)

@@ -120,7 +120,7 @@ def test_message_ids_are_1_to_64_safe_characters() -> None:
 
 
 def test_a_message_id_with_a_trailing_newline_is_refused() -> None:
-    # The element's check (webcomponent/protocol.js) refuses it; so must the server's.
+    # The element's check (webcomponent/core/protocol.js) refuses it; so must the server's.
     assert refusal(_submit("u1\n")).code == "bad_frame"
     with pytest.raises(ProtocolError):
         protocol.load_frame(protocol.patch("a7\n", {"keep": 0, "append": ""}), protocol.SERVER_SCHEMAS)

@@ -1,4 +1,4 @@
-"""Fenced code, highlighted on the server (flask_chatbot/rendering/code_highlight.py, webcomponent/code.css)."""
+"""Fenced code, highlighted on the server (flask_chatbot/rendering/code_highlight.py, webcomponent/view/code.css)."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from flask_chatbot.rendering.code_highlight import (
 from flask_chatbot.rendering.renderer import ALLOWED_TAGS, Renderer, RenderOptions
 
 BOT = Renderer(RenderOptions())
-CSS = Path(__file__).parent.parent / "webcomponent" / "code.css"
+CSS = Path(__file__).parent.parent / "webcomponent" / "view" / "code.css"
 
 
 def bot(text: str) -> str:
@@ -195,7 +195,7 @@ def test_a_reply_may_use_the_code_classes_but_no_others() -> None:
 
 def test_code_css_is_the_generated_stylesheet_small_enough_for_the_cold_page() -> None:
     css = CSS.read_text(encoding="utf-8")
-    assert css == stylesheet(), "regenerate webcomponent/code.css with code_highlight.stylesheet()"
+    assert css == stylesheet(), "regenerate webcomponent/view/code.css with code_highlight.stylesheet()"
     assert len(css.encode()) < 3000
     assert "url(" not in css
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -10,6 +11,7 @@ from pathlib import Path
 from flask_chatbot.web.assets import bundle_modules
 
 ROOT = Path(__file__).resolve().parent.parent
+BUILD_PRODUCTS = (".git", ".venv*", "build", "dist", "*.egg-info", "__pycache__", ".*_cache", "node_modules")
 
 CHECK = textwrap.dedent(
     """
@@ -26,20 +28,25 @@ CHECK = textwrap.dedent(
     js = client.get("/chat/static/chat-bot.js")
     css = client.get("/chat/static/styles.css")
     config = client.get("/chat/config.json").get_json()
+    folder = pathlib.Path(flask_chatbot.__file__).parent / "webcomponent"
     print(json.dumps({
         "page": page.status_code, "title": "<title>Wheel</title>" in page.get_data(as_text=True),
         "js": js.status_code, "js_body": js.get_data(as_text=True),
         "css": css.status_code, "socket": config["socket"],
-        "modules": sorted(p.name for p in pathlib.Path(flask_chatbot.__file__).parent.joinpath("webcomponent").glob("*.js")),
+        "modules": sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*.js")),
     }))
     """
 )
 
 
 def test_installed_wheel_serves_the_element(tmp_path):
+    # Built from a copy of the tree without its build products: setuptools' build/ keeps the
+    # files of earlier builds (modules since moved), and they would go into the wheel.
+    source = tmp_path / "source"
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(*BUILD_PRODUCTS))
     dist = tmp_path / "dist"
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", str(dist), str(ROOT)],
+        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", str(dist), str(source)],
         check=True,
     )
     (wheel,) = dist.glob("flask_chatbot-*.whl")
@@ -57,4 +64,6 @@ def test_installed_wheel_serves_the_element(tmp_path):
     assert found["js"] == 200 and found["js_body"] == bundle_modules(ROOT / "webcomponent")
     assert found["css"] == 200
     assert found["socket"] == "/chat/socket"
-    assert set(found["modules"]) == {p.name for p in (ROOT / "webcomponent").glob("*.js")}
+    assert set(found["modules"]) == {
+        p.relative_to(ROOT / "webcomponent").as_posix() for p in (ROOT / "webcomponent").rglob("*.js")
+    }

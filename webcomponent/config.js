@@ -1,10 +1,10 @@
 // The options of config.json as the element uses them: the defaults of an element without
 // `src`, and what each option changes in the parts (parts.js).
 
-import {labelAction} from './message-actions.js'
-import {setButton} from './parts.js'
-import {EN, setText, unmark} from './strings.js'
-import {parseHTML} from './html.js'
+import {labelAction} from './actions/message-actions.js'
+import {setButton} from './view/parts.js'
+import {EN, setText, unmark} from './i18n/strings.js'
+import {parseHTML} from './core/html.js'
 
 /** The built-in themes besides "default" (themes.css; flask_chatbot/options/page.py THEMES). */
 const THEMES = ['soft', 'monochrome']

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import difflib
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from ..access.policy import check_access_options
@@ -88,50 +88,50 @@ def _lists(values: dict[str, Any]) -> None:
 
 
 def _parsed(values: dict[str, Any]) -> None:
-    """The options with a shape of their own, parsed: delimiters, tags, upload rules and quotas,
-    strings, keys, the history store, feedback, avatars, inputs, outputs and examples."""
-    if "latex_delimiters" in values:
-        try:
-            values["latex_delimiters"] = parse_latex_delimiters(values["latex_delimiters"])
-        except ValueError as exc:
-            raise OptionsError(str(exc)) from None
-    if "reasoning_tags" in values:
-        values["reasoning_tags"] = _tag_pairs(values["reasoning_tags"])
+    """The options with a shape of their own, parsed: first those parsed alone (delimiters, tags,
+    strings, the history store, feedback, avatars, inputs, outputs), then those read together
+    (upload rules and quotas, keys, the inputs' accordion, examples, which need the inputs)."""
+    for name, parse in _PARSED_ALONE.items():
+        if name in values:
+            values[name] = parse(values[name])
     parse_upload_options(values)
     parse_quota_options(values, parse_size)
-    if "strings" in values:
-        values["strings"] = parse_strings(values["strings"])
+    _api_keys(values)
+    values["additional_inputs_accordion"] = _accordion(values.get("additional_inputs_accordion"))
+    labels, icons = values.pop("example_labels", None), values.pop("example_icons", None)
+    if "examples" in values or labels is not None or icons is not None:
+        values["examples"] = parse_examples(values.get("examples"), labels, icons, values.get("additional_inputs", ()))
+
+
+def _latex_delimiters(value: Any) -> Any:
+    try:
+        return parse_latex_delimiters(value)
+    except ValueError as exc:
+        raise OptionsError(str(exc)) from None
+
+
+def _feedback_value(given: Any) -> Any:
+    if isinstance(given, str):
+        raise OptionsError(f"feedback_value must be a list like ['Like', None], not {given!r}")
+    if given is None:
+        return ()
+    return tuple(given) if isinstance(given, Sequence) else given  # anything else: checked with the rest
+
+
+def _api_keys(values: dict[str, Any]) -> None:
     if "openai_api_key" in values:  # api_key's first name, when only the OpenAI endpoint had one
         if "api_key" in values:
             raise OptionsError("give api_key or openai_api_key, not both: they are the same keys")
         values["api_key"] = values.pop("openai_api_key")
     values["api_key"] = check_access_options(values.get("authorize"), values.get("api_key"))
-    if values.get("history_store") is not None:
-        values["history_store"] = history_store(values["history_store"])
-    if "feedback_value" in values:
-        given = values["feedback_value"]
-        if given is None or isinstance(given, str) or not isinstance(given, Sequence):
-            values["feedback_value"] = () if given is None else given  # a str is refused below
-        else:
-            values["feedback_value"] = tuple(given)
-        if isinstance(values["feedback_value"], str):
-            raise OptionsError(f"feedback_value must be a list like ['Like', None], not {given!r}")
-    if "avatar_images" in values:
-        values["avatar_images"] = avatar_pair(values["avatar_images"])
-    if "additional_inputs" in values:
-        values["additional_inputs"] = parse_additional_inputs(values["additional_inputs"])
-    if "additional_outputs" in values:
-        values["additional_outputs"] = parse_additional_outputs(values["additional_outputs"])
-    accordion = values.get("additional_inputs_accordion")
-    if accordion is None or isinstance(accordion, str):
-        values["additional_inputs_accordion"] = Accordion(accordion) if accordion else Accordion()
-    elif not isinstance(accordion, Accordion):
-        raise OptionsError(
-            f"additional_inputs_accordion must be a label or an Accordion(label, open), not {accordion!r}"
-        )
-    labels, icons = values.pop("example_labels", None), values.pop("example_icons", None)
-    if "examples" in values or labels is not None or icons is not None:
-        values["examples"] = parse_examples(values.get("examples"), labels, icons, values.get("additional_inputs", ()))
+
+
+def _accordion(given: Any) -> Accordion:
+    if given is None or isinstance(given, str):
+        return Accordion(given) if given else Accordion()
+    if not isinstance(given, Accordion):
+        raise OptionsError(f"additional_inputs_accordion must be a label or an Accordion(label, open), not {given!r}")
+    return given
 
 
 def _tag_pairs(value: Any) -> tuple[tuple[str, str], ...]:
@@ -163,6 +163,19 @@ def _string_tuple(name: str, value: Any) -> tuple[str, ...]:
         example = _EXAMPLES.get(name, "'https://example.com'")
         raise OptionsError(f"{name} must be a list of strings, like [{example}], not {value!r}")
     return tuple(value)
+
+
+# The options parsed each on its own, in this order (an error names the first bad one).
+_PARSED_ALONE: dict[str, Callable[[Any], Any]] = {
+    "latex_delimiters": _latex_delimiters,
+    "reasoning_tags": _tag_pairs,
+    "strings": parse_strings,
+    "history_store": lambda given: None if given is None else history_store(given),
+    "feedback_value": _feedback_value,
+    "avatar_images": avatar_pair,
+    "additional_inputs": parse_additional_inputs,
+    "additional_outputs": parse_additional_outputs,
+}
 
 
 __all__ = ["option_values"]

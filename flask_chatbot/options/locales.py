@@ -1,8 +1,9 @@
 """The languages of the element's own texts: the built-in locales, the page's language and
 direction, and the ``lang`` and ``strings`` options (docs/options.md, "Languages").
 
-The texts live in webcomponent/: ``strings.js`` names them (in English) and each
-``locale-xx.js`` translates them. This module reads the names from strings.js, so an override
+The texts live in webcomponent/i18n/: ``strings.js`` names them (in English) and each
+``locale-xx.js`` translates them. This module reads the names from strings.js (and the tables
+of the modules loaded on first use), so an override
 of a text that does not exist is refused at start-up, with the closest name.
 """
 
@@ -17,9 +18,9 @@ from typing import Any
 from ..errors import OptionsError
 from ..runtime.package_files import webcomponent_dir
 
-#: The languages the element speaks out of the box (webcomponent/locale-xx.js, and English).
+#: The languages the element speaks out of the box (webcomponent/i18n/locale-xx.js, and English).
 LOCALES: tuple[str, ...] = ("en", "de", "es", "fr", "ja", "zh", "ar", "he")
-#: Languages written right to left (webcomponent/strings.js RTL_LANGUAGES).
+#: Languages written right to left (webcomponent/i18n/strings.js RTL_LANGUAGES).
 RTL_LANGUAGES = frozenset({"ar", "he", "fa", "ur"})
 _TAG = re.compile(r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8})*\Z")
 _NAME = re.compile(r"^  (\w+): '", re.M)
@@ -31,7 +32,7 @@ def string_names() -> frozenset[str]:
     """The names of the element's texts: the keys of strings.js's English table and of the
     tables of the modules loaded on first use (``export const X_TEXT = Object.freeze({``)."""
     names: set[str] = set()
-    for path in webcomponent_dir().glob("*.js"):
+    for path in webcomponent_dir().rglob("*.js"):
         source = path.read_text(encoding="utf-8")
         for start in (m.start() for m in _TABLE.finditer(source)):
             names.update(_NAME.findall(source[start : source.index("\n})", start)]))
@@ -56,10 +57,10 @@ def page_language(lang: str | None, accept_languages: Any) -> str:
 
 
 def locale_module(tag: str) -> str | None:
-    """The element's module of ``tag``'s texts (``locale-de.js``), None for English or a language
+    """The element's module of ``tag``'s texts (``i18n/locale-de.js``), None for English or a language
     without one: the standalone page preloads it."""
     base = base_language(tag)
-    return f"locale-{base}.js" if base in LOCALES and base != "en" else None
+    return f"i18n/locale-{base}.js" if base in LOCALES and base != "en" else None
 
 
 def check_lang(value: Any) -> None:

@@ -26,7 +26,7 @@ def default_content_security_policy(image_hosts: Sequence[str] = ()) -> str:
     """The strict policy of the chat page; images, audio and video only from the page's origin
     and ``image_hosts`` (``"*"``: any https host), the one list of outside hosts a page may
     reach; images also from data: and blob: URLs (thumbnails of files being attached). Trusted
-    Types are enforced, with one policy, the element's ``chat-bot`` (webcomponent/html.js: the
+    Types are enforced, with one policy, the element's ``chat-bot`` (webcomponent/core/html.js: the
     server's sanitized HTML), so a string at any other DOM sink throws instead of running."""
     if "*" in image_hosts:
         hosts = " https:"
@@ -40,7 +40,7 @@ def default_content_security_policy(image_hosts: Sequence[str] = ()) -> str:
     )
 
 
-#: The built-in themes (webcomponent/themes.css). Gradio's hub names of the same themes are
+#: The built-in themes (webcomponent/view/themes.css). Gradio's hub names of the same themes are
 #: accepted too ("gradio/soft"); None is "default".
 THEMES = ("default", "soft", "monochrome")
 

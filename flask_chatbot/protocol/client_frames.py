@@ -1,7 +1,7 @@
 """The frames the element sends: one marshmallow schema per type, unknown keys refused, and
 :func:`parse_client_frame`, where a frame from a socket is decoded and checked.
 
-Mirrors the senders of webcomponent/protocol.js; docs/protocol.md is the reference.
+Mirrors the senders of webcomponent/core/protocol.js; docs/protocol.md is the reference.
 """
 
 from __future__ import annotations

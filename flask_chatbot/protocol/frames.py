@@ -2,7 +2,7 @@
 ``frames.parse_client_frame(raw)``, ``frames.patch(...)``, ``frames.encode(frame)``.
 
 What the element sends is in client_frames.py, what the server sends in server_frames.py, the
-field types they share in fields.py. Mirrors webcomponent/protocol.js; docs/protocol.md is the
+field types they share in fields.py. Mirrors webcomponent/core/protocol.js; docs/protocol.md is the
 reference and tests/fixtures/frames.json holds the canonical frames both test suites read.
 """
 

@@ -1,7 +1,7 @@
 """The frames the server sends: a builder per type, their schemas (the tests validate what the
 server sends against them) and :func:`encode`, the JSON every frame leaves as.
 
-Mirrors the handlers of webcomponent/protocol.js; docs/protocol.md is the reference.
+Mirrors the handlers of webcomponent/core/protocol.js; docs/protocol.md is the reference.
 """
 
 from __future__ import annotations

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -107,7 +108,7 @@ def element_asset(directory: Path, name: str, *, check_changes: bool = False) ->
         if name.endswith(".css")
         else (lambda directory: Asset.of(bundle_modules(directory, name), "text/javascript"))
     )
-    sources = sorted(p for p in directory.iterdir() if p.suffix in (".js", ".css")) if check_changes else None
+    sources = sorted(p for p in directory.rglob("*") if p.suffix in (".js", ".css")) if check_changes else None
     return _cached(directory / name, sources, lambda: build(directory))
 
 
@@ -120,7 +121,7 @@ def file_asset(path: Path, mimetype: str, *, check_changes: bool = False) -> Ass
 
 def _cached(key: Path, sources: list[Path] | None, build: Callable[[], Asset]) -> Asset:
     """``build()``'s asset, kept; rebuilt when ``sources`` (None: not checked) changed since."""
-    stats = [(p.name, p.stat()) for p in sources or ()]
+    stats = [(str(p), p.stat()) for p in sources or ()]
     signature = tuple((name, stat.st_mtime_ns, stat.st_size) for name, stat in stats)
     cached = _cache.get(key)
     if cached is None or (sources is not None and cached[0] != signature):
@@ -163,7 +164,7 @@ def register_element(bp: Blueprint, static_dir: Path) -> list[str]:
     # bundled alone: a chat that never uses them never downloads them.
     lazy_endpoints = []
     for lazy in [*lazy_entries(static_dir), *lazy_stylesheets(static_dir)]:
-        lazy_endpoints.append(f"element_{lazy.replace('.', '_').replace('-', '_')}")
+        lazy_endpoints.append("element_" + re.sub(r"\W", "_", lazy))  # panels/status.css: element_panels_status_css
         bp.add_url_rule(
             f"/static/{lazy}",
             lazy_endpoints[-1],

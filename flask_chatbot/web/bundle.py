@@ -13,28 +13,37 @@ convention that every module of webcomponent/ follows (and it refuses, with the 
 and line, anything else):
 
 - Imports come first, at the start of a line, only in these forms, from a module of the
-  same folder: ``import {a, b as c} from './x.js'`` (may span lines) and
-  ``import * as ns from './x.js'``. No default, side-effect or other dynamic imports, no
-  bare specifiers, no import cycles.
-- One dynamic form loads a feature on first use: ``import('./x.js')`` with a literal name of
-  the same folder. It stays in the bundle as written and resolves beside it, where the
-  blueprint serves ``x.js`` as a bundle of its own (:func:`lazy_entries`). That bundle has its
-  own copies of the modules it imports, so a lazily loaded module imports only modules
-  without state (constants, pure functions) and gets the rest from its caller.
+  element's folder or one of its subfolders, named by a relative path:
+  ``import {a, b as c} from './x.js'`` (may span lines) and
+  ``import * as ns from '../core/x.js'``. No default, side-effect or other dynamic imports,
+  no bare specifiers, nothing outside the folder, no import cycles. A module is known by its
+  path in the folder (``core/socket.js``).
+- One dynamic form loads a feature on first use: ``import('./x.js')`` with a literal relative
+  path. In the bundle it is rewritten relative to the bundle's own URL, where the blueprint
+  serves ``x.js`` (at its path in the folder) as a bundle of its own (:func:`lazy_entries`).
+  That bundle has its own copies of the modules it imports, so a lazily loaded module
+  imports only modules without state (constants, pure functions) and gets the rest from its
+  caller.
 - Exports, at the start of a line: ``export`` before ``function``, ``async function``,
   ``class`` or a ``const`` of one name; ``export {a, b as c}``; ``export default name``.
   No ``export let``/``var`` (exported bindings never change: the bundle copies them once
   the module has run), no re-exports (``export ... from``), no top-level ``await``.
 - Top-level names starting with ``__chatbot_`` are the bundle's own (one per module).
-- ``import.meta.url`` is the bundle's URL inside the bundle: it is served from the same
-  folder as the raw files, so URLs resolved against it (styles.css) are the same.
+- ``import.meta.url`` is each module's own URL, as for the raw files: in a module of another
+  folder than the bundle's, the bundler writes it as that module's URL resolved against the
+  bundle's (which is served where the raw entry is), so URLs resolved against it (a
+  stylesheet beside the module) are the same.
 - Stylesheets: ``@import url("x.css");`` on a line of its own, at the top, naming a file
-  of the same folder.
+  of the folder by its path relative to the importing one (``url("view/code.css")``). An
+  inlined stylesheet refers to nothing else by URL: its ``url()`` would resolve against the
+  importing file once inlined.
 """
 
 from __future__ import annotations
 
+import posixpath
 import re
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,12 +67,17 @@ _EXPORT_LIST = re.compile(r"^export[ \t]*\{(?P<names>[^}]*)\}[ \t]*;?[ \t]*$", r
 _EXPORT_DEFAULT = re.compile(rf"^export[ \t]+default[ \t]+(?P<name>{_IDENT})[ \t]*;?[ \t]*$", re.M)
 _ANY_EXPORT = re.compile(r"^[ \t]*export\b", re.M)
 _TOP_LEVEL_AWAIT = re.compile(r"^await\b", re.M)
-_MODULE_NAME = re.compile(r"^\./(?P<file>[\w-]+(?:\.[\w-]+)*\.js)$")
+# A relative path of the element's folder: ./x.js, ./core/x.js, ../view/x.js.
+_RELATIVE_JS = r"(?:\./|(?:\.\./)+)(?:[\w-]+/)*[\w-]+(?:\.[\w-]+)*\.js"
+_MODULE_NAME = re.compile(rf"^(?P<file>{_RELATIVE_JS})$")
 _CSS_IMPORT = re.compile(
-    r"""^@import[ \t]+url\((?P<quote>['"])(?P<file>[\w-]+(?:\.[\w-]+)*\.css)(?P=quote)\)[ \t]*;[ \t]*$""", re.M
+    r"""^@import[ \t]+url\((?P<quote>['"])(?P<file>(?:\.\./)*(?:[\w-]+/)*[\w-]+(?:\.[\w-]+)*\.css)(?P=quote)\)[ \t]*;[ \t]*$""",
+    re.M,
 )
 _ANY_CSS_IMPORT = re.compile(r"@import\b")
-_LAZY_IMPORT = re.compile(r"""\bimport\([ \t]*(?P<quote>['"])\./(?P<file>[\w-]+(?:\.[\w-]+)*\.js)(?P=quote)[ \t]*\)""")
+_CSS_URL = re.compile(r"\burl\(")
+_LAZY_IMPORT = re.compile(rf"""\bimport\([ \t]*(?P<quote>['"])(?P<file>{_RELATIVE_JS})(?P=quote)[ \t]*\)""")
+_IMPORT_META_URL = re.compile(r"\bimport\.meta\.url\b")
 
 
 @dataclass(frozen=True)
@@ -83,22 +97,32 @@ def bundle_modules(directory: Path, entry: str = ENTRY, *, strip: bool = True) -
         >>> source = bundle_modules(webcomponent_dir())  # doctest: +SKIP
     """
     modules = _load_graph(directory, entry)
-    wrappers = {file: "__chatbot_" + re.sub(r"\W", "_", file.removesuffix(".js")) for file in modules}
+    # A module's scope is named after its file (__chatbot_render), or its path when two files
+    # of the bundle share a name (__chatbot_core_x, __chatbot_view_x): every byte is on the wire.
+    stems = Counter(posixpath.basename(file) for file in modules)
+    wrappers = {
+        file: "__chatbot_"
+        + re.sub(
+            r"\W", "_", (file if stems[posixpath.basename(file)] > 1 else posixpath.basename(file)).removesuffix(".js")
+        )
+        for file in modules
+    }
     if len(set(wrappers.values())) < len(wrappers):
         raise BundleError(f"two modules would share a name in the bundle: {sorted(wrappers)}")
     parts = [
         f"// {entry} and the modules it imports, bundled by flask_chatbot/web/bundle.py; the raw files are beside it.\n"
     ]
     for file, module in modules.items():
-        body = strip_js(module.body, file) if strip else module.body
+        body = _relocated(module, entry)
+        body = strip_js(body, file) if strip else body
         bindings = []
         for local, source in module.imports.items():
             target, _, name = source.partition(":")
             value = wrappers[target] if name == "*" else f"{wrappers[target]}.{name}"
             bindings.append(f"const {local} = {value};\n")
-        exported = ", ".join(f"{name}: {local}" for name, local in module.exports.items())
+        exported = ", ".join(name if name == local else f"{name}: {local}" for name, local in module.exports.items())
         parts.append(
-            f"\n// -- {file} " + "-" * max(0, 80 - len(file)) + "\n"
+            f"\n// -- {file}\n"
             f"const {wrappers[file]} = (() => {{\n{''.join(bindings)}{body.rstrip()}\n"
             f"return Object.freeze({{__proto__: null, {exported}}});\n}})();\n"
         )
@@ -113,9 +137,39 @@ def bundle_modules(directory: Path, entry: str = ENTRY, *, strip: bool = True) -
     return "".join(parts)
 
 
+def _relocated(module: _Module, entry: str) -> str:
+    """``module``'s body as it runs inside ``entry``'s bundle, which is served where the raw
+    ``entry`` is: its lazy imports and its ``import.meta.url`` name what they name in the raw
+    file, written relative to the bundle's folder."""
+    base = posixpath.dirname(entry)
+
+    def lazy(match: re.Match[str]) -> str:
+        target = _resolve(module.file, match["file"])
+        assert target is not None  # _parse refused a path outside the folder
+        return f"import({match['quote']}{_relative(target, base)}{match['quote']})"
+
+    body = _LAZY_IMPORT.sub(lazy, module.body)
+    if posixpath.dirname(module.file) != base:
+        body = _IMPORT_META_URL.sub(f"new URL('{_relative(module.file, base)}', import.meta.url).href", body)
+    return body
+
+
+def _resolve(importer: str, specifier: str) -> str | None:
+    """The path in the element's folder that ``specifier`` names in ``importer`` (both paths in
+    that folder); None when it lies outside."""
+    path = posixpath.normpath(posixpath.join(posixpath.dirname(importer), specifier))
+    return None if path == ".." or path.startswith("../") else path
+
+
+def _relative(target: str, folder: str) -> str:
+    """``target`` (a path in the element's folder) as a specifier relative to ``folder``."""
+    path = posixpath.relpath(target, folder or ".")
+    return path if path.startswith("../") else "./" + path
+
+
 def lazy_entries(directory: Path, entry: str = ENTRY) -> list[str]:
     """The modules ``entry``'s graph loads on first use (``import('./x.js')``), and those
-    theirs load: each is served as a bundle of its own."""
+    theirs load, by their paths in ``directory``: each is served as a bundle of its own."""
     found: list[str] = []
     pending = [entry]
     while pending:
@@ -128,16 +182,19 @@ def lazy_entries(directory: Path, entry: str = ENTRY) -> list[str]:
 
 
 def lazy_stylesheets(directory: Path, name: str = STYLESHEET) -> list[str]:
-    """The stylesheets of ``directory`` that ``name`` does not take in: those a lazily loaded
-    module links itself (status.css, history.css), each served on its own."""
+    """The stylesheets of ``directory`` (and its subfolders) that ``name`` does not take in:
+    those a lazily loaded module links itself (panels/status.css), each served on its own."""
     taken: set[str] = set()
     pending = [name]
     while pending:
-        for match in _CSS_IMPORT.finditer(_read(directory, pending.pop())):
-            if match["file"] not in taken:
-                taken.add(match["file"])
-                pending.append(match["file"])
-    return sorted(p.name for p in directory.glob("*.css") if p.name != name and p.name not in taken)
+        importer = pending.pop()
+        for match in _CSS_IMPORT.finditer(_read(directory, importer)):
+            path = _resolve(importer, match["file"])
+            if path is not None and path not in taken:
+                taken.add(path)
+                pending.append(path)
+    every = (p.relative_to(directory).as_posix() for p in directory.rglob("*.css"))
+    return sorted(path for path in every if path != name and path not in taken)
 
 
 def inline_css_imports(directory: Path, name: str = STYLESHEET, *, strip: bool = True) -> str:
@@ -154,12 +211,19 @@ def _inline_css(directory: Path, name: str, within: tuple[str, ...], strip: bool
     remaining = _CSS_IMPORT.sub("", text)
     if match := _ANY_CSS_IMPORT.search(remaining):
         raise BundleError(f'{name}:{_line(remaining, match.start())}: only @import url("file.css"); lines are inlined')
-    if strip:  # after the check above, so that the refusals do not depend on it
+    # Inlined, a url() would resolve against the stylesheet that took it in, not this file.
+    if within and posixpath.dirname(name) != posixpath.dirname(within[0]):
+        if match := _CSS_URL.search(strip_css(remaining, name)):
+            raise BundleError(f"{name}: refers to a url() that would resolve elsewhere once inlined in {within[0]}")
+    if strip:  # after the checks above, so that the refusals do not depend on it
         text = strip_css(text, name)
 
     def replace(match: re.Match[str]) -> str:
-        imported = _inline_css(directory, match["file"], (*within, name), strip).rstrip()
-        return imported if strip else f"/* {match['file']} */\n{imported}\n/* end of {match['file']} */"
+        path = _resolve(name, match["file"])
+        if path is None:
+            raise BundleError(f"{name}: imports {match['file']!r}, outside the element's folder")
+        imported = _inline_css(directory, path, (*within, name), strip).rstrip()
+        return imported if strip else f"/* {path} */\n{imported}\n/* end of {path} */"
 
     return _CSS_IMPORT.sub(replace, text)
 
@@ -193,12 +257,13 @@ def _parse(file: str, text: str) -> _Module:
 
     def module_of(match: re.Match[str]) -> str:
         found = _MODULE_NAME.match(match["specifier"])
-        if not found:
+        path = _resolve(file, found["file"]) if found else None
+        if path is None:
             raise BundleError(
                 f"{file}:{_line(text, match.start())}: imports {match['specifier']!r}; "
-                "only './name.js' of the same folder is bundled"
+                "only a relative path ('./name.js', '../core/name.js') inside the element's folder is bundled"
             )
-        return found["file"]
+        return path
 
     def named_import(match: re.Match[str]) -> str:
         target = module_of(match)
@@ -228,7 +293,7 @@ def _parse(file: str, text: str) -> _Module:
     body = _EXPORT_DECLARATION.sub(declaration, body)
     body = _EXPORT_LIST.sub(export_list, body)
     body = _EXPORT_DEFAULT.sub(export_default, body)
-    lazy = tuple(dict.fromkeys(match["file"] for match in _LAZY_IMPORT.finditer(body)))
+    lazy = tuple(dict.fromkeys(_lazy_target(file, match) for match in _LAZY_IMPORT.finditer(body)))
     checked = _LAZY_IMPORT.sub("", body)
     for pattern, what in (
         (_ANY_IMPORT, "an import of a form the bundler does not know"),
@@ -239,6 +304,13 @@ def _parse(file: str, text: str) -> _Module:
             line = checked[match.start() : checked.find("\n", match.start())].strip()
             raise BundleError(f"{file}: {what}: {line!r}; see the convention in flask_chatbot/web/bundle.py")
     return _Module(file=file, imports=imports, exports=exports, body=body, lazy=lazy)
+
+
+def _lazy_target(file: str, match: re.Match[str]) -> str:
+    path = _resolve(file, match["file"])
+    if path is None:
+        raise BundleError(f"{file}: loads {match['file']!r}, outside the element's folder")
+    return path
 
 
 def _names(file: str, text: str, match: re.Match[str]) -> Iterable[tuple[str, str]]:

@@ -5,7 +5,7 @@
 // shown, which is the history fn gets (docs/events.md#edit).
 
 import {actionButton} from './message-actions.js'
-import {setLabel} from './strings.js'
+import {setLabel} from '../i18n/strings.js'
 
 /**
  * The turn a message starts, from a plain message (`versions`: the other versions, each a

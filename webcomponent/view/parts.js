@@ -3,8 +3,8 @@
 // with DOM calls, never from markup strings, so nothing here needs a CSP exception or a
 // Trusted Types policy. Messages are render.js's job.
 
-import {icon} from './icons.js'
-import {setLabel, setText, unmark} from './strings.js'
+import {icon} from '../core/icons.js'
+import {setLabel, setText, unmark} from '../i18n/strings.js'
 
 function element(tag, attributes = {}, children = [], label = null, title = true) {
   const node = document.createElement(tag)
@@ -22,7 +22,7 @@ function element(tag, attributes = {}, children = [], label = null, title = true
 export function createParts(ready) {
   // Beside this module: the raw files, or the bundle the blueprint serves from the same
   // folder (flask_chatbot/web/bundle.py), find the stylesheet the same way.
-  const stylesheet = element('link', {rel: 'stylesheet', href: new URL('./styles.css', import.meta.url).href})
+  const stylesheet = element('link', {rel: 'stylesheet', href: new URL('../styles.css', import.meta.url).href})
   const frame = element('div', {class: 'frame', hidden: ''})
   // Settles once the frame is shown: until then nothing in it can take focus.
   const loaded = new Promise(resolve => {

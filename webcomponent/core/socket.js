@@ -5,7 +5,7 @@
 import {Connection} from './connection.js'
 import {emit} from './events.js'
 import {CLOSE_RESTART} from './protocol.js'
-import {setText, unmark} from './strings.js'
+import {setText, unmark} from '../i18n/strings.js'
 
 /**
  * One element's link to a blueprint mounted at `src`, shown in `statusLine` and in the

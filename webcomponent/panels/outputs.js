@@ -5,7 +5,7 @@
 // additional outputs need it. Being a bundle of its own, it gets the modules that keep state
 // (the Trusted Types policy of html.js, the code blocks' buttons) from its caller.
 
-import {emit} from './events.js'
+import {emit} from '../core/events.js'
 
 /**
  * The outputs pane (parts.outputs) of `element`.

@@ -6,8 +6,8 @@
 // collapsed, no status starts open, as in Gradio; once the reader toggles it, the reader's
 // choice sticks however the message changes.
 
-import {parseHTML} from './html.js'
-import {setLabel} from './strings.js'
+import {parseHTML} from '../core/html.js'
+import {setLabel} from '../i18n/strings.js'
 
 let serial = 0
 

@@ -3,8 +3,8 @@
 // them (status-view.js) is a bundle of its own, loaded with the first turn or toast: a chat
 // page opens without it (docs/performance.md).
 
-import {Lazy} from './lazy.js'
-import * as protocol from './protocol.js'
+import {Lazy} from '../core/lazy.js'
+import * as protocol from '../core/protocol.js'
 
 const MODES = ['full', 'minimal', 'hidden']
 

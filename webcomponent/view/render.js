@@ -12,11 +12,11 @@
 // (through the page's Trusted Types policy when one is set). Everything else (the user's
 // text before the server's echo, `tail_text`) goes in as Text nodes.
 
-import {parseHTML} from './html.js'
-import {createCopyButton, createFeedback, createOptions, decorateCodeBlocks, showFeedback} from './message-actions.js'
+import {parseHTML} from '../core/html.js'
+import {createCopyButton, createFeedback, createOptions, decorateCodeBlocks, showFeedback} from '../actions/message-actions.js'
 import {morphChildren, morphNodes} from './morph.js'
-import {ASSISTANT, COMPLETE, ID_PATTERN, STREAMING, USER} from './protocol.js'
-import {setLabel} from './strings.js'
+import {ASSISTANT, COMPLETE, ID_PATTERN, STREAMING, USER} from '../core/protocol.js'
+import {setLabel} from '../i18n/strings.js'
 import {insertionPoint} from './tail.js'
 import {ThoughtView} from './thoughts.js'
 

@@ -3,7 +3,7 @@
 // feature never loads it. Calls made while it loads wait for it, in order.
 
 /**
- *     const panel = new Lazy(() => import('./inputs-panel.js').then(m => new m.InputsPanel(details)))
+ *     const panel = new Lazy(() => import('../panels/inputs-panel.js').then(m => new m.InputsPanel(details)))
  *     panel.use(p => p.show(specs))   // loads it (once), then calls
  *     panel.value?.values()           // null until it has loaded
  */

@@ -2,7 +2,7 @@
 // (and the tray and recorder it loads), fetched only once config.json says the chat takes
 // files: a chat of text downloads none of it.
 
-import {Lazy} from './lazy.js'
+import {Lazy} from '../core/lazy.js'
 
 const NONE = Object.freeze({files: [], uploading: 0, failed: 0})
 

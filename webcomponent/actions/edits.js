@@ -4,9 +4,9 @@
 // A switch shows the other version at once and tells the server with a `hello` holding the
 // version shown: the server's history is always what the reader sees.
 
-import {emit} from './events.js'
-import {Lazy} from './lazy.js'
-import * as protocol from './protocol.js'
+import {emit} from '../core/events.js'
+import {Lazy} from '../core/lazy.js'
+import * as protocol from '../core/protocol.js'
 import {allVersions, turnOf, withoutTurn} from './versions.js'
 
 /**

@@ -2,8 +2,8 @@
 // a code block, copying the whole conversation. The buttons are built here; one delegated
 // listener on the log handles them all, so a message costs no listener of its own.
 
-import {icon} from './icons.js'
-import {setLabel, setText, unmark} from './strings.js'
+import {icon} from '../core/icons.js'
+import {setLabel, setText, unmark} from '../i18n/strings.js'
 
 const COPIED_FOR_MS = 1500
 

@@ -3,11 +3,11 @@
 // applies the server frames that change them; the element decides what else follows
 // (controls, scrolling).
 
-import {Edits} from './edits.js'
-import {emit} from './events.js'
+import {Edits} from '../actions/edits.js'
+import {emit} from '../core/events.js'
 import {MessageList} from './message-list.js'
 import {createAlert} from './parts.js'
-import * as protocol from './protocol.js'
+import * as protocol from '../core/protocol.js'
 import {MessageView} from './render.js'
 
 // The error codes that answer a frame (so: refuse it). listener_error, flag_error and

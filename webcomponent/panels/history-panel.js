@@ -5,7 +5,7 @@
 // shows on another device. Loaded by saved-history.js only for chats that save history, with
 // its stylesheet; it imports only modules without state (web/bundle.py's rule for lazy modules).
 
-import {icon} from './icons.js'
+import {icon} from '../core/icons.js'
 
 // Its texts in English (strings.js's rule: the element's locale translates them).
 export const HISTORY_TEXT = Object.freeze({

@@ -3,7 +3,7 @@
 // an image, and a button that cancels the upload or removes the file. Loaded on first use
 // by attach.js: it imports only modules without state (web/bundle.py's rule for lazy modules).
 
-import {icon} from './icons.js'
+import {icon} from '../core/icons.js'
 import {sizeText, typeRefusal} from './file-rules.js'
 
 const KEY_HEADER = 'X-Chatbot-Upload-Key' // flask_chatbot/files/uploads.py

@@ -2,7 +2,7 @@
 // becomes an audio file attached to the message like any other. Loaded on the first press
 // of the microphone button by attach.js; it imports only modules without state.
 
-import {icon} from './icons.js'
+import {icon} from '../core/icons.js'
 
 // The recorder's texts in English (strings.js's rule).
 export const RECORDER_TEXT = Object.freeze({

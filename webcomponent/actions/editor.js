@@ -1,7 +1,7 @@
 // Editing a message where it stands: its content gives way to a text box with Cancel and
 // Send (Save for a reply) until one of them, Enter or Escape. One editor at a time.
 
-import {setLabel, setText} from './strings.js'
+import {setLabel, setText} from '../i18n/strings.js'
 
 /**
  * Open an editor on `bubble` (a message's `.bubble`) holding `text`.

@@ -2,7 +2,7 @@
 // its own with its stylesheet, loaded only by chats that save history). This is what the
 // element keeps of it: switching the open conversation.
 
-import {Lazy} from './lazy.js'
+import {Lazy} from '../core/lazy.js'
 
 /**
  *     const history = new SavedHistory(parts, host)  // host: {conversation, generating(), focus(), locale}

@@ -3,13 +3,13 @@
 // or under the last question when its turn failed without one). conversation.js decides
 // when messages come and go; this module keeps them in place.
 
-import {createTurnButtons, labelAction} from './message-actions.js'
+import {createTurnButtons, labelAction} from '../actions/message-actions.js'
 import {Nesting} from './nesting.js'
 import {createAlert} from './parts.js'
-import * as protocol from './protocol.js'
+import * as protocol from '../core/protocol.js'
 import {MessageView, normalizeMessage} from './render.js'
-import {setText} from './strings.js'
-import {readTurn, showTurnControls} from './versions.js'
+import {setText} from '../i18n/strings.js'
+import {readTurn, showTurnControls} from '../actions/versions.js'
 
 /**
  * The views of one conversation, by id, in the order they were shown.
