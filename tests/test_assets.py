@@ -99,3 +99,30 @@ def test_the_page_is_gzipped_only_when_that_saves_something() -> None:
     assert "A long description." in gzip.decompress(long.data).decode()
     assert long.headers["Content-Security-Policy"].startswith("default-src 'self'")
     assert "Content-Encoding" not in client.get("/long/").headers  # not accepted: not sent
+
+
+# What 0.9 served at the top of the element's folder and loaded on first use, before the folders.
+FLAT_IN_0_9 = [
+    "attach.js",
+    "attachments.js",
+    "recorder.js",
+    "editor.js",
+    "history-panel.js",
+    "inputs-panel.js",
+    "outputs.js",
+    "status-view.js",
+    *(f"locale-{lang}.js" for lang in ("ar", "de", "es", "fr", "he", "ja", "zh")),
+    "example-values.css",
+    "history.css",
+    "status.css",
+]
+
+
+def test_a_tab_opened_before_the_upgrade_still_loads_its_features_at_their_flat_paths(client: FlaskClient) -> None:
+    # Its bundle, from before the upgrade, asks for /static/attach.js; the folders have it now.
+    paths = {p.name: p.relative_to(WEBCOMPONENT).as_posix() for p in WEBCOMPONENT.rglob("*") if p.name in FLAT_IN_0_9}
+    assert sorted(paths) == sorted(FLAT_IN_0_9) and all("/" in path for path in paths.values())
+    for flat, path in paths.items():
+        old, new = client.get(f"/chat/static/{flat}"), client.get(f"/chat/static/{path}")
+        assert old.status_code == new.status_code == 200, flat
+        assert old.data == new.data and old.mimetype == new.mimetype

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import posixpath
 import re
 import threading
 from collections.abc import Callable
@@ -148,6 +149,13 @@ def gzip_response(response: Response, request: Request, minimum: int = MIN_GZIP_
     return response
 
 
+def flat_aliases(static_dir: Path, lazy: list[str]) -> dict[str, str]:
+    """Each feature loaded on first use that lies in a folder, and its name at the top of the
+    element's folder, where 0.9 served it; none that a file at the top already takes."""
+    top = {p.name for p in static_dir.iterdir()}
+    return {path: posixpath.basename(path) for path in lazy if "/" in path and posixpath.basename(path) not in top}
+
+
 def register_element(bp: Blueprint, static_dir: Path) -> list[str]:
     """The element's routes: its entry module and stylesheet, bundled, and each feature it loads on
     first use as a bundle of its own. Returns the endpoints of those features (public, like the
@@ -163,12 +171,22 @@ def register_element(bp: Blueprint, static_dir: Path) -> list[str]:
     # Features the element loads on first use (the attachments of a multimodal chat), each
     # bundled alone: a chat that never uses them never downloads them.
     lazy_endpoints = []
-    for lazy in [*lazy_entries(static_dir), *lazy_stylesheets(static_dir)]:
-        lazy_endpoints.append("element_" + re.sub(r"\W", "_", lazy))  # panels/status.css: element_panels_status_css
+    lazy = [*lazy_entries(static_dir), *lazy_stylesheets(static_dir)]
+    for path in lazy:
+        lazy_endpoints.append("element_" + re.sub(r"\W", "_", path))  # panels/status.css: element_panels_status_css
         bp.add_url_rule(
-            f"/static/{lazy}",
+            f"/static/{path}",
             lazy_endpoints[-1],
-            lambda name=lazy: element_asset(static_dir, name, check_changes=current_app.debug).response(request),
+            lambda name=path: element_asset(static_dir, name, check_changes=current_app.debug).response(request),
+        )
+    # The same features at their flat paths of 0.9, before the element's folders: a tab opened
+    # before an upgrade keeps its bundle, which asks for /static/attach.js (docs/element.md).
+    for path, flat in flat_aliases(static_dir, lazy).items():
+        lazy_endpoints.append("element_flat_" + re.sub(r"\W", "_", flat))
+        bp.add_url_rule(
+            f"/static/{flat}",
+            lazy_endpoints[-1],
+            lambda name=path: element_asset(static_dir, name, check_changes=current_app.debug).response(request),
         )
 
     @bp.get(f"/static/{STYLESHEET}")

@@ -67,7 +67,7 @@ export class InputsPanel {
       this.#controls = list.map(spec => this.#add(spec))
       this.#details.hidden = !list.length
     }
-    // The cards were just made again (element.js shows them before the inputs).
+    // The cards were just made again (chat.js shows them before the inputs).
     this.#ready.then(() => this.#describeExamples())
   }
 

@@ -1,7 +1,7 @@
 // Additional outputs (config.additional_outputs): values fn returns beside its reply. Every
 // `output` frame becomes a `chat-bot-output` event for the page; with the `show-outputs`
 // attribute (the standalone page sets it) the element also shows them in a pane beside the
-// conversation, a section per output. Loaded on first use (element.js): only chats with
+// conversation, a section per output. Loaded on first use (chat.js): only chats with
 // additional outputs need it. Being a bundle of its own, it gets the modules that keep state
 // (the Trusted Types policy of html.js, the code blocks' buttons) from its caller.
 
