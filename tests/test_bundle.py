@@ -199,7 +199,8 @@ def test_a_module_loaded_on_first_use_stays_out_of_the_bundle_and_bundles_alone(
     modules(
         tmp_path,
         {
-            "chat-bot.js": "import {x} from './a.js'\nexport const load = () => import('./lazy.js').then(m => m.y + x)\n",
+            "chat-bot.js": "import {x} from './a.js'\n// e.g. import('./example.js'), which is no module\n"
+            "export const load = () => import('./lazy.js').then(m => m.y + x)\n",
             "a.js": "export const x = 1\n",
             "lazy.js": "import {x} from './a.js'\nexport const y = x + 1\nexport const more = () => import(\"./later.js\")\n",
             "later.js": "export const z = 3\n",

@@ -293,7 +293,9 @@ def _parse(file: str, text: str) -> _Module:
     body = _EXPORT_DECLARATION.sub(declaration, body)
     body = _EXPORT_LIST.sub(export_list, body)
     body = _EXPORT_DEFAULT.sub(export_default, body)
-    lazy = tuple(dict.fromkeys(_lazy_target(file, match) for match in _LAZY_IMPORT.finditer(body)))
+    # In the code, not its comments: a comment may show an import as an example.
+    code = strip_js(body, file)
+    lazy = tuple(dict.fromkeys(_lazy_target(file, match) for match in _LAZY_IMPORT.finditer(code)))
     checked = _LAZY_IMPORT.sub("", body)
     for pattern, what in (
         (_ANY_IMPORT, "an import of a form the bundler does not know"),
