@@ -9,15 +9,17 @@ from types import SimpleNamespace
 
 import websocket
 
+from flask_chatbot.conversation.current_turn import CurrentTurn
 from flask_chatbot.conversation.session import ChatSession
 from flask_chatbot.runtime import shutdown
 
 
 def test_shut_down_closes_with_1012_before_it_stops_the_reply() -> None:
     happened: list[object] = []
+    turn = CurrentTurn()
+    turn.start(SimpleNamespace(stop=lambda: happened.append("stop")))
     session = SimpleNamespace(
-        ws=SimpleNamespace(close=lambda code, reason: happened.append(("close", code, reason))),
-        reply=SimpleNamespace(stop=lambda: happened.append("stop")),
+        ws=SimpleNamespace(close=lambda code, reason: happened.append(("close", code, reason))), turn=turn
     )
     ChatSession.shut_down(session)  # type: ignore[arg-type]
     assert happened == [("close", 1012, "server restart"), "stop"]

@@ -97,9 +97,8 @@ class Actions:
 
     def clear(self, frame: dict[str, Any]) -> None:
         session = self.session
-        if session.reply is not None:
-            session.discard_reply = True  # its end must not bring the cleared conversation back
-            session.reply.stop()
+        with session.lock:
+            session.turn.discard()  # its end must not bring the cleared conversation back
         before = self._snapshot("clear")
         with session.lock:
             session.history.clear()
@@ -141,7 +140,7 @@ class Actions:
         session, editable = self.session, self.session.bot.options.editable
         if editable is None:
             raise ProtocolError("bad_frame", "edit: messages cannot be edited here (editable is off)")
-        if session.reply is not None:
+        if session.turn.running:
             raise ProtocolError("busy", "edit: a reply is being generated; stop it first")
         index, message = self._find(frame["id"], "edit")
         if message["role"] != "user" and editable != "all":
@@ -210,7 +209,7 @@ class Actions:
 
     def _last_user_message(self, what: str) -> tuple[int, dict[str, Any]]:
         session = self.session
-        if session.reply is not None:
+        if session.turn.running:
             raise ProtocolError("busy", f"{what}: a reply is being generated; stop it first")
         with session.lock:
             for index in range(len(session.history) - 1, -1, -1):

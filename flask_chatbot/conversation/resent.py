@@ -28,7 +28,7 @@ def take_hello(session: SessionView, frame: dict[str, Any]) -> None:
     ids = [m["id"] for m in history]
     if len(set(ids)) != len(ids):
         raise ProtocolError("bad_frame", "hello.history: message ids must be unique")
-    if session.reply is not None:
+    if session.turn.running:
         raise ProtocolError("busy", "a reply is being generated; stop it before sending hello again")
     # A later hello naming another conversation (or none: a new one) switches to it (saved chats).
     switching = session.greeted and frame.get("session") != session.id

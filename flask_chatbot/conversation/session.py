@@ -25,6 +25,7 @@ from .actions import Actions
 from .bot import Bot
 from .cached_examples import cacheable, replay, storer
 from .client_share import SHARE_FULL, TurnClaims, client_key
+from .current_turn import CurrentTurn
 from .fn_queue import FnGate
 from .history_sync import ConversationSaver, current_user
 from .inbox import FrameBudget, InboxEvent
@@ -75,8 +76,7 @@ class ChatSession:
         self.actions = Actions(self)
         # The additional inputs' values of the last message (each frame that runs fn sends them).
         self.inputs: list[Any] = [default_input(c) for c in bot.options.additional_inputs]
-        self.reply: Reply | None = None
-        self.discard_reply = False  # set by clear: the running reply ends out of the history
+        self.turn = CurrentTurn()  # the reply running, if any (conversation/current_turn.py)
         self.greeted = False
         self.lock = threading.Lock()
         user = current_user(bot.history_user)
@@ -102,7 +102,7 @@ class ChatSession:
                 if not self.ws.connected:  # frames left in the buffer of a socket that is gone: dropped
                     return
                 if raw is None:  # nothing received for idle_timeout seconds
-                    if self.reply is None:
+                    if not self.turn.running:
                         self._close(IDLE_CLOSE_CODE, "idle")
                         return
                     continue
@@ -111,8 +111,7 @@ class ChatSession:
             shutdown.forget(self)
             if self._inbox is not None:
                 self._inbox.release()
-            if self.reply is not None:
-                self.reply.stop()
+            self.turn.stop()
 
     def alive(self) -> bool:
         """Whether the socket is still open: work queued for it is dropped once it is not."""
@@ -122,8 +121,7 @@ class ChatSession:
         """The worker is stopping (called from another thread): close with 1012, "service restart",
         then stop the reply, whose `done` ("stopped") sent first would look like the reader's Stop."""
         self.ws.close(shutdown.CLOSE_RESTART, "server restart")
-        if self.reply is not None:
-            self.reply.stop()
+        self.turn.stop()
 
     def _receive_hello(self, timeout: float) -> bool:
         """A socket that has not said hello within ``timeout`` seconds is closed (4001):
@@ -238,7 +236,7 @@ class ChatSession:
 
     def _on_submit(self, frame: dict[str, Any]) -> None:
         text, message_id = frame["text"], frame["id"]
-        if self.reply is not None:
+        if self.turn.running:
             raise ProtocolError("busy", "a reply is being generated; stop it or wait for it to finish")
         self.check_room()
         example = frame.get("example")
@@ -295,7 +293,7 @@ class ChatSession:
         """Run fn on ``text`` (a multimodal chat's ``{"text", "files"}``) and stream its reply (the user's message is already shown);
         ``on_complete(messages)`` when fn ended well (an example's reply to cache)."""
         self.claims.started()  # before the reply: a quick one may finish before Reply() returns
-        self.reply = Reply(
+        reply = Reply(
             self.bot.fn,
             (text, history_for_fn, *self.inputs),
             outbox=self.outbox,
@@ -312,7 +310,8 @@ class ChatSession:
             context=functools.partial(self._request_context, conversation=self.id),
             queue=self.bot.queue,
         )
-        self.reply.start()
+        self.turn.start(reply)  # before it runs: it may end at once
+        reply.start()
 
     def _output_html(self, component: Any, value: Any) -> str:
         """An additional output's value as HTML, rendered as message content is."""
@@ -350,16 +349,15 @@ class ChatSession:
         self.actions.edit(frame)
 
     def _on_stop(self, frame: dict[str, Any]) -> None:
-        if self.reply is not None:
-            self.reply.stop()
+        self.turn.stop()
 
     def _reply_finished(self, messages: list[dict[str, Any]]) -> None:
         self.budget.settle()  # the reply's renders, paid once it ended (a Stop meanwhile never waits)
+        # Decided and remembered in one step: a clear either gave this reply up before it ended,
+        # or clears the history after its messages joined it (actions.clear).
         with self.lock:
-            if not self.discard_reply:
+            if self.turn.end():
                 self.remember(messages)
-            self.discard_reply = False
-        self.reply = None
         self.claims.finished()
         self.saver.save(self)
 

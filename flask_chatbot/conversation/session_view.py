@@ -13,9 +13,9 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from .bot import Bot
+from .current_turn import CurrentTurn
 from .inbox import FrameBudget
 from .outbox import Outbox
-from .reply import Reply
 
 
 class SessionView(Protocol):
@@ -26,8 +26,7 @@ class SessionView(Protocol):
     history: list[dict[str, Any]]
     system_messages: list[dict[str, Any]]
     inputs: list[Any]  # the additional inputs' values of the last message
-    reply: Reply | None
-    discard_reply: bool
+    turn: CurrentTurn  # the reply running, if any
     greeted: bool
     lock: threading.Lock
     outbox: Outbox
