@@ -9,7 +9,7 @@ from typing import Any
 from ..content.hooks import ContentHooks
 from ..options.chat_options import ChatOptions
 from ..rendering.renderer import Renderer
-from .fn_queue import FnQueue, group
+from .fn_queue import FnQueue
 
 
 @dataclass(frozen=True)
@@ -28,8 +28,9 @@ class Bot:
     flag_log: Any = None  # feedback.FlagLog
     examples_cache: Any = None  # example_cache.ExampleCache, with cache_examples
     example_file_ids: frozenset[str] = frozenset()  # the store ids of the examples' files
-    # The concurrency group whose line fn waits in (conversation/fn_queue.py): the blueprint's own by default.
-    queue: FnQueue = field(default_factory=lambda: group(None))  # type: ignore[call-arg]  # latent bug, never run: chat_bp passes queue
+    # The concurrency group whose line fn waits in (conversation/fn_queue.py): chat_bp gives the
+    # blueprint's own, or the concurrency_id's. Required: a default would be a line of nobody's.
+    queue: FnQueue = field(kw_only=True)
     history_user: Any = None  # () -> the signed-in user's id, with a history_store (conversation/history_sync.py)
 
 

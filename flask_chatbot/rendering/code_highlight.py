@@ -177,8 +177,6 @@ _OPENING_LINE = re.compile(
 
 
 class HighlightedFences(_FencedBlocks):
-    store: Callable[[str], str] | None = None
-
     """Fenced code as :func:`code_block_html`; a fence never closed runs to the end of the text.
 
     Python-Markdown leaves an unclosed fence as a paragraph of backticks; CommonMark (and
@@ -187,6 +185,8 @@ class HighlightedFences(_FencedBlocks):
     :class:`~flask_chatbot.rendering.markdown_blocks._FenceSearch` (linear); the text is put back
     together once, not after each block.
     """
+
+    store: Callable[[str], str] | None = None
 
     def run(self, lines: list[str]) -> list[str]:
         search = _FenceSearch(FencedBlockPreprocessor.FENCED_BLOCK_RE)
