@@ -82,6 +82,7 @@ bench: $(VENV)/.test chromium
 	$(BIN)/python -m bench.load --worker gevent --sizes "" --idle 3000
 	$(BIN)/python -m bench.stall
 	$(BIN)/python -m bench.render_families
+	$(BIN)/python -m bench.turn_log
 	$(BIN)/python -m bench.browser
 
 # About 11 minutes: the sample app under gunicorn for SOAK_MINUTES of mixed normal and hostile
