@@ -123,7 +123,7 @@ def chat_bp(fn: Callable[..., Any], *, name: str = "chat", **options: Any) -> Bl
 
     register_page(bp, opts, page_renderer, assets)
     # The element in two requests (web/assets.py), and the features it loads on first use.
-    lazy_endpoints = register_element(bp, static_dir)
+    register_element(bp, static_dir)
     register_config(
         bp,
         bot,
@@ -147,8 +147,9 @@ def chat_bp(fn: Callable[..., Any], *, name: str = "chat", **options: Any) -> Bl
 
     # The element's files and config.json are public (access/embedding.py): any page may load the
     # element, which config.json's origin_allowed then tells whether it may chat here.
-    public_endpoints = {f"{bp.name}.{e}" for e in ("static", "config", "element_module", "element_stylesheet")}
-    public_endpoints.update(f"{bp.name}.{e}" for e in lazy_endpoints)
+    public_endpoints = {
+        f"{bp.name}.{e}" for e in ("static", "config", "element_module", "element_stylesheet", "element_feature")
+    }
 
     guard_routes(bp, opts, public_endpoints)
 

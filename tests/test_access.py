@@ -70,9 +70,8 @@ def doors(app: Flask) -> dict[str, tuple[str, str]]:
     for rule in app.url_map.iter_rules():
         if not rule.endpoint.startswith("chat."):
             continue
-        path = re.sub(
-            r"<(?:[^:>]+:)?([^>]+)>", lambda m: {"filename": "chat-bot.js"}.get(m.group(1), "A" * 32), rule.rule
-        )
+        path = re.sub(r"<any\('([^']+)'[^>]*>", r"\1", rule.rule)  # one of the files it serves
+        path = re.sub(r"<(?:[^:>]+:)?([^>]+)>", lambda m: {"filename": "chat-bot.js"}.get(m.group(1), "A" * 32), path)
         method = next(m for m in ("GET", "POST", "PATCH", "DELETE") if m in rule.methods)
         found[rule.endpoint.removeprefix("chat.")] = (method, path)
     return found

@@ -37,7 +37,9 @@ log = logging.getLogger("flask_chatbot")
 PROGRAM_DOORS = frozenset({"api", "api_info", "openai_models", "openai_completions"})
 OPENAI_DOORS = frozenset({"openai_models", "openai_completions"})
 # Code any page may load, the same for everyone; every other route of the blueprint is a door.
-OPEN_ROUTES = frozenset({"static", "element_module", "element_stylesheet", "page_css", "custom_css", "custom_js"})
+OPEN_ROUTES = frozenset(
+    {"static", "element_module", "element_stylesheet", "element_feature", "page_css", "custom_css", "custom_js"}
+)
 
 
 def bearer_token(header: str | None) -> str | None:
@@ -82,7 +84,7 @@ class AccessPolicy:
 
     def refusal(self, door: str) -> Refusal | None:
         """Why the current request may not pass ``door`` (an endpoint of the blueprint), or None."""
-        if door in OPEN_ROUTES or door.startswith("element_"):
+        if door in OPEN_ROUTES:
             return None
         if door in PROGRAM_DOORS and self.api_keys:
             return self._key_refusal()

@@ -26,7 +26,6 @@ from __future__ import annotations
 import gzip
 import hashlib
 import posixpath
-import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -156,10 +155,9 @@ def flat_aliases(static_dir: Path, lazy: list[str]) -> dict[str, str]:
     return {path: posixpath.basename(path) for path in lazy if "/" in path and posixpath.basename(path) not in top}
 
 
-def register_element(bp: Blueprint, static_dir: Path) -> list[str]:
-    """The element's routes: its entry module and stylesheet, bundled, and each feature it loads on
-    first use as a bundle of its own. Returns the endpoints of those features (public, like the
-    static files)."""
+def register_element(bp: Blueprint, static_dir: Path) -> None:
+    """The element's routes: its entry module and stylesheet, bundled, and each feature it loads
+    on first use as a bundle of its own (endpoint ``element_feature``)."""
 
     # The element in two requests (web/assets.py): its entry module with every module it imports,
     # and its stylesheet with its @imports inlined, at the raw files' URLs so that pages need
@@ -168,32 +166,37 @@ def register_element(bp: Blueprint, static_dir: Path) -> list[str]:
     def element_module() -> Response:
         return element_asset(static_dir, ENTRY, check_changes=current_app.debug).response(request)
 
-    # Features the element loads on first use (the attachments of a multimodal chat), each
-    # bundled alone: a chat that never uses them never downloads them.
-    lazy_endpoints = []
-    lazy = [*lazy_entries(static_dir), *lazy_stylesheets(static_dir)]
-    for path in lazy:
-        lazy_endpoints.append("element_" + re.sub(r"\W", "_", path))  # panels/status.css: element_panels_status_css
-        bp.add_url_rule(
-            f"/static/{path}",
-            lazy_endpoints[-1],
-            lambda name=path: element_asset(static_dir, name, check_changes=current_app.debug).response(request),
-        )
-    # The same features at their flat paths of 0.9, before the element's folders: a tab opened
-    # before an upgrade keeps its bundle, which asks for /static/attach.js (docs/element.md).
-    for path, flat in flat_aliases(static_dir, lazy).items():
-        lazy_endpoints.append("element_flat_" + re.sub(r"\W", "_", flat))
-        bp.add_url_rule(
-            f"/static/{flat}",
-            lazy_endpoints[-1],
-            lambda name=path: element_asset(static_dir, name, check_changes=current_app.debug).response(request),
-        )
-
     @bp.get(f"/static/{STYLESHEET}")
     def element_stylesheet() -> Response:
         return element_asset(static_dir, STYLESHEET, check_changes=current_app.debug).response(request)
 
-    return lazy_endpoints
+    # Features the element loads on first use (the attachments of a multimodal chat), each
+    # bundled alone at its raw file's URL: a chat that never uses them never downloads them.
+    lazy = [*lazy_entries(static_dir), *lazy_stylesheets(static_dir)]
+    served = {path: path for path in lazy}
+    # The same features at their flat paths of 0.9, before the element's folders: a tab opened
+    # before an upgrade keeps its bundle, which asks for /static/attach.js (docs/element.md).
+    served.update({flat: path for path, flat in flat_aliases(static_dir, lazy).items()})
+
+    def element_feature(folder: str, name: str) -> Response:
+        path = served[f"{folder}/{name}" if folder else name]
+        return element_asset(static_dir, path, check_changes=current_app.debug).response(request)
+
+    # A rule a folder (`any` names its files): an app may register dozens of chats, and every
+    # rule costs werkzeug a compiled builder. Each is more specific than an app's own
+    # /static/<path:filename>, which would hide them at the root of a default app.
+    by_folder: dict[str, list[str]] = {}
+    for url_path in served:
+        folder, _, name = url_path.rpartition("/")
+        by_folder.setdefault(folder, []).append(name)
+    for folder, names in sorted(by_folder.items()):
+        files = ", ".join(repr(name) for name in sorted(names))
+        bp.add_url_rule(
+            f"/static/{folder + '/' if folder else ''}<any({files}):name>",
+            "element_feature",
+            element_feature,
+            defaults={"folder": folder},
+        )
 
 
 __all__ = [

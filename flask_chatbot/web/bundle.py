@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+import threading
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -237,7 +238,7 @@ def _load_graph(directory: Path, entry: str) -> dict[str, _Module]:
             return
         if file in path:
             raise BundleError(f"import cycle: {' -> '.join((*path, file))}")
-        module = _parse(file, _read(directory, file))
+        module = _parsed(directory, file)
         for source in dict.fromkeys(source.partition(":")[0] for source in module.imports.values()):
             visit(source, (*path, file))
         ordered[file] = module
@@ -249,6 +250,28 @@ def _load_graph(directory: Path, entry: str) -> dict[str, _Module]:
             if name != "*" and name not in ordered[target].exports:
                 raise BundleError(f"{module.file}: imports {name!r} as {local}, but {target} does not export it")
     return ordered
+
+
+# Each module parsed once per process while it is unchanged: every chat_bp reads the graph
+# (lazy_entries, for its routes), and an app may register dozens.
+_parsed_cache: dict[tuple[Path, str], tuple[tuple[int, int], _Module]] = {}
+_parsed_lock = threading.Lock()
+
+
+def _parsed(directory: Path, file: str) -> _Module:
+    try:
+        stat = (directory / file).stat()
+    except FileNotFoundError:
+        raise BundleError(f"{file}: no such file in {directory}") from None
+    key, version = (directory, file), (stat.st_mtime_ns, stat.st_size)
+    with _parsed_lock:
+        cached = _parsed_cache.get(key)
+    if cached is not None and cached[0] == version:
+        return cached[1]
+    module = _parse(file, _read(directory, file))
+    with _parsed_lock:
+        _parsed_cache[key] = (version, module)
+    return module
 
 
 def _parse(file: str, text: str) -> _Module:
