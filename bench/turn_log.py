@@ -26,7 +26,7 @@ import textwrap
 import time
 from pathlib import Path
 
-from flask_chatbot.stores.turn_log import SQLiteTurnLog
+from flask_chatbot.stores.turn_log_sqlite import SQLiteTurnLog
 
 from . import doc_sections
 
@@ -36,7 +36,7 @@ WRITER = textwrap.dedent(
     """
     import sys, time
     from pathlib import Path
-    from flask_chatbot.stores.turn_log import SQLiteTurnLog
+    from flask_chatbot.stores.turn_log_sqlite import SQLiteTurnLog
 
     log = SQLiteTurnLog(Path(sys.argv[1]))
     log.begin("lag", "c", lease=5)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -15,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from flask_chatbot.stores.turn_log import SNAPSHOT, MemoryTurnLog, SQLiteTurnLog, TurnLog
+from flask_chatbot.stores.turn_log import SNAPSHOT, MemoryTurnLog, TurnLog
+from flask_chatbot.stores.turn_log_sqlite import SQLiteTurnLog
 
 
 class Clock:
@@ -120,7 +122,7 @@ def test_ended_turns_are_forgotten_and_running_ones_stay(make_log) -> None:
     clock = Clock()
     log = make_log(clock)
     for turn in ("old", "new", "live"):
-        log.begin(turn, "c1", lease=5)
+        log.begin(turn, f"c-{turn}", lease=500)
         log.append(turn, [patch(1)])
     log.end("old", "done")
     clock.now += 60
@@ -130,13 +132,80 @@ def test_ended_turns_are_forgotten_and_running_ones_stay(make_log) -> None:
     assert log.state("new") is not None and log.state("live") is not None
 
 
+def test_frames_go_in_all_or_none_and_as_copies(make_log) -> None:
+    log = make_log(Clock())
+    log.begin("t1", "c1", lease=5)
+
+    def failing():
+        yield patch(1)
+        raise RuntimeError("fn's value could not be made a frame")
+
+    with pytest.raises(RuntimeError):
+        log.append("t1", failing())
+    with pytest.raises(TypeError):
+        log.append("t1", [patch(1), {"type": "patch", "bad": object()}])  # not JSON: refused by both engines
+    frame = patch(1)
+    assert log.append("t1", [frame]) == 1  # no frame of the failed appends took a number
+    frame["append"] = "changed after"
+    log.read("t1")[0][1]["append"] = "changed by a reader"
+    assert log.read("t1") == [(1, patch(1))]
+
+
+def test_a_conversation_runs_one_turn_at_a_time_and_a_dead_runner_s_turn_gives_way(make_log) -> None:
+    clock = Clock()
+    log = make_log(clock)
+    log.begin("t1", "c1", lease=3)
+    with pytest.raises(ValueError):
+        log.begin("t2", "c1", lease=3)  # its runner still renews: one fn at a time
+    log.begin("other", "c2", lease=3)
+    clock.now += 4  # t1's worker died: nobody renewed its lease
+    log.begin("t2", "c1", lease=3)
+    t1 = log.state("t1")
+    assert t1 is not None and t1.status == "interrupted"
+    running = log.running("c1")
+    assert running is not None and running.turn == "t2"
+
+
+def test_a_dead_runner_s_turn_is_forgotten_even_if_nobody_said_so(make_log) -> None:
+    clock = Clock()
+    log = make_log(clock)
+    log.begin("t1", "c1", lease=3)
+    log.append("t1", [patch(1)])
+    assert log.forget_ended(before=clock.now) == 0  # its lease still runs
+    clock.now += 100
+    assert log.forget_ended(before=clock.now - 30) == 1
+    assert log.state("t1") is None and log.read("t1") == [] and log.running("c1") is None
+
+
+def test_compaction_never_goes_back_behind_a_snapshot(make_log) -> None:
+    log = make_log(Clock())
+    log.begin("t1", "c1", lease=5)
+    log.append("t1", [patch(n) for n in range(10)])
+    log.compact("t1", 8, [{"type": "message", "id": "a1", "content": "up to 8"}])
+    with pytest.raises(ValueError):
+        log.compact("t1", 3, [{"type": "message", "id": "a1", "content": "up to 3"}])
+    assert [seq for seq, _ in log.read("t1")] == [8, 9, 10]
+
+
+def test_a_write_sqlite_refuses_reports_sqlite_s_own_error(tmp_path: Path) -> None:
+    log = SQLiteTurnLog(tmp_path / "turns.sqlite3")
+    log.begin("t1", "c1", lease=5)
+    log.append("t1", [patch(1)])
+    db = log._conn()  # the file as full as it is: a full disk, as SQLite sees it
+    db.execute(f"PRAGMA max_page_count = {db.execute('PRAGMA page_count').fetchone()[0]}")
+    with pytest.raises(sqlite3.OperationalError, match="full"):
+        log.append("t1", [{"type": "patch", "append": "x" * 100_000}])
+    db.execute("PRAGMA max_page_count = 1073741823")
+    assert log.append("t1", [patch(2)]) == 2  # the log goes on: nothing half-written, no open transaction
+
+
 # -- across processes -----------------------------------------------------------------------
 
 WRITER = textwrap.dedent(
     """
     import sys, time
     from pathlib import Path
-    from flask_chatbot.stores.turn_log import SQLiteTurnLog
+    from flask_chatbot.stores.turn_log_sqlite import SQLiteTurnLog
 
     path, frames, mode = Path(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
     log = SQLiteTurnLog(path)

@@ -16,22 +16,19 @@ frames go once nobody can still be coming back for them (:meth:`TurnLog.forget_e
 Two engines, one interface (:class:`TurnLog`):
 
 - :class:`MemoryTurnLog`: one process;
-- :class:`SQLiteTurnLog`: every worker of one host, through one SQLite file in WAL mode, with no
-  server to run (the embedded default). Redis Streams are the engine for many hosts (issue 21).
+- :class:`~flask_chatbot.stores.turn_log_sqlite.SQLiteTurnLog`: every worker of one host, through
+  one SQLite file in WAL mode, with no server to run (the embedded default). Redis Streams are the engine for many hosts (issue 21).
 """
 
 from __future__ import annotations
 
+import bisect
 import json
-import sqlite3
 import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any, Protocol
-
-from ..runtime.sqlite_files import open_wal
 
 RUNNING = "running"
 #: How a turn ended, besides ``interrupted`` (its worker died: said by whoever found its lease run out).
@@ -63,10 +60,13 @@ class TurnLog(Protocol):
     """The turns of one conversation store: what a reply writes and its followers read."""
 
     def begin(self, turn: str, conversation: str, *, lease: float) -> None:
-        """A new turn of ``conversation``, running, leased for ``lease`` seconds."""
+        """A new turn of ``conversation``, running, leased for ``lease`` seconds. A conversation
+        runs one turn at a time: ValueError while another runs, unless its runner died (its
+        lease ran out), which ends it ``interrupted``."""
 
     def append(self, turn: str, frames: Sequence[Frame]) -> int:
-        """Add ``frames`` to a running turn; the number of the last (the runner is the only writer)."""
+        """Add ``frames`` (JSON objects, stored as copies) to a running turn, all or none; the
+        number of the last. The runner is the only writer."""
 
     def read(self, turn: str, after: int = 0) -> list[tuple[int, Frame]]:
         """The frames numbered after ``after``, in order (a snapshot first if compact() took the rest)."""
@@ -88,20 +88,37 @@ class TurnLog(Protocol):
 
     def compact(self, turn: str, upto: int, snapshot: Sequence[Frame]) -> None:
         """Replace the frames numbered up to ``upto`` by ``snapshot``: the frames that show the reply
-        as it was after frame ``upto``. A follower from before ``upto`` gets them as one frame."""
+        as it was after frame ``upto``. A follower from before ``upto`` gets them as one frame.
+        Never behind an earlier snapshot (ValueError)."""
 
     def forget_ended(self, before: float) -> int:
-        """Drop the turns that ended before ``before`` (time.time()); how many."""
+        """Drop the turns that ended before ``before`` (time.time()), and the running ones whose
+        lease ran out before it (their worker died and no follower said so); how many."""
 
 
-def _snapshot(upto: int, frames: Sequence[Frame]) -> tuple[int, Frame]:
-    return upto, {"type": SNAPSHOT, "frames": list(frames)}
+def _snapshot(upto: int, frames: Sequence[Frame]) -> tuple[int, str]:
+    return upto, _encode({"type": SNAPSHOT, "frames": list(frames)})
+
+
+def _encode(frame: Frame) -> str:
+    """A frame as stored: JSON (both engines, so a frame that is not JSON is refused by both,
+    and what a caller does to a frame after appending or reading it changes nothing stored)."""
+    return json.dumps(frame, separators=(",", ":"))
+
+
+def _from(after: int, frames: list[tuple[int, str]]) -> list[tuple[int, Frame]]:
+    """The frames numbered after ``after`` (``frames`` in order; a snapshot first stands for
+    every frame up to its number)."""
+    if frames and after < frames[0][0] and json.loads(frames[0][1]).get("type") == SNAPSHOT:
+        after = frames[0][0] - 1
+    start = bisect.bisect_right(frames, after, key=lambda row: row[0])
+    return [(seq, json.loads(text)) for seq, text in frames[start:]]
 
 
 @dataclass
 class _Turn:
     state: TurnState
-    frames: list[tuple[int, Frame]] = field(default_factory=list)
+    frames: list[tuple[int, str]] = field(default_factory=list)  # (seq, JSON), in order
 
 
 class MemoryTurnLog:
@@ -114,30 +131,30 @@ class MemoryTurnLog:
 
     def begin(self, turn: str, conversation: str, *, lease: float) -> None:
         with self._lock:
+            now = self._clock()
             if turn in self._turns:
                 raise ValueError(f"turn {turn!r} exists")
-            state = TurnState(turn, conversation, RUNNING, 0, self._clock() + lease, False)
-            self._turns[turn] = _Turn(state)
+            for other in self._turns.values():
+                if other.state.conversation == conversation and other.state.status == RUNNING:
+                    if not other.state.lost(now):
+                        raise ValueError(f"conversation {conversation!r} runs turn {other.state.turn!r}")
+                    other.state = replace(other.state, status="interrupted", ended_at=now)  # its worker died
+            self._turns[turn] = _Turn(TurnState(turn, conversation, RUNNING, 0, now + lease, False))
 
     def append(self, turn: str, frames: Sequence[Frame]) -> int:
+        rows = [_encode(frame) for frame in frames]  # all or nothing: before anything is added
         with self._lock:
             found = self._running(turn)
-            seq = found.state.last_seq
-            for frame in frames:
-                seq += 1
-                found.frames.append((seq, frame))
-            found.state = replace(found.state, last_seq=seq)
-            return seq
+            first = found.state.last_seq + 1
+            found.frames.extend((first + i, row) for i, row in enumerate(rows))
+            found.state = replace(found.state, last_seq=first + len(rows) - 1)
+            return found.state.last_seq
 
     def read(self, turn: str, after: int = 0) -> list[tuple[int, Frame]]:
         with self._lock:
             found = self._turns.get(turn)
-            if found is None:
-                return []
-            frames = found.frames
-            if frames and frames[0][1].get("type") == SNAPSHOT and after < frames[0][0]:
-                return list(frames)
-            return [(seq, frame) for seq, frame in frames if seq > after]
+            frames = list(found.frames) if found else []
+        return _from(after, frames)
 
     def renew(self, turn: str, *, lease: float) -> bool:
         with self._lock:
@@ -154,8 +171,7 @@ class MemoryTurnLog:
             return True
 
     def end(self, turn: str, status: str) -> None:
-        if status not in ENDINGS:
-            raise ValueError(f"a turn ends {sorted(ENDINGS)}, not {status!r}")
+        _check_ending(status)
         with self._lock:
             found = self._turns.get(turn)
             if found is not None and found.state.status == RUNNING:
@@ -168,25 +184,19 @@ class MemoryTurnLog:
 
     def running(self, conversation: str) -> TurnState | None:
         with self._lock:
-            return next(
-                (
-                    t.state
-                    for t in self._turns.values()
-                    if t.state.conversation == conversation and t.state.status == RUNNING
-                ),
-                None,
-            )
+            states = (t.state for t in self._turns.values())
+            return next((s for s in states if s.conversation == conversation and s.status == RUNNING), None)
 
     def compact(self, turn: str, upto: int, snapshot: Sequence[Frame]) -> None:
+        row = _snapshot(upto, snapshot)
         with self._lock:
             found = self._running(turn)
-            if not 0 < upto <= found.state.last_seq:
-                raise ValueError(f"turn {turn!r} has frames 1 to {found.state.last_seq}, not {upto}")
-            found.frames = [_snapshot(upto, snapshot), *((s, f) for s, f in found.frames if s > upto)]
+            _check_compaction(turn, upto, found.state.last_seq, found.frames[0] if found.frames else None)
+            found.frames = [row, *((seq, text) for seq, text in found.frames if seq > upto)]
 
     def forget_ended(self, before: float) -> int:
         with self._lock:
-            gone = [t for t, found in self._turns.items() if (found.state.ended_at or before) < before]
+            gone = [turn for turn, found in self._turns.items() if _forgettable(found.state, before)]
             for turn in gone:
                 del self._turns[turn]
             return len(gone)
@@ -198,195 +208,24 @@ class MemoryTurnLog:
         return found
 
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS turns (
-    turn TEXT PRIMARY KEY,
-    conversation TEXT NOT NULL,
-    status TEXT NOT NULL,
-    last_seq INTEGER NOT NULL,
-    lease_until REAL NOT NULL,
-    stop_asked INTEGER NOT NULL DEFAULT 0,
-    ended_at REAL
-);
-CREATE INDEX IF NOT EXISTS turns_by_conversation ON turns (conversation, status);
-CREATE INDEX IF NOT EXISTS turns_by_end ON turns (ended_at);
-CREATE TABLE IF NOT EXISTS frames (
-    turn TEXT NOT NULL,
-    seq INTEGER NOT NULL,
-    frame TEXT NOT NULL,
-    PRIMARY KEY (turn, seq)
-) WITHOUT ROWID;
-"""
-_STATE = "SELECT turn, conversation, status, last_seq, lease_until, stop_asked, ended_at FROM turns"
+def _check_ending(status: str) -> None:
+    if status not in ENDINGS:
+        raise ValueError(f"a turn ends {sorted(ENDINGS)}, not {status!r}")
 
 
-class SQLiteTurnLog:
-    """The log in one SQLite file (WAL mode) that every worker of a host opens: a turn one
-    worker runs, a follower on another reads. Each call is one short transaction."""
-
-    def __init__(self, path: Path, clock: Clock = time.time) -> None:
-        self._path = path
-        self._clock = clock
-        self._db: sqlite3.Connection | None = None
-        self._lock = threading.Lock()  # one connection, used by one thread at a time
-
-    def _conn(self) -> sqlite3.Connection:
-        if self._db is None:  # opened on first use: a chat that never streams never makes the file
-            db = open_wal(self._path, check_same_thread=False, isolation_level=None)
-            # Frames are a turn's, kept for minutes: losing the last ones in a power cut is no
-            # loss worth an fsync per append (WAL stays consistent either way).
-            db.execute("PRAGMA synchronous=NORMAL")
-            db.executescript(_SCHEMA)
-            self._db = db
-        return self._db
-
-    def begin(self, turn: str, conversation: str, *, lease: float) -> None:
-        with self._lock:
-            try:
-                self._conn().execute(
-                    "INSERT INTO turns (turn, conversation, status, last_seq, lease_until) VALUES (?, ?, ?, 0, ?)",
-                    (turn, conversation, RUNNING, self._clock() + lease),
-                )
-            except sqlite3.IntegrityError:
-                raise ValueError(f"turn {turn!r} exists") from None
-
-    def append(self, turn: str, frames: Sequence[Frame]) -> int:
-        rows = [json.dumps(frame, separators=(",", ":")) for frame in frames]
-        with self._lock:
-            db = self._conn()
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                found = db.execute(
-                    "SELECT last_seq FROM turns WHERE turn = ? AND status = ?", (turn, RUNNING)
-                ).fetchone()
-                if found is None:
-                    raise KeyError(f"no running turn {turn!r}")
-                first = int(found[0]) + 1
-                db.executemany(
-                    "INSERT INTO frames (turn, seq, frame) VALUES (?, ?, ?)",
-                    [(turn, first + i, row) for i, row in enumerate(rows)],
-                )
-                last = first + len(rows) - 1
-                db.execute("UPDATE turns SET last_seq = ? WHERE turn = ?", (last, turn))
-                db.execute("COMMIT")
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            return last
-
-    def read(self, turn: str, after: int = 0) -> list[tuple[int, Frame]]:
-        with self._lock:
-            db = self._conn()
-            first = db.execute("SELECT seq, frame FROM frames WHERE turn = ? ORDER BY seq LIMIT 1", (turn,)).fetchone()
-            if first is not None and after < first[0] and json.loads(first[1]).get("type") == SNAPSHOT:
-                after = first[0] - 1  # the snapshot stands for everything up to its number
-            rows = db.execute(
-                "SELECT seq, frame FROM frames WHERE turn = ? AND seq > ? ORDER BY seq", (turn, after)
-            ).fetchall()
-        return [(seq, json.loads(frame)) for seq, frame in rows]
-
-    def renew(self, turn: str, *, lease: float) -> bool:
-        with self._lock:
-            db = self._conn()
-            # No RETURNING: SQLite before 3.35 (2021) is still about.
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                db.execute(
-                    "UPDATE turns SET lease_until = ? WHERE turn = ? AND status = ?",
-                    (self._clock() + lease, turn, RUNNING),
-                )
-                found = db.execute(
-                    "SELECT stop_asked FROM turns WHERE turn = ? AND status = ?", (turn, RUNNING)
-                ).fetchone()
-                db.execute("COMMIT")
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-        if found is None:
-            raise KeyError(f"no running turn {turn!r}")
-        return bool(found[0])
-
-    def ask_stop(self, turn: str) -> bool:
-        with self._lock:
-            cursor = self._conn().execute(
-                "UPDATE turns SET stop_asked = 1 WHERE turn = ? AND status = ?", (turn, RUNNING)
-            )
-            return cursor.rowcount == 1
-
-    def end(self, turn: str, status: str) -> None:
-        if status not in ENDINGS:
-            raise ValueError(f"a turn ends {sorted(ENDINGS)}, not {status!r}")
-        with self._lock:
-            self._conn().execute(
-                "UPDATE turns SET status = ?, ended_at = ? WHERE turn = ? AND status = ?",
-                (status, self._clock(), turn, RUNNING),
-            )
-
-    def state(self, turn: str) -> TurnState | None:
-        with self._lock:
-            row = self._conn().execute(f"{_STATE} WHERE turn = ?", (turn,)).fetchone()
-        return _state(row)
-
-    def running(self, conversation: str) -> TurnState | None:
-        with self._lock:
-            row = (
-                self._conn()
-                .execute(
-                    f"{_STATE} WHERE conversation = ? AND status = ? ORDER BY lease_until DESC LIMIT 1",
-                    (conversation, RUNNING),
-                )
-                .fetchone()
-            )
-        return _state(row)
-
-    def compact(self, turn: str, upto: int, snapshot: Sequence[Frame]) -> None:
-        seq, frame = _snapshot(upto, snapshot)
-        with self._lock:
-            db = self._conn()
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                found = db.execute(
-                    "SELECT last_seq FROM turns WHERE turn = ? AND status = ?", (turn, RUNNING)
-                ).fetchone()
-                if found is None:
-                    raise KeyError(f"no running turn {turn!r}")
-                if not 0 < upto <= found[0]:
-                    raise ValueError(f"turn {turn!r} has frames 1 to {found[0]}, not {upto}")
-                db.execute("DELETE FROM frames WHERE turn = ? AND seq <= ?", (turn, upto))
-                db.execute(
-                    "INSERT INTO frames (turn, seq, frame) VALUES (?, ?, ?)",
-                    (turn, seq, json.dumps(frame, separators=(",", ":"))),
-                )
-                db.execute("COMMIT")
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-
-    def forget_ended(self, before: float) -> int:
-        with self._lock:
-            db = self._conn()
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                db.execute("DELETE FROM frames WHERE turn IN (SELECT turn FROM turns WHERE ended_at < ?)", (before,))
-                gone = db.execute("DELETE FROM turns WHERE ended_at < ?", (before,)).rowcount
-                db.execute("COMMIT")
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            return gone
-
-    def close(self) -> None:
-        with self._lock:
-            if self._db is not None:
-                self._db.close()
-                self._db = None
+def _check_compaction(turn: str, upto: int, last_seq: int, first: tuple[int, str] | None) -> None:
+    if not 0 < upto <= last_seq:
+        raise ValueError(f"turn {turn!r} has frames 1 to {last_seq}, not {upto}")
+    if first is not None and upto <= first[0] and json.loads(first[1]).get("type") == SNAPSHOT:
+        raise ValueError(f"turn {turn!r} is compacted up to {first[0]} already, past {upto}")
 
 
-def _state(row: tuple[Any, ...] | None) -> TurnState | None:
-    if row is None:
-        return None
-    turn, conversation, status, last_seq, lease_until, stop_asked, ended_at = row
-    return TurnState(turn, conversation, status, last_seq, lease_until, bool(stop_asked), ended_at)
+def _forgettable(state: TurnState, before: float) -> bool:
+    """Ended before ``before``, or running with a lease that ran out before it (its worker died
+    and no follower said so): nobody can still be coming back for it."""
+    if state.status == RUNNING:
+        return state.lease_until < before
+    return state.ended_at is not None and state.ended_at < before
 
 
-__all__ = ["ENDINGS", "RUNNING", "SNAPSHOT", "MemoryTurnLog", "SQLiteTurnLog", "TurnLog", "TurnState"]
+__all__ = ["ENDINGS", "RUNNING", "SNAPSHOT", "MemoryTurnLog", "TurnLog", "TurnState"]
