@@ -203,7 +203,7 @@ def test_a_write_sqlite_refuses_reports_sqlite_s_own_error(tmp_path: Path) -> No
 
 WRITER = textwrap.dedent(
     """
-    import sys, time
+    import sys
     from pathlib import Path
     from flask_chatbot.stores.turn_log_sqlite import SQLiteTurnLog
 
@@ -211,9 +211,10 @@ WRITER = textwrap.dedent(
     log = SQLiteTurnLog(path)
     log.begin("t1", "c1", lease=1.0)
     print("began", flush=True)
-    if mode == "hang":  # a worker that dies without a word: the test kills it
-        while True:
-            time.sleep(1)
+    if mode == "renew":  # a runner that renews its lease when the test says, until it is killed
+        for line in sys.stdin:
+            log.renew("t1", lease=1.0)
+            print(log.state("t1").lease_until, flush=True)
     for n in range(frames):
         log.append("t1", [{"type": "patch", "id": "a1", "keep": n, "append": f" w{n}"}])
         if log.renew("t1", lease=1.0):
@@ -229,6 +230,7 @@ WRITER = textwrap.dedent(
 def writer(tmp_path: Path, frames: int, mode: str = "run") -> subprocess.Popen[str]:
     process = subprocess.Popen(
         [sys.executable, "-c", WRITER, str(tmp_path / "turns.sqlite3"), str(frames), mode],
+        stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -240,14 +242,13 @@ def test_a_follower_in_another_process_reads_every_frame_once_in_order(tmp_path:
     log, got, after = SQLiteTurnLog(tmp_path / "turns.sqlite3"), [], 0
     with writer(tmp_path, 2_000) as process:
         deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
+        while time.monotonic() < deadline:  # reading while it writes, until it says it is done
             state = log.state("t1")
-            frames = log.read("t1", after)  # as a follower polls at the stream interval
+            frames = log.read("t1", after)
             got.extend(frames)
             after = frames[-1][0] if frames else after
             if state is not None and state.status == "done" and after == state.last_seq:
                 break
-            time.sleep(0.005)  # the follower's interval
     assert process.returncode == 0
     assert [seq for seq, _ in got] == list(range(1, 2_001))
     assert [frame["append"] for _, frame in got] == [f" w{n}" for n in range(2_000)]
@@ -265,14 +266,16 @@ def test_a_stop_asked_in_another_process_stops_the_runner(tmp_path: Path) -> Non
 
 def test_a_runner_killed_is_found_lost_once_its_lease_runs_out(tmp_path: Path) -> None:
     log = SQLiteTurnLog(tmp_path / "turns.sqlite3")
-    with writer(tmp_path, 0, "hang") as process:
+    with writer(tmp_path, 0, "renew") as process:
+        assert process.stdin is not None and process.stdout is not None
+        leases = []
+        for _ in range(2):  # alive, it keeps its lease going
+            process.stdin.write("renew\n")
+            process.stdin.flush()
+            leases.append(float(process.stdout.readline()))
+        assert leases[1] > leases[0]
         os.kill(process.pid, signal.SIGKILL)
-    deadline = time.monotonic() + 10
-    while True:  # a follower polling the turn it follows
-        state = log.state("t1")
-        assert state is not None and state.status == "running"  # nobody said it ended
-        if state.lost(time.time()):
-            break
-        assert time.monotonic() < deadline, "the lease of a killed runner never ran out"
-        time.sleep(0.05)
-    assert state.lease_until - time.time() > -5  # found within a few seconds of its lease's end
+    state = log.state("t1")
+    assert state is not None and state.status == "running"  # nobody said it ended
+    assert state.lease_until == leases[1]  # dead, it renews no more
+    assert not state.lost(leases[1] - 0.5) and state.lost(leases[1] + 0.001)  # lost once the lease runs out
