@@ -28,8 +28,10 @@ from .conversation.history_sync import message_renderer, register_history_routes
 from .conversation.inbox import InboxEvent
 from .conversation.initial_value import system_messages, value_or_empty
 from .conversation.session import ChatSession
+from .conversation.turns import TurnHub
 from .errors import OptionsError
 from .files.cleanup import start_cleaner
+from .files.paths import TURN_LOG_DB
 from .files.store import FileStore, app_folder
 from .files.uploads import upload_view
 from .options.chat_options import ChatOptions
@@ -43,6 +45,7 @@ from .runtime.package_files import webcomponent_dir
 from .stores.example_cache import ExampleCache, cache_mode, fingerprint
 from .stores.flag_log import FlagLog
 from .stores.history import SQLiteHistoryStore, default_history_user
+from .stores.turn_log_sqlite import SQLiteTurnLog
 from .web.assets import register_element
 from .web.client_config import files_base, register_config, store_images
 from .web.http_api import register_api
@@ -96,6 +99,13 @@ def chat_bp(fn: Callable[..., Any], *, name: str = "chat", **options: Any) -> Bl
         example_file_ids=frozenset(i for ids in example_files for i in ids if i),
         queue=fn_queue.group(opts.concurrency_id, name),
         history_user=opts.history_user or (default_history_user() if opts.history_store is not None else None),
+        # The host's turn log beside the store's other records: every worker of the host opens it.
+        turns=TurnHub(
+            SQLiteTurnLog(Path(content.store.root) / TURN_LOG_DB),
+            interval=opts.stream_interval,
+            resume_window=opts.resume_window,
+            on_disconnect=opts.on_disconnect,
+        ),
     )
     avatars = store_images("avatar_images", opts.avatar_images, content.store)
     icons = store_images("example_icons", [e.icon for e in opts.examples], content.store)

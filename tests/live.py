@@ -29,20 +29,37 @@ class LiveServer:
 class Client:
     """A real WebSocket client speaking the protocol (docs/protocol.md).
 
+    Like the element, it keeps what it needs to follow a turn again (``followed``: the last
+    ``turn`` frame's id and key, and the last ``seq``) and, unless ``raw``, hands the tests the
+    frames without them: most tests are about what a turn shows, not how it is numbered
+    (tests/test_resume.py is about that, with ``raw=True``).
+
     Each is closed when its test ends (tests/conftest.py), if the test has not closed it.
     """
 
     opened: list[Client] = []  # since the test began
 
-    def __init__(self, url: str, **kwargs: Any) -> None:
+    def __init__(self, url: str, raw: bool = False, **kwargs: Any) -> None:
         self.ws = websocket.create_connection(url, timeout=10, **kwargs)
+        self.raw = raw
+        self.followed: dict[str, Any] | None = None
         Client.opened.append(self)
 
     def send(self, frame: dict[str, Any] | str) -> None:
         self.ws.send(frame if isinstance(frame, str) else json.dumps(frame, ensure_ascii=False))
 
     def recv(self) -> dict[str, Any]:
-        return json.loads(self.ws.recv())
+        while True:
+            frame = json.loads(self.ws.recv())
+            if frame["type"] == "turn":
+                self.followed = {"id": frame["id"], "key": frame["key"], "seq": frame["seq"]}
+            elif "seq" in frame and self.followed is not None:
+                self.followed["seq"] = frame["seq"]
+            if self.raw:
+                return frame
+            if frame["type"] != "turn":
+                frame.pop("seq", None)
+                return frame
 
     def recv_until(self, frame_type: str) -> list[dict[str, Any]]:
         """Frames up to and including the first of ``frame_type``."""

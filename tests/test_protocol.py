@@ -185,9 +185,24 @@ def test_every_canonical_server_frame_validates(frame: dict[str, Any]) -> None:
     assert protocol.load_frame(frame, protocol.SERVER_SCHEMAS) == frame
 
 
+@pytest.mark.parametrize("frame", FIXTURE["turn_valid"], ids=lambda f: f["type"])
+def test_every_canonical_frame_of_a_followed_turn_validates(frame: dict[str, Any]) -> None:
+    assert protocol.load_frame(frame, protocol.SERVER_SCHEMAS) == frame
+
+
+def test_a_turn_frame_is_numbered_from_one_and_names_its_turn_with_128_bit_ids() -> None:
+    turn = {"type": "turn", "id": "0" * 32, "key": "f" * 32, "seq": 1}
+    assert protocol.load_frame(turn, protocol.SERVER_SCHEMAS) == turn
+    for bad in ({**turn, "seq": 0}, {**turn, "key": "f" * 31}, {**turn, "id": "G" * 32}):
+        with pytest.raises(ProtocolError):
+            protocol.load_frame(bad, protocol.SERVER_SCHEMAS)
+
+
 def test_the_frame_builders_make_valid_frames() -> None:
     frames = [
         protocol.welcome("abc"),
+        protocol.welcome("abc", None, {"id": "0" * 32, "resumed": False}),
+        {**protocol.turn("0" * 32, "1" * 32), "seq": 1},
         protocol.message(
             {
                 "id": "a1",

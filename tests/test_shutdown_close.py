@@ -19,7 +19,9 @@ def test_shut_down_closes_with_1012_before_it_stops_the_reply() -> None:
     turn = CurrentTurn()
     turn.start(SimpleNamespace(stop=lambda: happened.append("stop")))
     session = SimpleNamespace(
-        ws=SimpleNamespace(close=lambda code, reason: happened.append(("close", code, reason))), turn=turn
+        ws=SimpleNamespace(close=lambda code, reason: happened.append(("close", code, reason))),
+        turn=turn,
+        following=None,
     )
     ChatSession.shut_down(session)  # type: ignore[arg-type]
     assert happened == [("close", 1012, "server restart"), "stop"]

@@ -4,6 +4,7 @@ compaction and by forgetting ended turns. Both engines, and the SQLite one acros
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sqlite3
@@ -101,6 +102,37 @@ def test_a_stop_asked_from_anywhere_reaches_the_runner_at_its_next_renewal(make_
     log.end("t1", "stopped")
     assert log.ask_stop("t1") is False  # nothing runs to stop
     assert log.ask_stop("nobody's") is False
+
+
+def test_the_runner_s_write_appends_renews_and_ends_in_one_step(make_log) -> None:
+    clock = Clock()
+    log = make_log(clock)
+    log.begin("t1", "c1", lease=3)
+    clock.now += 2
+    state = log.write("t1", [json.dumps(patch(1)), json.dumps(patch(2))], lease=3)
+    assert (state.last_seq, state.lease_until, state.stop_asked, state.status) == (2, clock.now + 3, False, "running")
+    clock.now += 2.5
+    assert log.write("t1", [], lease=3).lease_until == clock.now + 3  # a renewal alone
+    log.ask_stop("t1")
+    assert log.write("t1", [], lease=3).stop_asked is True  # heard at the runner's next write
+    with pytest.raises(ValueError):
+        log.write("t1", [json.dumps({"type": "idle"})], lease=3, end="finished")
+    assert log.read("t1", after=2) == []  # refused whole
+    state = log.write("t1", [json.dumps({"type": "idle"})], lease=3, end="stopped")
+    assert (state.status, state.ended_at, state.last_seq) == ("stopped", clock.now, 3)
+    assert log.read("t1", after=2) == [(3, {"type": "idle"})]  # the end and its last frame together
+    with pytest.raises(KeyError):
+        log.write("t1", [], lease=3)
+
+
+def test_a_follower_elsewhere_says_until_when_it_reads(make_log) -> None:
+    clock = Clock()
+    log = make_log(clock)
+    log.begin("t1", "c1", lease=3)
+    assert log.write("t1", [], lease=3).watched_until == 0.0  # nobody elsewhere yet
+    log.watch("t1", seconds=3)
+    assert log.write("t1", [], lease=3).watched_until == clock.now + 3
+    log.watch("nobody's", seconds=3)  # a turn forgotten meanwhile: nothing to say
 
 
 def test_compaction_bounds_a_running_turn_and_a_follower_from_before_gets_the_snapshot(make_log) -> None:

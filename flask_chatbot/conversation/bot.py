@@ -10,6 +10,7 @@ from ..content.hooks import ContentHooks
 from ..options.chat_options import ChatOptions
 from ..rendering.renderer import Renderer
 from .fn_queue import FnQueue
+from .turns import TurnHub
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,8 @@ class Bot:
     # The concurrency group whose line fn waits in (conversation/fn_queue.py): chat_bp gives the
     # blueprint's own, or the concurrency_id's. Required: a default would be a line of nobody's.
     queue: FnQueue = field(kw_only=True)
+    # This worker's turns and the host's turn log (conversation/turns.py); None: a turn ends with its socket.
+    turns: TurnHub | None = None
     history_user: Any = None  # () -> the signed-in user's id, with a history_store (conversation/history_sync.py)
 
 

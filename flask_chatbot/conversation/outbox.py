@@ -38,7 +38,10 @@ class Outbox:
 
     def send(self, frame: Mapping[str, Any]) -> bool:
         """Send one frame; False once the connection is gone (the caller may stop)."""
-        data = encode(frame)
+        return self.send_text(encode(frame))
+
+    def send_text(self, data: str) -> bool:
+        """Send a frame already encoded (a turn's, encoded once for all its followers)."""
         with self._lock:
             if self.closed:
                 return False

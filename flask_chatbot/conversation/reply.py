@@ -114,6 +114,13 @@ class Reply:
         self._toasts: deque[dict[str, Any]] = deque()
         self._toast_count = 0
         self._notices = 0
+        self._fn_started = False
+        self._interruption: str | None = None
+
+    @property
+    def waiting(self) -> bool:
+        """Whether fn has yet to start: the turn waits in line, or for the last turn's fn to end."""
+        return not self._fn_started and not self._finished
 
     def start(self) -> None:
         threading.Thread(target=self._run, name="flask_chatbot.fn", daemon=True).start()
@@ -121,6 +128,14 @@ class Reply:
 
     def stop(self) -> None:
         """Stop: the generator closes at its next yield; the partial reply is kept."""
+        self._cancel.set()
+        with self._cond:
+            self._cond.notify_all()
+
+    def interrupt(self, why: str) -> None:
+        """Stop, not by the reader (nobody was there to read it): the partial reply is kept, marked
+        cut off (status ``error``, then error ``interrupted`` saying ``why``), as a dropped connection shows it."""
+        self._interruption = why
         self._cancel.set()
         with self._cond:
             self._cond.notify_all()
@@ -194,6 +209,7 @@ class Reply:
                 self._cond.notify_all()
 
     def _call_fn(self) -> None:
+        self._fn_started = True
         error: str | None = None
         turn = current_turn.set(self)
         try:
@@ -360,7 +376,8 @@ class Reply:
     def _finish(self, error: str | None) -> None:
         while self._toasts:  # one shown just before fn returned
             self._outbox.send(protocol.toast(self._toasts.popleft()))
-        status = "error" if error else ("stopped" if self._cancel.is_set() else "done")
+        cut = self._interruption if not error else None
+        status = "error" if error or cut else ("stopped" if self._cancel.is_set() else "done")
         messages = []
         for streamed in self._out:
             content = streamed.content()
@@ -368,9 +385,11 @@ class Reply:
             extras = streamed.extras()
             self._outbox.send(protocol.done(streamed.id, content, html, status, **extras))
             messages.append({"id": streamed.id, "role": "assistant", "content": content, **extras})
+        last = self._out[-1].id if self._out else None
         if error:
-            last = self._out[-1].id if self._out else None
             self._outbox.send(protocol.error("fn_error", error, last))
+        elif cut:
+            self._outbox.send(protocol.error("interrupted", cut, last))
         self._cancel.set()  # a generator still running closes at its next yield
         if status == "done" and self._on_complete is not None:
             self._on_complete(messages)

@@ -13,6 +13,7 @@ from ..errors import ProtocolError
 from ..protocol import frames as protocol
 from ..runtime.concurrency import offload
 from .history_sync import hello_upload_key
+from .resume import find_turn, follow_turn
 from .session_view import SessionView
 
 # What a message that showed a file no longer in the store becomes in the history.
@@ -21,7 +22,8 @@ MISSING_FILE = "[a file that is no longer available]"
 
 def take_hello(session: SessionView, frame: dict[str, Any]) -> None:
     """A ``hello``: the conversation the client shows becomes the session's (the first one, a
-    reconnect's, or another saved chat's it switches to), then ``welcome``."""
+    reconnect's, or another saved chat's it switches to), then ``welcome``; with a ``turn`` the
+    client was following, the rest of that turn (conversation/resume.py)."""
     if frame["version"] != protocol.PROTOCOL_VERSION:
         raise ProtocolError("version", f"this server speaks protocol version {protocol.PROTOCOL_VERSION}")
     history = frame["history"]
@@ -30,6 +32,11 @@ def take_hello(session: SessionView, frame: dict[str, Any]) -> None:
         raise ProtocolError("bad_frame", "hello.history: message ids must be unique")
     if session.turn.running:
         raise ProtocolError("busy", "a reply is being generated; stop it before sending hello again")
+    followed = frame.get("turn")
+    turn = find_turn(session, followed)
+    if turn is not None:  # the turn's messages join the history when it ends, as the server has them
+        of_turn = set(turn.message_ids)
+        history = [m for m in history if m["id"] not in of_turn]
     # A later hello naming another conversation (or none: a new one) switches to it (saved chats).
     switching = session.greeted and frame.get("session") != session.id
     if not session.greeted or switching:
@@ -48,7 +55,13 @@ def take_hello(session: SessionView, frame: dict[str, Any]) -> None:
         session.history = []
         session.remember(messages)
     session.greeted = True
-    session.outbox.send(protocol.welcome(session.id, session.upload_key if session.bot.options.multimodal else None))
+    upload_key = session.upload_key if session.bot.options.multimodal else None
+    resumed = None if followed is None else {"id": followed["id"], "resumed": turn is not None}
+    welcome = protocol.welcome(session.id, upload_key, resumed)
+    if turn is None or followed is None:
+        session.outbox.send(welcome)
+    else:
+        follow_turn(session, turn, followed["seq"], welcome)
 
 
 def messages_from_client(session: SessionView, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -8,6 +8,7 @@ import logging
 import secrets
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from flask import has_request_context, request
@@ -29,11 +30,13 @@ from .current_turn import CurrentTurn
 from .fn_queue import FnGate
 from .history_sync import ConversationSaver, current_user
 from .inbox import FrameBudget, InboxEvent
+from .live_turn import LiveTurn
 from .multimodal import checked_files, example_files, fn_value, user_messages
 from .outbox import Outbox
 from .reply import Reply
 from .request_context import capture
 from .resent import messages_from_client, take_hello
+from .resume import Followed
 from .validation import refusal
 
 log = logging.getLogger("flask_chatbot")
@@ -43,9 +46,18 @@ HELLO_TIMEOUT_CLOSE_CODE = 4001
 # Frames above this size are parsed off the gevent hub (concurrency.offload); below it
 # the hand-off would cost more than the work.
 OFFLOAD_FRAME_BYTES = 64 * 1024
+# How long a stopping worker waits for a turn its readers now follow from another worker.
+SHUTDOWN_TURN_WAIT = 600.0
 SERVER_ERROR = "server_error"
 SERVER_ERROR_TEXT = "Something went wrong on the server. Please try again."
 QUEUE_FULL = "The chat is busy: too many people are waiting. Please try again in a moment."
+
+
+def _finished_live(
+    live: LiveTurn, then: Callable[[list[dict[str, Any]]], None], messages: list[dict[str, Any]]
+) -> None:
+    live.finished(messages)  # for the sockets that follow it again, at its idle
+    then(messages)
 
 
 class ChatSession:
@@ -83,7 +95,9 @@ class ChatSession:
         self.saver = ConversationSaver(bot.options.history_store, user)
         client = client_key(user, request.remote_addr if has_request_context() else None)
         self._gate = FnGate()
+        self._client = client
         self.claims = TurnClaims(bot.queue, client, self._gate)
+        self.following: Followed | None = None  # the turn whose frames this socket gets (conversation/resume.py)
         self.budget = FrameBudget(bot.options.max_frames_per_second)
         self._inbox = ws.event if isinstance(getattr(ws, "event", None), InboxEvent) else None
         if self._inbox is not None:
@@ -111,7 +125,23 @@ class ChatSession:
             shutdown.forget(self)
             if self._inbox is not None:
                 self._inbox.release()
+            self._leave_turn()
+
+    def _leave_turn(self) -> None:
+        """The socket has gone: a turn with a hub runs on for the reader's return (conversation/turns.py);
+        one without ends with its socket."""
+        following, hub = self.following, self.bot.turns
+        if following is None or hub is None:
             self.turn.stop()
+            return
+        following.leave(self.outbox)
+        if isinstance(following, LiveTurn):
+            hub.left(following)
+            if shutdown.stopping():
+                # A deploy: the reader follows it from another worker through the log; this
+                # worker lives on until it ends (gunicorn waits for its handlers, up to
+                # graceful_timeout).
+                following.wait_ended(SHUTDOWN_TURN_WAIT)
 
     def alive(self) -> bool:
         """Whether the socket is still open: work queued for it is dropped once it is not."""
@@ -121,7 +151,8 @@ class ChatSession:
         """The worker is stopping (called from another thread): close with 1012, "service restart",
         then stop the reply, whose `done` ("stopped") sent first would look like the reader's Stop."""
         self.ws.close(shutdown.CLOSE_RESTART, "server restart")
-        self.turn.stop()
+        if self.following is None:  # a turn in the log runs on: its reader follows it elsewhere
+            self.turn.stop()
 
     def _receive_hello(self, timeout: float) -> bool:
         """A socket that has not said hello within ``timeout`` seconds is closed (4001):
@@ -277,6 +308,23 @@ class ChatSession:
             return self.start_reply(value, history_for_fn, on_complete=storer(cache, example))
         self.start_reply(value, history_for_fn)
 
+    def adopt_gate(self, gate: FnGate) -> None:
+        """Run fn behind ``gate`` from now on: a turn this socket follows again started behind it."""
+        self._gate = gate
+        self.claims = TurnClaims(self.bot.queue, self._client, gate)
+
+    def followed_turn_ended(self, messages: list[dict[str, Any]]) -> None:
+        """A turn this socket followed again ended: its messages join the history (unless cleared)."""
+        with self.lock:
+            if self.turn.end():
+                # The copies of its messages the hello brought, if the turn's frames naming them had
+                # not reached this worker's log yet then (remote_turn.py): the server's stand.
+                ids = {m["id"] for m in messages}
+                self.history = [m for m in self.history if m["id"] not in ids]
+                self.remember(messages)
+        self.following = None
+        self.saver.save(self)
+
     def check_room(self) -> None:
         """Refuse a turn (before it changes the conversation) when the line of its concurrency group is full."""
         if self.bot.queue.full():
@@ -293,24 +341,36 @@ class ChatSession:
         """Run fn on ``text`` (a multimodal chat's ``{"text", "files"}``) and stream its reply (the user's message is already shown);
         ``on_complete(messages)`` when fn ended well (an example's reply to cache)."""
         self.claims.started()  # before the reply: a quick one may finish before Reply() returns
+        hub = self.bot.turns
+        live = hub.start(self._gate) if hub is not None else None
+        sink = live or self.outbox
+        on_finish = self._reply_finished
+        if live is not None:
+            on_finish = functools.partial(_finished_live, live, self._reply_finished)
         reply = Reply(
             self.bot.fn,
             (text, history_for_fn, *self.inputs),
-            outbox=self.outbox,
+            outbox=sink,
             render=lambda markdown: render(self.bot.renderer, markdown, from_user=False, charge=self.budget.owe),
             stream_interval=self.bot.options.stream_interval,
-            on_finish=self._reply_finished,
+            on_finish=on_finish,
             gate=self._gate,
             normalize=self._normalize,
             render_content=self.render_content,
-            outputs=Outputs(self.bot.options.additional_outputs, self.outbox, self._output_html)
+            outputs=Outputs(self.bot.options.additional_outputs, sink, self._output_html)
             if self.bot.options.additional_outputs
             else None,
             on_complete=on_complete,
             context=functools.partial(self._request_context, conversation=self.id),
             queue=self.bot.queue,
         )
-        self.turn.start(reply)  # before it runs: it may end at once
+        if live is None:
+            self.turn.start(reply)  # before it runs: it may end at once
+        else:
+            live.reply = reply
+            self.turn.start(live)
+            self.following = live
+            live.follow(self.outbox, 0)  # its `turn` frame first
         reply.start()
 
     def _output_html(self, component: Any, value: Any) -> str:
@@ -358,6 +418,7 @@ class ChatSession:
         with self.lock:
             if self.turn.end():
                 self.remember(messages)
+        self.following = None
         self.claims.finished()
         self.saver.save(self)
 

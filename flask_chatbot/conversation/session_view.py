@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 from .bot import Bot
 from .current_turn import CurrentTurn
+from .fn_queue import FnGate
 from .inbox import FrameBudget
 from .outbox import Outbox
 
@@ -32,6 +33,7 @@ class SessionView(Protocol):
     outbox: Outbox
     upload_key: str
     budget: FrameBudget
+    following: Any  # the turn this socket follows (resume.Followed), None when none
     render_content: Callable[[dict[str, Any]], str] | None
 
     @property
@@ -40,6 +42,10 @@ class SessionView(Protocol):
     def alive(self) -> bool: ...
 
     def check_room(self) -> None: ...
+
+    def adopt_gate(self, gate: FnGate) -> None: ...
+
+    def followed_turn_ended(self, messages: list[dict[str, Any]]) -> None: ...
 
     def check_text(
         self,

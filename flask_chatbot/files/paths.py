@@ -122,13 +122,15 @@ API_SESSIONS_DB = "api-sessions.sqlite3"
 CACHED_EXAMPLES = "cached-examples"
 UPLOAD_LEDGER = ".upload-quota.sqlite3"  # files/upload_quota.py's
 UPLOAD_SECRET = ".upload-keys.secret"  # files/upload_keys.py's
-RECORDS = (API_SESSIONS_DB, CACHED_EXAMPLES, UPLOAD_LEDGER, UPLOAD_SECRET)
+TURN_LOG_DB = "turns.sqlite3"  # conversation/turns.py's: the frames of the host's turns
+RECORDS = (API_SESSIONS_DB, CACHED_EXAMPLES, UPLOAD_LEDGER, UPLOAD_SECRET, TURN_LOG_DB)
 
 
 __all__ = [
     "API_SESSIONS_DB",
     "CACHED_EXAMPLES",
     "RECORDS",
+    "TURN_LOG_DB",
     "UPLOAD_LEDGER",
     "UPLOAD_SECRET",
     "FileIncomplete",

@@ -169,6 +169,10 @@ class ChatOptions:
     max_message_chars: int = 100_000
     max_history: int = 1000
     stream_interval: float = 0.03
+    # A turn outlives its socket (conversation/turns.py): with nobody following it, "wait" stops it
+    # after resume_window seconds, "continue" lets it finish, "cancel" stops it at once (Gradio's way).
+    resume_window: float = 30.0
+    on_disconnect: str = "wait"
     ping_interval: float = 20.0
     idle_timeout: float | None = 3600.0
     websocket_compression: bool = False
@@ -247,7 +251,13 @@ class ChatOptions:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
                 raise OptionsError(f"{name} must be a whole number of at least {low}, not {value!r}")
-        for name, seconds in (("stream_interval", self.stream_interval), ("ping_interval", self.ping_interval)):
+        if self.on_disconnect not in ("wait", "continue", "cancel"):
+            raise OptionsError(f"on_disconnect must be 'wait', 'continue' or 'cancel', not {self.on_disconnect!r}")
+        for name, seconds in (
+            ("stream_interval", self.stream_interval),
+            ("ping_interval", self.ping_interval),
+            ("resume_window", self.resume_window),
+        ):
             if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds < 0:
                 raise OptionsError(f"{name} must be a number of seconds >= 0, not {seconds!r}")
         if self.idle_timeout is not None and (

@@ -17,6 +17,7 @@ from .fields import (
     FILE_ID_PATTERN,
     ROLES,
     SESSION_ID,
+    TURN_ID,
     UPLOAD_KEY,
     Content,
     _Frame,
@@ -38,6 +39,17 @@ class HistoryMessageSchema(Schema):
     feedback = fields.String(allow_none=True)  # the reader's like, dislike or flag
 
 
+class FollowedTurnSchema(Schema):
+    """The turn a hello follows again: the ``turn`` frame's id and key, and the last ``seq`` applied."""
+
+    class Meta:
+        unknown = RAISE
+
+    id = fields.String(required=True, validate=validate.Regexp(TURN_ID, error="must be 32 of 0-9 a-f"))
+    key = fields.String(required=True, validate=validate.Regexp(TURN_ID, error="must be 32 of 0-9 a-f"))
+    seq = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=2**31))
+
+
 class HelloSchema(_Frame):
     version = fields.Integer(required=True, strict=True)
     history = fields.List(fields.Nested(HistoryMessageSchema), load_default=list)
@@ -45,6 +57,8 @@ class HelloSchema(_Frame):
     session = fields.String(validate=validate.Regexp(SESSION_ID, error="must be 16 of 0-9 a-f"))
     # The `upload_key` of an earlier welcome: the conversation's uploads stay its own (files/uploads.py).
     upload_key = fields.String(validate=validate.Regexp(UPLOAD_KEY, error="must be 32 of A-Z a-z 0-9 _ -"))
+    # The turn it was following when its socket dropped or its page reloaded (conversation/live_turn.py).
+    turn = fields.Nested(FollowedTurnSchema)
 
 
 def _inputs() -> fields.List[Any]:

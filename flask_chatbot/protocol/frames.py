@@ -16,6 +16,7 @@ from .fields import PROTOCOL_VERSION as PROTOCOL_VERSION
 from .fields import ROLES as ROLES
 from .fields import SESSION_ID as SESSION_ID
 from .fields import STATUSES as STATUSES
+from .fields import TURN_ID as TURN_ID
 from .fields import UPLOAD_KEY as UPLOAD_KEY
 from .server_frames import SERVER_SCHEMAS as SERVER_SCHEMAS
 from .server_frames import conversation as conversation
@@ -30,4 +31,5 @@ from .server_frames import queued as queued
 from .server_frames import remove as remove
 from .server_frames import running as running
 from .server_frames import toast as toast
+from .server_frames import turn as turn
 from .server_frames import welcome as welcome

@@ -16,6 +16,7 @@ from .fields import (
     PROTOCOL_VERSION,
     ROLES,
     STATUSES,
+    TURN_ID,
     UPLOAD_KEY,
     Content,
     _Frame,
@@ -25,10 +26,34 @@ from .fields import (
 )
 
 
+class _TurnFrame(_Frame):
+    """A frame that may belong to a turn: then it carries the turn's next number (conversation/live_turn.py)."""
+
+    seq = fields.Integer(strict=True, validate=validate.Range(min=1))
+
+
+class ResumedSchema(Schema):
+    """What became of the turn a hello named: followed again (its missed frames follow), or not."""
+
+    class Meta:
+        unknown = RAISE
+
+    id = fields.String(required=True, validate=validate.Regexp(TURN_ID))
+    resumed = fields.Boolean(required=True)
+
+
 class WelcomeSchema(_Frame):
     version = fields.Integer(required=True, strict=True)
     session = fields.String(required=True)
     upload_key = fields.String(validate=validate.Regexp(UPLOAD_KEY))
+    turn = fields.Nested(ResumedSchema)
+
+
+class TurnSchema(_TurnFrame):
+    """A turn starts (its first frame, seq 1): ``key`` is what a hello shows to follow it again."""
+
+    id = fields.String(required=True, validate=validate.Regexp(TURN_ID))
+    key = fields.String(required=True, validate=validate.Regexp(TURN_ID))
 
 
 class MessageBodySchema(Schema):
@@ -46,11 +71,11 @@ class MessageBodySchema(Schema):
     feedback = fields.String()  # feedback_value's, on a message of the starting conversation
 
 
-class MessageSchema(_Frame):
+class MessageSchema(_TurnFrame):
     message = fields.Nested(MessageBodySchema, required=True)
 
 
-class PatchSchema(_Frame):
+class PatchSchema(_TurnFrame):
     id = _message_id()
     keep = fields.Integer(required=True, strict=True, validate=validate.Range(min=0))
     append = fields.String(required=True)
@@ -63,7 +88,7 @@ class PatchSchema(_Frame):
     options = _options()
 
 
-class DoneSchema(_Frame):
+class DoneSchema(_TurnFrame):
     id = _message_id()
     content = Content(required=True)
     html = fields.String(required=True)
@@ -73,15 +98,15 @@ class DoneSchema(_Frame):
     options = _options()
 
 
-class RemoveSchema(_Frame):
+class RemoveSchema(_TurnFrame):
     id = _message_id()
 
 
-class IdleSchema(_Frame):
+class IdleSchema(_TurnFrame):
     pass
 
 
-class OutputSchema(_Frame):
+class OutputSchema(_TurnFrame):
     """A value of an additional output changed (``html`` rendered and sanitized; ``value`` the
     text, for text outputs)."""
 
@@ -90,7 +115,7 @@ class OutputSchema(_Frame):
     value = fields.Raw(allow_none=True)
 
 
-class ConversationSchema(_Frame):
+class ConversationSchema(_TurnFrame):
     """A listener returned a new conversation: the element shows it instead."""
 
     messages = fields.List(fields.Nested(MessageBodySchema), required=True)
@@ -109,7 +134,7 @@ class ProgressSchema(Schema):
     unit = fields.String()
 
 
-class StatusSchema(_Frame):
+class StatusSchema(_TurnFrame):
     """Where the turn is: waiting in the line (``position`` of ``size``, ``eta`` seconds if
     known) or running (with fn's ``progress``, if it gave one)."""
 
@@ -120,7 +145,7 @@ class StatusSchema(_Frame):
     progress = fields.Nested(ProgressSchema)
 
 
-class ToastSchema(_Frame):
+class ToastSchema(_TurnFrame):
     """A notice from fn (notices.Info, Warning, Success): plain text, never HTML."""
 
     level = fields.String(required=True, validate=validate.OneOf(["info", "warning", "success"]))
@@ -129,7 +154,7 @@ class ToastSchema(_Frame):
     duration = fields.Float(required=True, allow_none=True, validate=validate.Range(min=0))
 
 
-class ErrorSchema(_Frame):
+class ErrorSchema(_TurnFrame):
     code = fields.String(required=True)
     message = fields.String(required=True)
     id = fields.String()
@@ -137,6 +162,7 @@ class ErrorSchema(_Frame):
 
 SERVER_SCHEMAS: dict[str, Schema] = {
     "welcome": WelcomeSchema(),
+    "turn": TurnSchema(),
     "message": MessageSchema(),
     "patch": PatchSchema(),
     "done": DoneSchema(),
@@ -164,11 +190,18 @@ def encode(frame: Any) -> str:
 # -- builders for the frames the server sends ------------------------------------
 
 
-def welcome(session: str, upload_key: str | None = None) -> dict[str, Any]:
-    frame = {"type": "welcome", "version": PROTOCOL_VERSION, "session": session}
+def welcome(session: str, upload_key: str | None = None, turn: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """``turn``: ``{"id", "resumed"}``, when the hello named a turn to follow again."""
+    frame: dict[str, Any] = {"type": "welcome", "version": PROTOCOL_VERSION, "session": session}
     if upload_key is not None:  # a multimodal chat's: sent with each upload, back in hello
         frame["upload_key"] = upload_key
+    if turn is not None:
+        frame["turn"] = dict(turn)
     return frame
+
+
+def turn(turn_id: str, key: str) -> dict[str, Any]:
+    return {"type": "turn", "id": turn_id, "key": key}
 
 
 def message(body: Mapping[str, Any]) -> dict[str, Any]:

@@ -50,6 +50,11 @@ def track(session: Any) -> bool:
     return True
 
 
+def stopping() -> bool:
+    """Whether this worker was asked to stop."""
+    return _stopping.is_set()
+
+
 def forget(session: Any) -> None:
     with _lock:
         _open.discard(session)
@@ -115,4 +120,4 @@ def close_all() -> None:
             log.exception("Closing a chat for the shutdown failed")
 
 
-__all__ = ["CLOSE_RESTART", "close_all", "enable", "forget", "track", "watch"]
+__all__ = ["CLOSE_RESTART", "close_all", "enable", "forget", "stopping", "track", "watch"]

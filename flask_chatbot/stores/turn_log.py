@@ -50,6 +50,7 @@ class TurnState:
     lease_until: float  # time.time() until which its worker answers for it
     stop_asked: bool
     ended_at: float | None = None
+    watched_until: float = 0.0  # time.time() until which a follower on another worker said it reads
 
     def lost(self, now: float) -> bool:
         """Running, and its worker stopped renewing the lease: it died."""
@@ -73,6 +74,17 @@ class TurnLog(Protocol):
 
     def renew(self, turn: str, *, lease: float) -> bool:
         """Extend the runner's lease; True when a stop was asked since."""
+
+    def write(self, turn: str, texts: Sequence[str], *, lease: float, end: str | None = None) -> TurnState:
+        """The runner's one call per flush: append ``texts`` (frames as JSON text, as it sent
+        them; may be none), renew the lease and,
+        with ``end``, end the turn, in one step (a follower never sees the last frame of a turn
+        that still reads as running). The state after it: whether a stop was asked, and until
+        when a follower elsewhere reads."""
+
+    def watch(self, turn: str, *, seconds: float) -> None:
+        """A follower on another worker still reads ``turn``: its runner must not give up on it
+        for lack of readers for ``seconds``."""
 
     def ask_stop(self, turn: str) -> bool:
         """Ask the runner of a running turn to stop it; False when no such turn runs."""
@@ -161,6 +173,25 @@ class MemoryTurnLog:
             found = self._running(turn)
             found.state = replace(found.state, lease_until=self._clock() + lease)
             return found.state.stop_asked
+
+    def write(self, turn: str, texts: Sequence[str], *, lease: float, end: str | None = None) -> TurnState:
+        if end is not None:
+            _check_ending(end)
+        rows = list(texts)  # the runner's JSON, as it sent it
+        with self._lock:
+            found = self._running(turn)
+            first, now = found.state.last_seq + 1, self._clock()
+            found.frames.extend((first + i, row) for i, row in enumerate(rows))
+            found.state = replace(found.state, last_seq=first + len(rows) - 1, lease_until=now + lease)
+            if end is not None:
+                found.state = replace(found.state, status=end, ended_at=now)
+            return found.state
+
+    def watch(self, turn: str, *, seconds: float) -> None:
+        with self._lock:
+            found = self._turns.get(turn)
+            if found is not None:
+                found.state = replace(found.state, watched_until=self._clock() + seconds)
 
     def ask_stop(self, turn: str) -> bool:
         with self._lock:

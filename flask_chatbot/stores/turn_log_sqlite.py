@@ -32,7 +32,8 @@ CREATE TABLE IF NOT EXISTS turns (
     last_seq INTEGER NOT NULL,
     lease_until REAL NOT NULL,
     stop_asked INTEGER NOT NULL DEFAULT 0,
-    ended_at REAL
+    ended_at REAL,
+    watched_until REAL NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS turns_by_conversation ON turns (conversation, status);
 CREATE INDEX IF NOT EXISTS turns_by_end ON turns (ended_at);
@@ -44,7 +45,7 @@ CREATE TABLE IF NOT EXISTS frames (
     PRIMARY KEY (turn, seq)
 ) WITHOUT ROWID;
 """
-_STATE = "SELECT turn, conversation, status, last_seq, lease_until, stop_asked, ended_at FROM turns"
+_STATE = "SELECT turn, conversation, status, last_seq, lease_until, stop_asked, ended_at, watched_until FROM turns"
 
 
 class SQLiteTurnLog:
@@ -132,6 +133,28 @@ class SQLiteTurnLog:
             db.execute("UPDATE turns SET lease_until = ? WHERE turn = ?", (self._clock() + lease, turn))
             return bool(db.execute("SELECT stop_asked FROM turns WHERE turn = ?", (turn,)).fetchone()[0])
 
+    def write(self, turn: str, texts: Sequence[str], *, lease: float, end: str | None = None) -> TurnState:
+        if end is not None:
+            _check_ending(end)
+        rows = list(texts)  # the runner's JSON, as it sent it
+        with self._transaction() as db:
+            first, now = _last_seq(db, turn) + 1, self._clock()
+            db.executemany(
+                "INSERT INTO frames (turn, seq, frame) VALUES (?, ?, ?)",
+                [(turn, first + i, row) for i, row in enumerate(rows)],
+            )
+            db.execute(
+                "UPDATE turns SET last_seq = ?, lease_until = ?, status = ?, ended_at = ? WHERE turn = ?",
+                (first + len(rows) - 1, now + lease, end or RUNNING, now if end else None, turn),
+            )
+            state = _state(db.execute(f"{_STATE} WHERE turn = ?", (turn,)).fetchone())
+        assert state is not None
+        return state
+
+    def watch(self, turn: str, *, seconds: float) -> None:
+        with self._transaction() as db:
+            db.execute("UPDATE turns SET watched_until = ? WHERE turn = ?", (self._clock() + seconds, turn))
+
     def ask_stop(self, turn: str) -> bool:
         with self._transaction() as db:
             cursor = db.execute("UPDATE turns SET stop_asked = 1 WHERE turn = ? AND status = ?", (turn, RUNNING))
@@ -192,8 +215,8 @@ def _last_seq(db: sqlite3.Connection, turn: str) -> int:
 def _state(row: tuple[Any, ...] | None) -> TurnState | None:
     if row is None:
         return None
-    turn, conversation, status, last_seq, lease_until, stop_asked, ended_at = row
-    return TurnState(turn, conversation, status, last_seq, lease_until, bool(stop_asked), ended_at)
+    turn, conversation, status, last_seq, lease_until, stop_asked, ended_at, watched_until = row
+    return TurnState(turn, conversation, status, last_seq, lease_until, bool(stop_asked), ended_at, watched_until)
 
 
 __all__ = ["SQLiteTurnLog"]

@@ -1,0 +1,171 @@
+"""Following a turn that another worker runs (or ran), through the turn log.
+
+A hello that names a turn this worker does not run finds it in the log (stores/turn_log.py),
+shown the turn's key (its first frame holds it). The follower then reads the frames the reader
+missed and, every interval, those added since, until the turn's ``idle``; it tells the log it
+still reads (so the runner does not stop the turn for want of readers), and a Stop pressed here
+is asked of the runner through the log. A runner whose lease ran out has died (SIGKILL, out of
+memory): the first follower to see it ends the turn ``interrupted`` in the log, with an
+``interrupted`` error and ``idle``, which every follower then reads like any frame.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import threading
+import time
+from typing import Any
+
+from ..protocol import frames as protocol
+from ..runtime.concurrency import offload
+from ..stores.turn_log import RUNNING, TurnLog, TurnState
+from .live_turn import FrameReader, OnEnd
+
+log = logging.getLogger("flask_chatbot")
+
+WATCH = 3.0  # seconds a follower's "still reading" lasts in the log (renewed every WATCH_EVERY)
+WATCH_EVERY = 1.0
+FIND_WAIT = 0.5  # seconds a turn not in the log yet is looked for: many flush intervals
+INTERRUPTED = "interrupted"
+INTERRUPTED_TEXT = "The server that was writing this reply stopped. Please try again."
+
+Frame = dict[str, Any]
+
+
+class Transcript:
+    """A turn's messages as the history keeps them, rebuilt from its frames (a follower on
+    another worker has no Reply to ask): the final ones after ``done``, the partial text of a
+    turn cut off before it."""
+
+    def __init__(self) -> None:
+        self._messages: dict[str, dict[str, Any]] = {}
+
+    def feed(self, frame: Frame) -> None:
+        kind = frame.get("type")
+        if kind == "message":
+            body = frame["message"]
+            self._messages[body["id"]] = {"id": body["id"], "role": body["role"], "content": body["content"]}
+            self._extras(self._messages[body["id"]], body)
+        elif kind in ("patch", "done") and frame.get("id") in self._messages:
+            entry = self._messages[frame["id"]]
+            if kind == "done":
+                entry["content"] = frame["content"]
+            elif isinstance(entry["content"], str):
+                entry["content"] = entry["content"][: frame["keep"]] + frame["append"]
+            self._extras(entry, frame)
+        elif kind == "remove":
+            self._messages.pop(frame.get("id", ""), None)
+
+    @staticmethod
+    def _extras(entry: dict[str, Any], frame: Frame) -> None:
+        for key in ("metadata", "title_html", "options"):
+            if frame.get(key):
+                entry[key] = frame[key]
+
+    @property
+    def ids(self) -> list[str]:
+        return list(self._messages)
+
+    def messages(self) -> list[dict[str, Any]]:
+        return [dict(m) for m in self._messages.values()]
+
+
+class RemoteTurn:
+    """A turn in the log, followed from this worker by one socket."""
+
+    def __init__(self, turn_log: TurnLog, turn_id: str, frames: list[tuple[int, Frame]], interval: float) -> None:
+        self.id = turn_id
+        self._log = turn_log
+        self._frames = frames  # read when it was opened: the backlog
+        self._interval = interval
+        self._left = threading.Event()
+        self.transcript = Transcript()
+        for _seq, frame in frames:
+            self.transcript.feed(frame)
+
+    @classmethod
+    def open(cls, turn_log: TurnLog, turn_id: str, key: str, interval: float) -> RemoteTurn | None:
+        """The turn ``turn_id`` from the log if ``key`` is its key, else None. A turn that started
+        a moment ago may not be there yet (its runner writes every interval): looked for a little longer."""
+        deadline = time.monotonic() + FIND_WAIT
+        while not (frames := offload(turn_log.read, turn_id, 0, lane="turn_log")) and time.monotonic() < deadline:
+            time.sleep(interval)
+        first = frames[0][1] if frames else {}
+        if first.get("type") != "turn" or not hmac.compare_digest(str(first.get("key", "")), key):
+            return None
+        return cls(turn_log, turn_id, frames, interval)
+
+    @property
+    def message_ids(self) -> list[str]:
+        return self.transcript.ids
+
+    def follow(self, reader: FrameReader, after: int, on_end: OnEnd) -> None:
+        """Send ``reader`` the frames after ``after``, then those to come, in a thread of its own."""
+        threading.Thread(
+            target=self._run, args=(reader, after, on_end), name="flask_chatbot.follow", daemon=True
+        ).start()
+
+    def stop(self) -> None:
+        """The reader pressed Stop: asked of the worker that runs the turn."""
+        offload(self._log.ask_stop, self.id, lane="turn_log")
+
+    def leave(self, reader: FrameReader) -> None:
+        self._left.set()
+
+    def _run(self, reader: FrameReader, after: int, on_end: OnEnd) -> None:
+        try:
+            self._follow(reader, after, on_end)
+        except Exception:  # the log failed: the reader's socket stays; the reply no longer moves
+            log.exception("Following turn %s failed", self.id)
+
+    def _follow(self, reader: FrameReader, after: int, on_end: OnEnd) -> None:
+        # Every frame feeds the transcript, those after ``after`` go to the reader too: frames the
+        # reader applied before may reach the log only now (the runner writes every interval).
+        frames, read, watched = self._frames, 0, 0.0
+        while not self._left.is_set():
+            for seq, frame in frames:
+                if seq <= read:
+                    continue
+                read = seq
+                self.transcript.feed(frame)
+                if seq <= after:
+                    continue
+                if frame.get("type") == "idle":  # before it goes: a reader that sees it may submit at once
+                    on_end(self.transcript.messages())
+                    reader.send_text(protocol.encode(frame))
+                    return
+                if not reader.send_text(protocol.encode(frame)):
+                    return
+            now = time.time()
+            watch = now - watched >= WATCH_EVERY
+            frames, state = offload(self._poll, read, watch, lane="turn_log")
+            if watch:
+                watched = now
+            if state is None or (state.status != RUNNING and not frames):
+                return  # forgotten, or ended with every frame read: nothing more will come
+            if not frames and state.lost(time.time()):
+                self._interrupt(state)
+                continue
+            if not frames:
+                self._left.wait(self._interval)
+
+    def _poll(self, after: int, watch: bool) -> tuple[list[tuple[int, Frame]], TurnState | None]:
+        if watch:
+            self._log.watch(self.id, seconds=WATCH)
+        return self._log.read(self.id, after), self._log.state(self.id)
+
+    def _interrupt(self, state: TurnState) -> None:
+        """The runner died: end the turn ``interrupted``, with the frames that say so to every follower."""
+        seq = state.last_seq
+        frames = [
+            protocol.encode({**protocol.error(INTERRUPTED, INTERRUPTED_TEXT), "seq": seq + 1}),
+            protocol.encode({**protocol.idle(), "seq": seq + 2}),
+        ]
+        try:
+            offload(self._log.write, self.id, frames, lease=0.0, end=INTERRUPTED, lane="turn_log")
+        except KeyError:  # another follower said so first: its frames are in the log
+            pass
+
+
+__all__ = ["INTERRUPTED", "RemoteTurn", "Transcript"]

@@ -1,0 +1,154 @@
+"""This worker's turns of one blueprint, and the log every worker of the host shares.
+
+:class:`TurnHub` starts a :class:`~.live_turn.LiveTurn` for each reply and, while any runs, a
+flusher that every ``interval``:
+
+- writes the turns' new frames to the turn log (stores/turn_log.py) in one hop off the gevent
+  hub, so a follower on another worker reads them (conversation/remote_turn.py);
+- renews each turn's lease (a follower that finds it run out says the worker died), and hears
+  of a Stop asked from another worker;
+- stops a turn nobody follows, as ``on_disconnect`` says: ``"wait"`` (the default) after
+  ``resume_window`` seconds without a reader here or elsewhere, ``"cancel"`` at once (Gradio's
+  behaviour), ``"continue"`` never (it finishes and waits in the log for its reader);
+- forgets ended turns once ``resume_window`` has passed.
+
+One append per frame would cost 30-40 µs of CPU each (6-8 ms a reply); a flush writes every
+frame of the interval at once (docs/performance.md, "The turn log on SQLite").
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import secrets
+import threading
+import time
+from dataclasses import dataclass
+
+from ..runtime.concurrency import offload
+from ..stores.turn_log import TurnLog, TurnState
+from .fn_queue import FnGate
+from .live_turn import LiveTurn
+
+log = logging.getLogger("flask_chatbot")
+
+LEASE = 3.0  # seconds a runner answers for its turn without renewing: a dead worker's show within it
+RENEW_EVERY = 1.0  # seconds between renewals of a turn with no new frames
+FORGET_EVERY = 10.0
+MIN_INTERVAL = 0.02
+ON_DISCONNECT = ("wait", "continue", "cancel")
+NOBODY_READ = "The connection was lost before the reply was finished."
+
+
+@dataclass
+class _Running:
+    turn: LiveTurn
+    logged: bool = False  # begun in the log
+    renewed: float = 0.0
+    watched_until: float = 0.0  # from the log: a follower on another worker reads until then
+
+
+class TurnHub:
+    """The turns one blueprint runs in this worker, written to ``log`` for the other workers."""
+
+    def __init__(self, log_: TurnLog, *, interval: float, resume_window: float, on_disconnect: str) -> None:
+        self.log = log_
+        self.interval = max(interval, MIN_INTERVAL)
+        self.resume_window = resume_window
+        self.on_disconnect = on_disconnect
+        self._lock = threading.Lock()
+        self._running: dict[str, _Running] = {}
+        self._flusher: threading.Thread | None = None
+        self._forgot = time.monotonic()
+
+    def start(self, gate: FnGate) -> LiveTurn:
+        """A new turn of a conversation whose fn runs behind ``gate``."""
+        turn = LiveTurn(secrets.token_hex(16), secrets.token_hex(16), gate)
+        with self._lock:
+            self._running[turn.id] = _Running(turn)
+            if self._flusher is None:
+                self._flusher = threading.Thread(target=self._flush_loop, name="flask_chatbot.turns", daemon=True)
+                self._flusher.start()
+        return turn
+
+    def find(self, turn_id: str, key: str) -> LiveTurn | None:
+        """The turn ``turn_id`` if this worker runs it and ``key`` is its key."""
+        with self._lock:
+            running = self._running.get(turn_id)
+        if running is None or not hmac.compare_digest(running.turn.key, key):
+            return None
+        return running.turn
+
+    def left(self, turn: LiveTurn) -> None:
+        """A reader of ``turn`` left. With none left, a turn whose fn has not started gives its place
+        in line up at once (nobody waits for it), and ``on_disconnect="cancel"`` stops any turn now."""
+        if turn.left_at is None:
+            return
+        if self.on_disconnect == "cancel" or (turn.reply is not None and turn.reply.waiting):
+            turn.interrupt(NOBODY_READ)
+
+    # -- the flusher ---------------------------------------------------------------------
+
+    def _flush_loop(self) -> None:
+        while True:
+            with self._lock:
+                batch = list(self._running.values())
+                if not batch:
+                    self._flusher = None
+                    return
+            try:
+                offload(self._write, batch, lane="turn_log")
+            except Exception:  # a full disk must not end the flusher: the turns stream on here
+                log.exception("Writing the turn log failed")
+            now = time.time()
+            for running in batch:
+                self._apply_policy(running, now)
+            if time.monotonic() - self._forgot > FORGET_EVERY:
+                self._forgot = time.monotonic()
+                try:
+                    offload(self.log.forget_ended, now - self.resume_window, lane="turn_log")
+                except Exception:
+                    log.exception("Forgetting ended turns failed")
+            time.sleep(self.interval)  # the pace of the flush, not a wait for anything
+
+    def _write(self, batch: list[_Running]) -> None:
+        """Every turn's new frames, lease and end, in the log (off the hub)."""
+        now = time.monotonic()
+        for running in batch:
+            turn = running.turn
+            texts, ended = turn.unsaved()
+            try:
+                if not running.logged:
+                    self.log.begin(turn.id, turn.id, lease=LEASE)
+                    running.logged = True
+                if texts or ended or now - running.renewed >= RENEW_EVERY:
+                    state = self.log.write(turn.id, texts, lease=LEASE, end=ended)
+                    running.renewed = now
+                    self._heard(running, state)
+            except Exception:  # this turn's frames miss the log; it streams on here
+                log.exception("Writing turn %s to the log failed", turn.id)
+            if ended:
+                with self._lock:
+                    self._running.pop(turn.id, None)
+
+    def _heard(self, running: _Running, state: TurnState) -> None:
+        running.watched_until = state.watched_until
+        if state.stop_asked and running.turn.status is None:
+            running.turn.stop()  # a Stop pressed on another worker
+
+    def _apply_policy(self, running: _Running, now: float) -> None:
+        turn = running.turn
+        left = turn.left_at
+        if turn.status is not None or left is None or self.on_disconnect == "continue":
+            return
+        if now < running.watched_until:
+            return  # a reader on another worker follows it
+        if self.on_disconnect == "cancel" or now - max(left, running.watched_until) > self.resume_window:
+            turn.interrupt(NOBODY_READ)
+
+    def running_turns(self) -> list[LiveTurn]:
+        with self._lock:
+            return [running.turn for running in self._running.values()]
+
+
+__all__ = ["LEASE", "ON_DISCONNECT", "TurnHub"]
