@@ -67,7 +67,9 @@ def fn(message: str, history: list[dict]) -> Iterator[str | ChatMessage]:
 
 def create_app() -> Flask:
     app = Flask(__name__)
-    app.register_blueprint(chat_bp(fn, title="Recovery"), url_prefix="/chat")
+    # Gradio's way, a reply that ends with its socket: what these tests are about is a turn cut
+    # off. By default a reply outlives its socket and the reader follows it on (e2e/test_resume.py).
+    app.register_blueprint(chat_bp(fn, title="Recovery", on_disconnect="cancel"), url_prefix="/chat")
     return app
 
 

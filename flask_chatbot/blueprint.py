@@ -100,12 +100,15 @@ def chat_bp(fn: Callable[..., Any], *, name: str = "chat", **options: Any) -> Bl
         queue=fn_queue.group(opts.concurrency_id, name),
         history_user=opts.history_user or (default_history_user() if opts.history_store is not None else None),
         # The host's turn log beside the store's other records: every worker of the host opens it.
+        # "cancel" is Gradio's way: a reply ends with its socket, and nothing need follow it.
         turns=TurnHub(
             SQLiteTurnLog(Path(content.store.root) / TURN_LOG_DB),
             interval=opts.stream_interval,
             resume_window=opts.resume_window,
-            on_disconnect=opts.on_disconnect,
-        ),
+            continue_alone=opts.on_disconnect == "continue",
+        )
+        if opts.on_disconnect != "cancel"
+        else None,
     )
     avatars = store_images("avatar_images", opts.avatar_images, content.store)
     icons = store_images("example_icons", [e.icon for e in opts.examples], content.store)

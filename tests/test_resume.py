@@ -238,15 +238,25 @@ def cut_off(frames: list[dict[str, Any]]) -> bool:
     )
 
 
-@pytest.mark.parametrize("options", [{"resume_window": 0.2}, {"on_disconnect": "cancel"}], ids=["window", "cancel"])
-def test_with_nobody_back_fn_is_stopped_and_the_reply_kept_cut_off(workers, options: dict[str, Any]) -> None:
+def test_with_nobody_back_within_resume_window_fn_is_stopped_and_the_reply_kept_cut_off(workers) -> None:
     closed = threading.Event()
-    (server,) = workers(endless(closed), 1, **options)
+    (server,) = workers(endless(closed), 1, resume_window=0.2)
     followed = submit_and_leave(server)
     assert closed.wait(10)
     client, welcome = open_client(server, turn={**followed, "seq": 0})
     assert welcome["turn"]["resumed"] is True  # the reader back later sees what became of it
     assert cut_off(client.recv_until("idle"))
+
+
+def test_on_disconnect_cancel_is_gradio_s_way_the_reply_ends_with_its_socket(workers) -> None:
+    closed = threading.Event()
+    (server,) = workers(endless(closed), 1, on_disconnect="cancel")  # resume_window stays 30 s
+    client, _ = open_client(server)
+    client.send({"type": "submit", "id": "u1", "text": "go"})
+    frames = client.recv_until("patch")
+    assert "turn" not in [f["type"] for f in frames] and not seqs(frames)  # nothing to follow again
+    client.close()
+    assert closed.wait(10)
 
 
 def test_a_reader_on_another_worker_keeps_the_turn_running_past_the_window(workers) -> None:

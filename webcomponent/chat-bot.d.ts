@@ -25,7 +25,9 @@ export interface ChatFile {
 
 /** A server frame (docs/protocol.md) as `applyFrame()` takes it. */
 export interface ServerFrame {
-  type: 'welcome' | 'message' | 'patch' | 'done' | 'remove' | 'conversation' | 'output' | 'idle' | 'status' | 'toast' | 'error'
+  type: 'welcome' | 'message' | 'patch' | 'done' | 'remove' | 'conversation' | 'output' | 'idle' | 'status' | 'toast' | 'error' | 'turn'
+  /** The frame's number in its turn (from the `turn` frame's 1): one not above the last applied is ignored. */
+  seq?: number
   [key: string]: unknown
 }
 
@@ -78,7 +80,7 @@ export class ChatBotElement extends HTMLElement {
   updateMessage(id: string, changes: Partial<ChatMessage>): boolean
   /** Send `text` as the user's message; its id, or null when it cannot be sent now. */
   send(text: string): string | null
-  /** Ask to stop the reply being generated; true if a stop was requested. */
+  /** Ask to stop the reply being generated (while the socket is down: once it is back); true if a stop was requested. */
   stop(): boolean
   /** Empty the conversation and tell the server; false if `chat-bot-clear` was prevented. */
   clear(): boolean

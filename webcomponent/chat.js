@@ -96,7 +96,7 @@ export class Chat {
     this.socket = new ChatSocket(host, parts.status, {
       hello: () => this.conversation.hello(),
       stateChanged: status => this.updateControls(status),
-      interrupted: () => this.conversation.interrupt(),
+      interrupted: final => this.conversation.interrupt(final),
     })
     host.shadowRoot.append(parts.stylesheet, parts.frame)
     this.configure()
@@ -134,7 +134,7 @@ export class Chat {
         if (text !== null) this.composer.restore(text)
       },
       edit: element => conversation.edits.begin(element),
-      version: (element, step) => conversation.edits.step(element, step) && this.saveSoon(),
+      version: (element, step) => conversation.edits.step(element, step, () => this.saveSoon()),
       selectable: () => this.#config.selectable === true,
       select: element => conversation.selected(element),
     }, signal)
@@ -191,6 +191,7 @@ export class Chat {
 
   /** A server frame, from the socket or the page. */
   apply(frame) {
+    if (!this.conversation.turn.accept(frame)) return // shown already: a resumed turn's (its `seq`)
     if (frame.type === protocol.OUTPUT) this.#outputs.use(pane => pane.apply(frame))
     else if (this.#notices.apply(frame)) return
     else if (this.conversation.apply(frame)) this.contentChanged()

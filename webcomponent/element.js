@@ -122,8 +122,9 @@ export class ChatBotElement extends HTMLElement {
   }
 
   /**
-   * Show a server frame (`welcome`, `message`, `patch`, `done`, `idle`, `error`) as if it
-   * came from the socket. Pages with their own backend feed the element this way.
+   * Show a server frame (`welcome`, `turn`, `message`, `patch`, `done`, `idle`, `error`) as if it
+   * came from the socket. Pages with their own backend feed the element this way; a frame whose
+   * `seq` is not above the last one of its turn is ignored (docs/protocol.md).
    */
   applyFrame(frame) {
     const chat = this.#built()
@@ -162,13 +163,15 @@ export class ChatBotElement extends HTMLElement {
     return this.#built().conversation.submit(String(text ?? ''))
   }
 
-  /** Ask to stop the reply being generated. True if a stop was requested. */
+  /** Ask to stop the reply being generated (offline: once the socket is back). True if a stop was requested. */
   stop() {
     const chat = this.#chat
     if (!this.generating || chat.composer.stopping) return false
     const event = emit(this, 'stop', {id: chat.conversation.list.streamingId()}, true)
     if (event.defaultPrevented) return false
-    chat.socket.send(protocol.stop())
+    // Offline it waits for the socket: the server runs the turn on, and the next socket follows
+    // it (conversation.js) unless the turn is cut off meanwhile: then there is nothing to stop.
+    chat.socket.whenOnline(() => this.generating && chat.socket.send(protocol.stop()))
     chat.composer.stopping = true // until the `idle` frame
     chat.composer.focus() // the stop button is going: focus must not fall to <body>
     return true

@@ -7,9 +7,9 @@ flusher that every ``interval``:
   hub, so a follower on another worker reads them (conversation/remote_turn.py);
 - renews each turn's lease (a follower that finds it run out says the worker died), and hears
   of a Stop asked from another worker;
-- stops a turn nobody follows, as ``on_disconnect`` says: ``"wait"`` (the default) after
-  ``resume_window`` seconds without a reader here or elsewhere, ``"cancel"`` at once (Gradio's
-  behaviour), ``"continue"`` never (it finishes and waits in the log for its reader);
+- stops a turn nobody follows after ``resume_window`` seconds without a reader here or
+  elsewhere (``on_disconnect="wait"``), or never (``"continue"``: it finishes and waits in the log
+  for its reader). ``"cancel"``, Gradio's way, needs no hub: the turn ends with its socket;
 - forgets ended turns once ``resume_window`` has passed.
 
 One append per frame would cost 30-40 µs of CPU each (6-8 ms a reply); a flush writes every
@@ -36,7 +36,6 @@ LEASE = 3.0  # seconds a runner answers for its turn without renewing: a dead wo
 RENEW_EVERY = 1.0  # seconds between renewals of a turn with no new frames
 FORGET_EVERY = 10.0
 MIN_INTERVAL = 0.02
-ON_DISCONNECT = ("wait", "continue", "cancel")
 NOBODY_READ = "The connection was lost before the reply was finished."
 
 
@@ -51,11 +50,11 @@ class _Running:
 class TurnHub:
     """The turns one blueprint runs in this worker, written to ``log`` for the other workers."""
 
-    def __init__(self, log_: TurnLog, *, interval: float, resume_window: float, on_disconnect: str) -> None:
+    def __init__(self, log_: TurnLog, *, interval: float, resume_window: float, continue_alone: bool) -> None:
         self.log = log_
         self.interval = max(interval, MIN_INTERVAL)
         self.resume_window = resume_window
-        self.on_disconnect = on_disconnect
+        self.continue_alone = continue_alone  # on_disconnect="continue"
         self._lock = threading.Lock()
         self._running: dict[str, _Running] = {}
         self._flusher: threading.Thread | None = None
@@ -81,10 +80,8 @@ class TurnHub:
 
     def left(self, turn: LiveTurn) -> None:
         """A reader of ``turn`` left. With none left, a turn whose fn has not started gives its place
-        in line up at once (nobody waits for it), and ``on_disconnect="cancel"`` stops any turn now."""
-        if turn.left_at is None:
-            return
-        if self.on_disconnect == "cancel" or (turn.reply is not None and turn.reply.waiting):
+        in line up at once: nobody waits for it."""
+        if turn.left_at is not None and turn.reply is not None and turn.reply.waiting:
             turn.interrupt(NOBODY_READ)
 
     # -- the flusher ---------------------------------------------------------------------
@@ -139,11 +136,9 @@ class TurnHub:
     def _apply_policy(self, running: _Running, now: float) -> None:
         turn = running.turn
         left = turn.left_at
-        if turn.status is not None or left is None or self.on_disconnect == "continue":
+        if turn.status is not None or left is None or self.continue_alone:
             return
-        if now < running.watched_until:
-            return  # a reader on another worker follows it
-        if self.on_disconnect == "cancel" or now - max(left, running.watched_until) > self.resume_window:
+        if now - max(left, running.watched_until) > self.resume_window:  # here nor elsewhere
             turn.interrupt(NOBODY_READ)
 
     def running_turns(self) -> list[LiveTurn]:
@@ -151,4 +146,4 @@ class TurnHub:
             return [running.turn for running in self._running.values()]
 
 
-__all__ = ["LEASE", "ON_DISCONNECT", "TurnHub"]
+__all__ = ["LEASE", "NOBODY_READ", "TurnHub"]

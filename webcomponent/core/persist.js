@@ -2,6 +2,15 @@
 // the tab's sessionStorage (this tab only, never sent anywhere) and shows it again on load,
 // then resends it in `hello` as on any reconnect. Versions of edited turns and the reader's
 // feedback come back with it. `persist="none"` turns this off.
+//
+// Saved: `{format: 1, session, upload_key, messages, turn?}`. `turn` is there when the page went
+// away mid-reply: `{id, key, seq, tails}`, the turn followed (its last frame applied, saved with
+// the messages as they were then) and where the open block starts in each message still
+// streaming (`{id: tailSize}`, view/render.js). The server may still run that turn, and the first
+// `hello` asks to follow it on. Data saved before turns were followed has no `turn`, and reads as
+// it always did.
+
+import {STOPPED, STREAMING, followable} from './protocol.js'
 
 const PREFIX = 'chat-bot:'
 const FORMAT = 1
@@ -37,6 +46,7 @@ export class SavedConversation {
       conversation.session = restored.session
       conversation.uploadKey = restored.uploadKey // the reload's files stay its own
       conversation.replace(restored.messages, false)
+      if (restored.turn) conversation.follow(restored.turn) // the first `hello` names it
     }
     return saved
   }
@@ -46,15 +56,21 @@ export class SavedConversation {
     this.#conversation = conversation
   }
 
-  /** What was saved: `{session, uploadKey, messages}`, or null (nothing, unreadable, no storage). */
+  /**
+   * What was saved: `{session, uploadKey, messages, turn}` (`turn`: the one to follow on, or
+   * null), or null (nothing, unreadable, no storage).
+   */
   load() {
     try {
       const data = JSON.parse(sessionStorage.getItem(this.#key) ?? 'null')
       if (data?.format !== FORMAT || !Array.isArray(data.messages)) return null
-      // A reply cut off by the reload ends where it was: nothing will finish it.
-      for (const message of data.messages) if (message?.status === 'streaming') message.status = 'stopped'
+      // A reply cut off by the reload ends where it was, unless its turn was kept: the server
+      // may finish it yet (the first `welcome` says; conversation.js).
+      const turn = followable(data.turn)
+      if (turn) turn.tails = data.turn.tails
+      else for (const message of data.messages) if (message?.status === STREAMING) message.status = STOPPED
       const text = value => (typeof value === 'string' ? value : null)
-      return {session: text(data.session), uploadKey: text(data.upload_key), messages: data.messages}
+      return {session: text(data.session), uploadKey: text(data.upload_key), messages: data.messages, turn}
     } catch {
       return null
     }
@@ -72,9 +88,11 @@ export class SavedConversation {
   save() {
     clearTimeout(this.#timer)
     this.#timer = 0
-    const {session, uploadKey, messages} = this.#conversation
+    const {session, uploadKey, messages, turn} = this.#conversation
     try {
       const data = {format: FORMAT, session, upload_key: uploadKey, messages}
+      // The turn with the messages as they are now: its `seq` is the last frame they show.
+      if (turn.running) data.turn = {...turn.toJSON(), tails: this.#conversation.list.tails()}
       if (messages.length) sessionStorage.setItem(this.#key, JSON.stringify(data))
       else sessionStorage.removeItem(this.#key)
     } catch {

@@ -33,8 +33,9 @@ export const IDLE = 'idle'
 export const STATUS = 'status'
 export const TOAST = 'toast'
 export const ERROR = 'error'
+export const TURN = 'turn'
 
-export const SERVER_TYPES = Object.freeze([WELCOME, MESSAGE, PATCH, DONE, REMOVE, CONVERSATION, OUTPUT, IDLE, STATUS, TOAST, ERROR])
+export const SERVER_TYPES = Object.freeze([WELCOME, MESSAGE, PATCH, DONE, REMOVE, CONVERSATION, OUTPUT, IDLE, STATUS, TOAST, ERROR, TURN])
 
 /** Message roles and statuses. */
 export const USER = 'user'
@@ -61,6 +62,16 @@ export const ERROR_CODES = Object.freeze([
   'file_refused',
   'server_error',
   'queue_full',
+  'interrupted',
+])
+
+/**
+ * The error codes that answer a frame (so: refuse it). listener_error, flag_error, fn_error and
+ * interrupted report something that went wrong after the action was taken.
+ */
+export const REFUSALS = Object.freeze([
+  'bad_json', 'bad_frame', 'too_large', 'invalid', 'file_refused', 'version', 'hello_required', 'busy', 'unknown_message',
+  'server_error', 'queue_full',
 ])
 
 /** The close code of a connection the server closed because nothing happened on it. */
@@ -78,6 +89,18 @@ export const SESSION_PATTERN = /^[0-9a-f]{16}$/
 /** A multimodal conversation's upload key (a `welcome`'s `upload_key`), which `hello` sends back. */
 export const UPLOAD_KEY_PATTERN = /^[A-Za-z0-9_-]{32}$/
 
+// A turn's `id`, and the `key` that follows it on a new socket: 128 random bits each.
+const TURN_ID = /^[0-9a-f]{32}$/
+
+/**
+ * `{id, key, seq}` of a turn the element may follow (a `turn` frame's, or what a reload kept),
+ * or null when `turn` is not one: `hello` may carry only a well-formed one.
+ */
+export function followable(turn) {
+  const {id, key, seq} = turn ?? {}
+  return TURN_ID.test(id) && TURN_ID.test(key) && seq >= 1 && Number.isSafeInteger(seq) ? {id, key, seq} : null
+}
+
 /**
  * A fresh id for a user message: 16 hex characters. crypto.getRandomValues, not
  * crypto.randomUUID, because the latter exists only on secure origins.
@@ -91,11 +114,14 @@ export function newMessageId() {
  * `hello`: the history the element holds, as `{id, role, content, metadata?, options?}`
  * (`content` a string, or the object of a file or component the server sent), and the
  * `session` and `uploadKey` an earlier `welcome` gave this conversation (null: none yet).
+ * `turn`: the turn the element follows (`{id, key, seq}` as `followable()` gives it, `seq` the
+ * last of its frames applied), so that the server sends what came after it; null: none.
  */
-export function hello(history, session = null, uploadKey = null) {
+export function hello(history, session = null, uploadKey = null, turn = null) {
   const frame = {type: HELLO, version: PROTOCOL_VERSION, history: historyEntries(history)}
   if (typeof session === 'string' && SESSION_PATTERN.test(session)) frame.session = session
   if (typeof uploadKey === 'string' && UPLOAD_KEY_PATTERN.test(uploadKey)) frame.upload_key = uploadKey
+  if (turn) frame.turn = turn
   return frame
 }
 

@@ -17,7 +17,8 @@ import {setText, unmark} from '../i18n/strings.js'
  *     const socket = new ChatSocket(element, statusLine, {
  *       hello: () => frame,                     // the `hello` sent on every open
  *       stateChanged: status => ...,            // a status(): show it
- *       interrupted: () => ...,                 // dropped or closed: no reply will end
+ *       interrupted: final => ...,              // dropped (a reply the server runs on may be followed
+ *                                               // on the next socket) or closed for good (final)
  *     })
  *     socket.open('/chat')
  */
@@ -115,7 +116,7 @@ export class ChatSocket {
     this.#connection = null
     this.#waking = this.#dropped = false
     this.#hold(null)
-    this.#host.interrupted()
+    this.#host.interrupted(true)
   }
 
   /** Send a frame; false when there is no socket or it is not online. */
@@ -174,7 +175,7 @@ export class ChatSocket {
         // Why, for the turn it cut off: a worker that stops closes with 1012 (runtime/shutdown.py).
         detail.reason = connection.closeCode === CLOSE_RESTART ? 'restart' : 'dropped'
       }
-      this.#host.interrupted()
+      this.#host.interrupted(false)
     } else if (state === 'online') {
       this.#waking = false
       this.#dropped = false

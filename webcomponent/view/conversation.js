@@ -3,19 +3,12 @@
 // applies the server frames that change them; the element decides what else follows
 // (controls, scrolling).
 
-import {Edits} from '../actions/edits.js'
+import {LazyEdits} from '../actions/lazy-edits.js'
 import {emit} from '../core/events.js'
 import {MessageList} from './message-list.js'
-import {createAlert} from './parts.js'
 import * as protocol from '../core/protocol.js'
 import {MessageView} from './render.js'
-
-// The error codes that answer a frame (so: refuse it). listener_error, flag_error and
-// fn_error report something that went wrong after the action was taken.
-const REFUSALS = new Set([
-  'bad_json', 'bad_frame', 'too_large', 'invalid', 'file_refused', 'version', 'hello_required', 'busy', 'unknown_message',
-  'server_error', 'queue_full',
-])
+import {Turn} from './turn.js'
 
 /**
  * The messages of one element and the state of its turn. Events (`chat-bot-submit`,
@@ -40,6 +33,8 @@ export class Conversation {
   list
   /** Editing messages and switching versions (Edits). */
   edits
+  /** The turn the server runs, followed by its frames' `seq` (Turn): `hello` names it. */
+  turn
   #element
   #log
   #pending
@@ -48,7 +43,6 @@ export class Conversation {
   #awaitingEcho = null // id of a submitted user message the server has not echoed yet
   #awaitingRetry = false // a retry was sent and nothing of its reply came yet
   #resyncOnIdle = false
-  #cutOff = null // the alert saying why the last turn was cut off, until the socket says why
   #session = null // the conversation's id, from the server's `welcome`
   #uploadKey = null // a multimodal conversation's, from `welcome`: its uploads are its own
   #keyWaiters = []
@@ -59,7 +53,8 @@ export class Conversation {
     this.#pending = pending
     this.#host = host
     this.list = new MessageList({log, pending, placeholder})
-    this.edits = new Edits(element, this.list, {
+    this.turn = new Turn(element, this.list)
+    this.edits = new LazyEdits(Edits => new Edits(element, this.list, {
       online: action => host.online(action),
       generating: () => this.#generating,
       send: frame => host.send(frame),
@@ -68,14 +63,9 @@ export class Conversation {
       expectEcho: id => this.#startTurn(id),
       changed: () => host.shown(),
       done: () => host.focusInput(),
-    })
+    }))
     // A retry held no longer waits (socket.js).
     element.shadowRoot.addEventListener('unhold', () => this.list.holdRetry(false))
-    // The socket says why it was lost right after it interrupted the turn (socket.js).
-    element.addEventListener('chat-bot-connection', event => {
-      if (this.#cutOff && event.detail?.reason === 'restart') this.list.sayCutOff('restarted', this.#cutOff)
-      this.#cutOff = null
-    })
   }
 
   /** True from a submit (or a streaming `message`) until the `idle` frame. */
@@ -122,6 +112,8 @@ export class Conversation {
    */
   replace(list, frame = null, other = frame !== false && (frame || this.list.size)) {
     if (other) this.#log.dispatchEvent(new Event('unhold', {bubbles: true})) // socket.js, composer.js
+    // A turn followed offline is left: what it missed would land in the other conversation.
+    if (other && this.turn.running && !this.#host.canSend()) this.interrupt(true)
     this.edits.close()
     this.#awaitingEcho = null
     this.list.rebuild(() => {
@@ -135,9 +127,17 @@ export class Conversation {
     else this.#host.send(this.hello())
   }
 
-  /** The `hello` frame for this conversation: what it shows, and its id from the server. */
+  /** The `hello` frame for this conversation: what it shows, its id from the server, the turn it follows. */
   hello() {
-    return protocol.hello(this.list.history(), this.#session, this.#uploadKey)
+    return protocol.hello(this.list.history(), this.#session, this.#uploadKey, this.turn.toJSON())
+  }
+
+  /** Follow the turn a reload kept (`{id, key, seq, tails}`): generating until a `welcome` says if it goes on. */
+  follow(saved) {
+    if (!this.turn.begin(saved)) return
+    this.list.resume(saved.tails)
+    this.#generating = true
+    this.#pending.hidden = [...this.list.values()].at(-1)?.role !== protocol.USER // no reply yet
   }
 
   /** The reader gave `value` (or took it back: null) on the message `element`. */
@@ -241,7 +241,7 @@ export class Conversation {
     return id
   }
 
-  /** Apply a server frame; false for `welcome` and types this version does not know. */
+  /** Apply a server frame; false when it showed nothing (`turn`, most `welcome`s, unknown types). */
   apply(frame) {
     switch (frame.type) {
       case protocol.MESSAGE:
@@ -268,29 +268,35 @@ export class Conversation {
       case protocol.ERROR:
         this.#showError(frame)
         return true
-      case protocol.WELCOME:
+      case protocol.TURN: // what a new socket names to follow this turn on
+        this.turn.begin(frame)
+        return false
+      case protocol.WELCOME: {
         this.session = frame.session
         if (frame.upload_key) this.uploadKey = frame.upload_key
-        return false
+        const cut = this.turn.welcomed(frame) // why the server cannot follow the turn on, if it cannot
+        if (cut) this.interrupt(true, cut)
+        return Boolean(cut)
+      }
       default:
         return false
     }
   }
 
-  // The socket went away mid-turn: nothing will finish this turn any more. The log says so
-  // (the socket's next event may say it better) and offers to retry.
-  interrupt() {
-    let cut = this.#generating || this.#awaitingEcho !== null
-    for (const view of this.list.values()) {
-      if (view.status !== protocol.STREAMING) continue
-      view.setStatus(protocol.FAILED)
-      cut = true
-    }
-    this.#fail(this.#awaitingEcho)
+  /**
+   * The socket went away mid-turn. A turn the server runs goes on, generating: the next `welcome`
+   * says whether the server follows it on. `final`: nothing will (the socket closed for good, the
+   * server cannot, the reader left): the turn is cut off; the log says why (`reason`), offers Retry.
+   */
+  interrupt(final = false, reason = 'interrupted') {
+    if (!final && this.turn.running) return
+    const cut = this.list.failStreaming() || this.#generating || this.#awaitingEcho !== null
+    this.list.fail(this.#awaitingEcho)
     this.edits.refused()
+    this.turn.end()
     if (this.#generating) this.#endTurn()
     this.#resyncOnIdle = false
-    if (cut) this.#cutOff = this.list.sayCutOff('interrupted')
+    if (cut) this.turn.cutOff(this.list.sayCutOff(reason)) // the socket's next event may say why better
   }
 
   #inputs() {
@@ -332,14 +338,6 @@ export class Conversation {
     this.list.changed()
   }
 
-  // The user message `id` never reached the server: shown as failed, and no longer editable.
-  #fail(id) {
-    const view = id ? this.list.get(id) : null
-    if (!view) return
-    view.setStatus(protocol.FAILED)
-    this.list.refresh(view)
-  }
-
   #finishMessage(frame) {
     const view = this.list.get(frame.id)
     if (!view) return
@@ -350,6 +348,7 @@ export class Conversation {
   }
 
   #endTurn() {
+    this.turn.end()
     this.#generating = false
     this.#awaitingEcho = null
     this.#awaitingRetry = false
@@ -366,7 +365,7 @@ export class Conversation {
     const code = typeof frame.code === 'string' ? frame.code : 'error'
     const text = typeof frame.message === 'string' && frame.message ? frame.message : code
     emit(this.#element, 'error', {code, message: text, id})
-    if (REFUSALS.has(code) && this.#generating && this.#awaitingEcho && !this.edits.pending) {
+    if (protocol.REFUSALS.includes(code) && this.#generating && this.#awaitingEcho && !this.edits.pending) {
       // The server refused the message just sent: it goes back in the box, with the reason
       // under it, rather than stay in the log as something said.
       const refused = this.list.get(this.#awaitingEcho)
@@ -375,25 +374,23 @@ export class Conversation {
       this.#host.refused(typeof refused?.content === 'string' ? refused.content : '', text)
       return
     }
-    const alert = createAlert(code, text)
-    const view = id ? this.list.get(id) : null
-    if (view) {
-      let after = view.element
-      while (after.nextElementSibling?.classList.contains('error')) after = after.nextElementSibling
-      after.after(alert)
+    if (code === 'interrupted') {
+      // The server running the turn died: its reply is cut off as by a lost socket (`idle` follows).
+      this.list.failStreaming()
+      this.list.sayCutOff(code)
     } else {
-      this.#log.insertBefore(alert, this.#pending)
+      this.list.sayError(code, text, id)
     }
     // A refusal before the server took the submitted message (bad frame, too large, busy...)
     // means no reply and no `idle` will come for it. A refused edit leaves its text in the
     // editor and the conversation as it was.
-    if (!REFUSALS.has(code)) {
+    if (!protocol.REFUSALS.includes(code)) {
       // Not an answer to what waits (fn_error is followed by `idle`; a listener's error by nothing).
       if (code === 'fn_error') this.list.offerTurnButtons() // under the question when no reply came
     } else if (this.edits.refused()) {
       if (this.#generating && this.#awaitingEcho) this.#endTurn()
     } else if (this.#generating && (this.#awaitingEcho || this.#awaitingRetry)) {
-      this.#fail(this.#awaitingEcho)
+      this.list.fail(this.#awaitingEcho)
       this.#endTurn()
     }
   }

@@ -75,6 +75,20 @@ export class MessageList {
     return null
   }
 
+  /** `{id: tailSize}` of each streaming message (MessageView.tailSize): what a reload keeps of them. */
+  tails() {
+    const tails = {}
+    for (const view of this.#views.values()) if (view.status === protocol.STREAMING) tails[view.id] = view.tailSize
+    return tails
+  }
+
+  /** Take the streaming messages a reload showed up again, with the `tails()` saved. */
+  resume(tails) {
+    for (const view of this.#views.values()) {
+      if (view.status === protocol.STREAMING && Number.isInteger(tails?.[view.id])) view.resume(tails[view.id])
+    }
+  }
+
   /** Show `view` at the end (or inside the thought it names). */
   insert(view) {
     this.#views.set(view.id, view)
@@ -226,6 +240,38 @@ export class MessageList {
     const [retry] = this.#turnButtons
     if (held) retry.setAttribute('aria-pressed', 'true')
     else retry.removeAttribute('aria-pressed')
+  }
+
+  /** Show an error alert under the message `id` (after those already there), or at the end of the log. */
+  sayError(code, text, id) {
+    const alert = createAlert(code, text)
+    const view = id ? this.#views.get(id) : null
+    if (view) {
+      let after = view.element
+      while (after.nextElementSibling?.classList.contains('error')) after = after.nextElementSibling
+      after.after(alert)
+    } else {
+      this.#log.insertBefore(alert, this.#pending)
+    }
+  }
+
+  /** The user message `id` never reached the server: shown as failed, and no longer editable. */
+  fail(id) {
+    const view = id ? this.#views.get(id) : null
+    if (!view) return
+    view.setStatus(protocol.FAILED)
+    this.refresh(view)
+  }
+
+  /** Nothing will finish the messages still streaming: they fail. True when there were some. */
+  failStreaming() {
+    let failed = false
+    for (const view of this.#views.values()) {
+      if (view.status !== protocol.STREAMING) continue
+      view.setStatus(protocol.FAILED)
+      failed = true
+    }
+    return failed
   }
 
   /**

@@ -287,6 +287,21 @@ export class MessageView {
     decorateCodeBlocks(this.#content)
   }
 
+  /** How many of a streaming message's last top-level nodes are its open block: a reload keeps it (`resume()`). */
+  get tailSize() {
+    return this.#tail.length
+  }
+
+  /**
+   * Take a reload's streaming message up again: its last `tailSize` nodes are the open block, those
+   * before it its frozen blocks, as one (a patch drops them all, from 0, or none: streaming.py).
+   */
+  resume(tailSize) {
+    const nodes = [...this.#content.childNodes]
+    this.#tail = nodes.splice(Math.max(0, nodes.length - tailSize))
+    this.#blocks = nodes.length ? [nodes] : []
+  }
+
   /** Change the status only (e.g. `error` for a reply cut off by a lost connection). */
   setStatus(status) {
     this.#setStatus(status)
