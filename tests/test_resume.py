@@ -9,6 +9,7 @@ workers do. fn waits on events the test sets, so each step happens where the tes
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -287,10 +288,9 @@ def test_on_disconnect_continue_lets_fn_finish_for_a_reader_who_comes_back(worke
     assert list(shown(client.recv_until("idle"), shown(before)).values()) == [FULL]
 
 
-def test_a_turn_whose_worker_died_ends_interrupted_for_its_reader(workers, store_dir: Path) -> None:
-    histories: list[list[dict[str, Any]]] = []
-    (server,) = workers(lambda message, history: histories.append(history) or "ok", 1)
-    # What a worker killed mid-reply leaves in the host's log: a running turn whose lease ran out.
+def dead_runner_s_turn(store_dir: Path) -> tuple[str, str]:
+    """What a worker killed mid-reply leaves in the host's log: a running turn whose lease ran
+    out, with the frames it wrote (it may have sent its readers more)."""
     log = SQLiteTurnLog(store_dir / TURN_LOG_DB)
     turn_id, key = "a" * 32, "b" * 32
     log.begin(turn_id, turn_id, lease=0.0)
@@ -298,13 +298,33 @@ def test_a_turn_whose_worker_died_ends_interrupted_for_its_reader(workers, store
     log.write(
         turn_id,
         [
-            f'{{"type":"turn","id":"{turn_id}","key":"{key}","seq":1}}',
-            '{"type":"message","message":' + str(message).replace("'", '"') + ',"seq":2}',
-            '{"type":"patch","id":"r1","keep":0,"append":"half a rep","seq":3}',
+            json.dumps({"type": "turn", "id": turn_id, "key": key, "seq": 1}),
+            json.dumps({"type": "message", "message": message, "seq": 2}),
+            json.dumps({"type": "patch", "id": "r1", "keep": 0, "append": "half a rep", "seq": 3}),
         ],
         lease=0.0,
     )
     log.close()
+    return turn_id, key
+
+
+def test_a_reader_ahead_of_a_dead_runner_s_log_is_told_after_the_last_frame_it_has(workers, store_dir: Path) -> None:
+    (server,) = workers(lambda message, history: "ok", 1)
+    turn_id, key = dead_runner_s_turn(store_dir)
+    # The runner sent this reader frames 4 and 5 and died before writing them.
+    client, welcome = open_client(server, turn={"id": turn_id, "key": key, "seq": 5})
+    assert welcome["turn"]["resumed"] is True
+    frames = client.recv_until("idle")
+    assert [(f["type"], f["seq"]) for f in frames] == [("error", 6), ("idle", 7)]
+    assert frames[0]["code"] == "interrupted" and frames[0]["id"] == "r1"
+    other, _ = open_client(server, turn={"id": turn_id, "key": key, "seq": 3})  # the log says so to the next
+    assert [f["type"] for f in other.recv_until("idle")] == ["error", "idle"]
+
+
+def test_a_turn_whose_worker_died_ends_interrupted_for_its_reader(workers, store_dir: Path) -> None:
+    histories: list[list[dict[str, Any]]] = []
+    (server,) = workers(lambda message, history: histories.append(history) or "ok", 1)
+    turn_id, key = dead_runner_s_turn(store_dir)
     history = [{"id": "u1", "role": "user", "content": "q"}, {"id": "r1", "role": "assistant", "content": "half a"}]
     client, welcome = open_client(server, history=history, turn={"id": turn_id, "key": key, "seq": 2})
     assert welcome["turn"]["resumed"] is True

@@ -137,35 +137,42 @@ class RemoteTurn:
                     return
                 if not reader.send_text(protocol.encode(frame)):
                     return
+                after = seq
             now = time.time()
             watch = now - watched >= WATCH_EVERY
             frames, state = offload(self._poll, read, watch, lane="turn_log")
             if watch:
                 watched = now
-            if state is None or (state.status != RUNNING and not frames):
-                return  # forgotten, or ended with every frame read: nothing more will come
-            if not frames and state.lost(time.time()):
-                self._interrupt(state)
-                continue
+            if state is None:  # forgotten (it ended long ago): nothing more will come
+                return
+            if not frames and (state.status != RUNNING or state.lost(time.time())):
+                # Read after the state: a turn that ended well had its idle among the frames. This
+                # one's worker died, maybe after sending this reader frames it never wrote.
+                self._cut_off(reader, after, on_end, state)
+                return
             if not frames:
                 self._left.wait(self._interval)
 
     def _poll(self, after: int, watch: bool) -> tuple[list[tuple[int, Frame]], TurnState | None]:
         if watch:
             self._log.watch(self.id, seconds=WATCH)
-        return self._log.read(self.id, after), self._log.state(self.id)
+        state = self._log.state(self.id)  # first: frames read after it include any its end wrote
+        return self._log.read(self.id, after), state
 
-    def _interrupt(self, state: TurnState) -> None:
-        """The runner died: end the turn ``interrupted``, with the frames that say so to every follower."""
-        seq = state.last_seq
-        frames = [
-            protocol.encode({**protocol.error(INTERRUPTED, INTERRUPTED_TEXT), "seq": seq + 1}),
-            protocol.encode({**protocol.idle(), "seq": seq + 2}),
-        ]
-        try:
-            offload(self._log.write, self.id, frames, lease=0.0, end=INTERRUPTED, lane="turn_log")
-        except KeyError:  # another follower said so first: its frames are in the log
-            pass
+    def _cut_off(self, reader: FrameReader, after: int, on_end: OnEnd, state: TurnState) -> None:
+        """The worker running the turn died: the turn ends ``interrupted`` in the log (for whoever
+        reads it next), and this reader is told so after the last frame it has, which may be one
+        the runner sent it and never wrote."""
+        if state.status == RUNNING:
+            offload(self._log.end, self.id, INTERRUPTED, lane="turn_log")
+        ids = self.transcript.ids
+        on_end(self.transcript.messages())  # before the idle: a reader that sees it may submit at once
+        reader.send_text(
+            protocol.encode(
+                {**protocol.error(INTERRUPTED, INTERRUPTED_TEXT, ids[-1] if ids else None), "seq": after + 1}
+            )
+        )
+        reader.send_text(protocol.encode({**protocol.idle(), "seq": after + 2}))
 
 
 __all__ = ["INTERRUPTED", "RemoteTurn", "Transcript"]

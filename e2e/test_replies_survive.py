@@ -71,7 +71,7 @@ def fn_pid(server: Gunicorn) -> int:
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[Gunicorn]:
     gunicorn = Gunicorn(
-        "test_resume:create_app()",
+        "test_replies_survive:create_app()",
         RESUME_DIR=str(tmp_path),
         CHATBOT_UPLOAD_DIR=str(tmp_path / "store"),  # the host's store, and its turn log
     )
