@@ -68,7 +68,7 @@ def fn(message: str, history: list[dict]) -> Iterator[str | ChatMessage]:
 def create_app() -> Flask:
     app = Flask(__name__)
     # Gradio's way, a reply that ends with its socket: what these tests are about is a turn cut
-    # off. By default a reply outlives its socket and the reader follows it on (e2e/test_resume.py).
+    # off. By default a reply outlives its socket and the reader follows it on (e2e/test_replies_survive.py).
     app.register_blueprint(chat_bp(fn, title="Recovery", on_disconnect="cancel"), url_prefix="/chat")
     return app
 
