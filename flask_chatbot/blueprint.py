@@ -103,6 +103,7 @@ def chat_bp(fn: Callable[..., Any], *, name: str = "chat", **options: Any) -> Bl
         # "cancel" is Gradio's way: a reply ends with its socket, and nothing need follow it.
         turns=TurnHub(
             SQLiteTurnLog(Path(content.store.root) / TURN_LOG_DB),
+            scope=name,
             interval=opts.stream_interval,
             resume_window=opts.resume_window,
             continue_alone=opts.on_disconnect == "continue",

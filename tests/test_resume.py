@@ -9,6 +9,7 @@ workers do. fn waits on events the test sets, so each step happens where the tes
 
 from __future__ import annotations
 
+import http.client
 import json
 import threading
 import time
@@ -215,6 +216,20 @@ def test_a_turn_is_followed_only_with_its_key(workers) -> None:
     steps.go[1].set()
 
 
+def test_a_turn_is_followed_only_by_a_socket_of_its_own_chat(serve_app, store_dir: Path) -> None:
+    steps = Steps()
+    app = Flask(__name__)  # two chats of one app: one store folder, so one turn log
+    app.register_blueprint(chat_bp(steps.fn, stream_interval=0), url_prefix="/chat")
+    app.register_blueprint(chat_bp(steps.fn, name="other", stream_interval=0), url_prefix="/other")
+    server = serve_app(app)
+    followed, _, history = start_and_leave(server, steps)
+    client = Client(f"ws://127.0.0.1:{server.port}/other/socket", raw=True)
+    client.send({"type": "hello", "version": 1, "history": history, "turn": followed})
+    assert client.recv()["turn"] == {"id": followed["id"], "resumed": False}  # the key alone is not enough
+    steps.go[0].set()
+    steps.go[1].set()
+
+
 def test_bad_turns_in_hello_are_refused_with_a_clear_error(workers) -> None:
     (server,) = workers(lambda m, h: "ok", 1)
     client = Client(f"ws://127.0.0.1:{server.port}/chat/socket", raw=True)
@@ -293,7 +308,7 @@ def dead_runner_s_turn(store_dir: Path) -> tuple[str, str]:
     out, with the frames it wrote (it may have sent its readers more)."""
     log = SQLiteTurnLog(store_dir / TURN_LOG_DB)
     turn_id, key = "a" * 32, "b" * 32
-    log.begin(turn_id, turn_id, lease=0.0)
+    log.begin(turn_id, f"chat/{turn_id}", lease=0.0)  # filed under its chat (the blueprint's name)
     message = {"id": "r1", "role": "assistant", "content": "", "html": "", "status": "streaming"}
     log.write(
         turn_id,
@@ -335,3 +350,45 @@ def test_a_turn_whose_worker_died_ends_interrupted_for_its_reader(workers, store
     client.send({"type": "submit", "id": "u2", "text": "again"})
     client.recv_until("idle")
     assert histories == [[{"role": "user", "content": "q"}, {"role": "assistant", "content": "half a rep"}]]
+
+
+@pytest.mark.parametrize("n", [1, 2], ids=["same worker", "another worker"])
+def test_a_clear_during_a_reply_followed_again_is_not_undone_by_the_socket_that_left(
+    serve_app: Callable[[Flask], LiveServer], store_dir: Path, tmp_path: Path, n: int
+) -> None:
+    steps = Steps()
+    servers = []
+    for _ in range(n):  # saved chats: the server keeps the signed-in user's conversation
+        app = Flask(__name__)
+        app.register_blueprint(
+            chat_bp(
+                steps.fn,
+                stream_interval=0,
+                save_history=True,
+                history_store=tmp_path / "history.sqlite3",
+                history_user=lambda: "ada",
+            ),
+            url_prefix="/chat",
+        )
+        servers.append(serve_app(app))
+    first, welcome = open_client(servers[0])
+    first.send({"type": "submit", "id": "u1", "text": "tell me"})
+    steps.waiting[0].wait(10)
+    first.recv_until("patch")
+    followed = dict(first.followed or {})
+    first.close()  # a reload
+    history = [{"id": "u1", "role": "user", "content": "tell me"}]
+    client, _ = open_client(servers[-1], session=welcome["session"], history=history, turn=followed)
+    client.send({"type": "clear"})
+    client.recv_until("idle")  # the cleared turn's end, fn still where it was
+    steps.go[0].set()
+    assert steps.closed.wait(10)  # fn closed at its next yield
+    # The starter's session ended the reply after the clear: its old copy is not saved again.
+    connection = http.client.HTTPConnection("127.0.0.1", servers[0].port, timeout=10)
+    connection.request("GET", f"/chat/history/{welcome['session']}")
+    response = connection.getresponse()
+    assert response.status == 404, response.read()  # as after a clear nobody reloaded around
+    connection.close()
+    client.send({"type": "submit", "id": "u2", "text": "hi"})  # the conversation goes on, cleared
+    client.recv_until("idle")
+    assert steps.histories[-1] == []

@@ -67,6 +67,7 @@ class LiveTurn:
         self.gate = gate  # the conversation's: a follower's next turn waits for this one's fn
         self.reply: RunningReply | None = None
         self._lock = threading.Lock()
+        self._sending = threading.Lock()
         self._texts: list[str] = []  # frame seq is at index seq - 1
         self._saved = 0  # the frames before this index are in the log
         self._followers: list[_Follower] = []
@@ -75,6 +76,7 @@ class LiveTurn:
         self.status: str | None = None  # how it ended, once its last frame (idle) was sent
         self._outcome = "done"  # how it is ending, from its frames so far
         self.left_at: float | None = time.time()  # when its last follower left (None: followed)
+        self.watched_until = 0.0  # a follower on another worker reads it until then (the hub hears it from the log)
         self._ended = threading.Event()
         self.send(protocol.turn(turn_id, key))
 
@@ -86,20 +88,25 @@ class LiveTurn:
         kind = frame["type"]
         if kind == "idle":
             self._end()  # before the idle goes: a reader that sees it may submit at once
-        with self._lock:
-            text = protocol.encode({**frame, "seq": len(self._texts) + 1})
-            self._texts.append(text)
-            if kind == "message":
-                self._message_ids.append(frame["message"]["id"])
-            elif kind == "done" and frame["status"] != "done":
-                self._outcome = frame["status"]
-            elif kind == "error" and frame.get("code") in ("fn_error", "interrupted"):
-                self._outcome = "error" if frame["code"] == "fn_error" else "interrupted"
-            for follower in list(self._followers):
+        # Two locks: _sending keeps the frames in order on every socket (and a new follower's
+        # backlog before them); _lock guards the state only, never across a socket's send, so a
+        # socket that stops reading holds up this turn's replies, not the hub that logs every turn.
+        with self._sending:
+            with self._lock:
+                text = protocol.encode({**frame, "seq": len(self._texts) + 1})
+                self._texts.append(text)
+                if kind == "message":
+                    self._message_ids.append(frame["message"]["id"])
+                elif kind == "done" and frame["status"] != "done":
+                    self._outcome = frame["status"]
+                elif kind == "error" and frame.get("code") in ("fn_error", "interrupted"):
+                    self._outcome = "error" if frame["code"] == "fn_error" else "interrupted"
+                if kind == "idle":  # the turn's last frame
+                    self._ended.set()
+                followers = list(self._followers)
+            for follower in followers:
                 if not follower.reader.send_text(text):
-                    self._drop(follower)
-            if kind == "idle":  # the turn's last frame
-                self._ended.set()
+                    self.leave(follower.reader)
         return True
 
     def _end(self) -> None:
@@ -132,16 +139,16 @@ class LiveTurn:
         """``reader`` follows the turn from the frame after ``after``: ``first`` (its welcome),
         those it missed, then the rest as they come. False when the turn has ended (the log
         has it all)."""
-        with self._lock:
-            if self.status is not None:
-                return False
-            follower = _Follower(reader, on_end)
-            self._followers.append(follower)
-            self.left_at = None
-            missed = self._texts[max(after, 0) :]
+        with self._sending:  # no frame goes out meanwhile: the backlog, then the live frames
+            with self._lock:
+                if self.status is not None:
+                    return False
+                self._followers.append(_Follower(reader, on_end))
+                self.left_at = None
+                missed = self._texts[max(after, 0) :]
             for text in [first, *missed] if first is not None else missed:
                 if not reader.send_text(text):
-                    self._drop(follower)
+                    self.leave(reader)
                     break
             return True
 
@@ -158,6 +165,13 @@ class LiveTurn:
             self._followers.remove(follower)
             if not self._followers:
                 self.left_at = time.time()
+
+    def taken_over(self) -> bool:
+        """Whether a socket that came back for it follows it (here, or on another worker): the
+        conversation is that socket's now, the starter's copy of it is out of date."""
+        with self._lock:
+            here = any(follower.on_end is not None for follower in self._followers)
+        return here or time.time() < self.watched_until
 
     @property
     def message_ids(self) -> list[str]:

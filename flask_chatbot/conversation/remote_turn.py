@@ -85,15 +85,22 @@ class RemoteTurn:
             self.transcript.feed(frame)
 
     @classmethod
-    def open(cls, turn_log: TurnLog, turn_id: str, key: str, interval: float) -> RemoteTurn | None:
-        """The turn ``turn_id`` from the log if ``key`` is its key, else None. A turn that started
-        a moment ago may not be there yet (its runner writes every interval): looked for a little longer."""
+    def open(cls, turn_log: TurnLog, turn_id: str, key: str, interval: float, conversation: str) -> RemoteTurn | None:
+        """The turn ``turn_id`` from the log if ``key`` is its key and the log files it under
+        ``conversation`` (this chat's), else None. A turn that started a moment ago may not be
+        there yet (its runner writes every interval): looked for a little longer."""
         deadline = time.monotonic() + FIND_WAIT
         while not (frames := offload(turn_log.read, turn_id, 0, lane="turn_log")) and time.monotonic() < deadline:
             time.sleep(interval)
         first = frames[0][1] if frames else {}
         if first.get("type") != "turn" or not hmac.compare_digest(str(first.get("key", "")), key):
             return None
+        state = offload(turn_log.state, turn_id, lane="turn_log")
+        if state is None or state.conversation != conversation:  # another chat's turn
+            return None
+        # At once, before anything this socket does reaches the runner: it knows from then on that
+        # the reader is back elsewhere (its own socket's copy of the conversation is out of date).
+        offload(turn_log.watch, turn_id, seconds=WATCH, lane="turn_log")
         return cls(turn_log, turn_id, frames, interval)
 
     @property

@@ -346,7 +346,7 @@ class ChatSession:
         sink = live or self.outbox
         on_finish = self._reply_finished
         if live is not None:
-            on_finish = functools.partial(_finished_live, live, self._reply_finished)
+            on_finish = functools.partial(_finished_live, live, functools.partial(self._reply_finished, live=live))
         reply = Reply(
             self.bot.fn,
             (text, history_for_fn, *self.inputs),
@@ -411,7 +411,7 @@ class ChatSession:
     def _on_stop(self, frame: dict[str, Any]) -> None:
         self.turn.stop()
 
-    def _reply_finished(self, messages: list[dict[str, Any]]) -> None:
+    def _reply_finished(self, messages: list[dict[str, Any]], live: LiveTurn | None = None) -> None:
         self.budget.settle()  # the reply's renders, paid once it ended (a Stop meanwhile never waits)
         # Decided and remembered in one step: a clear either gave this reply up before it ended,
         # or clears the history after its messages joined it (actions.clear).
@@ -420,7 +420,10 @@ class ChatSession:
                 self.remember(messages)
         self.following = None
         self.claims.finished()
-        self.saver.save(self)
+        # Its socket gone and the reader back on another one, this session's conversation is out
+        # of date (the reader may have cleared it): the follower's session saves, not this one.
+        if self.alive() or live is None or not live.taken_over():
+            self.saver.save(self)
 
     def for_fn(self, message: dict[str, Any]) -> dict[str, Any]:
         """A history entry as fn sees it: Gradio's OpenAI-style messages (a fresh copy)."""

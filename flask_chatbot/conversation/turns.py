@@ -32,7 +32,10 @@ from .live_turn import LiveTurn
 
 log = logging.getLogger("flask_chatbot")
 
-LEASE = 3.0  # seconds a runner answers for its turn without renewing: a dead worker's show within it
+# Seconds a runner answers for its turn without renewing (every second): a dead worker's turns
+# show as cut off within it. Long enough that a fn holding the gevent hub for a few seconds (it
+# should not: every socket of its worker waits too) is not taken for a dead worker.
+LEASE = 5.0
 RENEW_EVERY = 1.0  # seconds between renewals of a turn with no new frames
 FORGET_EVERY = 10.0
 MIN_INTERVAL = 0.02
@@ -43,6 +46,7 @@ NOBODY_READ = "The connection was lost before the reply was finished."
 class _Running:
     turn: LiveTurn
     logged: bool = False  # begun in the log
+    disowned: bool = False  # a follower ended it in the log (it took this worker for dead): no more writes
     renewed: float = 0.0
     watched_until: float = 0.0  # from the log: a follower on another worker reads until then
 
@@ -50,8 +54,13 @@ class _Running:
 class TurnHub:
     """The turns one blueprint runs in this worker, written to ``log`` for the other workers."""
 
-    def __init__(self, log_: TurnLog, *, interval: float, resume_window: float, continue_alone: bool) -> None:
+    def __init__(
+        self, log_: TurnLog, *, scope: str, interval: float, resume_window: float, continue_alone: bool
+    ) -> None:
         self.log = log_
+        # The chat's name: a host's chats may share one log (one store folder), and a turn is
+        # followed only by a socket of the chat that runs it.
+        self.scope = scope
         self.interval = max(interval, MIN_INTERVAL)
         self.resume_window = resume_window
         self.continue_alone = continue_alone  # on_disconnect="continue"
@@ -69,6 +78,10 @@ class TurnHub:
                 self._flusher = threading.Thread(target=self._flush_loop, name="flask_chatbot.turns", daemon=True)
                 self._flusher.start()
         return turn
+
+    def conversation(self, turn_id: str) -> str:
+        """What the log files a turn of this chat under."""
+        return f"{self.scope}/{turn_id}"
 
     def find(self, turn_id: str, key: str) -> LiveTurn | None:
         """The turn ``turn_id`` if this worker runs it and ``key`` is its key."""
@@ -116,12 +129,15 @@ class TurnHub:
             texts, ended = turn.unsaved()
             try:
                 if not running.logged:
-                    self.log.begin(turn.id, turn.id, lease=LEASE)
+                    self.log.begin(turn.id, self.conversation(turn.id), lease=LEASE)
                     running.logged = True
-                if texts or ended or now - running.renewed >= RENEW_EVERY:
+                if not running.disowned and (texts or ended or now - running.renewed >= RENEW_EVERY):
                     state = self.log.write(turn.id, texts, lease=LEASE, end=ended)
                     running.renewed = now
                     self._heard(running, state)
+            except KeyError:  # its lease ran out (this worker was stalled) and a follower ended it
+                running.disowned = True
+                log.warning("Turn %s was ended by a follower on another worker: its lease ran out", turn.id)
             except Exception:  # this turn's frames miss the log; it streams on here
                 log.exception("Writing turn %s to the log failed", turn.id)
             if ended:
@@ -129,7 +145,7 @@ class TurnHub:
                     self._running.pop(turn.id, None)
 
     def _heard(self, running: _Running, state: TurnState) -> None:
-        running.watched_until = state.watched_until
+        running.watched_until = running.turn.watched_until = state.watched_until
         if state.stop_asked and running.turn.status is None:
             running.turn.stop()  # a Stop pressed on another worker
 

@@ -1,6 +1,5 @@
 """A turn's frames, numbered, where a follower on another worker can read them: the log a reply
-will write and its followers read (issue 20, "turns that outlive their socket"; not wired to the
-conversation yet: docs/architecture.md, "Not done yet").
+writes (conversation/turns.py) and its followers on other workers read (conversation/remote_turn.py).
 
 A turn (one reply and all it emits) appends each frame it sends, and every frame gets the next
 number of its turn, from 1. A follower that has applied the frames up to ``seq`` reads those
