@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -392,3 +393,36 @@ def test_a_clear_during_a_reply_followed_again_is_not_undone_by_the_socket_that_
     client.send({"type": "submit", "id": "u2", "text": "hi"})  # the conversation goes on, cleared
     client.recv_until("idle")
     assert steps.histories[-1] == []
+
+
+def test_a_socket_that_stops_reading_holds_up_its_own_turn_only(workers) -> None:
+    steps = Steps()
+    chunk = "x" * 40_000 + "\n\n"  # a paragraph each: a patch renders only its own
+
+    def fn(message: str, history: list[dict[str, Any]]) -> Iterator[str]:
+        if message != "flood":
+            yield from steps.fn(message, history)
+            return
+        text = ""
+        for _ in range(300):  # 12 MB of patches: far more than the kernel's buffers hold
+            text += chunk
+            yield text
+            time.sleep(0.001)  # a model's pace (under gevent, the other sockets' turn)
+
+    servers = workers(fn, 2, stream_interval=0)
+    stalled = Client(
+        f"ws://127.0.0.1:{servers[0].port}/chat/socket",
+        sockopt=((socket.SOL_SOCKET, socket.SO_RCVBUF, 4096),),
+    )
+    stalled.send({"type": "hello", "version": 1, "history": []})
+    stalled.recv()
+    stalled.send({"type": "submit", "id": "f1", "text": "flood"})  # and never reads again
+    stalled.recv_until("patch")
+    # Another conversation on the same worker: its reply is still written to the host's log, so a
+    # reload onto the other worker follows it.
+    followed, before, history = start_and_leave(servers[0], steps)
+    client, welcome = open_client(servers[1], history=history, turn=followed)
+    assert welcome["turn"]["resumed"] is True
+    steps.go[0].set()
+    steps.go[1].set()
+    assert list(shown(client.recv_until("idle"), shown(before)).values()) == [FULL]
