@@ -5,22 +5,22 @@ The server numbers every frame of a turn (`seq`, from its `turn` frame's 1) and 
 when the socket drops; a `hello` naming the turn and the last `seq` applied gets, if the server
 can follow the turn on, the frames that came after it (docs/protocol.md). ``TurnServer`` plays
 such a server through Playwright's ``route_web_socket``; without a socket, ``applyFrame()`` takes
-the same frames. A reload against the real server is e2e/test_connection_recovery.py's to test.
+the same frames. Reloads against the real server are e2e/test_replies_survive.py's to test.
 
     python -m pytest e2e/test_turn_frames.py
 """
 
 from __future__ import annotations
 
-import http.server
 import json
-import threading
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page, WebSocketRoute, expect
-from test_element_frames import IDLE, ChatBot, Handler, echo, streaming
+
+# static_server: test_element_frames.py's fixture, which pytest finds by its name here.
+from test_element_frames import IDLE, ChatBot, echo, static_server, streaming  # noqa: F401 (a fixture, used by name)
 
 TURN_ID = "0123456789abcdef" * 2
 KEY = "fedcba9876543210" * 2
@@ -29,19 +29,8 @@ INTERRUPTED = "The connection was interrupted."
 RESTARTED = "The server restarted."
 
 
-@pytest.fixture(scope="module")
-def static_server() -> Iterator[str]:
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    httpd.daemon_threads = True
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
-
-
 @pytest.fixture
-def open_page(browser: Browser, static_server: str) -> Iterator[Any]:
+def open_page(browser: Browser, static_server: str) -> Iterator[Any]:  # noqa: F811 (the imported fixture, by name)
     """Open a test page: ``open_page(src="/chat", route=server, clock=True)``; fails the test on
     any console error, page error or CSP violation."""
     contexts = []

@@ -164,6 +164,21 @@ def test_ended_turns_are_forgotten_and_running_ones_stay(make_log) -> None:
     assert log.state("new") is not None and log.state("live") is not None
 
 
+def test_forgetting_a_burst_of_turns_gives_the_write_ahead_log_back(tmp_path: Path) -> None:
+    clock = Clock()
+    log = SQLiteTurnLog(tmp_path / "turns.sqlite3", clock)
+    for n in range(50):  # a burst: 50 turns of 40 KB
+        log.begin(f"t{n}", f"c{n}", lease=5)
+        log.append(f"t{n}", [{"type": "patch", "append": "x" * 1000}] * 40)
+        log.end(f"t{n}", "done")
+    wal = tmp_path / "turns.sqlite3-wal"
+    assert wal.stat().st_size > 1_000_000
+    clock.now += 60
+    assert log.forget_ended(before=clock.now - 30) == 50
+    assert wal.stat().st_size == 0
+    log.close()
+
+
 def test_frames_go_in_all_or_none_and_as_copies(make_log) -> None:
     log = make_log(Clock())
     log.begin("t1", "c1", lease=5)

@@ -195,7 +195,14 @@ class SQLiteTurnLog:
         with self._transaction() as db:
             args = (RUNNING, before, RUNNING, before)
             db.execute(f"DELETE FROM frames WHERE turn IN (SELECT turn FROM turns WHERE {forgettable})", args)
-            return int(db.execute(f"DELETE FROM turns WHERE {forgettable}", args).rowcount)
+            gone = int(db.execute(f"DELETE FROM turns WHERE {forgettable}", args).rowcount)
+        if gone:
+            # The write-ahead log grows with a burst of turns and SQLite only reuses it: written
+            # back into the file (whose freed pages the next turns reuse) and cut to nothing, unless
+            # a reader on another worker holds it (then the next forget does it).
+            with self._lock:
+                self._conn().execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return gone
 
     def close(self) -> None:
         with self._lock:
