@@ -68,6 +68,15 @@ def fn_pid(server: Gunicorn) -> int:
     return int((Path(server.env["RESUME_DIR"]) / "pid").read_text())
 
 
+def mid_reply(page: Page, server: Gunicorn, words: int, shown: str) -> ChatController:
+    """The chat page, asked for a story of ``words`` words, once the reply shows ``shown``."""
+    chat = ChatController(page)
+    chat.open(f"{server.url}/chat/")
+    chat.send(f"story {words}")
+    expect(chat.latest_assistant()).to_contain_text(shown)
+    return chat
+
+
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[Gunicorn]:
     gunicorn = Gunicorn(
@@ -101,10 +110,7 @@ def test_reloading_three_times_mid_reply_loses_and_repeats_no_word(page: Page, s
 
 def test_a_dropped_connection_mid_reply_goes_on_where_it_was(page: Page, server: Gunicorn) -> None:
     page.allow_problems(NO_NETWORK)  # type: ignore[attr-defined]
-    chat = ChatController(page)
-    chat.open(f"{server.url}/chat/")
-    chat.send("story 60")
-    expect(chat.latest_assistant()).to_contain_text("w5")
+    chat = mid_reply(page, server, 60, "w5")
     page.context.set_offline(True)  # the train enters a tunnel
     expect(chat.status).to_have_text("Offline. Reconnecting…")
     expect(chat.latest_assistant()).to_have_attribute("data-status", "streaming")  # not cut off yet
@@ -117,10 +123,7 @@ def test_a_dropped_connection_mid_reply_goes_on_where_it_was(page: Page, server:
 
 
 def test_stop_after_a_reload_stops_fn(page: Page, server: Gunicorn) -> None:
-    chat = ChatController(page)
-    chat.open(f"{server.url}/chat/")
-    chat.send("story 200")
-    expect(chat.latest_assistant()).to_contain_text("w5")
+    chat = mid_reply(page, server, 200, "w5")
     page.reload()
     expect(chat.element).to_have_attribute("data-connection", "online", timeout=10_000)
     expect(chat.latest_assistant()).to_contain_text("w10")  # following it again
@@ -139,10 +142,7 @@ def test_stop_after_a_reload_stops_fn(page: Page, server: Gunicorn) -> None:
 def test_a_deploy_mid_reply_loses_nothing(page: Page, server: Gunicorn) -> None:
     page.allow_problems(REFUSED_SOCKET)  # type: ignore[attr-defined]
     assert server.process is not None
-    chat = ChatController(page)
-    chat.open(f"{server.url}/chat/")
-    chat.send("story 80")
-    expect(chat.latest_assistant()).to_contain_text("w10")
+    chat = mid_reply(page, server, 80, "w10")
     # New workers; the old ones finish their turns within the sample config's graceful_timeout (5 s).
     os.kill(server.process.pid, signal.SIGHUP)
     chat.expect_idle()
@@ -154,11 +154,8 @@ def test_a_deploy_mid_reply_loses_nothing(page: Page, server: Gunicorn) -> None:
 
 def test_a_killed_worker_ends_the_reply_cut_off_with_retry(page: Page, server: Gunicorn) -> None:
     page.allow_problems(REFUSED_SOCKET)  # type: ignore[attr-defined]
-    chat = ChatController(page)
-    chat.open(f"{server.url}/chat/")
-    chat.send("story 400")
+    chat = mid_reply(page, server, 400, "w5")
     reply = chat.latest_assistant()
-    expect(reply).to_contain_text("w5")
     os.kill(fn_pid(server), signal.SIGKILL)  # out of memory, say
     alert = chat.element.locator("[part~=error][data-code=interrupted]")
     expect(alert).to_be_visible(timeout=10_000)

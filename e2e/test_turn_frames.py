@@ -164,6 +164,17 @@ def start_reply(bot: ChatBot, server: TurnServer) -> None:
     expect(bot.content("a1")).to_have_text("One two")
 
 
+def dropped_mid_reply(open_page: Any, server: TurnServer, close: int = 1011) -> ChatBot:
+    """A page whose socket the server drops mid-reply (its reconnect waits for the test's clock),
+    and the reply, still generating."""
+    bot = open_page(src="/chat", route=server, clock=True)
+    start_reply(bot, server)
+    pause_clock(bot.page)  # the reconnect waits for the test
+    server.drop(close)
+    expect_still_generating(bot)
+    return bot
+
+
 def expect_still_generating(bot: ChatBot) -> None:
     """Offline, and the reply not cut off: still streaming, Stop offered, nothing said."""
     expect(bot.status).to_have_text("Offline. Reconnecting…")
@@ -253,11 +264,7 @@ def test_an_interrupted_error_cuts_the_reply_off_and_its_idle_ends_the_turn(open
 
 def test_a_dropped_socket_leaves_the_reply_running_and_the_next_hello_follows_it_on(open_page):
     server = TurnServer(resume=True, replay_all=True)
-    bot = open_page(src="/chat", route=server, clock=True)
-    start_reply(bot, server)
-    pause_clock(bot.page)  # the reconnect waits for the test
-    server.drop()
-    expect_still_generating(bot)
+    bot = dropped_mid_reply(open_page, server)
     server.emit(patch("a1", 7, " three", tail_text=" three"))  # while no socket follows the turn
     bot.page.clock.run_for(1_000)  # the backoff is over
     expect(bot.status).to_have_text("")
@@ -284,11 +291,7 @@ def test_a_dropped_socket_leaves_the_reply_running_and_the_next_hello_follows_it
 )
 def test_a_turn_the_server_cannot_follow_on_is_cut_off_once_it_says_so(open_page, resume, close, code, notice):
     server = TurnServer(resume=resume)
-    bot = open_page(src="/chat", route=server, clock=True)
-    start_reply(bot, server)
-    pause_clock(bot.page)
-    server.drop(close)
-    expect_still_generating(bot)
+    bot = dropped_mid_reply(open_page, server, close)
     bot.page.clock.run_for(1_000)
     expect(bot.status).to_have_text("")
     assert server.received[1][0]["turn"] == {"id": TURN_ID, "key": KEY, "seq": 3}
@@ -308,11 +311,7 @@ def test_a_turn_the_server_cannot_follow_on_is_cut_off_once_it_says_so(open_page
 
 def test_stop_pressed_while_the_socket_is_down_goes_once_the_turn_is_followed_on(open_page):
     server = TurnServer(resume=True)
-    bot = open_page(src="/chat", route=server, clock=True)
-    start_reply(bot, server)
-    pause_clock(bot.page)
-    server.drop()
-    expect_still_generating(bot)
+    bot = dropped_mid_reply(open_page, server)
     bot.stop_button.click()
     expect(bot.stop_button).to_be_disabled()  # asked; it goes once the socket is back
     assert bot.wait_for_events("stop", 1) == [{"id": "a1"}]
@@ -325,11 +324,7 @@ def test_stop_pressed_while_the_socket_is_down_goes_once_the_turn_is_followed_on
 
 def test_stop_pressed_while_the_socket_is_down_is_not_sent_for_a_turn_cut_off(open_page):
     server = TurnServer(resume=False)
-    bot = open_page(src="/chat", route=server, clock=True)
-    start_reply(bot, server)
-    pause_clock(bot.page)
-    server.drop()
-    expect_still_generating(bot)
+    bot = dropped_mid_reply(open_page, server)
     bot.stop_button.click()
     bot.page.clock.run_for(1_000)
     expect(bot.errors).to_have_attribute("data-code", "interrupted")
@@ -341,11 +336,7 @@ def test_stop_pressed_while_the_socket_is_down_is_not_sent_for_a_turn_cut_off(op
 
 def test_clearing_while_the_socket_is_down_leaves_the_turn(open_page):
     server = TurnServer(resume=True)
-    bot = open_page(src="/chat", route=server, clock=True)
-    start_reply(bot, server)
-    pause_clock(bot.page)
-    server.drop()
-    expect_still_generating(bot)
+    bot = dropped_mid_reply(open_page, server)
     bot.page.evaluate("document.querySelector('chat-bot').clear()")
     expect(bot.page.locator("chat-bot [part~=message]")).to_have_count(0)
     expect(bot.send_button).to_be_visible()

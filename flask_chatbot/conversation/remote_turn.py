@@ -21,6 +21,7 @@ from ..protocol import frames as protocol
 from ..runtime.concurrency import offload
 from ..stores.turn_log import RUNNING, TurnLog, TurnState
 from .live_turn import FrameReader, OnEnd
+from .transcript import Transcript
 
 log = logging.getLogger("flask_chatbot")
 
@@ -31,44 +32,6 @@ INTERRUPTED = "interrupted"
 INTERRUPTED_TEXT = "The server that was writing this reply stopped. Please try again."
 
 Frame = dict[str, Any]
-
-
-class Transcript:
-    """A turn's messages as the history keeps them, rebuilt from its frames (a follower on
-    another worker has no Reply to ask): the final ones after ``done``, the partial text of a
-    turn cut off before it."""
-
-    def __init__(self) -> None:
-        self._messages: dict[str, dict[str, Any]] = {}
-
-    def feed(self, frame: Frame) -> None:
-        kind = frame.get("type")
-        if kind == "message":
-            body = frame["message"]
-            self._messages[body["id"]] = {"id": body["id"], "role": body["role"], "content": body["content"]}
-            self._extras(self._messages[body["id"]], body)
-        elif kind in ("patch", "done") and frame.get("id") in self._messages:
-            entry = self._messages[frame["id"]]
-            if kind == "done":
-                entry["content"] = frame["content"]
-            elif isinstance(entry["content"], str):
-                entry["content"] = entry["content"][: frame["keep"]] + frame["append"]
-            self._extras(entry, frame)
-        elif kind == "remove":
-            self._messages.pop(frame.get("id", ""), None)
-
-    @staticmethod
-    def _extras(entry: dict[str, Any], frame: Frame) -> None:
-        for key in ("metadata", "title_html", "options"):
-            if frame.get(key):
-                entry[key] = frame[key]
-
-    @property
-    def ids(self) -> list[str]:
-        return list(self._messages)
-
-    def messages(self) -> list[dict[str, Any]]:
-        return [dict(m) for m in self._messages.values()]
 
 
 class RemoteTurn:
@@ -82,7 +45,7 @@ class RemoteTurn:
         self._left = threading.Event()
         self.transcript = Transcript()
         for _seq, frame in frames:
-            self.transcript.feed(frame)
+            self.transcript.apply(frame)
 
     @classmethod
     def open(cls, turn_log: TurnLog, turn_id: str, key: str, interval: float, conversation: str) -> RemoteTurn | None:
@@ -105,7 +68,7 @@ class RemoteTurn:
 
     @property
     def message_ids(self) -> list[str]:
-        return self.transcript.ids
+        return list(self.transcript.messages)
 
     def follow(self, reader: FrameReader, after: int, on_end: OnEnd) -> None:
         """Send ``reader`` the frames after ``after``, then those to come, in a thread of its own."""
@@ -135,11 +98,11 @@ class RemoteTurn:
                 if seq <= read:
                     continue
                 read = seq
-                self.transcript.feed(frame)
+                self.transcript.apply(frame)
                 if seq <= after:
                     continue
                 if frame.get("type") == "idle":  # before it goes: a reader that sees it may submit at once
-                    on_end(self.transcript.messages())
+                    on_end(self.transcript.history())
                     reader.send_text(protocol.encode(frame))
                     return
                 if not reader.send_text(protocol.encode(frame)):
@@ -172,8 +135,8 @@ class RemoteTurn:
         the runner sent it and never wrote."""
         if state.status == RUNNING:
             offload(self._log.end, self.id, INTERRUPTED, lane="turn_log")
-        ids = self.transcript.ids
-        on_end(self.transcript.messages())  # before the idle: a reader that sees it may submit at once
+        ids = list(self.transcript.messages)
+        on_end(self.transcript.history())  # before the idle: a reader that sees it may submit at once
         reader.send_text(
             protocol.encode(
                 {**protocol.error(INTERRUPTED, INTERRUPTED_TEXT, ids[-1] if ids else None), "seq": after + 1}
@@ -182,4 +145,4 @@ class RemoteTurn:
         reader.send_text(protocol.encode({**protocol.idle(), "seq": after + 2}))
 
 
-__all__ = ["INTERRUPTED", "RemoteTurn", "Transcript"]
+__all__ = ["INTERRUPTED", "RemoteTurn"]

@@ -8,7 +8,6 @@ import logging
 import secrets
 import threading
 import time
-from collections.abc import Callable
 from typing import Any
 
 from flask import has_request_context, request
@@ -24,19 +23,18 @@ from ..runtime import shutdown
 from ..runtime.concurrency import Gone, offload, render
 from .actions import Actions
 from .bot import Bot
-from .cached_examples import cacheable, replay, storer
 from .client_share import SHARE_FULL, TurnClaims, client_key
 from .current_turn import CurrentTurn
 from .fn_queue import FnGate
 from .history_sync import ConversationSaver, current_user
 from .inbox import FrameBudget, InboxEvent
 from .live_turn import LiveTurn
-from .multimodal import checked_files, example_files, fn_value, user_messages
 from .outbox import Outbox
 from .reply import Reply
 from .request_context import capture
 from .resent import messages_from_client, take_hello
 from .resume import Followed
+from .submit import submit
 from .validation import refusal
 
 log = logging.getLogger("flask_chatbot")
@@ -51,13 +49,6 @@ SHUTDOWN_TURN_WAIT = 600.0
 SERVER_ERROR = "server_error"
 SERVER_ERROR_TEXT = "Something went wrong on the server. Please try again."
 QUEUE_FULL = "The chat is busy: too many people are waiting. Please try again in a moment."
-
-
-def _finished_live(
-    live: LiveTurn, then: Callable[[list[dict[str, Any]]], None], messages: list[dict[str, Any]]
-) -> None:
-    live.finished(messages)  # for the sockets that follow it again, at its idle
-    then(messages)
 
 
 class ChatSession:
@@ -266,47 +257,7 @@ class ChatSession:
         )
 
     def _on_submit(self, frame: dict[str, Any]) -> None:
-        text, message_id = frame["text"], frame["id"]
-        if self.turn.running:
-            raise ProtocolError("busy", "a reply is being generated; stop it or wait for it to finish")
-        self.check_room()
-        example = frame.get("example")
-        if example is not None and (
-            example >= len(self.bot.options.examples) or self.bot.options.examples[example].text != text
-        ):
-            raise ProtocolError("bad_frame", "submit.example: the text is not that of this example")
-        inputs = self.read_inputs(frame)
-        # The store is on disk: checked off the hub, but only when there are files (a hop to
-        # the offload pool would queue a plain message behind another conversation's render).
-        files = offload(checked_files, self, frame["files"]) if frame.get("files") else []
-        if example is not None and self.bot.options.examples[example].files:
-            if files:
-                raise ProtocolError("bad_frame", "submit.files: an example brings its own files")
-            files = offload(example_files, self, example)
-        multimodal = self.bot.options.multimodal
-        value = fn_value(text, files) if multimodal else text
-        self.check_text(text, "submit.text", inputs, value=value, has_files=bool(files))
-        if "option_of" in frame and self.actions.option_selected(frame["option_of"], text):
-            self.inputs = inputs
-            self.outbox.send(protocol.idle())  # its listener returned the conversation: no fn
-            return
-        # A multimodal message's entries carry its turn (conversation/multimodal.py); a chat of text keeps plain ones.
-        entries = user_messages(self, message_id, text, files) if multimodal else None
-        with self.lock:
-            if any(m["id"] == message_id for m in self.history):
-                raise ProtocolError("bad_frame", f"submit.id: {message_id!r} is already the id of a message")
-            self.inputs, was_empty = inputs, not self.history
-            history_for_fn = self.history_for_fn(self.history)
-            self.remember(entries or [{"id": message_id, "role": "user", "content": text}])
-        for entry in entries or [{"id": message_id, "content": text}]:
-            self.show_user_message(entry["id"], entry["content"])
-        cache = self.bot.examples_cache
-        if cache is not None and example is not None and cacheable(self, example, was_empty):
-            cached = cache.get(example)
-            if cached is not None:
-                return replay(self, cached)
-            return self.start_reply(value, history_for_fn, on_complete=storer(cache, example))
-        self.start_reply(value, history_for_fn)
+        submit(self, frame, self.actions.option_selected)
 
     def adopt_gate(self, gate: FnGate) -> None:
         """Run fn behind ``gate`` from now on: a turn this socket follows again started behind it."""
@@ -344,16 +295,13 @@ class ChatSession:
         hub = self.bot.turns
         live = hub.start(self._gate) if hub is not None else None
         sink = live or self.outbox
-        on_finish = self._reply_finished
-        if live is not None:
-            on_finish = functools.partial(_finished_live, live, functools.partial(self._reply_finished, live=live))
         reply = Reply(
             self.bot.fn,
             (text, history_for_fn, *self.inputs),
             outbox=sink,
             render=lambda markdown: render(self.bot.renderer, markdown, from_user=False, charge=self.budget.owe),
             stream_interval=self.bot.options.stream_interval,
-            on_finish=on_finish,
+            on_finish=functools.partial(self._reply_finished, live=live),
             gate=self._gate,
             normalize=self._normalize,
             render_content=self.render_content,
@@ -412,6 +360,8 @@ class ChatSession:
         self.turn.stop()
 
     def _reply_finished(self, messages: list[dict[str, Any]], live: LiveTurn | None = None) -> None:
+        if live is not None:
+            live.finished(messages)  # for the sockets that follow it again, at its idle
         self.budget.settle()  # the reply's renders, paid once it ended (a Stop meanwhile never waits)
         # Decided and remembered in one step: a clear either gave this reply up before it ended,
         # or clears the history after its messages joined it (actions.clear).

@@ -1,7 +1,7 @@
 """One turn run for a program (the HTTP API, the OpenAI-compatible endpoint): fn on the
 message after the history, through the same :class:`~flask_chatbot.conversation.reply.Reply` as the socket
 (the concurrency queue, Progress, toasts, the request's context), its frames read back into
-the reply so far and the events a stream tells of it (:class:`Transcript`).
+the reply so far and the events a stream tells of it (conversation/transcript.py's :class:`Transcript`).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from ..content.messages import normalize_reply
 from ..conversation.fn_queue import FnGate
 from ..conversation.reply import Reply
 from ..conversation.request_context import capture
+from ..conversation.transcript import Transcript
 from ..options.outputs import Outputs
 
 
@@ -38,73 +39,6 @@ class FrameQueue:
             yield frame
             if frame["type"] == "idle":
                 return
-
-
-class Transcript:
-    """The reply as the frames build it, and the events a stream tells of each frame."""
-
-    def __init__(self) -> None:
-        self.messages: dict[str, dict[str, Any]] = {}  # by id, in order
-        self.outputs: dict[int, Any] = {}
-        self.error: tuple[str, str] | None = None
-
-    def apply(self, frame: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
-        kind = frame["type"]
-        if kind == "message" and frame["message"]["role"] == "assistant":
-            body = frame["message"]
-            self.messages[body["id"]] = _message(body)
-            return [("message", {"index": self._index(body["id"]), **self.messages[body["id"]]})]
-        if kind in ("patch", "done") and frame["id"] in self.messages:
-            return self._update(frame, final=kind == "done")
-        if kind == "remove":
-            self.messages.pop(frame["id"], None)
-        elif kind == "output":
-            self.outputs[frame["index"]] = frame["value"]
-            return [("output", {"index": frame["index"], "value": self.outputs[frame["index"]]})]
-        elif kind in ("status", "toast"):
-            return [(kind, {k: v for k, v in frame.items() if k != "type"})]
-        elif kind == "error":
-            self.error = (frame["code"], frame["message"])
-        return []
-
-    def _update(self, frame: dict[str, Any], final: bool) -> list[tuple[str, dict[str, Any]]]:
-        message = self.messages[frame["id"]]
-        index = self._index(frame["id"])
-        events = []
-        if final:
-            # The last piece comes with done only (the reply's last value is never a patch).
-            text, content = message["content"], frame["content"]
-            if isinstance(text, str) and isinstance(content, str) and content.startswith(text) and content != text:
-                events.append(("delta", {"index": index, "text": content[len(text) :]}))
-            elif content != text:
-                events.append(("message", {"index": index, **_message(frame)}))
-            message.update(_message(frame))
-        elif isinstance(message["content"], str) and "keep" in frame:
-            text, keep, append = message["content"], frame["keep"], frame["append"]
-            message["content"] = text[:keep] + append
-            if keep == len(text) and append:
-                events.append(("delta", {"index": index, "text": append}))
-            elif keep != len(text):
-                events.append(("message", {"index": index, **message}))
-        for key in ("metadata", "options"):
-            if key in frame and not final:
-                message[key] = frame[key]
-                events.append(("message", {"index": index, **message}))
-        return events
-
-    def _index(self, message_id: str) -> int:
-        return list(self.messages).index(message_id)
-
-    def reply(self) -> list[dict[str, Any]]:
-        return list(self.messages.values())
-
-
-def _message(body: dict[str, Any]) -> dict[str, Any]:
-    out = {"role": "assistant", "content": body["content"]}
-    for key in ("metadata", "options"):
-        if body.get(key):
-            out[key] = body[key]
-    return out
 
 
 def start_turn(
