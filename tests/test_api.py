@@ -62,7 +62,9 @@ def server() -> Iterator[LiveServer]:
         ),
         url_prefix="/chat",
     )
-    app.register_blueprint(chat_bp(slow, name="slow", api_name="generate", stream_interval=0), url_prefix="/slow")
+    app.register_blueprint(
+        chat_bp(slow, name="slow", api_name="generate", stream_interval=0, resume_window=0.3), url_prefix="/slow"
+    )
     app.register_blueprint(chat_bp(failing, name="failing"), url_prefix="/failing")
     app.register_blueprint(
         chat_bp(echo, name="off", api_name=False, additional_inputs=["text", "slider"]), url_prefix="/off"
@@ -138,7 +140,9 @@ def test_server_sent_events_stream_the_reply(server: LiveServer) -> None:
     assert first + "".join(deltas) == done["response"]
 
 
-def test_progress_and_toasts_stream_and_a_client_that_leaves_stops_fn(server: LiveServer) -> None:
+def test_progress_and_toasts_stream_and_a_client_that_leaves_stops_fn_after_the_resume_window(
+    server: LiveServer,
+) -> None:
     STARTED.clear()
     CLOSED.clear()
     connection = socket.create_connection(("127.0.0.1", server.port), timeout=20)
@@ -153,8 +157,8 @@ def test_progress_and_toasts_stream_and_a_client_that_leaves_stops_fn(server: Li
         assert chunk, "the stream ended early"
         received += chunk
     assert b"event: toast" in received and b'"desc":"Halfway"' in received
-    connection.close()  # the client goes away mid-stream
-    assert CLOSED.wait(10), "fn was not closed when the client left"
+    connection.close()  # the client goes away mid-stream, and does not come back
+    assert CLOSED.wait(10), "fn was not closed when the resume window had passed"
     status, answer, _ = post(server, "/chat/api/chat", {"message": "still here"})  # others carry on
     assert status == 200 and answer["response"].startswith("Be kind. still here")
 

@@ -12,7 +12,9 @@ standard library only::
         print(text)
     job.cancel()                                     # or: job.result()
 
-docs/api.md#python-client.
+A stream that drops (a network blip, a deploy, a worker that died) is resumed where it was:
+the job sends the call again with the last event's id (``Last-Event-ID``) and goes on from the
+next event, on whichever worker the request lands. docs/api.md#python-client.
 """
 
 from __future__ import annotations
@@ -23,12 +25,16 @@ import json
 import queue
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 _END = object()
+# How long a job tries to resume a stream that dropped, and the waits between tries (doubling).
+RESUME_FOR = 30.0
+FIRST_WAIT, MAX_WAIT = 0.1, 2.0
 
 
 class ClientError(Exception):
@@ -120,6 +126,8 @@ class Job:
         self._status: dict[str, Any] | None = None
         self._cancelled = False
         self._socket: socket.socket | None = None  # the call's connection, which cancel() shuts
+        self._last_event_id: str | None = None  # where a dropped stream resumes
+        self._messages: list[Any] = []
         threading.Thread(target=self._run, name="flask_chatbot.Client", daemon=True).start()
 
     def __iter__(self) -> Iterator[Any]:
@@ -151,13 +159,28 @@ class Job:
         return self._done.is_set()
 
     def cancel(self) -> None:
-        """Stop the reply: the connection closes and the server closes fn at its next yield."""
+        """Stop the reply: the server closes fn at its next yield, and the connection closes."""
         self._cancelled = True
+        if self._last_event_id is not None:
+            self._stop_on_server(self._last_event_id)
         if self._socket is not None:
             try:
                 self._socket.shutdown(socket.SHUT_RDWR)
             except OSError:
                 pass  # already closed
+
+    def _stop_on_server(self, event_id: str) -> None:
+        """``DELETE`` the turn (a chat whose replies outlive their request does not stop one
+        because its connection closed)."""
+        client = self._client
+        connection = client._connect()
+        try:
+            connection.request("DELETE", client._path, headers={"Last-Event-ID": event_id, **client._headers})
+            connection.getresponse().read()
+        except OSError:
+            pass  # the server is away: the turn stops when nobody comes back for it
+        finally:
+            connection.close()
 
     def _run(self) -> None:
         try:
@@ -169,9 +192,32 @@ class Job:
             self._done.set()
 
     def _call(self) -> None:
+        """The call, and again from the last event each time its stream drops, for up to
+        RESUME_FOR seconds after the last event that came."""
+        wait, since = FIRST_WAIT, time.monotonic()
+        while True:
+            before = self._last_event_id
+            try:
+                if self._stream():
+                    return
+            except (OSError, http.client.HTTPException):
+                if self._cancelled:
+                    raise
+            if self._last_event_id != before:  # it moved on before it dropped
+                wait, since = FIRST_WAIT, time.monotonic()
+            if self._cancelled or self._last_event_id is None or time.monotonic() - since > RESUME_FOR:
+                raise ClientError(0, "incomplete", "the stream ended before the reply was done")
+            time.sleep(wait)  # a back-off before the next try, not a wait for a condition
+            wait = min(wait * 2, MAX_WAIT)
+
+    def _stream(self) -> bool:
+        """One request of the call; True when the reply is done, False when the stream ended
+        before it (ClientError when the chat refused or fn failed)."""
         client = self._client
         connection = client._connect()
         headers = {"Content-Type": "application/json", "Accept": "text/event-stream", **client._headers}
+        if self._last_event_id is not None:
+            headers["Last-Event-ID"] = self._last_event_id
         connection.request("POST", client._path, body=json.dumps(self._body).encode(), headers=headers)
         self._socket = connection.sock  # http.client may let go of it once the answer starts
         if self._cancelled:
@@ -181,9 +227,9 @@ class Job:
             raw = response.read()
             connection.close()
             raise _error(response.status, _json(raw))
-        messages: list[Any] = []
+        messages = self._messages
         try:
-            for event, data in _events(response):
+            for event, data, event_id in _events(response):
                 if event in ("message", "delta"):
                     index = data["index"]
                     while len(messages) <= index:
@@ -199,29 +245,32 @@ class Job:
                 elif event == "done":
                     self._answer = data
                     client._finished(data)
+                if event_id is not None:
+                    self._last_event_id = event_id
         finally:
             # The response holds the socket (http.client hands it over when the server will close
             # the connection): close it too, or an error event or a cancel leaves it open.
             response.close()
             connection.close()
-        if self._answer is None:
-            raise ClientError(0, "incomplete", "the stream ended before the reply was done")
+        return self._answer is not None
 
 
-def _events(response: http.client.HTTPResponse) -> Iterator[tuple[str, Any]]:
-    """Server-Sent Events of ``response``: (event, decoded data)."""
+def _events(response: http.client.HTTPResponse) -> Iterator[tuple[str, Any, str | None]]:
+    """Server-Sent Events of ``response``: (event, decoded data, id or None)."""
     data: list[str]
-    event, data = "message", []
+    event, data, event_id = "message", [], None
     for raw in response:
         line = raw.decode("utf-8").rstrip("\r\n")
         if not line:
             if data:
-                yield event, json.loads("\n".join(data))
-            event, data = "message", []
+                yield event, json.loads("\n".join(data)), event_id
+            event, data, event_id = "message", [], None
         elif line.startswith("event:"):
             event = line[6:].strip()
         elif line.startswith("data:"):
             data.append(line[5:].lstrip())
+        elif line.startswith("id:"):
+            event_id = line[3:].strip()
 
 
 def _json(raw: bytes) -> Any:

@@ -18,6 +18,7 @@ frame of the interval at once (docs/performance.md, "The turn log on SQLite").
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import logging
 import secrets
@@ -51,6 +52,12 @@ class _Running:
     watched_until: float = 0.0  # from the log: a follower on another worker reads until then
 
 
+def turn_id_for(key: str) -> str:
+    """A turn's id, from its key: who holds the key can name the turn, and the id (in logs and
+    the turn log's rows) does not give the key away."""
+    return hashlib.sha256(key.encode()).hexdigest()[:32]
+
+
 class TurnHub:
     """The turns one blueprint runs in this worker, written to ``log`` for the other workers."""
 
@@ -71,7 +78,8 @@ class TurnHub:
 
     def start(self, gate: FnGate) -> LiveTurn:
         """A new turn of a conversation whose fn runs behind ``gate``."""
-        turn = LiveTurn(secrets.token_hex(16), secrets.token_hex(16), gate)
+        key = secrets.token_hex(16)
+        turn = LiveTurn(turn_id_for(key), key, gate)
         with self._lock:
             self._running[turn.id] = _Running(turn)
             if self._flusher is None:
@@ -90,6 +98,11 @@ class TurnHub:
         if running is None or not hmac.compare_digest(running.turn.key, key):
             return None
         return running.turn
+
+    def find_by_key(self, key: str) -> LiveTurn | None:
+        """The turn whose key is ``key``, if this worker runs it (an SSE stream's Last-Event-ID
+        holds the key only)."""
+        return self.find(turn_id_for(key), key)
 
     def left(self, turn: LiveTurn) -> None:
         """A reader of ``turn`` left. With none left, a turn whose fn has not started gives its place
@@ -162,4 +175,4 @@ class TurnHub:
             return [running.turn for running in self._running.values()]
 
 
-__all__ = ["LEASE", "NOBODY_READ", "TurnHub"]
+__all__ = ["LEASE", "NOBODY_READ", "TurnHub", "turn_id_for"]

@@ -91,6 +91,7 @@ def openapi(bot: Any, names: Sequence[Sequence[str]], base: str) -> dict[str, An
                 "post": {
                     "operationId": str(opts.api_name),
                     "summary": "Send a message; the reply as JSON, or as Server-Sent Events with Accept: text/event-stream",
+                    "parameters": [_LAST_EVENT_ID],
                     "requestBody": {
                         "required": True,
                         "content": {
@@ -112,7 +113,7 @@ def openapi(bot: Any, names: Sequence[Sequence[str]], base: str) -> dict[str, An
                                 "text/event-stream": {
                                     "schema": {
                                         "type": "string",
-                                        "description": "events: message, delta, status, toast, output, then done (the JSON answer) or error",
+                                        "description": "events: message, delta, status, toast, output, then done (the JSON answer) or error; each with an id to resume from",
                                     }
                                 },
                             },
@@ -124,15 +125,34 @@ def openapi(bot: Any, names: Sequence[Sequence[str]], base: str) -> dict[str, An
                                 (413, "too large"),
                                 (415, "not JSON"),
                                 (422, "refused by the validator"),
+                                (404, "Last-Event-ID names no turn of this chat any more"),
                                 (500, "fn failed"),
                                 (503, "the line is full"),
                             )
                         },
                     },
-                }
+                },
+                "delete": {
+                    "operationId": f"{opts.api_name}_stop",
+                    "summary": "Stop the reply a stream's Last-Event-ID names, wherever it runs",
+                    "parameters": [{**_LAST_EVENT_ID, "required": True}],
+                    "responses": {
+                        "200": {"description": "stopped: fn is closed at its next yield"},
+                        "404": {"description": "no such turn", "content": {"application/json": {"schema": _ERROR}}},
+                    },
+                },
             }
         },
     }
+
+
+_LAST_EVENT_ID = {
+    "name": "Last-Event-ID",
+    "in": "header",
+    "required": False,
+    "description": "the id of the last event a dropped stream had: the stream goes on after it (the body is not read)",
+    "schema": {"type": "string"},
+}
 
 
 __all__ = ["openapi"]

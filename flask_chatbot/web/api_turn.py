@@ -14,6 +14,7 @@ from typing import Any
 from ..content.components import Component
 from ..content.messages import normalize_reply
 from ..conversation.fn_queue import FnGate
+from ..conversation.outbox import FrameSink
 from ..conversation.reply import Reply
 from ..conversation.request_context import capture
 from ..conversation.transcript import Transcript
@@ -54,27 +55,45 @@ def start_turn(
     """Run fn on ``message`` after ``history`` (the chat's system messages first), in the request's
     context and the chat's queue; its frames go to the FrameQueue, for a Transcript to read."""
     frames = FrameQueue()
+    reply = make_reply(
+        bot, message, history, inputs, conversation, gate=gate, normalize=normalize, outbox=frames, on_finish=None
+    )
+    reply.start()
+    return reply, frames, Transcript()
+
+
+def make_reply(
+    bot: Any,
+    message: Any,
+    history: list[dict[str, Any]],
+    inputs: list[Any],
+    conversation: str,
+    *,
+    gate: FnGate,
+    normalize: Callable[[Any], list[dict[str, Any]]],
+    outbox: FrameSink,
+    on_finish: Callable[[list[dict[str, Any]]], None] | None,
+) -> Reply:
+    """The Reply of fn on ``message`` after ``history``, its frames to ``outbox``, not started."""
     for_fn = bot.content.for_fn if bot.content else (lambda content: content)
     history = latest(history, bot.options.max_history)  # fn sees at most max_history, as on the socket
     past = [{**m, "content": for_fn(m["content"])} if isinstance(m["content"], dict) else dict(m) for m in history]
-    reply = Reply(
+    return Reply(
         bot.fn,
         (message, [dict(m) for m in bot.system()] + past, *inputs),
-        outbox=frames,
+        outbox=outbox,
         render=lambda markdown: "",  # a program reads the text: nothing to render
         stream_interval=bot.options.stream_interval,
-        on_finish=lambda messages: None,
+        on_finish=on_finish or (lambda messages: None),
         gate=gate,
         normalize=normalize,
         context=functools.partial(capture(), conversation=conversation),
         queue=bot.queue,
         # fn's (reply, *values): the values are outputs, not more reply; a program gets them as JSON.
-        outputs=Outputs(bot.options.additional_outputs, frames, lambda component, value: "", output_value(bot))
+        outputs=Outputs(bot.options.additional_outputs, outbox, lambda component, value: "", output_value(bot))
         if bot.options.additional_outputs
         else None,
     )
-    reply.start()
-    return reply, frames, Transcript()
 
 
 def output_value(bot: Any) -> Callable[[Any], Any]:
@@ -105,4 +124,4 @@ def reply_normalizer(bot: Any) -> Callable[[Any], list[dict[str, Any]]]:
     )
 
 
-__all__ = ["FrameQueue", "Transcript", "latest", "output_value", "reply_normalizer", "start_turn"]
+__all__ = ["FrameQueue", "Transcript", "latest", "make_reply", "output_value", "reply_normalizer", "start_turn"]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import threading
 import weakref
 from collections.abc import Callable, Generator, Iterator
@@ -25,7 +26,7 @@ from ..content.sources import file_info, kind_for_mime
 from ..conversation.client_share import SHARE_FULL, client_key
 from ..conversation.fn_queue import FnGate
 from ..conversation.history_sync import current_user
-from ..conversation.reply import Reply
+from ..conversation.live_turn import LiveTurn
 from ..conversation.validation import refusal
 from ..files.paths import API_SESSIONS_DB
 from ..files.serving import clean_name, guess_mime_type
@@ -35,8 +36,14 @@ from ..stores.api_sessions import ApiSessionStore
 from ..stores.history import default_history_user
 from .api_files import FilesRefused, discard, store_program_files
 from .api_request import ApiError, ApiRequest, input_names, parse_request
+from .api_resume import START, ApiTurns, Following, Position, Recording, event_id, parse_event_id
 from .api_spec import openapi
-from .api_turn import FrameQueue, Transcript, latest, reply_normalizer, start_turn
+from .api_turn import Transcript, latest, make_reply, reply_normalizer
+
+log = logging.getLogger("flask_chatbot")
+
+GONE = "no reply of this chat has that id any more: it ended more than resume_window seconds ago, or never was"
+INCOMPLETE = ("fn_error", "The reply could not be finished. Please try again.")
 
 
 def read_body(limit: int) -> bytes | None:
@@ -59,13 +66,18 @@ def register_api(bp: Blueprint, bot: Any, parameters: list[str], store_root: Pat
         return
     names = input_names(opts.additional_inputs, parameters)
     sessions = _Sessions(store_root / API_SESSIONS_DB)
+    turns = ApiTurns(bot.turns)  # web/api_resume.py
     normalize = reply_normalizer(bot)
     # Who is calling, for the sessions they may go on with: the signed-in user (history_user,
     # else Flask-Login's), or nobody.
     caller = opts.history_user or default_history_user()
 
-    @bp.post(f"/api/{opts.api_name}", endpoint="api")
+    @bp.route(f"/api/{opts.api_name}", methods=["POST", "DELETE"], endpoint="api")
     def chat() -> Response:
+        # A stream that dropped comes back with the id of the last event it had (SSE's own way);
+        # DELETE with it stops that turn. Its body, sent again, is not read: the turn is running.
+        if "Last-Event-ID" in request.headers or request.method == "DELETE":
+            return _resumed(request.headers.get("Last-Event-ID", ""))
         try:
             call = _take(opts, names)
         except ApiError as error:
@@ -100,18 +112,20 @@ def register_api(bp: Blueprint, bot: Any, parameters: list[str], store_root: Pat
         release = _once(end)
         if held is not None:
             held.enter(Cancel())  # never cancelled: the earlier call ends, one way or another
-        try:
-            history = call.history if call.history is not None else sessions.load(owner, call.session_id)
-            reply, frames, transcript = start_turn(
-                bot, call.message, history, call.inputs, call.session_id, gate=gate, normalize=normalize
-            )
-        except BaseException:
-            release()
-            raise
+        files = url_for(".page", _external=True) + "files/"  # now: the turn ends with no request
 
-        files = url_for(".page", _external=True) + "files/"  # now: a stream's generator has no request
+        def finished(messages: list[dict[str, Any]]) -> None:
+            """fn has ended (in the runner, whoever reads): the session keeps the turn, and the
+            answer goes in the turn for its readers, before its last frame."""
+            try:
+                if recording.transcript.error is None:
+                    sink.send({"type": "result", "result": answer(recording.transcript)})
+            except Exception:  # the session could not be saved: its readers are told the reply is not whole
+                log.exception("Saving API session %s failed", call.session_id)
+            finally:
+                release()
 
-        def finish() -> dict[str, Any]:
+        def answer(transcript: Transcript) -> dict[str, Any]:
             said = [
                 {"role": "user", "content": {"component": kind_for_mime(f.mime_type), "file": file_info(f)}}
                 for f in call.files
@@ -133,20 +147,64 @@ def register_api(bp: Blueprint, bot: Any, parameters: list[str], store_root: Pat
                 )
             return result
 
+        try:
+            history = call.history if call.history is not None else sessions.load(owner, call.session_id)
+            sink = turns.start(gate)
+            recording = Recording(sink)
+            reply = make_reply(
+                bot,
+                call.message,
+                history,
+                call.inputs,
+                call.session_id,
+                gate=gate,
+                normalize=normalize,
+                outbox=recording,
+                on_finish=finished,
+            )
+            if isinstance(sink, LiveTurn):
+                sink.reply = reply
+            following = turns.follow_started(sink, reply.stop)
+            reply.start()
+        except BaseException:
+            release()
+            raise
+        return _answer(following, START)
+
+    def _resumed(last_event_id: str) -> Response:
+        named = parse_event_id(last_event_id)
+        if named is None:
+            return _refuse(
+                ApiError(400, "bad_request", "Last-Event-ID must be the id of an event this API sent (<key>:<seq>)")
+            )
+        key, position = named
+        if request.method == "DELETE":
+            if not turns.stop(key):
+                return _refuse(ApiError(404, "unknown_turn", GONE))
+            return jsonify(stopped=True)
+        following = turns.follow(key)
+        if following is None:
+            return _refuse(ApiError(404, "unknown_turn", GONE))
+        return _answer(following, position)
+
+    def _answer(following: Following, after: Position) -> Response:
         if "text/event-stream" in request.headers.get("Accept", ""):
             return Response(
-                Closing(_stream(frames, transcript, reply, finish, release), release),
+                Closing(_stream(following, after), following.leave),
                 mimetype="text/event-stream",
                 headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
             )
+        transcript, result = Transcript(), None
         try:
-            for frame in frames:
+            for frame in following.frames:
+                if frame["type"] == "result":
+                    result = frame["result"]
                 transcript.apply(frame)
-            if transcript.error:
-                return _refuse(ApiError(500, *transcript.error))
-            return jsonify(finish())
         finally:
-            release()
+            following.leave()
+        if transcript.error or result is None:
+            return _refuse(ApiError(500, *(transcript.error or INCOMPLETE)))
+        return jsonify(result)
 
     @bp.get("/api/info", endpoint="api_info")
     def info() -> Response:
@@ -186,30 +244,36 @@ def register_api(bp: Blueprint, bot: Any, parameters: list[str], store_root: Pat
         return call
 
 
-def _stream(
-    frames: FrameQueue,
-    transcript: Transcript,
-    reply: Reply,
-    finish: Callable[[], dict[str, Any]],
-    release: Callable[[], None],
-) -> Generator[str, None, None]:
-    """The reply as Server-Sent Events; a client that goes away stops fn (at its next yield).
-    ``release`` lets the session's next call in, once this one has saved or gone."""
-    ended = False
+def _stream(following: Following, after: Position) -> Generator[str, None, None]:
+    """The turn's reply as Server-Sent Events, those after ``after`` (a stream that came back);
+    each resumable event carries its id. A client that goes away leaves the turn: it runs on
+    for its ``resume_window`` (or ends at once without a hub, as in Gradio)."""
+    transcript, result, ended = Transcript(), None, False
+    key = following.key
     try:
-        for frame in frames:
-            for event, data in transcript.apply(frame):
-                yield _event(event, data)
+        for frame in following.frames:
+            seq = frame.get("seq", 0)
+            if frame["type"] == "result":  # the last before idle: the answer, once fn has ended
+                result = (seq, frame["result"])
+                continue
+            if frame["type"] == "idle":
+                ended = True
+                break
+            for n, (event, data) in enumerate(transcript.apply(frame)):
+                if key is None:
+                    yield _event(event, data)
+                elif (seq, n) > after:
+                    yield _event(event, data, event_id(key, seq, n))
         ended = True
-        if transcript.error:
-            yield _event("error", {"error": {"code": transcript.error[0], "message": transcript.error[1]}})
+        if result is not None:
+            if key is None or (result[0], 0) > after:
+                yield _event("done", result[1], event_id(key, result[0], 0) if key else None)
         else:
-            yield _event("done", finish())
+            code, message = transcript.error or INCOMPLETE
+            yield _event("error", {"error": {"code": code, "message": message}})
     finally:
         if not ended:
-            frames.closed = True
-            reply.stop()
-        release()
+            following.leave()
 
 
 class Closing:
@@ -240,8 +304,9 @@ def _once(action: Callable[[], None]) -> Callable[[], None]:
     return once
 
 
-def _event(name: str, data: Any) -> str:
-    return f"event: {name}\ndata: {encode(data)}\n\n"
+def _event(name: str, data: Any, event_id: str | None = None) -> str:
+    head = f"id: {event_id}\n" if event_id is not None else ""
+    return f"{head}event: {name}\ndata: {encode(data)}\n\n"
 
 
 def store_files(bot: Any, files: list[dict[str, str]], caller: str) -> list[Any]:
