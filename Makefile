@@ -43,7 +43,7 @@ demo: $(VENV)/.demo
 
 # The socket suites run twice: under threads, and under gevent's monkey-patching (the
 # recommended gunicorn worker's model, docs/deployment.md).
-GEVENT_SUITES := tests/test_socket.py tests/test_limits.py tests/test_render_fairness.py tests/test_client_share.py tests/test_doc_claims.py tests/test_upload_quota.py tests/test_runner.py tests/test_message_model.py tests/test_media_messages.py tests/test_actions.py tests/test_edits.py tests/test_additional_inputs.py tests/test_additional_outputs.py tests/test_validator.py tests/test_example_cache.py tests/test_uploads.py tests/test_request_context.py tests/test_queue.py tests/test_history.py tests/test_api.py tests/test_client.py tests/test_openai.py tests/test_load_chat.py tests/test_resume.py tests/test_api_resume.py
+GEVENT_SUITES := tests/test_socket.py tests/test_limits.py tests/test_render_fairness.py tests/test_client_share.py tests/test_doc_claims.py tests/test_upload_quota.py tests/test_runner.py tests/test_message_model.py tests/test_media_messages.py tests/test_actions.py tests/test_edits.py tests/test_additional_inputs.py tests/test_additional_outputs.py tests/test_validator.py tests/test_example_cache.py tests/test_uploads.py tests/test_request_context.py tests/test_queue.py tests/test_history.py tests/test_api.py tests/test_client.py tests/test_openai.py tests/test_load_chat.py tests/test_resume.py tests/test_api_resume.py tests/test_live_tabs.py
 
 # Every part runs whatever the others give; the target fails if any failed. The quick checks come
 # first: the package's layers (.importlinter, docs/architecture.md), lint and format (ruff), types (mypy).

@@ -10,7 +10,12 @@ Two servers of one chat in this process share the host's turn log, as two worker
 - **follower CPU**: the same with a second socket following each reply from the other server
   (polling the log), against none;
 - **follower lag**: for every frame, the time it reached the follower on the other server minus
-  the time it reached the socket on the server that runs the reply: p50 and p95.
+  the time it reached the socket on the server that runs the reply: p50 and p95;
+- **a second tab**: the same with a second tab of the conversation open on the other server
+  (every tab live: it gets the question and follows the reply through the channel log), its CPU
+  and lag;
+- **idle tabs**: the CPU a server spends per second on idle sockets, each in a conversation of
+  its own (the channel log read every interval, once per worker).
 
 CPU is the whole process's (servers and clients): the differences are what the feature adds.
 """
@@ -90,15 +95,32 @@ def read_turn(ws: websocket.WebSocket, arrivals: dict[int, float], first: list[d
             return
 
 
-def run(servers: Servers, conversations: int, follow: bool) -> tuple[float, list[float]]:
-    """``conversations`` replies at once (each followed from the other server if ``follow``): CPU
-    per reply, and the follower's lag per frame."""
+def run(servers: Servers, conversations: int, follow: bool, tab: bool = False) -> tuple[float, list[float]]:
+    """``conversations`` replies at once (each followed from the other server if ``follow``, or
+    shown in a second tab of its conversation there if ``tab``): CPU per reply, and the
+    follower's (or tab's) lag per frame."""
     lags: list[float] = []
     lock = threading.Lock()
 
     def one(k: int) -> None:
-        ws = hello(servers.url(0))
+        ws = websocket.create_connection(servers.url(0), timeout=30)
+        ws.send(json.dumps({"type": "hello", "version": 1, "history": []}))
+        welcome = json.loads(ws.recv())
+        if tab:
+            second = hello(servers.url(1), session=welcome["session"], live=welcome["live"])
+            tab_arrivals: dict[int, float] = {}
+            other_tab = threading.Thread(target=lambda: read_turn(second, tab_arrivals))
+            other_tab.start()
         ws.send(json.dumps({"type": "submit", "id": f"u{k}", "text": "go"}))
+        if tab:
+            runner_at: dict[int, float] = {}
+            read_turn(ws, runner_at)
+            other_tab.join()
+            second.close()
+            ws.close()
+            with lock:
+                lags.extend(tab_arrivals[seq] - runner_at[seq] for seq in tab_arrivals if seq in runner_at and seq > 1)
+            return
         started: list[dict[str, Any]] = []
         runner: dict[int, float] = {}
         if not follow:
@@ -129,6 +151,17 @@ def run(servers: Servers, conversations: int, follow: bool) -> tuple[float, list
     return (time.process_time() - cpu) / conversations, lags
 
 
+def idle_cpu(servers: Servers, sockets: int, seconds: float) -> float:
+    """CPU per second of the process while ``sockets`` sockets, each its own conversation, sit idle."""
+    opened = [hello(servers.url(0)) for _ in range(sockets)]
+    cpu, wall = time.process_time(), time.monotonic()
+    time.sleep(seconds)  # the measurement's span: nothing happens, which is what is measured
+    spent = (time.process_time() - cpu) / (time.monotonic() - wall)
+    for ws in opened:
+        ws.close()
+    return spent
+
+
 def log_size(store: Path) -> tuple[float, float]:
     """Frames and bytes per turn in the host's turn log."""
     db = sqlite3.connect(store / "turns.sqlite3")
@@ -144,20 +177,25 @@ def report(conversations: int, rounds: int) -> str:
         try:
             run(resumable, 2, True)  # warm up: imports, first renders, the log's file
             run(cancel, 2, False)
-            base, alone, followed, lags = [], [], [], []
+            base, alone, followed, lags, tabbed, tab_lags = [], [], [], [], [], []
             for _ in range(rounds):
                 base.append(run(cancel, conversations, False)[0])
                 alone.append(run(resumable, conversations, False)[0])
                 cpu, lag = run(resumable, conversations, True)
                 followed.append(cpu)
                 lags.extend(lag)
+                cpu, lag = run(resumable, conversations, False, tab=True)
+                tabbed.append(cpu)
+                tab_lags.extend(lag)
             frames, size = log_size(Path(folder))
+            idle = idle_cpu(resumable, 100, 5.0)
         finally:
             resumable.close()
             cancel.close()
     ms = lambda seconds: f"{seconds * 1000:.1f} ms"  # noqa: E731 (a local formatter)
-    base_cpu, alone_cpu, followed_cpu = (statistics.median(x) for x in (base, alone, followed))
+    base_cpu, alone_cpu, followed_cpu, tab_cpu = (statistics.median(x) for x in (base, alone, followed, tabbed))
     lag = statistics.quantiles(lags, n=20)
+    tab_lag = statistics.quantiles(tab_lags, n=20)
     return "\n".join(
         [
             f"Measured {time.strftime('%Y-%m-%d')} on {platform.machine()}, {os.cpu_count()} CPUs, "
@@ -175,6 +213,10 @@ def report(conversations: int, rounds: int) -> str:
             f"(+{ms(followed_cpu - alone_cpu)}, {100 * (followed_cpu - alone_cpu) / alone_cpu:.0f}% of the reply) |",
             f"| a frame's lag at the follower on the other server, p50 / p95 | {ms(statistics.median(lags))} / "
             f"{ms(lag[18])} |",
+            f"| CPU per reply, with a second tab of the conversation on the other server | {ms(tab_cpu)} "
+            f"(+{ms(tab_cpu - alone_cpu)}) |",
+            f"| a frame's lag in that second tab, p50 / p95 | {ms(statistics.median(tab_lags))} / {ms(tab_lag[18])} |",
+            f"| CPU of 100 idle sockets (each its own conversation), per second | {ms(idle)} |",
         ]
     )
 

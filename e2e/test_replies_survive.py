@@ -10,6 +10,7 @@ shared by the workers); a later try answers at once.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import time
 from collections.abc import Iterator
@@ -18,7 +19,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from harness import REFUSED_SOCKET, ChatController, Gunicorn
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, WebSocketRoute, expect
 
 from flask_chatbot import chat_bp
 
@@ -164,3 +165,37 @@ def test_a_killed_worker_ends_the_reply_cut_off_with_retry(page: Page, server: G
     reply.locator("[part~=retry]").click()
     expect(chat.latest_assistant().locator("[part~=content]")).to_have_text(f"Try 2: {story(400)}")
     expect(chat.assistant_messages).to_have_count(1)
+
+
+def test_a_reload_just_after_enter_gets_the_reply(page: Page, server: Gunicorn) -> None:
+    # A slow network: nothing the server sends after the message reaches this first page, which
+    # reloads before the turn's first frame came (its hello cannot name the turn).
+    state = {"first": True, "sent": False}
+
+    def slow_network(ws: WebSocketRoute) -> None:
+        upstream = ws.connect_to_server()
+        first, state["first"] = state["first"], False
+
+        def to_server(message: str | bytes) -> None:
+            if first and isinstance(message, str) and '"submit"' in message:
+                state["sent"] = True
+            upstream.send(message)
+
+        def to_page(message: str | bytes) -> None:
+            if not (first and state["sent"]):
+                ws.send(message)
+
+        ws.on_message(to_server)
+        upstream.on_message(to_page)
+
+    page.route_web_socket(re.compile(r"/chat/socket$"), slow_network)
+    chat = ChatController(page)
+    chat.open(f"{server.url}/chat/")
+    chat.send("story 30")
+    page.reload()
+    expect(chat.element).to_have_attribute("data-connection", "online", timeout=10_000)
+    expect(chat.user_messages).to_have_text(["story 30"])
+    chat.expect_idle()
+    expect(chat.latest_assistant().locator("[part~=content]")).to_have_text(story(30))
+    expect(chat.assistant_messages).to_have_count(1)
+    assert calls(server).count("story 30") == 1  # fn ran once

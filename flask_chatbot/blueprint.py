@@ -24,6 +24,7 @@ from .content.hooks import ContentHooks
 from .conversation import fn_queue
 from .conversation.bot import Bot
 from .conversation.cached_examples import compute as compute_example
+from .conversation.channels import ConversationChannels
 from .conversation.history_sync import message_renderer, register_history_routes
 from .conversation.inbox import InboxEvent
 from .conversation.initial_value import system_messages, value_or_empty
@@ -42,6 +43,7 @@ from .rendering import code_highlight
 from .rendering.html_component import clean_html_component
 from .rendering.renderer import Renderer
 from .runtime.package_files import webcomponent_dir
+from .stores.channel_log import SQLiteChannelLog
 from .stores.example_cache import ExampleCache, cache_mode, fingerprint
 from .stores.flag_log import FlagLog
 from .stores.history import SQLiteHistoryStore, default_history_user
@@ -107,6 +109,16 @@ def chat_bp(fn: Callable[..., Any], *, name: str = "chat", **options: Any) -> Bl
             interval=opts.stream_interval,
             resume_window=opts.resume_window,
             continue_alone=opts.on_disconnect == "continue",
+        )
+        if opts.on_disconnect != "cancel"
+        else None,
+        # Every socket of a conversation live (its tabs, a signed-in user's devices), in the same
+        # file: what it needs is the turns above, followed from their first frame.
+        channels=ConversationChannels(
+            SQLiteChannelLog(Path(content.store.root) / TURN_LOG_DB),
+            scope=name,
+            interval=opts.stream_interval,
+            secret_folder=Path(content.store.root),
         )
         if opts.on_disconnect != "cancel"
         else None,

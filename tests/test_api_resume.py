@@ -15,7 +15,6 @@ import http.client
 import json
 import socket
 import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,7 @@ import pytest
 from flask import Flask
 from live import Client as SocketClient
 from live import LiveServer
+from test_resume import endless
 
 from flask_chatbot import Client, chat_bp
 
@@ -232,18 +232,7 @@ def test_the_python_client_resumes_by_itself_when_its_stream_drops(
 
 def test_stop_from_another_worker_with_the_streams_event_id(two_workers: Callable[..., list[LiveServer]]) -> None:
     closed = threading.Event()
-
-    def endless(message: str, history: list[dict[str, Any]]) -> Iterator[str]:
-        try:
-            text = ""
-            while True:
-                text += "x"
-                yield text
-                time.sleep(0.01)  # the model's pace, a character every 10 ms (fn's, not the test's)
-        finally:
-            closed.set()
-
-    a, b = two_workers(endless)
+    a, b = two_workers(endless(closed))
     _, before = sse(a.port, until=lambda seen: len(reply_text(seen)) >= 5)
     connection = http.client.HTTPConnection("127.0.0.1", b.port, timeout=10)
     connection.request("DELETE", "/chat/api/chat", headers={"Last-Event-ID": before[-1][0] or ""})

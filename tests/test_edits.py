@@ -268,7 +268,8 @@ def test_a_reconnect_that_names_its_session_keeps_its_flags_in_one_conversation(
         {"id": "u1", "role": "user", "content": "one"},
         {"id": reply, "role": "assistant", "content": "reply 1 to one"},
     ]
-    assert hello(second, session, shown) == {"type": "welcome", "version": 1, "session": session}
+    welcome = hello(second, session, shown)
+    assert welcome == {"type": "welcome", "version": 1, "session": session, "live": welcome["live"]}
     second.send({"type": "like", "id": reply, "value": "Dislike"})
     assert barrier(second)["code"] == BARRIER
     with open(tmp_path / "flags.csv", encoding="utf-8-sig", newline="") as f:

@@ -87,7 +87,8 @@ def one_at_a_time(gate: Gate) -> Iterator[LiveServer]:
     app = Flask(__name__)
     # Every socket of these tests is one client (127.0.0.1): its share of the line is not under test here.
     app.config["CHATBOT_MAX_TURNS_PER_CLIENT"] = None
-    app.register_blueprint(chat_bp(gate.fn, concurrency_limit=1), url_prefix="/chat")
+    # A turn left waiting keeps its place for min(5 s, resume_window): a reload comes back for it.
+    app.register_blueprint(chat_bp(gate.fn, concurrency_limit=1, resume_window=0.5), url_prefix="/chat")
     yield from serve(app)
 
 
@@ -143,7 +144,7 @@ def test_stop_or_leaving_while_waiting_gives_the_place_up(one_at_a_time: LiveSer
     assert second.recv_until("idle")[-1] == {"type": "idle"}  # stopped in line: no reply, the turn is over
     assert next_status(third) == {"type": "status", "state": "queued", "position": 1, "size": 2, "eta": None}
     assert next_status(fourth) == {"type": "status", "state": "queued", "position": 2, "size": 2, "eta": None}
-    third.close()  # the reader went away while waiting
+    third.close()  # the reader went away while waiting, and did not come back within resume_window
     assert next_status(fourth) == {"type": "status", "state": "queued", "position": 1, "size": 1, "eta": None}
 
     gate.release("a")

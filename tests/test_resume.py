@@ -429,3 +429,31 @@ def test_a_socket_that_stops_reading_holds_up_its_own_turn_only(workers) -> None
     steps.go[0].set()
     steps.go[1].set()
     assert list(shown(client.recv_until("idle"), shown(before)).values()) == [FULL]
+
+
+@pytest.mark.parametrize("n", [1, 2], ids=["same worker", "another worker"])
+def test_a_reload_while_waiting_in_line_keeps_the_place(workers, n: int) -> None:
+    steps = Steps()
+    servers = workers(steps.fn, n, stream_interval=0, concurrency_limit=1)
+    first, _ = open_client(servers[0])
+    first.send({"type": "submit", "id": "u1", "text": "tell me"})
+    steps.waiting[0].wait(10)  # fn runs for the first reader: the line is full
+    second, welcome = open_client(servers[0])
+    second.send({"type": "submit", "id": "w1", "text": "tell me"})
+    queued = second.recv_until("status")[-1]
+    assert queued["state"] == "queued" and queued["position"] == 1
+    followed = dict(second.followed or {})
+    second.close()  # a reload while waiting
+    back, again = open_client(
+        servers[-1],
+        session=welcome["session"],
+        history=[{"id": "w1", "role": "user", "content": "tell me"}],
+        turn=followed,
+    )
+    assert again["turn"] == {"id": followed["id"], "resumed": True}
+    for step in (*steps.go,):
+        step.set()  # the first reply ends; the one that waited runs, and runs through
+    frames = back.recv_until("idle")
+    assert [f["state"] for f in frames if f["type"] == "status"][-1] == "running"
+    assert FULL in shown(frames).values()
+    first.recv_until("idle")

@@ -79,7 +79,7 @@ export class Chat {
     })
     // An upload waits for the conversation's key: the socket wakes (if idle) to get it.
     this.composer = new Composer(parts, {
-      uploadKey: () => (this.socket.wake(), this.conversation.whenUploadKey()),
+      uploadKey: () => (this.socket.wake(), this.conversation.keys.whenUploadKey()),
       locale: this.locale,
     })
     this.#inputs = new Lazy(() => import('./panels/inputs-panel.js').then(({InputsPanel}) => new InputsPanel(parts.inputsPanel))) // only with some

@@ -196,7 +196,7 @@ class Actions:
             charge=session.budget.charge,
         )  # the editor pays its render, as a sender does
         body.update((key, edited[key]) for key in ("metadata", "options", "feedback") if edited.get(key))
-        session.outbox.send(protocol.message(body))
+        session.show(body)
 
     # -- helpers --------------------------------------------------------------------------
 

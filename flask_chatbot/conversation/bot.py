@@ -9,6 +9,7 @@ from typing import Any
 from ..content.hooks import ContentHooks
 from ..options.chat_options import ChatOptions
 from ..rendering.renderer import Renderer
+from .channels import ConversationChannels
 from .fn_queue import FnQueue
 from .turns import TurnHub
 
@@ -34,6 +35,8 @@ class Bot:
     queue: FnQueue = field(kw_only=True)
     # This worker's turns and the host's turn log (conversation/turns.py); None: a turn ends with its socket.
     turns: TurnHub | None = None
+    # This worker's sockets by conversation, for every tab live (conversation/channels.py); None with no turns.
+    channels: ConversationChannels | None = None
     history_user: Any = None  # () -> the signed-in user's id, with a history_store (conversation/history_sync.py)
 
 

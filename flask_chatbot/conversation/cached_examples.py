@@ -55,7 +55,7 @@ def replay(session: SessionView, messages: list[dict[str, Any]]) -> None:
         )
         if title:
             body["title_html"] = title
-        session.outbox.send(protocol.message(body))
+        session.show(body)
         kept.append({k: v for k, v in body.items() if k not in ("html", "status", "title_html")})
     with session.lock:
         session.remember(kept)

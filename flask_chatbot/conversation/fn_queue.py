@@ -5,8 +5,9 @@ the line of the turns that wait (gr.ChatInterface's ``concurrency_limit`` and ``
 Each blueprint is a group of its own unless ``concurrency_id`` names a group that others
 share; the lowest limit any member sets is the group's (Gradio's rule). A turn that finds
 the group full waits its turn, first come first served, and hears its place in the line
-and an estimate of its wait from the group's recent run times; Stop, or the socket going
-away, takes it out of the line at once. A line of ``max_size`` turns refuses more with
+and an estimate of its wait from the group's recent run times; Stop takes it out of the line
+at once, and so does its reader going away (after a few seconds when its turn outlives its
+socket: conversation/turns.py). A line of ``max_size`` turns refuses more with
 ``queue_full`` before the message enters the conversation.
 
 The line lives in one worker process: with several workers, each runs up to the limit

@@ -15,6 +15,7 @@ from ..runtime.concurrency import offload
 from .history_sync import hello_upload_key
 from .resume import find_turn, follow_turn
 from .session_view import SessionView
+from .shared import catch_up, join_channel
 
 # What a message that showed a file no longer in the store becomes in the history.
 MISSING_FILE = "[a file that is no longer available]"
@@ -43,12 +44,15 @@ def take_hello(session: SessionView, frame: dict[str, Any]) -> None:
         # The key an earlier socket gave: the uploads named in the history below are its.
         session.upload_key = hello_upload_key(session, frame, switching)
     messages = session.from_client(history)
-    if not session.greeted or switching:
+    joined = not session.greeted or switching
+    if joined:
         session.system_messages = session.bot.system()
         # The id an earlier socket of this conversation was given: the flag log's conversation
         # column, and the saved chat's id in its signed-in user's own store (conversation/history_sync.py);
         # never a key to anyone else's data.
         session.id = frame.get("session") or (secrets.token_hex(8) if switching else session.id)
+        # Its other sockets (tabs, devices) show it live; a new conversation gets a new key.
+        join_channel(session, frame.get("live") if frame.get("session") else None)
     with session.lock:
         # The element resends all it shows; past max_history the oldest are dropped, as
         # after a turn, so a long conversation can always reconnect.
@@ -57,9 +61,11 @@ def take_hello(session: SessionView, frame: dict[str, Any]) -> None:
     session.greeted = True
     upload_key = session.upload_key if session.bot.options.multimodal else None
     resumed = None if followed is None else {"id": followed["id"], "resumed": turn is not None}
-    welcome = protocol.welcome(session.id, upload_key, resumed)
+    welcome = protocol.welcome(session.id, upload_key, resumed, session.live_key)
     if turn is None or followed is None:
         session.outbox.send(welcome)
+        if joined:
+            catch_up(session)  # a turn started in the conversation that this socket has not got
     else:
         follow_turn(session, turn, followed["seq"], welcome)
 

@@ -33,7 +33,8 @@ from .outbox import Outbox
 from .reply import Reply
 from .request_context import capture
 from .resent import messages_from_client, take_hello
-from .resume import Followed
+from .resume import Followed, leave_turn
+from .shared import last_words, leave_channel, publish_changes, receive, snapshot
 from .submit import submit
 from .validation import refusal
 
@@ -44,10 +45,9 @@ HELLO_TIMEOUT_CLOSE_CODE = 4001
 # Frames above this size are parsed off the gevent hub (concurrency.offload); below it
 # the hand-off would cost more than the work.
 OFFLOAD_FRAME_BYTES = 64 * 1024
-# How long a stopping worker waits for a turn its readers now follow from another worker.
-SHUTDOWN_TURN_WAIT = 600.0
 SERVER_ERROR = "server_error"
 SERVER_ERROR_TEXT = "Something went wrong on the server. Please try again."
+ECHOED = 64  # messages whose HTML a socket keeps for its other tabs
 QUEUE_FULL = "The chat is busy: too many people are waiting. Please try again in a moment."
 
 
@@ -89,6 +89,15 @@ class ChatSession:
         self._client = client
         self.claims = TurnClaims(bot.queue, client, self._gate)
         self.following: Followed | None = None  # the turn whose frames this socket gets (conversation/resume.py)
+        self.started: LiveTurn | None = None  # the last turn this socket started
+        # The conversation's other sockets (conversation/channels.py): its channel, and the key naming it.
+        self.channel: str | None = None
+        self.live_key: str | None = None
+        self.token = secrets.token_hex(8)  # this socket, in the events of its channel
+        self.answer_wanted = False  # conversation/shared.py
+        # The HTML of the last messages this socket showed outside a turn (its reader's, an edit),
+        # by id: its other tabs get the same without a second render (conversation/shared.py).
+        self.echoed: dict[str, str] = {}
         self.budget = FrameBudget(bot.options.max_frames_per_second)
         self._inbox = ws.event if isinstance(getattr(ws, "event", None), InboxEvent) else None
         if self._inbox is not None:
@@ -104,7 +113,9 @@ class ChatSession:
                 return
             while True:
                 raw = self._receive(opts.idle_timeout)
-                if not self.ws.connected:  # frames left in the buffer of a socket that is gone: dropped
+                if not self.ws.connected:  # frames left in the buffer of a socket that is gone: dropped,
+                    if raw is not None and last_words(self, raw):  # but a message sent just before a reload
+                        self.handle(raw)
                     return
                 if raw is None:  # nothing received for idle_timeout seconds
                     if not self.turn.running:
@@ -116,23 +127,8 @@ class ChatSession:
             shutdown.forget(self)
             if self._inbox is not None:
                 self._inbox.release()
-            self._leave_turn()
-
-    def _leave_turn(self) -> None:
-        """The socket has gone: a turn with a hub runs on for the reader's return (conversation/turns.py);
-        one without ends with its socket."""
-        following, hub = self.following, self.bot.turns
-        if following is None or hub is None:
-            self.turn.stop()
-            return
-        following.leave(self.outbox)
-        if isinstance(following, LiveTurn):
-            hub.left(following)
-            if shutdown.stopping():
-                # A deploy: the reader follows it from another worker through the log; this
-                # worker lives on until it ends (gunicorn waits for its handlers, up to
-                # graceful_timeout).
-                following.wait_ended(SHUTDOWN_TURN_WAIT)
+            leave_channel(self)
+            leave_turn(self)
 
     def alive(self) -> bool:
         """Whether the socket is still open: work queued for it is dropped once it is not."""
@@ -185,7 +181,10 @@ class ChatSession:
                 frame = protocol.parse_client_frame(raw, max_bytes)
             if frame["type"] != "hello" and not self.greeted:
                 raise ProtocolError("hello_required", "send a hello frame first")
+            before, started, channel = snapshot(self), self.started, self.channel
             getattr(self, f"_on_{frame['type']}")(frame)
+            if channel is not None and channel == self.channel:  # not a hello that joined it
+                publish_changes(self, before, started)
             self.saver.save(self)  # the history store keeps what changed (conversation/history_sync.py)
         except ProtocolError as exc:
             self.outbox.send(protocol.error(exc.code, exc.message))
@@ -252,12 +251,21 @@ class ChatSession:
         else:
             assert self.render_content is not None
             html = self.render_content(content)
-        self.outbox.send(
-            protocol.message({"id": message_id, "role": "user", "content": content, "html": html, "status": "done"})
-        )
+        self.show({"id": message_id, "role": "user", "content": content, "html": html, "status": "done"})
+
+    def show(self, body: dict[str, Any]) -> None:
+        """Send the element a message outside a turn (``body`` as a ``message`` frame has it)."""
+        self.echoed[body["id"]] = body["html"]
+        while len(self.echoed) > ECHOED:
+            del self.echoed[next(iter(self.echoed))]  # the oldest: its tabs have had it
+        self.outbox.send(protocol.message(body))
 
     def _on_submit(self, frame: dict[str, Any]) -> None:
         submit(self, frame, self.actions.option_selected)
+
+    def shared(self, event: dict[str, Any]) -> None:
+        """Another socket of this conversation changed it, or joined it (conversation/shared.py)."""
+        receive(self, event)
 
     def adopt_gate(self, gate: FnGate) -> None:
         """Run fn behind ``gate`` from now on: a turn this socket follows again started behind it."""
@@ -317,7 +325,7 @@ class ChatSession:
         else:
             live.reply = reply
             self.turn.start(live)
-            self.following = live
+            self.following = self.started = live
             live.follow(self.outbox, 0)  # its `turn` frame first
         reply.start()
 

@@ -34,6 +34,13 @@ class SessionView(Protocol):
     upload_key: str
     budget: FrameBudget
     following: Any  # the turn this socket follows (resume.Followed), None when none
+    channel: str | None  # the channel of the conversation's sockets (conversation/channels.py), None: none
+    live_key: str | None  # the conversation's live key, which names its channel
+    token: str  # this socket, in its channel's events
+    started: Any  # the last turn this socket started (live_turn.LiveTurn), or None
+    echoed: dict[str, str]  # the HTML of the last messages it showed outside a turn, by id
+    answer_wanted: bool  # it joined its channel and has done nothing since: an answer may bring it the turn running
+    saver: Any  # history_sync.ConversationSaver: whose saved conversations this socket may open (its user)
     render_content: Callable[[dict[str, Any]], str] | None
 
     @property
@@ -44,6 +51,8 @@ class SessionView(Protocol):
     def check_room(self) -> None: ...
 
     def adopt_gate(self, gate: FnGate) -> None: ...
+
+    def shared(self, event: dict[str, Any]) -> None: ...
 
     def followed_turn_ended(self, messages: list[dict[str, Any]]) -> None: ...
 
@@ -68,6 +77,8 @@ class SessionView(Protocol):
     def remember(self, messages: list[dict[str, Any]]) -> None: ...
 
     def show_user_message(self, message_id: str, content: str | dict[str, Any]) -> None: ...
+
+    def show(self, body: dict[str, Any]) -> None: ...
 
     def start_reply(self, text: Any, history_for_fn: list[dict[str, Any]], on_complete: Any = None) -> None: ...
 

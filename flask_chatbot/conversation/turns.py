@@ -39,6 +39,9 @@ log = logging.getLogger("flask_chatbot")
 LEASE = 5.0
 RENEW_EVERY = 1.0  # seconds between renewals of a turn with no new frames
 FORGET_EVERY = 10.0
+# Seconds a turn still waiting in line keeps its place with nobody following it: a reload comes
+# back within it; a reader who left frees the place soon for those behind.
+WAITING_GRACE = 5.0
 MIN_INTERVAL = 0.02
 NOBODY_READ = "The connection was lost before the reply was finished."
 
@@ -106,9 +109,7 @@ class TurnHub:
 
     def left(self, turn: LiveTurn) -> None:
         """A reader of ``turn`` left. With none left, a turn whose fn has not started gives its place
-        in line up at once: nobody waits for it."""
-        if turn.left_at is not None and turn.reply is not None and turn.reply.waiting:
-            turn.interrupt(NOBODY_READ)
+        in line up once WAITING_GRACE has passed with nobody back (the flusher checks)."""
 
     # -- the flusher ---------------------------------------------------------------------
 
@@ -165,9 +166,15 @@ class TurnHub:
     def _apply_policy(self, running: _Running, now: float) -> None:
         turn = running.turn
         left = turn.left_at
-        if turn.status is not None or left is None or self.continue_alone:
+        if turn.status is not None or left is None:
             return
-        if now - max(left, running.watched_until) > self.resume_window:  # here nor elsewhere
+        alone = now - max(left, running.watched_until)  # nobody here nor elsewhere, for so long
+        if turn.reply is not None and turn.reply.waiting and alone > min(WAITING_GRACE, self.resume_window):
+            turn.interrupt(NOBODY_READ)  # its place in line goes to those behind
+            return
+        if self.continue_alone:
+            return
+        if alone > self.resume_window:
             turn.interrupt(NOBODY_READ)
 
     def running_turns(self) -> list[LiveTurn]:

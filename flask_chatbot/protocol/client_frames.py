@@ -15,6 +15,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate
 from ..errors import ProtocolError
 from .fields import (
     FILE_ID_PATTERN,
+    LIVE_KEY,
     ROLES,
     SESSION_ID,
     TURN_ID,
@@ -59,6 +60,8 @@ class HelloSchema(_Frame):
     upload_key = fields.String(validate=validate.Regexp(UPLOAD_KEY, error="must be 32 of A-Z a-z 0-9 _ -"))
     # The turn it was following when its socket dropped or its page reloaded (conversation/live_turn.py).
     turn = fields.Nested(FollowedTurnSchema)
+    # The `live` key of an earlier welcome: the sockets that show this conversation show it live.
+    live = fields.String(validate=validate.Regexp(LIVE_KEY, error="must be 32 of 0-9 a-f"))
 
 
 def _inputs() -> fields.List[Any]:

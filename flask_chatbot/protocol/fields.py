@@ -12,6 +12,7 @@ MESSAGE_ID = r"^[A-Za-z0-9_-]{1,64}\Z"  # \Z: "$" would let a trailing newline t
 SESSION_ID = r"^[0-9a-f]{16}\Z"
 UPLOAD_KEY = r"^[A-Za-z0-9_-]{32}\Z"
 TURN_ID = r"^[0-9a-f]{32}\Z"  # a turn's id and its key: 128 random bits each
+LIVE_KEY = TURN_ID  # a conversation's live key (conversation/channels.py): 128 bits too
 FILE_ID_PATTERN = r"^[A-Za-z0-9_-]{24}\Z"
 STATUSES = ("streaming", "done", "stopped", "error")
 # Roles a message on the wire may have. System messages stay on the server (conversation/initial_value.py).

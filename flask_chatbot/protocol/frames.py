@@ -23,6 +23,7 @@ from .server_frames import conversation as conversation
 from .server_frames import done as done
 from .server_frames import encode as encode
 from .server_frames import error as error
+from .server_frames import feedback as feedback
 from .server_frames import idle as idle
 from .server_frames import message as message
 from .server_frames import output as output

@@ -13,6 +13,7 @@ from typing import Any
 from marshmallow import RAISE, Schema, fields, validate
 
 from .fields import (
+    LIVE_KEY,
     PROTOCOL_VERSION,
     ROLES,
     STATUSES,
@@ -47,6 +48,7 @@ class WelcomeSchema(_Frame):
     session = fields.String(required=True)
     upload_key = fields.String(validate=validate.Regexp(UPLOAD_KEY))
     turn = fields.Nested(ResumedSchema)
+    live = fields.String(validate=validate.Regexp(LIVE_KEY))
 
 
 class TurnSchema(_TurnFrame):
@@ -68,7 +70,8 @@ class MessageBodySchema(Schema):
     metadata = _metadata()
     title_html = fields.String()
     options = _options()
-    feedback = fields.String()  # feedback_value's, on a message of the starting conversation
+    # feedback_value's, on a message of the starting conversation; another tab's (null: none taken)
+    feedback = fields.String(allow_none=True)
 
 
 class MessageSchema(_TurnFrame):
@@ -100,6 +103,13 @@ class DoneSchema(_TurnFrame):
 
 class RemoveSchema(_TurnFrame):
     id = _message_id()
+
+
+class FeedbackSchema(_Frame):
+    """The reader's feedback on a message changed in another tab of the conversation (null: taken back)."""
+
+    id = _message_id()
+    value = fields.String(required=True, allow_none=True)
 
 
 class IdleSchema(_TurnFrame):
@@ -167,6 +177,7 @@ SERVER_SCHEMAS: dict[str, Schema] = {
     "patch": PatchSchema(),
     "done": DoneSchema(),
     "remove": RemoveSchema(),
+    "feedback": FeedbackSchema(),
     "conversation": ConversationSchema(),
     "output": OutputSchema(),
     "idle": IdleSchema(),
@@ -190,9 +201,14 @@ def encode(frame: Any) -> str:
 # -- builders for the frames the server sends ------------------------------------
 
 
-def welcome(session: str, upload_key: str | None = None, turn: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """``turn``: ``{"id", "resumed"}``, when the hello named a turn to follow again."""
+def welcome(
+    session: str, upload_key: str | None = None, turn: Mapping[str, Any] | None = None, live: str | None = None
+) -> dict[str, Any]:
+    """``turn``: ``{"id", "resumed"}``, when the hello named a turn to follow again; ``live``: the
+    conversation's live key (conversation/channels.py), when its sockets show it live."""
     frame: dict[str, Any] = {"type": "welcome", "version": PROTOCOL_VERSION, "session": session}
+    if live is not None:
+        frame["live"] = live
     if upload_key is not None:  # a multimodal chat's: sent with each upload, back in hello
         frame["upload_key"] = upload_key
     if turn is not None:
@@ -222,6 +238,11 @@ def done(message_id: str, content: Any, html: str, status: str, **extra: Any) ->
 def remove(message_id: str) -> dict[str, Any]:
     """A streaming message fn no longer yields (its list got shorter): it goes."""
     return {"type": "remove", "id": message_id}
+
+
+def feedback(message_id: str, value: str | None) -> dict[str, Any]:
+    """Another tab gave ``value`` on the message (None: took it back)."""
+    return {"type": "feedback", "id": message_id, "value": value}
 
 
 def output(index: int, html: str, value: Any = None) -> dict[str, Any]:

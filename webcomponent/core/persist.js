@@ -3,7 +3,7 @@
 // then resends it in `hello` as on any reconnect. Versions of edited turns and the reader's
 // feedback come back with it. `persist="none"` turns this off.
 //
-// Saved: `{format: 1, session, upload_key, messages, turn?}`. `turn` is there when the page went
+// Saved: `{format: 1, session, upload_key, live?, messages, turn?}` (`live`: the conversation's live key). `turn` is there when the page went
 // away mid-reply: `{id, key, seq, tails}`, the turn followed (its last frame applied, saved with
 // the messages as they were then) and where the open block starts in each message still
 // streaming (`{id: tailSize}`, view/render.js). The server may still run that turn, and the first
@@ -43,8 +43,7 @@ export class SavedConversation {
     const saved = new SavedConversation(this.keyFor(new URL(element.src, document.baseURI).href, id), conversation)
     const restored = saved.load()
     if (restored && !conversation.list.size) {
-      conversation.session = restored.session
-      conversation.uploadKey = restored.uploadKey // the reload's files stay its own
+      conversation.keys.set(restored) // the reload's files stay its own, its other tabs live with it
       conversation.replace(restored.messages, false)
       if (restored.turn) conversation.follow(restored.turn) // the first `hello` names it
     }
@@ -70,7 +69,7 @@ export class SavedConversation {
       if (turn) turn.tails = data.turn.tails
       else for (const message of data.messages) if (message?.status === STREAMING) message.status = STOPPED
       const text = value => (typeof value === 'string' ? value : null)
-      return {session: text(data.session), uploadKey: text(data.upload_key), messages: data.messages, turn}
+      return {session: text(data.session), uploadKey: text(data.upload_key), live: text(data.live), messages: data.messages, turn}
     } catch {
       return null
     }
@@ -88,9 +87,10 @@ export class SavedConversation {
   save() {
     clearTimeout(this.#timer)
     this.#timer = 0
-    const {session, uploadKey, messages, turn} = this.#conversation
+    const {messages, turn} = this.#conversation
+    const {session, uploadKey, live} = this.#conversation.keys
     try {
-      const data = {format: FORMAT, session, upload_key: uploadKey, messages}
+      const data = {format: FORMAT, session, upload_key: uploadKey, live, messages}
       // The turn with the messages as they are now: its `seq` is the last frame they show.
       if (turn.running) data.turn = {...turn.toJSON(), tails: this.#conversation.list.tails()}
       if (messages.length) sessionStorage.setItem(this.#key, JSON.stringify(data))

@@ -34,8 +34,9 @@ export const STATUS = 'status'
 export const TOAST = 'toast'
 export const ERROR = 'error'
 export const TURN = 'turn'
+export const FEEDBACK = 'feedback'
 
-export const SERVER_TYPES = Object.freeze([WELCOME, MESSAGE, PATCH, DONE, REMOVE, CONVERSATION, OUTPUT, IDLE, STATUS, TOAST, ERROR, TURN])
+export const SERVER_TYPES = Object.freeze([WELCOME, MESSAGE, PATCH, DONE, REMOVE, CONVERSATION, OUTPUT, IDLE, STATUS, TOAST, ERROR, TURN, FEEDBACK])
 
 /** Message roles and statuses. */
 export const USER = 'user'
@@ -92,6 +93,9 @@ export const UPLOAD_KEY_PATTERN = /^[A-Za-z0-9_-]{32}$/
 // A turn's `id`, and the `key` that follows it on a new socket: 128 random bits each.
 const TURN_ID = /^[0-9a-f]{32}$/
 
+/** A conversation's live key (a `welcome`'s `live`): `hello` sends it back to show it live in every tab. */
+export const LIVE_KEY_PATTERN = TURN_ID
+
 /**
  * `{id, key, seq}` of a turn the element may follow (a `turn` frame's, or what a reload kept),
  * or null when `turn` is not one: `hello` may carry only a well-formed one.
@@ -116,12 +120,14 @@ export function newMessageId() {
  * `session` and `uploadKey` an earlier `welcome` gave this conversation (null: none yet).
  * `turn`: the turn the element follows (`{id, key, seq}` as `followable()` gives it, `seq` the
  * last of its frames applied), so that the server sends what came after it; null: none.
+ * `live`: the conversation's live key (a `welcome`'s), so that every socket of it shows it live.
  */
-export function hello(history, session = null, uploadKey = null, turn = null) {
+export function hello(history, session = null, uploadKey = null, turn = null, live = null) {
   const frame = {type: HELLO, version: PROTOCOL_VERSION, history: historyEntries(history)}
   if (typeof session === 'string' && SESSION_PATTERN.test(session)) frame.session = session
   if (typeof uploadKey === 'string' && UPLOAD_KEY_PATTERN.test(uploadKey)) frame.upload_key = uploadKey
   if (turn) frame.turn = turn
+  if (typeof live === 'string' && LIVE_KEY_PATTERN.test(live)) frame.live = live
   return frame
 }
 

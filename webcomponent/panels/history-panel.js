@@ -67,7 +67,7 @@ export class HistoryPanel {
   #key = null
   #src = null
   #server = false
-  #conversations = [] // {id, title, renamed, updated, messages?, uploadKey?, remote?}
+  #conversations = [] // {id, title, renamed, updated, messages?, uploadKey?, live?, remote?}
   #timer = 0
 
   constructor(parts, host) {
@@ -108,6 +108,13 @@ export class HistoryPanel {
         this.#toggle.focus()
       }
     })
+    // Another tab of this page kept a conversation: the list shows it here too.
+    addEventListener('storage', event => {
+      if (!this.#key || event.key !== this.#key) return
+      this.#conversations = this.#load()
+      this.#render()
+      if (this.#server) this.#fetchServer()
+    })
     // Wide enough: the panel stays open beside the conversation; narrow: over it, on demand.
     this.#docking = new ResizeObserver(() => this.#dock())
     this.#docking.observe(parts.frame)
@@ -141,7 +148,7 @@ export class HistoryPanel {
   // -- the list -------------------------------------------------------------------------
 
   #keep() {
-    const {session, uploadKey, messages, generating} = this.#host.snapshot()
+    const {session, uploadKey, live, messages, generating} = this.#host.snapshot()
     if (generating) return this.changed() // again once the reply is whole
     if (!session || !this.#key) return
     let entry = this.#conversations.find(c => c.id === session)
@@ -154,7 +161,7 @@ export class HistoryPanel {
     // Newer only when something was said (not for a like, or for being looked at).
     const said = `${messages.length}:${messages.at(-1).id}`
     if (entry.said !== said) Object.assign(entry, {said, updated: Date.now()})
-    Object.assign(entry, {messages, uploadKey, remote: false})
+    Object.assign(entry, {messages, uploadKey, live, remote: false})
     this.#store()
     this.#render()
   }
@@ -283,7 +290,7 @@ export class HistoryPanel {
         return // offline: it stays where it is
       }
     }
-    this.#host.open(chosen ? {session: chosen.id, uploadKey: chosen.uploadKey ?? null, messages: chosen.messages} : {})
+    this.#host.open(chosen ? {session: chosen.id, uploadKey: chosen.uploadKey ?? null, live: chosen.live ?? null, messages: chosen.messages} : {})
     this.#render()
     if (this.#frame.dataset.history !== 'docked') this.#show(false)
   }

@@ -18,17 +18,15 @@ export class SavedHistory {
       learn: texts => locale.learn(texts),
       busy: generating,
       snapshot: () => ({
-        session: conversation.session,
-        uploadKey: conversation.uploadKey,
+        ...conversation.keys.toJSON(), // session, uploadKey, live
         messages: conversation.messages,
         generating: generating(),
       }),
       // Another conversation (or a new one: no session) in place of this one: its hello
       // tells the server, which goes on with it under its own id (a new one for a new chat).
-      open: ({session = null, uploadKey = null, messages = []}) => {
+      open: ({session = null, uploadKey = null, live = null, messages = []}) => {
         if (generating()) return
-        conversation.session = session
-        conversation.uploadKey = uploadKey
+        conversation.keys.set({session, uploadKey, live}) // its other tabs show it live too
         conversation.replace(messages, null, true)
         focus()
       },

@@ -9,6 +9,7 @@ import {MessageList} from './message-list.js'
 import * as protocol from '../core/protocol.js'
 import {MessageView} from './render.js'
 import {Turn} from './turn.js'
+import {ConversationKeys} from './conversation-keys.js'
 
 /**
  * The messages of one element and the state of its turn. Events (`chat-bot-submit`,
@@ -35,6 +36,8 @@ export class Conversation {
   edits
   /** The turn the server runs, followed by its frames' `seq` (Turn): `hello` names it. */
   turn
+  /** Its id, upload key and live key, from the server's `welcome`s (ConversationKeys). */
+  keys = new ConversationKeys()
   #element
   #log
   #pending
@@ -43,9 +46,6 @@ export class Conversation {
   #awaitingEcho = null // id of a submitted user message the server has not echoed yet
   #awaitingRetry = false // a retry was sent and nothing of its reply came yet
   #resyncOnIdle = false
-  #session = null // the conversation's id, from the server's `welcome`
-  #uploadKey = null // a multimodal conversation's, from `welcome`: its uploads are its own
-  #keyWaiters = []
 
   constructor(element, {log, pending, placeholder}, host) {
     this.#element = element
@@ -78,30 +78,6 @@ export class Conversation {
     return Array.from(this.list.values(), view => view.toJSON())
   }
 
-  /** The conversation's id (a `welcome`'s `session`), or null before the first. */
-  get session() {
-    return this.#session
-  }
-
-  set session(value) {
-    this.#session = typeof value === 'string' && protocol.SESSION_PATTERN.test(value) ? value : null
-  }
-
-  /** The key this conversation's uploads go with (a `welcome`'s `upload_key`), or null. */
-  get uploadKey() {
-    return this.#uploadKey
-  }
-
-  set uploadKey(value) {
-    this.#uploadKey = typeof value === 'string' && protocol.UPLOAD_KEY_PATTERN.test(value) ? value : null
-    if (this.#uploadKey) for (const resolve of this.#keyWaiters.splice(0)) resolve(this.#uploadKey)
-  }
-
-  /** Settles with the upload key once the server has given one. */
-  whenUploadKey() {
-    return this.#uploadKey ? Promise.resolve(this.#uploadKey) : new Promise(resolve => this.#keyWaiters.push(resolve))
-  }
-
   /**
    * Show `list` instead of the conversation (and its alerts), and tell the server the new
    * history: it keeps the one it was told (after the running reply, whose end would
@@ -129,7 +105,8 @@ export class Conversation {
 
   /** The `hello` frame for this conversation: what it shows, its id from the server, the turn it follows. */
   hello() {
-    return protocol.hello(this.list.history(), this.#session, this.#uploadKey, this.turn.toJSON())
+    const {session, uploadKey, live} = this.keys
+    return protocol.hello(this.list.history(), session, uploadKey, this.turn.toJSON(), live)
   }
 
   /** Follow the turn a reload kept (`{id, key, seq, tails}`): generating until a `welcome` says if it goes on. */
@@ -259,6 +236,9 @@ export class Conversation {
       case protocol.REMOVE:
         this.list.remove(frame.id)
         return true
+      case protocol.FEEDBACK: // given (or taken back) in another tab of the conversation
+        this.list.get(frame.id)?.setFeedback(typeof frame.value === 'string' ? frame.value : null)
+        return true
       case protocol.CONVERSATION: // a listener of the server's said what the conversation is now
         this.replace(Array.isArray(frame.messages) ? frame.messages : [], false)
         return true
@@ -270,10 +250,14 @@ export class Conversation {
         return true
       case protocol.TURN: // what a new socket names to follow this turn on
         this.turn.begin(frame)
-        return false
+        if (this.#generating) return false
+        // A turn another tab of the conversation started: this one shows its reply as it comes.
+        this.#generating = true
+        this.#pending.hidden = false
+        this.#host.shown()
+        return true
       case protocol.WELCOME: {
-        this.session = frame.session
-        if (frame.upload_key) this.uploadKey = frame.upload_key
+        this.keys.welcomed(frame)
         const cut = this.turn.welcomed(frame) // why the server cannot follow the turn on, if it cannot
         if (cut) this.interrupt(true, cut)
         return Boolean(cut)

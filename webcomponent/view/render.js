@@ -221,6 +221,7 @@ export class MessageView {
     }
     this.#setStatus(data.status)
     this.#setExtras(message, true)
+    if ('feedback' in message) this.setFeedback(typeof message.feedback === 'string' ? message.feedback : null) // another tab's
     if (data.status === COMPLETE || data.status === 'done') decorateCodeBlocks(this.#content)
   }
 
