@@ -32,6 +32,7 @@ from ..stores.channel_log import KEEP, ChannelLog
 log = logging.getLogger("flask_chatbot")
 
 MIN_INTERVAL = 0.05  # seconds between two reads of the channel log, at least
+QUIET_INTERVAL = 0.25  # seconds between reads once nothing has come for a while (an idle host)
 SECRET_FILE = "live.secret"  # in the store's folder: the host's secret for signed-in users' keys
 
 
@@ -107,6 +108,7 @@ class ConversationChannels:
             log.exception("Reading the channel log failed")
             last = 0
         forgot = time.monotonic()
+        pause = self.interval
         while True:
             with self._lock:
                 if not self._members:
@@ -130,7 +132,11 @@ class ConversationChannels:
                     for member in members:
                         _deliver(member, decoded)
             if not events:
-                time.sleep(self.interval)  # the pace of the reads, not a wait for anything
+                # The pace of the reads, not a wait for anything: slower while nothing comes.
+                time.sleep(pause)
+                pause = min(pause * 1.5, max(QUIET_INTERVAL, self.interval))
+            else:
+                pause = self.interval
 
 
 def _deliver(member: Member, event: dict[str, Any]) -> None:
