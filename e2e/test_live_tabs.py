@@ -121,3 +121,21 @@ def test_stop_in_the_tab_that_watches_stops_the_reply_in_both(page: Page, server
     second.expect_idle()
     shown = first.latest_assistant().locator("[part~=content]").inner_text()
     assert shown != story(200) and shown == second.latest_assistant().locator("[part~=content]").inner_text()
+
+
+def test_a_tab_that_opens_the_chat_mid_reply_follows_it(page: Page, server: Gunicorn) -> None:
+    first = ChatController(page)
+    first.open(f"{server.url}/chat/")
+    first.send("story 2")
+    first.expect_idle()
+    expect(first.element.locator("[part~=history-item]")).to_have_text(["story 2"])  # saved: listed
+    first.send("story 100")
+    expect(first.latest_assistant()).to_contain_text("w3")
+    second = second_tab(page.context, page, server, "story 2")  # opened while the reply streams
+    expect(second.latest_assistant()).to_have_attribute("data-status", "streaming")
+    expect(second.stop_button).to_be_visible()
+    first.expect_idle()
+    second.expect_idle()
+    assert second.latest_assistant().locator("[part~=content]").inner_text() == story(100)
+    expect(second.element.locator("[part~=error]")).to_have_count(0)
+    expect(second.user_messages).to_have_text(["story 2", "story 100"])

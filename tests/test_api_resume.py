@@ -15,6 +15,7 @@ import http.client
 import json
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -34,8 +35,9 @@ FULL = " ".join(WORDS)
 class Relay:
     """A TCP relay in front of ``servers``: connection n goes to server n % len(servers)."""
 
-    def __init__(self, servers: list[LiveServer]) -> None:
+    def __init__(self, servers: list[LiveServer], cut_after: dict[int, int] | None = None) -> None:
         self.ports = [server.port for server in servers]
+        self.cut_after = cut_after or {}  # connection n's answer is cut after so many bytes
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.port = self.listener.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
@@ -55,14 +57,20 @@ class Relay:
                 self.served.append(port)
                 upstream = socket.create_connection(("127.0.0.1", port))
                 self._open += [downstream, upstream]
-            for a, b in ((downstream, upstream), (upstream, downstream)):
-                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+            limit = self.cut_after.get(len(self.served) - 1)
+            threading.Thread(target=self._pipe, args=(downstream, upstream), daemon=True).start()
+            threading.Thread(target=self._pipe, args=(upstream, downstream, limit), daemon=True).start()
 
     @staticmethod
-    def _pipe(source: socket.socket, sink: socket.socket) -> None:
+    def _pipe(source: socket.socket, sink: socket.socket, limit: int | None = None) -> None:
+        sent = 0
         try:
             while data := source.recv(65536):
+                if limit is not None and sent + len(data) >= limit:
+                    sink.sendall(data[: limit - sent])
+                    break  # cut here
                 sink.sendall(data)
+                sent += len(data)
         except OSError:
             pass  # cut
         for end in (source, sink):
@@ -126,11 +134,11 @@ def two_workers(
 
 
 @pytest.fixture
-def relay() -> Iterator[Callable[[list[LiveServer]], Relay]]:
+def relay() -> Iterator[Callable[..., Relay]]:
     relays: list[Relay] = []
 
-    def start(servers: list[LiveServer]) -> Relay:
-        relays.append(Relay(servers))
+    def start(servers: list[LiveServer], cut_after: dict[int, int] | None = None) -> Relay:
+        relays.append(Relay(servers, cut_after))
         return relays[-1]
 
     yield start
@@ -202,10 +210,13 @@ def test_a_stream_sent_again_with_last_event_id_gets_exactly_what_it_missed_on_t
     _, whole = sse(b.port, last=f"{key}:0")
     assert whole[: middle + 1] == before[: middle + 1] and whole[middle + 1 :] == after
     assert steps.calls == 1, "fn ran once"
+    # An id past the stream's end was never sent: said so, rather than a stream that never ends.
+    _, past = sse(b.port, last=f"{key}:999999")
+    assert [(e, d["error"]["code"]) for _i, e, d in past] == [("error", "bad_request")]
 
 
 def test_the_python_client_resumes_by_itself_when_its_stream_drops(
-    two_workers: Callable[..., list[LiveServer]], relay: Callable[[list[LiveServer]], Relay]
+    two_workers: Callable[..., list[LiveServer]], relay: Callable[..., Relay]
 ) -> None:
     steps = Steps()
     servers = two_workers(steps.fn)
@@ -294,3 +305,20 @@ def test_with_on_disconnect_cancel_a_stream_has_no_ids_and_a_client_that_leaves_
     assert before and all(event_id is None for event_id, _e, _d in before)
     steps.go.set()  # the socket closed: fn is closed at its next yield
     assert steps.closed.wait(10)
+
+
+def test_the_client_tries_again_when_the_answer_to_its_resume_is_cut_in_its_headers(
+    two_workers: Callable[..., list[LiveServer]], relay: Callable[..., Relay]
+) -> None:
+    def paced(message: str, history: list[dict[str, Any]]) -> Iterator[str]:
+        for i in range(1, len(WORDS) + 1):
+            yield " ".join(WORDS[:i])
+            time.sleep(0.01)  # the model's pace, a word every 10 ms (fn's, not the test's)
+
+    servers = two_workers(paced)
+    # The stream drops after 2,000 bytes (events with ids came), the resume's answer after 40
+    # (inside its headers: a status line and no Content-Type), the next try goes through.
+    front = relay(servers, cut_after={0: 2000, 1: 40})
+    job = Client(f"{front.url}/chat/").submit("tell me")
+    assert job.result(timeout=30) == FULL
+    assert len(front.served) >= 3

@@ -161,15 +161,18 @@ def test_the_conversation_id_alone_follows_nothing(workers: Callable[..., list[L
         assert answer["type"] == "error" and "secret" not in str(answer), answer
 
 
+@pytest.mark.parametrize("n", [1, 2], ids=["same worker", "another worker"])
 def test_a_tab_opened_mid_reply_gets_the_conversation_and_follows_the_reply(
-    workers: Callable[..., list[LiveServer]],
+    workers: Callable[..., list[LiveServer]], n: int
 ) -> None:
     gated = Gated()
-    a_server, b_server = workers(gated.fn)
+    servers = workers(gated.fn, n)
+    a_server, b_server = servers[0], servers[-1]
     a, welcome = tab(a_server)
     a.send({"type": "submit", "id": "u1", "text": "tell me"})
     assert gated.waiting.wait(10)
-    b, _ = tab(b_server, session=welcome["session"], live=welcome["live"])  # its copy has no question yet
+    # Its copy has no question yet; its welcome comes first (tab() checks), then what it missed.
+    b, _ = tab(b_server, session=welcome["session"], live=welcome["live"])
     joined = b.recv_until("turn")
     # The conversation as the tab that runs the turn has it, and (if that tab's change reached this
     # worker after the tab joined) the change: either way the question once, then the reply.
@@ -245,3 +248,36 @@ def test_edits_show_in_the_other_tab(workers: Callable[..., list[LiveServer]]) -
     frames = a.recv_until("idle")
     assert [f["id"] for f in frames if f["type"] == "remove"] == ["u1", reply["id"]]
     assert list(texts(frames).values()) == ["two", "re: two"]
+
+
+@pytest.mark.parametrize("n", [1, 2], ids=["same worker", "another worker"])
+def test_two_tabs_sending_at_once_run_one_fn_and_the_other_is_told(
+    workers: Callable[..., list[LiveServer]], n: int
+) -> None:
+    running, most = [0], [0]
+
+    def counted(message: str, history: list[dict[str, Any]]) -> Iterator[str]:
+        running[0] += 1
+        most[0] = max(most[0], running[0])
+        try:
+            yield from gated.fn(message, history)
+        finally:
+            running[0] -= 1
+
+    gated = Gated()
+    servers = workers(counted, n)
+    a, welcome = tab(servers[0])
+    b, _ = tab(servers[-1], session=welcome["session"], live=welcome["live"])
+    a.send({"type": "submit", "id": "ua", "text": "from a"})
+    b.send({"type": "submit", "id": "ub", "text": "from b"})  # before a's change can reach it
+    assert gated.waiting.wait(10)
+    gated.go.set()
+    frames = [client.recv_until("idle") for client in (a, b)]
+    refused = [f for got in frames for f in got if f["type"] == "error" and f["code"] == "busy"]
+    if not refused:  # b's message came once a's turn had ended: its turn runs next, in both tabs
+        frames = [got + client.recv_until("idle") for got, client in zip(frames, (a, b), strict=True)]
+    else:  # refused (the element gives its text back), saying why
+        assert len(refused) == 1 and "another tab" in refused[0]["message"]
+    assert most[0] == 1, "one fn at a time in one conversation"
+    assert sorted(texts(frames[0]).values()) == sorted(texts(frames[1]).values())  # the same messages
+    assert FULL in texts(frames[0]).values()

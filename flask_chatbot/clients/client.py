@@ -223,7 +223,11 @@ class Job:
         if self._cancelled:
             self.cancel()
         response = connection.getresponse()
-        if response.status != 200 or not (response.getheader("Content-Type") or "").startswith("text/event-stream"):
+        streaming = (response.getheader("Content-Type") or "").startswith("text/event-stream")
+        if response.status == 200 and not streaming:
+            connection.close()  # its headers cut short: a drop like any other
+            raise http.client.HTTPException("the answer's headers were cut short")
+        if response.status != 200:
             raw = response.read()
             connection.close()
             raise _error(response.status, _json(raw))

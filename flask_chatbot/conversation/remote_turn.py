@@ -48,9 +48,9 @@ class RemoteTurn:
             self.transcript.apply(frame)
 
     @classmethod
-    def open(cls, turn_log: TurnLog, turn_id: str, key: str, interval: float, conversation: str) -> RemoteTurn | None:
-        """The turn ``turn_id`` from the log if ``key`` is its key and the log files it under
-        ``conversation`` (this chat's), else None. A turn that started a moment ago may not be
+    def open(cls, turn_log: TurnLog, turn_id: str, key: str, interval: float, scope: str) -> RemoteTurn | None:
+        """The turn ``turn_id`` from the log if ``key`` is its key and the log files it under a
+        conversation of ``scope`` (this chat's: ``scope/...``), else None. A turn that started a moment ago may not be
         there yet (its runner writes every interval): looked for a little longer."""
         deadline = time.monotonic() + FIND_WAIT
         while not (frames := offload(turn_log.read, turn_id, 0, lane="turn_log")) and time.monotonic() < deadline:
@@ -59,7 +59,7 @@ class RemoteTurn:
         if first.get("type") != "turn" or not hmac.compare_digest(str(first.get("key", "")), key):
             return None
         state = offload(turn_log.state, turn_id, lane="turn_log")
-        if state is None or state.conversation != conversation:  # another chat's turn
+        if state is None or state.conversation.partition("/")[0] != scope:  # another chat's turn
             return None
         # At once, before anything this socket does reaches the runner: it knows from then on that
         # the reader is back elsewhere (its own socket's copy of the conversation is out of date).

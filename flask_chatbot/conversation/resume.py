@@ -31,7 +31,7 @@ def find_turn(session: SessionView, followed: dict[str, Any] | None) -> Followed
     if followed is None or hub is None:
         return None
     turn_id, key = followed["id"], followed["key"]
-    return hub.find(turn_id, key) or RemoteTurn.open(hub.log, turn_id, key, hub.interval, hub.conversation(turn_id))
+    return hub.find(turn_id, key) or RemoteTurn.open(hub.log, turn_id, key, hub.interval, hub.scope)
 
 
 def follow_turn(session: SessionView, turn: Followed, after: int, welcome: dict[str, Any] | None) -> None:
@@ -48,7 +48,7 @@ def follow_turn(session: SessionView, turn: Followed, after: int, welcome: dict[
             session.adopt_gate(turn.gate)  # one fn at a time: the next turn waits for this one's
             return
         # It ended between the lookup and now: all of it is in the log (or on its way there).
-        remote = RemoteTurn.open(hub.log, turn.id, turn.key, hub.interval, hub.conversation(turn.id))
+        remote = RemoteTurn.open(hub.log, turn.id, turn.key, hub.interval, hub.scope)
         if remote is None:
             session.turn.end()
             session.following = None

@@ -34,7 +34,7 @@ from .reply import Reply
 from .request_context import capture
 from .resent import messages_from_client, take_hello
 from .resume import Followed, leave_turn
-from .shared import last_words, leave_channel, publish_changes, receive, snapshot
+from .shared import last_words, leave_channel, publish_changes, receive, release_turn, reserve_turn, snapshot
 from .submit import submit
 from .validation import refusal
 
@@ -95,6 +95,7 @@ class ChatSession:
         self.live_key: str | None = None
         self.token = secrets.token_hex(8)  # this socket, in the events of its channel
         self.answer_wanted = False  # conversation/shared.py
+        self.reserved: tuple[str, str] | None = None  # a turn begun in the log by check_room, to start
         # The HTML of the last messages this socket showed outside a turn (its reader's, an edit),
         # by id: its other tabs get the same without a second render (conversation/shared.py).
         self.echoed: dict[str, str] = {}
@@ -197,6 +198,7 @@ class ChatSession:
             self.outbox.send(protocol.error(SERVER_ERROR, SERVER_ERROR_TEXT))
         finally:
             self.claims.frame_done()  # a claim no turn took (refused, replayed from the cache)
+            release_turn(self)  # a turn reserved, not started
 
     # -- frames ----------------------------------------------------------------------
 
@@ -285,11 +287,13 @@ class ChatSession:
         self.saver.save(self)
 
     def check_room(self) -> None:
-        """Refuse a turn (before it changes the conversation) when the line of its concurrency group is full."""
+        """Refuse a turn (before it changes the conversation) when the line of its concurrency group
+        is full, or another tab of the conversation runs one (its turn reserved in the log)."""
         if self.bot.queue.full():
             raise ProtocolError("queue_full", QUEUE_FULL)
         if not self.claims.claim():  # the client's share of the line (conversation/client_share.py)
             raise ProtocolError("queue_full", SHARE_FULL)
+        self.reserved = reserve_turn(self)  # one turn at a time in the conversation, whichever tab
 
     def history_for_fn(self, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """``messages`` as fn gets them: a copy it may mutate freely, the system messages first
@@ -301,7 +305,8 @@ class ChatSession:
         ``on_complete(messages)`` when fn ended well (an example's reply to cache)."""
         self.claims.started()  # before the reply: a quick one may finish before Reply() returns
         hub = self.bot.turns
-        live = hub.start(self._gate) if hub is not None else None
+        reserved, self.reserved = self.reserved, None
+        live = hub.start(self._gate, reserved) if hub is not None else None
         sink = live or self.outbox
         reply = Reply(
             self.bot.fn,

@@ -39,6 +39,7 @@ class SessionView(Protocol):
     token: str  # this socket, in its channel's events
     started: Any  # the last turn this socket started (live_turn.LiveTurn), or None
     echoed: dict[str, str]  # the HTML of the last messages it showed outside a turn, by id
+    reserved: tuple[str, str] | None  # the id and key of a turn begun in the log, about to start
     answer_wanted: bool  # it joined its channel and has done nothing since: an answer may bring it the turn running
     saver: Any  # history_sync.ConversationSaver: whose saved conversations this socket may open (its user)
     render_content: Callable[[dict[str, Any]], str] | None

@@ -8,8 +8,8 @@ its element the frames that show it (``remove``, ``message``; a ``conversation``
 changed, as a version switch does), and follows the turn as a socket that came back for it does
 (conversation/resume.py): the reply streams in every tab.
 
-A socket that runs a turn of its own does not follow another's (two tabs that sent at the same
-moment): each shows its own reply, and the next change of either brings them together again.
+One turn at a time per conversation: a socket reserves its turn in the turn log before taking its
+message (TurnHub.reserve), so a tab that sends while another tab's turn runs is refused (``busy``).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import logging
 import threading
 from typing import Any
 
+from ..errors import ProtocolError
 from ..protocol import frames as protocol
 from ..runtime.concurrency import offload
 from .history_sync import message_renderer
@@ -28,6 +29,7 @@ from .resume import follow_turn
 from .session_view import SessionView
 
 log = logging.getLogger("flask_chatbot")
+OTHER_TAB_BUSY = "A reply is being written in another tab of this conversation. Send yours once it is done."
 # The largest frame a gone socket still gets handled (a typed message: its render costs little).
 LAST_WORDS_BYTES = 16 * 1024
 
@@ -99,7 +101,25 @@ def join_channel(session: SessionView, key: str | None) -> None:
     session.live_key = hub.owner_key(user, session.id) if user is not None else key or hub.new_key()
     session.channel = hub.join(session.live_key, session)
     session.answer_wanted = True  # until it does anything itself: a later answer would be stale
-    publish_joined(session)  # a socket that runs a turn of the conversation answers
+
+
+def reserve_turn(session: SessionView) -> tuple[str, str] | None:
+    """The turn a frame of the session is about to start, begun in the log for its conversation
+    (conversation/turns.py, ``reserve``); ``busy`` while another tab's turn of it runs."""
+    hub = session.bot.turns
+    if hub is None or session.channel is None or session.reserved is not None:
+        return session.reserved
+    try:
+        return hub.reserve(session.channel)
+    except ValueError:
+        raise ProtocolError("busy", OTHER_TAB_BUSY) from None
+
+
+def release_turn(session: SessionView) -> None:
+    """Give up the turn reserved for a frame that was refused after all."""
+    if session.reserved is not None and session.bot.turns is not None:
+        session.bot.turns.release(session.reserved[0])
+    session.reserved = None
 
 
 def last_words(session: SessionView, raw: str | bytes) -> bool:
@@ -125,6 +145,9 @@ def catch_up(session: SessionView) -> None:
     hub = session.bot.channels
     if hub is None or session.channel is None or session.turn.running:
         return
+    publish_joined(session)  # a socket that runs a turn of the conversation answers (after the welcome)
+    if session.turn.running:
+        return  # it answered at once (this worker's): the socket follows that turn
     try:
         events = offload(hub.log.recent, session.channel, lane="turn_log")
     except Exception:
@@ -278,6 +301,8 @@ def _follow(session: SessionView, turn_id: str, key: str, *, missing_only: bool 
         return not message_ids or not set(message_ids) <= have
 
     def follow(turn: Any) -> None:
+        if session.turn.running:
+            return  # it follows one already (two changes named the same turn)
         if not missing_only or missing(turn.message_ids):
             follow_turn(session, turn, 0, None)
 
@@ -287,7 +312,7 @@ def _follow(session: SessionView, turn_id: str, key: str, *, missing_only: bool 
         return
 
     def remote() -> None:
-        turn = RemoteTurn.open(hub.log, turn_id, key, hub.interval, hub.conversation(turn_id))
+        turn = RemoteTurn.open(hub.log, turn_id, key, hub.interval, hub.scope)
         if turn is not None and session.alive() and not session.turn.running:
             follow(turn)
 

@@ -49,7 +49,7 @@ NOBODY_READ = "The connection was lost before the reply was finished."
 @dataclass
 class _Running:
     turn: LiveTurn
-    logged: bool = False  # begun in the log
+    logged: bool = False  # begun in the log (at once when reserved)
     disowned: bool = False  # a follower ended it in the log (it took this worker for dead): no more writes
     renewed: float = 0.0
     watched_until: float = 0.0  # from the log: a follower on another worker reads until then
@@ -75,23 +75,62 @@ class TurnHub:
         self.resume_window = resume_window
         self.continue_alone = continue_alone  # on_disconnect="continue"
         self._lock = threading.Lock()
+        self._writing = threading.Lock()  # the flusher's writes, and a reservation's of an ended turn
         self._running: dict[str, _Running] = {}
         self._flusher: threading.Thread | None = None
         self._forgot = time.monotonic()
 
-    def start(self, gate: FnGate) -> LiveTurn:
-        """A new turn of a conversation whose fn runs behind ``gate``."""
+    def reserve(self, conversation: str) -> tuple[str, str]:
+        """Begin a turn of ``conversation`` (a channel: every socket of one conversation) in the
+        log now, before its message is taken: the id and key for :meth:`start`. ValueError when a
+        turn of that conversation runs, on any worker of the host (one fn at a time per
+        conversation, whichever tab sent it). :meth:`release` one that does not start."""
         key = secrets.token_hex(16)
-        turn = LiveTurn(turn_id_for(key), key, gate)
+        turn_id = turn_id_for(key)
+        try:
+            offload(self.log.begin, turn_id, conversation, lease=LEASE, lane="turn_log")
+            return turn_id, key
+        except ValueError:
+            other = offload(self.log.running, conversation, lane="turn_log")
         with self._lock:
-            self._running[turn.id] = _Running(turn)
+            mine = self._running.get(other.turn) if other is not None else None
+        if mine is not None and mine.turn.status is None:
+            raise ValueError(f"conversation {conversation!r} runs a turn here")
+        if mine is not None:
+            # This worker's turn of the conversation has ended, its end not yet written (the next
+            # flush would): written now, as the flusher writes.
+            offload(self._write, [mine], lane="turn_log")
+        # Again once any flush under way has written its ends (the turn in the way may be one of
+        # them); ValueError still when a turn of the conversation runs on another worker.
+        offload(self._begin_after_flush, turn_id, conversation, lane="turn_log")
+        return turn_id, key
+
+    def _begin_after_flush(self, turn_id: str, conversation: str) -> None:
+        with self._writing:
+            self.log.begin(turn_id, conversation, lease=LEASE)
+
+    def release(self, turn_id: str) -> None:
+        """A reserved turn that did not start (its frame was refused after all)."""
+        try:
+            offload(self.log.end, turn_id, "stopped", lane="turn_log")
+        except Exception:  # its lease runs out in seconds anyway
+            log.exception("Releasing turn %s failed", turn_id)
+
+    def start(self, gate: FnGate, reserved: tuple[str, str] | None = None) -> LiveTurn:
+        """A new turn of a conversation whose fn runs behind ``gate`` (``reserved``: its id and key
+        from :meth:`reserve`, already begun in the log)."""
+        turn_id, key = reserved or ("", secrets.token_hex(16))
+        turn = LiveTurn(turn_id or turn_id_for(key), key, gate)
+        with self._lock:
+            self._running[turn.id] = _Running(turn, logged=reserved is not None)
             if self._flusher is None:
                 self._flusher = threading.Thread(target=self._flush_loop, name="flask_chatbot.turns", daemon=True)
                 self._flusher.start()
         return turn
 
     def conversation(self, turn_id: str) -> str:
-        """What the log files a turn of this chat under."""
+        """What the log files a turn of this chat under when it has no channel of its own (every
+        name the log files this chat's turns under starts with ``scope/``)."""
         return f"{self.scope}/{turn_id}"
 
     def find(self, turn_id: str, key: str) -> LiveTurn | None:
@@ -136,7 +175,11 @@ class TurnHub:
             time.sleep(self.interval)  # the pace of the flush, not a wait for anything
 
     def _write(self, batch: list[_Running]) -> None:
-        """Every turn's new frames, lease and end, in the log (off the hub)."""
+        """Every turn's new frames, lease and end, in the log (off the hub); one writer at a time."""
+        with self._writing:
+            self._write_batch(batch)
+
+    def _write_batch(self, batch: list[_Running]) -> None:
         now = time.monotonic()
         for running in batch:
             turn = running.turn

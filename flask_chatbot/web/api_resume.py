@@ -185,7 +185,7 @@ class ApiTurns:
     def _open_remote(self, key: str) -> RemoteTurn | None:
         assert self.hub is not None
         turn_id = turn_id_for(key)
-        return RemoteTurn.open(self.hub.log, turn_id, key, self.hub.interval, self.hub.conversation(turn_id))
+        return RemoteTurn.open(self.hub.log, turn_id, key, self.hub.interval, self.hub.scope)
 
 
 __all__ = ["START", "ApiTurns", "Following", "Position", "Recording", "event_id", "parse_event_id"]

@@ -43,6 +43,7 @@ from .api_turn import Transcript, latest, make_reply, reply_normalizer
 log = logging.getLogger("flask_chatbot")
 
 GONE = "no reply of this chat has that id any more: it ended more than resume_window seconds ago, or never was"
+NOT_SENT = "Last-Event-ID names no event this stream sent: it is past the stream's end"
 INCOMPLETE = ("fn_error", "The reply could not be finished. Please try again.")
 
 
@@ -258,6 +259,9 @@ def _stream(following: Following, after: Position) -> Generator[str, None, None]
                 continue
             if frame["type"] == "idle":
                 ended = True
+                if seq and after[0] >= seq:  # past its last frame: no id this stream sent
+                    yield _event("error", {"error": {"code": "bad_request", "message": NOT_SENT}})
+                    return
                 break
             for n, (event, data) in enumerate(transcript.apply(frame)):
                 if key is None:
@@ -265,9 +269,8 @@ def _stream(following: Following, after: Position) -> Generator[str, None, None]
                 elif (seq, n) > after:
                     yield _event(event, data, event_id(key, seq, n))
         ended = True
-        if result is not None:
-            if key is None or (result[0], 0) > after:
-                yield _event("done", result[1], event_id(key, result[0], 0) if key else None)
+        if result is not None:  # again to a client back with done's own id: it ends all the same
+            yield _event("done", result[1], event_id(key, result[0], 0) if key else None)
         else:
             code, message = transcript.error or INCOMPLETE
             yield _event("error", {"error": {"code": code, "message": message}})
