@@ -30,8 +30,8 @@ def next_event(response: http.client.HTTPResponse, buffer: bytearray) -> tuple[s
         buffer += chunk
     block, rest = bytes(buffer).split(b"\n\n", 1)
     buffer[:] = rest
-    event, data = block.split(b"\n", 1)
-    return event.removeprefix(b"event: ").decode(), json.loads(data.removeprefix(b"data: "))
+    fields = dict(line.split(b": ", 1) for line in block.split(b"\n"))  # id (resumable), event, data
+    return fields.get(b"event", b"message").decode(), json.loads(fields[b"data"])
 
 
 def stream(port: int, body: dict[str, Any]) -> tuple[http.client.HTTPConnection, http.client.HTTPResponse]:
