@@ -46,7 +46,7 @@ def create_app() -> Flask:
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[Gunicorn]:
     gunicorn = Gunicorn(
-        "test_live_tabs:create_app()",
+        "test_every_tab_live:create_app()",
         CHATBOT_UPLOAD_DIR=str(tmp_path / "store"),
         LIVE_TABS_FLAGS=str(tmp_path / "flags"),
     )
