@@ -38,6 +38,9 @@ log = logging.getLogger("flask_chatbot")
 # should not: every socket of its worker waits too) is not taken for a dead worker.
 LEASE = 5.0
 RENEW_EVERY = 1.0  # seconds between renewals of a turn with no new frames
+# Seconds without a renewal after which another worker's turn no longer holds its conversation's
+# next turn back (a runner renews every RENEW_EVERY).
+SILENT_FOR = 2 * RENEW_EVERY
 FORGET_EVERY = 10.0
 # Seconds a turn still waiting in line keeps its place with nobody following it: a reload comes
 # back within it; a reader who left frees the place soon for those behind.
@@ -96,6 +99,14 @@ class TurnHub:
             mine = self._running.get(other.turn) if other is not None else None
         if mine is not None and mine.turn.status is None:
             raise ValueError(f"conversation {conversation!r} runs a turn here")
+        if mine is None and other is not None and other.lease_until - time.time() < LEASE - SILENT_FOR:
+            # Another worker's turn whose lease has not been renewed for a while: that worker died
+            # (a restart, a kill) maybe after the turn ended, before its end was written. The
+            # conversation is not held up for the rest of the lease: the turn ends, cut off.
+            try:
+                offload(self.log.end, other.turn, "interrupted", lane="turn_log")
+            except KeyError:
+                pass  # it ended meanwhile
         if mine is not None:
             # This worker's turn of the conversation has ended, its end not yet written (the next
             # flush would): written now, as the flusher writes.
